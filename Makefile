@@ -1,0 +1,122 @@
+# Builds kedge from core/, lua/ and recipes/ against the static dependencies
+# that build.sh prepared under $(DEPS). Run through ./build.sh, which picks
+# DEPS and CC; `make` alone is for people iterating on the C code.
+
+BUILD   ?= build
+# make's built-in default for CC is cc, which would link against glibc.
+ifeq ($(origin CC),default)
+CC      = musl-gcc
+endif
+HOSTCC  ?= gcc
+CLANG   ?= clang
+KEDGE_VERSION := $(shell cat VERSION)
+KEDGE_COMMIT  ?= unknown
+
+ifneq ($(MAKECMDGOALS),clean)
+ifndef DEPS
+$(error DEPS is not set: run ./build.sh, or pass DEPS=<dependency prefix>)
+endif
+endif
+
+WARN    = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+CFLAGS  ?= -O2 -g
+CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -I$(DEPS)/include \
+	   -DKEDGE_VERSION='"$(KEDGE_VERSION)"' -DKEDGE_COMMIT='"$(KEDGE_COMMIT)"'
+ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS) -ffunction-sections -fdata-sections -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = -static -Wl,--gc-sections $(LDFLAGS)
+LIBS    = -L$(DEPS)/lib -lgit2 -lssh2 -lmbedtls -lmbedx509 -lmbedcrypto \
+	  -lhttp_parser -lyaml -llua -lz -lpthread -lm
+
+CORE_SRC  := $(sort $(filter-out core/main.c,$(wildcard core/*/*.c)))
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+LUA_SRC   := $(sort $(wildcard lua/*.lua lua/*/*.lua lua/*/*/*.lua recipes/*.lua))
+EMBED_C   := $(BUILD)/gen/embedded.c
+EMBED_OBJ := $(BUILD)/obj/gen/embedded.o
+LIBKEDGE  := $(BUILD)/libkedge.a
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+# valgrind cannot follow malloc inside a static musl binary, so the unit
+# tests of the data core are built a second time with the host's gcc and
+# glibc, over the same sources and libyaml's pinned source, for
+# tests/unit/t0100-valgrind.sh.
+HOST_UNIT     := test_base test_json test_yaml
+HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
+HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c
+
+# libFuzzer builds: clang with sanitizers over the decoders' own sources and
+# libyaml's (the copy of its source kept in the dependency prefix), not the
+# musl archives, since the sanitizer runtimes need glibc.
+YAML_SRC ?= $(DEPS)/src/libyaml
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore
+YAML_LIB_SRC = $(wildcard $(YAML_SRC)/src/*.c)
+YAML_DEFS = -I$(YAML_SRC)/include -DYAML_VERSION_MAJOR=0 -DYAML_VERSION_MINOR=2 \
+	    -DYAML_VERSION_PATCH=5 -DYAML_VERSION_STRING='"0.2.5"'
+
+.PHONY: all tests fuzz clean
+all: $(BUILD)/kedge
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=c11 -O2 -Wall -Wextra $< -o $@
+
+# The generated file is rewritten only when its content changes, so the
+# list of Lua files can be re-read on every make without relinking.
+$(EMBED_C): $(BUILD)/tools/embed $(LUA_SRC) FORCE
+	@mkdir -p $(dir $@)
+	@$(BUILD)/tools/embed $@.tmp $(LUA_SRC)
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(EMBED_OBJ): $(EMBED_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBKEDGE): $(CORE_OBJ) $(EMBED_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kedge.debug: $(BUILD)/obj/core/main.o $(LIBKEDGE)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# What ships is stripped; kedge.debug keeps the symbols for gdb.
+$(BUILD)/kedge: $(BUILD)/kedge.debug
+	strip -o $@ $<
+
+tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBKEDGE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBKEDGE) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBKEDGE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c \
+		$(LIBKEDGE) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(BUILD)/tests/host/%: tests/unit/%.c $(wildcard core/base/*.c core/json/*.c core/yaml/*.c)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Icore -Itests $(YAML_DEFS) \
+		$< $(HOST_SRC) $(YAML_LIB_SRC) -lm -o $@
+
+fuzz: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard core/base/*.c core/json/*.c core/yaml/*.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) $(YAML_DEFS) $< $(HOST_SRC) \
+		$(YAML_LIB_SRC) -lm -o $@
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
