@@ -1,0 +1,138 @@
+#include "base/arena.h"
+
+#include "base/err.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_SIZE (32u << 10)
+#define ALIGN alignof(max_align_t)
+
+struct kd_arena_chunk {
+	kd_arena_chunk *next;
+	size_t size;
+	size_t off;
+	alignas(max_align_t) unsigned char data[];
+};
+
+void kd_arena_init(kd_arena *a, size_t limit)
+{
+	a->head = NULL;
+	a->used = 0;
+	a->limit = limit;
+	a->failed = 0;
+}
+
+void kd_arena_free(kd_arena *a)
+{
+	kd_arena_chunk *c, *next;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	kd_arena_init(a, a->limit);
+}
+
+static kd_arena_chunk *new_chunk(size_t size)
+{
+	kd_arena_chunk *c = malloc(sizeof(*c) + size);
+
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->size = size;
+	c->off = 0;
+	return c;
+}
+
+void *kd_arena_alloc(kd_arena *a, size_t size)
+{
+	kd_arena_chunk *c = a->head;
+	size_t need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	void *p;
+
+	if (size > SIZE_MAX / 2 || need > a->limit - a->used) {
+		a->failed = KD_ELIMIT;
+		return NULL;
+	}
+	if (!c || c->size - c->off < need) {
+		if (need > CHUNK_SIZE / 4) {
+			/* A big block gets its own chunk behind the current one so
+			 * the current chunk's free space is not wasted. */
+			kd_arena_chunk *big = new_chunk(need);
+
+			if (!big) {
+				a->failed = KD_ENOMEM;
+				return NULL;
+			}
+			big->off = need;
+			if (c) {
+				big->next = c->next;
+				c->next = big;
+			} else {
+				a->head = big;
+			}
+			a->used += need;
+			return big->data;
+		}
+		c = new_chunk(CHUNK_SIZE);
+		if (!c) {
+			a->failed = KD_ENOMEM;
+			return NULL;
+		}
+		c->next = a->head;
+		a->head = c;
+	}
+	p = c->data + c->off;
+	c->off += need;
+	a->used += need;
+	return p;
+}
+
+void *kd_arena_zalloc(kd_arena *a, size_t size)
+{
+	void *p = kd_arena_alloc(a, size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+char *kd_arena_strndup(kd_arena *a, const char *s, size_t n)
+{
+	char *p;
+
+	if (n == SIZE_MAX) {
+		a->failed = KD_ELIMIT;
+		return NULL;
+	}
+	p = kd_arena_alloc(a, n + 1);
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *kd_arena_strdup(kd_arena *a, const char *s)
+{
+	return kd_arena_strndup(a, s, strlen(s));
+}
+
+void *kd_arena_grow(kd_arena *a, void *old, size_t old_size, size_t new_size)
+{
+	void *p;
+
+	if (new_size <= old_size)
+		return old;
+	p = kd_arena_alloc(a, new_size);
+	if (p && old_size)
+		memcpy(p, old, old_size);
+	return p;
+}

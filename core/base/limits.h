@@ -1,0 +1,52 @@
+/* Every limit kedge enforces on input it does not control, in one place.
+ * Each can be overridden at compile time (-DKD_LIMIT_...=N). Exceeding one
+ * is an error (KD_ELIMIT) that names the limit, never a crash or a hang. */
+#ifndef KD_BASE_LIMITS_H
+#define KD_BASE_LIMITS_H
+
+/* Largest YAML or JSON text decoded in one call (bytes). */
+#ifndef KD_LIMIT_DOC_BYTES
+#define KD_LIMIT_DOC_BYTES (64u << 20)
+#endif
+
+/* Deepest nesting of lists and maps in decoded YAML or JSON, and in any
+ * value that is encoded or converted (Lua tables included). */
+#ifndef KD_LIMIT_DEPTH
+#define KD_LIMIT_DEPTH 256
+#endif
+
+/* Nodes an alias may expand to in total per YAML stream: the bound against
+ * "billion laughs" (each alias use counts the size of what it copies). */
+#ifndef KD_LIMIT_YAML_ALIAS_NODES
+#define KD_LIMIT_YAML_ALIAS_NODES 1000000u
+#endif
+
+/* Documents in one YAML stream. */
+#ifndef KD_LIMIT_YAML_DOCS
+#define KD_LIMIT_YAML_DOCS 100000u
+#endif
+
+/* Largest encoded YAML or JSON output (bytes). */
+#ifndef KD_LIMIT_OUTPUT_BYTES
+#define KD_LIMIT_OUTPUT_BYTES (256u << 20)
+#endif
+
+/* Heap of one Lua state (bytes), and of a recipe sandbox within it. */
+#ifndef KD_LIMIT_LUA_HEAP
+#define KD_LIMIT_LUA_HEAP (256u << 20)
+#endif
+#ifndef KD_LIMIT_SANDBOX_HEAP
+#define KD_LIMIT_SANDBOX_HEAP (64u << 20)
+#endif
+
+/* Lua VM instructions a sandboxed chunk may run before it is stopped. */
+#ifndef KD_LIMIT_SANDBOX_INSTRUCTIONS
+#define KD_LIMIT_SANDBOX_INSTRUCTIONS 100000000u
+#endif
+
+/* Bytes a single arena may hold before allocations fail. */
+#ifndef KD_LIMIT_ARENA_BYTES
+#define KD_LIMIT_ARENA_BYTES (1024u << 20)
+#endif
+
+#endif
