@@ -1,0 +1,38 @@
+/* kd_log: kedge's log lines on stderr. Text by default for people
+ * ("2026-11-22T05:10:00.123Z INFO  synced repo  commit=abc123"), or one
+ * JSON object per line for log shippers ({"time":…,"level":…,"msg":…,
+ * plus the fields}). Lines below the configured level are dropped. */
+#ifndef KD_LOG_LOG_H
+#define KD_LOG_LOG_H
+
+#include "base/value.h"
+
+typedef enum kd_log_level {
+	KD_LOG_DEBUG,
+	KD_LOG_INFO,
+	KD_LOG_WARN,
+	KD_LOG_ERROR,
+	KD_LOG_OFF,
+} kd_log_level;
+
+typedef enum kd_log_format {
+	KD_LOG_TEXT,
+	KD_LOG_JSON,
+} kd_log_format;
+
+void kd_log_setup(kd_log_level min, kd_log_format format);
+kd_log_level kd_log_min_level(void);
+
+/* "debug", "info", "warn", "error", "off" -> level; -1 if unknown. */
+int kd_log_parse_level(const char *s, kd_log_level *out);
+/* "text" or "json"; -1 if unknown. */
+int kd_log_parse_format(const char *s, kd_log_format *out);
+const char *kd_log_level_name(kd_log_level l);
+
+/* One line. fields is NULL or a KD_MAP whose entries are appended (in
+ * text as key=value, scalars bare and the rest as JSON). */
+void kd_log_fields(kd_log_level l, const char *msg, const kd_value *fields);
+void kd_log(kd_log_level l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,262 @@
+#include "lua/klua.h"
+
+#include "base/buf.h"
+#include "base/limits.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kd_lua {
+	lua_State *L;
+	size_t used;  /* bytes the allocator handed out and not yet freed */
+	size_t limit; /* allocations that would pass this fail */
+};
+
+/* The allocator keeps the count the heap cap and the sandbox's memory cap
+ * are checked against. */
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	kd_lua *kl = ud;
+	void *p;
+
+	if (!ptr)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		kl->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && nsize - osize > kl->limit - kl->used)
+		return NULL;
+	p = realloc(ptr, nsize);
+	if (p)
+		kl->used = kl->used - osize + nsize;
+	return p;
+}
+
+/* Adds a traceback; copes with error objects that are not strings. */
+static int msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") &&
+		    lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)",
+				      luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+static int load_embedded(lua_State *L)
+{
+	const kd_lua_embedded *f = lua_touserdata(L, lua_upvalueindex(1));
+	char chunkname[512];
+
+	snprintf(chunkname, sizeof(chunkname), "@%s", f->path);
+	if (luaL_loadbufferx(L, f->data, f->len, chunkname, "t") != LUA_OK)
+		return lua_error(L);
+	lua_pushstring(L, f->module);
+	lua_pushstring(L, f->path);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
+const kd_lua_embedded *kd_lua_find_embedded(const char *path)
+{
+	const kd_lua_embedded *f;
+
+	for (f = kd_lua_embedded_files; f->path; f++)
+		if (!strcmp(f->path, path))
+			return f;
+	return NULL;
+}
+
+/* Leaves require with the preload searcher only, and empty search paths. */
+static void restrict_package(lua_State *L)
+{
+	int i;
+
+	lua_getglobal(L, "package");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "path");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "cpath");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "loadlib");
+	lua_getfield(L, -1, "searchers");
+	for (i = (int)luaL_len(L, -1); i > 1; i--) {
+		lua_pushnil(L);
+		lua_rawseti(L, -2, i);
+	}
+	lua_pop(L, 1);
+}
+
+static void register_preload(lua_State *L)
+{
+	static const luaL_Reg cmods[] = {
+		{"kedge.core", kd_lua_open_core},
+		{"kedge.yaml", kd_lua_open_yaml},
+		{"kedge.json", kd_lua_open_json},
+		{"kedge.sandbox", kd_lua_open_sandbox},
+		{NULL, NULL},
+	};
+	const kd_lua_embedded *f;
+	const luaL_Reg *r;
+
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	for (r = cmods; r->name; r++) {
+		lua_pushcfunction(L, r->func);
+		lua_setfield(L, -2, r->name);
+	}
+	for (f = kd_lua_embedded_files; f->path; f++) {
+		lua_pushlightuserdata(L, (void *)f);
+		lua_pushcclosure(L, load_embedded, 1);
+		lua_setfield(L, -2, f->module);
+	}
+	lua_pop(L, 1);
+}
+
+static int setup(lua_State *L)
+{
+	luaL_openlibs(L);
+	restrict_package(L);
+	register_preload(L);
+	return 0;
+}
+
+int kd_lua_new(kd_lua **out, size_t heap_limit, kd_err *err)
+{
+	kd_lua *kl = calloc(1, sizeof(*kl));
+	int rc = 0;
+
+	*out = NULL;
+	if (!kl)
+		return kd_err_set(err, KD_ENOMEM, "lua: out of memory");
+	kl->limit = heap_limit;
+	kl->L = lua_newstate(counting_alloc, kl);
+	if (!kl->L) {
+		rc = kd_err_set(err, KD_ENOMEM, "lua: cannot create a state");
+		goto cleanup;
+	}
+	lua_pushcfunction(kl->L, setup);
+	if (lua_pcall(kl->L, 0, 0, 0) != LUA_OK) {
+		rc = kd_err_set(err, KD_EINTERNAL, "lua: setup failed: %s",
+				lua_tostring(kl->L, -1));
+		goto cleanup;
+	}
+	*out = kl;
+	kl = NULL;
+cleanup:
+	kd_lua_free(kl);
+	return rc;
+}
+
+void kd_lua_free(kd_lua *kl)
+{
+	if (!kl)
+		return;
+	if (kl->L)
+		lua_close(kl->L);
+	free(kl);
+}
+
+lua_State *kd_lua_state(kd_lua *kl)
+{
+	return kl->L;
+}
+
+static kd_lua *host_of(lua_State *L)
+{
+	void *ud;
+
+	lua_getallocf(L, &ud);
+	return ud;
+}
+
+size_t kd_lua_heap_used(lua_State *L)
+{
+	return host_of(L)->used;
+}
+
+size_t kd_lua_swap_heap_limit(lua_State *L, size_t limit)
+{
+	kd_lua *kl = host_of(L);
+	size_t old = kl->limit;
+
+	kl->limit = limit;
+	return old;
+}
+
+static void set_arg(lua_State *L, int argc, char **argv, const char *script)
+{
+	int i;
+
+	lua_createtable(L, argc, 1);
+	lua_pushstring(L, script);
+	lua_rawseti(L, -2, 0);
+	for (i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setglobal(L, "arg");
+}
+
+/* Calls the chunk on top of the stack with argv as its varargs. */
+static int call_chunk(kd_lua *kl, int argc, char **argv, kd_err *err)
+{
+	lua_State *L = kl->L;
+	int base, i, status;
+
+	if (!lua_checkstack(L, argc + 2))
+		return kd_err_set(err, KD_ELIMIT, "lua: too many arguments");
+	for (i = 0; i < argc; i++)
+		lua_pushstring(L, argv[i]);
+	base = lua_gettop(L) - argc;
+	lua_pushcfunction(L, msghandler);
+	lua_insert(L, base);
+	status = lua_pcall(L, argc, 0, base);
+	lua_remove(L, base);
+	if (status != LUA_OK) {
+		kd_err_set(err, status == LUA_ERRMEM ? KD_ENOMEM : KD_EINVAL,
+			   "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return err ? err->code : KD_EINVAL;
+	}
+	return 0;
+}
+
+int kd_lua_run_file(kd_lua *kl, const char *path, int argc, char **argv,
+		    kd_err *err)
+{
+	lua_State *L = kl->L;
+	const char *fname = strcmp(path, "-") ? path : NULL;
+
+	set_arg(L, argc, argv, path);
+	if (luaL_loadfilex(L, fname, "t") != LUA_OK) {
+		kd_err_set(err, KD_EPARSE, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return KD_EPARSE;
+	}
+	return call_chunk(kl, argc, argv, err);
+}
+
+int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
+		      kd_err *err)
+{
+	lua_State *L = kl->L;
+
+	set_arg(L, argc, argv, "-e");
+	if (luaL_loadbufferx(L, code, strlen(code), "=(command line)", "t") !=
+	    LUA_OK) {
+		kd_err_set(err, KD_EPARSE, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return KD_EPARSE;
+	}
+	return call_chunk(kl, argc, argv, err);
+}

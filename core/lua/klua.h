@@ -1,0 +1,93 @@
+/* The Lua host: one lua_State with kedge's Lua library.
+ *
+ * The library is Lua source embedded in the binary (every .lua file under lua/ and
+ * recipes/, turned into arrays by tools/embed.c) plus C modules; all
+ * of it is reached through package.preload with chunk names that are the
+ * real file paths ("@lua/kedge/log.lua"), so tracebacks point at real
+ * lines. package.path and package.cpath are empty and only the preload
+ * searcher is left: `require` never reads the disk.
+ *
+ * Values cross between C and Lua as plain tables (see kd_lua_push_value):
+ * lists carry the "kedge.list" metatable, null is the kedge.null sentinel,
+ * ints stay Lua integers and floats Lua floats. */
+#ifndef KD_LUA_KLUA_H
+#define KD_LUA_KLUA_H
+
+#include "base/err.h"
+#include "base/value.h"
+
+#include <lua.h>
+#include <stddef.h>
+
+typedef struct kd_lua_embedded {
+	const char *path;   /* "lua/kedge/log.lua" */
+	const char *module; /* "kedge.log" */
+	const char *data;   /* NUL-terminated source */
+	size_t len;
+} kd_lua_embedded;
+
+/* Generated at build time; ends with an all-NULL entry. */
+extern const kd_lua_embedded kd_lua_embedded_files[];
+
+typedef struct kd_lua kd_lua;
+
+/* A new state with the standard libraries and kedge's modules in
+ * package.preload. heap_limit caps the state's memory (bytes). */
+int kd_lua_new(kd_lua **out, size_t heap_limit, kd_err *err);
+void kd_lua_free(kd_lua *kl);
+lua_State *kd_lua_state(kd_lua *kl);
+/* Bytes held by the state that L belongs to, and its heap limit: set a new
+ * limit and get the previous one back (the sandbox narrows it per call). */
+size_t kd_lua_heap_used(lua_State *L);
+size_t kd_lua_swap_heap_limit(lua_State *L, size_t limit);
+
+/* Runs a script file (path "-" reads stdin) or a string of code, with the
+ * global `arg` set up as the standalone lua interpreter does (arg[0] is the
+ * script, arg[1..] its arguments). On a Lua error, err holds the message
+ * with a traceback. */
+int kd_lua_run_file(kd_lua *kl, const char *path, int argc, char **argv,
+		    kd_err *err);
+int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
+		      kd_err *err);
+
+/* Finds an embedded file by path ("recipes/default.lua"); NULL if none. */
+const kd_lua_embedded *kd_lua_find_embedded(const char *path);
+
+/* Pushes v as a Lua value. Raises a Lua error past KD_LIMIT_DEPTH. */
+void kd_lua_push_value(lua_State *L, const kd_value *v);
+/* Converts the Lua value at idx (nil becomes null). Tables that carry the
+ * list metatable, or whose keys are exactly 1..n, become lists; other
+ * tables become maps with keys sorted bytewise (Lua has no order to keep);
+ * number keys are written in decimal. Functions, threads and foreign
+ * userdata are refused with KD_ETYPE. */
+int kd_lua_to_value(lua_State *L, int idx, kd_arena *a, kd_value **out,
+		    kd_err *err);
+
+/* Pushes a userdata holding a fresh arena and returns the arena. A Lua
+ * error (out of memory while pushing a result) cannot leak it: the
+ * userdata's __gc frees it. Callers free it themselves when done;
+ * kd_arena_free is idempotent. */
+kd_arena *kd_lua_push_arena(lua_State *L, size_t limit);
+
+/* Fields of an options table at idx (which may be none or nil): the
+ * value, or def when absent; a field of the wrong type raises. */
+const char *kd_lua_opt_string(lua_State *L, int idx, const char *field,
+			      const char *def);
+int kd_lua_opt_bool(lua_State *L, int idx, const char *field, int def);
+lua_Integer kd_lua_opt_integer(lua_State *L, int idx, const char *field,
+			       lua_Integer def);
+/* opts.numbers: "native" (0, the default) or "float" (1). */
+int kd_lua_opt_numbers_as_float(lua_State *L, int idx);
+
+/* The sentinel that stands for null, and the list marker metatable. */
+void kd_lua_push_null(lua_State *L);
+int kd_lua_is_null(lua_State *L, int idx);
+void kd_lua_set_list(lua_State *L, int idx);
+
+/* Opening functions of the C modules (registered in package.preload). */
+int kd_lua_open_core(lua_State *L);
+int kd_lua_open_yaml(lua_State *L);
+int kd_lua_open_json(lua_State *L);
+int kd_lua_open_sandbox(lua_State *L);
+
+#endif

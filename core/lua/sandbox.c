@@ -1,0 +1,321 @@
+/* kedge.sandbox: runs untrusted Lua (site recipes from a config repo).
+ *
+ * sandbox.load(code, chunkname [, extra_globals]) compiles text only (no
+ * bytecode) into a fresh environment holding an allow-list of globals:
+ * basic functions without load/dofile/require/collectgarbage, copies of
+ * string (without dump), table, math and utf8, and os.time/clock/date/
+ * difftime; print goes to the log. extra_globals (the kedge API a recipe
+ * may use) is added on top. The copies keep a recipe from changing the
+ * host's libraries.
+ *
+ * sandbox.call(fn, limits, ...) runs fn like pcall, under an instruction
+ * count, a memory cap and a wall-clock deadline. Once a limit is hit the
+ * run is dead: the sandbox's pcall/xpcall rethrow instead of catching, and
+ * the hook keeps raising, so a recipe cannot swallow its own stop. */
+#include "lua/klua.h"
+
+#include "base/limits.h"
+#include "log/log.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <string.h>
+#include <time.h>
+
+#define HOOK_STEP 1000
+
+typedef struct sb_run {
+	lua_Integer budget;   /* instructions left */
+	lua_Integer instructions;
+	double deadline;      /* monotonic seconds; 0 = none */
+	size_t memory;
+	const char *killed;   /* why the run was stopped, or NULL */
+} sb_run;
+
+static sb_run **active_slot(lua_State *L)
+{
+	return (sb_run **)lua_getextraspace(L);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+	sb_run *r = *active_slot(L);
+
+	(void)ar;
+	if (!r)
+		return;
+	r->budget -= HOOK_STEP;
+	if (!r->killed && r->budget < 0)
+		r->killed = "instruction limit";
+	else if (!r->killed && r->deadline > 0 && now_mono() > r->deadline)
+		r->killed = "deadline";
+	if (r->killed)
+		luaL_error(L, "recipe stopped: %s exceeded", r->killed);
+}
+
+/* After a protected call inside the sandbox: a dead run propagates. */
+static void rethrow_if_killed(lua_State *L, int status)
+{
+	sb_run *r = *active_slot(L);
+
+	if (r && status == LUA_ERRMEM && !r->killed)
+		r->killed = "memory limit";
+	if (r && r->killed && status != LUA_OK)
+		lua_error(L);
+}
+
+static int sb_pcall(lua_State *L)
+{
+	int status;
+
+	luaL_checkany(L, 1);
+	status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+	rethrow_if_killed(L, status);
+	lua_pushboolean(L, status == LUA_OK);
+	lua_insert(L, 1);
+	return lua_gettop(L);
+}
+
+static int sb_xpcall(lua_State *L)
+{
+	int n = lua_gettop(L), status;
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	/* f, msgh, args... -> msgh, f, args... */
+	lua_pushvalue(L, 1);
+	lua_copy(L, 2, 1);
+	lua_replace(L, 2);
+	status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+	rethrow_if_killed(L, status);
+	lua_pushboolean(L, status == LUA_OK);
+	lua_replace(L, 1);
+	return lua_gettop(L);
+}
+
+/* getmetatable for tables only: the string metatable is the host's. */
+static int sb_getmetatable(lua_State *L)
+{
+	luaL_checkany(L, 1);
+	if (lua_type(L, 1) != LUA_TTABLE || !lua_getmetatable(L, 1)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	/* A __metatable field stands in for the metatable, as in Lua. */
+	luaL_getmetafield(L, 1, "__metatable");
+	return 1;
+}
+
+static int sb_print(lua_State *L)
+{
+	luaL_Buffer b;
+	int i, n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	kd_log(KD_LOG_INFO, "%s", lua_tostring(L, -1));
+	return 0;
+}
+
+/* Copies the named fields of library `lib` (from the host's globals) into
+ * a new table set as env[lib]. */
+static void copy_lib(lua_State *L, int env, const char *lib,
+		     const char *const *fields)
+{
+	lua_getglobal(L, lib);
+	lua_newtable(L);
+	for (; *fields; fields++) {
+		lua_getfield(L, -2, *fields);
+		lua_setfield(L, -2, *fields);
+	}
+	lua_setfield(L, env, lib);
+	lua_pop(L, 1);
+}
+
+/* Copies every field of library `lib` except the ones in `skip`. */
+static void copy_lib_except(lua_State *L, int env, const char *lib,
+			    const char *skip)
+{
+	lua_getglobal(L, lib);
+	lua_newtable(L);
+	lua_pushnil(L);
+	while (lua_next(L, -3)) {
+		if (skip && lua_type(L, -2) == LUA_TSTRING &&
+		    !strcmp(lua_tostring(L, -2), skip)) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+	lua_setfield(L, env, lib);
+	lua_pop(L, 1);
+}
+
+static void build_env(lua_State *L)
+{
+	static const char *const basics[] = {
+		"assert", "error", "ipairs", "next", "pairs", "rawequal",
+		"rawget", "rawlen", "rawset", "select", "setmetatable",
+		"tonumber", "tostring", "type", "_VERSION", NULL,
+	};
+	static const char *const os_fields[] = {"time", "clock", "date",
+						"difftime", NULL};
+	static const luaL_Reg wrapped[] = {
+		{"pcall", sb_pcall},
+		{"xpcall", sb_xpcall},
+		{"getmetatable", sb_getmetatable},
+		{"print", sb_print},
+		{NULL, NULL},
+	};
+	const char *const *g;
+	int env;
+
+	lua_newtable(L);
+	env = lua_gettop(L);
+	for (g = basics; *g; g++) {
+		lua_getglobal(L, *g);
+		lua_setfield(L, env, *g);
+	}
+	luaL_setfuncs(L, wrapped, 0);
+	copy_lib_except(L, env, "string", "dump");
+	copy_lib_except(L, env, "table", NULL);
+	copy_lib_except(L, env, "math", NULL);
+	copy_lib_except(L, env, "utf8", NULL);
+	copy_lib(L, env, "os", os_fields);
+	lua_pushvalue(L, env);
+	lua_setfield(L, env, "_G");
+}
+
+/* sandbox.load(code, chunkname [, extra_globals]) -> fn, env | nil, err */
+static int sandbox_load(lua_State *L)
+{
+	size_t len;
+	const char *code = luaL_checklstring(L, 1, &len);
+	const char *chunkname = luaL_optstring(L, 2, "=recipe");
+
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	build_env(L);
+	if (!lua_isnil(L, 3)) {
+		lua_pushnil(L);
+		while (lua_next(L, 3)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, 4);
+		}
+	}
+	if (luaL_loadbufferx(L, code, len, chunkname, "t") != LUA_OK) {
+		lua_pushnil(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	lua_pushvalue(L, 4);
+	if (!lua_setupvalue(L, -2, 1))
+		lua_pop(L, 1);
+	lua_pushvalue(L, 4);
+	return 2;
+}
+
+static int traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)",
+				      luaL_typename(L, 1));
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/* sandbox.call(fn, {instructions=, memory=, timeout=}, ...) ->
+ * true, results... | false, message-with-traceback */
+static int sandbox_call(lua_State *L)
+{
+	sb_run run = {0};
+	size_t old_limit, used;
+	double timeout;
+	int nargs, status, base;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	if (lua_gettop(L) < 2)
+		lua_settop(L, 2);
+	if (*active_slot(L))
+		return luaL_error(L, "sandbox.call cannot be nested");
+	run.instructions = kd_lua_opt_integer(L, 2, "instructions",
+					      KD_LIMIT_SANDBOX_INSTRUCTIONS);
+	run.memory = (size_t)kd_lua_opt_integer(L, 2, "memory",
+						KD_LIMIT_SANDBOX_HEAP);
+	timeout = 0;
+	if (!lua_isnoneornil(L, 2) &&
+	    lua_getfield(L, 2, "timeout") != LUA_TNIL) {
+		timeout = luaL_checknumber(L, -1);
+		lua_pop(L, 1);
+	}
+	if (run.instructions <= 0 || run.memory == 0 || timeout < 0)
+		return luaL_error(L, "sandbox limits must be positive");
+	run.budget = run.instructions;
+	run.deadline = timeout > 0 ? now_mono() + timeout : 0;
+
+	nargs = lua_gettop(L) - 2;
+	lua_pushcfunction(L, traceback);
+	lua_pushvalue(L, 1);
+	lua_rotate(L, 3, 2); /* fn, limits, traceback, fn, args... */
+	base = 3;
+
+	used = kd_lua_heap_used(L);
+	old_limit = kd_lua_swap_heap_limit(L, used + run.memory);
+	if (run.memory >= old_limit - used)
+		kd_lua_swap_heap_limit(L, old_limit);
+	*active_slot(L) = &run;
+	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+	status = lua_pcall(L, nargs, LUA_MULTRET, base);
+	lua_sethook(L, NULL, 0, 0);
+	*active_slot(L) = NULL;
+	kd_lua_swap_heap_limit(L, old_limit);
+
+	if (status == LUA_ERRMEM && !run.killed)
+		run.killed = "memory limit";
+	if (status != LUA_OK) {
+		lua_pushboolean(L, 0);
+		if (run.killed && !strcmp(run.killed, "memory limit"))
+			lua_pushfstring(L, "recipe stopped: memory limit of %I bytes exceeded",
+					(lua_Integer)run.memory);
+		else if (run.killed && !strcmp(run.killed, "instruction limit"))
+			lua_pushfstring(L, "recipe stopped: instruction limit of %I exceeded\n%s",
+					run.instructions, lua_tostring(L, -2));
+		else
+			lua_pushvalue(L, -2);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	lua_replace(L, base);
+	return lua_gettop(L) - base + 1;
+}
+
+int kd_lua_open_sandbox(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"load", sandbox_load},
+		{"call", sandbox_call},
+		{NULL, NULL},
+	};
+
+	luaL_newlib(L, funcs);
+	return 1;
+}
