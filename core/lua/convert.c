@@ -429,3 +429,30 @@ int kd_lua_opt_numbers_as_float(lua_State *L, int idx)
 		luaL_error(L, "option 'numbers' must be \"native\" or \"float\", not \"%s\"", s);
 	return 0;
 }
+
+int kd_lua_return_value(lua_State *L, int rc, const kd_value *v, kd_arena *a,
+			const kd_err *err)
+{
+	if (rc) {
+		kd_arena_free(a);
+		lua_pushnil(L);
+		lua_pushstring(L, err->msg);
+		return 2;
+	}
+	kd_lua_push_value(L, v);
+	kd_arena_free(a);
+	return 1;
+}
+
+int kd_lua_return_buf(lua_State *L, int rc, kd_buf *out, const kd_err *err)
+{
+	if (rc) {
+		kd_buf_free(out);
+		lua_pushnil(L);
+		lua_pushstring(L, err->msg);
+		return 2;
+	}
+	lua_pushlstring(L, out->ptr, out->len);
+	kd_buf_free(out);
+	return 1;
+}

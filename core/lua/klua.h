@@ -13,6 +13,7 @@
 #ifndef KD_LUA_KLUA_H
 #define KD_LUA_KLUA_H
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/value.h"
 
@@ -68,6 +69,13 @@ int kd_lua_to_value(lua_State *L, int idx, kd_arena *a, kd_value **out,
  * userdata's __gc frees it. Callers free it themselves when done;
  * kd_arena_free is idempotent. */
 kd_arena *kd_lua_push_arena(lua_State *L, size_t limit);
+
+/* The endings every decode/encode binding shares: on rc != 0 push nil and
+ * err's message (2 results); otherwise push the value or the buffer's bytes
+ * (1 result). Both release what they were given (arena, buffer). */
+int kd_lua_return_value(lua_State *L, int rc, const kd_value *v, kd_arena *a,
+			const kd_err *err);
+int kd_lua_return_buf(lua_State *L, int rc, kd_buf *out, const kd_err *err);
 
 /* Fields of an options table at idx (which may be none or nil): the
  * value, or def when absent; a field of the wrong type raises. */

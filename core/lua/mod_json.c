@@ -16,20 +16,14 @@ static int json_decode(lua_State *L)
 	const char *name = kd_lua_opt_string(L, 2, "name", "<input>");
 	kd_json_decode_opts opts = {0};
 	kd_err err = KD_ERR_INIT;
-	kd_value *v;
+	kd_value *v = NULL;
 	kd_arena *a;
+	int rc;
 
 	opts.numbers_as_float = kd_lua_opt_numbers_as_float(L, 2);
 	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
-	if (kd_json_decode(&v, a, text, len, name, &opts, &err)) {
-		kd_arena_free(a);
-		lua_pushnil(L);
-		lua_pushstring(L, err.msg);
-		return 2;
-	}
-	kd_lua_push_value(L, v);
-	kd_arena_free(a);
-	return 1;
+	rc = kd_json_decode(&v, a, text, len, name, &opts, &err);
+	return kd_lua_return_value(L, rc, v, a, &err);
 }
 
 /* json.encode(value [, {indent=n, sort_keys=bool, escape_html=bool}]) */
@@ -56,15 +50,7 @@ static int json_encode(lua_State *L)
 		return luaL_argerror(L, 1, err.msg);
 	rc = kd_json_encode(&out, v, &opts, &err);
 	kd_arena_free(a);
-	if (rc) {
-		kd_buf_free(&out);
-		lua_pushnil(L);
-		lua_pushstring(L, err.msg);
-		return 2;
-	}
-	lua_pushlstring(L, out.ptr, out.len);
-	kd_buf_free(&out);
-	return 1;
+	return kd_lua_return_buf(L, rc, &out, &err);
 }
 
 int kd_lua_open_json(lua_State *L)

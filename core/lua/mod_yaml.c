@@ -16,7 +16,7 @@ static int decode_common(lua_State *L, int all)
 	const char *name = kd_lua_opt_string(L, 2, "name", "<input>");
 	kd_yaml_decode_opts opts = {0};
 	kd_err err = KD_ERR_INIT;
-	kd_value *v;
+	kd_value *v = NULL;
 	kd_arena *a;
 	int rc;
 
@@ -26,15 +26,7 @@ static int decode_common(lua_State *L, int all)
 		rc = kd_yaml_decode_all(&v, a, text, len, name, &opts, &err);
 	else
 		rc = kd_yaml_decode(&v, a, text, len, name, &opts, &err);
-	if (rc) {
-		kd_arena_free(a);
-		lua_pushnil(L);
-		lua_pushstring(L, err.msg);
-		return 2;
-	}
-	kd_lua_push_value(L, v);
-	kd_arena_free(a);
-	return 1;
+	return kd_lua_return_value(L, rc, v, a, &err);
 }
 
 static int yaml_decode(lua_State *L)
@@ -67,15 +59,7 @@ static int encode_common(lua_State *L, int all)
 	rc = all ? kd_yaml_encode_all(&out, v, &opts, &err)
 		 : kd_yaml_encode(&out, v, &opts, &err);
 	kd_arena_free(a);
-	if (rc) {
-		kd_buf_free(&out);
-		lua_pushnil(L);
-		lua_pushstring(L, err.msg);
-		return 2;
-	}
-	lua_pushlstring(L, out.ptr, out.len);
-	kd_buf_free(&out);
-	return 1;
+	return kd_lua_return_buf(L, rc, &out, &err);
 }
 
 static int yaml_encode(lua_State *L)
