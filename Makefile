@@ -45,9 +45,9 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 # tests of the data core are built a second time with the host's gcc and
 # glibc, over the same sources and libyaml's pinned source, for
 # tests/unit/t0100-valgrind.sh.
-HOST_UNIT     := test_base test_json test_yaml
+HOST_UNIT     := test_base test_json test_yaml test_semver
 HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
-HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c
+HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c
 
 # libFuzzer builds: clang with sanitizers over the decoders' own sources and
 # libyaml's (the copy of its source kept in the dependency prefix), not the
@@ -102,14 +102,14 @@ $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBKEDGE
 	$(CC) $(ALL_CFLAGS) -Itests -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c \
 		$(LIBKEDGE) $(ALL_LDFLAGS) $(LIBS) -o $@
 
-$(BUILD)/tests/host/%: tests/unit/%.c $(wildcard core/base/*.c core/json/*.c core/yaml/*.c)
+$(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC))
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Icore -Itests $(YAML_DEFS) \
 		$< $(HOST_SRC) $(YAML_LIB_SRC) -lm -o $@
 
 fuzz: $(FUZZ_BIN)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard core/base/*.c core/json/*.c core/yaml/*.c)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard $(HOST_SRC))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) $(YAML_DEFS) $< $(HOST_SRC) \
 		$(YAML_LIB_SRC) -lm -o $@

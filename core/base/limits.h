@@ -49,4 +49,13 @@
 #define KD_LIMIT_ARENA_BYTES (1024u << 20)
 #endif
 
+/* Longest version or version range text (bytes), and most terms in one
+ * range (a hyphen range counts two). */
+#ifndef KD_LIMIT_SEMVER_BYTES
+#define KD_LIMIT_SEMVER_BYTES 1024u
+#endif
+#ifndef KD_LIMIT_SEMVER_TERMS
+#define KD_LIMIT_SEMVER_TERMS 64u
+#endif
+
 #endif

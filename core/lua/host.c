@@ -104,6 +104,7 @@ static void register_preload(lua_State *L)
 		{"kedge.yaml", kd_lua_open_yaml},
 		{"kedge.json", kd_lua_open_json},
 		{"kedge.sandbox", kd_lua_open_sandbox},
+		{"kedge.semver", kd_lua_open_semver},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

@@ -97,5 +97,6 @@ int kd_lua_open_core(lua_State *L);
 int kd_lua_open_yaml(lua_State *L);
 int kd_lua_open_json(lua_State *L);
 int kd_lua_open_sandbox(lua_State *L);
+int kd_lua_open_semver(lua_State *L);
 
 #endif
