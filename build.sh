@@ -89,7 +89,9 @@ need_build_tools() {
 }
 
 need_test_tools() {
-	need valgrind:valgrind prove:perl unshare:util-linux file:file
+	need valgrind:valgrind prove:perl unshare:util-linux file:file \
+		lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl \
+		openssl:openssl nc:netcat-openbsd
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.

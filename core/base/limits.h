@@ -58,4 +58,37 @@
 #define KD_LIMIT_SEMVER_TERMS 64u
 #endif
 
+/* HTTP client (core/net): longest URL, host name and request target;
+ * the response's status line plus header section (bytes) and header
+ * count; the default body limit (callers may lower or raise it per
+ * request, up to KD_LIMIT_HTTP_BODY_MAX); attempts per request, the
+ * longest backoff between them and the longest Retry-After honoured. */
+#ifndef KD_LIMIT_HTTP_URL_BYTES
+#define KD_LIMIT_HTTP_URL_BYTES 8192u
+#endif
+#ifndef KD_LIMIT_HTTP_HOST_BYTES
+#define KD_LIMIT_HTTP_HOST_BYTES 253u
+#endif
+#ifndef KD_LIMIT_HTTP_HEADER_BYTES
+#define KD_LIMIT_HTTP_HEADER_BYTES (64u << 10)
+#endif
+#ifndef KD_LIMIT_HTTP_HEADERS
+#define KD_LIMIT_HTTP_HEADERS 128u
+#endif
+#ifndef KD_LIMIT_HTTP_BODY_BYTES
+#define KD_LIMIT_HTTP_BODY_BYTES (64u << 20)
+#endif
+#ifndef KD_LIMIT_HTTP_BODY_MAX
+#define KD_LIMIT_HTTP_BODY_MAX (1024u << 20)
+#endif
+#ifndef KD_LIMIT_HTTP_ATTEMPTS
+#define KD_LIMIT_HTTP_ATTEMPTS 10
+#endif
+#ifndef KD_LIMIT_HTTP_BACKOFF_MS
+#define KD_LIMIT_HTTP_BACKOFF_MS 10000
+#endif
+#ifndef KD_LIMIT_HTTP_RETRY_AFTER_S
+#define KD_LIMIT_HTTP_RETRY_AFTER_S 60
+#endif
+
 #endif

@@ -105,6 +105,7 @@ static void register_preload(lua_State *L)
 		{"kedge.json", kd_lua_open_json},
 		{"kedge.sandbox", kd_lua_open_sandbox},
 		{"kedge.semver", kd_lua_open_semver},
+		{"kedge.http", kd_lua_open_http},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;
