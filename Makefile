@@ -45,9 +45,9 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 # tests of the data core are built a second time with the host's gcc and
 # glibc, over the same sources and libyaml's pinned source, for
 # tests/unit/t0100-valgrind.sh.
-HOST_UNIT     := test_base test_json test_yaml test_semver
+HOST_UNIT     := test_base test_json test_yaml test_semver test_tmpl
 HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
-HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c
+HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/tmpl/*.c
 
 # libFuzzer builds: clang with sanitizers over the decoders' own sources and
 # libyaml's (the copy of its source kept in the dependency prefix), not the

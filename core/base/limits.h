@@ -91,4 +91,16 @@
 #define KD_LIMIT_HTTP_RETRY_AFTER_S 60
 #endif
 
+/* Template engine: nesting of actions and parentheses at parse time, depth
+ * of template/include/tpl calls, range iterations per render. */
+#ifndef KD_LIMIT_TMPL_PARSE_DEPTH
+#define KD_LIMIT_TMPL_PARSE_DEPTH 500
+#endif
+#ifndef KD_LIMIT_TMPL_CALL_DEPTH
+#define KD_LIMIT_TMPL_CALL_DEPTH 1000
+#endif
+#ifndef KD_LIMIT_TMPL_RANGE_ITERATIONS
+#define KD_LIMIT_TMPL_RANGE_ITERATIONS 10000000u
+#endif
+
 #endif

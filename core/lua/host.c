@@ -104,8 +104,9 @@ static void register_preload(lua_State *L)
 		{"kedge.yaml", kd_lua_open_yaml},
 		{"kedge.json", kd_lua_open_json},
 		{"kedge.sandbox", kd_lua_open_sandbox},
-		{"kedge.semver", kd_lua_open_semver},
+		{"kedge.tmpl", kd_lua_open_tmpl},
 		{"kedge.http", kd_lua_open_http},
+		{"kedge.semver", kd_lua_open_semver},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

@@ -97,7 +97,8 @@ int kd_lua_open_core(lua_State *L);
 int kd_lua_open_yaml(lua_State *L);
 int kd_lua_open_json(lua_State *L);
 int kd_lua_open_sandbox(lua_State *L);
-int kd_lua_open_semver(lua_State *L);
+int kd_lua_open_tmpl(lua_State *L);
 int kd_lua_open_http(lua_State *L);
+int kd_lua_open_semver(lua_State *L);
 
 #endif

@@ -1,0 +1,1089 @@
+/* Execution of parsed templates over kd_value, after Go's text/template
+ * exec.go with Helm's options (missingkey=zero). A value pointer of NULL is
+ * Go's invalid reflect.Value ("no value"); KD_NULL is a nil interface{}.
+ * Errors unwind with longjmp to kd_tmpl_exec(); everything a render
+ * creates lives in its arena. */
+#include "tmpl/internal.h"
+
+#include "base/limits.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+kd_value kd_tmpl_nil = {KD_NULL, {0}};
+
+enum { WALK_OK, WALK_BREAK, WALK_CONTINUE };
+
+static void node_pos(const kd_tmpl_node *n, int *line, int *col)
+{
+	int i, c = 0;
+
+	*line = n->line;
+	for (i = n->pos; i > 0 && n->src[i - 1] != '\n'; i--)
+		c++;
+	*col = c;
+}
+
+static void raise_msg(kd_tmpl_ex *x, int code, const char *msg)
+	__attribute__((noreturn));
+static void raise_msg(kd_tmpl_ex *x, int code, const char *msg)
+{
+	kd_buf ctx = KD_BUF_INIT(512);
+
+	if (x->at) {
+		int line, col;
+
+		node_pos(x->at, &line, &col);
+		kd_tmpl_node_string(&ctx, x->at);
+		if (ctx.len > 200) { /* keep messages short */
+			ctx.len = 200;
+			ctx.ptr[200] = 0;
+		}
+		kd_err_set(x->err, code,
+			   "template: %s:%d:%d: executing \"%s\" at <%s>: %s",
+			   x->fname ? x->fname : x->tname, line, col, x->tname, ctx.ptr, msg);
+	} else {
+		kd_err_set(x->err, code, "template: %s: %s", x->tname, msg);
+	}
+	kd_buf_free(&ctx);
+	longjmp(*x->jb, 1);
+}
+
+void kd_tmpl_errorf(kd_tmpl_ex *x, const char *fmt, ...)
+{
+	char buf[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	raise_msg(x, KD_EINVAL, buf);
+}
+
+void kd_tmpl_fail(kd_tmpl_ex *x, int code, const char *fmt, ...)
+{
+	char buf[768], m[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	snprintf(m, sizeof m, "error calling %s: %s", x->fn ? x->fn : "?",
+		 buf);
+	raise_msg(x, code ? code : KD_EINVAL, m);
+}
+
+kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n)
+{
+	kd_value *v = kd_value_str(x->a, s, n);
+
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b)
+{
+	kd_value *v;
+
+	if (b->failed) {
+		kd_buf_free(b);
+		kd_tmpl_errorf(x, "output too large");
+	}
+	v = kd_value_str(x->a, b->ptr, b->len);
+	kd_buf_free(b);
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+const char *kd_tmpl_type_name(const kd_value *v)
+{
+	if (!v)
+		return "<nil>";
+	switch (v->type) {
+	case KD_NULL: return "<nil>";
+	case KD_BOOL: return "bool";
+	case KD_INT: return "int";
+	case KD_FLOAT: return "float64";
+	case KD_STR: return "string";
+	case KD_LIST: return "[]interface {}";
+	case KD_MAP: return "map[string]interface {}";
+	}
+	return "?";
+}
+
+bool kd_tmpl_truth(const kd_value *v)
+{
+	if (!v)
+		return false;
+	switch (v->type) {
+	case KD_NULL: return false;
+	case KD_BOOL: return v->u.b;
+	case KD_INT: return v->u.i != 0;
+	case KD_FLOAT: return v->u.f != 0;
+	case KD_STR: return v->u.str.len > 0;
+	case KD_LIST: return v->u.list.len > 0;
+	case KD_MAP: return v->u.map.len > 0;
+	}
+	return false;
+}
+
+static const char *quoted(kd_tmpl_ex *x, const char *s)
+{
+	kd_buf b = KD_BUF_INIT(4096);
+	char *r;
+
+	kd_tmpl_quote(&b, s, strlen(s));
+	r = kd_arena_strdup(x->a, b.ptr);
+	kd_buf_free(&b);
+	return r ? r : "\"?\"";
+}
+
+/* ---- variables ---- */
+
+static int mark(kd_tmpl_ex *x)
+{
+	return x->nvars;
+}
+
+static void push(kd_tmpl_ex *x, const char *name, kd_value *v)
+{
+	if (x->nvars == x->capvars) {
+		int cap = x->capvars ? x->capvars * 2 : 16;
+		kd_tmpl_var *nv = kd_arena_alloc(x->a, (size_t)cap * sizeof *nv);
+
+		if (!nv)
+			kd_tmpl_errorf(x, "out of memory");
+		if (x->nvars)
+			memcpy(nv, x->vars, (size_t)x->nvars * sizeof *nv);
+		x->vars = nv;
+		x->capvars = cap;
+	}
+	x->vars[x->nvars].name = name;
+	x->vars[x->nvars].v = v;
+	x->nvars++;
+}
+
+static void set_var(kd_tmpl_ex *x, const char *name, kd_value *v)
+{
+	int i;
+
+	for (i = x->nvars - 1; i >= 0; i--)
+		if (!strcmp(x->vars[i].name, name)) {
+			x->vars[i].v = v;
+			return;
+		}
+	kd_tmpl_errorf(x, "undefined variable: %s", name);
+}
+
+static kd_value *var_value(kd_tmpl_ex *x, const char *name)
+{
+	int i;
+
+	for (i = x->nvars - 1; i >= 0; i--)
+		if (!strcmp(x->vars[i].name, name))
+			return x->vars[i].v;
+	kd_tmpl_errorf(x, "undefined variable: %s", name);
+}
+
+/* ---- evaluation ---- */
+
+static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,
+			       const kd_tmpl_node *pipe);
+static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char typ,
+			  const kd_tmpl_node *n);
+static kd_value *helm_method(kd_tmpl_ex *x, kd_value *recv, const char *name,
+			     kd_value *dot, const kd_tmpl_node *node,
+			     kd_tmpl_node *const *args, int nargs,
+			     kd_value *final, bool *handled);
+
+static kd_value *validate(kd_tmpl_ex *x, kd_value *v, char t);
+
+#define MISSING ((kd_value *)&missing_val)
+static const int missing_val = 0;
+
+static void not_a_function(kd_tmpl_ex *x, kd_tmpl_node *const *args,
+			   int nargs, kd_value *final)
+{
+	if (nargs > 1 || final != MISSING) {
+		kd_buf b = KD_BUF_INIT(4096);
+		char msg[600];
+
+		kd_tmpl_node_string(&b, args[0]);
+		snprintf(msg, sizeof msg, "can't give argument to non-function %s",
+			 b.ptr);
+		kd_buf_free(&b);
+		raise_msg(x, KD_EINVAL, msg);
+	}
+}
+
+static kd_value *eval_field(kd_tmpl_ex *x, kd_value *dot, const char *name,
+			    const kd_tmpl_node *node,
+			    kd_tmpl_node *const *args, int nargs,
+			    kd_value *final, kd_value *recv, bool iface)
+{
+	bool has_args = nargs > 1 || final != MISSING;
+	bool handled = false;
+	kd_value *r;
+
+	if (!recv)
+		return NULL;
+	r = helm_method(x, recv, name, dot, node, args, nargs, final,
+			&handled);
+	if (handled)
+		return r;
+	if (recv->type == KD_NULL)
+		kd_tmpl_errorf(x, "nil pointer evaluating interface {}.%s", name);
+	if (recv->type == KD_MAP) {
+		if (has_args)
+			kd_tmpl_errorf(x, "%s is not a method but has arguments",
+				       name);
+		r = kd_map_get(recv, name, strlen(name));
+		if (!r && kd_tmpl_obj_kind(x, recv) == KD_TMPL_OBJ_STRUCT)
+			kd_tmpl_errorf(x, "can't evaluate field %s in type %s",
+				       name, iface ? "interface {}" : "struct");
+		return r ? r : &kd_tmpl_nil;
+	}
+	kd_tmpl_errorf(x, "can't evaluate field %s in type %s", name,
+		       iface ? "interface {}" : kd_tmpl_type_name(recv));
+}
+
+static kd_value *eval_chain(kd_tmpl_ex *x, kd_value *dot, kd_value *recv,
+			    bool iface, const kd_tmpl_node *node,
+			    const char *const *id, int n,
+			    kd_tmpl_node *const *args, int nargs,
+			    kd_value *final)
+{
+	int i;
+
+	for (i = 0; i < n - 1; i++) {
+		recv = eval_field(x, dot, id[i], node, NULL, 0, MISSING, recv,
+				  iface);
+		iface = true;
+	}
+	return eval_field(x, dot, id[n - 1], node, args, nargs, final, recv,
+			  iface);
+}
+
+/* Is the value of operand n statically an interface{} in Go? */
+static bool node_iface(kd_tmpl_ex *x, const kd_tmpl_node *n)
+{
+	switch (n->type) {
+	case N_FIELD: case N_CHAIN: return true;
+	case N_VAR: return n->u.fld.n > 1;
+	case N_DOT: return x->dot_iface;
+	default: return false;
+	}
+}
+
+static kd_value *ideal_constant(kd_tmpl_ex *x, const kd_tmpl_node *n)
+{
+	kd_value *v;
+
+	if (n->u.num.ideal_float)
+		v = kd_value_float(x->a, n->u.num.f);
+	else if (n->u.num.is_uint)
+		kd_tmpl_errorf(x, "%s overflows int", n->u.num.text);
+	else if (n->u.num.is_int)
+		v = kd_value_int(x->a, n->u.num.i);
+	else
+		kd_tmpl_errorf(x, "%s overflows int", n->u.num.text);
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+static kd_value *literal(kd_tmpl_ex *x, const kd_tmpl_node *n)
+{
+	kd_value *v = NULL;
+
+	switch (n->type) {
+	case N_BOOL: v = kd_value_bool(x->a, n->u.b); break;
+	case N_STR: v = kd_value_str_ref(x->a, n->u.text.s, n->u.text.n); break;
+	case N_NUM: return ideal_constant(x, n);
+	default: return NULL;
+	}
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+static kd_value *eval_call(kd_tmpl_ex *x, kd_value *dot,
+			   const kd_tmpl_func *f, const kd_tmpl_node *node,
+			   kd_tmpl_node *const *args, int nargs,
+			   kd_value *final)
+{
+	int np = (int)strlen(f->params), i, numin, argc;
+	kd_value *sargv[16], **argv = sargv, *r;
+	const char *saved_fn;
+
+	args++, nargs--; /* skip the function name */
+	numin = nargs + (final != MISSING);
+	if (f->variadic) {
+		if (numin < np - 1)
+			kd_tmpl_errorf(x, "wrong number of args for %s: want at least %d got %d",
+				       f->name, np - 1, nargs);
+	} else if (numin != np) {
+		kd_tmpl_errorf(x, "wrong number of args for %s: want %d got %d",
+			       f->name, np, numin);
+	}
+	if (numin > 16) {
+		argv = kd_arena_alloc(x->a, (size_t)numin * sizeof *argv);
+		if (!argv)
+			kd_tmpl_errorf(x, "out of memory");
+	}
+	if (f->builtin && (!strcmp(f->name, "and") || !strcmp(f->name, "or"))) {
+		bool want = f->name[0] == 'o';
+		kd_value *v = NULL;
+
+		for (i = 0; i < nargs; i++) {
+			v = eval_arg(x, dot, 'v', args[i]);
+			if (kd_tmpl_truth(v) == want)
+				return v;
+		}
+		if (final != MISSING)
+			v = final;
+		return v;
+	}
+	for (i = 0; i < nargs; i++) {
+		char t = i < np ? f->params[i] : f->params[np - 1];
+
+		argv[i] = eval_arg(x, dot, t, args[i]);
+	}
+	argc = nargs;
+	if (final != MISSING) {
+		char t = argc < np ? f->params[argc] : f->params[np - 1];
+		kd_value *v = final;
+
+		v = validate(x, v, t);
+		argv[argc++] = v;
+	}
+	x->at = node;
+	saved_fn = x->fn;
+	x->fn = f->name;
+	r = f->fn(x, argv, argc);
+	x->fn = saved_fn;
+	return r;
+}
+
+static kd_value *eval_function(kd_tmpl_ex *x, kd_value *dot,
+			       const kd_tmpl_node *node,
+			       const kd_tmpl_node *cmd,
+			       kd_tmpl_node *const *args, int nargs,
+			       kd_value *final)
+{
+	const kd_tmpl_func *f = node->fn ? node->fn
+				      : kd_tmpl_func_find(node->u.ident);
+
+	x->at = node;
+	if (!f)
+		kd_tmpl_errorf(x, "\"%s\" is not a defined function",
+			       node->u.ident);
+	return eval_call(x, dot, f, cmd, args, nargs, final);
+}
+
+static kd_value *eval_command(kd_tmpl_ex *x, kd_value *dot,
+			      const kd_tmpl_node *cmd, kd_value *final)
+{
+	kd_tmpl_node *const *args = cmd->u.cmd.args;
+	int n = cmd->u.cmd.n;
+	const kd_tmpl_node *w = args[0];
+
+	x->at = w;
+	switch (w->type) {
+	case N_FIELD:
+		return eval_chain(x, dot, dot, x->dot_iface, w, w->u.fld.id,
+				  w->u.fld.n, args, n, final);
+	case N_CHAIN: {
+		kd_value *r;
+
+		if (w->u.fld.node->type == N_NIL)
+			kd_tmpl_errorf(x, "indirection through explicit nil in %s",
+				       "chain");
+		r = eval_arg(x, dot, 'v', w->u.fld.node);
+		x->at = w;
+		return eval_chain(x, dot, r, node_iface(x, w->u.fld.node), w,
+				  w->u.fld.id, w->u.fld.n, args, n, final);
+	}
+	case N_IDENT:
+		return eval_function(x, dot, w, cmd, args, n, final);
+	case N_PIPE:
+		not_a_function(x, args, n, final);
+		return eval_pipeline(x, dot, w);
+	case N_VAR: {
+		kd_value *v = var_value(x, w->u.fld.id[0]);
+
+		if (w->u.fld.n == 1) {
+			not_a_function(x, args, n, final);
+			return v;
+		}
+		return eval_chain(x, dot, v, false, w, w->u.fld.id + 1,
+				  w->u.fld.n - 1, args, n, final);
+	}
+	default:
+		break;
+	}
+	not_a_function(x, args, n, final);
+	switch (w->type) {
+	case N_BOOL:
+	case N_STR:
+	case N_NUM:
+		return literal(x, w);
+	case N_DOT:
+		return dot;
+	case N_NIL:
+		kd_tmpl_errorf(x, "nil is not a command");
+	default:
+		kd_tmpl_errorf(x, "can't evaluate command");
+	}
+}
+
+static const char *type_word(char t)
+{
+	switch (t) {
+	case 's': return "string";
+	case 'i': return "int";
+	case 'f': return "float64";
+	case 'b': return "bool";
+	case 'l': return "[]interface {}";
+	case 'm': return "map[string]interface {}";
+	case 'v': return "reflect.Value";
+	}
+	return "interface {}";
+}
+
+static kd_value *validate(kd_tmpl_ex *x, kd_value *v, char t)
+{
+	bool ok;
+
+	if (!v) {
+		if (t == 'v')
+			return NULL;
+		if (t == 'a' || t == 'l' || t == 'm')
+			return &kd_tmpl_nil;
+		kd_tmpl_errorf(x, "invalid value; expected %s", type_word(t));
+	}
+	switch (t) {
+	case 's': ok = v->type == KD_STR; break;
+	case 'i': ok = v->type == KD_INT; break;
+	case 'f': ok = v->type == KD_FLOAT; break;
+	case 'b': ok = v->type == KD_BOOL; break;
+	case 'l': ok = v->type == KD_LIST; break;
+	case 'm': ok = v->type == KD_MAP; break;
+	default: ok = true;
+	}
+	if (!ok)
+		kd_tmpl_errorf(x, "wrong type for value; expected %s; got %s",
+			       type_word(t),
+			       v->type == KD_NULL ? "interface {}"
+						  : kd_tmpl_type_name(v));
+	return v;
+}
+
+static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
+			  const kd_tmpl_node *n)
+{
+	kd_buf b = KD_BUF_INIT(4096);
+	char ns[512];
+
+	x->at = n;
+	switch (n->type) {
+	case N_DOT:
+		return validate(x, dot, t);
+	case N_NIL:
+		if (t == 'v')
+			return NULL;
+		if (t == 'a')
+			return &kd_tmpl_nil;
+		if (t == 'l' || t == 'm')
+			return &kd_tmpl_nil;
+		kd_tmpl_errorf(x, "cannot assign nil to %s", type_word(t));
+	case N_FIELD:
+		return validate(x, eval_chain(x, dot, dot, x->dot_iface, n,
+					      n->u.fld.id, n->u.fld.n,
+					      (kd_tmpl_node *const *)&n, 1,
+					      MISSING), t);
+	case N_VAR: {
+		kd_tmpl_node *const *one = (kd_tmpl_node *const *)&n;
+		kd_value *v = var_value(x, n->u.fld.id[0]);
+
+		if (n->u.fld.n > 1)
+			v = eval_chain(x, dot, v, false, n, n->u.fld.id + 1,
+				       n->u.fld.n - 1, one, 1, MISSING);
+		return validate(x, v, t);
+	}
+	case N_PIPE:
+		return validate(x, eval_pipeline(x, dot, n), t);
+	case N_IDENT:
+		return validate(x, eval_function(x, dot, n, n,
+						 (kd_tmpl_node *const *)&n, 1,
+						 MISSING), t);
+	case N_CHAIN: {
+		kd_value *r;
+
+		if (n->u.fld.node->type == N_NIL)
+			kd_tmpl_errorf(x, "indirection through explicit nil in chain");
+		r = eval_arg(x, dot, 'v', n->u.fld.node);
+		x->at = n;
+		return validate(x, eval_chain(x, dot, r,
+					      node_iface(x, n->u.fld.node), n,
+					      n->u.fld.id, n->u.fld.n,
+					      (kd_tmpl_node *const *)&n, 1,
+					      MISSING), t);
+	}
+	default:
+		break;
+	}
+	kd_tmpl_node_string(&b, n);
+	snprintf(ns, sizeof ns, "%s", b.ptr);
+	kd_buf_free(&b);
+	switch (t) {
+	case 'a':
+	case 'v':
+		return literal(x, n);
+	case 'b':
+		if (n->type == N_BOOL)
+			return literal(x, n);
+		kd_tmpl_errorf(x, "expected bool; found %s", ns);
+	case 's':
+		if (n->type == N_STR)
+			return literal(x, n);
+		kd_tmpl_errorf(x, "expected string; found %s", ns);
+	case 'i':
+		if (n->type == N_NUM && n->u.num.is_int) {
+			kd_value *v = kd_value_int(x->a, n->u.num.i);
+
+			if (!v)
+				kd_tmpl_errorf(x, "out of memory");
+			return v;
+		}
+		kd_tmpl_errorf(x, "expected integer; found %s", ns);
+	case 'f':
+		if (n->type == N_NUM && n->u.num.is_float) {
+			kd_value *v = kd_value_float(x->a, n->u.num.f);
+
+			if (!v)
+				kd_tmpl_errorf(x, "out of memory");
+			return v;
+		}
+		kd_tmpl_errorf(x, "expected float; found %s", ns);
+	}
+	kd_tmpl_errorf(x, "can't handle %s for arg of type %s", ns,
+		       type_word(t));
+}
+
+static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,
+			       const kd_tmpl_node *pipe)
+{
+	kd_value *v = MISSING;
+	int i;
+
+	if (!pipe)
+		return NULL;
+	x->at = pipe;
+	for (i = 0; i < pipe->u.pipe.ncmds; i++) {
+		v = eval_command(x, dot, pipe->u.pipe.cmds[i], v);
+		if (v && v != MISSING && v->type == KD_NULL)
+			v = NULL;
+	}
+	if (v == MISSING)
+		v = NULL;
+	for (i = 0; i < pipe->u.pipe.ndecl; i++) {
+		const kd_tmpl_node *d = pipe->u.pipe.decl[i];
+
+		if (pipe->u.pipe.assign)
+			set_var(x, d->u.fld.id[0], v);
+		else
+			push(x, d->u.fld.id[0], v);
+	}
+	return v;
+}
+
+static void print_value(kd_tmpl_ex *x, const kd_value *v)
+{
+	if (!v) {
+		kd_buf_puts(x->out, "<no value>");
+		return;
+	}
+	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRINGER)
+		v = kd_map_getz(v, "Version");
+	kd_tmpl_fmt_v(x->out, v);
+	if (x->out->failed)
+		kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
+			       x->out->limit);
+}
+
+static int walk(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *n);
+
+static int walk_list(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *l)
+{
+	int i, r = WALK_OK;
+
+	if (!l)
+		return WALK_OK;
+	/* nesting of blocks and template calls together bounds the C stack */
+	if (++x->nest > KD_LIMIT_TMPL_CALL_DEPTH * 3) {
+		x->at = l;
+		raise_msg(x, KD_ELIMIT, "exceeded maximum nesting depth");
+	}
+	for (i = 0; i < l->u.list.n; i++)
+		if ((r = walk(x, dot, l->u.list.v[i])) != WALK_OK)
+			break;
+	x->nest--;
+	return r;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const kd_map_ent *x = *(const kd_map_ent *const *)a;
+	const kd_map_ent *y = *(const kd_map_ent *const *)b;
+
+	return kd_bytes_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+static int range_one(kd_tmpl_ex *x, const kd_tmpl_node *n, kd_value *idx,
+		     kd_value *elem)
+{
+	int m = mark(x), r, nd = n->u.br.pipe->u.pipe.ndecl;
+
+	if (++x->iters > KD_LIMIT_TMPL_RANGE_ITERATIONS) {
+		x->at = n;
+		raise_msg(x, KD_ELIMIT, "range iterations exceed the limit");
+	}
+	if (nd > 0)
+		x->vars[x->nvars - 1].v = elem;
+	if (nd > 1)
+		x->vars[x->nvars - 2].v = idx;
+	{
+		bool saved = x->dot_iface;
+
+		x->dot_iface = true;
+		r = walk_list(x, elem, n->u.br.list);
+		x->dot_iface = saved;
+	}
+	x->nvars = m;
+	return r;
+}
+
+static int walk_range(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *n)
+{
+	int m = mark(x);
+	kd_value *v = eval_pipeline(x, dot, n->u.br.pipe);
+	int m2 = mark(x), r;
+	size_t i;
+
+	(void)m2;
+	if (v && v->type == KD_LIST && v->u.list.len) {
+		for (i = 0; i < v->u.list.len; i++) {
+			kd_value *idx = kd_value_int(x->a, (int64_t)i);
+
+			if (!idx)
+				kd_tmpl_errorf(x, "out of memory");
+			r = range_one(x, n, idx, v->u.list.items[i]);
+			if (r == WALK_BREAK)
+				break;
+		}
+		x->nvars = m;
+		return WALK_OK;
+	}
+	if (v && v->type == KD_MAP && v->u.map.len) {
+		size_t len = v->u.map.len;
+		kd_map_ent **e = kd_arena_alloc(x->a, len * sizeof *e);
+
+		if (!e)
+			kd_tmpl_errorf(x, "out of memory");
+		for (i = 0; i < len; i++)
+			e[i] = &v->u.map.ents[i];
+		qsort(e, len, sizeof *e, cmp_ent);
+		for (i = 0; i < len; i++) {
+			kd_value *k = kd_value_str_ref(x->a, e[i]->key,
+						       e[i]->klen);
+
+			if (!k)
+				kd_tmpl_errorf(x, "out of memory");
+			r = range_one(x, n, k, e[i]->val);
+			if (r == WALK_BREAK)
+				break;
+		}
+		x->nvars = m;
+		return WALK_OK;
+	}
+	if (v && v->type != KD_LIST && v->type != KD_MAP) {
+		kd_buf b = KD_BUF_INIT(1 << 16);
+		char msg[600];
+
+		kd_tmpl_fmt_v(&b, v);
+		snprintf(msg, sizeof msg, "range can't iterate over %s", b.ptr);
+		kd_buf_free(&b);
+		x->at = n->u.br.pipe;
+		raise_msg(x, KD_EINVAL, msg);
+	}
+	r = walk_list(x, dot, n->u.br.elist);
+	x->nvars = m;
+	return r;
+}
+
+static int walk(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *n)
+{
+	int m, r;
+	kd_value *v;
+
+	x->at = n;
+	switch (n->type) {
+	case N_TEXT:
+		if (kd_buf_put(x->out, n->u.text.s, n->u.text.n))
+			kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
+				       x->out->limit);
+		return WALK_OK;
+	case N_ACTION:
+		v = eval_pipeline(x, dot, n->u.br.pipe);
+		if (n->u.br.pipe->u.pipe.ndecl == 0)
+			print_value(x, v);
+		return WALK_OK;
+	case N_IF:
+	case N_WITH:
+		m = mark(x);
+		v = eval_pipeline(x, dot, n->u.br.pipe);
+		if (kd_tmpl_truth(v) && n->type == N_WITH) {
+			bool saved = x->dot_iface;
+
+			x->dot_iface = false;
+			r = walk_list(x, v, n->u.br.list);
+			x->dot_iface = saved;
+		} else if (kd_tmpl_truth(v))
+			r = walk_list(x, dot, n->u.br.list);
+		else
+			r = walk_list(x, dot, n->u.br.elist);
+		x->nvars = m;
+		return r;
+	case N_RANGE:
+		return walk_range(x, dot, n);
+	case N_BREAK:
+		return WALK_BREAK;
+	case N_CONTINUE:
+		return WALK_CONTINUE;
+	case N_LIST:
+		return walk_list(x, dot, n);
+	case N_TEMPLATE: {
+		kd_value *d = n->u.tpl.pipe ? eval_pipeline(x, dot, n->u.tpl.pipe)
+					    : NULL;
+
+		x->at = n;
+		kd_tmpl_exec_named(x, n->u.tpl.name, d);
+		return WALK_OK;
+	}
+	default:
+		kd_tmpl_errorf(x, "unknown node");
+	}
+}
+
+void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot)
+{
+	kd_tmpl_def *d = kd_tmpl_lookup(x->t, name);
+	kd_tmpl_var *sv = x->vars;
+	int snv = x->nvars, scap = x->capvars;
+	const char *stn = x->tname, *sfn = x->fname;
+	bool sdi;
+
+	if (!d)
+		kd_tmpl_errorf(x, "template %s not defined", quoted(x, name));
+	if (++x->depth > KD_LIMIT_TMPL_CALL_DEPTH)
+		raise_msg(x, KD_ELIMIT, "exceeded maximum template depth (1000)");
+	x->vars = NULL;
+	x->nvars = x->capvars = 0;
+	push(x, "$", dot);
+	x->tname = d->name[0] == '\x01' ? d->file : d->name;
+	x->fname = d->file;
+	sdi = x->dot_iface;
+	x->dot_iface = false;
+	walk_list(x, dot, d->root);
+	x->dot_iface = sdi;
+	x->tname = stn;
+	x->fname = sfn;
+	x->vars = sv;
+	x->nvars = snv;
+	x->capvars = scap;
+	x->depth--;
+}
+
+/* Helm's "<no value>" removal. */
+static void strip_no_value(kd_buf *b, size_t from)
+{
+	static const char nv[] = "<no value>";
+	size_t r = from, w = from;
+
+	while (r < b->len) {
+		if (b->ptr[r] == '<' && b->len - r >= sizeof nv - 1 &&
+		    !memcmp(b->ptr + r, nv, sizeof nv - 1)) {
+			r += sizeof nv - 1;
+			continue;
+		}
+		b->ptr[w++] = b->ptr[r++];
+	}
+	b->len = w;
+	if (b->cap)
+		b->ptr[w] = 0;
+}
+
+int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
+		 kd_buf *out, kd_err *err)
+{
+	kd_tmpl_ex x;
+	jmp_buf jb;
+	kd_arena a = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	size_t start = out->len;
+	kd_tmpl_def *d = kd_tmpl_lookup(t, name);
+	int rc = 0, i;
+	kd_value *root = dot && dot->type != KD_NULL ? (kd_value *)dot : NULL;
+
+	if (!d)
+		return kd_err_set(err, KD_ENOTFOUND,
+				  "template: no template \"%s\"", name);
+	memset(&x, 0, sizeof x);
+	x.t = t;
+	x.a = &a;
+	x.out = out;
+	x.err = err;
+	x.jb = &jb;
+	x.root = dot;
+	x.top = dot;
+	x.tname = name;
+	x.fname = d->file;
+	if (setjmp(jb)) {
+		rc = err && err->code ? err->code : KD_EINVAL;
+		for (i = 0; i < x.ntmp; i++)
+			kd_buf_free(x.tmpbufs[i]);
+		if (out->failed)
+			kd_buf_reset(out);
+		goto done;
+	}
+	x.root = root;
+	if (root && root->type == KD_MAP && kd_map_getz(root, "Values")) {
+		/* Helm's top-level object: .Chart and .Capabilities are Go
+		 * structs, where an unknown field is an error */
+		const kd_value *c = kd_map_getz(root, "Chart");
+
+		if (c && c->type == KD_MAP)
+			kd_tmpl_add_obj(&x, c, KD_TMPL_OBJ_STRUCT);
+		c = kd_map_getz(root, "Capabilities");
+		if (c && c->type == KD_MAP) {
+			const kd_value *kv = kd_map_getz(c, "KubeVersion");
+
+			kd_tmpl_add_obj(&x, c, KD_TMPL_OBJ_STRUCT);
+			/* KubeVersion prints as its Version (a Stringer) */
+			if (kv && kv->type == KD_MAP && kd_map_getz(kv, "Version"))
+				kd_tmpl_add_obj(&x, kv, KD_TMPL_OBJ_STRINGER);
+		}
+	}
+	push(&x, "$", root);
+	walk_list(&x, root, d->root);
+	strip_no_value(out, start);
+done:
+	kd_arena_free(&a);
+	return rc;
+}
+
+/* ---- Helm's objects with methods: .Files, APIVersions, semver ---- */
+
+void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind)
+{
+	if (x->nobjs == x->capobjs) {
+		int cap = x->capobjs ? x->capobjs * 2 : 16;
+		struct kd_tmpl_obj *n = kd_arena_alloc(x->a, (size_t)cap * sizeof *n);
+
+		if (!n)
+			kd_tmpl_errorf(x, "out of memory");
+		if (x->nobjs)
+			memcpy(n, x->objs, (size_t)x->nobjs * sizeof *n);
+		x->objs = n;
+		x->capobjs = cap;
+	}
+	x->objs[x->nobjs].v = v;
+	x->objs[x->nobjs].kind = kind;
+	x->nobjs++;
+}
+
+int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v)
+{
+	int i;
+
+	if (v && v == x->t->files)
+		return KD_TMPL_OBJ_FILES;
+	for (i = x->nobjs - 1; i >= 0; i--)
+		if (x->objs[i].v == v)
+			return x->objs[i].kind;
+	return 0;
+}
+
+/* gobwas/glob with '/' as separator: ** crosses it, * and ? do not */
+static bool glob_match(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (p[0] == '*' && p[1] == '*') {
+			p += 2;
+			for (;; s++) {
+				if (glob_match(p, s))
+					return true;
+				if (!*s)
+					return false;
+			}
+		}
+		if (*p == '*') {
+			p++;
+			for (;; s++) {
+				if (glob_match(p, s))
+					return true;
+				if (!*s || *s == '/')
+					return false;
+			}
+		}
+		if (!*s)
+			return false;
+		if (*p == '?') {
+			if (*s == '/')
+				return false;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+	}
+	return !*s;
+}
+
+static kd_value *files_config(kd_tmpl_ex *x, const kd_value *f, bool b64)
+{
+	kd_value *m = kd_value_map(x->a, f->u.map.len);
+	size_t i;
+
+	if (!m)
+		kd_tmpl_errorf(x, "out of memory");
+	for (i = 0; i < f->u.map.len; i++) {
+		const char *k = f->u.map.ents[i].key, *sl = strrchr(k, '/');
+		const kd_value *v = f->u.map.ents[i].val;
+		kd_value *val = (kd_value *)v;
+
+		if (b64) {
+			const kd_tmpl_func *fn = kd_tmpl_func_find("b64enc");
+			kd_value *arg = (kd_value *)v;
+
+			val = fn->fn(x, &arg, 1);
+		}
+		sl = sl ? sl + 1 : k;
+		if (kd_map_setz(x->a, m, sl, val))
+			kd_tmpl_errorf(x, "out of memory");
+	}
+	return kd_tmpl_to_yaml(x, m);
+}
+
+static kd_value *helm_method(kd_tmpl_ex *x, kd_value *recv, const char *name,
+			     kd_value *dot, const kd_tmpl_node *node,
+			     kd_tmpl_node *const *args, int nargs,
+			     kd_value *final, bool *handled)
+{
+	kd_value *argv[4];
+	int argc = 0, i, kind;
+	static const char *const m[] = {"Get", "GetBytes", "Glob", "Lines",
+					"AsConfig", "AsSecrets"};
+
+	*handled = false;
+	if (recv->type == KD_LIST && !strcmp(name, "Has") &&
+	    (nargs > 1 || final != MISSING)) {
+		/* .Capabilities.APIVersions.Has */
+		kd_value *a = nargs > 1 ? eval_arg(x, dot, 's', args[1]) : final;
+		size_t k;
+
+		*handled = true;
+		x->at = node;
+		if (!a || a->type != KD_STR)
+			kd_tmpl_errorf(x, "wrong type for value; expected string");
+		for (k = 0; k < recv->u.list.len; k++)
+			if (kd_value_equal(recv->u.list.items[k], a))
+				return kd_value_bool(x->a, true);
+		return kd_value_bool(x->a, false);
+	}
+	if (recv->type != KD_MAP)
+		return NULL;
+	kind = kd_tmpl_obj_kind(x, recv);
+	if (kind == KD_TMPL_OBJ_SEMVER && !strcmp(name, "Compare")) {
+		kd_value *o = nargs > 1 ? eval_arg(x, dot, 'a', args[1]) : final;
+
+		*handled = true;
+		x->at = node;
+		if (!o || o == MISSING || kd_tmpl_obj_kind(x, o) != KD_TMPL_OBJ_SEMVER)
+			kd_tmpl_errorf(x, "wrong type for value; expected *semver.Version");
+		return kd_value_int(x->a, kd_tmpl_semver_cmp(recv, o));
+	}
+	if (kind != KD_TMPL_OBJ_FILES)
+		return NULL;
+	for (i = 0; i < 6; i++)
+		if (!strcmp(name, m[i]))
+			break;
+	if (i == 6)
+		return NULL;
+	for (int k = 1; k < nargs && argc < 3; k++)
+		argv[argc++] = eval_arg(x, dot, 's', args[k]);
+	if (final != MISSING && argc < 3)
+		argv[argc++] = final;
+	x->at = node;
+	*handled = true;
+	if (i >= 4) {
+		if (argc != 0)
+			kd_tmpl_errorf(x, "wrong number of args for %s: want 0 got %d",
+				       name, argc);
+		return files_config(x, recv, i == 5);
+	}
+	if (argc != 1)
+		kd_tmpl_errorf(x, "wrong number of args for %s: want 1 got %d",
+			       name, argc);
+	if (!argv[0] || argv[0]->type != KD_STR)
+		kd_tmpl_errorf(x, "wrong type for value; expected string");
+	if (i == 2) {
+		kd_value *r = kd_value_map(x->a, 4);
+		size_t k;
+
+		if (!r)
+			kd_tmpl_errorf(x, "out of memory");
+		for (k = 0; k < recv->u.map.len; k++)
+			if (glob_match(argv[0]->u.str.ptr, recv->u.map.ents[k].key) &&
+			    kd_map_set(x->a, r, recv->u.map.ents[k].key,
+				       recv->u.map.ents[k].klen,
+				       recv->u.map.ents[k].val))
+				kd_tmpl_errorf(x, "out of memory");
+		kd_tmpl_add_obj(x, r, KD_TMPL_OBJ_FILES);
+		return r;
+	}
+	{
+		kd_value *v = kd_map_get(recv, argv[0]->u.str.ptr, argv[0]->u.str.len);
+		kd_value *l;
+		size_t s = 0, k, n;
+
+		if (i == 0)
+			return v && v->type == KD_STR ? v : kd_tmpl_str(x, "", 0);
+		l = kd_value_list(x->a, 4);
+		if (!l)
+			kd_tmpl_errorf(x, "out of memory");
+		if (!v || v->type != KD_STR)
+			return l;
+		n = v->u.str.len;
+		if (i == 1) {
+			for (k = 0; k < n; k++) {
+				kd_value *b = kd_value_int(x->a, (unsigned char)v->u.str.ptr[k]);
+
+				if (!b || kd_list_push(x->a, l, b))
+					kd_tmpl_errorf(x, "out of memory");
+			}
+			return l;
+		}
+		if (n && v->u.str.ptr[n - 1] == '\n')
+			n--;
+		for (k = 0; k <= n; k++)
+			if (k == n || v->u.str.ptr[k] == '\n') {
+				if (kd_list_push(x->a, l, kd_tmpl_str(x, v->u.str.ptr + s, k - s)))
+					kd_tmpl_errorf(x, "out of memory");
+				s = k + 1;
+			}
+		return l;
+	}
+}

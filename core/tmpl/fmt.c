@@ -1,0 +1,720 @@
+/* Go's fmt for kd_value: the verbs, flags, widths and error forms of
+ * fmt.Sprintf, Sprint and Sprintln (what print, printf and println give in
+ * templates). Numbers go through base/num (Go's strconv rules). */
+#include "tmpl/internal.h"
+
+#include "base/num.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct spec {
+	bool minus, plus, sharp, space, zero;
+	bool haswid, hasprec;
+	int wid, prec;
+} spec;
+
+static size_t rune_count(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
+
+static void padding(kd_buf *b, int n, char c)
+{
+	while (n-- > 0)
+		kd_buf_putc(b, c);
+}
+
+/* Writes s padded to the width. */
+static void pad(kd_buf *b, const char *s, size_t n, const spec *sp)
+{
+	int w;
+
+	if (!sp->haswid) {
+		kd_buf_put(b, s, n);
+		return;
+	}
+	w = sp->wid - (int)rune_count(s, n);
+	if (sp->minus) {
+		kd_buf_put(b, s, n);
+		padding(b, w, ' ');
+	} else {
+		padding(b, w, sp->zero ? '0' : ' ');
+		kd_buf_put(b, s, n);
+	}
+}
+
+static void fmt_int(kd_buf *b, int64_t v, int base, char verb,
+		    const spec *sp)
+{
+	char tmp[200];
+	int i = (int)sizeof tmp, prec = 1, neg = v < 0;
+	uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	const char *dig = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+	bool zero = sp->zero && sp->haswid && !sp->minus && !sp->hasprec;
+
+	if (sp->hasprec) {
+		prec = sp->prec;
+		if (prec == 0 && v == 0) {
+			spec s2 = *sp;
+
+			s2.zero = false;
+			pad(b, "", 0, &s2);
+			return;
+		}
+	} else if (zero) {
+		prec = sp->wid;
+		if (neg || sp->plus || sp->space)
+			prec--;
+	}
+	if (prec > 150)
+		prec = 150;
+	do {
+		tmp[--i] = dig[u % (unsigned)base];
+		u /= (unsigned)base;
+	} while (u);
+	while ((int)sizeof tmp - i < prec)
+		tmp[--i] = '0';
+	if (sp->sharp) {
+		if (base == 16) {
+			tmp[--i] = verb;
+			tmp[--i] = '0';
+		} else if (base == 8 && tmp[i] != '0') {
+			tmp[--i] = '0';
+		} else if (base == 2) {
+			tmp[--i] = 'b';
+			tmp[--i] = '0';
+		}
+	}
+	if (verb == 'O') {
+		tmp[--i] = 'o';
+		tmp[--i] = '0';
+	}
+	if (neg)
+		tmp[--i] = '-';
+	else if (sp->plus)
+		tmp[--i] = '+';
+	else if (sp->space)
+		tmp[--i] = ' ';
+	{
+		spec s2 = *sp;
+
+		s2.zero = false;
+		pad(b, tmp + i, sizeof tmp - (size_t)i, &s2);
+	}
+}
+
+static void fmt_float(kd_buf *b, double f, char verb, int prec,
+		      const spec *sp)
+{
+	kd_buf t = KD_BUF_INIT(1 << 12);
+	const char *s;
+	size_t n;
+	bool inf;
+
+	kd_num_format_float(&t, f, verb == 'F' ? 'f' : verb, prec);
+	s = t.ptr;
+	n = t.len;
+	inf = !strcmp(s, "+Inf") || !strcmp(s, "-Inf") || !strcmp(s, "NaN");
+	if (s[0] == '+') {
+		s++;
+		n--;
+	}
+	{
+		kd_buf r = KD_BUF_INIT(1 << 12);
+		bool neg = s[0] == '-';
+
+		if (!neg) {
+			if (sp->plus || (inf && f > 0))
+				kd_buf_putc(&r, '+');
+			else if (sp->space)
+				kd_buf_putc(&r, ' ');
+		}
+		if (sp->zero && sp->haswid && !sp->minus && !inf) {
+			/* zeros go after the sign */
+			size_t signlen = r.len + (neg ? 1 : 0);
+			int w = sp->wid - (int)(signlen + n - (neg ? 1 : 0));
+
+			if (neg)
+				kd_buf_putc(&r, '-');
+			padding(&r, w, '0');
+			kd_buf_put(&r, s + (neg ? 1 : 0), n - (neg ? 1 : 0));
+			kd_buf_put(b, r.ptr, r.len);
+		} else {
+			spec s2 = *sp;
+
+			s2.zero = false;
+			kd_buf_put(&r, s, n);
+			pad(b, r.ptr, r.len, &s2);
+		}
+		kd_buf_free(&r);
+	}
+	kd_buf_free(&t);
+}
+
+static int utf8_dec(const unsigned char *s, size_t n, unsigned long *r)
+{
+	if (s[0] < 0x80) {
+		*r = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0 && n >= 2 && (s[1] & 0xc0) == 0x80 &&
+	    s[0] >= 0xc2) {
+		*r = ((s[0] & 0x1fUL) << 6) | (s[1] & 0x3f);
+		return 2;
+	}
+	if ((s[0] & 0xf0) == 0xe0 && n >= 3 && (s[1] & 0xc0) == 0x80 &&
+	    (s[2] & 0xc0) == 0x80) {
+		*r = ((s[0] & 0x0fUL) << 12) | ((s[1] & 0x3fUL) << 6) |
+		     (s[2] & 0x3f);
+		if (*r < 0x800 || (*r >= 0xd800 && *r < 0xe000))
+			return -1;
+		return 3;
+	}
+	if ((s[0] & 0xf8) == 0xf0 && n >= 4 && (s[1] & 0xc0) == 0x80 &&
+	    (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) {
+		*r = ((s[0] & 0x07UL) << 18) | ((s[1] & 0x3fUL) << 12) |
+		     ((s[2] & 0x3fUL) << 6) | (s[3] & 0x3f);
+		if (*r < 0x10000 || *r > 0x10ffff)
+			return -1;
+		return 4;
+	}
+	return -1;
+}
+
+static void put_rune(kd_buf *b, unsigned long r)
+{
+	char t[4];
+
+	if (r > 0x10ffff || (r >= 0xd800 && r < 0xe000))
+		r = 0xfffd;
+	if (r < 0x80) {
+		kd_buf_putc(b, (char)r);
+	} else if (r < 0x800) {
+		t[0] = (char)(0xc0 | (r >> 6));
+		t[1] = (char)(0x80 | (r & 0x3f));
+		kd_buf_put(b, t, 2);
+	} else if (r < 0x10000) {
+		t[0] = (char)(0xe0 | (r >> 12));
+		t[1] = (char)(0x80 | ((r >> 6) & 0x3f));
+		t[2] = (char)(0x80 | (r & 0x3f));
+		kd_buf_put(b, t, 3);
+	} else {
+		t[0] = (char)(0xf0 | (r >> 18));
+		t[1] = (char)(0x80 | ((r >> 12) & 0x3f));
+		t[2] = (char)(0x80 | ((r >> 6) & 0x3f));
+		t[3] = (char)(0x80 | (r & 0x3f));
+		kd_buf_put(b, t, 4);
+	}
+}
+
+static void quote_rune_body(kd_buf *b, unsigned long r, char q, bool ascii)
+{
+	switch (r) {
+	case '\a': kd_buf_puts(b, "\\a"); return;
+	case '\b': kd_buf_puts(b, "\\b"); return;
+	case '\f': kd_buf_puts(b, "\\f"); return;
+	case '\n': kd_buf_puts(b, "\\n"); return;
+	case '\r': kd_buf_puts(b, "\\r"); return;
+	case '\t': kd_buf_puts(b, "\\t"); return;
+	case '\v': kd_buf_puts(b, "\\v"); return;
+	case '\\': kd_buf_puts(b, "\\\\"); return;
+	}
+	if (r == (unsigned long)q) {
+		kd_buf_putc(b, '\\');
+		kd_buf_putc(b, q);
+		return;
+	}
+	if (r < 0x20 || r == 0x7f)
+		kd_buf_printf(b, "\\x%02lx", r);
+	else if (r < 0x80)
+		kd_buf_putc(b, (char)r);
+	else if (ascii || (r >= 0x80 && r < 0xa0) || r == 0xad ||
+		 r == 0x2028 || r == 0x2029 || r == 0xfeff)
+		kd_buf_printf(b, r < 0x10000 ? "\\u%04lx" : "\\U%08lx", r);
+	else
+		put_rune(b, r);
+}
+
+/* strconv.Quote */
+void kd_tmpl_quote(kd_buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	kd_buf_putc(b, '"');
+	while (i < n) {
+		unsigned long r;
+		int k = utf8_dec((const unsigned char *)s + i, n - i, &r);
+
+		if (k < 0) {
+			kd_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+			i++;
+			continue;
+		}
+		quote_rune_body(b, r, '"', false);
+		i += (size_t)k;
+	}
+	kd_buf_putc(b, '"');
+}
+
+static void quote_ascii(kd_buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	kd_buf_putc(b, '"');
+	while (i < n) {
+		unsigned long r;
+		int k = utf8_dec((const unsigned char *)s + i, n - i, &r);
+
+		if (k < 0) {
+			kd_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+			i++;
+			continue;
+		}
+		quote_rune_body(b, r, '"', true);
+		i += (size_t)k;
+	}
+	kd_buf_putc(b, '"');
+}
+
+static void print_val(kd_buf *b, const kd_value *v, char verb,
+		      const spec *sp, int depth);
+
+static void bad_verb(kd_buf *b, const kd_value *v, char verb)
+{
+	kd_buf_printf(b, "%%!%c(", verb);
+	if (!v || v->type == KD_NULL) {
+		kd_buf_puts(b, "<nil>");
+	} else {
+		spec z = {0};
+
+		kd_buf_printf(b, "%s=", kd_tmpl_type_name(v));
+		print_val(b, v, 'v', &z, 0);
+	}
+	kd_buf_putc(b, ')');
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const kd_map_ent *x = *(const kd_map_ent *const *)a;
+	const kd_map_ent *y = *(const kd_map_ent *const *)b;
+
+	return kd_bytes_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+/* %#v: Go-syntax representation */
+static void print_gosyntax(kd_buf *b, const kd_value *v, int depth, bool top)
+{
+	size_t i;
+
+	if (depth > 256) {
+		kd_buf_puts(b, "...");
+		return;
+	}
+	if (!v || v->type == KD_NULL) {
+		kd_buf_puts(b, top ? "<nil>" : "interface {}(nil)");
+		return;
+	}
+	switch (v->type) {
+	case KD_STR:
+		kd_tmpl_quote(b, v->u.str.ptr, v->u.str.len);
+		return;
+	case KD_LIST:
+		kd_buf_puts(b, "[]interface {}{");
+		for (i = 0; i < v->u.list.len; i++) {
+			if (i)
+				kd_buf_puts(b, ", ");
+			print_gosyntax(b, v->u.list.items[i], depth + 1, false);
+		}
+		kd_buf_putc(b, '}');
+		return;
+	case KD_MAP: {
+		size_t n = v->u.map.len;
+		const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
+
+		kd_buf_puts(b, "map[string]interface {}{");
+		for (i = 0; e && i < n; i++)
+			e[i] = &v->u.map.ents[i];
+		if (e)
+			qsort(e, n, sizeof *e, cmp_ent);
+		for (i = 0; e && i < n; i++) {
+			if (i)
+				kd_buf_puts(b, ", ");
+			kd_tmpl_quote(b, e[i]->key, e[i]->klen);
+			kd_buf_putc(b, ':');
+			print_gosyntax(b, e[i]->val, depth + 1, false);
+		}
+		free(e);
+		kd_buf_putc(b, '}');
+		return;
+	}
+	default: {
+		spec z = {0};
+
+		print_val(b, v, 'v', &z, depth + 1);
+	}
+	}
+}
+
+static void print_val(kd_buf *b, const kd_value *v, char verb,
+		      const spec *sp, int depth)
+{
+	size_t i;
+
+	if (verb == 'v' && sp->sharp) {
+		kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
+		spec s2 = *sp;
+
+		print_gosyntax(&t, v, depth, depth == 0);
+		s2.sharp = false;
+		pad(b, t.ptr, t.len, &s2);
+		kd_buf_free(&t);
+		return;
+	}
+	if (depth > 256) {
+		kd_buf_puts(b, "...");
+		return;
+	}
+	if (!v || v->type == KD_NULL) {
+		if (depth > 0 || verb == 'v')
+			pad(b, "<nil>", 5, sp);
+		else
+			bad_verb(b, v, verb);
+		return;
+	}
+	switch (v->type) {
+	case KD_BOOL:
+		if (verb == 'v' || verb == 't')
+			pad(b, v->u.b ? "true" : "false", v->u.b ? 4 : 5, sp);
+		else
+			bad_verb(b, v, verb);
+		return;
+	case KD_INT:
+		switch (verb) {
+		case 'v': case 'd': fmt_int(b, v->u.i, 10, verb, sp); return;
+		case 'b': fmt_int(b, v->u.i, 2, verb, sp); return;
+		case 'o': case 'O': fmt_int(b, v->u.i, 8, verb, sp); return;
+		case 'x': case 'X': fmt_int(b, v->u.i, 16, verb, sp); return;
+		case 'c': {
+			kd_buf t = KD_BUF_INIT(16);
+
+			put_rune(&t, v->u.i < 0 ? 0xfffd : (unsigned long)v->u.i);
+			pad(b, t.ptr, t.len, sp);
+			kd_buf_free(&t);
+			return;
+		}
+		case 'q': {
+			kd_buf t = KD_BUF_INIT(32);
+			unsigned long r = v->u.i < 0 || v->u.i > 0x10ffff
+						  ? 0xfffd : (unsigned long)v->u.i;
+
+			kd_buf_putc(&t, '\'');
+			quote_rune_body(&t, r, '\'', sp->plus);
+			kd_buf_putc(&t, '\'');
+			pad(b, t.ptr, t.len, sp);
+			kd_buf_free(&t);
+			return;
+		}
+		case 'U': {
+			char t[40];
+			int n = snprintf(t, sizeof t, "U+%04llX",
+					 (unsigned long long)v->u.i);
+
+			pad(b, t, (size_t)n, sp);
+			return;
+		}
+		}
+		bad_verb(b, v, verb);
+		return;
+	case KD_FLOAT:
+		switch (verb) {
+		case 'v': fmt_float(b, v->u.f, 'g', sp->hasprec ? sp->prec : -1, sp); return;
+		case 'g': case 'G':
+			fmt_float(b, v->u.f, verb, sp->hasprec ? sp->prec : -1, sp);
+			return;
+		case 'e': case 'E': case 'f': case 'F':
+			fmt_float(b, v->u.f, verb, sp->hasprec ? sp->prec : 6, sp);
+			return;
+		}
+		bad_verb(b, v, verb);
+		return;
+	case KD_STR: {
+		const char *s = v->u.str.ptr;
+		size_t n = v->u.str.len;
+
+		switch (verb) {
+		case 'v': case 's':
+			if (sp->hasprec) {
+				size_t k = 0, c = 0;
+
+				while (k < n && c < (size_t)sp->prec) {
+					k++;
+					while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+						k++;
+					c++;
+				}
+				n = k;
+			}
+			pad(b, s, n, sp);
+			return;
+		case 'q': {
+			kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
+
+			if (sp->sharp && !memchr(s, '`', n) && !memchr(s, '\n', n)) {
+				kd_buf_putc(&t, '`');
+				kd_buf_put(&t, s, n);
+				kd_buf_putc(&t, '`');
+			} else if (sp->plus) {
+				quote_ascii(&t, s, n);
+			} else {
+				kd_tmpl_quote(&t, s, n);
+			}
+			pad(b, t.ptr, t.len, sp);
+			kd_buf_free(&t);
+			return;
+		}
+		case 'x': case 'X': {
+			kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
+			const char *d = verb == 'x' ? "0123456789abcdef"
+						    : "0123456789ABCDEF";
+
+			for (i = 0; i < n; i++) {
+				if (sp->space && i)
+					kd_buf_putc(&t, ' ');
+				if (sp->sharp && (sp->space || i == 0)) {
+					kd_buf_putc(&t, '0');
+					kd_buf_putc(&t, verb);
+				}
+				kd_buf_putc(&t, d[(unsigned char)s[i] >> 4]);
+				kd_buf_putc(&t, d[(unsigned char)s[i] & 15]);
+			}
+			pad(b, t.ptr, t.len, sp);
+			kd_buf_free(&t);
+			return;
+		}
+		}
+		bad_verb(b, v, verb);
+		return;
+	}
+	case KD_LIST:
+		kd_buf_putc(b, '[');
+		for (i = 0; i < v->u.list.len; i++) {
+			if (i)
+				kd_buf_putc(b, ' ');
+			print_val(b, v->u.list.items[i], verb, sp, depth + 1);
+		}
+		kd_buf_putc(b, ']');
+		return;
+	case KD_MAP: {
+		size_t n = v->u.map.len;
+		const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
+
+		kd_buf_puts(b, "map[");
+		if (n && !e) {
+			kd_buf_puts(b, "...]");
+			return;
+		}
+		for (i = 0; i < n; i++)
+			e[i] = &v->u.map.ents[i];
+		if (n)
+			qsort(e, n, sizeof *e, cmp_ent);
+		for (i = 0; i < n; i++) {
+			kd_value k;
+
+			if (i)
+				kd_buf_putc(b, ' ');
+			k.type = KD_STR;
+			k.u.str.ptr = e[i]->key;
+			k.u.str.len = e[i]->klen;
+			print_val(b, &k, verb, sp, depth + 1);
+			kd_buf_putc(b, ':');
+			print_val(b, e[i]->val, verb, sp, depth + 1);
+		}
+		free(e);
+		kd_buf_putc(b, ']');
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+void kd_tmpl_fmt_v(kd_buf *b, const kd_value *v)
+{
+	spec z = {0};
+
+	print_val(b, v, 'v', &z, 0);
+}
+
+void kd_tmpl_sprint(kd_buf *b, kd_value **argv, int argc)
+{
+	int i;
+	bool prev_str = false;
+
+	for (i = 0; i < argc; i++) {
+		bool is_str = argv[i] && argv[i]->type == KD_STR;
+
+		if (i > 0 && !is_str && !prev_str)
+			kd_buf_putc(b, ' ');
+		kd_tmpl_fmt_v(b, argv[i]);
+		prev_str = is_str;
+	}
+}
+
+void kd_tmpl_sprintln(kd_buf *b, kd_value **argv, int argc)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (i)
+			kd_buf_putc(b, ' ');
+		kd_tmpl_fmt_v(b, argv[i]);
+	}
+	kd_buf_putc(b, '\n');
+}
+
+void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
+		     int argc)
+{
+	size_t i = 0;
+	int an = 0;
+
+	while (i < n) {
+		spec sp;
+		unsigned long verb;
+		int k;
+
+		if (f[i] != '%') {
+			size_t j = i;
+
+			while (j < n && f[j] != '%')
+				j++;
+			kd_buf_put(b, f + i, j - i);
+			i = j;
+			continue;
+		}
+		i++;
+		memset(&sp, 0, sizeof sp);
+		for (; i < n; i++) {
+			if (f[i] == '#') sp.sharp = true;
+			else if (f[i] == '0') sp.zero = !sp.minus;
+			else if (f[i] == '+') sp.plus = true;
+			else if (f[i] == '-') { sp.minus = true; sp.zero = false; }
+			else if (f[i] == ' ') sp.space = true;
+			else break;
+		}
+		if (i < n && f[i] == '*') {
+			i++;
+			if (an < argc && argv[an] && argv[an]->type == KD_INT) {
+				sp.haswid = true;
+				sp.wid = (int)argv[an]->u.i;
+				if (sp.wid < 0) {
+					sp.minus = true;
+					sp.wid = -sp.wid;
+					sp.zero = false;
+				}
+			} else {
+				kd_buf_puts(b, "%!(BADWIDTH)");
+			}
+			an++;
+		} else {
+			while (i < n && f[i] >= '0' && f[i] <= '9') {
+				sp.haswid = true;
+				if (sp.wid < 1000000)
+					sp.wid = sp.wid * 10 + (f[i] - '0');
+				i++;
+			}
+		}
+		if (i < n && f[i] == '.') {
+			i++;
+			sp.hasprec = true;
+			if (i < n && f[i] == '*') {
+				i++;
+				if (an < argc && argv[an] && argv[an]->type == KD_INT) {
+					sp.prec = (int)argv[an]->u.i;
+					if (sp.prec < 0) {
+						sp.prec = 0;
+						sp.hasprec = false;
+					}
+				} else {
+					kd_buf_puts(b, "%!(BADPREC)");
+				}
+				an++;
+			} else {
+				while (i < n && f[i] >= '0' && f[i] <= '9') {
+					if (sp.prec < 1000000)
+						sp.prec = sp.prec * 10 + (f[i] - '0');
+					i++;
+				}
+			}
+		}
+		if (sp.wid > 100000)
+			sp.wid = 100000;
+		if (sp.prec > 100000)
+			sp.prec = 100000;
+		if (i >= n) {
+			kd_buf_puts(b, "%!(NOVERB)");
+			break;
+		}
+		k = utf8_dec((const unsigned char *)f + i, n - i, &verb);
+		if (k < 0) {
+			k = 1;
+			verb = 0xfffd;
+		}
+		i += (size_t)k;
+		if (verb == '%') {
+			kd_buf_putc(b, '%');
+			continue;
+		}
+		if (an >= argc) {
+			kd_buf_puts(b, "%!");
+			put_rune(b, verb);
+			kd_buf_puts(b, "(MISSING)");
+			continue;
+		}
+		if (verb == 'T') {
+			const char *tn = argv[an] ? kd_tmpl_type_name(argv[an])
+						  : "<nil>";
+
+			pad(b, tn, strlen(tn), &sp);
+			an++;
+			continue;
+		}
+		if (verb > 0x7f) {
+			kd_buf_puts(b, "%!");
+			put_rune(b, verb);
+			kd_buf_putc(b, '(');
+			if (!argv[an] || argv[an]->type == KD_NULL)
+				kd_buf_puts(b, "<nil>");
+			else {
+				kd_buf_printf(b, "%s=", kd_tmpl_type_name(argv[an]));
+				kd_tmpl_fmt_v(b, argv[an]);
+			}
+			kd_buf_putc(b, ')');
+			an++;
+			continue;
+		}
+		print_val(b, argv[an], (char)verb, &sp, 0);
+		an++;
+	}
+	if (an < argc) {
+		kd_buf_puts(b, "%!(EXTRA ");
+		for (; an < argc; an++) {
+			if (!argv[an] || argv[an]->type == KD_NULL)
+				kd_buf_puts(b, "<nil>");
+			else {
+				kd_buf_printf(b, "%s=", kd_tmpl_type_name(argv[an]));
+				kd_tmpl_fmt_v(b, argv[an]);
+			}
+			if (an + 1 < argc)
+				kd_buf_puts(b, ", ");
+		}
+		kd_buf_putc(b, ')');
+	}
+}

@@ -1,0 +1,161 @@
+/* Shared between the files of core/tmpl only: the AST, the template set
+ * and the execution entry points. Not part of the contract. */
+#ifndef KD_TMPL_INTERNAL_H
+#define KD_TMPL_INTERNAL_H
+
+#include "tmpl/tmpl.h"
+#include "base/arena.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+	N_TEXT, N_ACTION, N_IF, N_RANGE, N_WITH, N_TEMPLATE, N_BREAK,
+	N_CONTINUE, N_LIST, N_PIPE, N_CMD,
+	/* operands */
+	N_FIELD, N_VAR, N_DOT, N_NIL, N_BOOL, N_NUM, N_STR, N_IDENT, N_CHAIN,
+	/* markers used only while parsing */
+	N_END, N_ELSE,
+} kd_tmpl_ntype;
+
+typedef struct kd_tmpl_node kd_tmpl_node;
+
+struct kd_tmpl_node {
+	kd_tmpl_ntype type;
+	int pos;  /* byte offset in the file text */
+	int line;
+	const char *src; /* file text, for columns and node strings */
+	union {
+		struct { const char *s; size_t n; } text;     /* TEXT, STR */
+		struct { kd_tmpl_node **v; int n; } list;      /* LIST */
+		struct {                                        /* PIPE */
+			kd_tmpl_node **decl; int ndecl; bool assign;
+			kd_tmpl_node **cmds; int ncmds;
+		} pipe;
+		struct { kd_tmpl_node **args; int n; } cmd;   /* CMD */
+		/* FIELD: idents of .a.b; VAR: $x.a.b; CHAIN: node + fields */
+		struct { const char **id; int n; kd_tmpl_node *node; } fld;
+		const char *ident;                              /* IDENT */
+		bool b;                                         /* BOOL */
+		struct {
+			bool is_int, is_float, is_uint;
+			int64_t i; double f; bool ideal_float;
+			const char *text;
+		} num;
+		struct {                                       /* IF RANGE WITH */
+			kd_tmpl_node *pipe, *list, *elist;
+		} br;
+		struct { const char *name; kd_tmpl_node *pipe; } tpl;
+		/* ACTION: br.pipe */
+	} u;
+	int slen; /* length of the node's source text (operands, actions) */
+	const struct kd_tmpl_func *fn; /* IDENT: the function, found at parse */
+};
+
+typedef struct kd_tmpl_def {
+	const char *name;
+	kd_tmpl_node *root; /* N_LIST */
+	const char *file;   /* file whose parse defined it */
+	struct kd_tmpl_def *next;
+} kd_tmpl_def;
+
+struct kd_tmpl {
+	kd_arena arena;
+	kd_tmpl_def *defs;
+	const kd_value *files;
+	int tpl_seq; /* counter for tpl's temporary names */
+};
+
+/* Looks up a template by name. */
+kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name);
+/* Is name a function known to the engine (builtin, Sprig or Helm)? */
+bool kd_tmpl_func_exists(const char *name);
+/* The node's text as Go prints it in error messages. */
+void kd_tmpl_node_string(kd_buf *b, const kd_tmpl_node *n);
+
+#endif
+
+/* ---- execution ---- */
+#include <setjmp.h>
+
+typedef struct kd_tmpl_var {
+	const char *name;
+	kd_value *v;
+} kd_tmpl_var;
+
+typedef struct kd_tmpl_ex {
+	kd_tmpl *t;
+	kd_arena *a;
+	kd_buf *out;
+	kd_err *err;
+	const char *tname;         /* template being executed */
+	const char *fname;         /* file it was parsed from */
+	const kd_tmpl_node *at;    /* node for error context */
+	kd_tmpl_var *vars;
+	int nvars, capvars;
+	int depth;
+	int nest;                  /* walk_list recursion */
+	jmp_buf *jb;
+	const kd_value *root;      /* the data given to kd_tmpl_exec */
+	const kd_value *top;       /* helm's top-level object, for tpl */
+	size_t iters;
+	bool dot_iface;            /* dot is statically interface{} */
+	const char *fn;            /* function being called */
+	/* values that stand for Go objects with methods: Files from Glob,
+	 * semver versions */
+	struct kd_tmpl_obj { const kd_value *v; int kind; } *objs;
+	int nobjs, capobjs;
+	kd_buf *tmpbufs[64];       /* include/tpl buffers to free on error */
+	int ntmp;
+} kd_tmpl_ex;
+
+/* Raises an execution error "template: NAME:LINE:COL: executing ..." */
+void kd_tmpl_errorf(kd_tmpl_ex *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* Raises "error calling NAME: msg" the way Go wraps a function's error. */
+void kd_tmpl_fail(kd_tmpl_ex *x, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
+/* Param types: 'a' interface{}, 'v' reflect.Value, 's' string, 'i' int,
+ * 'f' float64, 'b' bool, 'l' []interface{}, 'm' map[string]interface{}. */
+typedef kd_value *(*kd_tmpl_fn)(kd_tmpl_ex *x, kd_value **argv, int argc);
+typedef struct kd_tmpl_func {
+	const char *name;
+	kd_tmpl_fn fn;
+	const char *params; /* one char per parameter; the last repeats when
+			     * variadic */
+	bool variadic;
+	bool builtin;       /* Go's builtin (and/or short-circuit) */
+} kd_tmpl_func;
+
+const kd_tmpl_func *kd_tmpl_func_find(const char *name);
+
+/* Renders template name with dot into x->out (include, template). */
+void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot);
+bool kd_tmpl_truth(const kd_value *v);
+const char *kd_tmpl_type_name(const kd_value *v);
+
+/* fmt */
+void kd_tmpl_fmt_v(kd_buf *b, const kd_value *v);
+void kd_tmpl_sprint(kd_buf *b, kd_value **argv, int argc);
+void kd_tmpl_sprintln(kd_buf *b, kd_value **argv, int argc);
+void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
+		     int argc);
+void kd_tmpl_quote(kd_buf *b, const char *s, size_t n);
+
+/* helpers */
+kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n);
+kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b); /* frees b */
+/* A buffer that is freed even when an error unwinds (LIFO with
+ * kd_tmpl_tmpbuf_value, which turns it into a value and frees it). */
+kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x);
+kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b);
+extern kd_value kd_tmpl_nil;
+enum { KD_TMPL_OBJ_FILES = 1, KD_TMPL_OBJ_SEMVER = 2, KD_TMPL_OBJ_STRUCT = 3,
+       KD_TMPL_OBJ_STRINGER = 4, KD_TMPL_OBJ_TIME = 5 };
+void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind);
+int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v);
+/* Compares two semver maps made by the semver function: -1, 0, 1. */
+int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b);
+/* toYaml's text for v (no trailing newline); "" on failure. */
+kd_value *kd_tmpl_to_yaml(kd_tmpl_ex *x, const kd_value *v);

@@ -1,0 +1,998 @@
+/* Regular expressions for Sprig's regex* functions: Go's RE2 syntax
+ * (the common subset: classes, groups, alternation, greedy and lazy
+ * quantifiers, anchors, \b, Perl classes, (?i)) with Go's leftmost-first
+ * semantics. The matcher backtracks with a step budget, so a
+ * pathological pattern fails with an error instead of hanging. */
+#include "tmpl/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RX_STEPS 2000000L
+#define RX_MAXGROUPS 32
+#define RX_DEPTH 10000 /* recursion bound: the C stack, not time */
+
+enum { R_CHAR, R_ANY, R_ANYNL, R_CLASS, R_BOL, R_EOL, R_BOT, R_EOT, R_WORDB,
+       R_NWORDB, R_GROUP, R_CAT, R_ALT, R_REP, R_EMPTY };
+
+typedef struct rx_node rx_node;
+struct rx_node {
+	int type;
+	unsigned char c;
+	bool icase;
+	unsigned char set[32];
+	int group;
+	int min, max; /* max -1: unbounded */
+	bool lazy;
+	rx_node **kids;
+	int nkids;
+};
+
+typedef struct rx_state {
+	kd_arena *a;
+	const char *p;
+	size_t n, i;
+	int ngroups;
+	bool icase, dotnl, multiline;
+	const char *err;
+	/* matching */
+	const char *s;
+	size_t sn;
+	long steps;
+	int depth;
+	size_t cap[RX_MAXGROUPS * 2];
+} rx_state;
+
+static rx_node *nn(rx_state *r, int type)
+{
+	rx_node *n = kd_arena_zalloc(r->a, sizeof *n);
+
+	if (!n) {
+		r->err = "out of memory";
+		return NULL;
+	}
+	n->type = type;
+	return n;
+}
+
+static void kid(rx_state *r, rx_node *p, rx_node *k)
+{
+	rx_node **nk = kd_arena_alloc(r->a, (size_t)(p->nkids + 1) * sizeof *nk);
+
+	if (!nk) {
+		r->err = "out of memory";
+		return;
+	}
+	if (p->nkids)
+		memcpy(nk, p->kids, (size_t)p->nkids * sizeof *nk);
+	nk[p->nkids++] = k;
+	p->kids = nk;
+}
+
+static void setb(unsigned char *s, int c) { s[c >> 3] |= (unsigned char)(1 << (c & 7)); }
+static bool getb(const unsigned char *s, int c) { return s[c >> 3] & (1 << (c & 7)); }
+
+static void add_perl(unsigned char *s, char k)
+{
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		bool in;
+
+		switch (k | 32) {
+		case 'd': in = c >= '0' && c <= '9'; break;
+		case 'w': in = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			       (c >= 'A' && c <= 'Z') || c == '_'; break;
+		default: in = c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+			      c == '\f' || c == '\v';
+		}
+		if (k >= 'A' && k <= 'Z')
+			in = !in;
+		if (in)
+			setb(s, c);
+	}
+}
+
+static int esc_char(char c)
+{
+	switch (c) {
+	case 'n': return '\n';
+	case 't': return '\t';
+	case 'r': return '\r';
+	case 'f': return '\f';
+	case 'v': return '\v';
+	case 'a': return '\a';
+	}
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return -1;
+	return (unsigned char)c;
+}
+
+static rx_node *parse_alt(rx_state *r);
+
+static rx_node *parse_class(rx_state *r)
+{
+	rx_node *n = nn(r, R_CLASS);
+	bool neg = false, first = true;
+	int c, i;
+
+	if (!n)
+		return NULL;
+	if (r->i < r->n && r->p[r->i] == '^')
+		neg = true, r->i++;
+	for (;;) {
+		int lo, hi;
+
+		if (r->i >= r->n) {
+			r->err = "missing closing ]";
+			return NULL;
+		}
+		c = (unsigned char)r->p[r->i];
+		if (c == ']' && !first) {
+			r->i++;
+			break;
+		}
+		first = false;
+		if (c == '[' && r->i + 1 < r->n && r->p[r->i + 1] == ':') {
+			const char *e = memchr(r->p + r->i, ']', r->n - r->i);
+			static const struct { const char *name; const char *k; } pc[] = {
+				{"[:digit:]", "d"}, {"[:space:]", "s"}, {"[:word:]", "w"},
+				{"[:alpha:]", "a"}, {"[:alnum:]", "n"}, {"[:upper:]", "u"},
+				{"[:lower:]", "l"}, {"[:xdigit:]", "x"}, {"[:punct:]", "p"}};
+			size_t len = e ? (size_t)(e - (r->p + r->i)) + 1 : 0;
+
+			for (i = 0; e && i < 9; i++)
+				if (strlen(pc[i].name) == len && !memcmp(pc[i].name, r->p + r->i, len))
+					break;
+			if (e && i < 9) {
+				int k;
+
+				for (k = 0; k < 128; k++) {
+					bool in = false;
+
+					switch (pc[i].k[0]) {
+					case 'd': in = k >= '0' && k <= '9'; break;
+					case 's': in = k == ' ' || (k >= 9 && k <= 13); break;
+					case 'w': in = (k >= '0' && k <= '9') || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z') || k == '_'; break;
+					case 'a': in = (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z'); break;
+					case 'n': in = (k >= '0' && k <= '9') || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z'); break;
+					case 'u': in = k >= 'A' && k <= 'Z'; break;
+					case 'l': in = k >= 'a' && k <= 'z'; break;
+					case 'x': in = (k >= '0' && k <= '9') || (k >= 'a' && k <= 'f') || (k >= 'A' && k <= 'F'); break;
+					case 'p': in = k > 32 && k < 127 && !((k >= '0' && k <= '9') || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z')); break;
+					}
+					if (in)
+						setb(n->set, k);
+				}
+				r->i += len;
+				continue;
+			}
+		}
+		if (c == '\\') {
+			r->i++;
+			if (r->i >= r->n) {
+				r->err = "trailing backslash at end of expression";
+				return NULL;
+			}
+			c = (unsigned char)r->p[r->i++];
+			if (strchr("dDwWsS", c)) {
+				add_perl(n->set, (char)c);
+				continue;
+			}
+			lo = esc_char((char)c);
+			if (lo < 0) {
+				r->err = "invalid escape sequence";
+				return NULL;
+			}
+		} else {
+			lo = c;
+			r->i++;
+		}
+		hi = lo;
+		if (r->i + 1 < r->n && r->p[r->i] == '-' && r->p[r->i + 1] != ']') {
+			r->i++;
+			hi = (unsigned char)r->p[r->i++];
+			if (hi == '\\' && r->i < r->n)
+				hi = esc_char(r->p[r->i++]);
+			if (hi < lo) {
+				r->err = "invalid character class range";
+				return NULL;
+			}
+		}
+		for (i = lo; i <= hi; i++) {
+			setb(n->set, i);
+			if (r->icase && i >= 'a' && i <= 'z')
+				setb(n->set, i - 32);
+			if (r->icase && i >= 'A' && i <= 'Z')
+				setb(n->set, i + 32);
+		}
+	}
+	if (neg)
+		for (i = 0; i < 32; i++)
+			n->set[i] = (unsigned char)~n->set[i];
+	if (neg)
+		for (i = 0x80; i < 0x100; i++) /* keep UTF-8 bytes matchable */
+			setb(n->set, i);
+	return n;
+}
+
+static rx_node *parse_atom(rx_state *r)
+{
+	char c = r->p[r->i];
+	rx_node *n;
+
+	switch (c) {
+	case '(': {
+		int g = -1;
+
+		r->i++;
+		if (r->i + 1 < r->n && r->p[r->i] == '?') {
+			if (r->p[r->i + 1] == ':') {
+				r->i += 2;
+			} else if (r->p[r->i + 1] == 'P' || r->p[r->i + 1] == '<') {
+				const char *e = memchr(r->p + r->i, '>', r->n - r->i);
+
+				if (!e) {
+					r->err = "invalid named capture";
+					return NULL;
+				}
+				r->i = (size_t)(e - r->p) + 1;
+				g = ++r->ngroups;
+			} else {
+				/* flags: (?i) (?s) (?m) (?U) */
+				size_t j = r->i + 1;
+
+				while (j < r->n && strchr("imsU-", r->p[j])) {
+					if (r->p[j] == 'i')
+						r->icase = true;
+					if (r->p[j] == 's')
+						r->dotnl = true;
+					if (r->p[j] == 'm')
+						r->multiline = true;
+					j++;
+				}
+				if (j < r->n && r->p[j] == ')') {
+					r->i = j + 1;
+					return nn(r, R_EMPTY);
+				}
+				if (j < r->n && r->p[j] == ':') {
+					r->i = j + 1;
+				} else {
+					r->err = "invalid or unsupported Perl syntax";
+					return NULL;
+				}
+			}
+		} else {
+			g = ++r->ngroups;
+		}
+		n = nn(r, R_GROUP);
+		if (!n)
+			return NULL;
+		n->group = g;
+		kid(r, n, parse_alt(r));
+		if (r->err)
+			return NULL;
+		if (r->i >= r->n || r->p[r->i] != ')') {
+			r->err = "missing closing )";
+			return NULL;
+		}
+		r->i++;
+		return n;
+	}
+	case '[':
+		r->i++;
+		return parse_class(r);
+	case '.':
+		r->i++;
+		return nn(r, r->dotnl ? R_ANYNL : R_ANY);
+	case '^':
+		r->i++;
+		return nn(r, r->multiline ? R_BOL : R_BOT);
+	case '$':
+		r->i++;
+		return nn(r, r->multiline ? R_EOL : R_EOT);
+	case '\\': {
+		int e;
+
+		r->i++;
+		if (r->i >= r->n) {
+			r->err = "trailing backslash at end of expression";
+			return NULL;
+		}
+		c = r->p[r->i++];
+		if (strchr("dDwWsS", c)) {
+			n = nn(r, R_CLASS);
+			if (n)
+				add_perl(n->set, c);
+			return n;
+		}
+		if (c == 'b' || c == 'B')
+			return nn(r, c == 'b' ? R_WORDB : R_NWORDB);
+		if (c == 'A')
+			return nn(r, R_BOT);
+		if (c == 'z')
+			return nn(r, R_EOT);
+		e = esc_char(c);
+		if (e < 0) {
+			r->err = "invalid escape sequence";
+			return NULL;
+		}
+		n = nn(r, R_CHAR);
+		if (n)
+			n->c = (unsigned char)e, n->icase = r->icase;
+		return n;
+	}
+	case '*': case '+': case '?':
+		r->err = "missing argument to repetition operator";
+		return NULL;
+	}
+	r->i++;
+	n = nn(r, R_CHAR);
+	if (n)
+		n->c = (unsigned char)c, n->icase = r->icase;
+	return n;
+}
+
+static rx_node *parse_cat(rx_state *r)
+{
+	rx_node *cat = nn(r, R_CAT);
+
+	while (cat && !r->err && r->i < r->n && r->p[r->i] != '|' && r->p[r->i] != ')') {
+		rx_node *a = parse_atom(r), *rep;
+		int min = -2, max = -1;
+
+		if (!a || r->err)
+			return NULL;
+		for (;;) {
+			char q = r->i < r->n ? r->p[r->i] : 0;
+
+			min = -2;
+			if (q == '*')
+				min = 0, max = -1;
+			else if (q == '+')
+				min = 1, max = -1;
+			else if (q == '?')
+				min = 0, max = 1;
+			else if (q == '{') {
+				size_t j = r->i + 1;
+				int lo = 0, hi;
+
+				if (j >= r->n || r->p[j] < '0' || r->p[j] > '9')
+					break;
+				while (j < r->n && r->p[j] >= '0' && r->p[j] <= '9')
+					lo = lo * 10 + (r->p[j++] - '0');
+				hi = lo;
+				if (j < r->n && r->p[j] == ',') {
+					j++;
+					hi = -1;
+					if (j < r->n && r->p[j] >= '0' && r->p[j] <= '9') {
+						hi = 0;
+						while (j < r->n && r->p[j] >= '0' && r->p[j] <= '9')
+							hi = hi * 10 + (r->p[j++] - '0');
+					}
+				}
+				if (j >= r->n || r->p[j] != '}')
+					break;
+				if (lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo)) {
+					r->err = "invalid repeat count";
+					return NULL;
+				}
+				r->i = j;
+				min = lo, max = hi;
+			}
+			if (min == -2)
+				break;
+			r->i++;
+			if (a->type == R_REP) {
+				r->err = "invalid nested repetition operator";
+				return NULL;
+			}
+			rep = nn(r, R_REP);
+			if (!rep)
+				return NULL;
+			rep->min = min;
+			rep->max = max;
+			if (r->i < r->n && r->p[r->i] == '?')
+				rep->lazy = true, r->i++;
+			kid(r, rep, a);
+			a = rep;
+		}
+		kid(r, cat, a);
+	}
+	return cat;
+}
+
+static rx_node *parse_alt(rx_state *r)
+{
+	rx_node *alt = nn(r, R_ALT);
+
+	if (!alt)
+		return NULL;
+	kid(r, alt, parse_cat(r));
+	while (!r->err && r->i < r->n && r->p[r->i] == '|') {
+		r->i++;
+		kid(r, alt, parse_cat(r));
+	}
+	return alt;
+}
+
+/* ---- matching: backtracking with explicit continuations ---- */
+
+typedef struct cont cont;
+struct cont {
+	const rx_node *n; /* CAT: the cat; REP: the rep; GROUP: the group */
+	int idx;          /* CAT: next kid; REP: count so far */
+	size_t start;     /* REP: where this iteration started */
+	const cont *next;
+};
+
+static int m_node(rx_state *r, const rx_node *n, size_t i, const cont *k, size_t *end);
+
+static bool is_word(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static int run_cont(rx_state *r, const cont *k, size_t i, size_t *end)
+{
+	if (!k) {
+		*end = i;
+		return 1;
+	}
+	if (k->n->type == R_CAT) {
+		if (k->idx < k->n->nkids) {
+			cont c = {k->n, k->idx + 1, 0, k->next};
+
+			return m_node(r, k->n->kids[k->idx], i, &c, end);
+		}
+		return run_cont(r, k->next, i, end);
+	}
+	if (k->n->type == R_GROUP) {
+		int g = k->n->group, rc;
+		size_t old = r->cap[2 * g + 1];
+
+		r->cap[2 * g + 1] = i;
+		rc = run_cont(r, k->next, i, end);
+		if (rc != 1)
+			r->cap[2 * g + 1] = old;
+		return rc;
+	}
+	/* R_REP: one more iteration finished at i */
+	{
+		const rx_node *n = k->n;
+		int cnt = k->idx;
+		int rc;
+
+		if (i == k->start && cnt > n->min) /* empty iteration: stop */
+			return 0;
+		if (n->max >= 0 && cnt >= n->max)
+			return run_cont(r, k->next, i, end);
+		if (cnt < n->min) {
+			cont c = {n, cnt + 1, i, k->next};
+
+			return m_node(r, n->kids[0], i, &c, end);
+		}
+		if (n->lazy) {
+			cont c = {n, cnt + 1, i, k->next};
+
+			rc = run_cont(r, k->next, i, end);
+			if (rc)
+				return rc;
+			return m_node(r, n->kids[0], i, &c, end);
+		} else {
+			cont c = {n, cnt + 1, i, k->next};
+
+			rc = m_node(r, n->kids[0], i, &c, end);
+			if (rc)
+				return rc;
+			return run_cont(r, k->next, i, end);
+		}
+	}
+}
+
+static int m_node1(rx_state *r, const rx_node *n, size_t i, const cont *k,
+		   size_t *end);
+
+/* One character-class node at i: the position after it, or -1. */
+static size_t step1(rx_state *r, const rx_node *n, size_t i)
+{
+	int c;
+
+	if (i >= r->sn)
+		return (size_t)-1;
+	c = (unsigned char)r->s[i];
+	switch (n->type) {
+	case R_CHAR:
+		if (c != n->c && !(n->icase && (c | 32) == (n->c | 32) &&
+				   (c | 32) >= 'a' && (c | 32) <= 'z'))
+			return (size_t)-1;
+		return i + 1;
+	case R_ANY:
+	case R_ANYNL:
+		if (n->type == R_ANY && c == '\n')
+			return (size_t)-1;
+		break;
+	default:
+		if (!getb(n->set, c))
+			return (size_t)-1;
+		if (c < 0xc0)
+			return i + 1;
+	}
+	i++;
+	while (i < r->sn && ((unsigned char)r->s[i] & 0xc0) == 0x80)
+		i++;
+	return i;
+}
+
+static int m_node(rx_state *r, const rx_node *n, size_t i, const cont *k, size_t *end)
+{
+	int rc;
+
+	if (++r->steps > RX_STEPS || r->depth >= RX_DEPTH)
+		return -1;
+	r->depth++;
+	rc = m_node1(r, n, i, k, end);
+	r->depth--;
+	return rc;
+}
+
+static int m_node1(rx_state *r, const rx_node *n, size_t i, const cont *k,
+		   size_t *end)
+{
+	int c, rc, j;
+
+	switch (n->type) {
+	case R_EMPTY:
+		return run_cont(r, k, i, end);
+	case R_CHAR:
+		if (i >= r->sn)
+			return 0;
+		c = (unsigned char)r->s[i];
+		if (c != n->c && !(n->icase && (c | 32) == (n->c | 32) &&
+				   (c | 32) >= 'a' && (c | 32) <= 'z'))
+			return 0;
+		return run_cont(r, k, i + 1, end);
+	case R_ANY:
+	case R_ANYNL:
+		if (i >= r->sn || (n->type == R_ANY && r->s[i] == '\n'))
+			return 0;
+		i++;
+		while (i < r->sn && ((unsigned char)r->s[i] & 0xc0) == 0x80)
+			i++;
+		return run_cont(r, k, i, end);
+	case R_CLASS:
+		if (i >= r->sn || !getb(n->set, (unsigned char)r->s[i]))
+			return 0;
+		i++;
+		if ((unsigned char)r->s[i - 1] >= 0xc0)
+			while (i < r->sn && ((unsigned char)r->s[i] & 0xc0) == 0x80)
+				i++;
+		return run_cont(r, k, i, end);
+	case R_BOT:
+		return i == 0 ? run_cont(r, k, i, end) : 0;
+	case R_EOT:
+		return i == r->sn ? run_cont(r, k, i, end) : 0;
+	case R_BOL:
+		return i == 0 || r->s[i - 1] == '\n' ? run_cont(r, k, i, end) : 0;
+	case R_EOL:
+		return i == r->sn || r->s[i] == '\n' ? run_cont(r, k, i, end) : 0;
+	case R_WORDB:
+	case R_NWORDB: {
+		bool a = i > 0 && is_word((unsigned char)r->s[i - 1]);
+		bool b = i < r->sn && is_word((unsigned char)r->s[i]);
+
+		if ((a != b) != (n->type == R_WORDB))
+			return 0;
+		return run_cont(r, k, i, end);
+	}
+	case R_CAT: {
+		cont cc = {n, 1, 0, k};
+
+		if (!n->nkids)
+			return run_cont(r, k, i, end);
+		return m_node(r, n->kids[0], i, &cc, end);
+	}
+	case R_ALT:
+		for (j = 0; j < n->nkids; j++)
+			if ((rc = m_node(r, n->kids[j], i, k, end)))
+				return rc;
+		return 0;
+	case R_GROUP: {
+		cont cc = {n, 0, 0, k};
+		size_t os = 0, oe = 0;
+		int g = n->group;
+
+		if (g < 0)
+			return m_node(r, n->kids[0], i, k, end);
+		if (g < RX_MAXGROUPS) {
+			os = r->cap[2 * g];
+			oe = r->cap[2 * g + 1];
+			r->cap[2 * g] = i;
+		}
+		rc = m_node(r, n->kids[0], i, g < RX_MAXGROUPS ? &cc : k, end);
+		if (rc != 1 && g < RX_MAXGROUPS) {
+			r->cap[2 * g] = os;
+			r->cap[2 * g + 1] = oe;
+		}
+		return rc;
+	}
+	case R_REP: {
+		cont cc = {n, 0, i, k};
+		const rx_node *kd = n->kids[0];
+
+		if (kd->type == R_CHAR || kd->type == R_ANY ||
+		    kd->type == R_ANYNL || kd->type == R_CLASS) {
+			/* one character per iteration: loop instead of
+			 * recursing, so long inputs do not deepen the stack */
+			size_t jpos = i, nj;
+			int cnt = 0;
+
+			if (!n->lazy) {
+				while ((n->max < 0 || cnt < n->max) &&
+				       (nj = step1(r, kd, jpos)) != (size_t)-1) {
+					jpos = nj;
+					cnt++;
+					if (++r->steps > RX_STEPS)
+						return -1;
+				}
+				if (cnt < n->min)
+					return 0;
+				for (;;) {
+					if ((rc = run_cont(r, k, jpos, end)))
+						return rc;
+					if (cnt == n->min)
+						return 0;
+					jpos--;
+					while (jpos > i && ((unsigned char)r->s[jpos] & 0xc0) == 0x80)
+						jpos--;
+					cnt--;
+					if (++r->steps > RX_STEPS)
+						return -1;
+				}
+			}
+			for (;;) {
+				if (cnt >= n->min && (rc = run_cont(r, k, jpos, end)))
+					return rc;
+				if (n->max >= 0 && cnt >= n->max)
+					return 0;
+				if ((nj = step1(r, kd, jpos)) == (size_t)-1)
+					return 0;
+				jpos = nj;
+				cnt++;
+				if (++r->steps > RX_STEPS)
+					return -1;
+			}
+		}
+
+		if (n->min == 0 && n->max == 0)
+			return run_cont(r, k, i, end);
+		cc.idx = 0;
+		cc.start = (size_t)-1;
+		/* enter as if an iteration just ended at i with count 0 */
+		return run_cont(r, &cc, i, end);
+	}
+	}
+	return 0;
+}
+
+typedef struct kd_rx {
+	rx_state r;
+	rx_node *root;
+} kd_rx;
+
+static int rx_compile(kd_rx *out, kd_arena *a, const char *p, size_t n,
+		      char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->r.a = a;
+	out->r.p = p;
+	out->r.n = n;
+	out->root = parse_alt(&out->r);
+	if (!out->r.err && out->r.i < n)
+		out->r.err = "unexpected )";
+	if (out->r.err) {
+		snprintf(err, errlen, "error parsing regexp: %s: `%.*s`",
+			 out->r.err, (int)n, p);
+		return -1;
+	}
+	if (out->r.ngroups >= RX_MAXGROUPS) {
+		snprintf(err, errlen, "error parsing regexp: too many groups");
+		return -1;
+	}
+	return 0;
+}
+
+/* Finds the leftmost match at or after from; 1 found, 0 none, -1 budget. */
+static int rx_find(kd_rx *x, const char *s, size_t n, size_t from,
+		   size_t *cap)
+{
+	size_t i, end;
+	int rc;
+
+	x->r.s = s;
+	x->r.sn = n;
+	x->r.steps = 0;
+	x->r.depth = 0;
+	for (i = from; i <= n; i++) {
+		memset(x->r.cap, 0xff, sizeof x->r.cap);
+		rc = m_node(&x->r, x->root, i, NULL, &end);
+		if (rc < 0)
+			return -1;
+		if (rc) {
+			memcpy(cap, x->r.cap, sizeof x->r.cap);
+			cap[0] = i;
+			cap[1] = end;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- the Sprig functions ---- */
+
+static void need(kd_tmpl_ex *x, kd_rx *rx, const kd_value *re, bool must,
+		 bool *bad)
+{
+	char err[512];
+
+	*bad = false;
+	if (rx_compile(rx, x->a, re->u.str.ptr, re->u.str.len, err, sizeof err)) {
+		if (must)
+			kd_tmpl_fail(x, 0, "%s", err);
+		*bad = true;
+	}
+}
+
+static int find(kd_tmpl_ex *x, kd_rx *rx, const kd_value *s, size_t from,
+		size_t *cap)
+{
+	int rc = rx_find(rx, s->u.str.ptr, s->u.str.len, from, cap);
+
+	if (rc < 0)
+		kd_tmpl_fail(x, KD_ELIMIT, "regular expression too complex for the input");
+	return rc;
+}
+
+static kd_value *vbool(kd_tmpl_ex *x, bool b)
+{
+	kd_value *v = kd_value_bool(x->a, b);
+
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+static kd_value *vlist(kd_tmpl_ex *x)
+{
+	kd_value *v = kd_value_list(x->a, 4);
+
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+static void vpush(kd_tmpl_ex *x, kd_value *l, kd_value *v)
+{
+	if (kd_list_push(x->a, l, v))
+		kd_tmpl_errorf(x, "out of memory");
+}
+
+#define RXFN(name) kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc); \
+	kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
+
+static kd_value *match(kd_tmpl_ex *x, kd_value **argv, bool must)
+{
+	kd_rx rx;
+	size_t cap[RX_MAXGROUPS * 2];
+	bool bad;
+
+	need(x, &rx, argv[0], must, &bad);
+	if (bad)
+		return vbool(x, false);
+	return vbool(x, find(x, &rx, argv[1], 0, cap) == 1);
+}
+
+RXFN(kd_tmpl_fn_regexMatch) { (void)argc; return match(x, argv, false); }
+RXFN(kd_tmpl_fn_mustRegexMatch) { (void)argc; return match(x, argv, true); }
+
+/* all matches, Go's FindAllString: an empty match right after a previous
+ * match is skipped */
+static kd_value *find_all(kd_tmpl_ex *x, kd_rx *rx, const kd_value *s,
+			  int64_t lim, bool split)
+{
+	kd_value *l = vlist(x);
+	size_t cap[RX_MAXGROUPS * 2], pos = 0, prev_end = (size_t)-1, beg = 0;
+	int64_t count = 0;
+
+	if (lim == 0)
+		return split ? l : &kd_tmpl_nil;
+	if (split && s->u.str.len == 0 && rx->root) {
+		vpush(x, l, kd_tmpl_str(x, "", 0));
+		return l;
+	}
+	while (pos <= s->u.str.len) {
+		if (lim > 0 && count >= (split ? lim - 1 : lim))
+			break;
+		if (find(x, rx, s, pos, cap) != 1)
+			break;
+		if (cap[1] == cap[0] && cap[0] == prev_end) {
+			/* empty match adjacent to the previous one */
+			pos = cap[0] + 1;
+			if (pos > s->u.str.len)
+				break;
+			continue;
+		}
+		if (split) {
+			if (!(cap[1] == 0 && cap[0] == 0)) {
+				vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, cap[0] - beg));
+				count++;
+			}
+			beg = cap[1];
+		} else {
+			vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + cap[0], cap[1] - cap[0]));
+			count++;
+		}
+		prev_end = cap[1];
+		pos = cap[1] > cap[0] ? cap[1] : cap[1] + 1;
+	}
+	if (split)
+		vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, s->u.str.len - beg));
+	else if (!l->u.list.len)
+		return l;
+	return l;
+}
+
+static kd_value *findall_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
+{
+	kd_rx rx;
+	bool bad;
+
+	need(x, &rx, argv[0], must, &bad);
+	if (bad)
+		return vlist(x);
+	return find_all(x, &rx, argv[1], argv[2]->u.i, false);
+}
+
+RXFN(kd_tmpl_fn_regexFindAll) { (void)argc; return findall_fn(x, argv, false); }
+RXFN(kd_tmpl_fn_mustRegexFindAll) { (void)argc; return findall_fn(x, argv, true); }
+
+static kd_value *split_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
+{
+	kd_rx rx;
+	bool bad;
+
+	need(x, &rx, argv[0], must, &bad);
+	if (bad)
+		return vlist(x);
+	return find_all(x, &rx, argv[1], argv[2]->u.i, true);
+}
+
+RXFN(kd_tmpl_fn_regexSplit) { (void)argc; return split_fn(x, argv, false); }
+RXFN(kd_tmpl_fn_mustRegexSplit) { (void)argc; return split_fn(x, argv, true); }
+
+static kd_value *find_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
+{
+	kd_rx rx;
+	size_t cap[RX_MAXGROUPS * 2];
+	bool bad;
+
+	need(x, &rx, argv[0], must, &bad);
+	if (bad || find(x, &rx, argv[1], 0, cap) != 1)
+		return kd_tmpl_str(x, "", 0);
+	return kd_tmpl_str(x, argv[1]->u.str.ptr + cap[0], cap[1] - cap[0]);
+}
+
+RXFN(kd_tmpl_fn_regexFind) { (void)argc; return find_fn(x, argv, false); }
+RXFN(kd_tmpl_fn_mustRegexFind) { (void)argc; return find_fn(x, argv, true); }
+
+/* Go's Regexp.Expand for $1 ${1} $name */
+static void expand(kd_buf *b, const kd_value *repl, const kd_value *s,
+		   const size_t *cap, int ngroups)
+{
+	const char *t = repl->u.str.ptr;
+	size_t n = repl->u.str.len, i = 0;
+
+	while (i < n) {
+		if (t[i] != '$') {
+			kd_buf_putc(b, t[i++]);
+			continue;
+		}
+		i++;
+		if (i < n && t[i] == '$') {
+			kd_buf_putc(b, '$');
+			i++;
+			continue;
+		}
+		{
+			bool brace = i < n && t[i] == '{';
+			size_t st, e;
+			int g = 0;
+			bool num = true;
+
+			if (brace)
+				i++;
+			st = i;
+			while (i < n && ((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') ||
+					 (t[i] >= 'A' && t[i] <= 'Z') || t[i] == '_'))
+				i++;
+			e = i;
+			if (brace) {
+				if (i >= n || t[i] != '}' || e == st) {
+					kd_buf_putc(b, '$');
+					i = st - 1;
+					kd_buf_putc(b, t[i++]);
+					continue;
+				}
+				i++;
+			}
+			if (e == st) {
+				kd_buf_putc(b, '$');
+				continue;
+			}
+			for (size_t k = st; k < e; k++) {
+				if (t[k] < '0' || t[k] > '9')
+					num = false;
+				else if (num)
+					g = g * 10 + (t[k] - '0');
+			}
+			if (num && g <= ngroups && g < RX_MAXGROUPS &&
+			    cap[2 * g] != (size_t)-1 && cap[2 * g + 1] != (size_t)-1)
+				kd_buf_put(b, s->u.str.ptr + cap[2 * g],
+					   cap[2 * g + 1] - cap[2 * g]);
+		}
+	}
+}
+
+static kd_value *replace_fn(kd_tmpl_ex *x, kd_value **argv, bool must,
+			    bool literal)
+{
+	kd_rx rx;
+	size_t cap[RX_MAXGROUPS * 2], pos = 0, last = 0, prev_end = (size_t)-1;
+	const kd_value *s = argv[1], *repl = argv[2];
+	kd_buf *b;
+	bool bad;
+
+	need(x, &rx, argv[0], must, &bad);
+	if (bad)
+		return argv[1];
+	b = kd_tmpl_tmpbuf(x);
+	while (pos <= s->u.str.len && find(x, &rx, s, pos, cap) == 1) {
+		if (cap[1] == cap[0] && cap[0] == prev_end) {
+			pos = cap[0] + 1;
+			continue;
+		}
+		kd_buf_put(b, s->u.str.ptr + last, cap[0] - last);
+		if (literal)
+			kd_buf_put(b, repl->u.str.ptr, repl->u.str.len);
+		else
+			expand(b, repl, s, cap, rx.r.ngroups);
+		last = cap[1];
+		prev_end = cap[1];
+		pos = cap[1] > cap[0] ? cap[1] : cap[1] + 1;
+	}
+	kd_buf_put(b, s->u.str.ptr + last, s->u.str.len - last);
+	return kd_tmpl_tmpbuf_value(x, b);
+}
+
+RXFN(kd_tmpl_fn_regexReplaceAll) { (void)argc; return replace_fn(x, argv, false, false); }
+RXFN(kd_tmpl_fn_mustRegexReplaceAll) { (void)argc; return replace_fn(x, argv, true, false); }
+RXFN(kd_tmpl_fn_regexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, false, true); }
+RXFN(kd_tmpl_fn_mustRegexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, true, true); }
+
+RXFN(kd_tmpl_fn_regexQuoteMeta)
+{
+	kd_buf b = KD_BUF_INIT(1u << 28);
+	size_t i;
+
+	(void)argc;
+	for (i = 0; i < argv[0]->u.str.len; i++) {
+		char c = argv[0]->u.str.ptr[i];
+
+		if (strchr("\\.+*?()|[]{}^$", c) && c)
+			kd_buf_putc(&b, '\\');
+		kd_buf_putc(&b, c);
+	}
+	return kd_tmpl_buf_value(x, &b);
+}

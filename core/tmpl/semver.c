@@ -1,0 +1,69 @@
+/* Sprig's semver and semverCompare, on kedge's one semver library
+ * (core/semver: Masterminds/semver v3 rules, which Sprig uses). */
+#include "tmpl/internal.h"
+
+#include "semver/semver.h"
+
+#include <string.h>
+
+/* Masterminds' NewVersion: lenient, and the empty string is invalid. */
+static bool parse_version(kd_semver *v, const kd_value *s)
+{
+	return s->type == KD_STR && s->u.str.len > 0 &&
+	       kd_semver_parse(v, s->u.str.ptr, s->u.str.len, 1, NULL) == 0;
+}
+
+int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b)
+{
+	const kd_value *oa = kd_map_getz(a, "Original");
+	const kd_value *ob = kd_map_getz(b, "Original");
+	kd_semver x, y;
+
+	if (!oa || !ob || !parse_version(&x, oa) || !parse_version(&y, ob))
+		return 0;
+	return kd_semver_cmp(&x, &y);
+}
+
+kd_value *kd_tmpl_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc)
+{
+	kd_value *m;
+	kd_semver v;
+
+	(void)argc;
+	if (!parse_version(&v, argv[0]))
+		kd_tmpl_fail(x, 0, "Invalid Semantic Version");
+	m = kd_value_map(x->a, 6);
+	if (!m ||
+	    kd_map_setz(x->a, m, "Major", kd_value_int(x->a, (int64_t)v.major)) ||
+	    kd_map_setz(x->a, m, "Minor", kd_value_int(x->a, (int64_t)v.minor)) ||
+	    kd_map_setz(x->a, m, "Patch", kd_value_int(x->a, (int64_t)v.patch)) ||
+	    kd_map_setz(x->a, m, "Prerelease",
+			kd_value_str(x->a, v.pre ? v.pre : "", v.pre_len)) ||
+	    kd_map_setz(x->a, m, "Metadata",
+			kd_value_str(x->a, v.build ? v.build : "", v.build_len)) ||
+	    kd_map_setz(x->a, m, "Original", argv[0]))
+		kd_tmpl_errorf(x, "out of memory");
+	kd_tmpl_add_obj(x, m, KD_TMPL_OBJ_SEMVER);
+	return m;
+}
+
+/* Sprig parses the constraint first, then the version. */
+kd_value *kd_tmpl_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc)
+{
+	kd_semver_range *r;
+	kd_semver v;
+	kd_value *b;
+
+	(void)argc;
+	if (kd_semver_range_parse(&r, x->a, argv[0]->u.str.ptr,
+				  argv[0]->u.str.len, NULL))
+		kd_tmpl_fail(x, 0, "improper constraint: %s", argv[0]->u.str.ptr);
+	if (!parse_version(&v, argv[1]))
+		kd_tmpl_fail(x, 0, "Invalid Semantic Version");
+	b = kd_value_bool(x->a, kd_semver_range_match(r, &v));
+	if (!b)
+		kd_tmpl_errorf(x, "out of memory");
+	return b;
+}

@@ -1,0 +1,1 @@
+{{- if .Values.a }}yes{{ else }}no{{ end -}}

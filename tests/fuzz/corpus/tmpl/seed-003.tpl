@@ -1,0 +1,1 @@
+{{ range $i, $v := .Values.l }}{{ $i }}={{ $v }} {{ end }}

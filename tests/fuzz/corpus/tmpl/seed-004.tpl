@@ -1,0 +1,1 @@
+{{ range $k, $v := .Values.m }}{{ $k }}: {{ $v }}{{ else }}empty{{ end }}

@@ -1,0 +1,1 @@
+{{ with .Values.missing }}{{ . }}{{ else }}none{{ end }}

@@ -1,0 +1,1 @@
+{{ define "x" }}[{{ . }}]{{ end }}{{ template "x" .s }}{{ include "x" 1 | upper }}

@@ -1,0 +1,1 @@
+{{ printf "%d %v %s %q %5.2f %x %!" 1 .Values.m .s .s 3.14159 255 }}

@@ -1,0 +1,1 @@
+{{ .Values | toJson }} {{ fromJson "{\"a\":[1,2]}" | toYaml }}

@@ -1,0 +1,1 @@
+{{ eq .Values.a 1.0 }} {{ lt 1 2 }} {{ and 1 0 }} {{ or 0 "" "z" }} {{ not true }}

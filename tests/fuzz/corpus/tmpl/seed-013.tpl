@@ -1,0 +1,1 @@
+{{ index .Values.l 2 "k" }} {{ slice .s 1 2 }} {{ len .l }}

@@ -1,0 +1,1 @@
+{{ list 1 2 3 | join "," }} {{ dict "a" 1 "b" 2 | keys | sortAlpha }}

@@ -1,0 +1,1 @@
+{{ default "d" .Values.none }} {{ empty .Values.l }} {{ coalesce "" nil "c" }}

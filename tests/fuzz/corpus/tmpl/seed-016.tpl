@@ -1,0 +1,1 @@
+{{ "abc" | b64enc | b64dec }} {{ sha256sum "x" }} {{ trunc 2 "hello" }}

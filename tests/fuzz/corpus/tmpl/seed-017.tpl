@@ -1,0 +1,1 @@
+{{ regexReplaceAll "a(b+)" "abbbc" "<$1>" }} {{ regexMatch "^[a-z]+$" "abc" }}

@@ -1,0 +1,1 @@
+{{ semverCompare ">=1.2.0 <2" "1.5.0" }} {{ (semver "1.2.3-rc.1").Prerelease }}

@@ -1,0 +1,1 @@
+{{ .Files.Get "a/b.txt" }}{{ range .Files.Lines "a/b.txt" }}<{{ . }}>{{ end }}

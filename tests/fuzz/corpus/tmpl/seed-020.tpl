@@ -1,0 +1,1 @@
+{{ required "need it" .Values.a }} {{ fail "stop" }}

@@ -1,0 +1,1 @@
+{{ range until 3 }}{{ if eq . 1 }}{{ continue }}{{ end }}{{ . }}{{ break }}{{ end }}

@@ -1,0 +1,1 @@
+{{ block "b" . }}default block{{ end }}{{ nil }}

@@ -1,0 +1,1 @@
+{{ (printf "%s" .s) | quote | squote }} {{ .Values.m.b | ternary "t" "f" }}

@@ -1,0 +1,1 @@
+{{ indent 2 "a\nb" }} {{ replace "a" "b" "aaa" }} {{ splitList "," "a,b" }}

@@ -1,0 +1,1 @@
+{{ merge (dict "a" 1) (dict "a" 2 "b" 3) | toJson }} {{ set (dict) "k" "v" | toJson }}

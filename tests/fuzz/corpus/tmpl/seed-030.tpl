@@ -1,0 +1,1 @@
+{{ .Values.a.b.c }} {{ index .Values.l 9 }} {{ call .s }}
