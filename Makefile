@@ -26,7 +26,7 @@ ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS) -ffunction-sections -fdata-sections -
 LDFLAGS ?=
 ALL_LDFLAGS = -static -Wl,--gc-sections $(LDFLAGS)
 LIBS    = -L$(DEPS)/lib -lgit2 -lssh2 -lmbedtls -lmbedx509 -lmbedcrypto \
-	  -lhttp_parser -lyaml -llua -lz -lpthread -lm
+	  -lhttp_parser -lyaml -llua -lsodium -lz -lpthread -lm
 
 CORE_SRC  := $(sort $(filter-out core/main.c,$(wildcard core/*/*.c)))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)

@@ -1,16 +1,20 @@
 /* kedge's command line: global options, then one command. Exit codes: 0
- * success, 1 the command failed, 2 the command line was wrong. */
+ * success, 1 the command failed, 2 the command line was wrong; commands
+ * may add their own (kedge sync: 3 refused, 4 busy). */
 #include "base/err.h"
 #include "base/limits.h"
+#include "git/git.h"
 #include "log/log.h"
 #include "lua/klua.h"
 #include "version/version.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_BUSY = 4 };
 
 typedef struct command {
 	const char *name;
@@ -173,6 +177,153 @@ cleanup:
 	return status;
 }
 
+
+/* ---- kedge sync ---- */
+
+/* A secret from a file (one line; the line break is dropped) or from an
+ * environment variable, never from the command line where ps shows it. */
+static int read_secret(const char *file, const char *env, char **out,
+		       kd_err *err)
+{
+	FILE *f;
+	char buf[8192];
+	size_t n;
+
+	*out = NULL;
+	if (!file) {
+		const char *v = getenv(env);
+
+		if (v && *v && !(*out = strdup(v)))
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+		return 0;
+	}
+	f = fopen(file, "r");
+	if (!f)
+		return kd_err_set(err, KD_EINVAL, "cannot read %s: %s", file, strerror(errno));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0])
+		return kd_err_set(err, KD_EINVAL, "%s is empty", file);
+	if (!(*out = strdup(buf)))
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int cmd_sync(int argc, char **argv)
+{
+	static const char *const valued[] = {
+		"--repo", "--ref", "--state", "--ca-file", "--token-file", "--username",
+		"--password-file", "--ssh-key", "--ssh-key-passphrase-file",
+		"--known-hosts", "--verify", "--trusted-keys", "--lock-timeout", NULL};
+	kd_git_sync_opts o = {0};
+	kd_git_sync_result r;
+	kd_err err = KD_ERR_INIT;
+	const char *token_file = NULL, *password_file = NULL, *pass_file = NULL;
+	char *token = NULL, *password = NULL, *key_pass = NULL;
+	int i, rc, status = EXIT_OK, progress = isatty(2);
+
+	o.lock_timeout_s = 60;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		int j;
+
+		if (!strcmp(a, "--progress")) {
+			progress = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-progress")) {
+			progress = 0;
+			continue;
+		}
+		if (!strcmp(a, "--token") || !strcmp(a, "--password")) {
+			usage_error("sync", "%s: secrets are never taken from the command line "
+				    "(ps shows it); use a file (--token-file, --password-file) or "
+				    "KEDGE_GIT_TOKEN / KEDGE_GIT_PASSWORD", a);
+			return EXIT_USAGE;
+		}
+		for (j = 0; valued[j] && strcmp(valued[j], a); j++)
+			;
+		if (!valued[j]) {
+			usage_error("sync", "unknown option '%s'", a);
+			return EXIT_USAGE;
+		}
+		if (++i == argc) {
+			usage_error("sync", "%s needs a value", a);
+			return EXIT_USAGE;
+		}
+		v = argv[i];
+		if (!strcmp(a, "--repo"))
+			o.url = v;
+		else if (!strcmp(a, "--ref"))
+			o.ref = v;
+		else if (!strcmp(a, "--state"))
+			o.state_dir = v;
+		else if (!strcmp(a, "--ca-file"))
+			o.ca_file = v;
+		else if (!strcmp(a, "--token-file"))
+			token_file = v;
+		else if (!strcmp(a, "--username"))
+			o.username = v;
+		else if (!strcmp(a, "--password-file"))
+			password_file = v;
+		else if (!strcmp(a, "--ssh-key"))
+			o.ssh_key = v;
+		else if (!strcmp(a, "--ssh-key-passphrase-file"))
+			pass_file = v;
+		else if (!strcmp(a, "--known-hosts"))
+			o.known_hosts = v;
+		else if (!strcmp(a, "--trusted-keys"))
+			o.trusted_keys = v;
+		else if (!strcmp(a, "--verify") && kd_git_parse_verify(v, &o.verify)) {
+			usage_error("sync", "--verify is off, head or tag, not '%s'", v);
+			return EXIT_USAGE;
+		} else if (!strcmp(a, "--lock-timeout")) {
+			char *end;
+			long t = strtol(v, &end, 10);
+
+			if (*end || end == v || t < 0 || t > 86400) {
+				usage_error("sync", "--lock-timeout takes seconds (0 to 86400), not '%s'", v);
+				return EXIT_USAGE;
+			}
+			o.lock_timeout_s = (int)t;
+		}
+	}
+	if (!o.url || !o.ref) {
+		usage_error("sync", "%s", "--repo URL and --ref REF are required");
+		return EXIT_USAGE;
+	}
+	if (o.verify != KD_GIT_VERIFY_OFF && !o.trusted_keys) {
+		usage_error("sync", "%s", "--verify head|tag needs --trusted-keys FILE");
+		return EXIT_USAGE;
+	}
+	o.progress = progress;
+	if ((rc = read_secret(token_file, "KEDGE_GIT_TOKEN", &token, &err)) ||
+	    (rc = read_secret(password_file, "KEDGE_GIT_PASSWORD", &password, &err)) ||
+	    (pass_file && (rc = read_secret(pass_file, "", &key_pass, &err))))
+		goto cleanup;
+	o.token = token;
+	o.password = password;
+	o.ssh_key_pass = key_pass;
+	rc = kd_git_sync(&o, &r, &err);
+	if (rc == 0 || (rc == KD_GIT_EREFUSED && r.current[0]))
+		printf("%s %s\n", r.current, r.tree);
+	if (rc == 0)
+		kd_log(KD_LOG_INFO, "synced %s (%s)%s, %lu objects fetched", r.current, r.ref,
+		       r.changed ? ", now current" : ", unchanged", r.objects);
+cleanup:
+	if (rc) {
+		fprintf(stderr, "kedge sync: %s\n", err.msg);
+		status = rc == KD_GIT_EREFUSED ? EXIT_REFUSED : rc == KD_GIT_EBUSY ? EXIT_BUSY
+										: EXIT_FAIL;
+	}
+	free(token);
+	free(password);
+	free(key_pass);
+	return status;
+}
+
 static const command commands[] = {
 	{"version", "print kedge's version and the linked libraries' versions",
 	 "usage: kedge version [--json]\n"
@@ -197,6 +348,41 @@ static const command commands[] = {
 	 "Example:\n"
 	 "  kedge lua -e 'local y = require \"kedge.yaml\"; print(y.encode(y.decode(\"a: 1\")))'\n",
 	 cmd_lua},
+	{"sync", "fetch, verify and check out the config repo",
+	 "usage: kedge sync --repo URL --ref REF [--state DIR] [options]\n"
+	 "\n"
+	 "Fetches the config repo into DIR's bare mirror (only new objects; an\n"
+	 "unchanged repo costs one ref advertisement), resolves REF, verifies its\n"
+	 "signature, checks its tree out into DIR/rev/<commit>/ (atomically) and\n"
+	 "points DIR/current at it. Prints '<commit> <tree folder>'.\n"
+	 "\n"
+	 "  --repo URL          https://host/path, ssh://user@host[:port]/path,\n"
+	 "                      user@host:path, file:///path or a local path\n"
+	 "  --ref REF           a branch, a tag, a 40-hex commit id, or semver:RANGE\n"
+	 "                      (the highest tag in the range, e.g. 'semver:^1.2')\n"
+	 "  --state DIR         state directory (default /var/lib/kedge)\n"
+	 "  --ca-file FILE      trusted CAs for HTTPS (default: the system bundle)\n"
+	 "  --token-file FILE   bearer token for HTTPS (or $KEDGE_GIT_TOKEN)\n"
+	 "  --username NAME     with --password-file: HTTP basic auth\n"
+	 "  --password-file FILE  (or $KEDGE_GIT_PASSWORD)\n"
+	 "  --ssh-key FILE      SSH private key (ECDSA: libssh2 with mbedTLS signs\n"
+	 "                      with nothing else)\n"
+	 "  --ssh-key-passphrase-file FILE\n"
+	 "  --known-hosts FILE  OpenSSH known_hosts pinning the server's host key\n"
+	 "                      (required for SSH; no trust on first use)\n"
+	 "  --verify MODE       off (default), head (the commit must carry a trusted\n"
+	 "                      SSH signature) or tag (the annotated tag must)\n"
+	 "  --trusted-keys FILE OpenSSH allowed-signers file (ssh-keygen -Y verify's)\n"
+	 "  --lock-timeout SEC  wait this long for another sync on DIR (default 60)\n"
+	 "  --progress, --no-progress  transfer progress on stderr (default: when\n"
+	 "                      stderr is a terminal)\n"
+	 "\n"
+	 "Secrets are read from files or the environment, never from the command line.\n"
+	 "\n"
+	 "Exit codes: 0 synced; 1 failed (nothing changed); 2 bad command line;\n"
+	 "3 the new commit failed verification (the last verified one is still\n"
+	 "served, the refusal is in DIR/status.json); 4 another sync holds DIR.\n",
+	 cmd_sync},
 	{"help", "show help for kedge or one command",
 	 "usage: kedge help [COMMAND]\n", cmd_help},
 	{NULL, NULL, NULL, NULL},

@@ -13,13 +13,14 @@
 #   ${KEDGE_CACHE:-~/.cache/kedge}/deps-<key>/{include,lib}   the result
 
 # Build order: each package only needs those before it.
-DEPS_ORDER=(zlib mbedtls http-parser libyaml lua5.4 libssh2 libgit2)
+DEPS_ORDER=(zlib mbedtls http-parser libyaml lua5.4 libssh2 libgit2 libsodium)
 
 # What a complete prefix must hold (checked before it is published).
 DEPS_EXPECT=(
 	include/lua.h include/luaconf.h include/lualib.h include/lauxlib.h
 	include/git2.h include/git2 include/mbedtls/ssl.h include/yaml.h
 	include/zlib.h include/zconf.h include/http_parser.h include/libssh2.h
+	include/sodium.h lib/libsodium.a
 	lib/liblua.a lib/libgit2.a lib/libssh2.a lib/libmbedtls.a lib/libmbedx509.a
 	lib/libmbedcrypto.a lib/libhttp_parser.a lib/libyaml.a lib/libz.a
 )

@@ -1,0 +1,149 @@
+/* kd_git: the config repo, step 1 of the pass. libgit2 fetches it into a
+ * state directory, kedge resolves the ref, verifies the commit's or tag's
+ * SSH signature, and checks the commit's tree out where the rest of kedge
+ * reads it.
+ *
+ * The state directory (one per config repo):
+ *
+ *   lock              flock()ed by every sync: one at a time
+ *   mirror.git/       bare mirror of the remote's branches and tags
+ *   rev/<commit>/     checked-out trees, each made whole in rev/.tmp-*,
+ *                     fsynced, then renamed into place
+ *   rev/<commit>.json the commit's id, time, author, committer, message and
+ *                     signature state (written before the tree is renamed)
+ *   current           symlink to rev/<commit>: the revision being served,
+ *                     replaced by rename
+ *   status.json       the last sync: what the ref resolved to, what is
+ *                     served, and a refusal when verification failed
+ *
+ * The last KD_GIT_KEEP_REVS trees are kept; older ones are removed after a
+ * successful switch.
+ *
+ * Transports (libgit2): https:// (mbedTLS; the system CA bundle or a CA
+ * file; IP-address URLs are checked against the certificate's IP SANs,
+ * which mbedTLS 2.28 cannot do), ssh:// and user@host:path (libssh2; a
+ * private key file and a known_hosts file that must pin the host key),
+ * local paths and file:// URLs.
+ *
+ * Refs: a branch, a tag, a full 40-hex commit id, or "semver:<range>" (the
+ * highest tag that is a version in the range, see core/semver).
+ *
+ * Verification (--verify): "off"; "head", the resolved commit must carry a
+ * trusted SSH signature (gpg.format=ssh); "tag", the resolved annotated tag
+ * must. Trusted keys come from an OpenSSH allowed-signers file. When the
+ * new commit fails, the previous verified revision stays current, the
+ * refusal goes to status.json and kd_git_sync returns KD_GIT_EREFUSED. */
+#ifndef KD_GIT_GIT_H
+#define KD_GIT_GIT_H
+
+#include "base/buf.h"
+#include "base/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KD_GIT_DEFAULT_STATE "/var/lib/kedge"
+#define KD_GIT_KEEP_REVS 3
+
+/* Errors beyond core/base/err.h's. */
+enum {
+	KD_GIT_EREFUSED = -40, /* the commit failed verification */
+	KD_GIT_EBUSY = -41,    /* another sync holds the state lock */
+	KD_GIT_EAUTH = -42,    /* authentication or a certificate refused */
+	KD_GIT_ENOSPC = -43,   /* disk full */
+};
+
+typedef enum kd_git_verify {
+	KD_GIT_VERIFY_OFF,
+	KD_GIT_VERIFY_HEAD,
+	KD_GIT_VERIFY_TAG,
+} kd_git_verify;
+
+/* "off", "head", "tag"; -1 when unknown. */
+int kd_git_parse_verify(const char *s, kd_git_verify *out);
+
+typedef struct kd_git_sync_opts {
+	const char *url;
+	const char *ref;
+	const char *state_dir;      /* NULL: KD_GIT_DEFAULT_STATE */
+	/* HTTPS */
+	const char *ca_file;        /* NULL: the system bundle */
+	const char *token;          /* sent as "Authorization: Bearer" */
+	const char *username;       /* basic auth with password */
+	const char *password;
+	/* SSH */
+	const char *ssh_key;        /* private key file */
+	const char *ssh_key_pass;   /* its passphrase, or NULL */
+	const char *known_hosts;    /* required for SSH */
+	/* Verification */
+	kd_git_verify verify;
+	const char *trusted_keys;   /* allowed-signers file */
+	int lock_timeout_s;         /* wait this long for the lock; 0: fail at once */
+	int progress;               /* transfer progress on stderr */
+	int timeout_s;              /* stop a stalled transfer after this long; 0: none */
+} kd_git_sync_opts;
+
+typedef struct kd_git_sync_result {
+	char wanted[41];    /* what the ref resolved to */
+	char current[41];   /* what is served now ("" when nothing is) */
+	char ref[256];      /* the full ref name it resolved through */
+	int changed;        /* current moved */
+	int fetched;        /* objects were transferred */
+	unsigned long objects, bytes; /* transfer statistics */
+	char refusal[KD_ERR_MSG_MAX]; /* set with KD_GIT_EREFUSED */
+	char tree[4096];    /* state/rev/<current> */
+} kd_git_sync_result;
+
+/* Fetch, resolve, verify and check out. Returns 0 (current is the resolved
+ * commit), KD_GIT_EREFUSED (verification failed; current is still the last
+ * verified commit, if any) or another error (nothing changed). */
+int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
+		kd_err *err);
+
+/* --- reading a checked-out revision -------------------------------- */
+
+typedef struct kd_git_rev kd_git_rev;
+
+/* Opens state/current (commit NULL) or state/rev/<commit>. */
+int kd_git_rev_open(kd_git_rev **out, const char *state_dir,
+		    const char *commit, kd_err *err);
+void kd_git_rev_free(kd_git_rev *r);
+const char *kd_git_rev_id(const kd_git_rev *r);
+const char *kd_git_rev_dir(const kd_git_rev *r);
+/* The commit's metadata (rev/<commit>.json) as JSON text. */
+int kd_git_rev_meta(const kd_git_rev *r, kd_buf *out, kd_err *err);
+/* A file of the tree, by a relative path without ".." (symlinks must
+ * stay inside the tree). KD_ENOTFOUND when absent. */
+int kd_git_rev_read(const kd_git_rev *r, const char *path, kd_buf *out,
+		    kd_err *err);
+
+typedef struct kd_git_entry {
+	char name[256];
+	char type; /* 'f' file, 'd' directory, 'l' symlink */
+} kd_git_entry;
+
+/* The entries of a directory of the tree ("" or "." is the root), sorted
+ * by name, into a heap array the caller frees. */
+int kd_git_rev_list(const kd_git_rev *r, const char *dir,
+		    kd_git_entry **out, size_t *n, kd_err *err);
+
+/* --- SSH signatures (SSHSIG), pure, for tests ------------------------ */
+
+typedef struct kd_git_sig_result {
+	char principal[256];   /* the allowed-signers principal(s) */
+	char fingerprint[64];  /* SHA256:<base64> of the signing key */
+	char key_type[32];
+} kd_git_sig_result;
+
+/* Verifies an armored SSH signature ("-----BEGIN SSH SIGNATURE-----")
+ * over data in namespace "git" against an allowed-signers file's text.
+ * `when` (Unix time, 0 for none) is checked against valid-after and
+ * valid-before. 0 trusted; KD_GIT_EREFUSED with the reason otherwise
+ * (malformed, unknown key, bad signature, unsupported algorithm). */
+int kd_git_sshsig_verify(const char *armored, size_t armored_len,
+			 const void *data, size_t len,
+			 const char *signers, size_t signers_len,
+			 const char *signers_name, int64_t when,
+			 kd_git_sig_result *out, kd_err *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* Shared between the files of core/git; not part of the contract. */
+#ifndef KD_GIT_INTERNAL_H
+#define KD_GIT_INTERNAL_H
+
+#include "git/git.h"
+
+#include <git2.h>
+
+/* What the libgit2 callbacks need, and the first error they saw (libgit2
+ * reports a callback's failure vaguely; this message is the real one). */
+typedef struct kd_git_ctx {
+	const kd_git_sync_opts *o;
+	char host[256];
+	unsigned port;       /* 0: the scheme's default */
+	int is_ssh;
+	int cred_tries;
+	int failed_code;     /* set with msg */
+	char msg[KD_ERR_MSG_MAX];
+	int64_t last_progress_ms;
+	int progress_shown;
+} kd_git_ctx;
+
+/* Fills host and port from the URL (https://, ssh://, user@host:path). */
+void kd_git_ctx_url(kd_git_ctx *c, const char *url);
+void kd_git_ctx_fail(kd_git_ctx *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The libgit2 callbacks (payload: kd_git_ctx). */
+int kd_git_cert_check(git_cert *cert, int valid, const char *host,
+		      void *payload);
+int kd_git_credentials(git_credential **out, const char *url,
+		       const char *user_from_url, unsigned int allowed,
+		       void *payload);
+int kd_git_progress(const git_indexer_progress *stats, void *payload);
+
+/* The file's bytes (at most max) into out. */
+int kd_git_read_file(const char *path, size_t max, kd_buf *out, kd_err *err);
+/* Writes data to path atomically: path.tmp, fsync, rename, fsync dir. */
+int kd_git_write_atomic(const char *dir, const char *name, const void *data,
+			size_t len, kd_err *err);
+
+#endif

@@ -1,0 +1,1023 @@
+/* kd_git_sync: lock the state directory, fetch into the bare mirror,
+ * resolve the ref, verify, check the tree out atomically and switch
+ * `current`. Any failure before the switch leaves the state as it was. */
+#include "git/internal.h"
+
+#include "base/limits.h"
+#include "base/value.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "semver/semver.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PATH_MAX_KD 4096
+
+typedef struct syncer {
+	const kd_git_sync_opts *o;
+	const char *state;
+	kd_git_ctx ctx;
+	git_repository *repo;
+	int lock_fd;
+	/* the resolution */
+	git_oid commit;
+	git_oid tag;        /* the annotated tag object, when there was one */
+	int has_tag;
+	char refname[256];
+	/* the signature check */
+	char sig_state[32]; /* "verified", "not-checked" */
+	kd_git_sig_result sig;
+	int64_t commit_time;
+} syncer;
+
+int kd_git_parse_verify(const char *s, kd_git_verify *out)
+{
+	if (!strcmp(s, "off"))
+		*out = KD_GIT_VERIFY_OFF;
+	else if (!strcmp(s, "head"))
+		*out = KD_GIT_VERIFY_HEAD;
+	else if (!strcmp(s, "tag"))
+		*out = KD_GIT_VERIFY_TAG;
+	else
+		return -1;
+	return 0;
+}
+
+/* --- files ------------------------------------------------------------ */
+
+/* Paths under the state directory, whose length kd_git_sync bounds so
+ * that these never truncate. */
+static void pathf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void pathf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+int kd_git_read_file(const char *path, size_t max, kd_buf *out, kd_err *err)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return kd_err_set(err, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
+				  "cannot read %s: %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = kd_err_set(err, KD_EIO, "cannot read %s: %s", path, strerror(errno));
+			goto cleanup;
+		}
+		if (out->len + (size_t)n > max) {
+			rc = kd_err_set(err, KD_ELIMIT, "%s is larger than %zu bytes", path, max);
+			goto cleanup;
+		}
+		if (kd_buf_put(out, chunk, (size_t)n)) {
+			rc = kd_err_set(err, out->failed, "%s: out of memory", path);
+			goto cleanup;
+		}
+	}
+cleanup:
+	close(fd);
+	return rc;
+}
+
+static int io_error(kd_err *err, const char *what, const char *path)
+{
+	int e = errno;
+
+	if (e == ENOSPC || e == EDQUOT)
+		return kd_err_set(err, KD_GIT_ENOSPC, "disk full: cannot %s %s (%s); free space "
+				  "on that file system, the state stays as it was", what, path,
+				  strerror(e));
+	return kd_err_set(err, KD_EIO, "cannot %s %s: %s", what, path, strerror(e));
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int kd_git_write_atomic(const char *dir, const char *name, const void *data,
+			size_t len, kd_err *err)
+{
+	char path[PATH_MAX_KD], tmp[PATH_MAX_KD];
+	int fd, rc = 0;
+
+	pathf(path, sizeof path, "%s/%s", dir, name);
+	pathf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return io_error(err, "create", tmp);
+	if (write_all(fd, data, len) || fsync(fd)) {
+		rc = io_error(err, "write", tmp);
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	close(fd);
+	if (rename(tmp, path) || fsync_dir(dir)) {
+		rc = io_error(err, "rename into place", path);
+		unlink(tmp);
+	}
+	return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* --- the lock ---------------------------------------------------------- */
+
+static int take_lock(syncer *s, kd_err *err)
+{
+	char path[PATH_MAX_KD], pid[32];
+	int waited = 0;
+
+	pathf(path, sizeof path, "%s/lock", s->state);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lock_fd < 0)
+		return io_error(err, "open", path);
+	while (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK)
+			return io_error(err, "lock", path);
+		if (waited == 0) {
+			ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			if (s->o->lock_timeout_s > 0)
+				kd_log(KD_LOG_INFO, "waiting up to %d s for another kedge sync "
+				       "(pid %s) on %s", s->o->lock_timeout_s,
+				       pid[0] ? pid : "?", s->state);
+		}
+		if (waited >= s->o->lock_timeout_s * 10)
+			return kd_err_set(err, KD_GIT_EBUSY,
+					  "another kedge sync (pid %s) holds %s; waited %d s "
+					  "(--lock-timeout)", pid[0] ? pid : "?", path,
+					  s->o->lock_timeout_s);
+		usleep(100000);
+		waited++;
+	}
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(s->lock_fd, 0) == 0)
+		(void)!pwrite(s->lock_fd, pid, strlen(pid), 0);
+	return 0;
+}
+
+/* --- libgit2 ------------------------------------------------------------- */
+
+/* libgit2's last message, or the callbacks' own when they failed first,
+ * turned into advice for the messages people meet most. */
+static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
+{
+	const git_error *e = git_error_last();
+	const char *m = e && e->message ? e->message : "unknown libgit2 error";
+	const char *url = s->o->url;
+
+	if (s->ctx.failed_code)
+		return kd_err_set(err, s->ctx.failed_code, "%s", s->ctx.msg);
+	if (strstr(m, "No space left") || strstr(m, "Disk quota"))
+		return kd_err_set(err, KD_GIT_ENOSPC, "disk full while %s %s: %s; free space "
+				  "under %s (the state stays as it was)", what, url, m, s->state);
+	if (gitrc == GIT_EAUTH || strstr(m, "authentication") ||
+	    strstr(m, "Authentication"))
+		return kd_err_set(err, KD_GIT_EAUTH, "%s refused authentication: %s", url, m);
+	if (strstr(m, "404") || strstr(m, "could not find repository") ||
+	    strstr(m, "does not appear to be a git repository") ||
+	    strstr(m, "failed to resolve path") || gitrc == GIT_ENOTFOUND)
+		return kd_err_set(err, KD_ENOTFOUND, "repository not found: %s (%s); check --repo",
+				  url, m);
+	if (strstr(m, "Unable to exchange encryption keys") ||
+	    strstr(m, "hostkey") || strstr(m, "Failed to retrieve list of SSH"))
+		return kd_err_set(err, KD_GIT_EAUTH, "SSH with %s failed: %s; kedge's SSH "
+				  "(libssh2 1.10 with mbedTLS) needs an ECDSA host key on the server "
+				  "and an ECDSA client key (--ssh-key)", url, m);
+	return kd_err_set(err, KD_EIO, "%s %s failed: %s", what, url, m);
+}
+
+static int open_mirror(syncer *s, kd_err *err)
+{
+	char path[PATH_MAX_KD], tmp[PATH_MAX_KD];
+	int rc;
+
+	pathf(path, sizeof path, "%s/mirror.git", s->state);
+	if (git_repository_open_bare(&s->repo, path) == 0)
+		return 0;
+	/* missing, or left half made by a crash: make it anew */
+	pathf(tmp, sizeof tmp, "%s/mirror.git.tmp", s->state);
+	rm_tree(tmp);
+	rm_tree(path);
+	rc = git_repository_init(&s->repo, tmp, 1);
+	if (rc)
+		return git_fail(s, err, rc, "creating the mirror for");
+	git_repository_free(s->repo);
+	s->repo = NULL;
+	if (rename(tmp, path))
+		return io_error(err, "rename", tmp);
+	rc = git_repository_open_bare(&s->repo, path);
+	return rc ? git_fail(s, err, rc, "opening the mirror of") : 0;
+}
+
+static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
+{
+	static char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
+	git_strarray refspecs = {specs, 2};
+	git_fetch_options fo;
+	git_remote *remote = NULL;
+	char header[4096];
+	char *headers[1] = {header};
+	const git_indexer_progress *st;
+	int rc;
+
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks.certificate_check = kd_git_cert_check;
+	fo.callbacks.credentials = kd_git_credentials;
+	fo.callbacks.transfer_progress = kd_git_progress;
+	fo.callbacks.payload = &s->ctx;
+	fo.prune = GIT_FETCH_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if (s->o->token) {
+		if ((size_t)snprintf(header, sizeof header, "Authorization: Bearer %s",
+				     s->o->token) >= sizeof header ||
+		    strpbrk(s->o->token, "\r\n"))
+			return kd_err_set(err, KD_EINVAL, "the token is too long or has a line break");
+		fo.custom_headers.strings = headers;
+		fo.custom_headers.count = 1;
+	}
+	rc = git_remote_create_anonymous(&remote, s->repo, s->o->url);
+	if (rc) {
+		rc = git_fail(s, err, rc, "reading the URL");
+		goto cleanup;
+	}
+	rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
+	if (s->ctx.progress_shown && !rc)
+		fputc('\n', stderr);
+	if (rc) {
+		rc = git_fail(s, err, rc, "fetching");
+		goto cleanup;
+	}
+	st = git_remote_stats(remote);
+	out->objects = st->received_objects;
+	out->bytes = (unsigned long)st->received_bytes;
+	out->fetched = st->received_objects > 0;
+cleanup:
+	git_remote_free(remote);
+	return rc;
+}
+
+/* --- resolving the ref ------------------------------------------------- */
+
+static int is_hex40(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 40;
+}
+
+static int peel(syncer *s, const git_oid *target, kd_err *err)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int rc;
+
+	rc = git_object_lookup(&obj, s->repo, target, GIT_OBJECT_ANY);
+	if (rc)
+		return kd_err_set(err, KD_ENOTFOUND, "%s points at a missing object", s->refname);
+	s->has_tag = git_object_type(obj) == GIT_OBJECT_TAG;
+	if (s->has_tag)
+		git_oid_cpy(&s->tag, target);
+	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+	if (rc) {
+		rc = kd_err_set(err, KD_EINVAL, "%s does not point at a commit", s->refname);
+		goto cleanup;
+	}
+	git_oid_cpy(&s->commit, git_object_id(commit));
+cleanup:
+	git_object_free(commit);
+	git_object_free(obj);
+	return rc;
+}
+
+static int resolve_semver(syncer *s, const char *range, kd_err *err)
+{
+	kd_arena a = KD_ARENA_INIT(1u << 20);
+	kd_semver_range *r = NULL;
+	kd_semver best = {0}, v;
+	git_strarray tags = {0};
+	char best_name[256] = "";
+	kd_err perr = KD_ERR_INIT;
+	int rc;
+
+	rc = kd_semver_range_parse(&r, &a, range, strlen(range), err);
+	if (rc) {
+		kd_err_prefix(err, "--ref semver:%s", range);
+		goto cleanup;
+	}
+	rc = git_tag_list(&tags, s->repo);
+	if (rc) {
+		rc = git_fail(s, err, rc, "listing the tags of");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < tags.count; i++) {
+		const char *t = tags.strings[i];
+
+		if (strlen(t) >= sizeof best_name ||
+		    kd_semver_parse(&v, t, strlen(t), 1, &perr) ||
+		    !kd_semver_range_match(r, &v))
+			continue;
+		if (!best_name[0] || kd_semver_cmp(&v, &best) > 0) {
+			/* v points into tags.strings, which lives until the end */
+			best = v;
+			snprintf(best_name, sizeof best_name, "%s", t);
+		}
+	}
+	if (!best_name[0]) {
+		rc = kd_err_set(err, KD_ENOTFOUND, "no tag of %s matches semver range \"%s\" "
+				"(%zu tags looked at)", s->o->url, range, tags.count);
+		goto cleanup;
+	}
+	snprintf(s->refname, sizeof s->refname, "refs/tags/%s", best_name);
+	{
+		git_oid id;
+
+		rc = git_reference_name_to_id(&id, s->repo, s->refname);
+		rc = rc ? kd_err_set(err, KD_ENOTFOUND, "%s vanished", s->refname)
+			: peel(s, &id, err);
+	}
+cleanup:
+	git_strarray_dispose(&tags);
+	kd_arena_free(&a);
+	return rc;
+}
+
+static int resolve(syncer *s, kd_err *err)
+{
+	const char *ref = s->o->ref;
+	static const char *const prefixes[] = {"refs/heads/", "refs/tags/", ""};
+	git_oid id;
+
+	if (!strncmp(ref, "semver:", 7))
+		return resolve_semver(s, ref + 7, err);
+	if (is_hex40(ref)) {
+		git_odb *odb = NULL;
+		int there = 0;
+
+		snprintf(s->refname, sizeof s->refname, "%s", ref);
+		if (git_oid_fromstr(&id, ref) == 0 && git_repository_odb(&odb, s->repo) == 0) {
+			there = git_odb_exists(odb, &id);
+			git_odb_free(odb);
+		}
+		if (!there)
+			return kd_err_set(err, KD_ENOTFOUND, "commit %s is not in %s "
+					  "(no branch or tag of it reaches that commit)",
+					  ref, s->o->url);
+		return peel(s, &id, err);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if ((size_t)snprintf(s->refname, sizeof s->refname, "%s%s", prefixes[i],
+				     ref) >= sizeof s->refname)
+			return kd_err_set(err, KD_EINVAL, "--ref is too long");
+		if (git_reference_name_to_id(&id, s->repo, s->refname) == 0)
+			return peel(s, &id, err);
+	}
+	return kd_err_set(err, KD_ENOTFOUND, "ref \"%s\" not found in %s: no branch, tag or "
+			  "ref of that name (give a branch, a tag, a 40-hex commit id or "
+			  "semver:RANGE)", ref, s->o->url);
+}
+
+/* --- verification ------------------------------------------------------ */
+
+static int verify(syncer *s, kd_err *err)
+{
+	kd_buf signers = KD_BUF_INIT(4u << 20);
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_commit *commit = NULL;
+	int rc;
+
+	snprintf(s->sig_state, sizeof s->sig_state, "not-checked");
+	rc = git_commit_lookup(&commit, s->repo, &s->commit);
+	if (rc)
+		return git_fail(s, err, rc, "reading the commit of");
+	s->commit_time = git_commit_time(commit);
+	if (s->o->verify == KD_GIT_VERIFY_OFF)
+		goto cleanup;
+	if (!s->o->trusted_keys) {
+		rc = kd_err_set(err, KD_EINVAL, "--verify needs --trusted-keys FILE "
+				"(an OpenSSH allowed-signers file)");
+		goto cleanup;
+	}
+	rc = kd_git_read_file(s->o->trusted_keys, 4u << 20, &signers, err);
+	if (rc) {
+		kd_err_prefix(err, "--trusted-keys");
+		goto cleanup;
+	}
+	if (s->o->verify == KD_GIT_VERIFY_HEAD) {
+		char id[41];
+
+		git_oid_tostr(id, sizeof id, &s->commit);
+		rc = git_commit_extract_signature(&sig, &data, s->repo, &s->commit, NULL);
+		if (rc == GIT_ENOTFOUND) {
+			rc = kd_err_set(err, KD_GIT_EREFUSED, "commit %s is not signed", id);
+			goto cleanup;
+		}
+		if (rc) {
+			rc = git_fail(s, err, rc, "reading the signature of a commit of");
+			goto cleanup;
+		}
+		rc = kd_git_sshsig_verify(sig.ptr, sig.size, data.ptr, data.size, signers.ptr,
+					  signers.len, s->o->trusted_keys, s->commit_time,
+					  &s->sig, err);
+		if (rc)
+			kd_err_prefix(err, "commit %s", id);
+	} else {
+		char id[41];
+		const char *raw, *b;
+		size_t n;
+		git_tag *tag = NULL;
+		int64_t when = 0;
+
+		if (!s->has_tag) {
+			rc = kd_err_set(err, KD_GIT_EREFUSED, "--verify tag: %s is not an annotated "
+					"tag (give a tag or semver: ref, or --verify head)", s->refname);
+			goto cleanup;
+		}
+		git_oid_tostr(id, sizeof id, &s->tag);
+		if (git_tag_lookup(&tag, s->repo, &s->tag) == 0) {
+			const git_signature *t = git_tag_tagger(tag);
+
+			when = t ? t->when.time : 0;
+			git_tag_free(tag);
+		}
+		if ((rc = git_repository_odb(&odb, s->repo)) ||
+		    (rc = git_odb_read(&obj, odb, &s->tag))) {
+			rc = git_fail(s, err, rc, "reading a tag of");
+			goto cleanup;
+		}
+		raw = git_odb_object_data(obj);
+		n = git_odb_object_size(obj);
+		b = memmem(raw, n, "-----BEGIN SSH SIGNATURE-----", 29);
+		if (!b && memmem(raw, n, "-----BEGIN PGP SIGNATURE-----", 29)) {
+			rc = kd_err_set(err, KD_GIT_EREFUSED, "tag %s (%s) has a PGP signature; kedge "
+					"verifies SSH signatures (gpg.format=ssh)", s->refname, id);
+			goto cleanup;
+		}
+		if (!b) {
+			rc = kd_err_set(err, KD_GIT_EREFUSED, "tag %s (%s) is not signed", s->refname, id);
+			goto cleanup;
+		}
+		rc = kd_git_sshsig_verify(b, n - (size_t)(b - raw), raw, (size_t)(b - raw),
+					  signers.ptr, signers.len, s->o->trusted_keys, when,
+					  &s->sig, err);
+		if (rc)
+			kd_err_prefix(err, "tag %s (%s)", s->refname, id);
+	}
+	if (rc == 0)
+		snprintf(s->sig_state, sizeof s->sig_state, "verified");
+cleanup:
+	git_commit_free(commit);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	kd_buf_free(&signers);
+	return rc;
+}
+
+/* --- checkout ------------------------------------------------------------ */
+
+typedef struct writer {
+	syncer *s;
+	size_t root_len; /* of the temporary folder's path */
+	unsigned long files;
+	unsigned long long bytes;
+} writer;
+
+static int safe_name(const char *n)
+{
+	return n[0] && strcmp(n, ".") && strcmp(n, "..") && !strchr(n, '/');
+}
+
+/* A symlink may point only inside the tree: relative, and never climbing
+ * above the root from where it sits (depth: its folder's depth). */
+static int safe_link(const char *target, size_t len, int depth)
+{
+	int d = depth;
+	size_t i = 0;
+
+	if (!len || target[0] == '/' || memchr(target, '\0', len))
+		return 0;
+	while (i < len) {
+		size_t n = 0;
+
+		while (i + n < len && target[i + n] != '/')
+			n++;
+		if (n == 2 && !memcmp(target + i, "..", 2)) {
+			if (--d < 0)
+				return 0;
+		} else if (n && !(n == 1 && target[i] == '.')) {
+			d++;
+		}
+		i += n + 1;
+	}
+	return 1;
+}
+
+static int write_tree(writer *w, const git_tree *tree, const char *dir,
+		      int depth, kd_err *err)
+{
+	size_t count = git_tree_entrycount(tree);
+	char path[PATH_MAX_KD];
+	int rc = 0;
+
+	if (depth > 64)
+		return kd_err_set(err, KD_ELIMIT, "the tree is nested deeper than 64 folders");
+	for (size_t i = 0; i < count; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+		git_filemode_t mode = git_tree_entry_filemode(e);
+		git_object *obj = NULL;
+
+		if (!safe_name(name))
+			return kd_err_set(err, KD_EPARSE, "the tree has an entry named \"%s\"", name);
+		if (strlen(dir) + strlen(name) + 2 > sizeof path)
+			return kd_err_set(err, KD_ELIMIT, "path too long: %s/%s", dir, name);
+		pathf(path, sizeof path, "%s/%s", dir, name);
+		if (mode == GIT_FILEMODE_COMMIT) {
+			kd_log(KD_LOG_WARN, "submodule %s is not checked out (kedge does not "
+			       "fetch submodules)", path);
+			continue;
+		}
+		rc = git_tree_entry_to_object(&obj, w->s->repo, e);
+		if (rc)
+			return git_fail(w->s, err, rc, "reading the tree of");
+		if (mode == GIT_FILEMODE_TREE) {
+			if (mkdir(path, 0755)) {
+				rc = io_error(err, "create", path);
+			} else {
+				rc = write_tree(w, (git_tree *)obj, path, depth + 1, err);
+				if (!rc && fsync_dir(path))
+					rc = io_error(err, "sync", path);
+			}
+		} else {
+			const git_blob *b = (git_blob *)obj;
+			git_object_size_t size = git_blob_rawsize(b);
+
+			if (++w->files > KD_LIMIT_GIT_TREE_FILES) {
+				rc = kd_err_set(err, KD_ELIMIT, "the tree has more than %u files "
+						"(KD_LIMIT_GIT_TREE_FILES)", KD_LIMIT_GIT_TREE_FILES);
+			} else if ((w->bytes += size) > KD_LIMIT_GIT_TREE_BYTES) {
+				rc = kd_err_set(err, KD_ELIMIT, "the tree holds more than %llu bytes "
+						"(KD_LIMIT_GIT_TREE_BYTES)",
+						(unsigned long long)KD_LIMIT_GIT_TREE_BYTES);
+			} else if (mode == GIT_FILEMODE_LINK) {
+				char target[PATH_MAX_KD];
+
+				if (size >= sizeof target || !safe_link(git_blob_rawcontent(b),
+									(size_t)size, depth)) {
+					rc = kd_err_set(err, KD_EPARSE, "symlink %s points outside the "
+							"repository", path + w->root_len + 1);
+				} else {
+					memcpy(target, git_blob_rawcontent(b), (size_t)size);
+					target[size] = '\0';
+					if (symlink(target, path))
+						rc = io_error(err, "create", path);
+				}
+			} else {
+				int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+					      mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+
+				if (fd < 0) {
+					rc = io_error(err, "create", path);
+				} else {
+					if (write_all(fd, git_blob_rawcontent(b), (size_t)size) || fsync(fd))
+						rc = io_error(err, "write", path);
+					close(fd);
+				}
+			}
+		}
+		git_object_free(obj);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void put_sig(kd_arena *a, kd_value *m, const char *name, const git_signature *sig)
+{
+	kd_value *v = kd_value_map(a, 3);
+
+	if (!v || !sig)
+		return;
+	kd_map_setz(a, v, "name", kd_value_strz(a, sig->name));
+	kd_map_setz(a, v, "email", kd_value_strz(a, sig->email));
+	kd_map_setz(a, v, "time", kd_value_int(a, sig->when.time));
+	kd_map_setz(a, m, name, v);
+}
+
+static int write_meta(syncer *s, const char *revdir, const char *id, kd_err *err)
+{
+	kd_arena a = KD_ARENA_INIT(16u << 20);
+	kd_buf json = KD_BUF_INIT(16u << 20);
+	git_commit *c = NULL;
+	kd_value *m, *sig;
+	char name[64];
+	int rc;
+
+	rc = git_commit_lookup(&c, s->repo, &s->commit);
+	if (rc)
+		return git_fail(s, err, rc, "reading the commit of");
+	m = kd_value_map(&a, 8);
+	sig = kd_value_map(&a, 5);
+	if (!m || !sig) {
+		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	kd_map_setz(&a, m, "id", kd_value_strz(&a, id));
+	kd_map_setz(&a, m, "ref", kd_value_strz(&a, s->refname));
+	kd_map_setz(&a, m, "time", kd_value_int(&a, git_commit_time(c)));
+	put_sig(&a, m, "author", git_commit_author(c));
+	put_sig(&a, m, "committer", git_commit_committer(c));
+	kd_map_setz(&a, m, "message", kd_value_strz(&a, git_commit_message(c)));
+	kd_map_setz(&a, sig, "state", kd_value_strz(&a, s->sig_state));
+	kd_map_setz(&a, sig, "mode", kd_value_strz(&a, s->o->verify == KD_GIT_VERIFY_HEAD ? "head"
+						 : s->o->verify == KD_GIT_VERIFY_TAG ? "tag" : "off"));
+	if (!strcmp(s->sig_state, "verified")) {
+		kd_map_setz(&a, sig, "principal", kd_value_strz(&a, s->sig.principal));
+		kd_map_setz(&a, sig, "key", kd_value_strz(&a, s->sig.fingerprint));
+		kd_map_setz(&a, sig, "key_type", kd_value_strz(&a, s->sig.key_type));
+	}
+	kd_map_setz(&a, m, "signature", sig);
+	if (a.failed) {
+		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	rc = kd_json_encode(&json, m, &(kd_json_encode_opts){.indent = 2}, err);
+	if (!rc)
+		kd_buf_putc(&json, '\n');
+	snprintf(name, sizeof name, "%s.json", id);
+	if (!rc)
+		rc = kd_git_write_atomic(revdir, name, json.ptr, json.len, err);
+cleanup:
+	git_commit_free(c);
+	kd_buf_free(&json);
+	kd_arena_free(&a);
+	return rc;
+}
+
+static int checkout(syncer *s, const char *id, kd_err *err)
+{
+	char revdir[PATH_MAX_KD], final[PATH_MAX_KD], tmp[PATH_MAX_KD];
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	writer w = {s, 0, 0, 0};
+	struct stat st;
+	int rc;
+
+	pathf(revdir, sizeof revdir, "%s/rev", s->state);
+	pathf(final, sizeof final, "%s/%s", revdir, id);
+	if (mkdir(revdir, 0755) && errno != EEXIST)
+		return io_error(err, "create", revdir);
+	/* the tree exists already: it was made whole before its rename; the
+	 * metadata is rewritten since the signature state may differ */
+	if (stat(final, &st) == 0)
+		return write_meta(s, revdir, id, err);
+	pathf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", revdir, id, (long)getpid());
+	rm_tree(tmp);
+	if ((rc = git_commit_lookup(&c, s->repo, &s->commit)) ||
+	    (rc = git_commit_tree(&tree, c))) {
+		rc = git_fail(s, err, rc, "reading the tree of");
+		goto cleanup;
+	}
+	if (mkdir(tmp, 0755)) {
+		rc = io_error(err, "create", tmp);
+		goto cleanup;
+	}
+	w.root_len = strlen(tmp);
+	rc = write_tree(&w, tree, tmp, 0, err);
+	if (rc)
+		goto cleanup;
+	if (fsync_dir(tmp)) {
+		rc = io_error(err, "sync", tmp);
+		goto cleanup;
+	}
+	rc = write_meta(s, revdir, id, err);
+	if (rc)
+		goto cleanup;
+	if (rename(tmp, final) || fsync_dir(revdir)) {
+		rc = io_error(err, "rename into place", final);
+		goto cleanup;
+	}
+	kd_log(KD_LOG_DEBUG, "checked out %s: %lu files, %llu bytes", id, w.files, w.bytes);
+cleanup:
+	if (rc)
+		rm_tree(tmp);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+static int switch_current(syncer *s, const char *id, kd_err *err)
+{
+	char link[PATH_MAX_KD], tmp[PATH_MAX_KD], target[128];
+
+	pathf(link, sizeof link, "%s/current", s->state);
+	pathf(tmp, sizeof tmp, "%s/.current.tmp", s->state);
+	pathf(target, sizeof target, "rev/%s", id);
+	unlink(tmp);
+	if (symlink(target, tmp))
+		return io_error(err, "create", tmp);
+	if (rename(tmp, link) || fsync_dir(s->state)) {
+		unlink(tmp);
+		return io_error(err, "switch", link);
+	}
+	return 0;
+}
+
+static void read_current(const char *state, char out[41])
+{
+	char link[PATH_MAX_KD], target[128];
+	ssize_t n;
+
+	out[0] = '\0';
+	pathf(link, sizeof link, "%s/current", state);
+	n = readlink(link, target, sizeof target - 1);
+	if (n == 44 && !strncmp(target, "rev/", 4)) {
+		memcpy(out, target + 4, 40);
+		out[40] = '\0';
+	}
+}
+
+typedef struct revent {
+	char id[41];
+	time_t mtime;
+} revent;
+
+static int by_mtime_desc(const void *a, const void *b)
+{
+	const revent *x = a, *y = b;
+
+	return (x->mtime < y->mtime) - (x->mtime > y->mtime);
+}
+
+/* Keeps the current tree and the most recent others, up to
+ * KD_GIT_KEEP_REVS; removes leftovers of interrupted checkouts. */
+static void prune_revs(syncer *s, const char *current)
+{
+	char revdir[PATH_MAX_KD], path[PATH_MAX_KD];
+	revent *list = NULL;
+	size_t n = 0, cap = 0, kept = 1;
+	struct dirent *d;
+	DIR *dir;
+
+	pathf(revdir, sizeof revdir, "%s/rev", s->state);
+	dir = opendir(revdir);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		struct stat st;
+
+		pathf(path, sizeof path, "%s/%s", revdir, d->d_name);
+		if (!strncmp(d->d_name, ".tmp-", 5)) {
+			rm_tree(path);
+			continue;
+		}
+		if (strlen(d->d_name) != 40 || !is_hex40(d->d_name) ||
+		    !strcmp(d->d_name, current) || lstat(path, &st))
+			continue;
+		if (n == cap) {
+			revent *nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *list);
+
+			if (!nl)
+				break;
+			list = nl;
+		}
+		memcpy(list[n].id, d->d_name, 41);
+		list[n++].mtime = st.st_mtime;
+	}
+	closedir(dir);
+	qsort(list, n, sizeof *list, by_mtime_desc);
+	for (size_t i = 0; i < n; i++) {
+		if (kept < KD_GIT_KEEP_REVS) {
+			kept++;
+			continue;
+		}
+		pathf(path, sizeof path, "%s/%s.json", revdir, list[i].id);
+		unlink(path);
+		pathf(path, sizeof path, "%s/%s", revdir, list[i].id);
+		rm_tree(path);
+	}
+	free(list);
+}
+
+static void write_status(syncer *s, const kd_git_sync_result *r, const char *refusal)
+{
+	kd_arena a = KD_ARENA_INIT(1u << 20);
+	kd_buf json = KD_BUF_INIT(1u << 20);
+	kd_err err = KD_ERR_INIT;
+	kd_value *m = kd_value_map(&a, 10);
+
+	if (!m)
+		goto cleanup;
+	kd_map_setz(&a, m, "time", kd_value_int(&a, (int64_t)time(NULL)));
+	kd_map_setz(&a, m, "ref", kd_value_strz(&a, s->o->ref));
+	kd_map_setz(&a, m, "resolved_ref", kd_value_strz(&a, s->refname));
+	kd_map_setz(&a, m, "wanted", kd_value_strz(&a, r->wanted));
+	kd_map_setz(&a, m, "current", r->current[0] ? kd_value_strz(&a, r->current)
+						    : kd_value_null(&a));
+	kd_map_setz(&a, m, "verify", kd_value_strz(&a, s->o->verify == KD_GIT_VERIFY_HEAD ? "head"
+						 : s->o->verify == KD_GIT_VERIFY_TAG ? "tag" : "off"));
+	kd_map_setz(&a, m, "refusal", refusal ? kd_value_strz(&a, refusal) : kd_value_null(&a));
+	if (a.failed || kd_json_encode(&json, m, &(kd_json_encode_opts){.indent = 2}, &err))
+		goto cleanup;
+	kd_buf_putc(&json, '\n');
+	if (kd_git_write_atomic(s->state, "status.json", json.ptr, json.len, &err))
+		kd_log(KD_LOG_ERROR, "%s", err.msg);
+cleanup:
+	kd_buf_free(&json);
+	kd_arena_free(&a);
+}
+
+static int global_init(kd_err *err)
+{
+	static int done;
+	int rc;
+
+	if (done)
+		return 0;
+	rc = git_libgit2_init();
+	if (rc < 0)
+		return kd_err_set(err, KD_EINTERNAL, "libgit2 failed to start");
+	/* the host's git configuration (url.insteadOf, proxies, ...) must not
+	 * change what kedge fetches; the mirror is kedge's own, so libgit2's
+	 * safe.directory ownership check has nothing to protect */
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, "");
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	git_libgit2_opts(GIT_OPT_SET_USER_AGENT, "kedge");
+	done = 1;
+	return 0;
+}
+
+int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
+		kd_err *err)
+{
+	syncer s;
+	char cur[41], id[41];
+	int rc, have_commit = 0;
+
+	memset(out, 0, sizeof *out);
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	s.state = o->state_dir ? o->state_dir : KD_GIT_DEFAULT_STATE;
+	s.lock_fd = -1;
+	s.ctx.o = o;
+	if (!o->url || !o->ref)
+		return kd_err_set(err, KD_EINVAL, "a repository URL and a ref are needed");
+	if (strlen(s.state) > PATH_MAX_KD - 200)
+		return kd_err_set(err, KD_EINVAL, "--state path is too long");
+	kd_git_ctx_url(&s.ctx, o->url);
+	rc = global_init(err);
+	if (rc)
+		return rc;
+	if (o->ca_file && access(o->ca_file, R_OK))
+		return kd_err_set(err, KD_EINVAL, "--ca-file %s: %s", o->ca_file, strerror(errno));
+	rc = git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS,
+			      o->ca_file ? o->ca_file : "/etc/ssl/certs/ca-certificates.crt", NULL);
+	if (rc && o->ca_file)
+		return kd_err_set(err, KD_EINVAL, "--ca-file %s holds no usable certificate",
+				  o->ca_file);
+	if (mkdir(s.state, 0755) && errno != EEXIST)
+		return io_error(err, "create the state directory", s.state);
+	rc = take_lock(&s, err);
+	if (rc)
+		goto cleanup;
+	rc = open_mirror(&s, err);
+	if (rc)
+		goto cleanup;
+	read_current(s.state, cur);
+	/* a commit id that is here already needs no network at all */
+	if (is_hex40(o->ref)) {
+		git_oid oid;
+		git_commit *c = NULL;
+
+		if (git_oid_fromstr(&oid, o->ref) == 0 &&
+		    git_commit_lookup(&c, s.repo, &oid) == 0) {
+			have_commit = 1;
+			git_commit_free(c);
+		}
+	}
+	if (!have_commit && !strstr(o->url, "://") && !s.ctx.is_ssh) {
+		const char *path = o->url;
+		struct stat st;
+
+		if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+			rc = kd_err_set(err, KD_ENOTFOUND, "repository not found: %s is not a "
+					"folder; check --repo", path);
+			goto cleanup;
+		}
+	}
+	if (!have_commit) {
+		rc = fetch(&s, out, err);
+		if (rc)
+			goto cleanup;
+	}
+	rc = resolve(&s, err);
+	if (rc)
+		goto cleanup;
+	git_oid_tostr(id, sizeof id, &s.commit);
+	memcpy(out->wanted, id, 41);
+	snprintf(out->ref, sizeof out->ref, "%s", s.refname);
+	rc = verify(&s, err);
+	if (rc == KD_GIT_EREFUSED) {
+		snprintf(out->refusal, sizeof out->refusal, "%s", err->msg);
+		memcpy(out->current, cur, 41);
+		if (cur[0])
+			snprintf(out->tree, sizeof out->tree, "%s/rev/%s", s.state, cur);
+		kd_log(KD_LOG_ERROR, "REFUSED %s (%s): %s; %s", id, s.refname, err->msg,
+		       cur[0] ? "still serving the last verified commit" : "nothing is served yet");
+		if (cur[0])
+			kd_err_prefix(err, "refused %s, still serving %s", id, cur);
+		else
+			kd_err_prefix(err, "refused %s, nothing verified to serve", id);
+		write_status(&s, out, out->refusal);
+		goto cleanup;
+	}
+	if (rc)
+		goto cleanup;
+	rc = checkout(&s, id, err);
+	if (rc)
+		goto cleanup;
+	if (strcmp(cur, id)) {
+		rc = switch_current(&s, id, err);
+		if (rc)
+			goto cleanup;
+		out->changed = 1;
+	}
+	memcpy(out->current, id, 41);
+	snprintf(out->tree, sizeof out->tree, "%s/rev/%s", s.state, id);
+	write_status(&s, out, NULL);
+	prune_revs(&s, id);
+cleanup:
+	git_repository_free(s.repo);
+	if (s.lock_fd >= 0)
+		close(s.lock_fd);
+	return rc;
+}

@@ -1,0 +1,251 @@
+/* kedge.git: the config repo for Lua (core/git).
+ *
+ *   git.sync{repo=, ref=, state=, ca_file=, token_file=, username=,
+ *            password_file=, ssh_key=, known_hosts=, verify=,
+ *            trusted_keys=, lock_timeout=}
+ *     -> {commit=, wanted=, ref=, tree=, changed=, objects=, bytes=,
+ *         refused=<message or nil>} or nil, err
+ *   git.open(state [, commit]) -> repo or nil, err
+ *   repo:read(path) -> bytes or nil, err
+ *   repo:list([dir]) -> {{name=, type="file"|"dir"|"link"}, ...} or nil, err
+ *   repo:commit() -> {id=, time=, author=, committer=, message=, ref=,
+ *                     signature={state=, mode=, principal=, key=, key_type=}}
+ *   repo:id(), repo:path(), repo:close() (also <close> and __gc)
+ *
+ * Secrets are read from files here too (token_file, password_file). */
+#include "lua/klua.h"
+
+#include "base/arena.h"
+#include "base/limits.h"
+#include "git/git.h"
+#include "json/json.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REV_MT "kedge.GitRepo"
+
+typedef struct lrev {
+	kd_git_rev *rev;
+} lrev;
+
+static kd_git_rev *check_rev(lua_State *L)
+{
+	lrev *lr = luaL_checkudata(L, 1, REV_MT);
+
+	if (!lr->rev)
+		luaL_error(L, "the repo is closed");
+	return lr->rev;
+}
+
+static int rev_close(lua_State *L)
+{
+	lrev *lr = luaL_checkudata(L, 1, REV_MT);
+
+	kd_git_rev_free(lr->rev);
+	lr->rev = NULL;
+	return 0;
+}
+
+static int push_err(lua_State *L, const kd_err *err)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, err->msg);
+	return 2;
+}
+
+static int rev_read(lua_State *L)
+{
+	kd_git_rev *r = check_rev(L);
+	const char *path = luaL_checkstring(L, 2);
+	kd_buf out = KD_BUF_INIT(KD_LIMIT_GIT_READ_BYTES);
+	kd_err err = KD_ERR_INIT;
+	int rc = kd_git_rev_read(r, path, &out, &err);
+
+	return kd_lua_return_buf(L, rc, &out, &err);
+}
+
+static int rev_list(lua_State *L)
+{
+	kd_git_rev *r = check_rev(L);
+	const char *dir = luaL_optstring(L, 2, "");
+	kd_git_entry *list = NULL;
+	kd_err err = KD_ERR_INIT;
+	size_t n;
+	int rc = kd_git_rev_list(r, dir, &list, &n, &err);
+
+	if (rc)
+		return push_err(L, &err);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, list[i].name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, list[i].type == 'd' ? "dir" : list[i].type == 'l' ? "link" : "file");
+		lua_setfield(L, -2, "type");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	free(list);
+	kd_lua_set_list(L, -1);
+	return 1;
+}
+
+static int rev_commit(lua_State *L)
+{
+	kd_git_rev *r = check_rev(L);
+	kd_buf json = KD_BUF_INIT(16u << 20);
+	kd_err err = KD_ERR_INIT;
+	kd_value *v = NULL;
+	kd_arena *a;
+	int rc = kd_git_rev_meta(r, &json, &err);
+
+	if (rc) {
+		kd_buf_free(&json);
+		return push_err(L, &err);
+	}
+	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
+	rc = kd_json_decode(&v, a, json.ptr, json.len, kd_git_rev_id(r), NULL, &err);
+	kd_buf_free(&json);
+	return kd_lua_return_value(L, rc, v, a, &err);
+}
+
+static int rev_id(lua_State *L)
+{
+	lua_pushstring(L, kd_git_rev_id(check_rev(L)));
+	return 1;
+}
+
+static int rev_path(lua_State *L)
+{
+	lua_pushstring(L, kd_git_rev_dir(check_rev(L)));
+	return 1;
+}
+
+static int git_open(lua_State *L)
+{
+	const char *state = luaL_checkstring(L, 1);
+	const char *commit = luaL_optstring(L, 2, NULL);
+	kd_err err = KD_ERR_INIT;
+	lrev *lr = lua_newuserdatauv(L, sizeof *lr, 0);
+
+	lr->rev = NULL;
+	luaL_setmetatable(L, REV_MT);
+	if (kd_git_rev_open(&lr->rev, state, commit, &err))
+		return push_err(L, &err);
+	return 1;
+}
+
+/* A secret file's first line; NULL when the option is absent. Raises
+ * nothing: a missing file is the caller's expected failure. */
+static int read_secret(lua_State *L, const char *field, kd_buf *out, kd_err *err)
+{
+	const char *file = kd_lua_opt_string(L, 1, field, NULL);
+	FILE *f;
+	char buf[8192];
+	size_t n;
+
+	if (!file)
+		return 0;
+	f = fopen(file, "r");
+	if (!f)
+		return kd_err_set(err, KD_EINVAL, "%s: cannot read %s", field, file);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0])
+		return kd_err_set(err, KD_EINVAL, "%s: %s is empty", field, file);
+	return kd_buf_puts(out, buf) ? kd_err_set(err, KD_ENOMEM, "out of memory") : 0;
+}
+
+static int git_sync(lua_State *L)
+{
+	kd_git_sync_opts o = {0};
+	kd_git_sync_result *r;
+	kd_buf token = KD_BUF_INIT(8192), password = KD_BUF_INIT(8192);
+	kd_err err = KD_ERR_INIT;
+	const char *verify;
+	int rc;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	o.url = kd_lua_opt_string(L, 1, "repo", NULL);
+	o.ref = kd_lua_opt_string(L, 1, "ref", NULL);
+	if (!o.url || !o.ref)
+		return luaL_argerror(L, 1, "repo and ref are required");
+	o.state_dir = kd_lua_opt_string(L, 1, "state", NULL);
+	o.ca_file = kd_lua_opt_string(L, 1, "ca_file", NULL);
+	o.username = kd_lua_opt_string(L, 1, "username", NULL);
+	o.ssh_key = kd_lua_opt_string(L, 1, "ssh_key", NULL);
+	o.known_hosts = kd_lua_opt_string(L, 1, "known_hosts", NULL);
+	o.trusted_keys = kd_lua_opt_string(L, 1, "trusted_keys", NULL);
+	o.lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
+	verify = kd_lua_opt_string(L, 1, "verify", "off");
+	if (kd_git_parse_verify(verify, &o.verify))
+		return luaL_argerror(L, 1, "verify is \"off\", \"head\" or \"tag\"");
+	r = lua_newuserdatauv(L, sizeof *r, 0);
+	if ((rc = read_secret(L, "token_file", &token, &err)) ||
+	    (rc = read_secret(L, "password_file", &password, &err)))
+		goto cleanup;
+	o.token = token.len ? token.ptr : NULL;
+	o.password = password.len ? password.ptr : NULL;
+	rc = kd_git_sync(&o, r, &err);
+cleanup:
+	kd_buf_free(&token);
+	kd_buf_free(&password);
+	if (rc && rc != KD_GIT_EREFUSED)
+		return push_err(L, &err);
+	lua_createtable(L, 0, 8);
+	if (r->current[0]) {
+		lua_pushstring(L, r->current);
+		lua_setfield(L, -2, "commit");
+		lua_pushstring(L, r->tree);
+		lua_setfield(L, -2, "tree");
+	}
+	lua_pushstring(L, r->wanted);
+	lua_setfield(L, -2, "wanted");
+	lua_pushstring(L, r->ref);
+	lua_setfield(L, -2, "ref");
+	lua_pushboolean(L, r->changed);
+	lua_setfield(L, -2, "changed");
+	lua_pushinteger(L, (lua_Integer)r->objects);
+	lua_setfield(L, -2, "objects");
+	lua_pushinteger(L, (lua_Integer)r->bytes);
+	lua_setfield(L, -2, "bytes");
+	if (rc == KD_GIT_EREFUSED) {
+		lua_pushstring(L, r->refusal);
+		lua_setfield(L, -2, "refused");
+	}
+	return 1;
+}
+
+int kd_lua_open_git(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"sync", git_sync},
+		{"open", git_open},
+		{NULL, NULL},
+	};
+	static const luaL_Reg methods[] = {
+		{"read", rev_read},
+		{"list", rev_list},
+		{"commit", rev_commit},
+		{"id", rev_id},
+		{"path", rev_path},
+		{"close", rev_close},
+		{NULL, NULL},
+	};
+
+	if (luaL_newmetatable(L, REV_MT)) {
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, rev_close);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, rev_close);
+		lua_setfield(L, -2, "__close");
+	}
+	lua_pop(L, 1);
+	luaL_newlib(L, funcs);
+	return 1;
+}

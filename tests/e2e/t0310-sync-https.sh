@@ -1,0 +1,109 @@
+# kedge sync over HTTPS against lighttpd running `git http-backend` as CGI
+# on 127.0.0.1 with a throwaway CA: clone, a no-op poll that transfers no
+# objects, fetch after a push, token and basic auth, refused certificates
+# (unknown CA, expired), and broken servers (truncated and corrupted packs,
+# the server killed halfway through a fetch).
+. tests/lib.sh
+for tool in lighttpd openssl perl; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "1..0 # SKIP $tool is not installed (./build.sh test installs it)"
+		exit 0
+	fi
+done
+. tests/gitlib.sh
+
+SRV=$TMP/srv
+S=$TMP/state
+ok "a throwaway CA and server certificates" make_ca "$SRV"
+start_git_http "$SRV"
+W=$TMP/work
+ok "a config repo served over HTTPS" new_repo "$W"
+mv "$W.git" "$SRV/repos/site.git" && git -C "$W" remote set-url origin "$SRV/repos/site.git"
+mkdir -p "$SRV/repos/private" && git clone -q --bare "$SRV/repos/site.git" "$SRV/repos/private/site.git"
+c1=$(head_of "$W")
+sync() { run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$S" "$@"; }
+posts() { grep -c '^POST ' "$SRV/requests.log"; }
+
+sync --repo "$GOOD_URL/site.git" --ref main
+is "$rc" 0 "clone over https://127.0.0.1 (IP SAN checked by kedge)"
+is "$out" "$c1 $S/rev/$c1" "the commit is checked out"
+is "$(cat "$S/rev/$c1/kedge.yaml")" "defaults: {}" "with its files"
+
+before=$(posts)
+gets=$(grep -c '^GET /site.git/info/refs' "$SRV/requests.log")
+sync --repo "$GOOD_URL/site.git" --ref main
+is "$rc" 0 "a no-op poll succeeds"
+like "$err" "unchanged, 0 objects fetched" "and reports no objects"
+is "$(posts)" "$before" "it sends no upload-pack request (no object transfer)"
+is "$(grep -c '^GET /site.git/info/refs' "$SRV/requests.log")" "$((gets + 1))" "only one ref advertisement"
+
+ok "a push" commit_file "$W" bundles/web/values.yaml "replicas: 2"
+c2=$(head_of "$W")
+sync --repo "$GOOD_URL/site.git" --ref main
+is "$out" "$c2 $S/rev/$c2" "fetch after a push moves to the new commit"
+like "$err" "now current, [1-9][0-9]* objects fetched" "transferring the new objects only"
+is "$(cat "$S/rev/$c2/bundles/web/values.yaml")" "replicas: 2" "the new file is there"
+
+sync --repo "https://localhost:$GOOD_PORT/git/site.git" --ref main
+is "$rc" 0 "https://localhost verifies through the DNS SAN"
+
+# --- authentication --------------------------------------------------------
+P=$TMP/pstate
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main
+is "$rc" 1 "a private repo without credentials fails"
+like "$err" "asks for authentication \(HTTP 401\): give --token-file" "saying what to give"
+echo s3cret >"$TMP/token"
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main --token-file "$TMP/token"
+is "$rc" 0 "a bearer token from --token-file"
+echo wrong >"$TMP/badtoken"
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main --token-file "$TMP/badtoken"
+is "$rc" 1 "a wrong token fails"
+like "$err" "refused the token \(HTTP 401\)" "auth refused"
+KEDGE_GIT_TOKEN=s3cret run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main
+is "$rc" 0 "a token from KEDGE_GIT_TOKEN"
+echo pa55 >"$TMP/password"
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main --username kedge --password-file "$TMP/password"
+is "$rc" 0 "basic auth with --username and --password-file"
+echo nope >"$TMP/badpass"
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main --username kedge --password-file "$TMP/badpass"
+is "$rc" 1 "a wrong password fails"
+like "$err" "refused the credentials" "auth refused"
+
+# --- certificates ------------------------------------------------------------
+run "$KEDGE" sync --ca-file "$SRV/otherca.crt" --state "$TMP/x" --repo "$GOOD_URL/site.git" --ref main
+is "$rc" 1 "a server certificate from another CA is refused"
+like "$err" "subject \"CN=kedge test good\", issuer \"CN=kedge test ca\"\) is not signed by a CA in .*otherca.crt: unknown CA" \
+	"naming subject and issuer"
+run "$KEDGE" sync --state "$TMP/x" --repo "$GOOD_URL/site.git" --ref main
+like "$err" "ca-certificates.crt: unknown CA" "the system bundle is the default"
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$TMP/x" --repo "$EXPIRED_URL/site.git" --ref main
+is "$rc" 1 "an expired certificate is refused"
+like "$err" "expired on 2020-01-02T00:00:00Z" "saying when it expired"
+ok "a refused server leaves no served tree" test ! -e "$TMP/x/current"
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$S" --repo "$GOOD_URL/nothere.git" --ref main
+is "$rc" 1 "a missing repository fails"
+like "$err" "repository not found: .*nothere.git" "repo not found"
+
+# --- broken servers ------------------------------------------------------------
+head -c 300000 /dev/urandom >"$W/blob.bin"
+git -C "$W" add -A && git -C "$W" commit -q -m "a big file" && git -C "$W" push -q origin HEAD:main
+c3=$(head_of "$W")
+for mode in truncate corrupt; do
+	echo "$mode" >"$SRV/mode"
+	sync --repo "$GOOD_URL/site.git" --ref main
+	is "$rc" 1 "a $mode pack fails the sync"
+	is "$(readlink "$S/current")" "rev/$c2" "and the last commit stays current ($mode)"
+	rm -f "$SRV/mode"
+done
+echo kill >"$SRV/mode"
+sync --repo "$GOOD_URL/site.git" --ref main
+is "$rc" 1 "a server killed halfway through the fetch fails the sync"
+like "$err" "fetching https://127.0.0.1:$GOOD_PORT/git/site.git failed" "naming the repo"
+is "$(readlink "$S/current")" "rev/$c2" "the last commit stays current"
+rm -f "$SRV/mode"
+restart_git_http "$SRV"
+sync --repo "$GOOD_URL/site.git" --ref main
+is "$out" "$c3 $S/rev/$c3" "once the server is back, the next sync gets the new commit"
+is "$(cmp "$W/blob.bin" "$S/rev/$c3/blob.bin" && echo same)" same "intact"
+
+done_testing
