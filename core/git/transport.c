@@ -328,9 +328,12 @@ int kd_git_cert_check(git_cert *cert, int valid, const char *host,
 
 /* --- credentials ------------------------------------------------------- */
 
-/* libssh2 1.10 with mbedTLS signs with ECDSA only (see README): say so
- * before libssh2 fails with a misleading message. */
-static int ssh_key_type(const char *path, char *type, size_t size, kd_err *err)
+/* The private key's type, so that kedge can say which types work before
+ * libssh2 1.10 with mbedTLS (ECDSA only) fails with a misleading message;
+ * for the OpenSSH format also its public key line ("type base64") into
+ * pub, which libssh2's mbedTLS backend cannot derive from such a file. */
+static int ssh_key_type(const char *path, char *type, size_t size, kd_buf *pub,
+			kd_err *err)
 {
 	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
 	kd_buf text = KD_BUF_INIT(1u << 20);
@@ -405,6 +408,22 @@ static int ssh_key_type(const char *path, char *type, size_t size, kd_err *err)
 			goto cleanup;
 		memcpy(type, q, len);
 		type[len] = '\0';
+		{
+			const unsigned char *blob = q - 4;
+			uint32_t bl = (uint32_t)blob[-4] << 24 | (uint32_t)blob[-3] << 16 |
+				      (uint32_t)blob[-2] << 8 | blob[-1];
+			size_t olen = 0;
+
+			/* blob: the public key (its length is before it); the
+			 * type string came first inside it */
+			if ((size_t)(end - blob) < bl || kd_buf_grow(pub, bl * 2 + size + 8))
+				goto cleanup;
+			kd_buf_printf(pub, "%s ", type);
+			mbedtls_base64_encode((unsigned char *)pub->ptr + pub->len,
+					      pub->cap - pub->len, &olen, blob, bl);
+			pub->len += olen;
+			pub->ptr[pub->len] = '\0';
+		}
 	}
 cleanup:
 	free(raw);
@@ -429,10 +448,13 @@ int kd_git_credentials(git_credential **out, const char *url,
 		return GIT_EUSER;
 	}
 	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && o->ssh_key) {
+		kd_buf pub = KD_BUF_INIT(65536), priv = KD_BUF_INIT(1u << 20);
 		char type[64];
+		int rc;
 
-		if (ssh_key_type(o->ssh_key, type, sizeof type, &err)) {
+		if (ssh_key_type(o->ssh_key, type, sizeof type, &pub, &err)) {
 			kd_git_ctx_fail(c, KD_EINVAL, "--ssh-key: %s", err.msg);
+			kd_buf_free(&pub);
 			return GIT_EUSER;
 		}
 		if (strncmp(type, "ecdsa", 5)) {
@@ -441,10 +463,24 @@ int kd_git_credentials(git_credential **out, const char *url,
 					"mbedTLS) signs with ECDSA keys only (ecdsa-sha2-nistp256/384/521): "
 					"make one with 'ssh-keygen -t ecdsa -b 256' (or use HTTPS)",
 					o->ssh_key, type);
+			kd_buf_free(&pub);
 			return GIT_EUSER;
 		}
-		return git_credential_ssh_key_new(out, user_from_url ? user_from_url : "git",
-						  NULL, o->ssh_key, o->ssh_key_pass);
+		if (!pub.len) {
+			kd_buf_free(&pub);
+			return git_credential_ssh_key_new(out, user_from_url ? user_from_url : "git",
+							  NULL, o->ssh_key, o->ssh_key_pass);
+		}
+		rc = kd_git_read_file(o->ssh_key, 1u << 20, &priv, &err);
+		if (rc)
+			kd_git_ctx_fail(c, KD_EINVAL, "--ssh-key: %s", err.msg);
+		else
+			rc = git_credential_ssh_key_memory_new(out, user_from_url ? user_from_url : "git",
+							       pub.ptr, priv.ptr, o->ssh_key_pass);
+		kd_buf_free(&pub);
+		memset(priv.ptr, 0, priv.len);
+		kd_buf_free(&priv);
+		return rc ? GIT_EUSER : 0;
 	}
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && o->password)
 		return git_credential_userpass_plaintext_new(
