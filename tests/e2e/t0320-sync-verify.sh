@@ -127,6 +127,19 @@ like "$err" "refs/tags/v1.2.0 is not an annotated tag" "saying why"
 vsync --ref main --verify tag
 is "$rc" 3 "a branch is refused in tag mode"
 
+# --- force pushes ------------------------------------------------------------------
+git -C "$R" reset -q --hard "$good~1"
+sign_commit ecdsa forced "f"
+forced=$(head_of "$R")
+vsync --ref main --verify head
+is "$out" "$forced $S/rev/$forced" "a force push to a signed commit is followed"
+git -C "$R" reset -q --hard "$good~1"
+commit_file "$R" forced-unsigned "u"
+vsync --ref main --verify head
+is "$rc" 3 "a force push to an unsigned commit is refused"
+is "$(readlink "$S/current")" "rev/$forced" "and the verified commit stays current"
+git -C "$R" reset -q --hard "$good" && git -C "$R" push -q -f origin HEAD:main
+
 # --- Lua -----------------------------------------------------------------------
 run "$KEDGE" lua -e '
 local git = require "kedge.git"
