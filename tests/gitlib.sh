@@ -161,6 +161,7 @@ server.pid-file      = "$d/lighttpd.pid"
 server.errorlog      = "$d/error.log"
 server.modules       = ("mod_openssl", "mod_alias", "mod_cgi", "mod_accesslog", "mod_setenv")
 accesslog.filename   = "$d/access.log"
+accesslog.format     = "%h %t \\"%r\\" %>s %b"
 alias.url            = ("/git" => "$d/git-cgi")
 \$HTTP["url"] =~ "^/git" { cgi.assign = ("" => "") }
 server.stream-response-body = 2

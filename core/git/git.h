@@ -8,7 +8,9 @@
  *   lock              flock()ed by every sync: one at a time
  *   mirror.git/       bare mirror of the remote's branches and tags
  *   rev/<commit>/     checked-out trees, each made whole in rev/.tmp-*,
- *                     fsynced, then renamed into place
+ *                     synced to disk (syncfs), then renamed into place;
+ *                     files unchanged since the served tree are hard
+ *                     links to it (trees are read-only)
  *   rev/<commit>.json the commit's id, time, author, committer, message and
  *                     signature state (written before the tree is renamed)
  *   current           symlink to rev/<commit>: the revision being served,

@@ -544,7 +544,7 @@ cleanup:
 typedef struct writer {
 	syncer *s;
 	size_t root_len; /* of the temporary folder's path */
-	unsigned long files;
+	unsigned long files, linked;
 	unsigned long long bytes;
 } writer;
 
@@ -578,20 +578,89 @@ static int safe_link(const char *target, size_t len, int depth)
 	return 1;
 }
 
-static int write_tree(writer *w, const git_tree *tree, const char *dir,
+/* Same content, same mode, same path as in the tree served before: a hard
+ * link to that file instead of a copy (trees are read-only), which makes
+ * an incremental sync cost what changed, not the whole tree. */
+static int link_unchanged(const git_tree_entry *e, const git_tree *old,
+			  const char *olddir, const char *path)
+{
+	const git_tree_entry *oe;
+	char oldpath[PATH_MAX_KD];
+
+	if (!old || !olddir)
+		return -1;
+	oe = git_tree_entry_byname(old, git_tree_entry_name(e));
+	if (!oe || git_tree_entry_filemode(oe) != git_tree_entry_filemode(e) ||
+	    !git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(e)))
+		return -1;
+	if (strlen(olddir) + strlen(git_tree_entry_name(e)) + 2 > sizeof oldpath)
+		return -1;
+	pathf(oldpath, sizeof oldpath, "%s/%s", olddir, git_tree_entry_name(e));
+	return link(oldpath, path);
+}
+
+static int write_blob(writer *w, const git_tree_entry *e, const char *path,
 		      int depth, kd_err *err)
 {
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	git_object *obj = NULL;
+	const git_blob *b;
+	git_object_size_t size;
+	int rc = git_tree_entry_to_object(&obj, w->s->repo, e);
+
+	if (rc)
+		return git_fail(w->s, err, rc, "reading the tree of");
+	b = (git_blob *)obj;
+	size = git_blob_rawsize(b);
+	if ((w->bytes += size) > KD_LIMIT_GIT_TREE_BYTES) {
+		rc = kd_err_set(err, KD_ELIMIT, "the tree holds more than %llu bytes "
+				"(KD_LIMIT_GIT_TREE_BYTES)",
+				(unsigned long long)KD_LIMIT_GIT_TREE_BYTES);
+	} else if (mode == GIT_FILEMODE_LINK) {
+		char target[PATH_MAX_KD];
+
+		if (size >= sizeof target ||
+		    !safe_link(git_blob_rawcontent(b), (size_t)size, depth)) {
+			rc = kd_err_set(err, KD_EPARSE, "symlink %s points outside the "
+					"repository", path + w->root_len + 1);
+		} else {
+			memcpy(target, git_blob_rawcontent(b), (size_t)size);
+			target[size] = '\0';
+			if (symlink(target, path))
+				rc = io_error(err, "create", path);
+		}
+	} else {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			      mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+
+		if (fd < 0) {
+			rc = io_error(err, "create", path);
+		} else {
+			if (write_all(fd, git_blob_rawcontent(b), (size_t)size))
+				rc = io_error(err, "write", path);
+			close(fd);
+		}
+	}
+	git_object_free(obj);
+	return rc;
+}
+
+/* Writes tree into dir; old and olddir are the same folder of the tree
+ * served before (both NULL when there is none). Nothing is fsynced here:
+ * the caller syncs the whole file system once before the rename. */
+static int write_tree(writer *w, const git_tree *tree, const git_tree *old,
+		      const char *dir, const char *olddir, int depth, kd_err *err)
+{
 	size_t count = git_tree_entrycount(tree);
-	char path[PATH_MAX_KD];
+	char path[PATH_MAX_KD], oldsub[PATH_MAX_KD];
 	int rc = 0;
 
 	if (depth > 64)
 		return kd_err_set(err, KD_ELIMIT, "the tree is nested deeper than 64 folders");
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && !rc; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		const char *name = git_tree_entry_name(e);
 		git_filemode_t mode = git_tree_entry_filemode(e);
-		git_object *obj = NULL;
 
 		if (!safe_name(name))
 			return kd_err_set(err, KD_EPARSE, "the tree has an entry named \"%s\"", name);
@@ -600,62 +669,35 @@ static int write_tree(writer *w, const git_tree *tree, const char *dir,
 		pathf(path, sizeof path, "%s/%s", dir, name);
 		if (mode == GIT_FILEMODE_COMMIT) {
 			kd_log(KD_LOG_WARN, "submodule %s is not checked out (kedge does not "
-			       "fetch submodules)", path);
-			continue;
-		}
-		rc = git_tree_entry_to_object(&obj, w->s->repo, e);
-		if (rc)
-			return git_fail(w->s, err, rc, "reading the tree of");
-		if (mode == GIT_FILEMODE_TREE) {
-			if (mkdir(path, 0755)) {
+			       "fetch submodules)", path + w->root_len + 1);
+		} else if (mode == GIT_FILEMODE_TREE) {
+			git_object *sub = NULL, *oldtree = NULL;
+			const git_tree_entry *oe = old ? git_tree_entry_byname(old, name) : NULL;
+
+			rc = git_tree_entry_to_object(&sub, w->s->repo, e);
+			if (rc)
+				return git_fail(w->s, err, rc, "reading the tree of");
+			if (oe && olddir && git_tree_entry_filemode(oe) == GIT_FILEMODE_TREE &&
+			    strlen(olddir) + strlen(name) + 2 <= sizeof oldsub &&
+			    git_tree_entry_to_object(&oldtree, w->s->repo, oe) == 0)
+				pathf(oldsub, sizeof oldsub, "%s/%s", olddir, name);
+			if (mkdir(path, 0755))
 				rc = io_error(err, "create", path);
-			} else {
-				rc = write_tree(w, (git_tree *)obj, path, depth + 1, err);
-				if (!rc && fsync_dir(path))
-					rc = io_error(err, "sync", path);
-			}
+			else
+				rc = write_tree(w, (git_tree *)sub, (git_tree *)oldtree, path,
+						oldtree ? oldsub : NULL, depth + 1, err);
+			git_object_free(oldtree);
+			git_object_free(sub);
+		} else if (++w->files > KD_LIMIT_GIT_TREE_FILES) {
+			rc = kd_err_set(err, KD_ELIMIT, "the tree has more than %u files "
+					"(KD_LIMIT_GIT_TREE_FILES)", KD_LIMIT_GIT_TREE_FILES);
+		} else if (link_unchanged(e, old, olddir, path)) {
+			rc = write_blob(w, e, path, depth, err);
 		} else {
-			const git_blob *b = (git_blob *)obj;
-			git_object_size_t size = git_blob_rawsize(b);
-
-			if (++w->files > KD_LIMIT_GIT_TREE_FILES) {
-				rc = kd_err_set(err, KD_ELIMIT, "the tree has more than %u files "
-						"(KD_LIMIT_GIT_TREE_FILES)", KD_LIMIT_GIT_TREE_FILES);
-			} else if ((w->bytes += size) > KD_LIMIT_GIT_TREE_BYTES) {
-				rc = kd_err_set(err, KD_ELIMIT, "the tree holds more than %llu bytes "
-						"(KD_LIMIT_GIT_TREE_BYTES)",
-						(unsigned long long)KD_LIMIT_GIT_TREE_BYTES);
-			} else if (mode == GIT_FILEMODE_LINK) {
-				char target[PATH_MAX_KD];
-
-				if (size >= sizeof target || !safe_link(git_blob_rawcontent(b),
-									(size_t)size, depth)) {
-					rc = kd_err_set(err, KD_EPARSE, "symlink %s points outside the "
-							"repository", path + w->root_len + 1);
-				} else {
-					memcpy(target, git_blob_rawcontent(b), (size_t)size);
-					target[size] = '\0';
-					if (symlink(target, path))
-						rc = io_error(err, "create", path);
-				}
-			} else {
-				int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-					      mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-
-				if (fd < 0) {
-					rc = io_error(err, "create", path);
-				} else {
-					if (write_all(fd, git_blob_rawcontent(b), (size_t)size) || fsync(fd))
-						rc = io_error(err, "write", path);
-					close(fd);
-				}
-			}
+			w->linked++;
 		}
-		git_object_free(obj);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	return rc;
 }
 
 static void put_sig(kd_arena *a, kd_value *m, const char *name, const git_signature *sig)
@@ -720,12 +762,17 @@ cleanup:
 	return rc;
 }
 
-static int checkout(syncer *s, const char *id, kd_err *err)
+static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 {
 	char revdir[PATH_MAX_KD], final[PATH_MAX_KD], tmp[PATH_MAX_KD];
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	writer w = {s, 0, 0, 0};
+	writer w = {s, 0, 0, 0, 0};
+	git_commit *oldc = NULL;
+	git_tree *oldtree = NULL;
+	git_oid oldid;
+	char olddir[PATH_MAX_KD];
+	int fd;
 	struct stat st;
 	int rc;
 
@@ -749,13 +796,22 @@ static int checkout(syncer *s, const char *id, kd_err *err)
 		goto cleanup;
 	}
 	w.root_len = strlen(tmp);
-	rc = write_tree(&w, tree, tmp, 0, err);
+	pathf(olddir, sizeof olddir, "%s/%s", revdir, cur);
+	if (cur[0] && stat(olddir, &st) == 0 && git_oid_fromstr(&oldid, cur) == 0 &&
+	    git_commit_lookup(&oldc, s->repo, &oldid) == 0)
+		git_commit_tree(&oldtree, oldc);
+	rc = write_tree(&w, tree, oldtree, tmp, oldtree ? olddir : NULL, 0, err);
 	if (rc)
 		goto cleanup;
-	if (fsync_dir(tmp)) {
+	/* one sync of the file system instead of one fsync per file */
+	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd)) {
 		rc = io_error(err, "sync", tmp);
+		if (fd >= 0)
+			close(fd);
 		goto cleanup;
 	}
+	close(fd);
 	rc = write_meta(s, revdir, id, err);
 	if (rc)
 		goto cleanup;
@@ -763,10 +819,13 @@ static int checkout(syncer *s, const char *id, kd_err *err)
 		rc = io_error(err, "rename into place", final);
 		goto cleanup;
 	}
-	kd_log(KD_LOG_DEBUG, "checked out %s: %lu files, %llu bytes", id, w.files, w.bytes);
+	kd_log(KD_LOG_DEBUG, "checked out %s: %lu files (%lu unchanged, linked), %llu bytes written",
+	       id, w.files, w.linked, w.bytes);
 cleanup:
 	if (rc)
 		rm_tree(tmp);
+	git_tree_free(oldtree);
+	git_commit_free(oldc);
 	git_tree_free(tree);
 	git_commit_free(c);
 	return rc;
@@ -1002,7 +1061,7 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	}
 	if (rc)
 		goto cleanup;
-	rc = checkout(&s, id, err);
+	rc = checkout(&s, id, cur, err);
 	if (rc)
 		goto cleanup;
 	if (strcmp(cur, id)) {

@@ -40,6 +40,9 @@ is "$rc" 0 "sync through a file:// URL"
 is "$out" "$c2 $S/rev/$c2" "moves to the new commit"
 is "$(readlink "$S/current")" "rev/$c2" "current follows"
 is "$(rev_list "$S")" "$(printf '%s\n' "$c1" "$c2" | sort | tr '\n' ' ')" "the previous tree is kept"
+is "$(stat -c %i "$S/rev/$c2/sites/berlin-01.yaml")" "$(stat -c %i "$S/rev/$c1/sites/berlin-01.yaml")" \
+	"an unchanged file is a hard link to the previous tree's"
+is "$(cat "$S/rev/$c2/bundles/web/bundle.yaml")" "chart: charts/web" "a new file is written"
 
 for i in 3 4 5; do commit_file "$R" "f$i" "$i" && "$KEDGE" sync --repo "$R.git" --ref main --state "$S" >/dev/null 2>&1; touch -d "-$((10 - i)) seconds" "$S/rev/$(head_of "$R")" 2>/dev/null; done
 c5=$(head_of "$R")
