@@ -5,6 +5,7 @@
 #include <libssh2.h>
 #include <lua.h>
 #include <mbedtls/version.h>
+#include <sodium/version.h>
 #include <stdio.h>
 #include <yaml.h>
 #include <zlib.h>
@@ -45,4 +46,7 @@ void kd_version_libs(kd_version_lib out[KD_VERSION_LIBS])
 	out[6].name = "http-parser";
 	snprintf(out[6].version, sizeof(out[6].version), "%lu.%lu.%lu",
 		 (hp >> 16) & 255, (hp >> 8) & 255, hp & 255);
+	/* only Ed25519 verification is linked, not sodium_version_string() */
+	out[7].name = "libsodium";
+	snprintf(out[7].version, sizeof(out[7].version), "%s", SODIUM_VERSION_STRING);
 }

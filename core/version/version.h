@@ -10,14 +10,14 @@ typedef struct kd_version_lib {
 	char version[64];
 } kd_version_lib;
 
-#define KD_VERSION_LIBS 7
+#define KD_VERSION_LIBS 8
 
 /* "0.1.0-dev" */
 const char *kd_version(void);
 /* The git commit kedge was built from ("unknown" outside a checkout). */
 const char *kd_version_commit(void);
 /* Fills out[KD_VERSION_LIBS]: lua, libgit2, mbedtls, libyaml, zlib,
- * libssh2, http-parser. */
+ * libssh2, http-parser, libsodium. */
 void kd_version_libs(kd_version_lib out[KD_VERSION_LIBS]);
 
 #endif

@@ -33,7 +33,7 @@ is "$rc" 2 "a bad log level exits 2"
 run "$KEDGE" version
 is "$rc" 0 "version exits 0"
 like "$out" "^kedge [0-9]+\.[0-9]+\.[0-9]+" "version names kedge's version"
-for lib in lua libgit2 mbedtls libyaml zlib libssh2 http-parser; do
+for lib in lua libgit2 mbedtls libyaml zlib libssh2 http-parser libsodium; do
 	like "$out" "^$lib +[0-9]+\.[0-9]+" "version lists $lib"
 done
 like "$out" "lua +5\.4\." "Lua is 5.4"

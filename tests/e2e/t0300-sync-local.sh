@@ -76,6 +76,9 @@ like "$err" "ref \"nosuch\" not found in" "ref not found"
 run "$KEDGE" sync --repo "$TMP/nothere.git" --ref main --state "$S"
 is "$rc" 1 "a missing repository fails"
 like "$err" "repository not found: $TMP/nothere.git" "repo not found"
+git -C "$R.git" tag -d v1.2.0 >/dev/null
+run "$KEDGE" sync --repo "$R.git" --ref main --state "$S"
+is "$(git -C "$S/mirror.git" tag | tr '\n' ' ')" "v1.0.0 v1.3.0-rc.1 v2.0.0 " "a tag deleted upstream is pruned from the mirror"
 run "$KEDGE" sync --repo "$R.git" --ref "semver:^^1" --state "$S"
 like "$err" "semver:\\^\\^1" "a bad range names itself"
 

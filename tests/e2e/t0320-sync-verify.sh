@@ -97,6 +97,14 @@ run "$KEDGE" sync --repo "$R.git" --state "$S" --trusted-keys "$K/fileonly" --re
 is "$rc" 3 "a key trusted only for another namespace is refused"
 like "$err" "trusted for namespaces \"file\", not \"git\"" "naming the namespaces"
 
+printf 'ed@kedge.invalid valid-before="20200101" %s\n' "$(cat "$K/ed25519.pub")" >"$K/expired"
+run "$KEDGE" sync --repo "$R.git" --state "$S" --trusted-keys "$K/expired" --ref main --verify head
+is "$rc" 3 "a key past its valid-before is refused"
+like "$err" "valid only before 20200101 \(UTC\)" "saying until when it was valid"
+printf 'ed@kedge.invalid valid-after="20200101",valid-before="29991231Z" %s\n' "$(cat "$K/ed25519.pub")" >"$K/window"
+run "$KEDGE" sync --repo "$R.git" --state "$S" --trusted-keys "$K/window" --ref main --verify head
+is "$rc" 0 "a key within its validity window is trusted"
+
 printf 'garbage\n' >"$K/broken"
 run "$KEDGE" sync --repo "$R.git" --state "$S" --trusted-keys "$K/broken" --ref main --verify head
 is "$rc" 1 "a malformed allowed-signers file is an error"

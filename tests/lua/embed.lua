@@ -3,7 +3,7 @@ local t = dofile("tests/tap.lua")
 
 local kedge = require "kedge"
 t.like(kedge.version, "^%d+%.%d+%.%d+", "kedge.version")
-for _, lib in ipairs({"lua", "libgit2", "mbedtls", "libyaml", "zlib", "libssh2", "http-parser"}) do
+for _, lib in ipairs({"lua", "libgit2", "mbedtls", "libyaml", "zlib", "libssh2", "http-parser", "libsodium"}) do
   t.like(kedge.libraries[lib], "^%d+%.%d+", "kedge.libraries." .. lib)
 end
 
