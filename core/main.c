@@ -9,6 +9,7 @@
 #include "version/version.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,18 +212,35 @@ static int read_secret(const char *file, const char *env, char **out,
 	return 0;
 }
 
+/* libgit2 1.5 has no network timeouts, so a server that stops answering
+ * would hold kedge sync forever. The whole run gets a deadline instead;
+ * past it the process ends at once, which is safe because nothing is
+ * served until it is complete (the next sync removes the leftovers) and
+ * the lock goes with the process. */
+static void sync_timed_out(int sig)
+{
+	static const char msg[] = "kedge sync: timed out (--timeout); the state "
+				  "stays as it was\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof msg - 1);
+	_exit(EXIT_FAIL);
+}
+
 static int cmd_sync(int argc, char **argv)
 {
 	static const char *const valued[] = {
 		"--repo", "--ref", "--state", "--ca-file", "--token-file", "--username",
 		"--password-file", "--ssh-key", "--ssh-key-passphrase-file",
-		"--known-hosts", "--verify", "--trusted-keys", "--lock-timeout", NULL};
+		"--known-hosts", "--verify", "--trusted-keys", "--lock-timeout",
+		"--timeout", NULL};
 	kd_git_sync_opts o = {0};
 	kd_git_sync_result r;
 	kd_err err = KD_ERR_INIT;
 	const char *token_file = NULL, *password_file = NULL, *pass_file = NULL;
 	char *token = NULL, *password = NULL, *key_pass = NULL;
 	int i, rc, status = EXIT_OK, progress = isatty(2);
+	long timeout = 900;
 
 	o.lock_timeout_s = 60;
 	for (i = 1; i < argc; i++) {
@@ -288,6 +306,14 @@ static int cmd_sync(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.lock_timeout_s = (int)t;
+		} else if (!strcmp(a, "--timeout")) {
+			char *end;
+
+			timeout = strtol(v, &end, 10);
+			if (*end || end == v || timeout < 0 || timeout > 86400) {
+				usage_error("sync", "--timeout takes seconds (0 to 86400), not '%s'", v);
+				return EXIT_USAGE;
+			}
 		}
 	}
 	if (!o.url || !o.ref) {
@@ -306,7 +332,12 @@ static int cmd_sync(int argc, char **argv)
 	o.token = token;
 	o.password = password;
 	o.ssh_key_pass = key_pass;
+	if (timeout > 0) {
+		signal(SIGALRM, sync_timed_out);
+		alarm((unsigned)timeout);
+	}
 	rc = kd_git_sync(&o, &r, &err);
+	alarm(0);
 	if (rc == 0 || (rc == KD_GIT_EREFUSED && r.current[0]))
 		printf("%s %s\n", r.current, r.tree);
 	if (rc == 0)
@@ -374,6 +405,8 @@ static const command commands[] = {
 	 "                      SSH signature) or tag (the annotated tag must)\n"
 	 "  --trusted-keys FILE OpenSSH allowed-signers file (ssh-keygen -Y verify's)\n"
 	 "  --lock-timeout SEC  wait this long for another sync on DIR (default 60)\n"
+	 "  --timeout SEC       give up on the whole sync, lock wait included,\n"
+	 "                      after SEC seconds (default 900; 0: never)\n"
 	 "  --progress, --no-progress  transfer progress on stderr (default: when\n"
 	 "                      stderr is a terminal)\n"
 	 "\n"

@@ -85,6 +85,16 @@ is "$rc" 1 "a missing repository fails"
 like "$err" "repository not found: .*nothere.git" "repo not found"
 
 # --- broken servers ------------------------------------------------------------
+free_port
+nc -l 127.0.0.1 "$port" >/dev/null 2>&1 </dev/null &
+server_pids+=($!)
+wait_listening "$port"
+start=$SECONDS
+run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$S" --repo "https://127.0.0.1:$port/git/site.git" --ref main --timeout 2
+is "$rc" 1 "a server that never answers fails after --timeout"
+like "$err" "timed out \(--timeout\); the state stays as it was" "saying so"
+ok "within a few seconds" test $((SECONDS - start)) -le 6
+is "$(readlink "$S/current")" "rev/$c2" "the served commit stays"
 head -c 300000 /dev/urandom >"$W/blob.bin"
 git -C "$W" add -A && git -C "$W" commit -q -m "a big file" && git -C "$W" push -q origin HEAD:main
 c3=$(head_of "$W")
