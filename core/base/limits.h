@@ -103,13 +103,18 @@
 #define KD_LIMIT_TMPL_RANGE_ITERATIONS 10000000u
 #endif
 
-/* Config repo checkouts (core/git): files and bytes in one tree, and the
- * largest file kedge.git's repo:read returns. */
+/* Config repo checkouts (core/git): files and bytes in one tree, the
+ * mirror's packs, and the largest file kedge.git's repo:read returns. */
 #ifndef KD_LIMIT_GIT_TREE_FILES
 #define KD_LIMIT_GIT_TREE_FILES 200000u
 #endif
 #ifndef KD_LIMIT_GIT_TREE_BYTES
 #define KD_LIMIT_GIT_TREE_BYTES (2048ull << 20)
+#endif
+/* Packs in a config repo mirror before it is repacked to what its refs
+ * reach (each fetch adds one). */
+#ifndef KD_LIMIT_GIT_PACKS
+#define KD_LIMIT_GIT_PACKS 16
 #endif
 #ifndef KD_LIMIT_GIT_READ_BYTES
 #define KD_LIMIT_GIT_READ_BYTES (256u << 20)

@@ -924,6 +924,92 @@ static void prune_revs(syncer *s, const char *current)
 	free(list);
 }
 
+typedef struct repack_ctx {
+	git_repository *repo;
+	git_packbuilder *pb;
+	int rc;
+} repack_ctx;
+
+static int add_tag_object(const char *name, git_oid *oid, void *payload)
+{
+	repack_ctx *r = payload;
+	git_object *o = NULL;
+
+	if (git_object_lookup(&o, r->repo, oid, GIT_OBJECT_TAG) == 0 && !r->rc)
+		r->rc = git_packbuilder_insert(r->pb, oid, name);
+	git_object_free(o);
+	return 0;
+}
+
+static int count_packs(const char *dir)
+{
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+	int n = 0;
+
+	if (!dh)
+		return 0;
+	while ((d = readdir(dh)))
+		if (strlen(d->d_name) > 5 && !strcmp(d->d_name + strlen(d->d_name) - 5, ".pack"))
+			n++;
+	closedir(dh);
+	return n;
+}
+
+/* Every fetch adds a pack, and a force push leaves objects nothing
+ * reaches. Past KD_LIMIT_GIT_PACKS packs, the mirror is repacked to what
+ * its branches and tags reach, and the rest is deleted: the disk used
+ * stays near the size of the repo's live history. The new pack is
+ * complete before anything is deleted, so a crash loses nothing. */
+static void maybe_repack(syncer *s)
+{
+	char dir[PATH_MAX_KD], path[PATH_MAX_KD], keep[128];
+	repack_ctx r = {s->repo, NULL, 0};
+	git_revwalk *walk = NULL;
+	struct dirent *d;
+	DIR *dh;
+	int rc;
+
+	pathf(dir, sizeof dir, "%s/mirror.git/objects/pack", s->state);
+	if (count_packs(dir) <= KD_LIMIT_GIT_PACKS)
+		return;
+	if ((rc = git_packbuilder_new(&r.pb, s->repo)) ||
+	    (rc = git_revwalk_new(&walk, s->repo)) ||
+	    (rc = git_revwalk_push_glob(walk, "refs/*")) ||
+	    (rc = git_packbuilder_insert_walk(r.pb, walk)) ||
+	    (rc = git_tag_foreach(s->repo, add_tag_object, &r)) || (rc = r.rc) ||
+	    (rc = git_packbuilder_write(r.pb, NULL, 0, NULL, NULL))) {
+		const git_error *e = git_error_last();
+
+		kd_log(KD_LOG_WARN, "repacking the mirror in %s failed, it keeps its old packs: %s",
+		       s->state, e && e->message ? e->message : "unknown error");
+		goto cleanup;
+	}
+	snprintf(keep, sizeof keep, "pack-%s.", git_packbuilder_name(r.pb));
+	dh = opendir(dir);
+	if (!dh)
+		goto cleanup;
+	/* the index before its pack, so no pack is ever left without one */
+	for (int pass = 0; pass < 2; pass++) {
+		rewinddir(dh);
+		while ((d = readdir(dh))) {
+			size_t n = strlen(d->d_name);
+			const char *ext = pass ? ".pack" : ".idx";
+
+			if (strncmp(d->d_name, "pack-", 5) || !strncmp(d->d_name, keep, strlen(keep)) ||
+			    n < strlen(ext) || strcmp(d->d_name + n - strlen(ext), ext))
+				continue;
+			pathf(path, sizeof path, "%s/%s", dir, d->d_name);
+			unlink(path);
+		}
+	}
+	closedir(dh);
+	kd_log(KD_LOG_DEBUG, "repacked the mirror: %zu objects", git_packbuilder_written(r.pb));
+cleanup:
+	git_revwalk_free(walk);
+	git_packbuilder_free(r.pb);
+}
+
 static void write_status(syncer *s, const kd_git_sync_result *r, const char *refusal)
 {
 	kd_arena a = KD_ARENA_INIT(1u << 20);
@@ -1074,6 +1160,7 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	snprintf(out->tree, sizeof out->tree, "%s/rev/%s", s.state, id);
 	write_status(&s, out, NULL);
 	prune_revs(&s, id);
+	maybe_repack(&s);
 cleanup:
 	git_repository_free(s.repo);
 	if (s.lock_fd >= 0)

@@ -136,6 +136,21 @@ like "$err" "symlink escape points outside the repository" "naming it"
 ok "no temporary tree is left behind" sh -c "! ls -a '$S/rev' | grep -q '^\.tmp-'"
 git -C "$R" rm -q escape && git -C "$R" commit -q -m "no escape" && git -C "$R" push -q origin HEAD:main
 
+# --- the mirror's disk budget ------------------------------------------------
+printf 'dropped\n%s\n' "$RANDOM$RANDOM" >"$R/dropped" && git -C "$R" add dropped && git -C "$R" commit -q -m drop && git -C "$R" push -q origin HEAD:main
+dropped=$(git -C "$R" rev-parse HEAD:dropped)
+"$KEDGE" sync --repo "$R.git" --ref main --state "$S" >/dev/null 2>&1
+ok "the dropped blob is in the mirror" git -C "$S/mirror.git" cat-file -e "$dropped"
+git -C "$R" reset -q --hard HEAD~1 && git -C "$R" push -q -f origin HEAD:main
+for i in $(seq 1 18); do
+	commit_file "$R" "packs/$i" "$i" && "$KEDGE" sync --repo "$R.git" --ref main --state "$S" >/dev/null 2>&1
+done
+ok "after many fetches the mirror keeps at most 17 packs" test "$(ls "$S/mirror.git/objects/pack/"*.pack | wc -l)" -le 17
+ok "objects no ref reaches any more are gone" sh -c "! git -C '$S/mirror.git' cat-file -e $dropped 2>/dev/null"
+ok "and the mirror is whole" git -C "$S/mirror.git" fsck --no-dangling --connectivity-only
+run "$KEDGE" sync --repo "$R.git" --ref v2.0.0 --state "$S"
+is "$rc" 0 "annotated tags survive the repack"
+
 # --- two syncs at once -------------------------------------------------------
 exec 9>"$S/lock"
 flock 9
