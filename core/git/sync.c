@@ -1079,6 +1079,9 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	if (strlen(s.state) > PATH_MAX_KD - 200)
 		return kd_err_set(err, KD_EINVAL, "--state path is too long");
 	kd_git_ctx_url(&s.ctx, o->url);
+	if (!strncmp(o->url, "http://", 7))
+		kd_log(KD_LOG_WARN, "%s is plain HTTP: anyone on the path can change what "
+		       "kedge fetches; use HTTPS, SSH or --verify", o->url);
 	rc = global_init(err);
 	if (rc)
 		return rc;

@@ -383,13 +383,14 @@ static int ssh_key_type(const char *path, char *type, size_t size, kd_buf *pub,
 	/* "openssh-key-v1\0", cipher, kdf, kdf options, key count, then the
 	 * first public key, whose first string is its type */
 	{
-		const unsigned char *q = raw + 15, *end = raw + rawlen;
+		const unsigned char *q, *end = raw + rawlen;
 		uint32_t len;
 
 		if (rawlen < 15 || memcmp(raw, "openssh-key-v1", 15)) {
 			snprintf(type, size, "unknown");
 			goto cleanup;
 		}
+		q = raw + 15;
 		for (int i = 0; i < 3; i++) {
 			if (end - q < 4)
 				goto cleanup;
