@@ -44,6 +44,9 @@ is "$out" "$c2 $S/rev/$c2" "fetch after a push moves to the new commit"
 like "$err" "now current, [1-9][0-9]* objects fetched" "transferring the new objects only"
 is "$(cat "$S/rev/$c2/bundles/web/values.yaml")" "replicas: 2" "the new file is there"
 
+ok "another push" commit_file "$W" bundles/web/bundle.yaml "chart: charts/web"
+sync --repo "$GOOD_URL/site.git" --ref main --progress
+like "$err" "kedge sync: objects [0-9]+/[0-9]+, [0-9.]+ MiB" "--progress shows the transfer on stderr"
 sync --repo "https://localhost:$GOOD_PORT/git/site.git" --ref main
 is "$rc" 0 "https://localhost verifies through the DNS SAN"
 
@@ -94,7 +97,8 @@ run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$S" --repo "https://127.0.0.1
 is "$rc" 1 "a server that never answers fails after --timeout"
 like "$err" "timed out \(--timeout\); the state stays as it was" "saying so"
 ok "within a few seconds" test $((SECONDS - start)) -le 6
-is "$(readlink "$S/current")" "rev/$c2" "the served commit stays"
+is "$(readlink "$S/current")" "rev/$(head_of "$W")" "the served commit stays"
+c2b=$(head_of "$W")
 head -c 300000 /dev/urandom >"$W/blob.bin"
 git -C "$W" add -A && git -C "$W" commit -q -m "a big file" && git -C "$W" push -q origin HEAD:main
 c3=$(head_of "$W")
@@ -102,14 +106,14 @@ for mode in truncate corrupt; do
 	echo "$mode" >"$SRV/mode"
 	sync --repo "$GOOD_URL/site.git" --ref main
 	is "$rc" 1 "a $mode pack fails the sync"
-	is "$(readlink "$S/current")" "rev/$c2" "and the last commit stays current ($mode)"
+	is "$(readlink "$S/current")" "rev/$c2b" "and the last commit stays current ($mode)"
 	rm -f "$SRV/mode"
 done
 echo kill >"$SRV/mode"
 sync --repo "$GOOD_URL/site.git" --ref main
 is "$rc" 1 "a server killed halfway through the fetch fails the sync"
 like "$err" "fetching https://127.0.0.1:$GOOD_PORT/git/site.git failed" "naming the repo"
-is "$(readlink "$S/current")" "rev/$c2" "the last commit stays current"
+is "$(readlink "$S/current")" "rev/$c2b" "the last commit stays current"
 rm -f "$SRV/mode"
 restart_git_http "$SRV"
 sync --repo "$GOOD_URL/site.git" --ref main

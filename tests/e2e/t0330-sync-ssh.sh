@@ -92,4 +92,20 @@ like "$err" "refused" "auth refused"
 ssync --known-hosts "$D/known_hosts"
 like "$err" "asks for an SSH key: give --ssh-key FILE" "no key at all names the option"
 
+# A server that offers only an Ed25519 host key: libssh2 with mbedTLS
+# cannot use it, and the error says which host key type is needed.
+ssh-keygen -q -t ed25519 -N '' -f "$D/edhost" -C edhost
+free_port
+ED_PORT=$port
+sed -e "s|^Port .*|Port $ED_PORT|" -e "s|^HostKey .*|HostKey $D/edhost|" \
+	-e "s|^PidFile .*|PidFile $D/sshd-ed.pid|" "$D/sshd_config" >"$D/sshd_ed_config"
+/usr/sbin/sshd -D -e -f "$D/sshd_ed_config" 2>"$D/sshd-ed.log" &
+server_pids+=($!)
+wait_listening "$ED_PORT"
+printf '[127.0.0.1]:%s %s\n' "$ED_PORT" "$(cut -d' ' -f1,2 "$D/edhost.pub")" >"$D/ed_known_hosts"
+run "$KEDGE" sync --repo "ssh://$(id -un)@127.0.0.1:$ED_PORT$R.git" --ref main --state "$S" \
+	--ssh-key "$D/user" --known-hosts "$D/ed_known_hosts"
+is "$rc" 1 "a server with only an Ed25519 host key fails"
+like "$err" "needs an ECDSA host key on the server" "saying which host key type works"
+
 done_testing
