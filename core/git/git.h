@@ -82,7 +82,6 @@ typedef struct kd_git_sync_opts {
 	const char *trusted_keys;   /* allowed-signers file */
 	int lock_timeout_s;         /* wait this long for the lock; 0: fail at once */
 	int progress;               /* transfer progress on stderr */
-	int timeout_s;              /* stop a stalled transfer after this long; 0: none */
 } kd_git_sync_opts;
 
 typedef struct kd_git_sync_result {
@@ -90,7 +89,6 @@ typedef struct kd_git_sync_result {
 	char current[41];   /* what is served now ("" when nothing is) */
 	char ref[256];      /* the full ref name it resolved through */
 	int changed;        /* current moved */
-	int fetched;        /* objects were transferred */
 	unsigned long objects, bytes; /* transfer statistics */
 	char refusal[KD_ERR_MSG_MAX]; /* set with KD_GIT_EREFUSED */
 	char tree[4096];    /* state/rev/<current> */

@@ -311,7 +311,6 @@ static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
 	st = git_remote_stats(remote);
 	out->objects = st->received_objects;
 	out->bytes = (unsigned long)st->received_bytes;
-	out->fetched = st->received_objects > 0;
 cleanup:
 	git_remote_free(remote);
 	return rc;
@@ -822,8 +821,14 @@ static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 	kd_log(KD_LOG_DEBUG, "checked out %s: %lu files (%lu unchanged, linked), %llu bytes written",
 	       id, w.files, w.linked, w.bytes);
 cleanup:
-	if (rc)
+	if (rc) {
 		rm_tree(tmp);
+		/* metadata without its tree would outlive every prune */
+		if (stat(final, &st)) {
+			pathf(olddir, sizeof olddir, "%s/%s.json", revdir, id);
+			unlink(olddir);
+		}
+	}
 	git_tree_free(oldtree);
 	git_commit_free(oldc);
 	git_tree_free(tree);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# libsodium: only Ed25519 signature verification (open.c, and sign.c for the
-# hash set-up it shares; the linker drops signing itself) (SSH signatures on commits
-# and tags; mbedTLS 2.28 has no Ed25519). Debian's source is a git snapshot
-# without a generated configure, so, as for Lua, the few files that
+# libsodium: only Ed25519 signature verification, for SSH signatures on
+# commits and tags (mbedTLS 2.28 has no Ed25519). Debian's source is a git
+# snapshot without a generated configure, so, as for Lua, the few files that
 # verification needs are compiled directly (portable C: no assembly, the
-# 25.5-bit field arithmetic) and archived; the public headers are installed
-# with version.h filled in the way configure would.
+# 25.5-bit field arithmetic) and archived: open.c, and sign.c for the hash
+# set-up open.c shares with it (the linker drops signing itself). The public
+# headers are installed with version.h filled in the way configure would.
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 S="$SRC/src/libsodium"
