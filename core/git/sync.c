@@ -7,6 +7,7 @@
 #include "base/value.h"
 #include "json/json.h"
 #include "log/log.h"
+#include "net/net.h"
 #include "semver/semver.h"
 
 #include <dirent.h>
@@ -1066,6 +1067,9 @@ static int global_init(kd_err *err)
 	return 0;
 }
 
+/* The CA file libgit2 holds (it is process-wide). */
+static char ca_loaded[PATH_MAX_KD] = KD_NET_SYSTEM_CA;
+
 int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		kd_err *err)
 {
@@ -1092,11 +1096,19 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		return rc;
 	if (o->ca_file && access(o->ca_file, R_OK))
 		return kd_err_set(err, KD_EINVAL, "--ca-file %s: %s", o->ca_file, strerror(errno));
-	rc = git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS,
-			      o->ca_file ? o->ca_file : "/etc/ssl/certs/ca-certificates.crt", NULL);
-	if (rc && o->ca_file)
-		return kd_err_set(err, KD_EINVAL, "--ca-file %s holds no usable certificate",
-				  o->ca_file);
+	/* libgit2 loaded the system bundle when it started (its build names
+	 * it); parsing a bundle costs milliseconds, so it is replaced only
+	 * for HTTPS and only when another one is wanted than the one loaded
+	 * (a Lua caller may sync several repos in one process) */
+	if (!strncmp(o->url, "https://", 8)) {
+		const char *want = o->ca_file ? o->ca_file : KD_NET_SYSTEM_CA;
+
+		if (strcmp(want, ca_loaded) &&
+		    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, want, NULL))
+			return kd_err_set(err, KD_EINVAL, "%s holds no usable CA certificate%s",
+					  want, o->ca_file ? " (--ca-file)" : "");
+		snprintf(ca_loaded, sizeof ca_loaded, "%s", want);
+	}
 	if (mkdir(s.state, 0755) && errno != EEXIST)
 		return io_error(err, "create the state directory", s.state);
 	rc = take_lock(&s, err);

@@ -50,6 +50,16 @@ like "$err" "kedge sync: objects [0-9]+/[0-9]+, [0-9.]+ MiB" "--progress shows t
 sync --repo "https://localhost:$GOOD_PORT/git/site.git" --ref main
 is "$rc" 0 "https://localhost verifies through the DNS SAN"
 
+run "$KEDGE" lua -e 'local git = require "kedge.git"
+local url, ca, st = ...
+print(git.sync{repo = url, ref = "main", state = st, ca_file = ca} ~= nil)
+local r, err = git.sync{repo = url, ref = "main", state = st}
+print(r, err and err:match("unknown CA") ~= nil)
+print(git.sync{repo = url, ref = "main", state = st, ca_file = ca}.commit ~= nil)' "$GOOD_URL/site.git" "$SRV/ca.crt" "$TMP/luastate"
+is "$out" "true
+nil	true
+true" "kedge.git over HTTPS: a CA file holds for its own sync only"
+
 # --- authentication --------------------------------------------------------
 P=$TMP/pstate
 run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main

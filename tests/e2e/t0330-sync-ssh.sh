@@ -67,6 +67,11 @@ like "$err" "unchanged, 0 objects fetched" "a no-op poll over SSH transfers noth
 ssync --ssh-key "$D/user" --known-hosts "$D/hashed_known_hosts"
 is "$rc" 0 "a hashed known_hosts entry (ssh-keygen -H) matches"
 
+run "$KEDGE" sync --repo "ssh://$(id -un)@127.0.0.1:$SSH_PORT$TMP/nothere.git" --ref main --state "$S" \
+	--ssh-key "$D/user" --known-hosts "$D/known_hosts"
+is "$rc" 1 "a missing repository over SSH fails"
+like "$err" "repository not found: ssh://" "saying so"
+
 ssync --ssh-key "$D/user" --known-hosts "$D/wrong_known_hosts"
 is "$rc" 1 "a host key that differs from the pin is refused"
 like "$err" "SSH host key mismatch for \[127\.0\.0\.1\]:$SSH_PORT: the server offers $(fp host), $D/wrong_known_hosts:1 \(ecdsa-sha2-nistp256\) pins $(fp otherhost)" \
