@@ -159,7 +159,8 @@ server.bind          = "127.0.0.1"
 server.port          = $GOOD_PORT
 server.pid-file      = "$d/lighttpd.pid"
 server.errorlog      = "$d/error.log"
-server.modules       = ("mod_openssl", "mod_alias", "mod_cgi", "mod_accesslog", "mod_setenv")
+server.modules       = ("mod_openssl", "mod_alias", "mod_redirect", "mod_cgi", "mod_accesslog", "mod_setenv")
+url.redirect         = ("^/moved/(.*)\$" => "https://localhost:$GOOD_PORT/git/\$1")
 accesslog.filename   = "$d/access.log"
 accesslog.format     = "%h %t \\"%r\\" %>s %b"
 alias.url            = ("/git" => "$d/git-cgi")
