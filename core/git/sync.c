@@ -228,9 +228,9 @@ static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
 
 	if (s->ctx.failed_code)
 		return kd_err_set(err, s->ctx.failed_code, "%s", s->ctx.msg);
-	if (strstr(m, "cannot redirect from") && s->o->token)
+	if (strstr(m, "cannot redirect from") && (s->o->token || s->o->password))
 		return kd_err_set(err, KD_EINVAL, "%s redirects to another host (%s); kedge "
-				  "sends a token only to the host named, so give the final URL",
+				  "sends credentials only to the host named, so give the final URL",
 				  url, m);
 	if (strstr(m, "No space left") || strstr(m, "Disk quota"))
 		return kd_err_set(err, KD_GIT_ENOSPC, "disk full while %s %s: %s; free space "
@@ -300,9 +300,11 @@ static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
 			return kd_err_set(err, KD_EINVAL, "the token is too long or has a line break");
 		fo.custom_headers.strings = headers;
 		fo.custom_headers.count = 1;
-		/* libgit2 sends custom headers to wherever a redirect leads */
-		fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	}
+	/* libgit2 sends custom headers, and answers a 401, wherever a
+	 * redirect leads: secrets go only to the host named */
+	if (s->o->token || s->o->password)
+		fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	rc = git_remote_create_anonymous(&remote, s->repo, s->o->url);
 	if (rc) {
 		rc = git_fail(s, err, rc, "reading the URL");

@@ -67,7 +67,7 @@ run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$TMP/moved" --repo "https://1
 is "$rc" 0 "a redirect of the first request to another host is followed"
 run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$TMP/moved" --repo "https://127.0.0.1:$GOOD_PORT/moved/private/site.git" --ref main --token-file "$TMP/token"
 is "$rc" 1 "with a token, redirects to another host are not followed"
-like "$err" "redirects to another host \(cannot redirect from .127\.0\.0\.1. to .localhost.\); kedge sends a token only to the host named, so give the final URL" "saying where and what to do"
+like "$err" "redirects to another host \(cannot redirect from .127\.0\.0\.1. to .localhost.\); kedge sends credentials only to the host named, so give the final URL" "saying where and what to do"
 run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main
 is "$rc" 1 "a private repo without credentials fails"
 like "$err" "asks for authentication \(HTTP 401\): give --token-file" "saying what to give"
