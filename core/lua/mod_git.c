@@ -137,11 +137,9 @@ static int git_open(lua_State *L)
 	return 1;
 }
 
-/* A secret file's first line; NULL when the option is absent. Raises
- * nothing: a missing file is the caller's expected failure. */
-static int read_secret(lua_State *L, const char *field, kd_buf *out, kd_err *err)
+/* A secret file's first line into out; nothing when file is NULL. */
+static int read_secret(const char *field, const char *file, kd_buf *out, kd_err *err)
 {
-	const char *file = kd_lua_opt_string(L, 1, field, NULL);
 	FILE *f;
 	char buf[8192];
 	size_t n;
@@ -166,7 +164,7 @@ static int git_sync(lua_State *L)
 	kd_git_sync_result *r;
 	kd_buf token = KD_BUF_INIT(8192), password = KD_BUF_INIT(8192);
 	kd_err err = KD_ERR_INIT;
-	const char *verify;
+	const char *verify, *token_file, *password_file;
 	int rc;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -181,17 +179,22 @@ static int git_sync(lua_State *L)
 	o.known_hosts = kd_lua_opt_string(L, 1, "known_hosts", NULL);
 	o.trusted_keys = kd_lua_opt_string(L, 1, "trusted_keys", NULL);
 	o.lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
+	token_file = kd_lua_opt_string(L, 1, "token_file", NULL);
+	password_file = kd_lua_opt_string(L, 1, "password_file", NULL);
 	verify = kd_lua_opt_string(L, 1, "verify", "off");
 	if (kd_git_parse_verify(verify, &o.verify))
 		return luaL_argerror(L, 1, "verify is \"off\", \"head\" or \"tag\"");
 	r = lua_newuserdatauv(L, sizeof *r, 0);
-	if ((rc = read_secret(L, "token_file", &token, &err)) ||
-	    (rc = read_secret(L, "password_file", &password, &err)))
+	/* every option is read (and may raise) before anything is allocated */
+	if ((rc = read_secret("token_file", token_file, &token, &err)) ||
+	    (rc = read_secret("password_file", password_file, &password, &err)))
 		goto cleanup;
 	o.token = token.len ? token.ptr : NULL;
 	o.password = password.len ? password.ptr : NULL;
 	rc = kd_git_sync(&o, r, &err);
 cleanup:
+	memset(token.ptr, 0, token.len);
+	memset(password.ptr, 0, password.len);
 	kd_buf_free(&token);
 	kd_buf_free(&password);
 	if (rc && rc != KD_GIT_EREFUSED)

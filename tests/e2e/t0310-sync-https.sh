@@ -79,6 +79,13 @@ is "$rc" 1 "a wrong token fails"
 like "$err" "refused the token \(HTTP 401\)" "auth refused"
 KEDGE_GIT_TOKEN=s3cret run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main
 is "$rc" 0 "a token from KEDGE_GIT_TOKEN"
+run "$KEDGE" lua -e 'local git = require "kedge.git"
+local url, ca, st, tok = ...
+print(git.sync{repo = url, ref = "main", state = st, ca_file = ca, token_file = tok}.commit ~= nil)
+print(git.sync{repo = url, ref = "main", state = st, ca_file = ca, token_file = tok .. ".none"})' \
+	"$GOOD_URL/private/site.git" "$SRV/ca.crt" "$TMP/luapstate" "$TMP/token"
+is "$out" "true
+nil	token_file: cannot read $TMP/token.none" "kedge.git: token_file, and a missing one"
 echo pa55 >"$TMP/password"
 run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main --username kedge --password-file "$TMP/password"
 is "$rc" 0 "basic auth with --username and --password-file"
