@@ -89,6 +89,7 @@ typedef struct kd_git_sync_result {
 	char current[41];   /* what is served now ("" when nothing is) */
 	char ref[256];      /* the full ref name it resolved through */
 	int changed;        /* current moved */
+	int current_verified; /* current carries a trusted signature */
 	unsigned long objects, bytes; /* transfer statistics */
 	char refusal[KD_ERR_MSG_MAX]; /* set with KD_GIT_EREFUSED */
 	char tree[4096];    /* state/rev/<current> */

@@ -876,6 +876,27 @@ static void read_current(const char *state, char out[41])
 	}
 }
 
+/* Was rev/<id> verified when it was checked out (its metadata says so)? */
+static int rev_verified(const char *state, const char *id)
+{
+	char path[PATH_MAX_KD];
+	kd_buf text = KD_BUF_INIT(16u << 20);
+	kd_arena a = KD_ARENA_INIT(32u << 20);
+	kd_err err = KD_ERR_INIT;
+	kd_value *v = NULL, *sig, *st;
+	int yes = 0;
+
+	pathf(path, sizeof path, "%s/rev/%s.json", state, id);
+	if (kd_git_read_file(path, 16u << 20, &text, &err) == 0 &&
+	    kd_json_decode(&v, &a, text.ptr, text.len, path, NULL, &err) == 0 &&
+	    v->type == KD_MAP && (sig = kd_map_getz(v, "signature")) && sig->type == KD_MAP &&
+	    (st = kd_map_getz(sig, "state")) && st->type == KD_STR)
+		yes = st->u.str.len == 8 && !memcmp(st->u.str.ptr, "verified", 8);
+	kd_buf_free(&text);
+	kd_arena_free(&a);
+	return yes;
+}
+
 typedef struct revent {
 	char id[41];
 	time_t mtime;
@@ -1041,6 +1062,7 @@ static void write_status(syncer *s, const kd_git_sync_result *r, const char *ref
 						    : kd_value_null(&a));
 	kd_map_setz(&a, m, "verify", kd_value_strz(&a, s->o->verify == KD_GIT_VERIFY_HEAD ? "head"
 						 : s->o->verify == KD_GIT_VERIFY_TAG ? "tag" : "off"));
+	kd_map_setz(&a, m, "current_verified", kd_value_bool(&a, r->current_verified));
 	kd_map_setz(&a, m, "refusal", refusal ? kd_value_strz(&a, refusal) : kd_value_null(&a));
 	if (a.failed || kd_json_encode(&json, m, &(kd_json_encode_opts){.indent = 2}, &err))
 		goto cleanup;
@@ -1164,10 +1186,14 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		memcpy(out->current, cur, 41);
 		if (cur[0])
 			snprintf(out->tree, sizeof out->tree, "%s/rev/%s", s.state, cur);
+		out->current_verified = cur[0] && rev_verified(s.state, cur);
 		kd_log(KD_LOG_ERROR, "REFUSED %s (%s): %s; %s", id, s.refname, err->msg,
-		       cur[0] ? "still serving the last verified commit" : "nothing is served yet");
+		       !cur[0] ? "nothing is served yet"
+		       : out->current_verified ? "still serving the last verified commit"
+		       : "still serving a commit that was NOT verified (synced without --verify)");
 		if (cur[0])
-			kd_err_prefix(err, "refused %s, still serving %s", id, cur);
+			kd_err_prefix(err, "refused %s, still serving %s%s", id, cur,
+				      out->current_verified ? "" : " (itself never verified)");
 		else
 			kd_err_prefix(err, "refused %s, nothing verified to serve", id);
 		write_status(&s, out, out->refusal);
@@ -1185,6 +1211,7 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		out->changed = 1;
 	}
 	memcpy(out->current, id, 41);
+	out->current_verified = !strcmp(s.sig_state, "verified");
 	snprintf(out->tree, sizeof out->tree, "%s/rev/%s", s.state, id);
 	write_status(&s, out, NULL);
 	prune_revs(&s, id);

@@ -3,8 +3,8 @@
  *   git.sync{repo=, ref=, state=, ca_file=, token_file=, username=,
  *            password_file=, ssh_key=, known_hosts=, verify=,
  *            trusted_keys=, lock_timeout=}
- *     -> {commit=, wanted=, ref=, tree=, changed=, objects=, bytes=,
- *         refused=<message or nil>} or nil, err
+ *     -> {commit=, wanted=, ref=, tree=, changed=, verified=, objects=,
+ *         bytes=, refused=<message or nil>} or nil, err
  *   git.open(state [, commit]) -> repo or nil, err
  *   repo:read(path) -> bytes or nil, err
  *   repo:list([dir]) -> {{name=, type="file"|"dir"|"link"}, ...} or nil, err
@@ -212,6 +212,8 @@ cleanup:
 	lua_setfield(L, -2, "ref");
 	lua_pushboolean(L, r->changed);
 	lua_setfield(L, -2, "changed");
+	lua_pushboolean(L, r->current_verified);
+	lua_setfield(L, -2, "verified");
 	lua_pushinteger(L, (lua_Integer)r->objects);
 	lua_setfield(L, -2, "objects");
 	lua_pushinteger(L, (lua_Integer)r->bytes);

@@ -45,6 +45,13 @@ meta() { cat "$S/rev/$1.json"; }
 
 ok "a config repo" new_repo "$R"
 c0=$(head_of "$R")
+run "$KEDGE" sync --repo "$R.git" --ref main --state "$TMP/offstate"
+commit_file "$R" second "2"
+run "$KEDGE" sync --repo "$R.git" --ref main --state "$TMP/offstate" --trusted-keys "$K/allowed" --verify head
+is "$rc" 3 "switching to --verify head refuses an unsigned commit"
+like "$err" "still serving $c0 \(itself never verified\)" "and says the commit still served was never verified"
+like "$(cat "$TMP/offstate/status.json")" "\"current_verified\": false" "status.json says so too"
+git -C "$R" reset -q --hard "$c0" && git -C "$R" push -q -f origin HEAD:main
 vsync --ref main --verify head
 is "$rc" 3 "an unsigned first commit is refused (exit 3)"
 like "$err" "REFUSED $c0 .*commit $c0 is not signed; nothing is served yet" "loudly"
@@ -72,6 +79,7 @@ is "$out" "$good $S/rev/$good" "the last verified commit is still served"
 is "$(readlink "$S/current")" "rev/$good" "current did not move"
 like "$(cat "$S/status.json")" "\"wanted\": \"$bad\"" "status.json names the refused commit"
 like "$(cat "$S/status.json")" "\"current\": \"$good\"" "and the one still served"
+like "$(cat "$S/status.json")" "\"current_verified\": true" "which was verified"
 ok "the refused tree was never checked out" test ! -e "$S/rev/$bad"
 
 git -C "$R" reset -q --hard "$good"
