@@ -255,6 +255,10 @@ static int cmd_sync(int argc, char **argv)
 			progress = 0;
 			continue;
 		}
+		if (!strcmp(a, "--trust-new-host")) {
+			o.trust_new_host = 1;
+			continue;
+		}
 		if (!strcmp(a, "--token") || !strcmp(a, "--password")) {
 			usage_error("sync", "%s: secrets are never taken from the command line "
 				    "(ps shows it); use a file (--token-file, --password-file) or "
@@ -401,6 +405,8 @@ static const command commands[] = {
 	 "  --ssh-key-passphrase-file FILE\n"
 	 "  --known-hosts FILE  OpenSSH known_hosts pinning the server's host key\n"
 	 "                      (required for SSH; no trust on first use)\n"
+	 "  --trust-new-host    ...unless asked for: a host missing from the file is\n"
+	 "                      added to it (with a warning); a mismatch still fails\n"
 	 "  --verify MODE       off (default), head (the commit must carry a trusted\n"
 	 "                      SSH signature) or tag (the annotated tag must)\n"
 	 "  --trusted-keys FILE OpenSSH allowed-signers file (ssh-keygen -Y verify's)\n"

@@ -77,6 +77,7 @@ typedef struct kd_git_sync_opts {
 	const char *ssh_key;        /* private key file */
 	const char *ssh_key_pass;   /* its passphrase, or NULL */
 	const char *known_hosts;    /* required for SSH */
+	int trust_new_host;         /* pin an unknown host's key (TOFU) */
 	/* Verification */
 	kd_git_verify verify;
 	const char *trusted_keys;   /* allowed-signers file */

@@ -4,7 +4,11 @@
 #include "git/internal.h"
 
 #include "base/limits.h"
+#include "log/log.h"
 #include "net/net.h"
+
+#include <errno.h>
+#include <fcntl.h>
 
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
@@ -234,6 +238,46 @@ static int host_matches(const char *field, const char *want)
 	return 0;
 }
 
+/* Trust on first use, only when asked for: appends the offered key to
+ * the known_hosts file (synced), so that every later sync checks it. */
+static int pin_new_host(kd_git_ctx *c, const git_cert_hostkey *cert,
+			const char *want, const char *offered)
+{
+	const unsigned char *k = (const unsigned char *)cert->hostkey;
+	kd_buf line = KD_BUF_INIT(65536);
+	size_t olen = 0;
+	uint32_t tl;
+	int fd, rc = -1;
+
+	if (cert->hostkey_len < 4 ||
+	    (tl = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3]) >
+		    cert->hostkey_len - 4 ||
+	    kd_buf_printf(&line, "%s %.*s ", want, (int)tl, (const char *)k + 4) ||
+	    kd_buf_grow(&line, cert->hostkey_len * 2 + 8)) {
+		kd_git_ctx_fail(c, KD_GIT_EAUTH, "the SSH host key of %s is malformed", want);
+		goto cleanup;
+	}
+	mbedtls_base64_encode((unsigned char *)line.ptr + line.len, line.cap - line.len, &olen,
+			      k, cert->hostkey_len);
+	line.len += olen;
+	kd_buf_putc(&line, '\n');
+	fd = open(c->o->known_hosts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line.ptr, line.len) != (ssize_t)line.len || fsync(fd)) {
+		kd_git_ctx_fail(c, KD_EIO, "cannot add %s's host key to %s: %s", want,
+				c->o->known_hosts, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto cleanup;
+	}
+	close(fd);
+	kd_log(KD_LOG_WARN, "trusting SSH host %s on first use (--trust-new-host): pinned %s "
+	       "in %s", want, offered, c->o->known_hosts);
+	rc = 0;
+cleanup:
+	kd_buf_free(&line);
+	return rc;
+}
+
 static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 			 const char *host)
 {
@@ -253,7 +297,8 @@ static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 				"of %s (it offers %s)", host, offered);
 		return -1;
 	}
-	if (kd_git_read_file(c->o->known_hosts, 1u << 20, &text, &err)) {
+	if (kd_git_read_file(c->o->known_hosts, 1u << 20, &text, &err) &&
+	    !(err.code == KD_ENOTFOUND && c->o->trust_new_host)) {
 		kd_git_ctx_fail(c, KD_EINVAL, "%s", err.msg);
 		goto cleanup;
 	}
@@ -299,11 +344,13 @@ static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 				"SSH host key mismatch for %s: the server offers %s, %s pins %s; "
 				"if the server's key really changed, update the pin",
 				want, offered, where, pinned);
+	else if (c->o->trust_new_host)
+		rc = pin_new_host(c, cert, want, offered);
 	else
 		kd_git_ctx_fail(c, KD_GIT_EAUTH,
 				"SSH host %s is not in %s (it offers %s); check that fingerprint "
-				"out of band and add the host's key with ssh-keyscan",
-				want, c->o->known_hosts, offered);
+				"out of band and add the host's key with ssh-keyscan (or, once, "
+				"--trust-new-host)", want, c->o->known_hosts, offered);
 cleanup:
 	kd_buf_free(&text);
 	return rc;

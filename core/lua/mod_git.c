@@ -1,7 +1,7 @@
 /* kedge.git: the config repo for Lua (core/git).
  *
  *   git.sync{repo=, ref=, state=, ca_file=, token_file=, username=,
- *            password_file=, ssh_key=, known_hosts=, verify=,
+ *            password_file=, ssh_key=, known_hosts=, trust_new_host=, verify=,
  *            trusted_keys=, lock_timeout=}
  *     -> {commit=, wanted=, ref=, tree=, changed=, verified=, objects=,
  *         bytes=, refused=<message or nil>} or nil, err
@@ -177,6 +177,7 @@ static int git_sync(lua_State *L)
 	o.username = kd_lua_opt_string(L, 1, "username", NULL);
 	o.ssh_key = kd_lua_opt_string(L, 1, "ssh_key", NULL);
 	o.known_hosts = kd_lua_opt_string(L, 1, "known_hosts", NULL);
+	o.trust_new_host = kd_lua_opt_bool(L, 1, "trust_new_host", 0);
 	o.trusted_keys = kd_lua_opt_string(L, 1, "trusted_keys", NULL);
 	o.lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
 	token_file = kd_lua_opt_string(L, 1, "token_file", NULL);

@@ -80,6 +80,16 @@ ssync --ssh-key "$D/user" --known-hosts "$D/unrelated_known_hosts"
 is "$rc" 1 "a host missing from known_hosts is refused (no trust on first use)"
 like "$err" "SSH host \[127\.0\.0\.1\]:$SSH_PORT is not in $D/unrelated_known_hosts \(it offers $(fp host)\)" \
 	"with the offered fingerprint"
+ssync --ssh-key "$D/user" --known-hosts "$D/tofu_known_hosts" --trust-new-host
+is "$rc" 0 "--trust-new-host accepts a host not yet pinned"
+like "$err" "WARN.*trusting SSH host \[127\.0\.0\.1\]:$SSH_PORT on first use" "with a warning"
+is "$(cut -d' ' -f1,2,3 "$D/tofu_known_hosts")" "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$D/host.pub")" "and pins its key"
+ssync --ssh-key "$D/user" --known-hosts "$D/tofu_known_hosts"
+is "$rc" 0 "the pin holds for the next sync"
+cp "$D/wrong_known_hosts" "$D/tofu_wrong"
+ssync --ssh-key "$D/user" --known-hosts "$D/tofu_wrong" --trust-new-host
+is "$rc" 1 "--trust-new-host never overrides a mismatch"
+
 ssync --ssh-key "$D/user"
 is "$rc" 1 "SSH without --known-hosts is refused"
 like "$err" "SSH needs --known-hosts FILE" "saying what to give"
