@@ -8,7 +8,6 @@
 #include "lua/klua.h"
 #include "version/version.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,37 +180,6 @@ cleanup:
 
 /* ---- kedge sync ---- */
 
-/* A secret from a file (one line; the line break is dropped) or from an
- * environment variable, never from the command line where ps shows it. */
-static int read_secret(const char *file, const char *env, char **out,
-		       kd_err *err)
-{
-	FILE *f;
-	char buf[8192];
-	size_t n;
-
-	*out = NULL;
-	if (!file) {
-		const char *v = getenv(env);
-
-		if (v && *v && !(*out = strdup(v)))
-			return kd_err_set(err, KD_ENOMEM, "out of memory");
-		return 0;
-	}
-	f = fopen(file, "r");
-	if (!f)
-		return kd_err_set(err, KD_EINVAL, "cannot read %s: %s", file, strerror(errno));
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0])
-		return kd_err_set(err, KD_EINVAL, "%s is empty", file);
-	if (!(*out = strdup(buf)))
-		return kd_err_set(err, KD_ENOMEM, "out of memory");
-	return 0;
-}
-
 /* libgit2 1.5 has no network timeouts, so a server that stops answering
  * would hold kedge sync forever. The whole run gets a deadline instead;
  * past it the process ends at once, which is safe because nothing is
@@ -238,7 +206,8 @@ static int cmd_sync(int argc, char **argv)
 	kd_git_sync_result r;
 	kd_err err = KD_ERR_INIT;
 	const char *token_file = NULL, *password_file = NULL, *pass_file = NULL;
-	char *token = NULL, *password = NULL, *key_pass = NULL;
+	kd_buf token = KD_BUF_INIT(65536), password = KD_BUF_INIT(65536),
+	       key_pass = KD_BUF_INIT(65536);
 	int i, rc, status = EXIT_OK, progress = isatty(2);
 	long timeout = 900;
 
@@ -329,13 +298,13 @@ static int cmd_sync(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.progress = progress;
-	if ((rc = read_secret(token_file, "KEDGE_GIT_TOKEN", &token, &err)) ||
-	    (rc = read_secret(password_file, "KEDGE_GIT_PASSWORD", &password, &err)) ||
-	    (pass_file && (rc = read_secret(pass_file, "", &key_pass, &err))))
+	if ((rc = kd_git_read_secret(token_file, "KEDGE_GIT_TOKEN", &token, &err)) ||
+	    (rc = kd_git_read_secret(password_file, "KEDGE_GIT_PASSWORD", &password, &err)) ||
+	    (rc = kd_git_read_secret(pass_file, NULL, &key_pass, &err)))
 		goto cleanup;
-	o.token = token;
-	o.password = password;
-	o.ssh_key_pass = key_pass;
+	o.token = token.len ? token.ptr : NULL;
+	o.password = password.len ? password.ptr : NULL;
+	o.ssh_key_pass = key_pass.len ? key_pass.ptr : NULL;
 	if (timeout > 0) {
 		signal(SIGALRM, sync_timed_out);
 		alarm((unsigned)timeout);
@@ -353,9 +322,12 @@ cleanup:
 		status = rc == KD_GIT_EREFUSED ? EXIT_REFUSED : rc == KD_GIT_EBUSY ? EXIT_BUSY
 										: EXIT_FAIL;
 	}
-	free(token);
-	free(password);
-	free(key_pass);
+	memset(token.ptr, 0, token.len);
+	memset(password.ptr, 0, password.len);
+	memset(key_pass.ptr, 0, key_pass.len);
+	kd_buf_free(&token);
+	kd_buf_free(&password);
+	kd_buf_free(&key_pass);
 	return status;
 }
 

@@ -96,6 +96,13 @@ typedef struct kd_git_sync_result {
 	char tree[4096];    /* state/rev/<current> */
 } kd_git_sync_result;
 
+/* A secret for the options above: the first line of file, or when file
+ * is NULL the environment variable env (none when env is NULL or unset).
+ * An empty or unreadable file is KD_EINVAL. Callers wipe out->ptr
+ * (memset) before kd_buf_free. */
+int kd_git_read_secret(const char *file, const char *env, kd_buf *out,
+		       kd_err *err);
+
 /* Fetch, resolve, verify and check out. Returns 0 (current is the resolved
  * commit), KD_GIT_EREFUSED (verification failed; current is still the last
  * verified commit, if any) or another error (nothing changed). */

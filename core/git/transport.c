@@ -375,6 +375,37 @@ int kd_git_cert_check(git_cert *cert, int valid, const char *host,
 
 /* --- credentials ------------------------------------------------------- */
 
+int kd_git_read_secret(const char *file, const char *env, kd_buf *out,
+		       kd_err *err)
+{
+	kd_buf text = KD_BUF_INIT(65536);
+	int rc = 0;
+
+	if (!file) {
+		const char *v = env ? getenv(env) : NULL;
+
+		if (v && *v && kd_buf_puts(out, v))
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+		return 0;
+	}
+	if (kd_git_read_file(file, 65536, &text, err)) {
+		/* a missing secret is the caller's configuration to fix */
+		rc = err->code = KD_EINVAL;
+		goto cleanup;
+	}
+	text.len = strcspn(text.ptr, "\r\n");
+	if (!text.len) {
+		rc = kd_err_set(err, KD_EINVAL, "%s is empty", file);
+		goto cleanup;
+	}
+	if (kd_buf_put(out, text.ptr, text.len))
+		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+cleanup:
+	memset(text.ptr, 0, text.cap ? text.cap : 0);
+	kd_buf_free(&text);
+	return rc;
+}
+
 /* The private key's type, so that kedge can say which types work before
  * libssh2 1.10 with mbedTLS (ECDSA only) fails with a misleading message;
  * for the OpenSSH format also its public key line ("type base64") into

@@ -21,7 +21,6 @@
 #include "json/json.h"
 
 #include <lauxlib.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,27 +136,6 @@ static int git_open(lua_State *L)
 	return 1;
 }
 
-/* A secret file's first line into out; nothing when file is NULL. */
-static int read_secret(const char *field, const char *file, kd_buf *out, kd_err *err)
-{
-	FILE *f;
-	char buf[8192];
-	size_t n;
-
-	if (!file)
-		return 0;
-	f = fopen(file, "r");
-	if (!f)
-		return kd_err_set(err, KD_EINVAL, "%s: cannot read %s", field, file);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0])
-		return kd_err_set(err, KD_EINVAL, "%s: %s is empty", field, file);
-	return kd_buf_puts(out, buf) ? kd_err_set(err, KD_ENOMEM, "out of memory") : 0;
-}
-
 static int git_sync(lua_State *L)
 {
 	kd_git_sync_opts o = {0};
@@ -187,8 +165,8 @@ static int git_sync(lua_State *L)
 		return luaL_argerror(L, 1, "verify is \"off\", \"head\" or \"tag\"");
 	r = lua_newuserdatauv(L, sizeof *r, 0);
 	/* every option is read (and may raise) before anything is allocated */
-	if ((rc = read_secret("token_file", token_file, &token, &err)) ||
-	    (rc = read_secret("password_file", password_file, &password, &err)))
+	if ((rc = kd_git_read_secret(token_file, NULL, &token, &err)) ||
+	    (rc = kd_git_read_secret(password_file, NULL, &password, &err)))
 		goto cleanup;
 	o.token = token.len ? token.ptr : NULL;
 	o.password = password.len ? password.ptr : NULL;

@@ -85,7 +85,7 @@ print(git.sync{repo = url, ref = "main", state = st, ca_file = ca, token_file = 
 print(git.sync{repo = url, ref = "main", state = st, ca_file = ca, token_file = tok .. ".none"})' \
 	"$GOOD_URL/private/site.git" "$SRV/ca.crt" "$TMP/luapstate" "$TMP/token"
 is "$out" "true
-nil	token_file: cannot read $TMP/token.none" "kedge.git: token_file, and a missing one"
+nil	cannot read $TMP/token.none: No such file or directory" "kedge.git: token_file, and a missing one"
 echo pa55 >"$TMP/password"
 run "$KEDGE" sync --ca-file "$SRV/ca.crt" --state "$P" --repo "$GOOD_URL/private/site.git" --ref main --username kedge --password-file "$TMP/password"
 is "$rc" 0 "basic auth with --username and --password-file"
