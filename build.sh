@@ -46,7 +46,7 @@ apt_update_once() {
 	mkdir -p "$LOGDIR"
 	write_deb_src || true # so one update also fetches the source lists
 	say "apt-get update"
-	if ! apt-get update >"$LOGDIR/apt-update.log" 2>&1; then
+	if ! apt-get -o DPkg::Lock::Timeout=600 update >"$LOGDIR/apt-update.log" 2>&1; then
 		tail -n 20 "$LOGDIR/apt-update.log" >&2
 		die "apt-get update failed (log: $LOGDIR/apt-update.log)"
 	fi
@@ -58,7 +58,7 @@ install_pkgs() {
 	[[ $(id -u) == 0 ]] || die "missing Debian packages: $* (install them, or run as root)"
 	apt_update_once
 	say "installing $*"
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
+	if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@" \
 		>"$LOGDIR/apt-install.log" 2>&1; then
 		tail -n 20 "$LOGDIR/apt-install.log" >&2
 		die "apt-get install $* failed (log: $LOGDIR/apt-install.log)"
@@ -91,7 +91,9 @@ need_build_tools() {
 need_test_tools() {
 	need valgrind:valgrind prove:perl unshare:util-linux file:file \
 		lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl \
-		openssl:openssl nc:netcat-openbsd
+		openssl:openssl nc:netcat-openbsd \
+		go:golang-go rsync:rsync etcd:etcd-server python3:python3 \
+		/usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.
