@@ -541,8 +541,11 @@ end
 function Client:inventory(bundle, state_dir)
   local cm, err, st = self:get("v1", "ConfigMap", M.INVENTORY_NAMESPACE, inventory_name(bundle))
   local text
+  self._inv_text = self._inv_text or {}
   if cm then
     text = cm.data and cm.data.objects
+    -- what the cluster holds: an unchanged inventory is not written again
+    self._inv_text[bundle] = text or ""
   elseif st == 404 or err == "not found" then
     if state_dir then
       local f = io.open(inventory_path(state_dir, bundle), "r")
@@ -560,15 +563,27 @@ end
 function Client:_save_inventory(bundle, entries, state_dir)
   table.sort(entries, function(a, b) return key_of(a) < key_of(b) end)
   local text = json.encode(kedge.list(entries))
-  local ns = {apiVersion = "v1", kind = "Namespace", metadata = {name = M.INVENTORY_NAMESPACE}}
-  local nok, nerr = self:apply_one(ns, {force = true})
-  if not nok then return nil, "saving the inventory: " .. nerr end
+  local held = self._inv_text and self._inv_text[bundle]
+  if held == text then
+    if state_dir then
+      local wok, werr = kcore.write_atomic(inventory_path(state_dir, bundle), text .. "\n")
+      if not wok then return nil, "saving the inventory: " .. werr end
+    end
+    return true
+  end
+  if held == nil then
+    local ns = {apiVersion = "v1", kind = "Namespace", metadata = {name = M.INVENTORY_NAMESPACE}}
+    local nok, nerr = self:apply_one(ns, {force = true})
+    if not nok then return nil, "saving the inventory: " .. nerr end
+  end
   local cm = {apiVersion = "v1", kind = "ConfigMap",
     metadata = {name = inventory_name(bundle), namespace = M.INVENTORY_NAMESPACE,
       labels = {[M.BUNDLE_LABEL] = bundle, ["app.kubernetes.io/managed-by"] = "kedge"}},
     data = {bundle = bundle, objects = text}}
   local ok, cerr = self:apply_one(cm, {force = true})
   if not ok then return nil, "saving the inventory: " .. cerr end
+  self._inv_text = self._inv_text or {}
+  self._inv_text[bundle] = text
   if state_dir then
     local wok, werr = kcore.write_atomic(inventory_path(state_dir, bundle), text .. "\n")
     if not wok then return nil, "saving the inventory: " .. werr end
