@@ -17,6 +17,8 @@
 -- client:plan(objs, opts) → changes (see plan)
 -- client:wait(objs, timeout) → true, or nil, err naming each object not ready
 -- client:stats() → {requests=, ...} of the HTTP client
+-- client:capabilities() → Helm's .Capabilities for this cluster
+-- client:lookup() → a function for kedge.tmpl.render{lookup=} (Helm's lookup)
 -- kube.ready(obj) → ready (boolean), reason (string) — the readiness rules
 --
 -- Operational failures return nil, err; programming errors raise.
@@ -261,6 +263,44 @@ function Client:discover(refresh)
   self._discovery = {version = ver, api_versions = kedge.list(api_versions),
     resources = resources, preferred = preferred}
   return self._discovery
+end
+
+-- Helm's .Capabilities for templates rendered for this cluster:
+-- {KubeVersion = {Version=, Major=, Minor=, GitVersion=}, APIVersions = list}.
+function Client:capabilities()
+  local d, err = self:discover()
+  if not d then return nil, err end
+  local v = d.version
+  return {
+    KubeVersion = {Version = v.gitVersion, GitVersion = v.gitVersion,
+      Major = v.major, Minor = v.minor},
+    APIVersions = d.api_versions,
+  }
+end
+
+-- A function for kedge.tmpl.render's `lookup` option: Helm's lookup
+-- against this cluster, read-only. A name of "" lists (a *List object with
+-- items), a namespace of "" lists all namespaces; an absent object is an
+-- empty map, as in Helm; a kind the server lacks and API errors fail the
+-- render.
+function Client:lookup()
+  return function(api_version, kind, namespace, name)
+    local res, err = self:resolve(api_version, kind)
+    if not res then return nil, err end
+    if name == "" then
+      local items, lerr = self:list(api_version, kind, {
+        namespace = namespace ~= "" and namespace or nil,
+        all_namespaces = namespace == ""})
+      if not items then return nil, lerr end
+      return {apiVersion = api_version, kind = kind .. "List", metadata = {}, items = items}
+    end
+    local obj, gerr = self:get(api_version, kind, namespace, name)
+    if not obj then
+      if gerr == "not found" then return {} end
+      return nil, gerr
+    end
+    return obj
+  end
 end
 
 -- --- paths and reads --------------------------------------------------------------

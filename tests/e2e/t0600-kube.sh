@@ -327,6 +327,31 @@ print(#res.applied, got.data.k, #listed, err, (kube.ready({kind = "Pod", status 
 	"$KUBE_ADMIN" "$NS" "$B-lua"
 is "$out" "2	v	2	not found	false" "Lua: connect, apply (namespace from connect), get, list by label, delete, wait"
 
+# --- templates: lookup and .Capabilities from the live server -------------------
+run "$KEDGE" lua -e '
+local kube, tmpl = require "kedge.kube", require "kedge.tmpl"
+local c = assert(kube.connect{kubeconfig = arg[1]})
+local ns = arg[2]
+local text = table.concat({
+  [[{{ (lookup "v1" "ConfigMap" "]] .. ns .. [[" "settings").data.color }}]],
+  [[{{ lookup "v1" "ConfigMap" "]] .. ns .. [[" "absent" }}]],
+  [[{{ gt (len (lookup "v1" "ConfigMap" "]] .. ns .. [[" "").items) 3 }}]],
+  [[{{ (lookup "v1" "Namespace" "" "]] .. ns .. [[").metadata.name }}]],
+  [[{{ .Capabilities.KubeVersion.Major }}.{{ .Capabilities.KubeVersion.Minor }}]],
+  [[{{ .Capabilities.APIVersions.Has "apps/v1/Deployment" }}]],
+  [[{{ .Capabilities.APIVersions.Has "nowhere.example/v1" }}]],
+}, " ")
+print(assert(tmpl.render(text, {Values = {}, Capabilities = assert(c:capabilities())},
+  {lookup = c:lookup()})))
+print(tmpl.render([[{{ lookup "nowhere.example/v1" "Ghost" "" "x" }}]], {}, {lookup = c:lookup()}))' \
+	"$KUBE_ADMIN" "$NS"
+ver=$(kc get v1 Namespace "" default metadata.name >/dev/null && "$KEDGE" lua -e '
+local c = assert(require("kedge.kube").connect{kubeconfig = arg[1]})
+local v = assert(c:discover()).version
+print(v.major .. "." .. v.minor)' "$KUBE_ADMIN")
+like "$out" "^green map\[\] true $NS $ver true false" "a template's lookup reads the live cluster; .Capabilities is the server's"
+like "$out" "nil	.*error calling lookup: the server has no kind Ghost" "lookup of a kind the server lacks fails the render"
+
 # --- faults ----------------------------------------------------------------------------
 if [ "$KUBE_LOCAL" = 1 ]; then
 	kube_proxy_start
