@@ -702,7 +702,8 @@ end
 --   inventory), prune (needs bundle: delete what the bundle's last apply
 --   had and this one lacks, after this one applied), wait (seconds:
 --   readiness), state_dir (inventory copy on disk), sources (names of
---   where each object came from, for messages), crd_timeout (default 60).
+--   where each object came from, for messages), crd_timeout (default 60),
+--   progress (function(action, ref) called after each object applies).
 -- Returns {applied = {{ref=, action=, uid=}}, pruned=, skipped=,
 --   requests=} or nil, err, partial result. err.kind-like prefixes:
 --   "invalid:" nothing was applied; "timeout:" applied but not ready.
@@ -770,7 +771,7 @@ function Client:apply(objs, opts)
       report.applied[#report.applied + 1] = {ref = ref, action = action,
         uid = meta(live).uid, object = opts.keep_objects and live or nil}
       entries[#entries + 1] = entry_of(prepared, live)
-      log.debug(action .. " " .. describe(ref))
+      if opts.progress then opts.progress(action, ref) end
     end
     return true
   end
@@ -1082,22 +1083,30 @@ local function flatten(v, prefix, out)
   return out
 end
 
--- A readable diff of two objects (normalized): "  path: old → new",
--- "+ path: value", "- path: value".
+-- A readable diff of two objects (normalized): "~ path: old → new",
+-- "+ path: value", "- path: value"; a Secret's data and stringData values
+-- are hidden.
+-- A Secret's values never reach the output, only that they change.
+local function secret_path(obj, p)
+  return obj.kind == "Secret" and (p:match("^data%.") or p:match("^stringData%."))
+end
+
 function M.diff(live, want)
   local a, b = flatten(normalize(live), "", {}), flatten(normalize(want), "", {})
   local lines = {}
   local seen = {}
+  local function show(p, v) return secret_path(want, p) and "(hidden)" or v end
   for _, p in ipairs(b) do
     seen[p] = true
     if a[p] == nil then
-      lines[#lines + 1] = "+ " .. p .. ": " .. b[p]
+      lines[#lines + 1] = "+ " .. p .. ": " .. show(p, b[p])
     elseif a[p] ~= b[p] then
-      lines[#lines + 1] = "~ " .. p .. ": " .. a[p] .. " → " .. b[p]
+      lines[#lines + 1] = "~ " .. p .. ": " .. (secret_path(want, p) and "(hidden, changed)"
+        or a[p] .. " → " .. b[p])
     end
   end
   for _, p in ipairs(a) do
-    if not seen[p] then lines[#lines + 1] = "- " .. p .. ": " .. a[p] end
+    if not seen[p] then lines[#lines + 1] = "- " .. p .. ": " .. show(p, a[p]) end
   end
   return lines
 end

@@ -153,14 +153,15 @@ function M.apply(...)
   if not objs then fail(sources); return M.EXIT.invalid end
   local c, cerr = connect(o)
   if not c then fail(cerr); return M.EXIT.failed end
-  local res, err, partial = c:apply(objs, {bundle = o.bundle, prune = o.prune, force = o.force,
-    wait = o.wait, state_dir = o.state_dir, sources = sources, namespace = o.namespace})
-  local r = res or partial or {applied = {}, pruned = {}, skipped = {}}
   local created = 0
-  for _, a in ipairs(r.applied) do
-    if a.action == "created" then created = created + 1 end
-    print(a.action .. " " .. kube.describe(a.ref))
-  end
+  local res, err, partial = c:apply(objs, {bundle = o.bundle, prune = o.prune, force = o.force,
+    wait = o.wait, state_dir = o.state_dir, sources = sources, namespace = o.namespace,
+    progress = function(action, ref)
+      if action == "created" then created = created + 1 end
+      print(action .. " " .. kube.describe(ref))
+      io.stdout:flush()
+    end})
+  local r = res or partial or {applied = {}, pruned = {}, skipped = {}}
   for _, p in ipairs(r.pruned) do print("pruned " .. kube.describe(p.ref)) end
   for _, s in ipairs(r.skipped) do print("kept " .. kube.describe(s.ref) .. ": " .. s.reason) end
   local st = c:stats()

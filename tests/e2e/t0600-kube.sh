@@ -36,7 +36,7 @@ if [ "$KUBE_LOCAL" = 0 ]; then
 	ext_cleanup() {
 		kc delete v1 Namespace "" "$NS" >/dev/null 2>&1
 		kc delete apiextensions.k8s.io/v1 CustomResourceDefinition "" "widgets.$GROUP" >/dev/null 2>&1
-		for b in "$B" "$B-2"; do
+		for b in "$B" "$B-2" "$B-lua"; do
 			kc delete v1 ConfigMap kedge-system "kedge-inventory-$b" >/dev/null 2>&1
 		done
 		kube_cleanup
@@ -83,6 +83,11 @@ metadata: {name: settings, namespace: $NS}
 data: {color: blue, size: large}
 ---
 apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: $NS}
+stringData: {password: hunter2}
+---
+apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: $NS}
 spec:
@@ -113,11 +118,13 @@ plan -f "$M" --bundle "$B"
 is "$rc" 0 "plan-manifests: nothing to change (exit 0)"
 like "$out" 'plan: 0 to change' "plan says so"
 
-sed -i 's/color: blue/color: green/' "$M/10-app.yaml"
+sed -i 's/color: blue/color: green/; s/hunter2/hunter3/' "$M/10-app.yaml"
 plan -f "$M" --bundle "$B"
 is "$rc" 5 "plan-manifests with a change: exit 5"
 like "$out" "~ ConfigMap $NS/settings" "plan names the changed object"
 like "$out" 'data\.color: "blue" → "green"' "plan shows the changed field"
+like "$out" "data\.password: \(hidden, changed\)" "plan says a Secret's value changes"
+unlike "$out" 'hunter|aHVudGVy' "without showing it"
 if printf '%s' "$out" | grep -q 'managedFields\|resourceVersion\|creationTimestamp'; then
 	tap_report 1 "plan leaves out managedFields and server metadata" "$out"
 else
