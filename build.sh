@@ -139,6 +139,13 @@ run_tests() {
 	local prefix=$1 f files=()
 	say "building tests"
 	make -j"$JOBS" DEPS="$prefix" CC=musl-gcc KEDGE_COMMIT="$(commit_id)" tests
+	# The Kubernetes tests need a kube-apiserver built from Debian's source
+	# package; the first time that takes minutes, so say so here rather than
+	# inside a silent test (the test builds it itself when this is skipped).
+	if [[ -z ${KEDGE_TEST_KUBECONFIG:-} ]] && ! tests/servers/kube/build-apiserver.sh --cached >/dev/null; then
+		say "building kube-apiserver for the Kubernetes tests (once, about 7 minutes)"
+		tests/servers/kube/build-apiserver.sh >/dev/null || die "building kube-apiserver failed"
+	fi
 	for d in build/tests/unit build/tests/fuzz; do
 		[[ -d $d ]] || continue
 		while IFS= read -r -d '' f; do

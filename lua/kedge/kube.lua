@@ -175,7 +175,7 @@ function Client:call(method, path, body, ctype, idempotent)
   local r, err = self.http:request{method = method, url = self.server .. path,
     headers = headers, body = body, timeout = self.timeout, attempts = self.attempts,
     idempotent = idempotent}
-  if not r then return nil, string.format("%s %s%s: %s", method, self.server, path, err) end
+  if not r then return nil, err end -- it names the method and URL
   local decoded
   if r.body ~= "" and (r.headers["content-type"] or ""):find("json", 1, true) then
     decoded = json.decode(r.body)

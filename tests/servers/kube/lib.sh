@@ -98,7 +98,7 @@ kube_start_api() {
 	"$KUBE_BIN/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
 		--secure-port="$KUBE_PORT" \
 		--etcd-servers="http://127.0.0.1:$KUBE_ETCD_PORT" \
-		--tls-cert-file="$KUBE_DIR/pki/$KUBE_SERVING.crt" --tls-private-key-file="$KUBE_DIR/pki/server.key" \
+		--tls-cert-file="$KUBE_DIR/pki/server.crt" --tls-private-key-file="$KUBE_DIR/pki/server.key" \
 		--client-ca-file="$KUBE_DIR/pki/ca.crt" --token-auth-file="$KUBE_DIR/pki/tokens.csv" \
 		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file="$KUBE_DIR/pki/sa.pub" \
@@ -126,8 +126,7 @@ kube_wait_ready() {
 	exit 1
 }
 
-# /readyz as the admin, with kedge itself (no curl needed); without
-# certificate checks, since one test serves a certificate kedge must refuse
+# /readyz as the admin, with kedge itself (no curl needed)
 curl_ready() {
 	"$KEDGE" lua -e 'local r = require("kedge.http").get(arg[1], {timeout = 2, attempts = 1, insecure = true,
 		cert_file = arg[2] .. "/admin.crt", key_file = arg[2] .. "/admin.key"})
@@ -175,7 +174,6 @@ kube_start() {
 		--initial-cluster "kedge-test=http://127.0.0.1:$peer" >"$KUBE_DIR/etcd.log" 2>&1 &
 	kube_pids+=($!)
 	kube_free_port; KUBE_PORT=$port
-	KUBE_SERVING=server
 	KUBE_CA=$KUBE_DIR/pki/ca.crt
 	local i
 	for i in $(seq 1 100); do
@@ -196,10 +194,11 @@ kube_start() {
 	echo nobodytoken-5678 >"$KUBE_DIR/nobody.token"
 }
 
-# kube_proxy_start: the fault-injecting HTTPS proxy (faultproxy.py) in front
-# of the local API server; sets KUBE_PROXY (a kubeconfig with the admin
-# token through the proxy), KUBE_PROXY_CONTROL (fates, one per line) and
-# KUBE_PROXY_LOG (one line per request).
+# kube_proxy_start [CERT]: the fault-injecting HTTPS proxy (faultproxy.py)
+# in front of the local API server, serving pki/CERT.crt (default server);
+# sets KUBE_PROXY (a kubeconfig with the admin token through the proxy),
+# KUBE_PROXY_CONTROL (fates, one per line) and KUBE_PROXY_LOG (one line per
+# request).
 kube_proxy_start() {
 	kube_free_port
 	KUBE_PROXY_PORT=$port
@@ -208,7 +207,7 @@ kube_proxy_start() {
 	: >"$KUBE_PROXY_CONTROL"
 	: >"$KUBE_PROXY_LOG"
 	python3 tests/servers/kube/faultproxy.py "$KUBE_PROXY_PORT" "$KUBE_PORT" \
-		"$KUBE_DIR/pki/server.crt" "$KUBE_DIR/pki/server.key" "$KUBE_DIR/pki/ca.crt" \
+		"$KUBE_DIR/pki/${1:-server}.crt" "$KUBE_DIR/pki/server.key" "$KUBE_DIR/pki/ca.crt" \
 		"$KUBE_PROXY_CONTROL" "$KUBE_PROXY_LOG" >"$KUBE_DIR/proxy.out" 2>&1 &
 	kube_pids+=($!)
 	local i
@@ -216,6 +215,6 @@ kube_proxy_start() {
 		kube_listening "$KUBE_PROXY_PORT" && break
 		sleep 0.05
 	done
-	KUBE_PROXY=$KUBE_DIR/proxy.kubeconfig
+	KUBE_PROXY=$KUBE_DIR/proxy-${1:-server}.kubeconfig
 	kube_write_config "$KUBE_PROXY" "https://127.0.0.1:$KUBE_PROXY_PORT" "    token: admintoken-1234"
 }
