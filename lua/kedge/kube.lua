@@ -877,7 +877,7 @@ local function replicas_rule(obj, want_field)
   if want_field == "Deployment" then
     local p = conditions(obj).Progressing
     if p and p.reason == "ProgressDeadlineExceeded" then
-      return false, "rollout failed: " .. (p.message or "progress deadline exceeded")
+      return false, "rollout failed: " .. (p.message or "progress deadline exceeded"), "failed"
     end
     if updated < want then return false, string.format("%d of %d replicas updated", updated, want) end
     if num(st.replicas, 0) > updated then

@@ -62,11 +62,21 @@ if [ "$KUBE_LOCAL" = 1 ]; then
 	run "$KEDGE" apply-manifests --kubeconfig "$KUBE_NOBODY" -f "$TMP/nope.yaml"
 	is "$rc" 1 "a user without RBAC grants: exit 1"
 	like "$err" '403 Forbidden.*nobody.*lacks RBAC rights' "the 403 names the user and says why (tokenFile read relative to the kubeconfig)"
+	kube_write_config "$TMP/files.kubeconfig" "https://127.0.0.1:$KUBE_PORT" \
+		"    client-certificate: $KUBE_DIR/pki/admin.crt
+    client-key: $KUBE_DIR/pki/admin.key" "    certificate-authority: $KUBE_DIR/pki/ca.crt"
+	run $KC "$TMP/files.kubeconfig" get v1 Namespace "" default metadata.name
+	is "$out" default "client certificate, key and CA from files"
+	kube_write_config "$TMP/insecure.kubeconfig" "https://127.0.0.1:$KUBE_PORT" \
+		"    token: admintoken-1234" "    insecure-skip-tls-verify: true"
+	run $KC "$TMP/insecure.kubeconfig" get v1 Namespace "" default metadata.name
+	is "$out" default "insecure-skip-tls-verify is honoured"
+	like "$err" "WARN.*insecure-skip-tls-verify is set: the API server's certificate is NOT verified" "with a loud warning"
 	sed 's/^\(    certificate-authority-data:\).*/\1 '"$(base64 -w0 <"$KUBE_DIR/pki/admin.crt")"'/' "$KUBE_ADMIN" >"$TMP/wrongca.kubeconfig"
 	run $KC "$TMP/wrongca.kubeconfig" get v1 Namespace "" default
 	like "$err" 'certificate|CA' "a server certificate from another CA is refused"
 else
-	for t in "bearer token auth" "KUBECONFIG list" "403 user" "403 message" "unknown CA"; do
+	for t in "bearer token auth" "KUBECONFIG list" "403 user" "403 message" "files" "insecure" "warning" "unknown CA"; do
 		skip "$t" "needs the local API server's users and PKI"
 	done
 fi
