@@ -216,7 +216,8 @@ static int cmd_plan_manifests(int argc, char **argv)
 	"                      this one lacks, only after this one applied\n" \
 	"  --force             take over fields another field manager owns\n" \
 	"  --field-manager M   the server-side apply field manager (default kedge)\n" \
-	"  --state-dir DIR     where the inventory copy goes (default $KEDGE_STATE_DIR)\n"
+	"  --state-dir DIR     where the inventory copy goes (default $KEDGE_STATE_DIR)\n" \
+	"  --timeout DURATION  a deadline for every API request of the command\n"
 
 static const command commands[] = {
 	{"version", "print kedge's version and the linked libraries' versions",

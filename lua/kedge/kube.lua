@@ -1125,27 +1125,38 @@ function Client:plan(objs, opts)
   local defined = crd_kinds(objs)
   local changes = {}
   local new_keys = {}
+  local new_namespaces = {} -- created by this set: a dry run inside them fails
   for _, o in ipairs(sort_objects(objs)) do
     local res, rerr = self:resolve(o.apiVersion, o.kind)
     local g = split_api_version(o.apiVersion)
     local ref = ref_of(o)
     if not res then
       if not defined[g .. "/" .. o.kind] then return nil, "invalid: " .. describe(ref) .. ": " .. rerr end
-      -- its CRD is new too: a dry run cannot create it; it would be created
-      changes[#changes + 1] = {ref = ref, action = "create", diff = {}}
+      -- its CRD is new too: the server cannot dry-run it yet
+      if ref.namespace == "" then ref.namespace = aopts.namespace end
+      new_keys[key_of(ref)] = true
+      changes[#changes + 1] = {ref = ref, action = "create", diff = M.diff({}, o)}
     else
       local prepared = prepare(o, aopts, res)
       ref = ref_of(prepared)
       new_keys[key_of(ref)] = true
-      local live, gerr = self:get(prepared)
-      if not live and gerr ~= "not found" then return nil, gerr end
-      local after, aerr = self:apply_one(prepared, aopts)
-      if not after then return nil, aerr end
-      if not live then
-        changes[#changes + 1] = {ref = ref, action = "create", diff = M.diff({}, after)}
+      local live, gerr
+      if not (res.namespaced and new_namespaces[ref.namespace]) then
+        live, gerr = self:get(prepared)
+        if not live and gerr ~= "not found" then return nil, gerr end
+      end
+      if not live and res.namespaced and new_namespaces[ref.namespace] then
+        changes[#changes + 1] = {ref = ref, action = "create", diff = M.diff({}, prepared)}
       else
-        local d = M.diff(live, after)
-        changes[#changes + 1] = {ref = ref, action = #d > 0 and "update" or "unchanged", diff = d}
+        local after, aerr = self:apply_one(prepared, aopts)
+        if not after then return nil, aerr end
+        if not live then
+          if o.kind == "Namespace" then new_namespaces[ref.name] = true end
+          changes[#changes + 1] = {ref = ref, action = "create", diff = M.diff({}, after)}
+        else
+          local d = M.diff(live, after)
+          changes[#changes + 1] = {ref = ref, action = #d > 0 and "update" or "unchanged", diff = d}
+        end
       end
     end
   end

@@ -54,6 +54,12 @@ local function parse(cmd, args, allow_wait)
     elseif a == "--field-manager" then o.field_manager, err = value(a)
     elseif a == "--prune" then o.prune = true
     elseif a == "--force" then o.force = true
+    elseif a == "--timeout" then
+      local v; v, err = value(a)
+      if v then
+        o.timeout = duration(v)
+        if not o.timeout then err = "--timeout needs a duration like 300, 90s or 10m, not '" .. v .. "'" end
+      end
     elseif a == "--wait" and allow_wait then
       local v; v, err = value(a)
       if v then
@@ -133,7 +139,7 @@ end
 
 local function connect(o)
   return kube.connect{kubeconfig = o.kubeconfig, context = o.context, namespace = o.namespace,
-    field_manager = o.field_manager}
+    field_manager = o.field_manager, deadline = o.timeout}
 end
 
 local function fail(msg)

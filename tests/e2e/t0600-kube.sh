@@ -44,6 +44,20 @@ if [ "$KUBE_LOCAL" = 0 ]; then
 	trap ext_cleanup EXIT
 fi
 
+# --- command line ---------------------------------------------------------------
+for cmd in apply-manifests plan-manifests; do
+	run "$KEDGE" "$cmd" --help
+	like "$rc:$out" "^0:usage: kedge $cmd -f FILE" "$cmd --help"
+	run "$KEDGE" "$cmd"
+	like "$rc:$err" "^2:kedge: give the manifests with -f FILE\|DIR \(see 'kedge help $cmd'\)" "$cmd without -f: exit 2 and a hint"
+done
+run "$KEDGE" apply-manifests -f x --prune
+like "$rc:$err" "^2:.*--prune needs --bundle NAME" "--prune without --bundle: exit 2"
+run "$KEDGE" apply-manifests -f x --wait soon
+like "$rc:$err" "^2:.*--wait needs a duration like 120, 90s, 5m or 1h, not 'soon'" "a bad --wait: exit 2"
+run "$KEDGE" apply-manifests -f "$TMP/absent.yaml" --kubeconfig "$KUBE_ADMIN"
+like "$rc:$err" "^3:kedge: .*absent.yaml: No such file" "a missing manifest: exit 3"
+
 # --- connection, authentication, discovery ------------------------------------
 run "$KEDGE" lua -e '
 local c = assert(require("kedge.kube").connect{kubeconfig = arg[1]})
@@ -110,6 +124,14 @@ kind: ConfigMap
 metadata: {name: temporary, namespace: $NS}
 data: {x: "1"}
 EOF
+plan -f "$M" --bundle "$B"
+is "$rc" 5 "plan-manifests of a new namespace and its objects: exit 5"
+like "$out" "^\+ Namespace $NS" "plan: the namespace would be created"
+like "$out" "\+ ConfigMap $NS/settings" "and the objects in it (not dry-run: their namespace does not exist yet)"
+like "$out" '\+ data.color: "blue"' "with their fields"
+run kc get v1 Namespace "" "$NS"
+is "$rc" 3 "plan created nothing"
+
 apply -f "$M" --bundle "$B"
 is "$rc" 0 "apply-manifests creates (exit 0)"
 like "$out" "created Namespace $NS" "the namespace is created"
@@ -391,6 +413,15 @@ if [ "$KUBE_LOCAL" = 1 ]; then
 	is "$(grep -Ec '^(429|5[0-9][0-9]) ' "$KUBE_PROXY_LOG")" 4 "the proxy injected the four faults"
 	is "$(kc count-label v1 ConfigMap "$NS" "kedge.io/bundle=$B-many")" 40 "every object applied"
 
+	printf 'delay:4000\n' >"$KUBE_PROXY_CONTROL"
+	t0=$(date +%s)
+	run "$KEDGE" apply-manifests --kubeconfig "$KUBE_PROXY" -f "$M/many" --bundle "$B-many" --timeout 1
+	t1=$(date +%s)
+	is "$rc" 1 "--timeout bounds the whole command (exit 1)"
+	like "$err" "timed out|timeout|deadline" "naming the timeout"
+	[ $((t1 - t0)) -le 3 ]
+	tap_report $? "without waiting for the slow server ($((t1 - t0)) s)"
+
 	for i in $(seq 1 12); do echo 503; done >"$KUBE_PROXY_CONTROL"
 	run "$KEDGE" apply-manifests --kubeconfig "$KUBE_PROXY" -f "$M/many" --bundle "$B-many"
 	is "$rc" 1 "a server that keeps failing: exit 1"
@@ -417,7 +448,7 @@ if [ "$KUBE_LOCAL" = 1 ]; then
 	is "$(kc get v1 ConfigMap kedge-system "kedge-inventory-$B-many" data.objects | grep -o '"name":"many-' | wc -l)" 40 \
 		"the inventory holds each object once"
 else
-	for t in "IP SAN" "retries" "faults injected" "all applied" "persistent 503" "killed mid-apply" "message" "converges" "content" "inventory"; do
+	for t in "IP SAN" "retries" "faults injected" "all applied" "timeout" "timeout message" "timeout bounded" "persistent 503" "killed mid-apply" "message" "converges" "content" "inventory"; do
 		skip "faults: $t" "needs the local API server (the test kills it and puts a proxy in front)"
 	done
 fi
