@@ -32,7 +32,6 @@ local M = {}
 local Client = {}
 Client.__index = Client
 
-local null = kedge.null
 local is_null = kedge.is_null
 
 M.FIELD_MANAGER = "kedge"
@@ -63,7 +62,6 @@ local function split_api_version(av)
   if g then return g, v end
   return "", av
 end
-M.split_api_version = split_api_version
 
 local function meta(obj)
   local m = obj.metadata
@@ -94,7 +92,6 @@ local function deep_copy(v)
   for k, x in pairs(v) do c[k] = deep_copy(x) end
   return setmetatable(c, getmetatable(v))
 end
-M.deep_copy = deep_copy
 
 -- The message of a Kubernetes Status (or the raw body).
 local function status_message(resp, body)
@@ -176,9 +173,10 @@ function Client:call(method, path, body, ctype, idempotent)
     headers = headers, body = body, timeout = self.timeout, attempts = self.attempts,
     idempotent = idempotent}
   if not r then return nil, err end -- it names the method and URL
-  local decoded
+  local decoded, jerr
   if r.body ~= "" and (r.headers["content-type"] or ""):find("json", 1, true) then
-    decoded = json.decode(r.body)
+    decoded, jerr = json.decode(r.body, {name = method .. " " .. path})
+    if not decoded then return nil, "the API server's answer is not valid JSON: " .. jerr end
   end
   return r.status, decoded, r
 end
@@ -201,7 +199,7 @@ function Client:_resources(gv)
       end
     end
   elseif st ~= 404 then
-    return nil, api_error("discovery of " .. gv, st, body, resp)
+    return nil, api_error("discovery of " .. gv, st, body, resp), st
   end
   -- a 404 (a group that a CRD is about to define) is not cached
   if st == 200 then self._gv[gv] = kinds end
@@ -251,8 +249,14 @@ function Client:discover(refresh)
   end
   local api_versions, resources = {}, {}
   for _, gv in ipairs(gvs) do
-    local kinds, err = self:_resources(gv)
-    if not kinds then return nil, err end
+    local kinds, err, st4 = self:_resources(gv)
+    if not kinds then
+      -- an aggregated API whose backend is down (metrics-server starting
+      -- on k3s) answers 503: leave it out, as kubectl does, and say so
+      if st4 ~= 503 then return nil, err end
+      log.warn("discovery: leaving out an unavailable API", {group_version = gv, error = err})
+      kinds = {}
+    end
     resources[gv] = kinds
     api_versions[#api_versions + 1] = gv
     local names = {}
@@ -338,8 +342,10 @@ function Client:get(a, kind, namespace, name)
   return body
 end
 
--- list(apiVersion, kind [, {namespace=, selector=}]); namespace "" or
--- nil lists all namespaces of a namespaced kind... when all=true.
+-- list(apiVersion, kind [, {namespace=, selector=, all_namespaces=}]):
+-- the objects of a kind in one namespace (default the client's) or, with
+-- all_namespaces, in all; selector is a label selector ("app=web,tier!=db").
+-- Items get the kind and apiVersion a list response leaves out.
 function Client:list(api_version, kind, opts)
   opts = opts or {}
   local res, err = self:resolve(api_version, kind)
@@ -354,7 +360,6 @@ function Client:list(api_version, kind, opts)
   if not st then return nil, body end
   if st ~= 200 then return nil, api_error("GET " .. p, st, body, resp) end
   local items = body.items or {}
-  -- a list's items carry no kind of their own
   for _, it in ipairs(items) do
     it.apiVersion = it.apiVersion or api_version
     it.kind = it.kind or kind
@@ -441,9 +446,8 @@ local function prepare(obj, opts, res)
 end
 
 -- Checks the set before anything is applied: every object names its
--- apiVersion, kind and name, none twice. Returns nil, err on the first
--- problem, naming the object's source (obj's "__source" annotation-free
--- origin is given by opts.sources[i] when the caller has it).
+-- apiVersion, kind and name, none twice. nil, err on the first problem,
+-- named by sources[i] (file and document) when the caller has them.
 local function validate(objs, sources)
   local seen = {}
   for i, o in ipairs(objs) do
