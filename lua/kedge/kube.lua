@@ -96,7 +96,7 @@ end
 -- The message of a Kubernetes Status (or the raw body).
 local function status_message(resp, body)
   if type(body) == "table" and body.message then return body.message end
-  local b = resp and resp.body or ""
+  local b = (resp and resp.body or ""):gsub("^%s+", ""):gsub("%s+$", "")
   if #b > 300 then b = b:sub(1, 300) .. "…" end
   return b
 end
@@ -255,14 +255,17 @@ function Client:discover(refresh)
       -- on k3s) answers 503: leave it out, as kubectl does, and say so
       if st4 ~= 503 then return nil, err end
       log.warn("discovery: leaving out an unavailable API", {group_version = gv, error = err})
-      kinds = {}
+    elseif next(kinds) == nil and not self._gv[gv] then
+      kinds = nil -- 404: listed in /apis but not served (yet)
     end
-    resources[gv] = kinds
-    api_versions[#api_versions + 1] = gv
-    local names = {}
-    for k in pairs(kinds) do names[#names + 1] = k end
-    table.sort(names)
-    for _, k in ipairs(names) do api_versions[#api_versions + 1] = gv .. "/" .. k end
+    if kinds then
+      resources[gv] = kinds
+      api_versions[#api_versions + 1] = gv
+      local names = {}
+      for k in pairs(kinds) do names[#names + 1] = k end
+      table.sort(names)
+      for _, k in ipairs(names) do api_versions[#api_versions + 1] = gv .. "/" .. k end
+    end
   end
   self._discovery = {version = ver, api_versions = kedge.list(api_versions),
     resources = resources, preferred = preferred}

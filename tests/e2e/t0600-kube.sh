@@ -95,6 +95,42 @@ else
 	done
 fi
 
+if [ "$KUBE_LOCAL" = 1 ]; then
+	# an aggregated API whose backend is missing answers 503 in discovery
+	cat >"$TMP/apisvc.yaml" <<EOF
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1.down$ID.kedge.test}
+spec:
+  group: down$ID.kedge.test
+  version: v1
+  groupPriorityMinimum: 100
+  versionPriority: 10
+  insecureSkipTLSVerify: true
+  service: {namespace: default, name: nothing-here, port: 443}
+EOF
+	kc create "$TMP/apisvc.yaml"
+	# until the aggregator has taken the new APIService up (bounded)
+	"$KEDGE" lua -e '
+local c = assert(require("kedge.kube").connect{kubeconfig = arg[1]})
+for _ = 1, 100 do
+  if c:call("GET", "/apis/" .. arg[2]) == 503 then return end
+  require("kedge.kubecore").sleep(0.1)
+end' "$KUBE_ADMIN" "down$ID.kedge.test/v1"
+	run "$KEDGE" lua -e '
+local c = assert(require("kedge.kube").connect{kubeconfig = arg[1]})
+local d = assert(c:discover())
+local has = {}
+for _, v in ipairs(d.api_versions) do has[v] = true end
+print(has["apps/v1"], has[arg[2]] or false)' "$KUBE_ADMIN" "down$ID.kedge.test/v1"
+	is "$out" "true	false" "discovery leaves out an aggregated API that answers 503"
+	like "$err" "WARN.*leaving out an unavailable API.*down$ID.kedge.test/v1: 503" "and warns naming it"
+	kc delete apiregistration.k8s.io/v1 APIService "" "v1.down$ID.kedge.test"
+else
+	skip "discovery with an unavailable aggregated API" "registers an APIService only on the local server"
+	skip "its warning" "registers an APIService only on the local server"
+fi
+
 # --- server-side apply: create, update, Service ports without protocol ----------
 cat >"$M/10-app.yaml" <<EOF
 apiVersion: v1
