@@ -656,46 +656,65 @@ local function other_appliers(live, ours)
   return names
 end
 
+-- Deleting these deletes what others own with them, so prune leaves them.
+local NEVER_PRUNED = {
+  CustomResourceDefinition = "kedge never prunes CRDs: deleting one deletes every resource of its kind, "
+    .. "whoever owns them (delete it by hand when nothing uses it)",
+  Namespace = "kedge never prunes Namespaces: deleting one deletes everything in it, "
+    .. "whoever owns it (delete it by hand when it is empty)",
+}
+
 -- Deletes what old has and the new set does not; returns pruned, skipped
 -- lists and errors (entries kept for the next try).
 function Client:_prune(old, new_keys, opts, report)
   local keep = {}
+  local gone = {}
   for _, e in ipairs(old) do
-    if not new_keys[key_of(e)] then
-      local what = describe(e)
-      local live, err = nil, nil
-      local res = self:resolve(e.apiVersion, e.kind)
-      if res then live, err = self:get(e.apiVersion, e.kind, e.namespace, e.name) end
-      if not res or err == "not found" then
-        report.pruned[#report.pruned + 1] = {ref = e, action = "gone"}
-      elseif not live then
-        report.errors[#report.errors + 1] = what .. ": " .. err
-        keep[#keep + 1] = e
+    if not new_keys[key_of(e)] then gone[#gone + 1] = e end
+  end
+  -- dependents before what they depend on: Helm's install order reversed
+  table.sort(gone, function(a, b)
+    local oa, ob = ORDER[a.kind] or #INSTALL_ORDER + 1, ORDER[b.kind] or #INSTALL_ORDER + 1
+    if oa ~= ob then return oa > ob end
+    return key_of(a) < key_of(b)
+  end)
+  for _, e in ipairs(gone) do
+    local what = describe(e)
+    local live, err = nil, nil
+    local res = self:resolve(e.apiVersion, e.kind)
+    if res then live, err = self:get(e.apiVersion, e.kind, e.namespace, e.name) end
+    if NEVER_PRUNED[e.kind] and live then
+      report.skipped[#report.skipped + 1] = {ref = e, reason = NEVER_PRUNED[e.kind]}
+      log.warn("not pruning " .. what .. ": " .. NEVER_PRUNED[e.kind])
+    elseif not res or err == "not found" then
+      report.pruned[#report.pruned + 1] = {ref = e, action = "gone"}
+    elseif not live then
+      report.errors[#report.errors + 1] = what .. ": " .. err
+      keep[#keep + 1] = e
+    else
+      local m = meta(live)
+      local labels = type(m.labels) == "table" and m.labels or {}
+      local others = other_appliers(live, opts.field_manager or self.field_manager)
+      local why
+      if e.uid and m.uid ~= e.uid then
+        why = "it was deleted and created again by someone else (uid changed)"
+      elseif labels[M.BUNDLE_LABEL] ~= opts.bundle then
+        why = "it now belongs to bundle " .. tostring(labels[M.BUNDLE_LABEL])
+      elseif #others > 0 then
+        why = "other managers also apply it: " .. table.concat(others, ", ")
+      end
+      if why then
+        report.skipped[#report.skipped + 1] = {ref = e, reason = why}
+        log.warn("not pruning " .. what .. ": " .. why)
       else
-        local m = meta(live)
-        local labels = type(m.labels) == "table" and m.labels or {}
-        local others = other_appliers(live, opts.field_manager or self.field_manager)
-        local why
-        if e.uid and m.uid ~= e.uid then
-          why = "it was deleted and created again by someone else (uid changed)"
-        elseif labels[M.BUNDLE_LABEL] ~= opts.bundle then
-          why = "it now belongs to bundle " .. tostring(labels[M.BUNDLE_LABEL])
-        elseif #others > 0 then
-          why = "other managers also apply it: " .. table.concat(others, ", ")
-        end
-        if why then
-          report.skipped[#report.skipped + 1] = {ref = e, reason = why}
-          log.warn("not pruning " .. what .. ": " .. why)
+        local ok, derr = self:delete({apiVersion = e.apiVersion, kind = e.kind,
+          metadata = {namespace = e.namespace, name = e.name}}, {uid = m.uid})
+        if ok then
+          report.pruned[#report.pruned + 1] = {ref = e, action = "deleted"}
+          log.info("pruned " .. what)
         else
-          local ok, derr = self:delete({apiVersion = e.apiVersion, kind = e.kind,
-            metadata = {namespace = e.namespace, name = e.name}}, {uid = m.uid})
-          if ok then
-            report.pruned[#report.pruned + 1] = {ref = e, action = "deleted"}
-            log.info("pruned " .. what)
-          else
-            report.errors[#report.errors + 1] = derr
-            keep[#keep + 1] = e
-          end
+          report.errors[#report.errors + 1] = derr
+          keep[#keep + 1] = e
         end
       end
     end

@@ -313,6 +313,16 @@ like "$out" "kept ConfigMap $NS/reborn: it was deleted and created again" "a rec
 run kc get v1 ConfigMap "$NS" reborn
 is "$rc" 0 "and still exists"
 
+# a bundle that drops its CRD and custom resource: the resource goes, the CRD stays
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b2-rest, namespace: %s}\n' "$NS" >"$M/crd/all.yaml"
+apply -f "$M/crd" --bundle "$B-2" --prune
+is "$rc" 0 "a bundle drops its CRD and custom resource"
+like "$out" "pruned $GROUP/Widget $NS/w1" "the custom resource is pruned"
+like "$out" "kept apiextensions.k8s.io/CustomResourceDefinition widgets.$GROUP: kedge never prunes CRDs" \
+	"the CRD is kept, saying why"
+run kc get apiextensions.k8s.io/v1 CustomResourceDefinition "" "widgets.$GROUP"
+is "$rc" 0 "and still exists"
+
 # --- readiness -----------------------------------------------------------------------
 mkdir -p "$M/ready"
 cat >"$M/ready/app.yaml" <<EOF

@@ -23,13 +23,23 @@ kube_listening() { # port
 	grep -q "^ *[0-9]*: 0100007F$hex 00000000:0000 0A" /proc/net/tcp
 }
 
+# Is the port in use on 127.0.0.1 in any state (a connection's local port
+# blocks a listener there too)?
+kube_port_used() { # port
+	local hex
+	hex=$(printf ':%04X' "$1")
+	grep -q "^ *[0-9]*: [0-9A-F]*$hex " /proc/net/tcp
+}
+
 kube_taken=" "
 kube_free_port() { # sets $port
 	local i
 	for i in $(seq 1 200); do
-		port=$((20000 + RANDOM % 40000))
+		# below the kernel's ephemeral range (32768 and up), where outgoing
+		# connections would take ports away
+		port=$((20000 + RANDOM % 12000))
 		[[ $kube_taken == *" $port "* ]] && continue
-		kube_listening "$port" && continue
+		kube_port_used "$port" && continue
 		kube_taken+="$port "
 		return 0
 	done
@@ -95,6 +105,22 @@ EOC
 }
 
 kube_start_api() {
+	local try
+	for try in 1 2 3; do
+		if kube_start_api_once; then
+			kube_write_configs
+			return 0
+		fi
+		# another program took the port between the check and the bind
+		kube_free_port
+		KUBE_PORT=$port
+	done
+	echo "Bail out! kube-apiserver did not start: $(tail -n 5 "$KUBE_DIR/apiserver.log")"
+	exit 1
+}
+
+kube_start_api_once() {
+	: >"$KUBE_DIR/apiserver.log"
 	"$KUBE_BIN/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
 		--secure-port="$KUBE_PORT" \
 		--etcd-servers="http://127.0.0.1:$KUBE_ETCD_PORT" \
@@ -112,11 +138,15 @@ kube_start_api() {
 	kube_wait_ready
 }
 
+# 0 once ready; 1 when it exited because its port was taken
 kube_wait_ready() {
 	local i
 	for i in $(seq 1 300); do
 		if curl_ready; then return 0; fi
 		if ! kill -0 "$kube_api_pid" 2>/dev/null; then
+			wait "$kube_api_pid" 2>/dev/null
+			kube_api_pid=
+			grep -q "address already in use" "$KUBE_DIR/apiserver.log" && return 1
 			echo "Bail out! kube-apiserver exited: $(tail -n 5 "$KUBE_DIR/apiserver.log")"
 			exit 1
 		fi
@@ -180,10 +210,15 @@ kube_start() {
 		kube_listening "$KUBE_ETCD_PORT" && break
 		sleep 0.1
 	done
-	kube_start_api
 	KUBE_ADMIN=$KUBE_DIR/admin.kubeconfig
 	KUBE_TOKEN=$KUBE_DIR/token.kubeconfig
 	KUBE_NOBODY=$KUBE_DIR/nobody.kubeconfig
+	kube_start_api
+	echo nobodytoken-5678 >"$KUBE_DIR/nobody.token"
+}
+
+# The kubeconfigs for the server's current port.
+kube_write_configs() {
 	kube_write_config "$KUBE_ADMIN" "https://127.0.0.1:$KUBE_PORT" \
 		"    client-certificate-data: $(kube_b64 "$KUBE_DIR/pki/admin.crt")
     client-key-data: $(kube_b64 "$KUBE_DIR/pki/admin.key")"
@@ -191,7 +226,6 @@ kube_start() {
 		"    token: admintoken-1234"
 	kube_write_config "$KUBE_NOBODY" "https://127.0.0.1:$KUBE_PORT" \
 		"    tokenFile: nobody.token"
-	echo nobodytoken-5678 >"$KUBE_DIR/nobody.token"
 }
 
 # kube_proxy_start [CERT]: the fault-injecting HTTPS proxy (faultproxy.py)
