@@ -746,6 +746,7 @@ function Client:apply(objs, opts)
 
   -- Every kind must be known to the server or defined by a CRD of this set.
   local defined = crd_kinds(objs)
+  local pending = {}
   for i, o in ipairs(objs) do
     local res, err = self:resolve(o.apiVersion, o.kind)
     local g = split_api_version(o.apiVersion)
@@ -756,6 +757,8 @@ function Client:apply(objs, opts)
       end
       return nil, err, report
     end
+    -- a custom resource of a new CRD: namespaced unless known otherwise
+    pending[i] = entry_of(prepare(o, aopts, res or {namespaced = true}))
   end
 
   local old
@@ -763,6 +766,24 @@ function Client:apply(objs, opts)
     local err
     old, err = self:inventory(opts.bundle, opts.state_dir)
     if not old then return nil, err, report end
+    -- Objects about to be created go into the inventory first (without a
+    -- uid), so that a crash half way cannot leave them unowned.
+    local known, grown = {}, false
+    for _, e in ipairs(old) do known[key_of(e)] = true end
+    local union = {}
+    for _, e in ipairs(old) do union[#union + 1] = e end
+    for _, e in ipairs(pending) do
+      if not known[key_of(e)] then
+        known[key_of(e)] = true
+        union[#union + 1] = e
+        grown = true
+      end
+    end
+    if grown then
+      local iok, ierr = self:_save_inventory(opts.bundle, union, opts.state_dir)
+      if not iok then return nil, ierr, report end
+      old = union
+    end
   end
 
   local first, rest, crds = {}, {}, {}

@@ -168,7 +168,9 @@ function M.apply(...)
       io.stdout:flush()
     end})
   local r = res or partial or {applied = {}, pruned = {}, skipped = {}}
-  for _, p in ipairs(r.pruned) do print("pruned " .. kube.describe(p.ref)) end
+  for _, p in ipairs(r.pruned) do
+    if p.action == "deleted" then print("pruned " .. kube.describe(p.ref)) end
+  end
   for _, s in ipairs(r.skipped) do print("kept " .. kube.describe(s.ref) .. ": " .. s.reason) end
   local st = c:stats()
   log.info("apply finished", {objects = #r.applied, created = created, pruned = #r.pruned,

@@ -474,6 +474,28 @@ if [ "$KUBE_LOCAL" = 1 ]; then
 	like "$err" '503 Service Unavailable: injected 503' "with the last answer"
 	: >"$KUBE_PROXY_CONTROL"
 
+	# kedge itself is killed half way: what it created is still its own
+	mkdir -p "$M/crash"
+	for i in $(seq 1 20); do
+		printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: crash-%d, namespace: %s}\n' "$i" "$NS"
+	done >"$M/crash/all.yaml"
+	for i in $(seq 1 30); do echo delay:200; done >"$KUBE_PROXY_CONTROL"
+	"$KEDGE" apply-manifests --kubeconfig "$KUBE_PROXY" -f "$M/crash" --bundle "$B-crash" >/dev/null 2>&1 &
+	crash_pid=$!
+	sleep 2
+	kill -9 "$crash_pid"
+	wait "$crash_pid" 2>/dev/null
+	sleep 0.5 # the request the proxy still holds (200 ms) reaches the server
+	: >"$KUBE_PROXY_CONTROL"
+	n=$(kc count-label v1 ConfigMap "$NS" "kedge.io/bundle=$B-crash")
+	[ "$n" -gt 0 ] && [ "$n" -lt 20 ]
+	tap_report $? "kedge killed -9 in the middle of an apply ($n of 20 created)"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: crash-1, namespace: %s}\n' "$NS" >"$M/crash/all.yaml"
+	apply -f "$M/crash" --bundle "$B-crash" --prune
+	is "$rc" 0 "the next apply, without most of those objects, with --prune"
+	is "$(kc count-label v1 ConfigMap "$NS" "kedge.io/bundle=$B-crash")" 1 \
+		"prunes what the killed run created (it was in the inventory before it was created)"
+
 	# the API server dies in the middle of an apply, then comes back
 	sed -i "s/i: \"/i: \"x/" "$M/many/all.yaml"
 	for i in $(seq 1 40); do echo delay:150; done >"$KUBE_PROXY_CONTROL"
@@ -494,7 +516,7 @@ if [ "$KUBE_LOCAL" = 1 ]; then
 	is "$(kc get v1 ConfigMap kedge-system "kedge-inventory-$B-many" data.objects | grep -o '"name":"many-' | wc -l)" 40 \
 		"the inventory holds each object once"
 else
-	for t in "IP SAN" "retries" "faults injected" "all applied" "timeout" "timeout message" "timeout bounded" "persistent 503" "killed mid-apply" "message" "converges" "content" "inventory"; do
+	for t in "IP SAN" "retries" "faults injected" "all applied" "timeout" "timeout message" "timeout bounded" "kedge killed" "next apply" "prunes after kill" "persistent 503" "killed mid-apply" "message" "converges" "content" "inventory"; do
 		skip "faults: $t" "needs the local API server (the test kills it and puts a proxy in front)"
 	done
 fi
