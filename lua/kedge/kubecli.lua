@@ -29,7 +29,7 @@ local function duration(s)
   return total > 0 and total or nil
 end
 
-local function parse(cmd, args, allow_wait)
+local function parse(args, allow_wait)
   local o = {files = {}}
   local i = 1
   local function value(flag)
@@ -153,10 +153,16 @@ local function code_of(err)
 end
 
 function M.apply(...)
-  local o, perr = parse("apply-manifests", {...}, true)
+  local o, perr = parse({...}, true)
   if not o then return usage("apply-manifests", perr) end
   local objs, sources = M.load(o.files)
   if not objs then fail(sources); return M.EXIT.invalid end
+  if #objs == 0 then
+    -- with --prune an empty set would delete the whole bundle: a wrong
+    -- folder must not do that
+    fail("no objects in " .. table.concat(o.files, ", ") .. ": nothing to apply")
+    return M.EXIT.invalid
+  end
   local c, cerr = connect(o)
   if not c then fail(cerr); return M.EXIT.failed end
   local created = 0
@@ -185,7 +191,7 @@ function M.apply(...)
 end
 
 function M.plan(...)
-  local o, perr = parse("plan-manifests", {...}, false)
+  local o, perr = parse({...}, false)
   if not o then return usage("plan-manifests", perr) end
   local objs, sources = M.load(o.files)
   if not objs then fail(sources); return M.EXIT.invalid end

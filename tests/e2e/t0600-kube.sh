@@ -55,6 +55,9 @@ run "$KEDGE" apply-manifests -f x --prune
 like "$rc:$err" "^2:.*--prune needs --bundle NAME" "--prune without --bundle: exit 2"
 run "$KEDGE" apply-manifests -f x --wait soon
 like "$rc:$err" "^2:.*--wait needs a duration like 120, 90s, 5m or 1h, not 'soon'" "a bad --wait: exit 2"
+mkdir -p "$TMP/empty"
+run "$KEDGE" apply-manifests -f "$TMP/empty" --bundle x --prune --kubeconfig "$KUBE_ADMIN"
+like "$rc:$err" "^3:kedge: no objects in .*empty: nothing to apply" "an empty folder is refused (it would prune the whole bundle)"
 run "$KEDGE" apply-manifests -f "$TMP/absent.yaml" --kubeconfig "$KUBE_ADMIN"
 like "$rc:$err" "^3:kedge: .*absent.yaml: No such file" "a missing manifest: exit 3"
 
@@ -177,6 +180,8 @@ is "$(kc get v1 ConfigMap "$NS" settings metadata.managedFields.0.manager)" kedg
 is "$(kc get v1 ConfigMap "$NS" settings metadata.labels)" "{\"kedge.io/bundle\":\"$B\"}" "objects carry the bundle label"
 uid1=$(kc get v1 ConfigMap "$NS" settings metadata.uid)
 
+for f in "$M"/*.yaml; do cat "$f"; echo ---; done | "$KEDGE" apply-manifests --kubeconfig "$KUBE_ADMIN" -f - --bundle "$B" >"$TMP/stdin.out" 2>&1
+is "$?" 0 "manifests from stdin (-f -)"
 apply -f "$M" --bundle "$B"
 is "$rc" 0 "applying the same manifests again"
 like "$out" "applied ConfigMap $NS/settings" "reported applied"
