@@ -144,6 +144,8 @@ run_tests() {
 	# inside a silent test (the test builds it itself when this is skipped).
 	if [[ -z ${KEDGE_TEST_KUBECONFIG:-} ]] && ! tests/servers/kube/build-apiserver.sh --cached >/dev/null; then
 		say "building kube-apiserver for the Kubernetes tests (once, about 7 minutes)"
+		ensure_deb_src # apt-get source needs the deb-src lists
+		uris_of kubernetes "$(sed -n 's/^VERSION=//p' tests/servers/kube/build-apiserver.sh)" >/dev/null
 		tests/servers/kube/build-apiserver.sh >/dev/null || die "building kube-apiserver failed"
 	fi
 	for d in build/tests/unit build/tests/fuzz; do
