@@ -9,9 +9,10 @@
 --   (seconds per attempt, default 30), attempts= (per request, default 5),
 --   deadline=} → client, or nil, err
 -- client:discover([refresh]) → {version=, api_versions=, resources=}
--- client:get(obj | apiVersion, kind, namespace, name) → object, or nil, err
---   (err is "not found" for 404, with .status in the third result)
--- client:list(apiVersion, kind [, {namespace=, selector=}]) → list of objects
+-- client:get(obj | apiVersion, kind, namespace, name) → object, or nil, err,
+--   status (err is "not found" for a 404)
+-- client:list(apiVersion, kind [, {namespace=, selector=, all_namespaces=}])
+--   → list of objects
 -- client:delete(obj [, {uid=}]) → true ("gone" when it was already absent)
 -- client:apply(objs, opts) → result, or nil, err, result (see apply)
 -- client:plan(objs, opts) → changes (see plan)
@@ -19,7 +20,11 @@
 -- client:stats() → {requests=, ...} of the HTTP client
 -- client:capabilities() → Helm's .Capabilities for this cluster
 -- client:lookup() → a function for kedge.tmpl.render{lookup=} (Helm's lookup)
--- kube.ready(obj) → ready (boolean), reason (string) — the readiness rules
+-- client:inventory(bundle [, state_dir]) → the objects the bundle's last
+--   apply recorded
+-- kube.ready(obj) → ready (boolean), reason (string), "failed" when waiting
+--   cannot help — the readiness rules
+-- kube.diff(live, want) → lines of a readable diff
 --
 -- Operational failures return nil, err; programming errors raise.
 local http = require "kedge.http"
@@ -1048,6 +1053,7 @@ function Client:wait(objs, timeout, opts)
     if res and not res.namespaced then r.namespace = "" end
     pending[#pending + 1] = {o = o, ref = r}
   end
+  log.info("waiting until the objects are ready", {objects = #pending, timeout = timeout or 300})
   local pause = 0.2
   while true do
     local still = {}
