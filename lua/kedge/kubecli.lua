@@ -199,6 +199,7 @@ function M.plan(...)
   if not c then fail(cerr); return M.EXIT.failed end
   local res, err = c:plan(objs, {bundle = o.bundle, prune = o.prune, force = o.force,
     sources = sources, namespace = o.namespace, state_dir = o.state_dir})
+  log.info("plan finished", {objects = #objs, requests = c:stats().api_requests})
   c:close()
   if not res then
     local code, msg = code_of(err)
