@@ -92,7 +92,9 @@ need_test_tools() {
 	need valgrind:valgrind prove:perl unshare:util-linux file:file \
 		lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl \
 		openssl:openssl nc:netcat-openbsd git:git perl:perl flock:util-linux \
-		ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server
+		ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server \
+		go:golang-go rsync:rsync etcd:etcd-server python3:python3 \
+		/usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.
@@ -138,6 +140,15 @@ run_tests() {
 	local prefix=$1 f files=()
 	say "building tests"
 	make -j"$JOBS" DEPS="$prefix" CC=musl-gcc KEDGE_COMMIT="$(commit_id)" tests
+	# The Kubernetes tests need a kube-apiserver built from Debian's source
+	# package; the first time that takes minutes, so say so here rather than
+	# inside a silent test (the test builds it itself when this is skipped).
+	if [[ -z ${KEDGE_TEST_KUBECONFIG:-} ]] && ! tests/servers/kube/build-apiserver.sh --cached >/dev/null; then
+		say "building kube-apiserver for the Kubernetes tests (once, about 7 minutes)"
+		ensure_deb_src # apt-get source needs the deb-src lists
+		uris_of kubernetes "$(sed -n 's/^VERSION=//p' tests/servers/kube/build-apiserver.sh)" >/dev/null
+		tests/servers/kube/build-apiserver.sh >/dev/null || die "building kube-apiserver failed"
+	fi
 	for d in build/tests/unit build/tests/fuzz; do
 		[[ -d $d ]] || continue
 		while IFS= read -r -d '' f; do

@@ -69,7 +69,7 @@ static void print_main_help(FILE *out)
 	list[0] = '\0';
 	for (c = commands; c->name && off < sizeof(list); c++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off,
-					"  %-10s %s\n", c->name, c->summary);
+					"  %-16s %s\n", c->name, c->summary);
 	fprintf(out, main_help, list);
 }
 
@@ -331,6 +331,52 @@ cleanup:
 	return status;
 }
 
+/* ---- kedge apply-manifests / plan-manifests (lua/kedge/kubecli.lua) ---- */
+
+static int run_kubecli(const char *func, int argc, char **argv)
+{
+	kd_err err = KD_ERR_INIT;
+	kd_lua *kl = NULL;
+	int rc, status = EXIT_FAIL;
+
+	rc = kd_lua_new(&kl, KD_LIMIT_LUA_HEAP, &err);
+	if (!rc)
+		rc = kd_lua_run_main(kl, "kedge.kubecli", func, argc - 1, argv + 1,
+				     &status, &err);
+	if (rc) {
+		fprintf(stderr, "kedge %s: %s\n", argv[0], err.msg);
+		status = EXIT_FAIL;
+	}
+	kd_lua_free(kl);
+	return status;
+}
+
+static int cmd_apply_manifests(int argc, char **argv)
+{
+	return run_kubecli("apply", argc, argv);
+}
+
+static int cmd_plan_manifests(int argc, char **argv)
+{
+	return run_kubecli("plan", argc, argv);
+}
+
+#define KUBE_CONN_HELP \
+	"  --kubeconfig FILE   the kubeconfig (default: KUBECONFIG, then\n" \
+	"                      /etc/rancher/k3s/k3s.yaml, ~/.kube/config, in-cluster)\n" \
+	"  --context NAME      a context other than current-context\n" \
+	"  -n, --namespace NS  for namespaced objects without one (default: the\n" \
+	"                      context's namespace, else default)\n" \
+	"  --bundle NAME       label the objects kedge.io/bundle=NAME and record them\n" \
+	"                      in the inventory ConfigMap kedge-system/kedge-inventory-NAME\n" \
+	"                      (and STATE_DIR/inventory/NAME.json)\n" \
+	"  --prune             (needs --bundle) delete what NAME's last apply had and\n" \
+	"                      this one lacks, only after this one applied\n" \
+	"  --force             take over fields another field manager owns\n" \
+	"  --field-manager M   the server-side apply field manager (default kedge)\n" \
+	"  --state-dir DIR     where the inventory copy goes (default $KEDGE_STATE_DIR)\n" \
+	"  --timeout DURATION  a deadline for every API request of the command\n"
+
 static const command commands[] = {
 	{"version", "print kedge's version and the linked libraries' versions",
 	 "usage: kedge version [--json]\n"
@@ -394,6 +440,40 @@ static const command commands[] = {
 	 "3 the new commit failed verification (the last verified one is still\n"
 	 "served, the refusal is in DIR/status.json); 4 another sync holds DIR.\n",
 	 cmd_sync},
+	{"apply-manifests", "server-side apply Kubernetes manifests, prune, wait",
+	 "usage: kedge apply-manifests -f FILE|DIR [-f ...] [--bundle NAME] [--prune]\n"
+	 "                             [--wait TIMEOUT] [options]\n"
+	 "\n"
+	 "Applies the objects in FILE (YAML, many documents; '-' is stdin) or in\n"
+	 "DIR's *.yaml, *.yml and *.json files with server-side apply (field\n"
+	 "manager kedge): Namespaces and CRDs first (waiting until Established),\n"
+	 "then Helm's install order. Nothing is applied when a manifest is invalid\n"
+	 "or names a kind the server does not serve.\n"
+	 "\n"
+	 "  -f, --filename PATH a file, a folder or '-' (repeatable)\n"
+	 "  --wait TIMEOUT      then wait until every object is ready (120, 90s,\n"
+	 "                      5m); a timeout names each object and why\n"
+	 KUBE_CONN_HELP
+	 "\n"
+	 "Exit codes: 0 applied (and ready), 1 failed (connection, API error,\n"
+	 "conflict, prune error), 2 bad command line, 3 invalid manifests (nothing\n"
+	 "applied), 4 applied but not ready within TIMEOUT.\n",
+	 cmd_apply_manifests},
+	{"plan-manifests", "show what apply-manifests would change (server dry run)",
+	 "usage: kedge plan-manifests -f FILE|DIR [-f ...] [--bundle NAME] [--prune]\n"
+	 "                            [options]\n"
+	 "\n"
+	 "Server-side applies the objects with dryRun=All and prints, per object,\n"
+	 "what would be created or changed, field by field (managedFields, status\n"
+	 "and server-set metadata left out; server defaults appear on both sides).\n"
+	 "With --bundle and --prune, also what would be pruned. Changes nothing.\n"
+	 "\n"
+	 "  -f, --filename PATH a file, a folder or '-' (repeatable)\n"
+	 KUBE_CONN_HELP
+	 "\n"
+	 "Exit codes: 0 nothing would change, 1 failed, 2 bad command line,\n"
+	 "3 invalid manifests, 5 changes would be made.\n",
+	 cmd_plan_manifests},
 	{"help", "show help for kedge or one command",
 	 "usage: kedge help [COMMAND]\n", cmd_help},
 	{NULL, NULL, NULL, NULL},

@@ -108,6 +108,7 @@ static void register_preload(lua_State *L)
 		{"kedge.http", kd_lua_open_http},
 		{"kedge.semver", kd_lua_open_semver},
 		{"kedge.git", kd_lua_open_git},
+		{"kedge.kubecore", kd_lua_open_kube},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;
@@ -263,4 +264,35 @@ int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
 		return KD_EPARSE;
 	}
 	return call_chunk(kl, argc, argv, err);
+}
+
+int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
+		    int argc, char **argv, int *status, kd_err *err)
+{
+	lua_State *L = kl->L;
+	int base, i, rc = 0;
+
+	if (!lua_checkstack(L, argc + 4))
+		return kd_err_set(err, KD_ELIMIT, "lua: too many arguments");
+	set_arg(L, argc, argv, module);
+	base = lua_gettop(L);
+	lua_pushcfunction(L, msghandler);
+	lua_getglobal(L, "require");
+	lua_pushstring(L, module);
+	if (lua_pcall(L, 1, 1, base + 1) != LUA_OK) {
+		rc = kd_err_set(err, KD_EINTERNAL, "%s", lua_tostring(L, -1));
+		goto cleanup;
+	}
+	lua_getfield(L, -1, func);
+	lua_remove(L, -2);
+	for (i = 0; i < argc; i++)
+		lua_pushstring(L, argv[i]);
+	if (lua_pcall(L, argc, 1, base + 1) != LUA_OK) {
+		rc = kd_err_set(err, KD_EINVAL, "%s", lua_tostring(L, -1));
+		goto cleanup;
+	}
+	*status = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
+cleanup:
+	lua_settop(L, base);
+	return rc;
 }

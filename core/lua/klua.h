@@ -51,6 +51,12 @@ int kd_lua_run_file(kd_lua *kl, const char *path, int argc, char **argv,
 int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
 		      kd_err *err);
 
+/* Runs require(module)[func](argv...) for a command written in Lua; its
+ * integer result is the exit status put in *status. A Lua error fills err
+ * (with a traceback) and returns non-zero. */
+int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
+		    int argc, char **argv, int *status, kd_err *err);
+
 /* Finds an embedded file by path ("recipes/default.lua"); NULL if none. */
 const kd_lua_embedded *kd_lua_find_embedded(const char *path);
 
@@ -101,5 +107,6 @@ int kd_lua_open_tmpl(lua_State *L);
 int kd_lua_open_http(lua_State *L);
 int kd_lua_open_semver(lua_State *L);
 int kd_lua_open_git(lua_State *L);
+int kd_lua_open_kube(lua_State *L);
 
 #endif

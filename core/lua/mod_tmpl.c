@@ -5,7 +5,10 @@
  * opts: name (template name, default "template"), helpers (a table of
  * file name -> template text parsed first, like a chart's other
  * templates), files (file name -> content, for .Files), numbers
- * ("native" or "float": how Lua numbers in data arrive). A template error
+ * ("native" or "float": how Lua numbers in data arrive), lookup (a
+ * function(apiVersion, kind, namespace, name) returning the object, or
+ * nil, err; kedge.kube's client:lookup() makes one for a live cluster;
+ * without it lookup returns an empty map as `helm template` does). A template error
  * returns nil and the message; wrong argument types raise. */
 #include "lua/klua.h"
 
@@ -58,6 +61,35 @@ static int cmp_files(const void *pa, const void *pb)
 	return -strcmp(a->name, b->name);
 }
 
+/* Calls opts.lookup (the table at stack index 3) from inside a render. */
+static int lua_lookup(void *ud, const char *api_version, const char *kind,
+		      const char *ns, const char *name, kd_arena *a,
+		      kd_value **out, kd_err *err)
+{
+	lua_State *L = ud;
+	int rc = 0;
+
+	if (!lua_checkstack(L, 8))
+		return kd_err_set(err, KD_ELIMIT, "lookup: Lua stack exhausted");
+	lua_getfield(L, 3, "lookup");
+	lua_pushstring(L, api_version);
+	lua_pushstring(L, kind);
+	lua_pushstring(L, ns);
+	lua_pushstring(L, name);
+	if (lua_pcall(L, 4, 2, 0) != LUA_OK) {
+		rc = kd_err_set(err, KD_EINVAL, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return rc;
+	}
+	if (lua_isnil(L, -2))
+		rc = kd_err_set(err, KD_EIO, "%s",
+				lua_isstring(L, -1) ? lua_tostring(L, -1) : "failed");
+	else
+		rc = kd_lua_to_value(L, lua_gettop(L) - 1, a, out, err);
+	lua_pop(L, 2);
+	return rc;
+}
+
 static int tmpl_render(lua_State *L)
 {
 	size_t len;
@@ -95,6 +127,17 @@ static int tmpl_render(lua_State *L)
 		goto done;
 	if (files)
 		kd_tmpl_set_files(t, files);
+	if (lua_istable(L, 3)) {
+		if (lua_getfield(L, 3, "lookup") == LUA_TFUNCTION)
+			kd_tmpl_set_lookup(t, lua_lookup, L);
+		else if (!lua_isnil(L, -1))
+			rc = kd_err_set(&err, KD_EINVAL, "option 'lookup' must be a function");
+		lua_pop(L, 1);
+		if (rc) {
+			kd_tmpl_free(t);
+			return luaL_argerror(L, 3, err.msg);
+		}
+	}
 	if (files && data->type == KD_MAP)
 		kd_map_setz(a, data, "Files", files);
 	{

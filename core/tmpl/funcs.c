@@ -1530,7 +1530,22 @@ FN(f_tpl)
 	return r;
 }
 
-FN(f_lookup) { (void)argc; (void)argv; return mkmap(x, 0); }
+FN(f_lookup)
+{
+	kd_err e = KD_ERR_INIT;
+	kd_value *v = NULL;
+	int rc;
+
+	(void)argc;
+	if (!x->t->lookup)
+		return mkmap(x, 0);
+	rc = x->t->lookup(x->t->lookup_ud, argv[0]->u.str.ptr,
+			  argv[1]->u.str.ptr, argv[2]->u.str.ptr,
+			  argv[3]->u.str.ptr, x->a, &v, &e);
+	if (rc)
+		kd_tmpl_fail(x, rc, "%s", e.msg);
+	return v ? v : mkmap(x, 0);
+}
 
 static kd_value *to_json_value(kd_tmpl_ex *x, const kd_value *v, kd_buf *b,
 			       bool html)

@@ -64,6 +64,8 @@ struct kd_tmpl {
 	kd_tmpl_def *defs;
 	const kd_value *files;
 	int tpl_seq; /* counter for tpl's temporary names */
+	kd_tmpl_lookup_fn lookup; /* NULL: lookup gives an empty map */
+	void *lookup_ud;
 };
 
 /* Looks up a template by name. */

@@ -1462,6 +1462,12 @@ void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files)
 	t->files = files;
 }
 
+void kd_tmpl_set_lookup(kd_tmpl *t, kd_tmpl_lookup_fn fn, void *ud)
+{
+	t->lookup = fn;
+	t->lookup_ud = ud;
+}
+
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name)
 {
 	kd_tmpl_def *d;

@@ -39,6 +39,17 @@ int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
  * the set keeps the pointer, which must outlive it. NULL for none. */
 void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files);
 
+/* Helm's lookup(apiVersion, kind, namespace, name). Without a function
+ * (helm template) it returns an empty map; with one, what the function
+ * puts in *out, allocated in a: the object, a list object when name is
+ * empty, or an empty map when there is none. A non-zero return fails the
+ * render with err's message ("error calling lookup: ..."). */
+typedef int (*kd_tmpl_lookup_fn)(void *ud, const char *api_version,
+				 const char *kind, const char *namespace_,
+				 const char *name, kd_arena *a, kd_value **out,
+				 kd_err *err);
+void kd_tmpl_set_lookup(kd_tmpl *t, kd_tmpl_lookup_fn fn, void *ud);
+
 /* Executes the template `name` with dot as data, appending to out (whose
  * limit bounds the output). On error out holds what was written before. */
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
