@@ -830,9 +830,16 @@ static void strip_no_value(kd_buf *b, size_t from)
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 		 kd_buf *out, kd_err *err)
 {
+	return kd_tmpl_exec_in(t, name, dot, NULL, out, err);
+}
+
+int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
+		    kd_arena *arena, kd_buf *out, kd_err *err)
+{
 	kd_tmpl_ex x;
 	jmp_buf jb;
-	kd_arena a = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_arena own = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_arena *ap = arena ? arena : &own;
 	size_t start = out->len;
 	kd_tmpl_def *d = kd_tmpl_lookup(t, name);
 	int rc = 0, i;
@@ -843,7 +850,7 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 				  "template: no template \"%s\"", name);
 	memset(&x, 0, sizeof x);
 	x.t = t;
-	x.a = &a;
+	x.a = ap;
 	x.out = out;
 	x.err = err;
 	x.jb = &jb;
@@ -881,7 +888,7 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 	walk_list(&x, root, d->root);
 	strip_no_value(out, start);
 done:
-	kd_arena_free(&a);
+	kd_arena_free(&own);
 	return rc;
 }
 

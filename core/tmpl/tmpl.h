@@ -44,4 +44,11 @@ void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files);
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 		 kd_buf *out, kd_err *err);
 
+/* The same with the values the execution creates allocated in arena, which
+ * the caller frees. A chart render needs this: Helm's templates may store
+ * what they compute into .Values (set, merge), and the next template of
+ * the render sees it. */
+int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
+		    kd_arena *arena, kd_buf *out, kd_err *err);
+
 #endif
