@@ -1,0 +1,58 @@
+/* Shared between the files of core/chart only. */
+#ifndef KD_CHART_INTERNAL_H
+#define KD_CHART_INTERNAL_H
+
+#include "chart/chart.h"
+
+typedef struct kd_chart_file {
+	const char *name; /* path inside the chart, '/'-separated */
+	const char *data; /* NUL-terminated at data[len] */
+	size_t len;
+} kd_chart_file;
+
+struct kd_chart {
+	kd_arena *a;         /* the tree's arena (the root owns it) */
+	bool root;
+	const char *path;    /* where it was loaded from, for messages */
+	kd_value *meta;      /* Chart.yaml (and requirements.yaml's deps) */
+	const char *name, *version, *api_version, *type;
+	kd_value *values;    /* values.yaml, a map */
+	const char *schema;  /* values.schema.json text, or NULL */
+	size_t schema_len;
+	kd_chart_file *files; /* .Files, in load order */
+	size_t nfiles;
+	kd_chart_file *templates;
+	size_t ntemplates;
+	kd_chart **subs;     /* charts/ */
+	size_t nsubs;
+};
+
+/* A raw file list as the loader collects it. */
+typedef struct kd_chart_raw {
+	kd_chart_file *f;
+	size_t n, cap;
+	size_t total;
+} kd_chart_raw;
+
+int kd_chart_raw_add(kd_arena *a, kd_chart_raw *r, const char *name,
+		     size_t nlen, const char *data, size_t len, kd_err *err);
+
+/* Reads a gzip-compressed tar archive into r (names without their first
+ * component). */
+int kd_chart_untar(kd_arena *a, kd_chart_raw *r, const char *data,
+		   size_t len, const char *what, kd_err *err);
+
+/* Builds a chart from the files of one chart (names relative to it). */
+int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
+			const char *path, kd_err *err);
+
+/* Go's filepath.Match (no separator crossing for * and ?). */
+bool kd_chart_path_match(const char *pat, const char *s);
+
+/* Helm's coalescing (chartutil): v (the caller's values, changed in place)
+ * over the defaults. */
+kd_value *kd_chart_copy(kd_arena *a, const kd_value *v);
+void kd_chart_coalesce_tables(kd_arena *a, kd_value *dst, const kd_value *src,
+			      bool merge);
+
+#endif
