@@ -49,6 +49,12 @@ int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
 /* Go's filepath.Match (no separator crossing for * and ?). */
 bool kd_chart_path_match(const char *pat, const char *s);
 
+/* values.schema.json validation: appends "- path: message\n" lines for
+ * every violation to out; returns the number of violations or < 0. */
+int kd_chart_schema_validate(kd_buf *out, kd_arena *a, const char *schema,
+			     size_t len, const kd_value *values,
+			     kd_err *err);
+
 /* Helm's coalescing (chartutil): v (the caller's values, changed in place)
  * over the defaults. */
 kd_value *kd_chart_copy(kd_arena *a, const kd_value *v);

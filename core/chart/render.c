@@ -1235,6 +1235,37 @@ static void add_crds(rctx *r, node *n, mlist *crds)
 		add_crds(r, n->subs[i], crds);
 }
 
+static int validate_schemas(rctx *r, node *n, const kd_value *vals, kd_buf *msg)
+{
+	size_t i;
+	int rc;
+
+	if (n->c->schema) {
+		kd_buf one = KD_BUF_INIT(1 << 20);
+
+		rc = kd_chart_schema_validate(&one, r->a, n->c->schema, n->c->schema_len,
+					      vals, r->err);
+		if (rc < 0) {
+			kd_buf_free(&one);
+			kd_err_prefix(r->err, "chart %s: values.schema.json", n->name);
+			return rc;
+		}
+		if (rc > 0)
+			kd_buf_printf(msg, "%s:\n%s", n->name, one.ptr);
+		kd_buf_free(&one);
+	}
+	for (i = 0; i < n->nsubs; i++) {
+		const kd_value *sv = kd_map_getz(vals, n->subs[i]->name);
+
+		if (!sv || sv->type != KD_MAP)
+			continue;
+		rc = validate_schemas(r, n->subs[i], sv, msg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		    const kd_value *values, const kd_chart_opts *opts,
 		    kd_err *err)
@@ -1312,6 +1343,18 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	if (rc) {
 		kd_err_prefix(err, "chart %s", c->name);
 		goto cleanup;
+	}
+	{
+		kd_buf sm = KD_BUF_INIT(1 << 20);
+
+		rc = validate_schemas(&r, root, vals, &sm);
+		if (!rc && sm.len)
+			rc = kd_err_set(err, KD_EINVAL,
+					"values don't meet the specifications of the schema(s) in the following chart(s):\n%s",
+					sm.ptr);
+		kd_buf_free(&sm);
+		if (rc)
+			goto cleanup;
 	}
 	rc = capabilities(&r, &caps, &kv);
 	if (rc)
