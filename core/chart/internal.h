@@ -10,9 +10,17 @@ typedef struct kd_chart_file {
 	size_t len;
 } kd_chart_file;
 
+/* A file mapped into memory; the root chart unmaps them. */
+typedef struct kd_chart_map {
+	void *p;
+	size_t n;
+	struct kd_chart_map *next;
+} kd_chart_map;
+
 struct kd_chart {
 	kd_arena *a;         /* the tree's arena (the root owns it) */
 	bool root;
+	kd_chart_map *maps;  /* root only */
 	const char *path;    /* where it was loaded from, for messages */
 	kd_value *meta;      /* Chart.yaml (and requirements.yaml's deps) */
 	const char *name, *version, *api_version, *type;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -224,6 +225,7 @@ static bool ignored(const rules *rs, const char *path, bool dir)
 
 typedef struct walker {
 	kd_arena *a;
+	kd_chart_map *maps;
 	kd_chart_raw *raw;
 	const rules *rs;
 	const char *top;  /* real path of the chart directory */
@@ -238,12 +240,18 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* Files are mapped rather than read, so the pages of files no template
+ * looks at (CRDs, dashboards of disabled subcharts, docs) never become
+ * resident. A mapping whose size is not a multiple of the page size ends
+ * in zeros, which gives the NUL the value type wants after the text; the
+ * rest are read into the arena. */
 static int read_file(walker *w, const char *fs, const char *rel, off_t size)
 {
-	char *buf;
+	char *buf = NULL;
 	size_t got = 0;
 	int fd, rc = 0;
 	const char *d;
+	long page = sysconf(_SC_PAGESIZE);
 
 	if (size > (off_t)KD_LIMIT_CHART_FILE_BYTES)
 		return kd_err_set(w->err, KD_ELIMIT,
@@ -253,29 +261,46 @@ static int read_file(walker *w, const char *fs, const char *rel, off_t size)
 		return kd_err_set(w->err, KD_ELIMIT,
 				  "chart %s: larger than %u MiB (KD_LIMIT_CHART_BYTES)",
 				  w->shown, KD_LIMIT_CHART_BYTES >> 20);
-	buf = kd_arena_alloc(w->a, (size_t)size + 1);
-	if (!buf)
-		return kd_err_set(w->err, KD_ENOMEM, "out of memory");
 	fd = open(fs, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
 				  w->shown, rel, strerror(errno));
-	while (got < (size_t)size) {
-		ssize_t n = read(fd, buf + got, (size_t)size - got);
+	if (size > 0 && page > 0 && size % page) {
+		kd_chart_map *m = kd_arena_alloc(w->a, sizeof *m);
+		void *p = m ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
-					w->shown, rel, n ? strerror(errno) : "file shrank while reading");
-			break;
+		if (p != MAP_FAILED) {
+			m->p = p;
+			m->n = (size_t)size;
+			m->next = w->maps;
+			w->maps = m;
+			buf = p;
+			got = (size_t)size;
 		}
-		got += (size_t)n;
+	}
+	if (!buf) {
+		buf = kd_arena_alloc(w->a, (size_t)size + 1);
+		if (!buf) {
+			close(fd);
+			return kd_err_set(w->err, KD_ENOMEM, "out of memory");
+		}
+		while (got < (size_t)size) {
+			ssize_t n = read(fd, buf + got, (size_t)size - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				rc = kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
+						w->shown, rel, n ? strerror(errno) : "file shrank while reading");
+				break;
+			}
+			got += (size_t)n;
+		}
+		buf[got] = 0;
 	}
 	close(fd);
 	if (rc)
 		return rc;
-	buf[got] = 0;
 	d = buf;
 	if (got >= 3 && !memcmp(d, "\xef\xbb\xbf", 3)) {
 		d += 3;
@@ -385,6 +410,12 @@ cleanup:
 	return rc;
 }
 
+static void unmap(kd_chart_map *m)
+{
+	for (; m; m = m->next)
+		munmap(m->p, m->n);
+}
+
 static int load_dir(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
 {
 	char top[PATH_MAX], ign[PATH_MAX + 16];
@@ -422,9 +453,14 @@ static int load_dir(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
 	w.shown = path;
 	w.err = err;
 	rc = walk(&w, top, "");
-	if (rc)
+	if (!rc)
+		rc = kd_chart_from_files(out, a, &raw, path, err);
+	if (rc) {
+		unmap(w.maps);
 		return rc;
-	return kd_chart_from_files(out, a, &raw, path, err);
+	}
+	(*out)->maps = w.maps;
+	return 0;
 }
 
 static int load_tgz(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
@@ -757,6 +793,7 @@ void kd_chart_free(kd_chart *c)
 
 	if (!c || !c->root)
 		return;
+	unmap(c->maps);
 	a = c->a;
 	kd_arena_free(a);
 	free(a);

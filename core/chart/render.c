@@ -1094,22 +1094,21 @@ static int mpush(rctx *r, mlist *l, const mf *m)
 	return 0;
 }
 
-static int classify(rctx *r, const char *path, piece *p, mlist *gen,
-		    mlist *hooks)
+/* Reads a document's head (kind, annotations) as releaseutil does, by
+ * decoding it whole: invalid YAML fails the render there. The decoded
+ * values go to tmp, which the caller frees after each file. */
+static int classify(rctx *r, kd_arena *tmp, const char *path, piece *p,
+		    mlist *gen, mlist *hooks)
 {
 	kd_value *head;
-	kd_arena tmp = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
 	kd_err e = KD_ERR_INIT;
 	const kd_value *kind, *md, *ann = NULL, *hk = NULL;
 	mf m;
 	int rc = 0;
-	char *text;
+	const char *text = p->s;
 
 	memset(&m, 0, sizeof m);
-	text = kd_arena_strndup(r->a, p->s, p->n);
-	if (!text)
-		return oom(r);
-	if (kd_yaml_decode(&head, &tmp, text, p->n, path, NULL, &e)) {
+	if (kd_yaml_decode(&head, tmp, text, p->n, path, NULL, &e)) {
 		rc = kd_err_set(r->err, KD_EPARSE, "YAML parse error on %s: %s", path, e.msg);
 		goto cleanup;
 	}
@@ -1152,10 +1151,8 @@ static int classify(rctx *r, const char *path, piece *p, mlist *gen,
 		goto cleanup;
 	}
 	m.rank = kind_rank(m.m.kind);
-	if (!hk) {
-		rc = mpush(r, gen, &m);
-		goto cleanup;
-	}
+	if (!hk)
+		return mpush(r, gen, &m);
 	{
 		const char *s = hk->type == KD_STR ? hk->u.str.ptr : "";
 
@@ -1178,16 +1175,15 @@ static int classify(rctx *r, const char *path, piece *p, mlist *gen,
 					}
 			}
 			if (!known)
-				goto cleanup; /* Helm skips an unknown hook */
+				return 0; /* Helm skips an unknown hook */
 			if (!c)
 				break;
 			s = c + 1;
 		}
 	}
 	m.m.hook = true;
-	rc = mpush(r, hooks, &m);
+	return mpush(r, hooks, &m);
 cleanup:
-	kd_arena_free(&tmp);
 	return rc;
 }
 
@@ -1284,6 +1280,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	size_t *outlen = NULL;
 	int rc = 0;
 	bool rendering = false;
+	kd_arena heads = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
 
 	memset(&res, 0, sizeof res);
 	memset(out, 0, sizeof *out);
@@ -1464,10 +1461,12 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		}
 		split_docs(txt, tl, ps, np);
 		for (j = 0; j < np; j++) {
-			rc = classify(&r, ts.t[i].name, &ps[j], &gen, &hooks);
+			rc = classify(&r, &heads, ts.t[i].name, &ps[j], &gen, &hooks);
 			if (rc)
 				goto cleanup;
 		}
+		/* the heads of one file are not needed once it is sorted */
+		kd_arena_free(&heads);
 	}
 	{
 		mf *tmp = kd_arena_alloc(r.a, (gen.n + hooks.n + 1) * sizeof *tmp);
@@ -1501,6 +1500,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	*out = res;
 	memset(&res, 0, sizeof res);
 cleanup:
+	kd_arena_free(&heads);
 	kd_tmpl_free(t);
 	kd_buf_free(&buf);
 	kd_arena_free(&res.arena);
