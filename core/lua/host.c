@@ -107,6 +107,7 @@ static void register_preload(lua_State *L)
 		{"kedge.tmpl", kd_lua_open_tmpl},
 		{"kedge.http", kd_lua_open_http},
 		{"kedge.semver", kd_lua_open_semver},
+		{"kedge.chart", kd_lua_open_chart},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

@@ -100,5 +100,6 @@ int kd_lua_open_sandbox(lua_State *L);
 int kd_lua_open_tmpl(lua_State *L);
 int kd_lua_open_http(lua_State *L);
 int kd_lua_open_semver(lua_State *L);
+int kd_lua_open_chart(lua_State *L);
 
 #endif
