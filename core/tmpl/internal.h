@@ -20,10 +20,13 @@ typedef enum {
 
 typedef struct kd_tmpl_node kd_tmpl_node;
 
+/* Fields are ordered so a node packs into 64 bytes: a chart such as
+ * kube-prometheus-stack parses into over 100,000 of them. */
 struct kd_tmpl_node {
 	kd_tmpl_ntype type;
 	int pos;  /* byte offset in the file text */
 	int line;
+	int slen; /* length of the node's source text (operands, actions) */
 	const char *src; /* file text, for columns and node strings */
 	union {
 		struct { const char *s; size_t n; } text;     /* TEXT, STR */
@@ -38,9 +41,9 @@ struct kd_tmpl_node {
 		const char *ident;                              /* IDENT */
 		bool b;                                         /* BOOL */
 		struct {
-			bool is_int, is_float, is_uint;
-			int64_t i; double f; bool ideal_float;
+			int64_t i; double f;
 			const char *text;
+			bool is_int, is_float, is_uint, ideal_float;
 		} num;
 		struct {                                       /* IF RANGE WITH */
 			kd_tmpl_node *pipe, *list, *elist;
@@ -48,7 +51,6 @@ struct kd_tmpl_node {
 		struct { const char *name; kd_tmpl_node *pipe; } tpl;
 		/* ACTION: br.pipe */
 	} u;
-	int slen; /* length of the node's source text (operands, actions) */
 	const struct kd_tmpl_func *fn; /* IDENT: the function, found at parse */
 };
 
