@@ -1472,16 +1472,16 @@ kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name)
 	return NULL;
 }
 
-int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
-		  kd_err *err)
+static int parse_text(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, bool ref, kd_err *err)
 {
 	parser *p = calloc(1, sizeof *p);
 	kd_tmpl_def *d, *nx;
-	char *copy;
+	const char *copy;
 
 	if (!p)
 		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
-	copy = kd_arena_strndup(&t->arena, text, len);
+	copy = ref ? text : kd_arena_strndup(&t->arena, text, len);
 	p->name = kd_arena_strdup(&t->arena, name);
 	if (!copy || !p->name) {
 		free(p);
@@ -1519,6 +1519,18 @@ int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 	}
 	free(p);
 	return 0;
+}
+
+int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
+		  kd_err *err)
+{
+	return parse_text(t, name, text, len, false, err);
+}
+
+int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, kd_err *err)
+{
+	return parse_text(t, name, text, len, true, err);
 }
 
 /* ---- node strings, as Go's Node.String() ---- */

@@ -35,6 +35,11 @@ void kd_tmpl_free(kd_tmpl *t);
 int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 		  kd_err *err);
 
+/* The same without copying the text: text[len] must be NUL and the text
+ * must outlive the set (a loaded chart's files do). */
+int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, kd_err *err);
+
 /* Non-template files of the chart for .Files (a KD_MAP of path -> string);
  * the set keeps the pointer, which must outlive it. NULL for none. */
 void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files);
