@@ -240,11 +240,12 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* Files are mapped rather than read, so the pages of files no template
- * looks at (CRDs, dashboards of disabled subcharts, docs) never become
+/* Large files are mapped rather than read, so the pages of files no
+ * template looks at (CRDs, dashboards of disabled subcharts) never become
  * resident. A mapping whose size is not a multiple of the page size ends
  * in zeros, which gives the NUL the value type wants after the text; the
- * rest are read into the arena. */
+ * rest, and small files (where a mapping costs more than it saves), are
+ * read into the arena. */
 static int read_file(walker *w, const char *fs, const char *rel, off_t size)
 {
 	char *buf = NULL;
@@ -265,7 +266,7 @@ static int read_file(walker *w, const char *fs, const char *rel, off_t size)
 	if (fd < 0)
 		return kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
 				  w->shown, rel, strerror(errno));
-	if (size > 0 && page > 0 && size % page) {
+	if (size >= 65536 && page > 0 && size % page) {
 		kd_chart_map *m = kd_arena_alloc(w->a, sizeof *m);
 		void *p = m ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 

@@ -9,6 +9,8 @@
 #include "tmpl/tmpl.h"
 #include "yaml/yaml.h"
 
+#include <yaml.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ struct node {
 
 typedef struct rctx {
 	kd_arena *a;
+	kd_arena *scratch; /* values only needed while dependencies are processed */
 	kd_err *err;
 	const kd_chart_opts *o;
 	int oom;
@@ -425,9 +428,14 @@ static int dep_enabled(rctx *r, node *n, kd_value *v, const char *path,
 		set(r, n->deps->u.list.items[k], "enabled", kd_value_bool(r->a, true));
 	if (r->oom)
 		return oom(r);
-	rc = coalesce_top(r, n, v, false, &cvals);
-	if (rc)
-		return rc;
+	{
+		rctx tr = *r;
+
+		tr.a = r->scratch;
+		rc = coalesce_top(&tr, n, v, false, &cvals);
+		if (rc)
+			return rc;
+	}
 	dep_tags(n->deps, cvals);
 	dep_conditions(r, n->deps, cvals, path);
 	kdeps = kd_value_list(r->a, n->deps->u.list.len);
@@ -520,9 +528,14 @@ static int import_values(rctx *r, node *n)
 	}
 	if (!n->deps)
 		return 0;
-	rc = coalesce_top(r, n, NULL, true, &cvals);
-	if (rc)
-		return rc;
+	{
+		rctx tr = *r;
+
+		tr.a = r->scratch;
+		rc = coalesce_top(&tr, n, NULL, true, &cvals);
+		if (rc)
+			return rc;
+	}
 	b = kd_value_map(r->a, 4);
 	for (i = 0; i < n->deps->u.list.len; i++) {
 		kd_value *req = n->deps->u.list.items[i];
@@ -1094,67 +1107,175 @@ static int mpush(rctx *r, mlist *l, const mf *m)
 	return 0;
 }
 
-/* Reads a document's head (kind, annotations) as releaseutil does, by
- * decoding it whole: invalid YAML fails the render there. The decoded
- * values go to tmp, which the caller frees after each file. */
-static int classify(rctx *r, kd_arena *tmp, const char *path, piece *p,
-		    mlist *gen, mlist *hooks)
+/* releaseutil's SimpleHead, read from libyaml's events without building
+ * the document: the whole document is parsed (invalid YAML fails the
+ * render, naming file and line), and only kind and
+ * metadata.annotations["helm.sh/hook"] are kept. As in sigs.k8s.io/yaml,
+ * scalars become strings where the head wants strings, and a mapping or a
+ * sequence there is an error. */
+typedef struct head {
+	char *kind;
+	char *hook;   /* NULL when there is no hook annotation */
+} head;
+
+static bool yaml_null(const yaml_event_t *e)
 {
-	kd_value *head;
-	kd_err e = KD_ERR_INIT;
-	const kd_value *kind, *md, *ann = NULL, *hk = NULL;
+	const char *v = (const char *)e->data.scalar.value;
+	size_t n = e->data.scalar.length;
+
+	if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return n == 0 || (n == 1 && v[0] == '~') ||
+	       (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) ||
+			   !memcmp(v, "NULL", 4)));
+}
+
+static int scan_head(rctx *r, const char *path, const char *text, size_t len,
+		     head *h)
+{
+	yaml_parser_t p;
+	yaml_event_t e;
+	/* depth of collections; where the top map, metadata and annotations
+	 * are; whether the next scalar at that level is a key */
+	int depth = 0, state[4] = {0}, rc = 0, done = 0;
+	char *key[4] = {0};
+	enum { IN_TOP = 1, IN_META = 2, IN_ANN = 3 };
+	int where = 0; /* the innermost tracked map we are directly in */
+
+	memset(h, 0, sizeof *h);
+	if (!yaml_parser_initialize(&p))
+		return oom(r);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done) {
+		bool is_key = false;
+		int type;
+
+		if (!yaml_parser_parse(&p, &e)) {
+			/* go-yaml v2's wording, line numbers included: the
+			 * problem's 0-based line for parser errors, 1-based for
+			 * scanner errors, else the context's */
+			size_t line = 0;
+
+			if (p.problem_mark.line)
+				line = p.problem_mark.line + (p.error == YAML_SCANNER_ERROR);
+			else if (p.context_mark.line)
+				line = p.context_mark.line;
+			if (line)
+				rc = kd_err_set(r->err, KD_EPARSE,
+						"YAML parse error on %s: error converting YAML to JSON: yaml: line %zu: %s",
+						path, line, p.problem ? p.problem : "unknown problem parsing YAML content");
+			else
+				rc = kd_err_set(r->err, KD_EPARSE,
+						"YAML parse error on %s: error converting YAML to JSON: yaml: %s",
+						path, p.problem ? p.problem : "unknown problem parsing YAML content");
+			break;
+		}
+		type = e.type;
+		if (where && depth == where &&
+		    (type == YAML_SCALAR_EVENT || type == YAML_MAPPING_START_EVENT ||
+		     type == YAML_SEQUENCE_START_EVENT || type == YAML_ALIAS_EVENT)) {
+			is_key = state[where] == 0;
+			state[where] ^= 1;
+		}
+		switch (type) {
+		case YAML_SCALAR_EVENT: {
+			const char *v = (const char *)e.data.scalar.value;
+			size_t n = e.data.scalar.length;
+
+			if (!is_key && where && depth == where && key[where]) {
+				const char *k = key[where];
+
+				if (where == IN_TOP && !strcmp(k, "kind"))
+					h->kind = yaml_null(&e) ? kd_arena_strdup(r->a, "")
+						: kd_arena_strndup(r->a, v, n);
+				else if (where == IN_ANN && !strcmp(k, "helm.sh/hook"))
+					h->hook = yaml_null(&e) ? kd_arena_strdup(r->a, "")
+						: kd_arena_strndup(r->a, v, n);
+			}
+			if (is_key && where) {
+				free(key[where]);
+				key[where] = strndup(v, n);
+			}
+			break;
+		}
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT: {
+			bool map = type == YAML_MAPPING_START_EVENT;
+			const char *k = where && depth == where && !is_key ? key[where] : NULL;
+
+			if (k && ((where == IN_TOP && !strcmp(k, "kind")) || where == IN_ANN)) {
+				rc = kd_err_set(r->err, KD_EPARSE,
+						"YAML parse error on %s: error unmarshaling JSON: json: cannot unmarshal %s into Go struct field %s of type string",
+						path, map ? "object" : "array",
+						where == IN_TOP ? "SimpleHead.kind" : ".metadata.annotations");
+				done = 1;
+				break;
+			}
+			depth++;
+			if (depth > KD_LIMIT_DEPTH) {
+				rc = kd_err_set(r->err, KD_ELIMIT, "YAML parse error on %s: nested too deeply",
+						path);
+				done = 1;
+				break;
+			}
+			if (map && depth == 1 && !where) {
+				where = IN_TOP;
+			} else if (map && k && where == IN_TOP && depth == 2 && !strcmp(k, "metadata")) {
+				where = IN_META;
+			} else if (map && k && where == IN_META && depth == 3 && !strcmp(k, "annotations")) {
+				where = IN_ANN;
+			} else {
+				break;
+			}
+			state[where] = 0;
+			free(key[where]);
+			key[where] = NULL;
+			break;
+		}
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (where && depth == where)
+				where--;
+			depth--;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&p);
+	free(key[1]);
+	free(key[2]);
+	free(key[3]);
+	if (!rc && !h->kind && !(h->kind = kd_arena_strdup(r->a, "")))
+		rc = oom(r);
+	return rc;
+}
+
+static int classify(rctx *r, const char *path, piece *p, mlist *gen,
+		    mlist *hooks)
+{
+	head h;
 	mf m;
-	int rc = 0;
-	const char *text = p->s;
+	int rc;
 
 	memset(&m, 0, sizeof m);
-	if (kd_yaml_decode(&head, tmp, text, p->n, path, NULL, &e)) {
-		rc = kd_err_set(r->err, KD_EPARSE, "YAML parse error on %s: %s", path, e.msg);
-		goto cleanup;
-	}
+	rc = scan_head(r, path, p->s, p->n, &h);
+	if (rc)
+		return rc;
 	m.m.source = path;
-	m.m.text = text;
+	m.m.text = p->s;
 	m.m.len = p->n;
-	m.m.kind = "";
-	if (head->type == KD_MAP) {
-		kind = kd_map_getz(head, "kind");
-		if (kind && kind->type == KD_STR)
-			m.m.kind = kd_arena_strdup(r->a, kind->u.str.ptr);
-		else if (kind && kind->type != KD_NULL) {
-			rc = kd_err_set(r->err, KD_EPARSE,
-					"YAML parse error on %s: error unmarshaling JSON: json: cannot unmarshal %s into Go struct field SimpleHead.kind of type string",
-					path, kd_vtype_name(kind->type));
-			goto cleanup;
-		}
-		md = kd_map_getz(head, "metadata");
-		if (md && md->type == KD_MAP)
-			ann = kd_map_getz(md, "annotations");
-		if (ann && ann->type == KD_MAP) {
-			size_t i;
-
-			for (i = 0; i < ann->u.map.len; i++) {
-				kd_vtype t = ann->u.map.ents[i].val->type;
-
-				if (t != KD_STR && t != KD_NULL) {
-					rc = kd_err_set(r->err, KD_EPARSE,
-							"YAML parse error on %s: error unmarshaling JSON: json: cannot unmarshal %s into Go struct field .metadata.annotations of type string (annotation %s)",
-							path, t == KD_BOOL ? "bool" : t == KD_INT || t == KD_FLOAT ? "number" : kd_vtype_name(t),
-							ann->u.map.ents[i].key);
-					goto cleanup;
-				}
-			}
-			hk = kd_map_getz(ann, "helm.sh/hook");
-		}
-	}
-	if (!m.m.kind) {
-		rc = oom(r);
-		goto cleanup;
-	}
+	m.m.kind = h.kind;
 	m.rank = kind_rank(m.m.kind);
-	if (!hk)
+	if (!h.hook)
 		return mpush(r, gen, &m);
 	{
-		const char *s = hk->type == KD_STR ? hk->u.str.ptr : "";
+		const char *s = h.hook;
 
 		for (;;) {
 			const char *c = strchr(s, ',');
@@ -1183,8 +1304,6 @@ static int classify(rctx *r, kd_arena *tmp, const char *path, piece *p,
 	}
 	m.m.hook = true;
 	return mpush(r, hooks, &m);
-cleanup:
-	return rc;
 }
 
 static void put_doc(kd_buf *b, const char *src, const char *t, size_t n)
@@ -1280,13 +1399,14 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	size_t *outlen = NULL;
 	int rc = 0;
 	bool rendering = false;
-	kd_arena heads = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_arena scratch = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
 
 	memset(&res, 0, sizeof res);
 	memset(out, 0, sizeof *out);
 	kd_arena_init(&res.arena, KD_LIMIT_ARENA_BYTES);
 	memset(&r, 0, sizeof r);
 	r.a = &res.arena;
+	r.scratch = &scratch;
 	r.err = err;
 	r.o = opts;
 	if (values && values->type != KD_MAP) {
@@ -1335,6 +1455,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	rc = dep_enabled(&r, root, (kd_value *)values, "", 0);
 	if (!rc)
 		rc = import_values(&r, root);
+	kd_arena_free(&scratch);
 	if (!rc)
 		rc = coalesce_top(&r, root, values, false, &vals);
 	if (rc) {
@@ -1388,7 +1509,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	if (rc)
 		goto cleanup;
 	for (i = 0; i < ts.n; i++) {
-		rc = kd_tmpl_parse(t, ts.t[i].name, ts.t[i].f->data, ts.t[i].f->len, err);
+		rc = kd_tmpl_parse_ref(t, ts.t[i].name, ts.t[i].f->data, ts.t[i].f->len, err);
 		if (rc) {
 			helm_error(err, ts.t[i].name);
 			goto cleanup;
@@ -1461,12 +1582,10 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		}
 		split_docs(txt, tl, ps, np);
 		for (j = 0; j < np; j++) {
-			rc = classify(&r, &heads, ts.t[i].name, &ps[j], &gen, &hooks);
+			rc = classify(&r, ts.t[i].name, &ps[j], &gen, &hooks);
 			if (rc)
 				goto cleanup;
 		}
-		/* the heads of one file are not needed once it is sorted */
-		kd_arena_free(&heads);
 	}
 	{
 		mf *tmp = kd_arena_alloc(r.a, (gen.n + hooks.n + 1) * sizeof *tmp);
@@ -1500,7 +1619,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	*out = res;
 	memset(&res, 0, sizeof res);
 cleanup:
-	kd_arena_free(&heads);
+	kd_arena_free(&scratch);
 	kd_tmpl_free(t);
 	kd_buf_free(&buf);
 	kd_arena_free(&res.arena);
@@ -1546,38 +1665,32 @@ static bool source_path(const char *s, size_t n, const char **p, size_t *pl)
 int kd_chart_output(kd_buf *out, const kd_chart_result *r,
 		    const kd_chart_opts *opts, kd_err *err)
 {
-	kd_buf m = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-	const char *t;
-	size_t tl, i;
+	kd_buf all = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	kd_buf *dst = opts && opts->n_show_only ? &all : out;
+	size_t start = dst->len, i;
 	int rc = 0;
 
+	/* helm template: the release manifest with its surrounding space
+	 * trimmed and a newline, then the hooks */
 	for (i = 0; i < r->ndocs; i++)
 		if (!r->docs[i].hook)
-			put_doc(&m, r->docs[i].source, r->docs[i].text, r->docs[i].len);
-	t = m.ptr;
-	tl = m.len;
-	trim(&t, &tl);
-	if (!opts || !opts->n_show_only) {
-		kd_buf_put(out, t, tl);
-		kd_buf_putc(out, '\n');
-		for (i = 0; i < r->ndocs && !(opts && opts->no_hooks); i++)
-			if (r->docs[i].hook && !(opts && opts->skip_tests && r->docs[i].test))
-				put_doc(out, r->docs[i].source, r->docs[i].text, r->docs[i].len);
-	} else {
-		kd_buf all = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+			put_doc(dst, r->docs[i].source, r->docs[i].text, r->docs[i].len);
+	while (dst->len > start && is_space(dst->ptr[dst->len - 1]))
+		dst->len--;
+	if (dst->cap)
+		dst->ptr[dst->len] = 0;
+	kd_buf_putc(dst, '\n');
+	for (i = 0; i < r->ndocs && !(opts && opts->no_hooks); i++)
+		if (r->docs[i].hook && !(opts && opts->skip_tests && r->docs[i].test))
+			put_doc(dst, r->docs[i].source, r->docs[i].text, r->docs[i].len);
+	if (dst == &all) {
 		piece *ps;
 		size_t np, j;
 
-		kd_buf_put(&all, t, tl);
-		kd_buf_putc(&all, '\n');
-		for (i = 0; i < r->ndocs && !opts->no_hooks; i++)
-			if (r->docs[i].hook && !(opts->skip_tests && r->docs[i].test))
-				put_doc(&all, r->docs[i].source, r->docs[i].text, r->docs[i].len);
 		np = split_docs(all.ptr, all.len, NULL, 0);
 		ps = calloc(np + 1, sizeof *ps);
 		if (!ps) {
 			kd_buf_free(&all);
-			kd_buf_free(&m);
 			return kd_err_set(err, KD_ENOMEM, "out of memory");
 		}
 		split_docs(all.ptr, all.len, ps, np);
@@ -1605,9 +1718,10 @@ int kd_chart_output(kd_buf *out, const kd_chart_result *r,
 						opts->show_only[i]);
 		}
 		free(ps);
+		if (!rc && all.failed)
+			rc = kd_err_set(err, all.failed, "output too large");
 		kd_buf_free(&all);
 	}
-	kd_buf_free(&m);
 	if (!rc && out->failed)
 		rc = kd_err_set(err, out->failed, "output too large");
 	return rc;

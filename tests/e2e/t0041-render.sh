@@ -294,7 +294,8 @@ cp -r "$C" "$TMP/invalid"
 printf 'a: [1\nb: 2\n' >"$TMP/invalid/templates/broken.yaml"
 run "$KEDGE" render rel "$TMP/invalid"
 is "$rc" 1 "invalid YAML output fails"
-like "$err" "YAML parse error on app/templates/broken.yaml: .*:2:" "naming the file and the line"
+like "$err" "YAML parse error on app/templates/broken.yaml: error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'" \
+	"naming the file and the line as Helm does (go-yaml counts this one from 0)"
 is "$out" "" "with no partial result"
 
 cp -r "$C" "$TMP/link"
