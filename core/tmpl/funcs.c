@@ -1526,7 +1526,7 @@ FN(f_tpl)
 	r = render_to_string(x, nm, argv[1]);
 	/* Helm's tpl works on a clone of the set: what the text defined
 	 * goes away again (and lookups stay short) */
-	x->t->defs = head;
+	kd_tmpl_drop_defs(x->t, head);
 	return r;
 }
 

@@ -59,17 +59,24 @@ typedef struct kd_tmpl_def {
 	kd_tmpl_node *root; /* N_LIST */
 	const char *file;   /* file whose parse defined it */
 	struct kd_tmpl_def *next;
+	struct kd_tmpl_def *hnext; /* chain in the set's hash index */
 } kd_tmpl_def;
 
 struct kd_tmpl {
 	kd_arena arena;
 	kd_tmpl_def *defs;
+	/* defs by name: a chart's set holds a thousand templates and every
+	 * include looks one up */
+	kd_tmpl_def **hash;
+	size_t hcap, ndefs;
 	const kd_value *files;
 	int tpl_seq; /* counter for tpl's temporary names */
 };
 
 /* Looks up a template by name. */
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name);
+/* Forgets the definitions added since the list was at head (tpl's). */
+void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head);
 /* Is name a function known to the engine (builtin, Sprig or Helm)? */
 bool kd_tmpl_func_exists(const char *name);
 /* The node's text as Go prints it in error messages. */

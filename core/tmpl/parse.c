@@ -125,9 +125,15 @@ static void lx_error(lexer *l, int line, const char *fmt, ...)
 
 static void lx_advance(lexer *l, size_t to)
 {
-	for (; l->pos < to; l->pos++)
-		if (l->in[l->pos] == '\n')
-			l->line++;
+	const char *s = l->in + l->pos, *e = l->in + to, *nl;
+
+	if (to <= l->pos)
+		return;
+	while ((nl = memchr(s, '\n', (size_t)(e - s)))) {
+		l->line++;
+		s = nl + 1;
+	}
+	l->pos = to;
 }
 
 static int at_right(lexer *l, size_t p, int *trim)
@@ -1365,14 +1371,18 @@ static int unquote(parser *p, const char *s, size_t n, kd_buf *out)
 	}
 	for (i = 1; i + 1 < n;) {
 		unsigned char c = (unsigned char)s[i];
+		size_t run = i;
 
-		if (c == q || c == '\n')
-			return -1;
-		if (c != '\\') {
-			kd_buf_putc(out, (char)c);
-			i++;
+		/* plain characters go out in one piece */
+		while (run + 1 < n && s[run] != q && s[run] != '\n' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			kd_buf_put(out, s + i, run - i);
+			i = run;
 			continue;
 		}
+		if (c == q || c == '\n')
+			return -1;
 		i++;
 		if (i + 1 >= n)
 			return -1;
@@ -1462,14 +1472,74 @@ void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files)
 	t->files = files;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name)
 {
 	kd_tmpl_def *d;
 
-	for (d = t->defs; d; d = d->next)
+	if (!t->hcap)
+		return NULL;
+	for (d = t->hash[name_hash(name) & (t->hcap - 1)]; d; d = d->hnext)
 		if (!strcmp(d->name, name))
 			return d;
 	return NULL;
+}
+
+/* Adds d to the list and the index. */
+static int insert_def(kd_tmpl *t, kd_tmpl_def *d)
+{
+	kd_tmpl_def **slot;
+
+	if (t->ndefs + 1 > t->hcap / 2) {
+		size_t cap = t->hcap ? t->hcap * 2 : 64, i;
+		kd_tmpl_def **h = kd_arena_zalloc(&t->arena, cap * sizeof *h);
+
+		if (!h)
+			return KD_ENOMEM;
+		for (i = 0; i < t->hcap; i++) {
+			kd_tmpl_def *x = t->hash[i], *nx;
+
+			for (; x; x = nx) {
+				nx = x->hnext;
+				slot = &h[name_hash(x->name) & (cap - 1)];
+				x->hnext = *slot;
+				*slot = x;
+			}
+		}
+		t->hash = h;
+		t->hcap = cap;
+	}
+	slot = &t->hash[name_hash(d->name) & (t->hcap - 1)];
+	d->hnext = *slot;
+	*slot = d;
+	d->next = t->defs;
+	t->defs = d;
+	t->ndefs++;
+	return 0;
+}
+
+void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head)
+{
+	while (t->defs && t->defs != head) {
+		kd_tmpl_def *d = t->defs, **slot;
+
+		for (slot = &t->hash[name_hash(d->name) & (t->hcap - 1)]; *slot;
+		     slot = &(*slot)->hnext)
+			if (*slot == d) {
+				*slot = d->hnext;
+				break;
+			}
+		t->defs = d->next;
+		t->ndefs--;
+	}
 }
 
 static int parse_text(kd_tmpl *t, const char *name, const char *text,
@@ -1514,8 +1584,10 @@ static int parse_text(kd_tmpl *t, const char *name, const char *text,
 			old->file = d->file;
 			continue;
 		}
-		d->next = t->defs;
-		t->defs = d;
+		if (insert_def(t, d)) {
+			free(p);
+			return kd_err_set(err, KD_ENOMEM, "template: out of memory");
+		}
 	}
 	free(p);
 	return 0;
