@@ -784,6 +784,7 @@ static int capabilities(rctx *r, kd_value **out, const char **kv_out)
 
 typedef struct tpl {
 	const char *name;
+	int depth; /* '/'s in the name */
 	const kd_chart_file *f;
 	node *n;
 	const char *base;
@@ -793,6 +794,15 @@ typedef struct tpls {
 	tpl *t;
 	size_t n;
 } tpls;
+
+static int slashes(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '/';
+	return n;
+}
 
 static bool is_library(const node *n)
 {
@@ -876,6 +886,7 @@ static void all_tpls(rctx *r, node *n, node *parent, tpls *ts,
 		sprintf(nm, "%s/%s", n->full, f->name);
 		ts->t = g;
 		g[ts->n].name = nm;
+		g[ts->n].depth = slashes(nm);
 		g[ts->n].f = f;
 		g[ts->n].n = n;
 		g[ts->n].base = base;
@@ -883,23 +894,13 @@ static void all_tpls(rctx *r, node *n, node *parent, tpls *ts,
 	}
 }
 
-static int slashes(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '/';
-	return n;
-}
-
 /* Helm's sortTemplates: deepest paths first, then reverse name order. */
 static int cmp_tpl(const void *pa, const void *pb)
 {
 	const tpl *a = pa, *b = pb;
-	int sa = slashes(a->name), sb = slashes(b->name);
 
-	if (sa != sb)
-		return sb - sa;
+	if (a->depth != b->depth)
+		return b->depth - a->depth;
 	return -strcmp(a->name, b->name);
 }
 
@@ -1053,9 +1054,17 @@ static size_t split_docs(const char *s, size_t n, piece *out, size_t max)
 		const char *d;
 		size_t dn;
 
-		for (j = pos; j + 3 < n; j++)
-			if (s[j] == '\n' && s[j + 1] == '-' && s[j + 2] == '-' && s[j + 3] == '-')
+		for (j = pos; j + 3 < n; j++) {
+			const char *nl = memchr(s + j, '\n', n - 3 - j);
+
+			if (!nl) {
+				j = n;
 				break;
+			}
+			j = (size_t)(nl - s);
+			if (s[j + 1] == '-' && s[j + 2] == '-' && s[j + 3] == '-')
+				break;
+		}
 		if (j + 3 >= n)
 			j = n;
 		d = s + start;
@@ -1130,143 +1139,234 @@ static bool yaml_null(const yaml_event_t *e)
 			   !memcmp(v, "NULL", 4)));
 }
 
+/* The head of one document, fed libyaml's events one by one. */
+typedef struct hscan {
+	int depth;
+	int where;      /* 0, or the tracked map we are directly in: */
+	int state[4];   /* 1 top, 2 metadata, 3 annotations; next is a value */
+	char key[4][64]; /* the last key at each tracked level ("" if long) */
+	head *h;
+} hscan;
+
+enum { IN_TOP = 1, IN_META = 2, IN_ANN = 3 };
+
+static void hscan_start(hscan *hs, head *h)
+{
+	memset(hs, 0, sizeof *hs);
+	memset(h, 0, sizeof *h);
+	hs->h = h;
+}
+
+/* 0, or an error for a head field of the wrong shape. */
+static int hscan_event(rctx *r, hscan *hs, const yaml_event_t *e,
+		       const char *path)
+{
+	int type = e->type, w = hs->where;
+	bool is_key = false;
+
+	if (w && hs->depth == w &&
+	    (type == YAML_SCALAR_EVENT || type == YAML_MAPPING_START_EVENT ||
+	     type == YAML_SEQUENCE_START_EVENT || type == YAML_ALIAS_EVENT)) {
+		is_key = hs->state[w] == 0;
+		hs->state[w] ^= 1;
+	}
+	switch (type) {
+	case YAML_SCALAR_EVENT: {
+		const char *v = (const char *)e->data.scalar.value;
+		size_t n = e->data.scalar.length;
+
+		if (is_key && w) {
+			if (n < sizeof hs->key[w]) {
+				memcpy(hs->key[w], v, n);
+				hs->key[w][n] = 0;
+			} else {
+				hs->key[w][0] = 0;
+			}
+		} else if (w && hs->depth == w) {
+			char **dst = NULL;
+
+			if (w == IN_TOP && !strcmp(hs->key[w], "kind"))
+				dst = &hs->h->kind;
+			else if (w == IN_ANN && !strcmp(hs->key[w], "helm.sh/hook"))
+				dst = &hs->h->hook;
+			if (dst) {
+				*dst = yaml_null(e) ? kd_arena_strdup(r->a, "")
+					: kd_arena_strndup(r->a, v, n);
+				if (!*dst)
+					return oom(r);
+			}
+		}
+		return 0;
+	}
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT: {
+		bool map = type == YAML_MAPPING_START_EVENT;
+		const char *k = w && hs->depth == w && !is_key ? hs->key[w] : NULL;
+
+		if (k && ((w == IN_TOP && !strcmp(k, "kind")) || w == IN_ANN))
+			return kd_err_set(r->err, KD_EPARSE,
+					  "YAML parse error on %s: error unmarshaling JSON: json: cannot unmarshal %s into Go struct field %s of type string",
+					  path, map ? "object" : "array",
+					  w == IN_TOP ? "SimpleHead.kind" : ".metadata.annotations");
+		if (++hs->depth > KD_LIMIT_DEPTH)
+			return kd_err_set(r->err, KD_ELIMIT, "YAML parse error on %s: nested too deeply",
+					  path);
+		if (map && hs->depth == 1 && !w)
+			hs->where = IN_TOP;
+		else if (map && k && w == IN_TOP && hs->depth == 2 && !strcmp(k, "metadata"))
+			hs->where = IN_META;
+		else if (map && k && w == IN_META && hs->depth == 3 && !strcmp(k, "annotations"))
+			hs->where = IN_ANN;
+		else
+			return 0;
+		hs->state[hs->where] = 0;
+		hs->key[hs->where][0] = 0;
+		return 0;
+	}
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		if (w && hs->depth == w)
+			hs->where--;
+		hs->depth--;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int hscan_end(rctx *r, hscan *hs)
+{
+	if (!hs->h->kind && !(hs->h->kind = kd_arena_strdup(r->a, "")))
+		return oom(r);
+	return 0;
+}
+
+/* go-yaml v2's wording, line numbers included: the problem's 0-based
+ * line for parser errors, 1-based for scanner errors, else the
+ * context's. */
+static int yaml_error(rctx *r, const yaml_parser_t *p, const char *path)
+{
+	const char *what = p->problem ? p->problem : "unknown problem parsing YAML content";
+	size_t line = 0;
+
+	if (p->problem_mark.line)
+		line = p->problem_mark.line + (p->error == YAML_SCANNER_ERROR);
+	else if (p->context_mark.line)
+		line = p->context_mark.line;
+	if (line)
+		return kd_err_set(r->err, KD_EPARSE,
+				  "YAML parse error on %s: error converting YAML to JSON: yaml: line %zu: %s",
+				  path, line, what);
+	return kd_err_set(r->err, KD_EPARSE,
+			  "YAML parse error on %s: error converting YAML to JSON: yaml: %s",
+			  path, what);
+}
+
+/* One document on its own, as releaseutil reads it (go-yaml reads the
+ * first document only). */
 static int scan_head(rctx *r, const char *path, const char *text, size_t len,
 		     head *h)
 {
 	yaml_parser_t p;
 	yaml_event_t e;
-	/* depth of collections; where the top map, metadata and annotations
-	 * are; whether the next scalar at that level is a key */
-	int depth = 0, state[4] = {0}, rc = 0, done = 0;
-	char *key[4] = {0};
-	enum { IN_TOP = 1, IN_META = 2, IN_ANN = 3 };
-	int where = 0; /* the innermost tracked map we are directly in */
+	hscan hs;
+	int rc = 0, done = 0;
 
-	memset(h, 0, sizeof *h);
+	hscan_start(&hs, h);
 	if (!yaml_parser_initialize(&p))
 		return oom(r);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (!done) {
-		bool is_key = false;
-		int type;
-
+	while (!done && !rc) {
 		if (!yaml_parser_parse(&p, &e)) {
-			/* go-yaml v2's wording, line numbers included: the
-			 * problem's 0-based line for parser errors, 1-based for
-			 * scanner errors, else the context's */
-			size_t line = 0;
-
-			if (p.problem_mark.line)
-				line = p.problem_mark.line + (p.error == YAML_SCANNER_ERROR);
-			else if (p.context_mark.line)
-				line = p.context_mark.line;
-			if (line)
-				rc = kd_err_set(r->err, KD_EPARSE,
-						"YAML parse error on %s: error converting YAML to JSON: yaml: line %zu: %s",
-						path, line, p.problem ? p.problem : "unknown problem parsing YAML content");
-			else
-				rc = kd_err_set(r->err, KD_EPARSE,
-						"YAML parse error on %s: error converting YAML to JSON: yaml: %s",
-						path, p.problem ? p.problem : "unknown problem parsing YAML content");
+			rc = yaml_error(r, &p, path);
 			break;
 		}
-		type = e.type;
-		if (where && depth == where &&
-		    (type == YAML_SCALAR_EVENT || type == YAML_MAPPING_START_EVENT ||
-		     type == YAML_SEQUENCE_START_EVENT || type == YAML_ALIAS_EVENT)) {
-			is_key = state[where] == 0;
-			state[where] ^= 1;
-		}
-		switch (type) {
-		case YAML_SCALAR_EVENT: {
-			const char *v = (const char *)e.data.scalar.value;
-			size_t n = e.data.scalar.length;
-
-			if (!is_key && where && depth == where && key[where]) {
-				const char *k = key[where];
-
-				if (where == IN_TOP && !strcmp(k, "kind"))
-					h->kind = yaml_null(&e) ? kd_arena_strdup(r->a, "")
-						: kd_arena_strndup(r->a, v, n);
-				else if (where == IN_ANN && !strcmp(k, "helm.sh/hook"))
-					h->hook = yaml_null(&e) ? kd_arena_strdup(r->a, "")
-						: kd_arena_strndup(r->a, v, n);
-			}
-			if (is_key && where) {
-				free(key[where]);
-				key[where] = strndup(v, n);
-			}
-			break;
-		}
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT: {
-			bool map = type == YAML_MAPPING_START_EVENT;
-			const char *k = where && depth == where && !is_key ? key[where] : NULL;
-
-			if (k && ((where == IN_TOP && !strcmp(k, "kind")) || where == IN_ANN)) {
-				rc = kd_err_set(r->err, KD_EPARSE,
-						"YAML parse error on %s: error unmarshaling JSON: json: cannot unmarshal %s into Go struct field %s of type string",
-						path, map ? "object" : "array",
-						where == IN_TOP ? "SimpleHead.kind" : ".metadata.annotations");
-				done = 1;
-				break;
-			}
-			depth++;
-			if (depth > KD_LIMIT_DEPTH) {
-				rc = kd_err_set(r->err, KD_ELIMIT, "YAML parse error on %s: nested too deeply",
-						path);
-				done = 1;
-				break;
-			}
-			if (map && depth == 1 && !where) {
-				where = IN_TOP;
-			} else if (map && k && where == IN_TOP && depth == 2 && !strcmp(k, "metadata")) {
-				where = IN_META;
-			} else if (map && k && where == IN_META && depth == 3 && !strcmp(k, "annotations")) {
-				where = IN_ANN;
-			} else {
-				break;
-			}
-			state[where] = 0;
-			free(key[where]);
-			key[where] = NULL;
-			break;
-		}
-		case YAML_MAPPING_END_EVENT:
-		case YAML_SEQUENCE_END_EVENT:
-			if (where && depth == where)
-				where--;
-			depth--;
-			break;
-		case YAML_DOCUMENT_END_EVENT:
-		case YAML_STREAM_END_EVENT:
+		if (e.type == YAML_DOCUMENT_END_EVENT || e.type == YAML_STREAM_END_EVENT)
 			done = 1;
-			break;
-		default:
-			break;
-		}
+		else
+			rc = hscan_event(r, &hs, &e, path);
 		yaml_event_delete(&e);
 	}
 	yaml_parser_delete(&p);
-	free(key[1]);
-	free(key[2]);
-	free(key[3]);
-	if (!rc && !h->kind && !(h->kind = kd_arena_strdup(r->a, "")))
-		rc = oom(r);
+	return rc ? rc : hscan_end(r, &hs);
+}
+
+typedef struct doc {
+	const char *path;
+	piece p;
+	head h;
+} doc;
+
+/* Every document of the render in one libyaml stream ("---" before each):
+ * one parser instead of one per document. When the stream does not come
+ * apart into exactly those documents (an error, a "..." inside one), the
+ * documents are read one by one, which gives Helm's exact answer and
+ * message. */
+static int scan_heads(rctx *r, doc *d, size_t n)
+{
+	kd_buf all = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES * 2u);
+	yaml_parser_t p;
+	yaml_event_t e;
+	hscan hs;
+	size_t i, cur = 0;
+	int rc = 0, ok = 1, in_doc = 0;
+
+	for (i = 0; i < n; i++) {
+		kd_buf_puts(&all, "---\n");
+		kd_buf_put(&all, d[i].p.s, d[i].p.n);
+		kd_buf_putc(&all, '\n');
+	}
+	if (all.failed || !yaml_parser_initialize(&p)) {
+		kd_buf_free(&all);
+		return oom(r);
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)all.ptr, all.len);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &e)) {
+			ok = 0;
+			break;
+		}
+		if (e.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&e);
+			break;
+		}
+		if (e.type == YAML_DOCUMENT_START_EVENT) {
+			if (e.data.document_start.implicit || cur >= n || in_doc) {
+				ok = 0;
+			} else {
+				hscan_start(&hs, &d[cur].h);
+				in_doc = 1;
+			}
+		} else if (e.type == YAML_DOCUMENT_END_EVENT) {
+			if (in_doc && hscan_end(r, &hs))
+				ok = 0;
+			in_doc = 0;
+			cur++;
+		} else if (in_doc && hscan_event(r, &hs, &e, d[cur].path)) {
+			ok = 0;
+		}
+		yaml_event_delete(&e);
+		if (!ok)
+			break;
+	}
+	yaml_parser_delete(&p);
+	kd_buf_free(&all);
+	if (ok && cur == n)
+		return 0;
+	kd_err_clear(r->err);
+	for (i = 0; i < n && !rc; i++)
+		rc = scan_head(r, d[i].path, d[i].p.s, d[i].p.n, &d[i].h);
 	return rc;
 }
 
-static int classify(rctx *r, const char *path, piece *p, mlist *gen,
-		    mlist *hooks)
+static int classify(rctx *r, const doc *d, mlist *gen, mlist *hooks)
 {
-	head h;
+	const head h = d->h;
+	const char *path = d->path;
+	const piece *p = &d->p;
 	mf m;
-	int rc;
 
 	memset(&m, 0, sizeof m);
-	rc = scan_head(r, path, p->s, p->n, &h);
-	if (rc)
-		return rc;
 	m.m.source = path;
 	m.m.text = p->s;
 	m.m.len = p->n;
@@ -1399,6 +1499,8 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	size_t *outlen = NULL;
 	int rc = 0;
 	bool rendering = false;
+	doc *docs = NULL;
+	size_t ndocs = 0, capdocs = 0;
 	kd_arena scratch = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
 
 	memset(&res, 0, sizeof res);
@@ -1582,11 +1684,28 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		}
 		split_docs(txt, tl, ps, np);
 		for (j = 0; j < np; j++) {
-			rc = classify(&r, ts.t[i].name, &ps[j], &gen, &hooks);
-			if (rc)
-				goto cleanup;
+			if (ndocs == capdocs) {
+				size_t nc = capdocs ? capdocs * 2 : 64;
+				doc *nd = kd_arena_grow(r.a, docs, capdocs * sizeof *nd, nc * sizeof *nd);
+
+				if (!nd || nc > KD_LIMIT_CHART_MANIFESTS) {
+					rc = nd ? kd_err_set(err, KD_ELIMIT, "more than %u manifests (KD_LIMIT_CHART_MANIFESTS)",
+							     KD_LIMIT_CHART_MANIFESTS) : oom(&r);
+					goto cleanup;
+				}
+				docs = nd;
+				capdocs = nc;
+			}
+			docs[ndocs].path = ts.t[i].name;
+			docs[ndocs].p = ps[j];
+			ndocs++;
 		}
 	}
+	rc = scan_heads(&r, docs, ndocs);
+	for (i = 0; i < ndocs && !rc; i++)
+		rc = classify(&r, &docs[i], &gen, &hooks);
+	if (rc)
+		goto cleanup;
 	{
 		mf *tmp = kd_arena_alloc(r.a, (gen.n + hooks.n + 1) * sizeof *tmp);
 
