@@ -1440,9 +1440,18 @@ kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x)
 {
 	kd_buf *b;
 
-	if (x->ntmp >= (int)(sizeof x->tmpbufs / sizeof x->tmpbufs[0]))
-		kd_tmpl_fail(x, KD_ELIMIT,
-			     "rendering template has a nested reference too deep");
+	if (x->ntmp == x->captmp) {
+		/* include nests as deep as KD_LIMIT_TMPL_CALL_DEPTH allows */
+		int cap = x->captmp ? x->captmp * 2 : 16;
+		kd_buf **n = kd_arena_alloc(x->a, (size_t)cap * sizeof *n);
+
+		if (!n)
+			kd_tmpl_errorf(x, "out of memory");
+		if (x->ntmp)
+			memcpy(n, x->tmpbufs, (size_t)x->ntmp * sizeof *n);
+		x->tmpbufs = n;
+		x->captmp = cap;
+	}
 	b = kd_arena_alloc(x->a, sizeof *b);
 	if (!b)
 		kd_tmpl_errorf(x, "out of memory");

@@ -114,8 +114,8 @@ typedef struct kd_tmpl_ex {
 	 * semver versions */
 	struct kd_tmpl_obj { const kd_value *v; int kind; } *objs;
 	int nobjs, capobjs;
-	kd_buf *tmpbufs[64];       /* include/tpl buffers to free on error */
-	int ntmp;
+	kd_buf **tmpbufs;          /* include/tpl buffers to free on error */
+	int ntmp, captmp;
 } kd_tmpl_ex;
 
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */

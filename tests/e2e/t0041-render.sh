@@ -288,7 +288,8 @@ printf '{{ define "loop" }}{{ include "loop" . }}{{ end }}{{ include "loop" . }}
 	>"$TMP/cycle/templates/loop.yaml"
 run "$KEDGE" render rel "$TMP/cycle"
 is "$rc" 1 "a cyclic include fails"
-like "$err" "app/templates/loop.yaml:1:[0-9]+: executing \"loop\" .*nested reference" "naming the file, line and template"
+like "$err" "app/templates/loop.yaml:1:[0-9]+: executing \"loop\" .*rendering template has a nested reference name: loop: unable to execute template" \
+	"naming the file, line and template, in Helm's words"
 
 cp -r "$C" "$TMP/invalid"
 printf 'a: [1\nb: 2\n' >"$TMP/invalid/templates/broken.yaml"
