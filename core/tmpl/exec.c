@@ -827,6 +827,23 @@ static void strip_no_value(kd_buf *b, size_t from)
 		b->ptr[w] = 0;
 }
 
+/* Every chart's .Files is a Files object, also when a template reaches
+ * a subchart's through .Subcharts. */
+static void add_chart_files(kd_tmpl_ex *x, const kd_value *top, int depth)
+{
+	const kd_value *f = kd_map_getz(top, "Files");
+	const kd_value *subs = kd_map_getz(top, "Subcharts");
+	size_t i;
+
+	if (f && f->type == KD_MAP && f != x->t->files)
+		kd_tmpl_add_obj(x, f, KD_TMPL_OBJ_FILES);
+	if (!subs || subs->type != KD_MAP || depth > 32)
+		return;
+	for (i = 0; i < subs->u.map.len; i++)
+		if (subs->u.map.ents[i].val->type == KD_MAP)
+			add_chart_files(x, subs->u.map.ents[i].val, depth + 1);
+}
+
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 		 kd_buf *out, kd_err *err)
 {
@@ -884,6 +901,8 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 				kd_tmpl_add_obj(&x, kv, KD_TMPL_OBJ_STRINGER);
 		}
 	}
+	if (root && root->type == KD_MAP && kd_map_getz(root, "Values"))
+		add_chart_files(&x, root, 0);
 	push(&x, "$", root);
 	walk_list(&x, root, d->root);
 	strip_no_value(out, start);

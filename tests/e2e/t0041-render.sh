@@ -83,6 +83,7 @@ spec:
             - {name: APPVER, value: {{ .Chart.AppVersion | quote }}}
             - {name: LINE2, value: {{ index (.Files.Lines "files/lines.txt") 1 | quote }}}
             - {name: SUBS, value: {{ keys .Subcharts | sortAlpha | join "," | quote }}}
+            - {name: DBFILE, value: {{ with index .Subcharts "db" }}{{ .Files.Get "motd.txt" | quote }}{{ end }}}
 Y
 cat >"$C/templates/cm.yaml" <<'Y'
 apiVersion: v1
@@ -134,6 +135,7 @@ exports:
 global: {region: us, dbonly: x}
 port: 5432
 Y
+printf 'hello from db' >"$C/charts/db/motd.txt"
 cat >"$C/charts/db/templates/svc.yaml" <<'Y'
 apiVersion: v1
 kind: Service
@@ -203,6 +205,7 @@ like "$out" "KUBE, value: \"v1.30.0\"" "KubeVersion defaults to v1.30.0"
 like "$out" "HASAPI, value: \"false\"" "APIVersions.Has"
 like "$out" "LINE2, value: \"line two\"" ".Files.Lines"
 like "$out" "SUBS, value: \"db,lib,memo\"" ".Subcharts, the alias as name"
+like "$out" "DBFILE, value: \"hello from db\"" "a subchart's .Files through .Subcharts"
 like "$out" "a.properties: \\|" ".Files.Glob ... AsConfig"
 like "$out" "root: \"false\"" ".Chart.IsRoot in a subchart"
 like "$out" "name: memo-3" "an aliased .tgz subchart: the alias is its name, its values come from there"
