@@ -69,6 +69,9 @@ struct kd_tmpl {
 	 * include looks one up */
 	kd_tmpl_def **hash;
 	size_t hcap, ndefs;
+	/* field and variable names, stored once (".Values" is everywhere) */
+	const char **names;
+	size_t ncap, nnames;
 	const kd_value *files;
 	int tpl_seq; /* counter for tpl's temporary names */
 };

@@ -678,6 +678,51 @@ static char *pstrn(parser *p, const char *s, size_t n)
 	return r;
 }
 
+static size_t bytes_hash(const char *s, size_t n)
+{
+	size_t h = 14695981039346656037u, i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* The set's one copy of a name. */
+static const char *intern(parser *p, const char *s, size_t n)
+{
+	kd_tmpl *t = p->set;
+	size_t i;
+
+	if (t->nnames + 1 > t->ncap / 2) {
+		size_t cap = t->ncap ? t->ncap * 2 : 256, k;
+		const char **v = palloc(p, cap * sizeof *v);
+
+		for (k = 0; k < t->ncap; k++) {
+			const char *e = t->names[k];
+
+			if (!e)
+				continue;
+			for (i = bytes_hash(e, strlen(e)) & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
+				;
+			v[i] = e;
+		}
+		t->names = v;
+		t->ncap = cap;
+	}
+	for (i = bytes_hash(s, n) & (t->ncap - 1);; i = (i + 1) & (t->ncap - 1)) {
+		const char *e = t->names[i];
+
+		if (!e) {
+			e = pstrn(p, s, n);
+			t->names[i] = e;
+			t->nnames++;
+			return e;
+		}
+		if (!strncmp(e, s, n) && e[n] == 0)
+			return e;
+	}
+}
+
 /* Splits ".a.b" / "$x.a" into identifiers. */
 static void split_fields(parser *p, kd_tmpl_node *n, const char *s,
 			 size_t len, int skip_first_dot)
@@ -692,7 +737,7 @@ static void split_fields(parser *p, kd_tmpl_node *n, const char *s,
 		st = i;
 		while (i < len && s[i] != '.')
 			i++;
-		idp = pstrn(p, s + st, i - st);
+		idp = intern(p, s + st, i - st);
 		{
 			const char **nv = palloc(p, (size_t)(n->u.fld.n + 1) *
 						 sizeof *nv);
