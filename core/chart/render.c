@@ -1651,6 +1651,9 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 			goto cleanup;
 		}
 	}
+	/* the template set is done with: release it before the output */
+	kd_tmpl_free(t);
+	t = NULL;
 	/* SortManifests walks the files in name order */
 	for (i = 0; i < ts.n; i++)
 		ts.t[i].f = (const kd_chart_file *)(uintptr_t)i;
