@@ -117,6 +117,16 @@ metadata:
 Y
 printf 'Thanks for installing {{ .Chart.Name }}\n' >"$C/templates/NOTES.txt"
 printf '{{/* nothing */}}\n\n' >"$C/templates/empty.yaml"
+cat >"$C/templates/setcheck.yaml" <<'Y'
+{{- with .Values.setcheck }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: setcheck
+data:
+  json: {{ toJson . | quote }}
+{{- end }}
+Y
 cat >"$C/values.schema.json" <<'Y'
 {"type": "object",
  "properties": {"replicas": {"type": "integer", "minimum": 1},
@@ -269,7 +279,34 @@ run "$KEDGE" render rel "$C" --set 'a.b[x]=1'
 is "$rc" 1 "a malformed --set fails"
 like "$err" "failed parsing --set data" "naming the flag"
 
+# strvals: list indexes, nested lists and maps, escapes, types
+run "$KEDGE" render rel "$C" -s templates/setcheck.yaml \
+	--set 'setcheck.l[1]=x,setcheck.m[0].k=v,setcheck.n[0][1]=2' \
+	--set 'setcheck.esc=a\,b,setcheck.dot\.key=1,setcheck.list={p,q}' \
+	--set 'setcheck.zero=007,setcheck.int=12,setcheck.t=TRUE,setcheck.nul=null'
+like "$out" 'json: "\{\\"dot.key\\":1,\\"esc\\":\\"a,b\\",\\"int\\":12,\\"l\\":\[null,\\"x\\"\],\\"list\\":\[\\"p\\",\\"q\\"\],\\"m\\":\[\{\\"k\\":\\"v\\"\}\],\\"n\\":\[\[null,2\]\],\\"nul\\":null,\\"t\\":true,\\"zero\\":\\"007\\"\}"' \
+	"--set: indexes pad with null, escapes, {lists}, ints, bools, 007 stays a string, a null without a default stays"
+run "$KEDGE" render rel "$C" -s templates/setcheck.yaml --set-json 'setcheck={"a":[1,{"b":null}]}'
+like "$out" 'json: "\{\\"a\\":\[1,\{\\"b\\":null\}\]\}"' "--set-json with a whole object"
+run "$KEDGE" render rel "$C" -s templates/setcheck.yaml --set-json 'setcheck.a=[1,2],setcheck.b="x"'
+like "$out" 'json: "\{\\"a\\":\[1,2\],\\"b\\":\\"x\\"\}"' "--set-json with key=JSON pairs"
+
 # bad input
+printf 'a: [1\n' >"$TMP/bad-values.yaml"
+run "$KEDGE" render rel "$C" -f "$TMP/bad-values.yaml"
+is "$rc" 1 "a broken values file fails"
+like "$err" "bad-values.yaml:2:1: did not find expected" "naming the file and line"
+run "$KEDGE" render rel "$C" --kube-version 1.19.0
+is "$rc" 1 "an incompatible kube version fails"
+like "$err" "chart requires kubeVersion: >=1.20.0-0 which is incompatible with Kubernetes v1.19.0" "as Helm says"
+run "$KEDGE" render rel "$C/charts/lib"
+is "$rc" 1 "a library chart cannot be rendered"
+like "$err" "library charts are not installable" "as Helm says"
+mkdir -p "$TMP/nodep/templates"
+printf 'apiVersion: v2\nname: nodep\nversion: 1.0.0\ndependencies:\n  - {name: gone, version: 1.0.0}\n' >"$TMP/nodep/Chart.yaml"
+run "$KEDGE" render rel "$TMP/nodep"
+is "$rc" 1 "a dependency missing from charts/ fails"
+like "$err" "found in Chart.yaml, but missing in charts/ directory: gone" "naming it"
 run "$KEDGE" render rel "$C" --set replicas=0,name=Web
 is "$rc" 1 "a schema violation fails"
 is "$err" "Error: values don't meet the specifications of the schema(s) in the following chart(s):
