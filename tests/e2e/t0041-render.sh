@@ -355,6 +355,22 @@ tar -C "$TMP" -czf "$TMP/pkg/app-1.2.3.tgz" app
 run "$KEDGE" render rel "$TMP/pkg/app-1.2.3.tgz"
 is "$rc" 0 "a packaged chart renders"
 like "$out" "name: memo-3" "with its subcharts"
+mkdir -p "$TMP/tr/c"
+printf 'apiVersion: v2\nname: c\nversion: 1.0.0\n' >"$TMP/tr/c/Chart.yaml"
+echo x >"$TMP/tr/evil.txt"
+tar -C "$TMP/tr" -P -czf "$TMP/trav.tgz" c/Chart.yaml c/../evil.txt 2>/dev/null
+run "$KEDGE" render rel "$TMP/trav.tgz"
+is "$rc" 1 "an archive member outside the chart is refused"
+like "$err" "member \"c/../evil.txt\" illegally references a parent directory" "naming the member"
+ln -s /etc/passwd "$TMP/tr/c/link"
+tar -C "$TMP/tr" -czf "$TMP/link.tgz" c
+run "$KEDGE" render rel "$TMP/link.tgz"
+is "$rc" 1 "a link in an archive is refused"
+like "$err" "member \"c/link\" is a link; links are not allowed in chart archives" "naming it"
+printf 'not a chart archive\n' >"$TMP/junk.tgz"
+run "$KEDGE" render rel "$TMP/junk.tgz"
+is "$rc" 1 "a file that is no archive is refused"
+like "$err" "junk.tgz: not a gzip-compressed chart archive" "saying so"
 mkdir -p "$TMP/b/c"
 head -c 4194304 /dev/zero >"$TMP/b/c/big.yaml"
 tar -C "$TMP/b" -cf "$TMP/b/one.tar" c/big.yaml
