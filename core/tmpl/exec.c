@@ -74,6 +74,31 @@ void kd_tmpl_fail(kd_tmpl_ex *x, int code, const char *fmt, ...)
 	raise_msg(x, code ? code : KD_EINVAL, m);
 }
 
+void kd_tmpl_fail_chain(kd_tmpl_ex *x, int code, const char *inner)
+{
+	kd_buf ctx = KD_BUF_INIT(512);
+	char pre[KD_ERR_MSG_MAX];
+	size_t pl, il = strlen(inner);
+	int line = 0, col = 0;
+
+	if (x->at) {
+		node_pos(x->at, &line, &col);
+		kd_tmpl_node_string(&ctx, x->at);
+	}
+	snprintf(pre, sizeof pre, "template: %s:%d:%d: executing \"%s\" at <%.200s>: error calling %s: ",
+		 x->fname ? x->fname : x->tname, line, col, x->tname,
+		 ctx.len ? ctx.ptr : "", x->fn ? x->fn : "?");
+	kd_buf_free(&ctx);
+	pl = strlen(pre);
+	/* the outermost place and the innermost message are what a reader
+	 * (and Helm's error rewriting) needs: a long chain loses its middle */
+	if (pl + il >= KD_ERR_MSG_MAX && pl + 4 < KD_ERR_MSG_MAX)
+		kd_err_set(x->err, code, "%s...%s", pre, inner + il - (KD_ERR_MSG_MAX - pl - 4));
+	else
+		kd_err_set(x->err, code, "%s%s", pre, inner);
+	longjmp(*x->jb, 1);
+}
+
 kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n)
 {
 	kd_value *v = kd_value_str(x->a, s, n);

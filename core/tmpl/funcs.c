@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <setjmp.h>
 #include <string.h>
 
 #define FN(name) static kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
@@ -1484,6 +1485,11 @@ static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,
 
 FN(f_include)
 {
+	jmp_buf jb, *saved = x->jb;
+	const char *tname = x->tname, *fname = x->fname, *fn = x->fn;
+	const kd_tmpl_node *at = x->at;
+	kd_value *r;
+
 	(void)argc;
 	if (!kd_tmpl_lookup(x->t, argv[0]->u.str.ptr))
 		kd_tmpl_fail(x, 0, "template: no template \"%s\" associated with template \"%s\"",
@@ -1492,7 +1498,23 @@ FN(f_include)
 		kd_tmpl_fail(x, KD_ELIMIT,
 			     "rendering template has a nested reference name: %s: unable to execute template",
 			     argv[0]->u.str.ptr);
-	return render_to_string(x, argv[0]->u.str.ptr, argv[1]);
+	x->jb = &jb;
+	if (setjmp(jb)) {
+		/* Go returns the included template's error to the caller,
+		 * which wraps it: the message starts at the outer place */
+		char inner[KD_ERR_MSG_MAX];
+
+		x->jb = saved;
+		x->tname = tname;
+		x->fname = fname;
+		x->fn = fn;
+		x->at = at;
+		snprintf(inner, sizeof inner, "%s", x->err->msg);
+		kd_tmpl_fail_chain(x, x->err->code ? x->err->code : KD_EINVAL, inner);
+	}
+	r = render_to_string(x, argv[0]->u.str.ptr, argv[1]);
+	x->jb = saved;
+	return r;
 }
 
 FN(f_tpl)

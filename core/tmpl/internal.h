@@ -124,6 +124,11 @@ typedef struct kd_tmpl_ex {
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
 void kd_tmpl_errorf(kd_tmpl_ex *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+/* Raises "template: ...: error calling NAME: " + inner, for a function
+ * whose own execution of a template failed (include), as Go chains the
+ * two errors; a chain too long for one message loses its middle. */
+void kd_tmpl_fail_chain(kd_tmpl_ex *x, int code, const char *inner)
+	__attribute__((noreturn));
 /* Raises "error calling NAME: msg" the way Go wraps a function's error. */
 void kd_tmpl_fail(kd_tmpl_ex *x, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
