@@ -57,7 +57,9 @@ metadata:
 Y
 cat >"$C/templates/_helpers.tpl" <<'Y'
 {{- define "app.fullname" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}
+{{- define "app.check" -}}{{ if .Values.failme }}{{ fail "failme is set" }}{{ end }}{{- end -}}
 Y
+printf '{{ include "app.check" . }}\n' >"$C/templates/check.yaml"
 cat >"$C/templates/deploy.yaml" <<'Y'
 apiVersion: apps/v1
 kind: Deployment
@@ -275,6 +277,10 @@ is "$rc" 1 "--set key=null deletes the key (required then fails)"
 is "$out" "" "no partial output"
 like "$err" "execution error at \(app/templates/deploy.yaml:12:[0-9]+\): image.repository is required" \
 	"the required message, with file, line and column"
+run "$KEDGE" render rel "$C" --set failme=true
+is "$err" "Error: execution error at (app/templates/check.yaml:1:3): failme is set
+
+Use --debug flag to render out invalid YAML" "fail inside an include: Helm's message, at the place in the rendered file"
 run "$KEDGE" render rel "$C" --set 'a.b[x]=1'
 is "$rc" 1 "a malformed --set fails"
 like "$err" "failed parsing --set data" "naming the flag"
