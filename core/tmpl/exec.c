@@ -507,6 +507,17 @@ static kd_value *validate(kd_tmpl_ex *x, kd_value *v, char t)
 	return v;
 }
 
+/* The node's text for an error message (built only when one is raised:
+ * literal arguments are evaluated often). */
+static const char *node_text(const kd_tmpl_node *n, kd_buf *b, char *ns,
+			     size_t size)
+{
+	kd_tmpl_node_string(b, n);
+	snprintf(ns, size, "%s", b->ptr);
+	kd_buf_free(b);
+	return ns;
+}
+
 static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 			  const kd_tmpl_node *n)
 {
@@ -561,9 +572,6 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 	default:
 		break;
 	}
-	kd_tmpl_node_string(&b, n);
-	snprintf(ns, sizeof ns, "%s", b.ptr);
-	kd_buf_free(&b);
 	switch (t) {
 	case 'a':
 	case 'v':
@@ -571,11 +579,11 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 	case 'b':
 		if (n->type == N_BOOL)
 			return literal(x, n);
-		kd_tmpl_errorf(x, "expected bool; found %s", ns);
+		kd_tmpl_errorf(x, "expected bool; found %s", node_text(n, &b, ns, sizeof ns));
 	case 's':
 		if (n->type == N_STR)
 			return literal(x, n);
-		kd_tmpl_errorf(x, "expected string; found %s", ns);
+		kd_tmpl_errorf(x, "expected string; found %s", node_text(n, &b, ns, sizeof ns));
 	case 'i':
 		if (n->type == N_NUM && n->u.num.is_int) {
 			kd_value *v = kd_value_int(x->a, n->u.num.i);
@@ -584,7 +592,7 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 				kd_tmpl_errorf(x, "out of memory");
 			return v;
 		}
-		kd_tmpl_errorf(x, "expected integer; found %s", ns);
+		kd_tmpl_errorf(x, "expected integer; found %s", node_text(n, &b, ns, sizeof ns));
 	case 'f':
 		if (n->type == N_NUM && n->u.num.is_float) {
 			kd_value *v = kd_value_float(x->a, n->u.num.f);
@@ -593,10 +601,10 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 				kd_tmpl_errorf(x, "out of memory");
 			return v;
 		}
-		kd_tmpl_errorf(x, "expected float; found %s", ns);
+		kd_tmpl_errorf(x, "expected float; found %s", node_text(n, &b, ns, sizeof ns));
 	}
-	kd_tmpl_errorf(x, "can't handle %s for arg of type %s", ns,
-		       type_word(t));
+	kd_tmpl_errorf(x, "can't handle %s for arg of type %s",
+		       node_text(n, &b, ns, sizeof ns), type_word(t));
 }
 
 static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,

@@ -1409,9 +1409,14 @@ static int unquote(parser *p, const char *s, size_t n, kd_buf *out)
 		return -1;
 	q = s[0];
 	if (q == '`') {
-		for (i = 1; i + 1 < n; i++)
-			if (s[i] != '\r')
-				kd_buf_putc(out, s[i]);
+		/* raw strings lose their carriage returns, nothing else */
+		for (i = 1; i + 1 < n;) {
+			const char *cr = memchr(s + i, '\r', n - 1 - i);
+			size_t e = cr ? (size_t)(cr - s) : n - 1;
+
+			kd_buf_put(out, s + i, e - i);
+			i = e + (cr != NULL);
+		}
 		return 0;
 	}
 	for (i = 1; i + 1 < n;) {
