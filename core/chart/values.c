@@ -23,9 +23,13 @@ int kd_chart_values_parse(kd_value **out, kd_arena *a, const char *text,
 	int rc;
 
 	o.numbers_as_float = 1;
-	rc = kd_yaml_decode(&v, a, text, len, name, &o, err);
+	/* go-yaml reads the first document and ignores the others */
+	rc = kd_yaml_decode_all(&v, a, text, len, name, &o, err);
 	if (rc)
 		return rc;
+	v = v->u.list.len ? v->u.list.items[0] : kd_value_null(a);
+	if (!v)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	if (v->type == KD_NULL)
 		v = kd_value_map(a, 0);
 	if (!v)

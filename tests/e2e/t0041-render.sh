@@ -298,6 +298,9 @@ run "$KEDGE" render rel "$C" -s templates/setcheck.yaml --set-json 'setcheck.a=[
 like "$out" 'json: "\{\\"a\\":\[1,2\],\\"b\\":\\"x\\"\}"' "--set-json with key=JSON pairs"
 
 # bad input
+printf 'replicas: 4\n---\nreplicas: 9\n' >"$TMP/two-docs.yaml"
+run "$KEDGE" render rel "$C" -f "$TMP/two-docs.yaml"
+like "$out" "replicas: 4" "a values file's first document counts, as in Helm"
 printf 'a: [1\n' >"$TMP/bad-values.yaml"
 run "$KEDGE" render rel "$C" -f "$TMP/bad-values.yaml"
 is "$rc" 1 "a broken values file fails"
