@@ -952,6 +952,11 @@ static void helm_error(kd_err *err, const char *fallback_file)
 			snprintf(msg, sizeof msg, "execution error at (%.*s): %s",
 				 (int)(locend - loc), loc, best);
 			snprintf(err->msg, sizeof err->msg, "%s", msg);
+		} else if (best) {
+			/* Helm's pattern does not cross lines: it prints Go's
+			 * error chain, markers around the message included */
+			snprintf(msg, sizeof msg, "%.*sHELM[%s]HELM", (int)(best - m), m, best);
+			snprintf(err->msg, sizeof err->msg, "%s", msg);
 		}
 	}
 }

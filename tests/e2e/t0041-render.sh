@@ -57,7 +57,7 @@ metadata:
 Y
 cat >"$C/templates/_helpers.tpl" <<'Y'
 {{- define "app.fullname" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}
-{{- define "app.check" -}}{{ if .Values.failme }}{{ fail "failme is set" }}{{ end }}{{- end -}}
+{{- define "app.check" -}}{{ if .Values.failme }}{{ fail "failme is set" }}{{ end }}{{ if .Values.failtwo }}{{ fail "two\nlines" }}{{ end }}{{- end -}}
 Y
 printf '{{ include "app.check" . }}\n' >"$C/templates/check.yaml"
 cat >"$C/templates/deploy.yaml" <<'Y'
@@ -281,6 +281,9 @@ run "$KEDGE" render rel "$C" --set failme=true
 is "$err" "Error: execution error at (app/templates/check.yaml:1:3): failme is set
 
 Use --debug flag to render out invalid YAML" "fail inside an include: Helm's message, at the place in the rendered file"
+run "$KEDGE" render rel "$C" --set failtwo=true
+like "$err" '^Error: template: app/templates/check.yaml:1:3: executing "app/templates/check.yaml" at <include "app.check" .>: error calling include: template: app/templates/_helpers.tpl:2:[0-9]+: executing "app.check" at <fail "two\\nlines">: error calling fail: HELM\[two' \
+	"a multi-line fail message: Go's error chain, as Helm prints it"
 run "$KEDGE" render rel "$C" --set 'a.b[x]=1'
 is "$rc" 1 "a malformed --set fails"
 like "$err" "failed parsing --set data" "naming the flag"
