@@ -910,7 +910,7 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 	x.fname = d->file;
 	if (setjmp(jb)) {
 		rc = err && err->code ? err->code : KD_EINVAL;
-		for (i = 0; i < x.ntmp; i++)
+		for (i = 0; i < x.nalloc; i++)
 			kd_buf_free(x.tmpbufs[i]);
 		if (out->failed)
 			kd_buf_reset(out);
@@ -939,6 +939,8 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 	push(&x, "$", root);
 	walk_list(&x, root, d->root);
 	strip_no_value(out, start);
+	for (i = 0; i < x.nalloc; i++)
+		kd_buf_free(x.tmpbufs[i]);
 done:
 	kd_arena_free(&own);
 	return rc;

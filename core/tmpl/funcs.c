@@ -1441,15 +1441,20 @@ kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x)
 {
 	kd_buf *b;
 
-	if (x->ntmp == x->captmp) {
+	if (x->ntmp < x->nalloc) {
+		b = x->tmpbufs[x->ntmp++];
+		kd_buf_reset(b);
+		return b;
+	}
+	if (x->nalloc == x->captmp) {
 		/* include nests as deep as KD_LIMIT_TMPL_CALL_DEPTH allows */
 		int cap = x->captmp ? x->captmp * 2 : 16;
 		kd_buf **n = kd_arena_alloc(x->a, (size_t)cap * sizeof *n);
 
 		if (!n)
 			kd_tmpl_errorf(x, "out of memory");
-		if (x->ntmp)
-			memcpy(n, x->tmpbufs, (size_t)x->ntmp * sizeof *n);
+		if (x->nalloc)
+			memcpy(n, x->tmpbufs, (size_t)x->nalloc * sizeof *n);
 		x->tmpbufs = n;
 		x->captmp = cap;
 	}
@@ -1457,14 +1462,23 @@ kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x)
 	if (!b)
 		kd_tmpl_errorf(x, "out of memory");
 	kd_buf_init(b, KD_LIMIT_OUTPUT_BYTES);
-	x->tmpbufs[x->ntmp++] = b;
+	x->tmpbufs[x->nalloc++] = b;
+	x->ntmp++;
 	return b;
 }
 
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b)
 {
+	kd_value *v;
+
 	x->ntmp--;
-	return kd_tmpl_buf_value(x, b);
+	if (b->failed)
+		kd_tmpl_errorf(x, "output too large");
+	v = kd_value_str(x->a, b->ptr, b->len);
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	kd_buf_reset(b);
+	return v;
 }
 
 static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,

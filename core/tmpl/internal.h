@@ -117,8 +117,10 @@ typedef struct kd_tmpl_ex {
 	 * semver versions */
 	struct kd_tmpl_obj { const kd_value *v; int kind; } *objs;
 	int nobjs, capobjs;
-	kd_buf **tmpbufs;          /* include/tpl buffers to free on error */
-	int ntmp, captmp;
+	/* include/tpl buffers: the first ntmp are in use (a stack), the
+	 * rest up to nalloc wait to be reused; all are freed at the end */
+	kd_buf **tmpbufs;
+	int ntmp, captmp, nalloc;
 } kd_tmpl_ex;
 
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
@@ -164,7 +166,8 @@ void kd_tmpl_quote(kd_buf *b, const char *s, size_t n);
 kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n);
 kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b); /* frees b */
 /* A buffer that is freed even when an error unwinds (LIFO with
- * kd_tmpl_tmpbuf_value, which turns it into a value and frees it). */
+ * kd_tmpl_tmpbuf_value, which turns it into a value and keeps the
+ * buffer for the next call: includes come by the thousand). */
 kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x);
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b);
 extern kd_value kd_tmpl_nil;
