@@ -63,9 +63,8 @@ int kd_chart_schema_validate(kd_buf *out, kd_arena *a, const char *schema,
 			     size_t len, const kd_value *values,
 			     kd_err *err);
 
-/* Helm's coalescing (chartutil): v (the caller's values, changed in place)
- * over the defaults. */
-kd_value *kd_chart_copy(kd_arena *a, const kd_value *v);
+/* chartutil's coalesceTablesFullKey: src fills in what dst (which has
+ * precedence) lacks; without merge a null in dst deletes the key. */
 void kd_chart_coalesce_tables(kd_arena *a, kd_value *dst, const kd_value *src,
 			      bool merge);
 

@@ -1042,8 +1042,8 @@ typedef struct piece {
 } piece;
 
 /* releaseutil.SplitManifests: the regexp (?:^|\s*\n)---\s* over the
- * trimmed text, every piece trimmed. Calls fn for each piece that was not
- * empty before trimming. */
+ * trimmed text, every piece trimmed. Fills out with up to max pieces (the
+ * ones not empty before trimming) and returns how many there are. */
 static size_t split_docs(const char *s, size_t n, piece *out, size_t max)
 {
 	size_t pos = 0, start = 0, cnt = 0, j;

@@ -64,11 +64,6 @@ int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
 	return 0;
 }
 
-kd_value *kd_chart_copy(kd_arena *a, const kd_value *v)
-{
-	return kd_value_copy(a, v);
-}
-
 /* chartutil's coalesceTablesFullKey: dst has precedence; src fills in.
  * Without merge a null in dst deletes the key. */
 void kd_chart_coalesce_tables(kd_arena *a, kd_value *dst, const kd_value *src,
