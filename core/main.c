@@ -3,11 +3,14 @@
  * may add their own (kedge sync: 3 refused, 4 busy). */
 #include "base/err.h"
 #include "base/limits.h"
+#include "chart/chart.h"
 #include "git/git.h"
 #include "log/log.h"
 #include "lua/klua.h"
+#include "tmpl/tmpl.h"
 #include "version/version.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,6 +380,291 @@ static int cmd_plan_manifests(int argc, char **argv)
 	"  --state-dir DIR     where the inventory copy goes (default $KEDGE_STATE_DIR)\n" \
 	"  --timeout DURATION  a deadline for every API request of the command\n"
 
+/* ---- kedge render ---- */
+
+static int read_all(const char *path, kd_buf *b, kd_err *err)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char tmp[65536];
+	size_t n;
+
+	if (!f)
+		return kd_err_set(err, KD_EIO, "open %s: %s", path, strerror(errno));
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		kd_buf_put(b, tmp, n);
+	if (f != stdin)
+		fclose(f);
+	if (b->failed)
+		return kd_err_set(err, b->failed, "%s: too large", path);
+	return 0;
+}
+
+/* chartutil.ValidateReleaseName */
+static int valid_release_name(const char *s)
+{
+	size_t n = strlen(s), i;
+	int seg = 0;
+	char prev = '.';
+
+	if (n == 0 || n > 53)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (!seg || prev == '-')
+				return 0;
+			seg = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			seg++;
+		} else if (c == '-') {
+			if (!seg)
+				return 0;
+			seg++;
+		} else {
+			return 0;
+		}
+		prev = c;
+	}
+	return seg && prev != '-';
+}
+
+static int name_template(const char *text, char **out, kd_err *err)
+{
+	kd_tmpl *t = NULL;
+	kd_buf b = KD_BUF_INIT(4096);
+	int rc = kd_tmpl_new(&t, err);
+
+	if (!rc)
+		rc = kd_tmpl_parse(t, "name-template", text, strlen(text), err);
+	if (!rc)
+		rc = kd_tmpl_exec(t, "name-template", NULL, &b, err);
+	kd_tmpl_free(t);
+	if (rc) {
+		kd_buf_free(&b);
+		return rc;
+	}
+	*out = kd_buf_detach(&b, NULL);
+	return *out ? 0 : kd_err_set(err, KD_ENOMEM, "out of memory");
+}
+
+static int add_list(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+
+	if (!nv)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+static int cmd_render(int argc, char **argv)
+{
+	static const struct { const char *flag; kd_chart_set_kind kind; } sets[] = {
+		{"--set", KD_CHART_SET}, {"--set-string", KD_CHART_SET_STRING},
+		{"--set-json", KD_CHART_SET_JSON}, {"--set-file", KD_CHART_SET_FILE},
+		{"--set-literal", KD_CHART_SET_LITERAL},
+	};
+	kd_chart_opts o;
+	kd_err err = KD_ERR_INIT;
+	kd_arena a = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_chart *c = NULL;
+	kd_chart_result res;
+	kd_buf out = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	const char *pos[3] = {0}, *name_tpl = NULL;
+	const char **files = NULL, **apis = NULL, **show = NULL;
+	const char **setv[5] = {0};
+	size_t nsetv[5] = {0}, nfiles = 0, napis = 0, nshow = 0, i, k;
+	char *gen_name = NULL;
+	int npos = 0, rc = 0, status = EXIT_OK, j;
+	kd_value *vals;
+
+	memset(&o, 0, sizeof o);
+	memset(&res, 0, sizeof res);
+	for (j = 1; j < argc; j++) {
+		const char *f = argv[j], *val = NULL, *eq;
+		char flag[64];
+		int takes;
+
+		if (f[0] != '-' || !f[1]) {
+			if (npos == 2) {
+				usage_error("render", "unexpected argument '%s'", f);
+				status = EXIT_USAGE;
+				goto cleanup;
+			}
+			pos[npos++] = f;
+			continue;
+		}
+		eq = f[1] == '-' ? strchr(f, '=') : NULL;
+		snprintf(flag, sizeof flag, "%.*s", eq ? (int)(eq - f) : (int)strlen(f), f);
+		takes = !strcmp(flag, "-f") || !strcmp(flag, "--values") ||
+			!strcmp(flag, "-n") || !strcmp(flag, "--namespace") ||
+			!strcmp(flag, "--kube-version") || !strcmp(flag, "-a") ||
+			!strcmp(flag, "--api-versions") || !strcmp(flag, "-s") ||
+			!strcmp(flag, "--show-only") || !strcmp(flag, "--name-template") ||
+			!strncmp(flag, "--set", 5);
+		if (takes) {
+			if (eq) {
+				val = eq + 1;
+			} else if (j + 1 < argc) {
+				val = argv[++j];
+			} else {
+				usage_error("render", "%s needs a value", flag);
+				status = EXIT_USAGE;
+				goto cleanup;
+			}
+		} else if (eq) {
+			usage_error("render", "%s takes no value", flag);
+			status = EXIT_USAGE;
+			goto cleanup;
+		}
+		if (!strcmp(flag, "-f") || !strcmp(flag, "--values")) {
+			/* Helm accepts a comma-separated list here too */
+			char *dup = strdup(val), *save = NULL, *p;
+
+			if (!dup)
+				goto oom;
+			for (p = strtok_r(dup, ",", &save); p; p = strtok_r(NULL, ",", &save))
+				if (add_list(&files, &nfiles, p))
+					goto oom;
+		} else if (!strcmp(flag, "-n") || !strcmp(flag, "--namespace")) {
+			o.ns = val;
+		} else if (!strcmp(flag, "--kube-version")) {
+			o.kube_version = val;
+		} else if (!strcmp(flag, "-a") || !strcmp(flag, "--api-versions")) {
+			char *dup = strdup(val), *save = NULL, *p;
+
+			if (!dup)
+				goto oom;
+			for (p = strtok_r(dup, ",", &save); p; p = strtok_r(NULL, ",", &save))
+				if (add_list(&apis, &napis, p))
+					goto oom;
+		} else if (!strcmp(flag, "-s") || !strcmp(flag, "--show-only")) {
+			if (add_list(&show, &nshow, val))
+				goto oom;
+		} else if (!strcmp(flag, "--name-template")) {
+			name_tpl = val;
+		} else if (!strcmp(flag, "--include-crds")) {
+			o.include_crds = true;
+		} else if (!strcmp(flag, "--skip-crds")) {
+			o.include_crds = false;
+		} else if (!strcmp(flag, "--skip-tests")) {
+			o.skip_tests = true;
+		} else if (!strcmp(flag, "--no-hooks")) {
+			o.no_hooks = true;
+		} else if (!strcmp(flag, "--is-upgrade")) {
+			o.is_upgrade = true;
+		} else if (!strcmp(flag, "-g") || !strcmp(flag, "--generate-name")) {
+			/* helm template names the release "release-name" anyway */
+		} else {
+			for (k = 0; k < 5; k++)
+				if (!strcmp(flag, sets[k].flag))
+					break;
+			if (k == 5) {
+				usage_error("render", "unknown option '%s'", flag);
+				status = EXIT_USAGE;
+				goto cleanup;
+			}
+			if (add_list(&setv[k], &nsetv[k], val))
+				goto oom;
+		}
+	}
+	if (npos == 0) {
+		usage_error("render", "%s", "give the CHART to render");
+		status = EXIT_USAGE;
+		goto cleanup;
+	}
+	if (npos == 2 && name_tpl) {
+		usage_error("render", "%s", "cannot set --name-template and also specify a name");
+		status = EXIT_USAGE;
+		goto cleanup;
+	}
+	if (npos == 2) {
+		o.release = pos[0];
+		pos[0] = pos[1];
+	} else if (name_tpl) {
+		rc = name_template(name_tpl, &gen_name, &err);
+		if (rc)
+			goto fail;
+		o.release = gen_name;
+	}
+	if (o.release && !valid_release_name(o.release)) {
+		rc = kd_err_set(&err, KD_EINVAL,
+				"release name \"%s\": invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53",
+				o.release);
+		goto fail;
+	}
+	o.api_versions = apis;
+	o.n_api_versions = napis;
+	o.show_only = show;
+	o.n_show_only = nshow;
+	/* values: -f files in order, then --set-json, --set, --set-string,
+	 * --set-file, --set-literal (Helm's order) */
+	vals = kd_value_map(&a, 8);
+	if (!vals)
+		goto oom;
+	for (i = 0; i < nfiles; i++) {
+		kd_buf b = KD_BUF_INIT(KD_LIMIT_DOC_BYTES);
+		kd_value *fv;
+
+		rc = read_all(files[i], &b, &err);
+		if (!rc)
+			rc = kd_chart_values_parse(&fv, &a, b.ptr, b.len, files[i], &err);
+		kd_buf_free(&b);
+		if (!rc)
+			rc = kd_chart_values_merge(&a, vals, fv);
+		if (rc) {
+			kd_err_prefix(&err, "failed to parse %s", files[i]);
+			goto fail;
+		}
+	}
+	{
+		static const int order[] = {2, 0, 1, 3, 4};
+
+		for (k = 0; k < 5; k++)
+			for (i = 0; i < nsetv[order[k]]; i++) {
+				rc = kd_chart_values_set(&a, vals, setv[order[k]][i],
+							 sets[order[k]].kind, &err);
+				if (rc)
+					goto fail;
+			}
+	}
+	rc = kd_chart_load(&c, pos[0], &err);
+	if (rc)
+		goto fail;
+	rc = kd_chart_render(&res, c, vals, &o, &err);
+	if (!rc)
+		rc = kd_chart_output(&out, &res, &o, &err);
+	if (rc)
+		goto fail;
+	if (fwrite(out.ptr, 1, out.len, stdout) != out.len || fflush(stdout)) {
+		fprintf(stderr, "Error: writing the output: %s\n", strerror(errno));
+		status = EXIT_FAIL;
+	}
+	goto cleanup;
+oom:
+	rc = kd_err_set(&err, KD_ENOMEM, "out of memory");
+fail:
+	if (res.render_failed)
+		fprintf(stderr, "Error: %s\n\nUse --debug flag to render out invalid YAML\n", err.msg);
+	else
+		fprintf(stderr, "Error: %s\n", err.msg);
+	status = EXIT_FAIL;
+cleanup:
+	kd_chart_result_free(&res);
+	kd_chart_free(c);
+	kd_buf_free(&out);
+	kd_arena_free(&a);
+	free(files);
+	free(apis);
+	free(show);
+	for (k = 0; k < 5; k++)
+		free(setv[k]);
+	free(gen_name);
+	return status;
+}
+
 static const command commands[] = {
 	{"version", "print kedge's version and the linked libraries' versions",
 	 "usage: kedge version [--json]\n"
@@ -474,6 +762,40 @@ static const command commands[] = {
 	 "Exit codes: 0 nothing would change, 1 failed, 2 bad command line,\n"
 	 "3 invalid manifests, 5 changes would be made.\n",
 	 cmd_plan_manifests},
+	{"render", "render a Helm chart as `helm template` does",
+	 "usage: kedge render [NAME] CHART [flags]\n"
+	 "\n"
+	 "Renders the chart (a directory or a .tgz) with its subcharts and prints\n"
+	 "the manifests exactly as `helm template` (Helm v3.15) prints them. NAME\n"
+	 "is the release name (default \"release-name\").\n"
+	 "\n"
+	 "  -f, --values FILE         values file (repeatable; later files win)\n"
+	 "      --set K=V             set values (a.b=1,c[0]=x; repeatable)\n"
+	 "      --set-string K=V      the same, every value a string\n"
+	 "      --set-json K=JSON     the same, values in JSON\n"
+	 "      --set-file K=PATH     the value is the content of PATH\n"
+	 "      --set-literal K=V     the value taken literally (no splitting)\n"
+	 "  -n, --namespace NS        .Release.Namespace (default \"default\")\n"
+	 "      --name-template TPL   the release name from a template\n"
+	 "      --kube-version V      .Capabilities.KubeVersion (default v1.30.0)\n"
+	 "  -a, --api-versions LIST   extra .Capabilities.APIVersions (repeatable)\n"
+	 "      --is-upgrade          .Release.IsUpgrade true, IsInstall false\n"
+	 "      --include-crds        print the charts' crds/ files first\n"
+	 "      --skip-crds           do not print them (the default)\n"
+	 "      --skip-tests          leave out test hooks\n"
+	 "      --no-hooks            leave out every hook\n"
+	 "  -s, --show-only PATH      only templates matching PATH (repeatable)\n"
+	 "  -g, --generate-name       accepted for helm compatibility\n"
+	 "\n"
+	 "Values combine as in Helm: the charts' values.yaml, then -f files in\n"
+	 "order, then --set-json, --set, --set-string, --set-file and\n"
+	 "--set-literal. helm template flags that need a cluster or a chart\n"
+	 "repository (--validate, --repo, --version, --dependency-update,\n"
+	 "--output-dir, --post-renderer) are not supported.\n"
+	 "\n"
+	 "Exit codes: 0 rendered, 1 the chart, its values or a template failed\n"
+	 "(the message names chart, file and line), 2 bad command line.\n",
+	 cmd_render},
 	{"help", "show help for kedge or one command",
 	 "usage: kedge help [COMMAND]\n", cmd_help},
 	{NULL, NULL, NULL, NULL},

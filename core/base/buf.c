@@ -82,6 +82,13 @@ int kd_buf_puts(kd_buf *b, const char *s)
 
 int kd_buf_putc(kd_buf *b, char c)
 {
+	/* the common case inline: the template engine writes much of its
+	 * output a byte at a time */
+	if (!b->failed && b->len + 1 < b->cap && b->len < b->limit) {
+		b->ptr[b->len++] = c;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
 	return kd_buf_put(b, &c, 1);
 }
 

@@ -119,5 +119,23 @@
 #ifndef KD_LIMIT_GIT_READ_BYTES
 #define KD_LIMIT_GIT_READ_BYTES (256u << 20)
 #endif
+/* Charts (core/chart): the largest file and the largest whole chart once
+ * decompressed (Helm's own bounds: 5 MiB and 100 MiB), files per chart,
+ * subchart nesting, and the most manifests one render may produce. */
+#ifndef KD_LIMIT_CHART_FILE_BYTES
+#define KD_LIMIT_CHART_FILE_BYTES (5u << 20)
+#endif
+#ifndef KD_LIMIT_CHART_BYTES
+#define KD_LIMIT_CHART_BYTES (100u << 20)
+#endif
+#ifndef KD_LIMIT_CHART_FILES
+#define KD_LIMIT_CHART_FILES 50000u
+#endif
+#ifndef KD_LIMIT_CHART_DEPTH
+#define KD_LIMIT_CHART_DEPTH 32
+#endif
+#ifndef KD_LIMIT_CHART_MANIFESTS
+#define KD_LIMIT_CHART_MANIFESTS 100000u
+#endif
 
 #endif

@@ -109,6 +109,7 @@ static void register_preload(lua_State *L)
 		{"kedge.semver", kd_lua_open_semver},
 		{"kedge.git", kd_lua_open_git},
 		{"kedge.kubecore", kd_lua_open_kube},
+		{"kedge.chart", kd_lua_open_chart},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

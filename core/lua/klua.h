@@ -108,5 +108,6 @@ int kd_lua_open_http(lua_State *L);
 int kd_lua_open_semver(lua_State *L);
 int kd_lua_open_git(lua_State *L);
 int kd_lua_open_kube(lua_State *L);
+int kd_lua_open_chart(lua_State *L);
 
 #endif

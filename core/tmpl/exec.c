@@ -74,6 +74,31 @@ void kd_tmpl_fail(kd_tmpl_ex *x, int code, const char *fmt, ...)
 	raise_msg(x, code ? code : KD_EINVAL, m);
 }
 
+void kd_tmpl_fail_chain(kd_tmpl_ex *x, int code, const char *inner)
+{
+	kd_buf ctx = KD_BUF_INIT(512);
+	char pre[KD_ERR_MSG_MAX];
+	size_t pl, il = strlen(inner);
+	int line = 0, col = 0;
+
+	if (x->at) {
+		node_pos(x->at, &line, &col);
+		kd_tmpl_node_string(&ctx, x->at);
+	}
+	snprintf(pre, sizeof pre, "template: %s:%d:%d: executing \"%s\" at <%.200s>: error calling %s: ",
+		 x->fname ? x->fname : x->tname, line, col, x->tname,
+		 ctx.len ? ctx.ptr : "", x->fn ? x->fn : "?");
+	kd_buf_free(&ctx);
+	pl = strlen(pre);
+	/* the outermost place and the innermost message are what a reader
+	 * (and Helm's error rewriting) needs: a long chain loses its middle */
+	if (pl + il >= KD_ERR_MSG_MAX && pl + 4 < KD_ERR_MSG_MAX)
+		kd_err_set(x->err, code, "%s...%s", pre, inner + il - (KD_ERR_MSG_MAX - pl - 4));
+	else
+		kd_err_set(x->err, code, "%s%s", pre, inner);
+	longjmp(*x->jb, 1);
+}
+
 kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n)
 {
 	kd_value *v = kd_value_str(x->a, s, n);
@@ -482,6 +507,17 @@ static kd_value *validate(kd_tmpl_ex *x, kd_value *v, char t)
 	return v;
 }
 
+/* The node's text for an error message (built only when one is raised:
+ * literal arguments are evaluated often). */
+static const char *node_text(const kd_tmpl_node *n, kd_buf *b, char *ns,
+			     size_t size)
+{
+	kd_tmpl_node_string(b, n);
+	snprintf(ns, size, "%s", b->ptr);
+	kd_buf_free(b);
+	return ns;
+}
+
 static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 			  const kd_tmpl_node *n)
 {
@@ -536,9 +572,6 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 	default:
 		break;
 	}
-	kd_tmpl_node_string(&b, n);
-	snprintf(ns, sizeof ns, "%s", b.ptr);
-	kd_buf_free(&b);
 	switch (t) {
 	case 'a':
 	case 'v':
@@ -546,11 +579,11 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 	case 'b':
 		if (n->type == N_BOOL)
 			return literal(x, n);
-		kd_tmpl_errorf(x, "expected bool; found %s", ns);
+		kd_tmpl_errorf(x, "expected bool; found %s", node_text(n, &b, ns, sizeof ns));
 	case 's':
 		if (n->type == N_STR)
 			return literal(x, n);
-		kd_tmpl_errorf(x, "expected string; found %s", ns);
+		kd_tmpl_errorf(x, "expected string; found %s", node_text(n, &b, ns, sizeof ns));
 	case 'i':
 		if (n->type == N_NUM && n->u.num.is_int) {
 			kd_value *v = kd_value_int(x->a, n->u.num.i);
@@ -559,7 +592,7 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 				kd_tmpl_errorf(x, "out of memory");
 			return v;
 		}
-		kd_tmpl_errorf(x, "expected integer; found %s", ns);
+		kd_tmpl_errorf(x, "expected integer; found %s", node_text(n, &b, ns, sizeof ns));
 	case 'f':
 		if (n->type == N_NUM && n->u.num.is_float) {
 			kd_value *v = kd_value_float(x->a, n->u.num.f);
@@ -568,10 +601,10 @@ static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char t,
 				kd_tmpl_errorf(x, "out of memory");
 			return v;
 		}
-		kd_tmpl_errorf(x, "expected float; found %s", ns);
+		kd_tmpl_errorf(x, "expected float; found %s", node_text(n, &b, ns, sizeof ns));
 	}
-	kd_tmpl_errorf(x, "can't handle %s for arg of type %s", ns,
-		       type_word(t));
+	kd_tmpl_errorf(x, "can't handle %s for arg of type %s",
+		       node_text(n, &b, ns, sizeof ns), type_word(t));
 }
 
 static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,
@@ -827,12 +860,36 @@ static void strip_no_value(kd_buf *b, size_t from)
 		b->ptr[w] = 0;
 }
 
+/* Every chart's .Files is a Files object, also when a template reaches
+ * a subchart's through .Subcharts. */
+static void add_chart_files(kd_tmpl_ex *x, const kd_value *top, int depth)
+{
+	const kd_value *f = kd_map_getz(top, "Files");
+	const kd_value *subs = kd_map_getz(top, "Subcharts");
+	size_t i;
+
+	if (f && f->type == KD_MAP && f != x->t->files)
+		kd_tmpl_add_obj(x, f, KD_TMPL_OBJ_FILES);
+	if (!subs || subs->type != KD_MAP || depth > 32)
+		return;
+	for (i = 0; i < subs->u.map.len; i++)
+		if (subs->u.map.ents[i].val->type == KD_MAP)
+			add_chart_files(x, subs->u.map.ents[i].val, depth + 1);
+}
+
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 		 kd_buf *out, kd_err *err)
 {
+	return kd_tmpl_exec_in(t, name, dot, NULL, out, err);
+}
+
+int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
+		    kd_arena *arena, kd_buf *out, kd_err *err)
+{
 	kd_tmpl_ex x;
 	jmp_buf jb;
-	kd_arena a = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_arena own = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_arena *ap = arena ? arena : &own;
 	size_t start = out->len;
 	kd_tmpl_def *d = kd_tmpl_lookup(t, name);
 	int rc = 0, i;
@@ -843,7 +900,7 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 				  "template: no template \"%s\"", name);
 	memset(&x, 0, sizeof x);
 	x.t = t;
-	x.a = &a;
+	x.a = ap;
 	x.out = out;
 	x.err = err;
 	x.jb = &jb;
@@ -853,7 +910,7 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 	x.fname = d->file;
 	if (setjmp(jb)) {
 		rc = err && err->code ? err->code : KD_EINVAL;
-		for (i = 0; i < x.ntmp; i++)
+		for (i = 0; i < x.nalloc; i++)
 			kd_buf_free(x.tmpbufs[i]);
 		if (out->failed)
 			kd_buf_reset(out);
@@ -877,11 +934,15 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 				kd_tmpl_add_obj(&x, kv, KD_TMPL_OBJ_STRINGER);
 		}
 	}
+	if (root && root->type == KD_MAP && kd_map_getz(root, "Values"))
+		add_chart_files(&x, root, 0);
 	push(&x, "$", root);
 	walk_list(&x, root, d->root);
 	strip_no_value(out, start);
+	for (i = 0; i < x.nalloc; i++)
+		kd_buf_free(x.tmpbufs[i]);
 done:
-	kd_arena_free(&a);
+	kd_arena_free(&own);
 	return rc;
 }
 

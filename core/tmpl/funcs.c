@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <setjmp.h>
 #include <string.h>
 
 #define FN(name) static kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
@@ -1440,21 +1441,44 @@ kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x)
 {
 	kd_buf *b;
 
-	if (x->ntmp >= (int)(sizeof x->tmpbufs / sizeof x->tmpbufs[0]))
-		kd_tmpl_fail(x, KD_ELIMIT,
-			     "rendering template has a nested reference too deep");
+	if (x->ntmp < x->nalloc) {
+		b = x->tmpbufs[x->ntmp++];
+		kd_buf_reset(b);
+		return b;
+	}
+	if (x->nalloc == x->captmp) {
+		/* include nests as deep as KD_LIMIT_TMPL_CALL_DEPTH allows */
+		int cap = x->captmp ? x->captmp * 2 : 16;
+		kd_buf **n = kd_arena_alloc(x->a, (size_t)cap * sizeof *n);
+
+		if (!n)
+			kd_tmpl_errorf(x, "out of memory");
+		if (x->nalloc)
+			memcpy(n, x->tmpbufs, (size_t)x->nalloc * sizeof *n);
+		x->tmpbufs = n;
+		x->captmp = cap;
+	}
 	b = kd_arena_alloc(x->a, sizeof *b);
 	if (!b)
 		kd_tmpl_errorf(x, "out of memory");
 	kd_buf_init(b, KD_LIMIT_OUTPUT_BYTES);
-	x->tmpbufs[x->ntmp++] = b;
+	x->tmpbufs[x->nalloc++] = b;
+	x->ntmp++;
 	return b;
 }
 
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b)
 {
+	kd_value *v;
+
 	x->ntmp--;
-	return kd_tmpl_buf_value(x, b);
+	if (b->failed)
+		kd_tmpl_errorf(x, "output too large");
+	v = kd_value_str(x->a, b->ptr, b->len);
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	kd_buf_reset(b);
+	return v;
 }
 
 static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,
@@ -1475,6 +1499,11 @@ static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,
 
 FN(f_include)
 {
+	jmp_buf jb, *saved = x->jb;
+	const char *tname = x->tname, *fname = x->fname, *fn = x->fn;
+	const kd_tmpl_node *at = x->at;
+	kd_value *r;
+
 	(void)argc;
 	if (!kd_tmpl_lookup(x->t, argv[0]->u.str.ptr))
 		kd_tmpl_fail(x, 0, "template: no template \"%s\" associated with template \"%s\"",
@@ -1483,7 +1512,23 @@ FN(f_include)
 		kd_tmpl_fail(x, KD_ELIMIT,
 			     "rendering template has a nested reference name: %s: unable to execute template",
 			     argv[0]->u.str.ptr);
-	return render_to_string(x, argv[0]->u.str.ptr, argv[1]);
+	x->jb = &jb;
+	if (setjmp(jb)) {
+		/* Go returns the included template's error to the caller,
+		 * which wraps it: the message starts at the outer place */
+		char inner[KD_ERR_MSG_MAX];
+
+		x->jb = saved;
+		x->tname = tname;
+		x->fname = fname;
+		x->fn = fn;
+		x->at = at;
+		snprintf(inner, sizeof inner, "%s", x->err->msg);
+		kd_tmpl_fail_chain(x, x->err->code ? x->err->code : KD_EINVAL, inner);
+	}
+	r = render_to_string(x, argv[0]->u.str.ptr, argv[1]);
+	x->jb = saved;
+	return r;
 }
 
 FN(f_tpl)
@@ -1526,7 +1571,7 @@ FN(f_tpl)
 	r = render_to_string(x, nm, argv[1]);
 	/* Helm's tpl works on a clone of the set: what the text defined
 	 * goes away again (and lookups stay short) */
-	x->t->defs = head;
+	kd_tmpl_drop_defs(x->t, head);
 	return r;
 }
 

@@ -20,10 +20,13 @@ typedef enum {
 
 typedef struct kd_tmpl_node kd_tmpl_node;
 
+/* Fields are ordered so a node packs into 64 bytes: a chart such as
+ * kube-prometheus-stack parses into over 100,000 of them. */
 struct kd_tmpl_node {
 	kd_tmpl_ntype type;
 	int pos;  /* byte offset in the file text */
 	int line;
+	int slen; /* length of the node's source text (operands, actions) */
 	const char *src; /* file text, for columns and node strings */
 	union {
 		struct { const char *s; size_t n; } text;     /* TEXT, STR */
@@ -38,9 +41,9 @@ struct kd_tmpl_node {
 		const char *ident;                              /* IDENT */
 		bool b;                                         /* BOOL */
 		struct {
-			bool is_int, is_float, is_uint;
-			int64_t i; double f; bool ideal_float;
+			int64_t i; double f;
 			const char *text;
+			bool is_int, is_float, is_uint, ideal_float;
 		} num;
 		struct {                                       /* IF RANGE WITH */
 			kd_tmpl_node *pipe, *list, *elist;
@@ -48,7 +51,6 @@ struct kd_tmpl_node {
 		struct { const char *name; kd_tmpl_node *pipe; } tpl;
 		/* ACTION: br.pipe */
 	} u;
-	int slen; /* length of the node's source text (operands, actions) */
 	const struct kd_tmpl_func *fn; /* IDENT: the function, found at parse */
 };
 
@@ -57,11 +59,19 @@ typedef struct kd_tmpl_def {
 	kd_tmpl_node *root; /* N_LIST */
 	const char *file;   /* file whose parse defined it */
 	struct kd_tmpl_def *next;
+	struct kd_tmpl_def *hnext; /* chain in the set's hash index */
 } kd_tmpl_def;
 
 struct kd_tmpl {
 	kd_arena arena;
 	kd_tmpl_def *defs;
+	/* defs by name: a chart's set holds a thousand templates and every
+	 * include looks one up */
+	kd_tmpl_def **hash;
+	size_t hcap, ndefs;
+	/* field and variable names, stored once (".Values" is everywhere) */
+	const char **names;
+	size_t ncap, nnames;
 	const kd_value *files;
 	int tpl_seq; /* counter for tpl's temporary names */
 	kd_tmpl_lookup_fn lookup; /* NULL: lookup gives an empty map */
@@ -70,6 +80,8 @@ struct kd_tmpl {
 
 /* Looks up a template by name. */
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name);
+/* Forgets the definitions added since the list was at head (tpl's). */
+void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head);
 /* Is name a function known to the engine (builtin, Sprig or Helm)? */
 bool kd_tmpl_func_exists(const char *name);
 /* The node's text as Go prints it in error messages. */
@@ -107,13 +119,20 @@ typedef struct kd_tmpl_ex {
 	 * semver versions */
 	struct kd_tmpl_obj { const kd_value *v; int kind; } *objs;
 	int nobjs, capobjs;
-	kd_buf *tmpbufs[64];       /* include/tpl buffers to free on error */
-	int ntmp;
+	/* include/tpl buffers: the first ntmp are in use (a stack), the
+	 * rest up to nalloc wait to be reused; all are freed at the end */
+	kd_buf **tmpbufs;
+	int ntmp, captmp, nalloc;
 } kd_tmpl_ex;
 
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
 void kd_tmpl_errorf(kd_tmpl_ex *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+/* Raises "template: ...: error calling NAME: " + inner, for a function
+ * whose own execution of a template failed (include), as Go chains the
+ * two errors; a chain too long for one message loses its middle. */
+void kd_tmpl_fail_chain(kd_tmpl_ex *x, int code, const char *inner)
+	__attribute__((noreturn));
 /* Raises "error calling NAME: msg" the way Go wraps a function's error. */
 void kd_tmpl_fail(kd_tmpl_ex *x, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
@@ -149,7 +168,8 @@ void kd_tmpl_quote(kd_buf *b, const char *s, size_t n);
 kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n);
 kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b); /* frees b */
 /* A buffer that is freed even when an error unwinds (LIFO with
- * kd_tmpl_tmpbuf_value, which turns it into a value and frees it). */
+ * kd_tmpl_tmpbuf_value, which turns it into a value and keeps the
+ * buffer for the next call: includes come by the thousand). */
 kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x);
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b);
 extern kd_value kd_tmpl_nil;

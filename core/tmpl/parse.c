@@ -125,9 +125,15 @@ static void lx_error(lexer *l, int line, const char *fmt, ...)
 
 static void lx_advance(lexer *l, size_t to)
 {
-	for (; l->pos < to; l->pos++)
-		if (l->in[l->pos] == '\n')
-			l->line++;
+	const char *s = l->in + l->pos, *e = l->in + to, *nl;
+
+	if (to <= l->pos)
+		return;
+	while ((nl = memchr(s, '\n', (size_t)(e - s)))) {
+		l->line++;
+		s = nl + 1;
+	}
+	l->pos = to;
 }
 
 static int at_right(lexer *l, size_t p, int *trim)
@@ -672,6 +678,51 @@ static char *pstrn(parser *p, const char *s, size_t n)
 	return r;
 }
 
+static size_t bytes_hash(const char *s, size_t n)
+{
+	size_t h = 14695981039346656037u, i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* The set's one copy of a name. */
+static const char *intern(parser *p, const char *s, size_t n)
+{
+	kd_tmpl *t = p->set;
+	size_t i;
+
+	if (t->nnames + 1 > t->ncap / 2) {
+		size_t cap = t->ncap ? t->ncap * 2 : 256, k;
+		const char **v = palloc(p, cap * sizeof *v);
+
+		for (k = 0; k < t->ncap; k++) {
+			const char *e = t->names[k];
+
+			if (!e)
+				continue;
+			for (i = bytes_hash(e, strlen(e)) & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
+				;
+			v[i] = e;
+		}
+		t->names = v;
+		t->ncap = cap;
+	}
+	for (i = bytes_hash(s, n) & (t->ncap - 1);; i = (i + 1) & (t->ncap - 1)) {
+		const char *e = t->names[i];
+
+		if (!e) {
+			e = pstrn(p, s, n);
+			t->names[i] = e;
+			t->nnames++;
+			return e;
+		}
+		if (!strncmp(e, s, n) && e[n] == 0)
+			return e;
+	}
+}
+
 /* Splits ".a.b" / "$x.a" into identifiers. */
 static void split_fields(parser *p, kd_tmpl_node *n, const char *s,
 			 size_t len, int skip_first_dot)
@@ -686,7 +737,7 @@ static void split_fields(parser *p, kd_tmpl_node *n, const char *s,
 		st = i;
 		while (i < len && s[i] != '.')
 			i++;
-		idp = pstrn(p, s + st, i - st);
+		idp = intern(p, s + st, i - st);
 		{
 			const char **nv = palloc(p, (size_t)(n->u.fld.n + 1) *
 						 sizeof *nv);
@@ -1358,21 +1409,30 @@ static int unquote(parser *p, const char *s, size_t n, kd_buf *out)
 		return -1;
 	q = s[0];
 	if (q == '`') {
-		for (i = 1; i + 1 < n; i++)
-			if (s[i] != '\r')
-				kd_buf_putc(out, s[i]);
+		/* raw strings lose their carriage returns, nothing else */
+		for (i = 1; i + 1 < n;) {
+			const char *cr = memchr(s + i, '\r', n - 1 - i);
+			size_t e = cr ? (size_t)(cr - s) : n - 1;
+
+			kd_buf_put(out, s + i, e - i);
+			i = e + (cr != NULL);
+		}
 		return 0;
 	}
 	for (i = 1; i + 1 < n;) {
 		unsigned char c = (unsigned char)s[i];
+		size_t run = i;
 
-		if (c == q || c == '\n')
-			return -1;
-		if (c != '\\') {
-			kd_buf_putc(out, (char)c);
-			i++;
+		/* plain characters go out in one piece */
+		while (run + 1 < n && s[run] != q && s[run] != '\n' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			kd_buf_put(out, s + i, run - i);
+			i = run;
 			continue;
 		}
+		if (c == q || c == '\n')
+			return -1;
 		i++;
 		if (i + 1 >= n)
 			return -1;
@@ -1468,26 +1528,86 @@ void kd_tmpl_set_lookup(kd_tmpl *t, kd_tmpl_lookup_fn fn, void *ud)
 	t->lookup_ud = ud;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name)
 {
 	kd_tmpl_def *d;
 
-	for (d = t->defs; d; d = d->next)
+	if (!t->hcap)
+		return NULL;
+	for (d = t->hash[name_hash(name) & (t->hcap - 1)]; d; d = d->hnext)
 		if (!strcmp(d->name, name))
 			return d;
 	return NULL;
 }
 
-int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
-		  kd_err *err)
+/* Adds d to the list and the index. */
+static int insert_def(kd_tmpl *t, kd_tmpl_def *d)
+{
+	kd_tmpl_def **slot;
+
+	if (t->ndefs + 1 > t->hcap / 2) {
+		size_t cap = t->hcap ? t->hcap * 2 : 64, i;
+		kd_tmpl_def **h = kd_arena_zalloc(&t->arena, cap * sizeof *h);
+
+		if (!h)
+			return KD_ENOMEM;
+		for (i = 0; i < t->hcap; i++) {
+			kd_tmpl_def *x = t->hash[i], *nx;
+
+			for (; x; x = nx) {
+				nx = x->hnext;
+				slot = &h[name_hash(x->name) & (cap - 1)];
+				x->hnext = *slot;
+				*slot = x;
+			}
+		}
+		t->hash = h;
+		t->hcap = cap;
+	}
+	slot = &t->hash[name_hash(d->name) & (t->hcap - 1)];
+	d->hnext = *slot;
+	*slot = d;
+	d->next = t->defs;
+	t->defs = d;
+	t->ndefs++;
+	return 0;
+}
+
+void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head)
+{
+	while (t->defs && t->defs != head) {
+		kd_tmpl_def *d = t->defs, **slot;
+
+		for (slot = &t->hash[name_hash(d->name) & (t->hcap - 1)]; *slot;
+		     slot = &(*slot)->hnext)
+			if (*slot == d) {
+				*slot = d->hnext;
+				break;
+			}
+		t->defs = d->next;
+		t->ndefs--;
+	}
+}
+
+static int parse_text(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, bool ref, kd_err *err)
 {
 	parser *p = calloc(1, sizeof *p);
 	kd_tmpl_def *d, *nx;
-	char *copy;
+	const char *copy;
 
 	if (!p)
 		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
-	copy = kd_arena_strndup(&t->arena, text, len);
+	copy = ref ? text : kd_arena_strndup(&t->arena, text, len);
 	p->name = kd_arena_strdup(&t->arena, name);
 	if (!copy || !p->name) {
 		free(p);
@@ -1520,11 +1640,25 @@ int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 			old->file = d->file;
 			continue;
 		}
-		d->next = t->defs;
-		t->defs = d;
+		if (insert_def(t, d)) {
+			free(p);
+			return kd_err_set(err, KD_ENOMEM, "template: out of memory");
+		}
 	}
 	free(p);
 	return 0;
+}
+
+int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
+		  kd_err *err)
+{
+	return parse_text(t, name, text, len, false, err);
+}
+
+int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, kd_err *err)
+{
+	return parse_text(t, name, text, len, true, err);
 }
 
 /* ---- node strings, as Go's Node.String() ---- */

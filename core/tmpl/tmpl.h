@@ -35,6 +35,11 @@ void kd_tmpl_free(kd_tmpl *t);
 int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 		  kd_err *err);
 
+/* The same without copying the text: text[len] must be NUL and the text
+ * must outlive the set (a loaded chart's files do). */
+int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, kd_err *err);
+
 /* Non-template files of the chart for .Files (a KD_MAP of path -> string);
  * the set keeps the pointer, which must outlive it. NULL for none. */
 void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files);
@@ -54,5 +59,12 @@ void kd_tmpl_set_lookup(kd_tmpl *t, kd_tmpl_lookup_fn fn, void *ud);
  * limit bounds the output). On error out holds what was written before. */
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 		 kd_buf *out, kd_err *err);
+
+/* The same with the values the execution creates allocated in arena, which
+ * the caller frees. A chart render needs this: Helm's templates may store
+ * what they compute into .Values (set, merge), and the next template of
+ * the render sees it. */
+int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
+		    kd_arena *arena, kd_buf *out, kd_err *err);
 
 #endif

@@ -1,0 +1,122 @@
+/* kd_chart: Helm charts, loaded and rendered the way Helm v3.15 does it, so
+ * that kd_chart_render() followed by kd_chart_output() prints what
+ * `helm template` prints.
+ *
+ * LOADING. kd_chart_load() takes a chart directory or a packaged .tgz. A
+ * directory is walked in lexical order, filtered by its .helmignore (Helm's
+ * rules, quirks included, plus the default `templates/.?*`); symbolic links
+ * are followed only while they stay inside the chart. An archive is read by
+ * kedge's own tar reader over zlib: its first path component is dropped,
+ * absolute paths, `..` components, links and device entries are refused,
+ * and every member and the whole chart are bounded
+ * (KD_LIMIT_CHART_FILE_BYTES, KD_LIMIT_CHART_BYTES), which stops
+ * decompression bombs early. Chart.yaml (apiVersion v1 or v2; v1 may carry
+ * requirements.yaml), values.yaml, values.schema.json, templates/, crds/ and
+ * charts/ (subchart directories and .tgz files, recursively) are read as
+ * Helm's loader reads them; everything else is the chart's .Files.
+ *
+ * RENDERING. kd_chart_render() runs Helm's install path without a cluster:
+ * dependency conditions, tags and aliases, import-values, value coalescing
+ * (chart defaults under the caller's values), values.schema.json
+ * validation, kubeVersion, the template engine over every chart's templates
+ * in one set (so `define`s are shared and later ones win as in Helm), then
+ * the manifests split, sorted by kind in Helm's install order and hooks
+ * separated. Nothing is returned on error: the caller gets a complete
+ * result or a message naming the chart, the file and the line.
+ *
+ * A loaded chart is read-only; it may be rendered many times. */
+#ifndef KD_CHART_CHART_H
+#define KD_CHART_CHART_H
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/value.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct kd_chart kd_chart;
+
+/* Loads a chart directory or .tgz file. */
+int kd_chart_load(kd_chart **out, const char *path, kd_err *err);
+void kd_chart_free(kd_chart *c);
+
+/* Chart.yaml's name and version. */
+const char *kd_chart_name(const kd_chart *c);
+const char *kd_chart_version(const kd_chart *c);
+
+typedef struct kd_chart_opts {
+	const char *release;       /* NULL: "release-name" */
+	const char *ns;            /* NULL: "default" */
+	const char *kube_version;  /* NULL: "v1.30.0" */
+	const char *const *api_versions; /* added to the default set */
+	size_t n_api_versions;
+	bool is_upgrade;
+	bool include_crds;
+	bool skip_tests;
+	bool no_hooks;
+	const char *const *show_only; /* template paths or globs */
+	size_t n_show_only;
+} kd_chart_opts;
+
+/* One rendered document. */
+typedef struct kd_chart_manifest {
+	const char *source; /* "<chart>/templates/<file>" (or the CRD file) */
+	const char *text;   /* the document, without its "---" line */
+	size_t len;
+	const char *kind;   /* "" when the document has none */
+	bool hook;          /* a helm.sh/hook resource */
+	bool test;          /* a test hook */
+	bool crd;           /* from crds/ (with include_crds) */
+} kd_chart_manifest;
+
+typedef struct kd_chart_result {
+	kd_arena arena;
+	kd_chart_manifest *docs; /* CRDs, manifests by kind, then hooks */
+	size_t ndocs;
+	const char *notes;       /* the top chart's NOTES.txt output, or NULL */
+	/* Set on error when the failure came from rendering the templates
+	 * or sorting their output (Helm then suggests --debug). */
+	bool render_failed;
+} kd_chart_result;
+
+/* Renders c with the caller's values (a KD_MAP, or NULL: the chart's
+ * defaults only), which are not changed. On error *out is left empty. */
+int kd_chart_render(kd_chart_result *out, const kd_chart *c,
+		    const kd_value *values, const kd_chart_opts *opts,
+		    kd_err *err);
+void kd_chart_result_free(kd_chart_result *r);
+
+/* Appends what `helm template` prints for the result (honouring
+ * skip_tests, no_hooks and show_only from opts). KD_ENOTFOUND when a
+ * show_only entry matches nothing. */
+int kd_chart_output(kd_buf *out, const kd_chart_result *r,
+		    const kd_chart_opts *opts, kd_err *err);
+
+/* ---- values, as `helm template` gathers them ---- */
+
+/* Reads a values file's text as Helm does (YAML, every number a float; an
+ * empty file is an empty map). */
+int kd_chart_values_parse(kd_value **out, kd_arena *a, const char *text,
+			  size_t len, const char *name, kd_err *err);
+
+/* Merges src into dst the way successive -f files combine: maps merge
+ * recursively, anything else replaces. */
+int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src);
+
+typedef enum kd_chart_set_kind {
+	KD_CHART_SET,         /* --set a.b=1,c[0]=x */
+	KD_CHART_SET_STRING,  /* --set-string: every value a string */
+	KD_CHART_SET_JSON,    /* --set-json a.b={"x":1} */
+	KD_CHART_SET_FILE,    /* --set-file a=path: the file's content */
+	KD_CHART_SET_LITERAL, /* --set-literal a.b=text taken as is */
+} kd_chart_set_kind;
+
+/* Applies one --set-style expression to base (a KD_MAP) with Helm's
+ * strvals syntax: dotted keys, list indexes a[0], escapes with '\', and
+ * `null` deleting. */
+int kd_chart_values_set(kd_arena *a, kd_value *base, const char *expr,
+			kd_chart_set_kind kind, kd_err *err);
+
+#endif

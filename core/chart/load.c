@@ -1,0 +1,811 @@
+/* Loading charts: directories (with .helmignore) and .tgz archives, into
+ * the parts Helm's loader makes of them. */
+#include "chart/internal.h"
+
+#include "base/limits.h"
+#include "base/num.h"
+#include "semver/semver.h"
+#include "yaml/yaml.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int kd_chart_raw_add(kd_arena *a, kd_chart_raw *r, const char *name,
+		     size_t nlen, const char *data, size_t len, kd_err *err)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		kd_chart_file *n;
+
+		if (r->n >= KD_LIMIT_CHART_FILES)
+			return kd_err_set(err, KD_ELIMIT,
+					  "the chart has more than %u files (KD_LIMIT_CHART_FILES)",
+					  KD_LIMIT_CHART_FILES);
+		n = kd_arena_grow(a, r->f, r->cap * sizeof *n, cap * sizeof *n);
+		if (!n)
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+		r->f = n;
+		r->cap = cap;
+	}
+	r->f[r->n].name = kd_arena_strndup(a, name, nlen);
+	r->f[r->n].data = data;
+	r->f[r->n].len = len;
+	if (!r->f[r->n].name)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	r->n++;
+	r->total += len;
+	return 0;
+}
+
+/* ---- Go's filepath.Match ---- */
+
+static bool class_match(const char **pp, unsigned char c, bool *ok)
+{
+	const char *p = *pp;
+	bool neg = false, hit = false;
+	int first = 1;
+
+	if (*p == '^') {
+		neg = true;
+		p++;
+	}
+	while (*p && (*p != ']' || first)) {
+		unsigned char lo, hi;
+
+		first = 0;
+		if (*p == '\\' && p[1])
+			p++;
+		lo = (unsigned char)*p++;
+		hi = lo;
+		if (*p == '-' && p[1] && p[1] != ']') {
+			p++;
+			if (*p == '\\' && p[1])
+				p++;
+			hi = (unsigned char)*p++;
+		}
+		if (lo <= c && c <= hi)
+			hit = true;
+	}
+	if (*p != ']') {
+		*ok = false;
+		return false;
+	}
+	*pp = p + 1;
+	return hit != neg;
+}
+
+bool kd_chart_path_match(const char *p, const char *s)
+{
+	for (; *p; ) {
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			for (;; s++) {
+				if (kd_chart_path_match(p, s))
+					return true;
+				if (!*s || *s == '/')
+					return false;
+			}
+		}
+		if (!*s || *s == '/') {
+			if (*s == '/' && *p == '/') {
+				p++;
+				s++;
+				continue;
+			}
+			return false;
+		}
+		if (*p == '?') {
+			p++;
+			s++;
+			continue;
+		}
+		if (*p == '[') {
+			bool ok = true;
+
+			p++;
+			if (!class_match(&p, (unsigned char)*s, &ok) || !ok)
+				return false;
+			s++;
+			continue;
+		}
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return !*s;
+}
+
+/* ---- .helmignore ---- */
+
+typedef struct rule {
+	const char *pat;
+	bool negate, must_dir, rooted, structural;
+} rule;
+
+typedef struct rules {
+	rule *r;
+	size_t n, cap;
+} rules;
+
+static int rule_add(kd_arena *a, rules *rs, const char *line, size_t n,
+		    const char *where, int lineno, kd_err *err)
+{
+	rule ru;
+	char *p;
+
+	while (n && (line[0] == ' ' || line[0] == '\t' || line[0] == '\r')) {
+		line++;
+		n--;
+	}
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+		n--;
+	if (!n || line[0] == '#')
+		return 0;
+	p = kd_arena_strndup(a, line, n);
+	if (!p)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	if (strstr(p, "**"))
+		return kd_err_set(err, KD_EPARSE,
+				  "%s:%d: double-star (**) syntax is not supported", where, lineno);
+	memset(&ru, 0, sizeof ru);
+	if (*p == '!') {
+		ru.negate = true;
+		p++;
+	}
+	n = strlen(p);
+	if (n && p[n - 1] == '/') {
+		ru.must_dir = true;
+		p[--n] = 0;
+	}
+	if (*p == '/') {
+		ru.rooted = true;
+		p++;
+	} else if (strchr(p, '/')) {
+		ru.structural = true;
+	}
+	ru.pat = p;
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 16;
+		rule *nr = kd_arena_grow(a, rs->r, rs->cap * sizeof *nr, cap * sizeof *nr);
+
+		if (!nr)
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+		rs->r = nr;
+		rs->cap = cap;
+	}
+	rs->r[rs->n++] = ru;
+	return 0;
+}
+
+/* Helm's Rules.Ignore, including its reading of negated rules: a negated
+ * rule that does not match ignores the path. */
+static bool ignored(const rules *rs, const char *path, bool dir)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		const rule *r = &rs->r[i];
+		const char *subject = path;
+		bool m;
+
+		if (!r->rooted && !r->structural) {
+			const char *sl = strrchr(path, '/');
+
+			subject = sl ? sl + 1 : path;
+		}
+		m = kd_chart_path_match(r->pat, subject);
+		if (r->negate) {
+			if (r->must_dir && !dir)
+				return true;
+			if (!m)
+				return true;
+			continue;
+		}
+		if (r->must_dir && !dir)
+			continue;
+		if (m)
+			return true;
+	}
+	return false;
+}
+
+/* ---- directories ---- */
+
+typedef struct walker {
+	kd_arena *a;
+	kd_chart_map *maps;
+	kd_chart_raw *raw;
+	const rules *rs;
+	const char *top;  /* real path of the chart directory */
+	size_t toplen;
+	const char *shown; /* the path as the caller gave it */
+	kd_err *err;
+	int depth;
+} walker;
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Large files are mapped rather than read, so the pages of files no
+ * template looks at (CRDs, dashboards of disabled subcharts) never become
+ * resident. A mapping whose size is not a multiple of the page size ends
+ * in zeros, which gives the NUL the value type wants after the text; the
+ * rest, and small files (where a mapping costs more than it saves), are
+ * read into the arena. */
+static int read_file(walker *w, const char *fs, const char *rel, off_t size)
+{
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, rc = 0;
+	const char *d;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (size > (off_t)KD_LIMIT_CHART_FILE_BYTES)
+		return kd_err_set(w->err, KD_ELIMIT,
+				  "chart %s: file %s is larger than %u MiB (KD_LIMIT_CHART_FILE_BYTES)",
+				  w->shown, rel, KD_LIMIT_CHART_FILE_BYTES >> 20);
+	if (w->raw->total + (size_t)size > KD_LIMIT_CHART_BYTES)
+		return kd_err_set(w->err, KD_ELIMIT,
+				  "chart %s: larger than %u MiB (KD_LIMIT_CHART_BYTES)",
+				  w->shown, KD_LIMIT_CHART_BYTES >> 20);
+	fd = open(fs, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
+				  w->shown, rel, strerror(errno));
+	if (size >= 65536 && page > 0 && size % page) {
+		kd_chart_map *m = kd_arena_alloc(w->a, sizeof *m);
+		void *p = m ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+
+		if (p != MAP_FAILED) {
+			m->p = p;
+			m->n = (size_t)size;
+			m->next = w->maps;
+			w->maps = m;
+			buf = p;
+			got = (size_t)size;
+		}
+	}
+	if (!buf) {
+		buf = kd_arena_alloc(w->a, (size_t)size + 1);
+		if (!buf) {
+			close(fd);
+			return kd_err_set(w->err, KD_ENOMEM, "out of memory");
+		}
+		while (got < (size_t)size) {
+			ssize_t n = read(fd, buf + got, (size_t)size - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				rc = kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
+						w->shown, rel, n ? strerror(errno) : "file shrank while reading");
+				break;
+			}
+			got += (size_t)n;
+		}
+		buf[got] = 0;
+	}
+	close(fd);
+	if (rc)
+		return rc;
+	d = buf;
+	if (got >= 3 && !memcmp(d, "\xef\xbb\xbf", 3)) {
+		d += 3;
+		got -= 3;
+	}
+	return kd_chart_raw_add(w->a, w->raw, rel, strlen(rel), d, got, w->err);
+}
+
+static int walk(walker *w, const char *fs, const char *rel)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
+
+	if (++w->depth > 64)
+		return kd_err_set(w->err, KD_ELIMIT, "chart %s: directories nested too deeply at %s",
+				  w->shown, rel);
+	d = opendir(fs);
+	if (!d)
+		return kd_err_set(w->err, KD_EIO, "chart %s: cannot read directory %s: %s",
+				  w->shown, *rel ? rel : ".", strerror(errno));
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			char **nn;
+
+			cap = cap ? cap * 2 : 32;
+			nn = realloc(names, cap * sizeof *nn);
+			if (!nn) {
+				rc = kd_err_set(w->err, KD_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = kd_err_set(w->err, KD_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		n++;
+		if (n > KD_LIMIT_CHART_FILES) {
+			rc = kd_err_set(w->err, KD_ELIMIT, "chart %s: too many files in %s",
+					w->shown, *rel ? rel : ".");
+			goto cleanup;
+		}
+	}
+	qsort(names, n, sizeof *names, cmp_str);
+	for (i = 0; i < n && !rc; i++) {
+		char cfs[PATH_MAX], crel[PATH_MAX];
+		struct stat st;
+
+		if (snprintf(cfs, sizeof cfs, "%s/%s", fs, names[i]) >= (int)sizeof cfs ||
+		    snprintf(crel, sizeof crel, "%s%s%s", rel, *rel ? "/" : "", names[i]) >= (int)sizeof crel) {
+			rc = kd_err_set(w->err, KD_ELIMIT, "chart %s: path too long at %s",
+					w->shown, rel);
+			break;
+		}
+		if (lstat(cfs, &st)) {
+			rc = kd_err_set(w->err, KD_EIO, "chart %s: cannot stat %s: %s",
+					w->shown, crel, strerror(errno));
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char real[PATH_MAX];
+
+			if (!realpath(cfs, real)) {
+				rc = kd_err_set(w->err, KD_EIO, "chart %s: symbolic link %s cannot be resolved: %s",
+						w->shown, crel, strerror(errno));
+				break;
+			}
+			if (strncmp(real, w->top, w->toplen) ||
+			    (real[w->toplen] != '/' && real[w->toplen])) {
+				rc = kd_err_set(w->err, KD_EINVAL,
+						"chart %s: symbolic link %s points outside the chart (to %s); refusing it",
+						w->shown, crel, real);
+				break;
+			}
+			if (stat(cfs, &st)) {
+				rc = kd_err_set(w->err, KD_EIO, "chart %s: cannot stat %s: %s",
+						w->shown, crel, strerror(errno));
+				break;
+			}
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (!ignored(w->rs, crel, true))
+				rc = walk(w, cfs, crel);
+			continue;
+		}
+		if (ignored(w->rs, crel, false))
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			rc = kd_err_set(w->err, KD_EINVAL,
+					"chart %s: cannot load irregular file %s as it has file mode type bits set",
+					w->shown, crel);
+			break;
+		}
+		rc = read_file(w, cfs, crel, st.st_size);
+	}
+cleanup:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	w->depth--;
+	return rc;
+}
+
+static void unmap(kd_chart_map *m)
+{
+	for (; m; m = m->next)
+		munmap(m->p, m->n);
+}
+
+static int load_dir(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
+{
+	char top[PATH_MAX], ign[PATH_MAX + 16];
+	kd_chart_raw raw = {0};
+	rules rs = {0};
+	walker w;
+	FILE *f;
+	int rc = 0;
+
+	if (!realpath(path, top))
+		return kd_err_set(err, KD_EIO, "chart %s: %s", path, strerror(errno));
+	snprintf(ign, sizeof ign, "%s/.helmignore", top);
+	f = fopen(ign, "r");
+	if (f) {
+		char line[4096];
+		int ln = 0;
+
+		while (!rc && fgets(line, sizeof line, f)) {
+			ln++;
+			rc = rule_add(a, &rs, line, strcspn(line, "\n"), ign, ln, err);
+		}
+		fclose(f);
+		if (rc)
+			return rc;
+	}
+	rc = rule_add(a, &rs, "templates/.?*", 13, "defaults", 0, err);
+	if (rc)
+		return rc;
+	memset(&w, 0, sizeof w);
+	w.a = a;
+	w.raw = &raw;
+	w.rs = &rs;
+	w.top = top;
+	w.toplen = strlen(top);
+	w.shown = path;
+	w.err = err;
+	rc = walk(&w, top, "");
+	if (!rc)
+		rc = kd_chart_from_files(out, a, &raw, path, err);
+	if (rc) {
+		unmap(w.maps);
+		return rc;
+	}
+	(*out)->maps = w.maps;
+	return 0;
+}
+
+static int load_tgz(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
+{
+	kd_chart_raw raw = {0};
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kd_err_set(err, KD_EIO, "chart %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || st.st_size > (off_t)KD_LIMIT_CHART_BYTES) {
+		close(fd);
+		return kd_err_set(err, KD_ELIMIT, "chart %s: the archive is larger than %u MiB (KD_LIMIT_CHART_BYTES)",
+				  path, KD_LIMIT_CHART_BYTES >> 20);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	rc = kd_chart_untar(a, &raw, buf, got, path, err);
+	free(buf);
+	if (rc)
+		return rc;
+	return kd_chart_from_files(out, a, &raw, path, err);
+}
+
+/* ---- the loader proper ---- */
+
+static const char *meta_str(kd_arena *a, const kd_value *m, const char *key)
+{
+	const kd_value *v = m ? kd_map_getz(m, key) : NULL;
+
+	if (!v || v->type == KD_NULL)
+		return "";
+	if (v->type == KD_STR)
+		return v->u.str.ptr;
+	if (v->type == KD_INT) {
+		char b[32];
+
+		snprintf(b, sizeof b, "%lld", (long long)v->u.i);
+		return kd_arena_strdup(a, b);
+	}
+	if (v->type == KD_FLOAT) {
+		kd_buf b = KD_BUF_INIT(64);
+		char *s;
+
+		kd_num_format_float(&b, v->u.f, 'g', -1);
+		s = kd_arena_strdup(a, b.ptr);
+		kd_buf_free(&b);
+		return s ? s : "";
+	}
+	if (v->type == KD_BOOL)
+		return v->u.b ? "true" : "false";
+	return "";
+}
+
+static int validate_meta(kd_chart *c, kd_err *err)
+{
+	const kd_value *deps = kd_map_getz(c->meta, "dependencies");
+	kd_semver sv;
+	kd_err e2 = KD_ERR_INIT;
+	size_t i, j;
+
+	if (!*c->name)
+		return kd_err_set(err, KD_EPARSE, "validation: chart.metadata.name is required");
+	if (strchr(c->name, '/'))
+		return kd_err_set(err, KD_EPARSE, "validation: chart.metadata.name \"%s\" is invalid", c->name);
+	if (!*c->version)
+		return kd_err_set(err, KD_EPARSE, "validation: chart.metadata.version is required");
+	if (kd_semver_parse(&sv, c->version, strlen(c->version), 1, &e2))
+		return kd_err_set(err, KD_EPARSE, "validation: chart.metadata.version \"%s\" is invalid", c->version);
+	if (*c->type && strcmp(c->type, "application") && strcmp(c->type, "library"))
+		return kd_err_set(err, KD_EPARSE, "validation: chart.metadata.type must be application or library");
+	if (deps && deps->type != KD_LIST && deps->type != KD_NULL)
+		return kd_err_set(err, KD_EPARSE, "Chart.yaml: dependencies must be a list");
+	for (i = 0; deps && deps->type == KD_LIST && i < deps->u.list.len; i++) {
+		const kd_value *d = deps->u.list.items[i];
+		const char *ki, *ai;
+
+		if (d->type != KD_MAP)
+			return kd_err_set(err, KD_EPARSE, "Chart.yaml: dependency %zu is not a map", i + 1);
+		ai = meta_str(c->a, d, "alias");
+		ki = *ai ? ai : meta_str(c->a, d, "name");
+		for (j = 0; j < i; j++) {
+			const kd_value *o = deps->u.list.items[j];
+			const char *aj = meta_str(c->a, o, "alias");
+			const char *kj = *aj ? aj : meta_str(c->a, o, "name");
+
+			if (!strcmp(ki, kj))
+				return kd_err_set(err, KD_EPARSE,
+						  "validation: more than one dependency with name or alias \"%s\"", ki);
+		}
+	}
+	return 0;
+}
+
+static int push_file(kd_arena *a, kd_chart_file **arr, size_t *n, size_t *cap,
+		     const kd_chart_file *f)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		kd_chart_file *x = kd_arena_grow(a, *arr, *cap * sizeof *x, nc * sizeof *x);
+
+		if (!x)
+			return KD_ENOMEM;
+		*arr = x;
+		*cap = nc;
+	}
+	(*arr)[(*n)++] = *f;
+	return 0;
+}
+
+static int yaml_err(kd_err *err, const char *path, const char *what)
+{
+	kd_err_prefix(err, "chart %s: cannot load %s", path, what);
+	return err->code ? err->code : KD_EPARSE;
+}
+
+int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
+			const char *path, kd_err *err)
+{
+	kd_chart *c;
+	kd_chart_file *chart_yaml = NULL;
+	size_t i, fcap = 0, tcap = 0, nsub = 0, subcap = 0;
+	struct sub { const char *name; kd_chart_raw raw; } *subs = NULL;
+	int rc = 0;
+
+	c = kd_arena_zalloc(a, sizeof *c);
+	if (!c)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	c->a = a;
+	c->path = kd_arena_strdup(a, path);
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->f[i].name, "Chart.yaml"))
+			chart_yaml = &r->f[i];
+	if (!chart_yaml)
+		return kd_err_set(err, KD_EPARSE, "chart %s: Chart.yaml file is missing", path);
+	rc = kd_yaml_decode(&c->meta, a, chart_yaml->data, chart_yaml->len,
+			    "Chart.yaml", NULL, err);
+	if (rc)
+		return yaml_err(err, path, "Chart.yaml");
+	if (c->meta->type == KD_NULL)
+		c->meta = kd_value_map(a, 0);
+	if (!c->meta || c->meta->type != KD_MAP)
+		return kd_err_set(err, KD_EPARSE, "chart %s: Chart.yaml is not a mapping", path);
+	c->api_version = meta_str(a, c->meta, "apiVersion");
+	if (!*c->api_version)
+		c->api_version = "v1";
+	for (i = 0; i < r->n && !rc; i++) {
+		kd_chart_file *f = &r->f[i];
+		const char *nm = f->name;
+
+		if (!strcmp(nm, "Chart.yaml") || !strcmp(nm, "Chart.lock")) {
+			continue;
+		} else if (!strcmp(nm, "values.yaml")) {
+			rc = kd_chart_values_parse(&c->values, a, f->data, f->len,
+						   "values.yaml", err);
+			if (rc)
+				return yaml_err(err, path, "values.yaml");
+		} else if (!strcmp(nm, "values.schema.json")) {
+			c->schema = f->data;
+			c->schema_len = f->len;
+		} else if (!strcmp(nm, "requirements.yaml") ||
+			   !strcmp(nm, "requirements.lock")) {
+			if (nm[13] == 'y') {
+				kd_value *req;
+				const kd_value *d;
+
+				rc = kd_yaml_decode(&req, a, f->data, f->len, nm, NULL, err);
+				if (rc)
+					return yaml_err(err, path, nm);
+				d = req->type == KD_MAP ? kd_map_getz(req, "dependencies") : NULL;
+				if (d && kd_map_setz(a, c->meta, "dependencies", (kd_value *)d))
+					return kd_err_set(err, KD_ENOMEM, "out of memory");
+			}
+			if (!strcmp(c->api_version, "v1") &&
+			    push_file(a, &c->files, &c->nfiles, &fcap, f))
+				return kd_err_set(err, KD_ENOMEM, "out of memory");
+		} else if (!strncmp(nm, "templates/", 10)) {
+			if (push_file(a, &c->templates, &c->ntemplates, &tcap, f))
+				return kd_err_set(err, KD_ENOMEM, "out of memory");
+		} else if (!strncmp(nm, "charts/", 7)) {
+			const char *rest = nm + 7, *sl = strchr(rest, '/');
+			size_t cl = sl ? (size_t)(sl - rest) : strlen(rest), k;
+			size_t nl = strlen(nm);
+
+			if (nl > 5 && !strcmp(nm + nl - 5, ".prov")) {
+				if (push_file(a, &c->files, &c->nfiles, &fcap, f))
+					return kd_err_set(err, KD_ENOMEM, "out of memory");
+				continue;
+			}
+			for (k = 0; k < nsub; k++)
+				if (strlen(subs[k].name) == cl && !strncmp(subs[k].name, rest, cl))
+					break;
+			if (k == nsub) {
+				if (nsub == subcap) {
+					size_t nc = subcap ? subcap * 2 : 8;
+					struct sub *ns = kd_arena_grow(a, subs, subcap * sizeof *ns, nc * sizeof *ns);
+
+					if (!ns)
+						return kd_err_set(err, KD_ENOMEM, "out of memory");
+					subs = ns;
+					subcap = nc;
+				}
+				memset(&subs[nsub], 0, sizeof subs[nsub]);
+				subs[nsub].name = kd_arena_strndup(a, rest, cl);
+				if (!subs[nsub].name)
+					return kd_err_set(err, KD_ENOMEM, "out of memory");
+				nsub++;
+			}
+			rc = kd_chart_raw_add(a, &subs[k].raw, rest, strlen(rest), f->data, f->len, err);
+		} else {
+			if (push_file(a, &c->files, &c->nfiles, &fcap, f))
+				return kd_err_set(err, KD_ENOMEM, "out of memory");
+		}
+	}
+	if (rc)
+		return rc;
+	if (!c->values || c->values->type != KD_MAP)
+		c->values = kd_value_map(a, 0);
+	c->name = meta_str(a, c->meta, "name");
+	c->version = meta_str(a, c->meta, "version");
+	c->type = meta_str(a, c->meta, "type");
+	if (!c->values || !c->name || !c->version || !c->type)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	rc = validate_meta(c, err);
+	if (rc) {
+		kd_err_prefix(err, "chart %s", path);
+		return rc;
+	}
+	for (i = 0; i < nsub; i++) {
+		struct sub *s = &subs[i];
+		kd_chart *sc = NULL;
+		char *sp;
+		size_t nl = strlen(s->name), k;
+
+		if (s->name[0] == '_' || s->name[0] == '.')
+			continue;
+		sp = kd_arena_alloc(a, strlen(path) + nl + 16);
+		if (!sp)
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+		sprintf(sp, "%s/charts/%s", path, s->name);
+		if (nl > 4 && !strcmp(s->name + nl - 4, ".tgz")) {
+			kd_chart_raw ar = {0};
+
+			if (s->raw.n != 1 || strcmp(s->raw.f[0].name, s->name))
+				return kd_err_set(err, KD_EPARSE,
+						  "error unpacking subchart tar in %s: expected %s", c->name, s->name);
+			rc = kd_chart_untar(a, &ar, s->raw.f[0].data, s->raw.f[0].len, sp, err);
+			if (!rc)
+				rc = kd_chart_from_files(&sc, a, &ar, sp, err);
+		} else {
+			/* strip "<name>/"; files directly in charts/ are not
+			 * charts */
+			kd_chart_raw sr = {0};
+
+			for (k = 0; k < s->raw.n; k++) {
+				const char *fn = s->raw.f[k].name;
+
+				if (strncmp(fn, s->name, nl) || fn[nl] != '/')
+					continue;
+				rc = kd_chart_raw_add(a, &sr, fn + nl + 1, strlen(fn + nl + 1),
+						      s->raw.f[k].data, s->raw.f[k].len, err);
+				if (rc)
+					return rc;
+			}
+			rc = kd_chart_from_files(&sc, a, &sr, sp, err);
+		}
+		if (rc)
+			return rc;
+		{
+			kd_chart **ns = kd_arena_grow(a, c->subs, c->nsubs * sizeof *ns,
+						      (c->nsubs + 1) * sizeof *ns);
+
+			if (!ns)
+				return kd_err_set(err, KD_ENOMEM, "out of memory");
+			c->subs = ns;
+		}
+		c->subs[c->nsubs++] = sc;
+	}
+	*out = c;
+	return 0;
+}
+
+int kd_chart_load(kd_chart **out, const char *path, kd_err *err)
+{
+	kd_arena *a = malloc(sizeof *a);
+	kd_chart *c = NULL;
+	struct stat st;
+	int rc;
+
+	if (!a)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	kd_arena_init(a, KD_LIMIT_ARENA_BYTES);
+	if (stat(path, &st)) {
+		rc = kd_err_set(err, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
+				"chart %s: %s", path, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		rc = load_dir(&c, a, path, err);
+	} else {
+		rc = load_tgz(&c, a, path, err);
+	}
+	if (rc) {
+		kd_arena_free(a);
+		free(a);
+		return rc;
+	}
+	c->root = true;
+	*out = c;
+	return 0;
+}
+
+void kd_chart_free(kd_chart *c)
+{
+	kd_arena *a;
+
+	if (!c || !c->root)
+		return;
+	unmap(c->maps);
+	a = c->a;
+	kd_arena_free(a);
+	free(a);
+}
+
+const char *kd_chart_name(const kd_chart *c)
+{
+	return c->name;
+}
+
+const char *kd_chart_version(const kd_chart *c)
+{
+	return c->version;
+}

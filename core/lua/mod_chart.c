@@ -1,0 +1,283 @@
+/* kedge.chart: Helm charts for Lua.
+ *
+ *   chart.load(path) -> chart | nil, err     (a directory or a .tgz)
+ *   c:name(), c:version()
+ *   c:render([values [, opts]]) -> manifests | nil, err
+ *   c:template([values [, opts]]) -> text | nil, err  (what kedge render prints)
+ *   c:close() (also __close / __gc)
+ *
+ * values is a table (chart defaults are coalesced under it as Helm does);
+ * opts: release, namespace, kube_version, api_versions (list), is_upgrade,
+ * include_crds, skip_tests, no_hooks, show_only (list, template only),
+ * numbers ("native" or "float": how Lua numbers in values arrive; Helm
+ * reads values files as floats). A manifest is {source=, text=, kind=,
+ * hook=, test=, crd=, value=} where value is the document decoded (a list
+ * of documents for a CRD file that holds several). Render failures return
+ * nil and the message; no partial list is ever returned. */
+#include "lua/klua.h"
+
+#include "base/limits.h"
+#include "chart/chart.h"
+#include "yaml/yaml.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHART_MT "kedge.Chart"
+
+typedef struct lchart {
+	kd_chart *c;
+} lchart;
+
+static lchart *check_chart(lua_State *L)
+{
+	lchart *lc = luaL_checkudata(L, 1, CHART_MT);
+
+	if (!lc->c)
+		luaL_error(L, "the chart is closed");
+	return lc;
+}
+
+static int chart_gc(lua_State *L)
+{
+	lchart *lc = luaL_checkudata(L, 1, CHART_MT);
+
+	kd_chart_free(lc->c);
+	lc->c = NULL;
+	return 0;
+}
+
+static int chart_load(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lchart *lc = lua_newuserdatauv(L, sizeof *lc, 0);
+	kd_err err = KD_ERR_INIT;
+
+	/* closed first, so an error while loading leaves it consistent */
+	lc->c = NULL;
+	luaL_setmetatable(L, CHART_MT);
+	if (kd_chart_load(&lc->c, path, &err)) {
+		lua_pushnil(L);
+		lua_pushstring(L, err.msg);
+		return 2;
+	}
+	return 1;
+}
+
+static int chart_name(lua_State *L)
+{
+	lua_pushstring(L, kd_chart_name(check_chart(L)->c));
+	return 1;
+}
+
+static int chart_version(lua_State *L)
+{
+	lua_pushstring(L, kd_chart_version(check_chart(L)->c));
+	return 1;
+}
+
+static void to_float(kd_value *v, int depth)
+{
+	size_t i;
+
+	if (depth > KD_LIMIT_DEPTH)
+		return;
+	if (v->type == KD_INT) {
+		v->u.f = (double)v->u.i;
+		v->type = KD_FLOAT;
+	} else if (v->type == KD_LIST) {
+		for (i = 0; i < v->u.list.len; i++)
+			to_float(v->u.list.items[i], depth + 1);
+	} else if (v->type == KD_MAP) {
+		for (i = 0; i < v->u.map.len; i++)
+			to_float(v->u.map.ents[i].val, depth + 1);
+	}
+}
+
+/* A list option of strings, kept in the arena. */
+static const char **opt_list(lua_State *L, int idx, const char *field,
+			     kd_arena *a, size_t *n)
+{
+	const char **v = NULL;
+	size_t len, i;
+
+	*n = 0;
+	if (!lua_istable(L, idx))
+		return NULL;
+	lua_getfield(L, idx, field);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "option '%s' must be a list of strings", field);
+	len = (size_t)luaL_len(L, -1);
+	v = kd_arena_alloc(a, (len + 1) * sizeof *v);
+	if (!v)
+		luaL_error(L, "out of memory");
+	for (i = 0; i < len; i++) {
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		if (!lua_isstring(L, -1))
+			luaL_error(L, "option '%s' must be a list of strings", field);
+		v[i] = kd_arena_strdup(a, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	*n = len;
+	return v;
+}
+
+static const char *opt_str(lua_State *L, int idx, const char *field, kd_arena *a)
+{
+	const char *s = kd_lua_opt_string(L, idx, field, NULL);
+
+	return s ? kd_arena_strdup(a, s) : NULL;
+}
+
+/* Reads (values, opts) at 2 and 3 into o and *vals. */
+static void read_args(lua_State *L, kd_arena *a, kd_chart_opts *o, kd_value **vals)
+{
+	kd_err err = KD_ERR_INIT;
+
+	memset(o, 0, sizeof *o);
+	*vals = NULL;
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (kd_lua_to_value(L, 2, a, vals, &err))
+			luaL_argerror(L, 2, err.msg);
+		if ((*vals)->type == KD_LIST && (*vals)->u.list.len == 0)
+			*vals = kd_value_map(a, 0);
+		if ((*vals)->type != KD_MAP)
+			luaL_argerror(L, 2, "values must be a map, not a list");
+		if (kd_lua_opt_numbers_as_float(L, 3))
+			to_float(*vals, 0);
+	}
+	o->release = opt_str(L, 3, "release", a);
+	o->ns = opt_str(L, 3, "namespace", a);
+	o->kube_version = opt_str(L, 3, "kube_version", a);
+	o->api_versions = opt_list(L, 3, "api_versions", a, &o->n_api_versions);
+	o->show_only = opt_list(L, 3, "show_only", a, &o->n_show_only);
+	o->is_upgrade = kd_lua_opt_bool(L, 3, "is_upgrade", 0);
+	o->include_crds = kd_lua_opt_bool(L, 3, "include_crds", 0);
+	o->skip_tests = kd_lua_opt_bool(L, 3, "skip_tests", 0);
+	o->no_hooks = kd_lua_opt_bool(L, 3, "no_hooks", 0);
+}
+
+static void set_bool(lua_State *L, const char *k, bool b)
+{
+	lua_pushboolean(L, b);
+	lua_setfield(L, -2, k);
+}
+
+static int chart_render(lua_State *L)
+{
+	lchart *lc = check_chart(L);
+	kd_arena *a;
+	kd_chart_opts o;
+	kd_chart_result res;
+	kd_value *vals;
+	kd_err err = KD_ERR_INIT;
+	size_t i, k = 0;
+
+	lua_settop(L, 3);
+	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
+	read_args(L, a, &o, &vals);
+	if (kd_chart_render(&res, lc->c, vals, &o, &err)) {
+		kd_arena_free(a);
+		lua_pushnil(L);
+		lua_pushstring(L, err.msg);
+		return 2;
+	}
+	lua_createtable(L, (int)res.ndocs, 0);
+	kd_lua_set_list(L, -1);
+	for (i = 0; i < res.ndocs; i++) {
+		const kd_chart_manifest *m = &res.docs[i];
+		kd_arena tmp = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+		kd_value *docs;
+
+		if ((o.no_hooks && m->hook) || (o.skip_tests && m->test))
+			continue;
+		if (kd_yaml_decode_all(&docs, &tmp, m->text, m->len, m->source, NULL, &err)) {
+			kd_arena_free(&tmp);
+			kd_chart_result_free(&res);
+			kd_arena_free(a);
+			lua_pushnil(L);
+			lua_pushstring(L, err.msg);
+			return 2;
+		}
+		lua_createtable(L, 0, 7);
+		lua_pushstring(L, m->source);
+		lua_setfield(L, -2, "source");
+		lua_pushlstring(L, m->text, m->len);
+		lua_setfield(L, -2, "text");
+		lua_pushstring(L, m->kind);
+		lua_setfield(L, -2, "kind");
+		set_bool(L, "hook", m->hook);
+		set_bool(L, "test", m->test);
+		set_bool(L, "crd", m->crd);
+		if (docs->u.list.len == 1)
+			kd_lua_push_value(L, docs->u.list.items[0]);
+		else
+			kd_lua_push_value(L, docs);
+		lua_setfield(L, -2, "value");
+		kd_arena_free(&tmp);
+		lua_rawseti(L, -2, (lua_Integer)++k);
+	}
+	kd_chart_result_free(&res);
+	kd_arena_free(a);
+	return 1;
+}
+
+static int chart_template(lua_State *L)
+{
+	lchart *lc = check_chart(L);
+	kd_arena *a;
+	kd_chart_opts o;
+	kd_chart_result res;
+	kd_value *vals;
+	kd_err err = KD_ERR_INIT;
+	kd_buf out = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	int rc;
+
+	lua_settop(L, 3);
+	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
+	read_args(L, a, &o, &vals);
+	rc = kd_chart_render(&res, lc->c, vals, &o, &err);
+	if (!rc) {
+		rc = kd_chart_output(&out, &res, &o, &err);
+		kd_chart_result_free(&res);
+	}
+	kd_arena_free(a);
+	return kd_lua_return_buf(L, rc, &out, &err);
+}
+
+int kd_lua_open_chart(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"load", chart_load},
+		{NULL, NULL},
+	};
+	static const luaL_Reg methods[] = {
+		{"name", chart_name},
+		{"version", chart_version},
+		{"render", chart_render},
+		{"template", chart_template},
+		{"close", chart_gc},
+		{NULL, NULL},
+	};
+
+	if (luaL_newmetatable(L, CHART_MT)) {
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, chart_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, chart_gc);
+		lua_setfield(L, -2, "__close");
+	}
+	lua_pop(L, 1);
+	luaL_newlib(L, funcs);
+	return 1;
+}
