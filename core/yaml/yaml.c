@@ -1064,7 +1064,7 @@ static int on_alias(dec *d, const yaml_event_t *ev)
 	const kd_value *idx = kd_map_getz(d->anchor_names, name);
 	const anchor *an;
 	kd_value *c;
-	scalar_res r;
+	scalar_res r = {0};
 
 	if (!idx)
 		return fail_at(d, KD_EPARSE, ev->start_mark,
