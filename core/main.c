@@ -364,6 +364,71 @@ static int cmd_plan_manifests(int argc, char **argv)
 	return run_kubecli("plan", argc, argv);
 }
 
+/* ---- commands written in Lua: plan, apply, budget, report ---- */
+
+/* Runs module.func(args...) from the embedded library; its integer result
+ * is the exit code. */
+static int run_lua_cli(const char *module, const char *func, int argc, char **argv)
+{
+	kd_err err = KD_ERR_INIT;
+	kd_lua *kl = NULL;
+	int rc, status = EXIT_FAIL;
+
+	rc = kd_lua_new(&kl, KD_LIMIT_LUA_HEAP, &err);
+	if (!rc)
+		rc = kd_lua_run_main(kl, module, func, argc - 1, argv + 1, &status, &err);
+	if (rc) {
+		fprintf(stderr, "kedge %s: %s\n", argv[0], err.msg);
+		status = EXIT_FAIL;
+	}
+	kd_lua_free(kl);
+	return status;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	return run_lua_cli("kedge.passcli", "plan", argc, argv);
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	return run_lua_cli("kedge.passcli", "apply", argc, argv);
+}
+
+static int cmd_budget(int argc, char **argv)
+{
+	return run_lua_cli("kedge.passcli", "budget", argc, argv);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	return run_lua_cli("kedge.passcli", "report", argc, argv);
+}
+
+#define PASS_REPO_HELP \
+	"  --site NAME         the site (sites/NAME.yaml; default $KEDGE_SITE, else\n" \
+	"                      the host name up to its first dot)\n" \
+	"  --repo URL|PATH     fetch the config repo first (as kedge sync); without\n" \
+	"                      it, the revision the state directory serves\n" \
+	"  --ref REF           branch, tag, commit or semver:RANGE (default main)\n" \
+	"  --state-dir DIR     the state directory (default $KEDGE_STATE_DIR, else\n" \
+	"                      /var/lib/kedge)\n" \
+	"  --ca-file, --token-file, --username, --password-file, --ssh-key,\n" \
+	"  --known-hosts, --verify, --trusted-keys   as for kedge sync\n"
+
+#define PASS_KUBE_HELP \
+	"  --kubeconfig FILE   the kubeconfig (default: KUBECONFIG, then\n" \
+	"                      /etc/rancher/k3s/k3s.yaml, ~/.kube/config, in-cluster)\n" \
+	"  --context NAME      a context other than current-context\n" \
+	"  --timeout DURATION  a deadline for every API request (300, 90s, 5m)\n" \
+	"  --progress, --no-progress  a line per step on stderr (default: when\n" \
+	"                      stderr is a terminal)\n"
+
+#define PASS_EXIT_HELP \
+	"Exit codes: 0 ok, 1 failed, 2 bad command line, 10 (plan) changes\n" \
+	"pending, 20 budget refused (nothing applied), 21 apply failed, 22 smoke\n" \
+	"test failed, 23 report not delivered (kept in the outbox).\n"
+
 #define KUBE_CONN_HELP \
 	"  --kubeconfig FILE   the kubeconfig (default: KUBECONFIG, then\n" \
 	"                      /etc/rancher/k3s/k3s.yaml, ~/.kube/config, in-cluster)\n" \
@@ -796,6 +861,62 @@ static const command commands[] = {
 	 "Exit codes: 0 rendered, 1 the chart, its values or a template failed\n"
 	 "(the message names chart, file and line), 2 bad command line.\n",
 	 cmd_render},
+	{"plan", "show what a pass would change on the site (changes nothing)",
+	 "usage: kedge plan [--site NAME] [--repo URL|PATH --ref REF] [options]\n"
+	 "\n"
+	 "Syncs the config repo, loads it, selects the site's bundles, renders\n"
+	 "them, checks the resource budget and server-side dry-runs every object,\n"
+	 "printing what would be created, changed (field by field) and pruned.\n"
+	 "Changes nothing on the cluster.\n"
+	 "\n"
+	 PASS_REPO_HELP
+	 PASS_KUBE_HELP
+	 "\n"
+	 PASS_EXIT_HELP,
+	 cmd_plan},
+	{"apply", "run the whole pass: sync, render, budget, apply, smoke, report",
+	 "usage: kedge apply [--site NAME] [--repo URL|PATH --ref REF] [options]\n"
+	 "\n"
+	 "One reconcile pass: sync, load, select, render, budget (refuses the\n"
+	 "whole pass before anything is touched), apply each bundle in dependsOn\n"
+	 "order (server-side apply, prune, wait until ready), its smoke tests,\n"
+	 "record the last good commit per bundle (a failed bundle is rolled back\n"
+	 "to its last good revision), and the report: written to the outbox,\n"
+	 "then delivered to the site's destinations. The site's `recipe:` runs\n"
+	 "instead of the built-in one, in the sandbox.\n"
+	 "\n"
+	 PASS_REPO_HELP
+	 PASS_KUBE_HELP
+	 "  --wait DURATION     readiness timeout per bundle (default 300s)\n"
+	 "  --no-deliver        leave the report in the outbox\n"
+	 "\n"
+	 PASS_EXIT_HELP,
+	 cmd_apply},
+	{"budget", "print the site's resource budget table",
+	 "usage: kedge budget [--site NAME] [--repo PATH | --repo URL --ref REF]\n"
+	 "                    [--state-dir DIR]\n"
+	 "\n"
+	 "Renders the bundles selected for the site and prints, per bundle and\n"
+	 "dimension, what they request and are limited to against the site's\n"
+	 "capacity minus its reserve, with the shortfall. Needs no cluster.\n"
+	 "--repo PATH without --ref reads a plain checkout (uncommitted changes\n"
+	 "included); without --repo, the revision the state directory serves.\n"
+	 "\n"
+	 PASS_REPO_HELP
+	 "\n"
+	 "Exit codes: 0 fits, 1 failed, 2 bad command line, 20 does not fit.\n",
+	 cmd_budget},
+	{"report", "show the pass reports or send the outbox",
+	 "usage: kedge report list|show [ID]|send [--site NAME] [--state-dir DIR]\n"
+	 "\n"
+	 "  list, show   the reports in STATE_DIR's outbox (show ID: one report's JSON)\n"
+	 "  send         deliver what the outbox holds to the site's destinations\n"
+	 "               (from the served revision's sites/NAME.yaml)\n"
+	 "\n"
+	 PASS_REPO_HELP
+	 "\n"
+	 "Exit codes: 0 ok, 1 failed, 2 bad command line, 23 not delivered.\n",
+	 cmd_report},
 	{"help", "show help for kedge or one command",
 	 "usage: kedge help [COMMAND]\n", cmd_help},
 	{NULL, NULL, NULL, NULL},

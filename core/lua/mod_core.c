@@ -6,6 +6,7 @@
 #include "version/version.h"
 
 #include <lauxlib.h>
+#include <unistd.h>
 
 static int core_list(lua_State *L)
 {
@@ -63,6 +64,13 @@ static int core_log_enabled(lua_State *L)
 	return 1;
 }
 
+/* core.isatty(fd): whether progress lines go to a person (fd 2: stderr). */
+static int core_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)) == 1);
+	return 1;
+}
+
 int kd_lua_open_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -70,6 +78,7 @@ int kd_lua_open_core(lua_State *L)
 		{"is_null", core_is_null},
 		{"log", core_log},
 		{"log_enabled", core_log_enabled},
+		{"isatty", core_isatty},
 		{NULL, NULL},
 	};
 	kd_version_lib libs[KD_VERSION_LIBS];

@@ -11,7 +11,14 @@
  * sandbox.call(fn, limits, ...) runs fn like pcall, under an instruction
  * count, a memory cap and a wall-clock deadline. Once a limit is hit the
  * run is dead: the sandbox's pcall/xpcall rethrow instead of catching, and
- * the hook keeps raising, so a recipe cannot swallow its own stop. */
+ * the hook keeps raising, so a recipe cannot swallow its own stop.
+ *
+ * sandbox.host(fn) wraps a host function a sandboxed recipe may call (the
+ * steps of the site pass): while it runs, the run's limits are suspended
+ * (no instruction count, the host's heap limit, the deadline moved on by
+ * the time it took), since kedge's own code has its own bounds and the
+ * caps are about what the recipe itself computes. Callbacks the host then
+ * makes into recipe code go through sandbox.call again. */
 #include "lua/klua.h"
 
 #include "base/limits.h"
@@ -29,6 +36,7 @@ typedef struct sb_run {
 	lua_Integer instructions;
 	double deadline;      /* monotonic seconds; 0 = none */
 	size_t memory;
+	size_t outer_limit;   /* the host's heap limit outside the run */
 	const char *killed;   /* why the run was stopped, or NULL */
 } sb_run;
 
@@ -270,6 +278,7 @@ static int sandbox_call(lua_State *L)
 	if (run.instructions <= 0 || run.memory == 0 || timeout < 0)
 		return luaL_error(L, "sandbox limits must be positive");
 	run.budget = run.instructions;
+	run.outer_limit = 0;
 	run.deadline = timeout > 0 ? now_mono() + timeout : 0;
 
 	nargs = lua_gettop(L) - 2;
@@ -282,6 +291,7 @@ static int sandbox_call(lua_State *L)
 	old_limit = kd_lua_swap_heap_limit(L, used + run.memory);
 	if (run.memory >= old_limit - used)
 		kd_lua_swap_heap_limit(L, old_limit);
+	run.outer_limit = old_limit;
 	*active_slot(L) = &run;
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
 	status = lua_pcall(L, nargs, LUA_MULTRET, base);
@@ -308,11 +318,57 @@ static int sandbox_call(lua_State *L)
 	return lua_gettop(L) - base + 1;
 }
 
+static int host_call(lua_State *L)
+{
+	sb_run *r = *active_slot(L);
+	size_t used, inner_limit = 0;
+	double started = 0;
+	int status, n = lua_gettop(L);
+
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	if (!r) {
+		lua_call(L, n, LUA_MULTRET);
+		return lua_gettop(L);
+	}
+	if (r->killed)
+		return luaL_error(L, "recipe stopped: %s exceeded", r->killed);
+	used = kd_lua_heap_used(L);
+	inner_limit = kd_lua_swap_heap_limit(L, r->outer_limit);
+	started = now_mono();
+	*active_slot(L) = NULL;
+	lua_sethook(L, NULL, 0, 0);
+	status = lua_pcall(L, n, LUA_MULTRET, 0);
+	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+	*active_slot(L) = r;
+	if (r->deadline > 0)
+		r->deadline += now_mono() - started;
+	/* what the host kept allocated is not the recipe's */
+	if (kd_lua_heap_used(L) > used)
+		inner_limit += kd_lua_heap_used(L) - used;
+	if (inner_limit > r->outer_limit)
+		inner_limit = r->outer_limit;
+	kd_lua_swap_heap_limit(L, inner_limit);
+	if (status != LUA_OK)
+		return lua_error(L);
+	return lua_gettop(L);
+}
+
+/* sandbox.host(fn) -> a function running fn outside the run's limits */
+static int sandbox_host(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	lua_settop(L, 1);
+	lua_pushcclosure(L, host_call, 1);
+	return 1;
+}
+
 int kd_lua_open_sandbox(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"load", sandbox_load},
 		{"call", sandbox_call},
+		{"host", sandbox_host},
 		{NULL, NULL},
 	};
 

@@ -1,0 +1,257 @@
+-- kedge.passcli: `kedge plan`, `kedge apply`, `kedge budget` and `kedge
+-- report show|send` (core/main.c calls these with the command's arguments
+-- and exits with the number returned; the codes are kedge.pass.EXIT).
+local pass = require "kedge.pass"
+local core = require "kedge.core"
+local kcore = require "kedge.kubecore"
+local log = require "kedge.log"
+
+local M = {}
+local EXIT = pass.EXIT
+
+local function usage(cmd, msg)
+  io.stderr:write(string.format("kedge: %s (see 'kedge help %s')\n", msg, cmd))
+  return EXIT.usage
+end
+
+local function fail(cmd, msg)
+  io.stderr:write(string.format("kedge %s: %s\n", cmd, msg))
+end
+
+-- "90", "90s", "2m", "1h30m" → seconds
+local function duration(s)
+  if s:match("^%d+%.?%d*$") then return tonumber(s) end
+  local total, rest = 0, s
+  while rest ~= "" do
+    local n, unit, tail = rest:match("^(%d+%.?%d*)([hms])(.*)$")
+    if not n then return nil end
+    total = total + tonumber(n) * ({h = 3600, m = 60, s = 1})[unit]
+    rest = tail
+  end
+  return total > 0 and total or nil
+end
+
+-- The site when --site is not given: $KEDGE_SITE, else the host name up to
+-- its first dot (an edge node usually is named after its site).
+local function default_site()
+  local s = os.getenv("KEDGE_SITE")
+  if s and s ~= "" then return s end
+  local f = io.open("/proc/sys/kernel/hostname", "r") or io.open("/etc/hostname", "r")
+  if not f then return nil end
+  local h = f:read("l")
+  f:close()
+  return h and h:match("^([^.%s]+)")
+end
+
+local VALUED = {
+  ["--repo"] = "repo", ["--ref"] = "ref", ["--site"] = "site", ["--state-dir"] = "state_dir",
+  ["--kubeconfig"] = "kubeconfig", ["--context"] = "context",
+  ["--ca-file"] = "ca_file", ["--token-file"] = "token_file", ["--username"] = "username",
+  ["--password-file"] = "password_file", ["--ssh-key"] = "ssh_key",
+  ["--known-hosts"] = "known_hosts", ["--verify"] = "verify", ["--trusted-keys"] = "trusted_keys",
+  ["--timeout"] = "timeout", ["--wait"] = "wait",
+}
+local GIT_KEYS = {"ca_file", "token_file", "username", "password_file", "ssh_key",
+  "known_hosts", "verify", "trusted_keys"}
+
+local function parse(cmd, args, allowed)
+  local o = {}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local flag, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    if flag then a = flag end
+    local key = VALUED[a]
+    if key and allowed[a] ~= false then
+      local v = inline
+      if v == nil then
+        i = i + 1
+        v = args[i]
+      end
+      if v == nil then return nil, a .. " needs a value" end
+      if key == "timeout" or key == "wait" then
+        local d = duration(v)
+        if not d then return nil, a .. " needs a duration like 300, 90s or 10m, not '" .. v .. "'" end
+        v = d
+      end
+      o[key] = v
+    elseif allowed[a] == true then
+      o[a:sub(3):gsub("-", "_")] = true
+    elseif a:match("^%-") then
+      return nil, "unknown option '" .. a .. "'"
+    else
+      o.args = o.args or {}
+      o.args[#o.args + 1] = a
+    end
+    i = i + 1
+  end
+  if o.verify and o.verify ~= "off" and not o.trusted_keys then
+    return nil, "--verify " .. o.verify .. " needs --trusted-keys FILE"
+  end
+  o.site = o.site or default_site()
+  if not o.site then return nil, "give the site with --site NAME (or $KEDGE_SITE)" end
+  o.state_dir = o.state_dir or os.getenv("KEDGE_STATE_DIR") or "/var/lib/kedge"
+  o.git = {}
+  for _, k in ipairs(GIT_KEYS) do o.git[k] = o[k] end
+  local tty = core.isatty(2)
+  if o.progress then tty = true elseif o.no_progress then tty = false end
+  if tty then
+    o.progress_fn = function(step, msg)
+      io.stderr:write(string.format("kedge %s: %-7s %s\n", cmd, step, msg))
+      io.stderr:flush()
+    end
+  end
+  return o
+end
+
+local COMMON = {["--progress"] = true, ["--no-progress"] = true}
+local function with(extra)
+  local t = {}
+  for k, v in pairs(COMMON) do t[k] = v end
+  for k, v in pairs(extra or {}) do t[k] = v end
+  return t
+end
+
+local function new_pass(o, mode)
+  return pass.new{repo = o.repo, ref = o.ref, state_dir = o.state_dir, site = o.site,
+    kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
+    git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
+    tree = o.tree, tree_label = o.tree_label}
+end
+
+local function print_failure(cmd, P)
+  if P.failure then fail(cmd, P.failure.step .. ": " .. P.failure.message) end
+  if P.undelivered then fail(cmd, "report not delivered (kept in the outbox): " .. P.undelivered) end
+end
+
+function M.plan(...)
+  local o, err = parse("plan", {...}, with())
+  if not o then return usage("plan", err) end
+  if o.args then return usage("plan", "unexpected argument '" .. o.args[1] .. "'") end
+  local P = new_pass(o, "plan")
+  local code = pass.run(P)
+  if P.budget_table and P.failure and P.failure.code == EXIT.budget then
+    -- the table is in the failure message
+  elseif P.plans then
+    local kube = require "kedge.kube"
+    for _, name in ipairs(P.bundle_names or {}) do
+      local res = P.plans[name]
+      for _, ch in ipairs(res and res.changes or {}) do
+        if ch.action ~= "unchanged" then
+          print(string.format("%s %s (bundle %s)", ch.action == "create" and "+" or "~",
+            kube.describe(ch.ref), name))
+          for _, l in ipairs(ch.diff) do print("    " .. l) end
+        end
+      end
+      for _, e in ipairs(res and res.prune or {}) do
+        print("- " .. kube.describe(e) .. " (bundle " .. name .. ": pruned, no longer rendered)")
+      end
+    end
+    print(string.format("plan: %d change%s in %d bundle%s", P.changes, P.changes == 1 and "" or "s",
+      #(P.bundle_names or {}), #(P.bundle_names or {}) == 1 and "" or "s"))
+  end
+  print_failure("plan", P)
+  return code
+end
+
+function M.apply(...)
+  local o, err = parse("apply", {...}, with{["--no-deliver"] = true})
+  if not o then return usage("apply", err) end
+  if o.args then return usage("apply", "unexpected argument '" .. o.args[1] .. "'") end
+  local P = new_pass(o, "apply")
+  local code = pass.run(P)
+  print_failure("apply", P)
+  local r = P.report_obj
+  print(string.format("pass %s: %s%s", P.failure and "failed" or "succeeded",
+    P.commit and P.commit.id and P.commit.id:sub(1, 12) or "-",
+    r and r.id and (", report " .. tostring(r.id)) or ""))
+  return code
+end
+
+-- kedge budget: the table alone, from a plain checkout (--repo DIR), a
+-- synced repo (--repo URL --ref REF) or the revision the state dir serves.
+function M.budget(...)
+  local o, err = parse("budget", {...}, with())
+  if not o then return usage("budget", err) end
+  if o.args then return usage("budget", "unexpected argument '" .. o.args[1] .. "'") end
+  if o.repo and not o.ref then
+    local _, _, why = kcore.read_dir(o.repo)
+    if why ~= nil and why ~= "notdir" then
+      fail("budget", "--repo " .. o.repo .. ": not a directory; give --ref REF to fetch a URL")
+      return EXIT.failed
+    end
+    local site = require "kedge.site"
+    o.tree = site.dir_tree(o.repo)
+    o.tree_label = o.repo
+    o.repo = nil
+  end
+  local P = new_pass(o, "plan")
+  local ok = P.sync() and P.load() and P.select() and P.render()
+  if ok then P.budget() end
+  if P.budget_table then print(P.budget_table) end
+  if P.failure and P.failure.code == EXIT.budget then
+    fail("budget", "the site's capacity is exceeded")
+  else
+    print_failure("budget", P)
+  end
+  return pass.exit_code(P)
+end
+
+-- kedge report show [ID] | send
+function M.report(...)
+  local args = {...}
+  local sub = table.remove(args, 1)
+  if sub ~= "show" and sub ~= "send" and sub ~= "list" then
+    return usage("report", "give show [ID], list or send")
+  end
+  local o, err = parse("report", args, with())
+  if not o then return usage("report", err) end
+  local report = require "kedge.report"
+  if sub == "list" or (sub == "show" and not o.args) then
+    local list, lerr = report.list(o.state_dir)
+    if not list then fail("report", lerr); return EXIT.failed end
+    for _, e in ipairs(list) do
+      if type(e) == "table" then
+        print(string.format("%s  %s  %s  %s", tostring(e.id), tostring(e.finished or e.started or ""),
+          tostring(e.result or ""), e.pending and "pending" or "delivered"))
+      else
+        print(tostring(e))
+      end
+    end
+    return EXIT.ok
+  end
+  if sub == "show" then
+    if #o.args > 1 then return usage("report", "show takes one report id") end
+    local text, serr = report.show(o.state_dir, o.args[1])
+    if not text then fail("report", serr); return EXIT.failed end
+    if type(text) == "table" then text = require("kedge.json").encode(text, {indent = 2}) end
+    io.write(text, text:sub(-1) == "\n" and "" or "\n")
+    return EXIT.ok
+  end
+  if o.args then return usage("report", "send takes no argument") end
+  -- send: the destinations are the site's, from the served revision
+  local P = new_pass(o, "plan")
+  if not (P.sync() and P.load()) then
+    print_failure("report", P)
+    return EXIT.failed
+  end
+  local dests = P.site.report or {}
+  if #dests == 0 then
+    fail("report", "site " .. o.site .. " lists no report destination (report: in sites/" ..
+      o.site .. ".yaml)")
+    return EXIT.failed
+  end
+  local sum, derr = report.deliver(o.state_dir, dests, {site = o.site, repo = o.repo, git = o.git})
+  if not sum then fail("report", derr); return EXIT.undelivered end
+  print(string.format("%d delivered", sum.delivered or 0))
+  if sum.failed and next(sum.failed) then
+    for k, v in pairs(sum.failed) do
+      fail("report", (type(k) == "number" and "" or (k .. ": ")) .. tostring(v))
+    end
+    return EXIT.undelivered
+  end
+  log.debug("outbox drained")
+  return EXIT.ok
+end
+
+return M
