@@ -81,9 +81,13 @@ function M.new(opts)
     results = {}, steps_run = {}, smoke_funcs = {}, changes = 0,
     started = kcore.now(), state_dir = opts.state_dir}
 
+  -- a line per step: to a person on a terminal, else to the log
   local function progress(step, msg)
-    if opts.progress then opts.progress(step, msg) end
-    log.info(step .. ": " .. msg, {site = P.site_name})
+    if opts.progress then
+      opts.progress(step, msg)
+    else
+      log.info(step .. ": " .. msg, {site = P.site_name})
+    end
   end
   P.progress = progress
 
@@ -262,6 +266,19 @@ function M.new(opts)
     return true
   end
 
+  -- The bundle's namespace as an object to create, when the cluster lacks
+  -- it and the chart does not render it (Helm's --create-namespace).
+  local function missing_namespace(c, bd, objs)
+    if not bd.namespace then return nil end
+    for _, o in ipairs(objs) do
+      if o.kind == "Namespace" and o.metadata and o.metadata.name == bd.namespace then return nil end
+    end
+    local live, err = c:get("v1", "Namespace", "", bd.namespace)
+    if live then return nil end
+    if err ~= "not found" then return nil, err end
+    return {apiVersion = "v1", kind = "Namespace", metadata = {name = bd.namespace}}
+  end
+
   -- plan: a server-side dry run and diff per bundle; changes nothing.
   function P.plan()
     local b, why = blocked("plan"); if b then return nil, why end
@@ -271,7 +288,15 @@ function M.new(opts)
     if not c then return fail("plan", M.EXIT.failed, err) end
     P.plans = {}
     for _, bd in ipairs(P.bundles) do
-      local res, perr = c:plan(P.rendered_objects[bd.name], {bundle = bd.name, prune = true,
+      local objs = P.rendered_objects[bd.name]
+      local ns, nerr = missing_namespace(c, bd, objs)
+      if nerr then return fail("plan", M.EXIT.failed, "bundle " .. bd.name .. ": " .. nerr) end
+      if ns then
+        local with_ns = {ns}
+        for _, o in ipairs(objs) do with_ns[#with_ns + 1] = o end
+        objs = with_ns
+      end
+      local res, perr = c:plan(objs, {bundle = bd.name, prune = true,
         namespace = bd.namespace, state_dir = opts.state_dir})
       if not res then return fail("plan", M.EXIT.failed, "bundle " .. bd.name .. ": " .. perr) end
       P.plans[bd.name] = res
@@ -287,12 +312,23 @@ function M.new(opts)
   end
 
   local function state_path() return opts.state_dir .. "/state.json" end
+  local function good_path(name)
+    return opts.state_dir .. "/good-" .. P.site_name .. "/" .. name .. ".json"
+  end
+
+  -- STATE_DIR/state.json: {sites = {[site] = {bundles = {[name] = {commit=,
+  -- at=, chart=, version=}}, last_pass = {...}}}}; one state directory
+  -- may serve several sites of the same repo.
+  local function read_all_state()
+    local text = read_file(state_path())
+    local st = text and json.decode(text, {name = state_path()})
+    if type(st) ~= "table" then st = {} end
+    st.sites = type(st.sites) == "table" and st.sites or {}
+    return st
+  end
 
   function P.read_state()
-    local text = read_file(state_path())
-    if not text then return {bundles = {}} end
-    local st = json.decode(text, {name = state_path()})
-    if type(st) ~= "table" then return {bundles = {}} end
+    local st = read_all_state().sites[P.site_name] or {}
     st.bundles = st.bundles or {}
     return st
   end
@@ -306,22 +342,35 @@ function M.new(opts)
     if P.commit and good.commit == P.commit.id then
       return nil, "its last good revision is this commit (the cluster changed under it)"
     end
+    local objs, ns
     local rev, err = git.open(opts.state_dir, good.commit)
-    if not rev then return nil, "the tree of " .. good.commit:sub(1, 12) .. " is gone: " .. err end
-    local repo, lerr = site_mod.load(rev)
-    if not repo then return nil, lerr end
-    local s = repo.sites[P.site_name]
-    local old
-    for _, x in ipairs((s and site_mod.select(repo, P.site_name)) or {}) do
-      if x.name == bd.name then old = x end
+    if rev then
+      local repo, lerr = site_mod.load(rev)
+      if not repo then return nil, lerr end
+      local s = repo.sites[P.site_name]
+      local old
+      for _, x in ipairs((s and site_mod.select(repo, P.site_name)) or {}) do
+        if x.name == bd.name then old = x end
+      end
+      if not old then return nil, "the bundle was not selected at " .. good.commit:sub(1, 12) end
+      local manifests, rerr = site_mod.render(repo, s, old, {})
+      rev:close()
+      if not manifests then return nil, rerr end
+      objs, ns = objects_of(manifests), old.namespace
+    else
+      -- kedge sync keeps only the newest trees: the objects recorded with
+      -- the last good pass stand in for the re-render
+      local text = read_file(good_path(bd.name))
+      local saved = text and json.decode(text, {name = good_path(bd.name)})
+      if type(saved) ~= "table" or saved.commit ~= good.commit then
+        return nil, "the tree of " .. good.commit:sub(1, 12) .. " is gone (" .. err ..
+          ") and no objects were recorded with it"
+      end
+      objs, ns = saved.objects, saved.namespace
     end
-    if not old then return nil, "the bundle was not selected at " .. good.commit:sub(1, 12) end
-    local manifests, rerr = site_mod.render(repo, s, old, {})
-    if not manifests then return nil, rerr end
     local c = assert(kube())
-    local res, aerr = c:apply(objects_of(manifests), {bundle = bd.name, prune = true,
-      namespace = old.namespace, state_dir = opts.state_dir, wait = opts.wait or 300})
-    rev:close()
+    local res, aerr = c:apply(objs, {bundle = bd.name, prune = true,
+      namespace = ns, state_dir = opts.state_dir, wait = opts.wait or 300})
     if not res then return nil, aerr end
     return good.commit
   end
@@ -331,10 +380,19 @@ function M.new(opts)
     local objs = P.rendered_objects[bd.name]
     local aopts = {bundle = bd.name, prune = true, namespace = bd.namespace,
       state_dir = opts.state_dir}
+    local ns, nerr = missing_namespace(c, bd, objs)
+    if nerr then return nil, nerr end
+    if ns then
+      -- created outside the bundle's set: bundles may share a namespace,
+      -- and namespaces are never pruned anyway
+      local ok, aerr = c:apply({ns}, {})
+      if not ok then return nil, aerr end
+      r.created = r.created + 1
+    end
     local plan, perr = c:plan(objs, aopts)
     if not plan then return nil, perr end
     local changed = #plan.prune > 0
-    r.created, r.updated, r.unchanged = 0, 0, 0
+    r.updated, r.unchanged = 0, 0
     for _, ch in ipairs(plan.changes) do
       if ch.action == "create" then r.created = r.created + 1; changed = true
       elseif ch.action == "update" then r.updated = r.updated + 1; changed = true
@@ -437,7 +495,9 @@ function M.new(opts)
   -- 8. record: the last good commit per bundle, written atomically.
   function P.record()
     if P.mode == "plan" or not opts.state_dir or not P.commit then return true end
+    local all = read_all_state()
     local st = P.read_state()
+    all.sites[P.site_name] = st
     local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
     local n = 0
     for _, bd in ipairs(P.bundles) do
@@ -445,13 +505,15 @@ function M.new(opts)
       if r and r.status == "ok" then
         st.bundles[bd.name] = {commit = P.commit.id, at = now, chart = r.chart, version = r.version}
         n = n + 1
+        local ok, err = kcore.write_atomic(good_path(bd.name), json.encode({commit = P.commit.id,
+          namespace = bd.namespace, objects = P.rendered_objects[bd.name]}))
+        if not ok then return fail("record", M.EXIT.failed, err) end
       end
     end
-    st.site = P.site_name
     st.last_pass = {commit = P.commit.id, at = now,
       result = P.failure and "failed" or "success",
       report = P.report_obj and P.report_obj.id or nil}
-    local ok, err = kcore.write_atomic(state_path(), json.encode(st, {indent = 2}) .. "\n")
+    local ok, err = kcore.write_atomic(state_path(), json.encode(all, {indent = 2}) .. "\n")
     if not ok then return fail("record", M.EXIT.failed, err) end
     progress("record", string.format("%d bundle%s recorded as good", n, n == 1 and "" or "s"))
     return true
@@ -613,7 +675,13 @@ function M.run(P, recipe)
             local view = M.view(P, limits)
             local rok, rerr = sandbox.call(main, limits, view)
             if not rok then
-              P.fail("recipe", M.EXIT.failed, "recipe " .. path .. " failed: " .. tostring(rerr))
+              rerr = tostring(rerr)
+              local what = rerr:match("attempt to call a nil value %(%a+ '([%w_.]+)'%)")
+              if what then
+                rerr = rerr .. "\n(" .. what .. " is not available: a recipe runs in kedge's "
+                  .. "sandbox, without io, os.execute, require or load; it reaches only the pass object)"
+              end
+              P.fail("recipe", M.EXIT.failed, "recipe " .. path .. " failed: " .. rerr)
             end
           end
         end
