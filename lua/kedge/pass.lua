@@ -50,9 +50,11 @@ local function read_file(path)
   return s
 end
 
--- The manifests of a render as plain objects for the API server; test hooks
--- are the smoke step's (helm-test), not applied with the bundle.
+-- The manifests of a render as plain objects for the API server
+-- (kedge.site's render gives them as .objects: no hooks; test hooks are the
+-- smoke step's helm-test).
 local function objects_of(manifests)
+  if manifests and manifests.objects then return manifests.objects end
   local objs = {}
   for _, m in ipairs(manifests or {}) do
     local v = m
@@ -78,8 +80,8 @@ M.objects_of = objects_of
 function M.new(opts)
   assert(type(opts) == "table", "pass.new: options must be a table")
   local P = {opts = opts, mode = opts.mode or "apply", bundles = {}, rendered = {},
-    results = {}, steps_run = {}, smoke_funcs = {}, changes = 0,
-    started = kcore.now(), state_dir = opts.state_dir}
+    results = {}, custom_steps = {}, smoke_funcs = {}, changes = 0,
+    started = os.time(), state_dir = opts.state_dir}
 
   -- a line per step: to a person on a terminal, else to the log
   local function progress(step, msg)
@@ -134,7 +136,7 @@ function M.new(opts)
       return true
     end
     if opts.repo then
-      local g = {repo = opts.repo, ref = opts.ref or "main", state = opts.state_dir}
+      local g = {repo = opts.repo, ref = opts.ref, state = opts.state_dir}
       for k, v in pairs(opts.git or {}) do g[k] = v end
       local r, err = git.sync(g)
       if not r then return fail("sync", M.EXIT.failed, err) end
@@ -233,7 +235,9 @@ function M.new(opts)
       P.rendered_objects = P.rendered_objects or {}
       P.rendered_objects[bd.name] = objs
       local r = result_of(bd.name)
-      r.version = manifests.version or (manifests.chart and manifests.chart.version) or r.version
+      if type(manifests.chart) == "table" then
+        r.chart, r.version = manifests.chart.name, manifests.chart.version
+      end
       total = total + #objs
     end
     progress("render", string.format("%d bundle%s, %d objects", #P.bundles,
@@ -524,54 +528,67 @@ function M.new(opts)
     assert(type(name) == "string", "pass.step: a name first")
     assert(type(fn) == "function", "pass.step: then a function")
     local b, why = blocked(name); if b then return nil, why end
+    local t0 = kcore.now()
     local ok, res, msg = pcall(fn)
-    if not ok then return fail(name, M.EXIT.failed, tostring(res)) end
-    if res == nil and msg ~= nil then return fail(name, M.EXIT.failed, tostring(msg)) end
-    progress(name, "done")
+    local rec = {name = name, duration = kcore.now() - t0}
+    P.custom_steps[#P.custom_steps + 1] = rec
+    if not ok or (not res and msg ~= nil) or res == false then
+      rec.status = "failed"
+      rec.message = tostring(ok and (msg or "returned false") or res)
+      return fail(name, M.EXIT.failed, rec.message)
+    end
+    rec.status = "passed"
+    progress(name, "passed")
     return true
   end
+
+  local RESULT = {[M.EXIT.budget] = "budget-refused", [M.EXIT.apply] = "apply-failed",
+    [M.EXIT.smoke] = "smoke-failed"}
 
   -- 9. report: written to the outbox, then delivered.
   function P.report()
     if P.mode == "plan" or not opts.state_dir then return true end
-    local r = P.report_obj
-    if not r then
-      r = report_mod.new{site = P.site_name, repo = opts.repo, commit = P.commit and P.commit.id,
-        signature = P.commit and P.commit.signature and P.commit.signature.state,
-        started = P.started}
-      P.report_obj = r
-    end
-    r.bundles = r.bundles or {}
+    local sig = P.commit and P.commit.signature
+    local r = report_mod.new{site = P.site_name, repo = opts.repo, ref = opts.ref,
+      commit = P.commit and P.commit.id ~= "working-tree" and P.commit.id or nil,
+      signature = sig and {state = sig.state, principal = sig.principal, key = sig.key},
+      started = P.started}
+    P.report_obj = r
     for _, bd in ipairs(P.bundles) do
       local res = P.results[bd.name]
-      if res then r.bundles[#r.bundles + 1] = res end
+      if res then report_mod.add_bundle(r, res) end
     end
-    report_mod.finish(r, {result = P.failure and "failed" or "success",
-      failure = P.failure, budget = P.budget_table, refused = P.refused})
+    if P.budget_result then report_mod.set_budget(r, P.budget_result) end
+    for _, st in ipairs(P.custom_steps) do
+      r.steps = r.steps or {}
+      r.steps[#r.steps + 1] = st
+    end
+    if P.refused then r.errors[#r.errors + 1] = "sync: the new commit was refused: " .. P.refused end
+    if P.failure then
+      r.errors[#r.errors + 1] = P.failure.step .. ": " .. P.failure.message
+    end
+    report_mod.finish(r, P.failure and (RESULT[P.failure.code] or "failed") or "ok")
     local ok, err = report_mod.outbox_write(opts.state_dir, r)
     if not ok then return fail("report", M.EXIT.failed, err) end
-    progress("report", "report " .. tostring(r.id) .. " written to the outbox")
+    progress("report", "report " .. r.id .. " written to the outbox")
     if opts.deliver == false then return true end
     local dests = P.site and P.site.report or {}
     if #dests == 0 then return true end
-    local sum, derr = report_mod.deliver(opts.state_dir, dests, {site = P.site_name,
-      repo = opts.repo, git = opts.git})
+    local sum, derr = report_mod.deliver(opts.state_dir, dests, {git = M.git_opts(opts)})
     if not sum then
       P.undelivered = derr
-      log.warn("report not delivered", {why = derr})
       return nil, derr
     end
-    if sum.failed and next(sum.failed) then
+    if #(sum.failed or {}) > 0 then
       local msgs = {}
-      for k, v in pairs(sum.failed) do
-        msgs[#msgs + 1] = type(k) == "number" and tostring(v) or (k .. ": " .. tostring(v))
+      for _, f in ipairs(sum.failed) do
+        msgs[#msgs + 1] = string.format("%s to %s: %s", f.id, f.destination, f.error)
       end
       P.undelivered = table.concat(msgs, "; ")
-      log.warn("report kept in the outbox", {why = P.undelivered})
       return nil, P.undelivered
     end
-    progress("report", string.format("%d deliver%s", sum.delivered or 0,
-      (sum.delivered or 0) == 1 and "y" or "ies"))
+    progress("report", string.format("%d deliver%s, %d pending", sum.delivered or 0,
+      (sum.delivered or 0) == 1 and "y" or "ies", sum.pending or 0))
     return true
   end
 
@@ -586,6 +603,13 @@ function M.new(opts)
   return P
 end
 
+-- The config repo's sync options, for status branches pushed to it.
+function M.git_opts(opts)
+  local g = {repo = opts.repo}
+  for k, v in pairs(opts.git or {}) do g[k] = v end
+  return g
+end
+
 -- The exit code of a finished pass.
 function M.exit_code(P)
   if P.failure then return P.failure.code end
@@ -598,18 +622,23 @@ end
 -- limits), facts about the pass as copies, and callbacks that re-enter the
 -- sandbox under the same limits.
 function M.view(P, limits)
+  -- plain data only: no client, no function, no userdata reaches the recipe
+  local function copy(v, depth)
+    local t = type(v)
+    if t == "function" or t == "userdata" or t == "thread" then return nil end
+    if t ~= "table" or depth > 8 then return v end
+    local out = {}
+    for k, x in pairs(v) do out[k] = copy(x, depth + 1) end
+    return out
+  end
   local function guest(fn)
     return function(...)
-      local res = table.pack(sandbox.call(fn, limits, ...))
+      local args = table.pack(...)
+      for i = 1, args.n do args[i] = copy(args[i], 0) end
+      local res = table.pack(sandbox.call(fn, limits, table.unpack(args, 1, args.n)))
       if not res[1] then error(res[2], 0) end
       return table.unpack(res, 2, res.n)
     end
-  end
-  local function copy(v, depth)
-    if type(v) ~= "table" or depth > 8 then return v end
-    local t = {}
-    for k, x in pairs(v) do t[k] = copy(x, depth + 1) end
-    return t
   end
   local v = {}
   for _, name in ipairs(M.STEPS) do

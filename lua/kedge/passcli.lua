@@ -113,7 +113,7 @@ local function with(extra)
 end
 
 local function new_pass(o, mode)
-  return pass.new{repo = o.repo, ref = o.ref, state_dir = o.state_dir, site = o.site,
+  return pass.new{repo = o.repo, ref = o.ref or "main", state_dir = o.state_dir, site = o.site,
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
     tree = o.tree, tree_label = o.tree_label}
@@ -202,29 +202,26 @@ function M.report(...)
   local args = {...}
   local sub = table.remove(args, 1)
   if sub ~= "show" and sub ~= "send" and sub ~= "list" then
-    return usage("report", "give show [ID], list or send")
+    return usage("report", "give list, show [ID] or send")
   end
   local o, err = parse("report", args, with())
   if not o then return usage("report", err) end
   local report = require "kedge.report"
-  if sub == "list" or (sub == "show" and not o.args) then
+  if sub == "list" then
+    if o.args then return usage("report", "list takes no argument") end
     local list, lerr = report.list(o.state_dir)
     if not list then fail("report", lerr); return EXIT.failed end
     for _, e in ipairs(list) do
-      if type(e) == "table" then
-        print(string.format("%s  %s  %s  %s", tostring(e.id), tostring(e.finished or e.started or ""),
-          tostring(e.result or ""), e.pending and "pending" or "delivered"))
-      else
-        print(tostring(e))
-      end
+      print(string.format("%s  %-14s %s  %s", e.id, tostring(e.result or e.kind),
+        tostring(e.finished or e.started or ""),
+        e.pending and "pending" or ("delivered to " .. table.concat(e.delivered or {}, ", "))))
     end
     return EXIT.ok
   end
   if sub == "show" then
-    if #o.args > 1 then return usage("report", "show takes one report id") end
-    local text, serr = report.show(o.state_dir, o.args[1])
-    if not text then fail("report", serr); return EXIT.failed end
-    if type(text) == "table" then text = require("kedge.json").encode(text, {indent = 2}) end
+    if o.args and #o.args > 1 then return usage("report", "show takes one report id") end
+    local doc, text = report.show(o.state_dir, o.args and o.args[1])
+    if not doc then fail("report", text); return EXIT.failed end
     io.write(text, text:sub(-1) == "\n" and "" or "\n")
     return EXIT.ok
   end
@@ -241,12 +238,12 @@ function M.report(...)
       o.site .. ".yaml)")
     return EXIT.failed
   end
-  local sum, derr = report.deliver(o.state_dir, dests, {site = o.site, repo = o.repo, git = o.git})
+  local sum, derr = report.deliver(o.state_dir, dests, {git = pass.git_opts(o)})
   if not sum then fail("report", derr); return EXIT.undelivered end
-  print(string.format("%d delivered", sum.delivered or 0))
-  if sum.failed and next(sum.failed) then
-    for k, v in pairs(sum.failed) do
-      fail("report", (type(k) == "number" and "" or (k .. ": ")) .. tostring(v))
+  print(string.format("%d delivered, %d pending", sum.delivered or 0, sum.pending or 0))
+  if #(sum.failed or {}) > 0 then
+    for _, f in ipairs(sum.failed) do
+      fail("report", string.format("%s to %s: %s", f.id, f.destination, f.error))
     end
     return EXIT.undelivered
   end
