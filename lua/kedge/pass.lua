@@ -424,9 +424,10 @@ function M.new(opts)
     local to, why = rollback(bd)
     if to then
       r.rolled_back_to = to
+      r.errors[#r.errors + 1] = "rolled back to " .. to .. ", its last good revision"
       progress("apply", bd.name .. ": rolled back to " .. to:sub(1, 12))
     else
-      r.rollback = "not rolled back: " .. why
+      r.errors[#r.errors + 1] = "not rolled back: " .. why
       log.warn(bd.name .. ": not rolled back", {why = why})
     end
     return fail(code == M.EXIT.smoke and "smoke" or "apply", code, "bundle " .. bd.name .. ": " .. msg)
@@ -477,7 +478,11 @@ function M.new(opts)
         local results = smoke_mod.run(tests, {kube = P.kube, bundle = bd.name,
           namespace = bd.namespace, release = bd.release,
           objects = P.rendered[bd.name], allow_exec = P.site.exec == true,
-          funcs = P.smoke_funcs, log = function(msg) log.info(msg, {bundle = bd.name}) end})
+          funcs = P.smoke_funcs, log = function(msg, fields)
+            local f = {bundle = bd.name}
+            for k, v in pairs(type(fields) == "table" and fields or {}) do f[k] = v end
+            log.info(msg, f)
+          end})
         r.smoke = results
         local failed = {}
         for _, t in ipairs(results) do
@@ -555,8 +560,9 @@ function M.new(opts)
       started = P.started}
     P.report_obj = r
     for _, bd in ipairs(P.bundles) do
-      local res = P.results[bd.name]
-      if res then report_mod.add_bundle(r, res) end
+      local res = result_of(bd.name)
+      if res.status == "pending" then res.status = "skipped" end
+      report_mod.add_bundle(r, res)
     end
     if P.budget_result then report_mod.set_budget(r, P.budget_result) end
     for _, st in ipairs(P.custom_steps) do
@@ -628,6 +634,11 @@ function M.view(P, limits)
     if t == "function" or t == "userdata" or t == "thread" then return nil end
     if t ~= "table" or depth > 8 then return v end
     local out = {}
+    -- fields a table inherits (a context built with __index) count too
+    local mt = getmetatable(v)
+    if type(mt) == "table" and type(mt.__index) == "table" then
+      for k, x in pairs(mt.__index) do out[k] = copy(x, depth + 1) end
+    end
     for k, x in pairs(v) do out[k] = copy(x, depth + 1) end
     return out
   end
@@ -705,7 +716,7 @@ function M.run(P, recipe)
             local rok, rerr = sandbox.call(main, limits, view)
             if not rok then
               rerr = tostring(rerr)
-              local what = rerr:match("attempt to call a nil value %(%a+ '([%w_.]+)'%)")
+              local what = rerr:match("attempt to %a+ a nil value %(%a+ '([%w_.]+)'%)")
               if what then
                 rerr = rerr .. "\n(" .. what .. " is not available: a recipe runs in kedge's "
                   .. "sandbox, without io, os.execute, require or load; it reaches only the pass object)"
