@@ -118,6 +118,12 @@ local function suggest(word, candidates)
   return " (known: " .. table.concat(candidates, ", ") .. ")"
 end
 
+-- "an integer", "a map", "empty"
+function M.a(kind)
+  if kind == "null" then return "empty" end
+  return (kind:match("^[aeiou]") and "an " or "a ") .. kind
+end
+
 local function join(path, k)
   if path == "" then return tostring(k) end
   return path .. "." .. tostring(k)
@@ -155,6 +161,15 @@ function Problems:text()
   return table.concat(out, "\n")
 end
 
+-- "file:line:col" of a node of a loaded file (a site's or bundle's doc),
+-- falling back to its nearest parent that has a position.
+function M.where(doc, path)
+  local P = new_problems()
+  P:add(doc, path or "", "")
+  local p = P.list[1]
+  return string.format("%s:%d:%d", p.file, p.line, p.col)
+end
+
 ------------------------------------------------------------------------
 -- type checks that report and return whether the value is usable
 
@@ -163,8 +178,7 @@ local function want(P, doc, path, v, kind, what)
   if k == kind or (kind == "number" and k == "integer") then return true end
   if kind == "map" and k == "list" and next(v) == nil then return true end
   if kind == "list" and k == "map" and next(v) == nil then return true end
-  P:add(doc, path, "%s must be a %s, not %s", what or path, kind,
-    k == "null" and "empty" or "a " .. k)
+  P:add(doc, path, "%s must be a %s, not %s", what or path, kind, M.a(k))
   return false
 end
 
@@ -207,7 +221,7 @@ local function check_string_map(P, doc, path, v, what)
     end
     if type(x) ~= "string" then
       P:add(doc, p, '%s.%s must be a string, not %s: quote it (%s: "%s")', what, k,
-        kind_of(x) == "null" and "empty" or "a " .. kind_of(x), k, kedge.is_null(x) and "" or tostring(x))
+        M.a(kind_of(x)), k, kedge.is_null(x) and "" or tostring(x))
       ok = false
     elseif not label_value_ok(x) then
       P:add(doc, p, 'label value "%s" is not valid (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)', x)
@@ -887,17 +901,22 @@ function M.select(repo, s)
   for _, n in ipairs(names) do
     for _, d in ipairs(chosen[n].dependsOn) do
       if not chosen[d] then
+        local at = M.where(chosen[n].doc, "dependsOn")
+        for i, x in ipairs(chosen[n].dependsOn) do
+          if x == d then at = M.where(chosen[n].doc, join("dependsOn", i - 1)) end
+        end
         if not repo.bundles[d] then
-          return nil, string.format("%s: dependsOn names bundle %s, which does not exist", chosen[n].file, d)
+          return nil, string.format("%s: dependsOn names bundle %s, which does not exist", at, d)
         end
         return nil, string.format("%s: bundle %s depends on %s, which does not target site %s: make %s target it too, or drop the dependency",
-          chosen[n].file, n, d, s.name, d)
+          at, n, d, s.name, d)
       end
     end
   end
   local cyc = find_cycle(chosen, names)
   if cyc then
-    return nil, string.format("%s: dependsOn makes a cycle: %s", chosen[cyc[1]].file, table.concat(cyc, " -> "))
+    return nil, string.format("%s: dependsOn makes a cycle: %s", M.where(chosen[cyc[1]].doc, "dependsOn"),
+      table.concat(cyc, " -> "))
   end
   -- Kahn's algorithm, taking the smallest name among the ready ones.
   local out, done = {}, {}
@@ -945,7 +964,7 @@ function M.render(repo, s, b, opts)
   if not root then return nil, "site.render: the tree has no path() to load charts from" end
   local c, err = chart.load(root .. "/" .. b.chart)
   if not c then
-    return nil, string.format("%s: chart %s: %s", b.file, b.chart, err)
+    return nil, string.format("%s: chart %s: %s", M.where(b.doc, "chart"), b.chart, err)
   end
   local values = M.values_for(repo, s, b)
   local ms, rerr = c:render(values, {release = b.release, namespace = b.namespace,
@@ -954,7 +973,7 @@ function M.render(repo, s, b, opts)
   local cname, cversion = c:name(), c:version()
   c:close()
   if not ms then
-    return nil, string.format("%s: rendering chart %s for site %s: %s", b.file, b.chart, s.name, rerr)
+    return nil, string.format("%s: chart %s for site %s: %s", M.where(b.doc, "chart"), b.chart, s.name, rerr)
   end
   ms.bundle, ms.release, ms.namespace = b.name, b.release, b.namespace
   ms.chart = {name = cname, version = cversion, path = b.chart}
