@@ -104,7 +104,10 @@ function M.closest(word, candidates)
   local best, bestd
   local lw = tostring(word):lower()
   for _, c in ipairs(candidates) do
-    local d = c:lower() == lw and 0 or distance(lw, c:lower())
+    local lc = c:lower()
+    local d = distance(lw, lc)
+    -- "token" for "token-file", "warning" for "warn": a prefix is a typo too
+    if #lw >= 3 and #lc >= 3 and (lc:sub(1, #lw) == lw or lw:sub(1, #lc) == lc) then d = math.min(d, 1) end
     if not bestd or d < bestd then best, bestd = c, d end
   end
   if best and bestd <= math.max(2, #lw // 3) then return best end
@@ -328,7 +331,7 @@ end
 
 local function check_kube_version(P, doc, path, v)
   if v == nil then return nil end
-  if math.type(v) == "number" or math.type(v) == "integer" then
+  if type(v) == "number" then
     P:add(doc, path, 'kubeVersion must be a string: quote it (kubeVersion: "%s")', tostring(v))
     return nil
   end
@@ -358,8 +361,12 @@ local function check_selector(P, doc, path, sel, keys, what)
       local p = join(mp, i - 1)
       if want(P, doc, p, e, "map", "a match expression") then
         check_keys(P, doc, p, e, KEYS.expression, "a match expression")
-        if type(e.key) ~= "string" then
+        if e.key == nil then
           P:add(doc, p, "a match expression needs key: LABEL")
+          ok = false
+        elseif type(e.key) ~= "string" then
+          P:add(doc, join(p, "key"), 'key must be a string, not %s: quote it (key: "%s")', M.a(kind_of(e.key)),
+            tostring(e.key))
           ok = false
         elseif not label_key_ok(e.key) then
           P:add(doc, join(p, "key"), 'label key "%s" is not valid', e.key)
