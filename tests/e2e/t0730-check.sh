@@ -1,8 +1,10 @@
 # kedge check on tests/example-repo and on broken copies of it: exit codes
 # (0 fine, 1 problems, 2 usage), problems named by file:line:col on stderr,
 # one line per site on stdout, --site, --json, a values schema violation and
-# a template error found by rendering, and no state directory needed.
+# a template error found by rendering, and no state directory needed. Then
+# kedge.site on the same repo synced by kedge sync (a kedge.git tree).
 . tests/lib.sh
+. tests/gitlib.sh
 
 EX=tests/example-repo
 export HOME=$TMP/home KEDGE_STATE_DIR=$TMP/no-state
@@ -165,5 +167,23 @@ sed -i 's|^chart: charts/toolbox|chart: charts/etc|' "$R/bundles/debug-tools/bun
 run "$KEDGE" check --repo "$R"
 is "$rc" 1 "a chart symlinked out of the repo"
 like "$err" 'bundles/debug-tools/bundle\.yaml:2:1: chart "charts/etc" does not exist in the repo' "is refused"
+
+# ---- the same repo as kedge sync serves it ----
+G=$TMP/sites
+cp -r "$EX" "$G"
+git -C "$G" init -q && git -C "$G" add -A && git -C "$G" commit -qm "example sites"
+run "$KEDGE" sync --repo "$G" --ref main --state "$TMP/state"
+is "$rc" 0 "kedge sync the example repo: $err"
+run "$KEDGE" lua -e '
+local git, site = require "kedge.git", require "kedge.site"
+local rev = assert(git.open(arg[1]))
+local repo = assert(site.load(rev))
+local out = {}
+for _, b in ipairs(assert(site.select(repo, "lab-01"))) do
+  local r = assert(site.render(repo, "lab-01", b))
+  out[#out + 1] = b.name .. "=" .. #r.objects
+end
+print(table.concat(out, " "))' "$TMP/state"
+is "$out" "monitoring=2 cache=2 web=3 debug-tools=1" "kedge.site loads, selects and renders a synced revision"
 
 done_testing
