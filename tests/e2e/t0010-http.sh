@@ -280,7 +280,7 @@ start=$(date +%s%N)
 hl 'show(http.get(env"HTTP" .. "/slow.sh", {timeout = 1, attempts = 1}))'
 ms=$((($(date +%s%N) - start) / 1000000))
 like "$out" "^error: GET .*/slow\.sh: .*timed out" "a server that does not answer times out"
-ok "within the timeout (took $ms ms)" test "$ms" -lt 2500
+ok "within the timeout, not hanging (took $ms ms)" test "$ms" -lt 4500
 
 start=$(date +%s%N)
 hl 'show(http.get(env"HTTP" .. "/slow.sh", {timeout = 5, deadline = 0.5}))'
