@@ -14,7 +14,8 @@
 --
 -- quantity(v [, dim]) → integer, or nil, err: v as resource.Quantity reads
 --   it (a string, or a YAML number); dim "cpu" (and the default) gives
---   MilliValue(), any other dimension (and "nodes") Value(). Both round up.
+--   MilliValue(), any other dimension (and "nodes") Value(). Both round
+--   away from zero.
 -- format(n, dim) → the shortest exact Kubernetes spelling of n (in dim's
 --   unit), which quantity() reads back.
 -- compute(site, rendered) → result (see README "Resource budgets").
@@ -190,7 +191,8 @@ local function parse(v, scale)
   end
   local q, rest = divide_pow10(nano, 9 - scale)
   if q == "" then q = "0" end
-  if positive and rest then q = plus_one(q) end
+  -- Away from zero, as int64Amount's scaling does for the usual inputs.
+  if rest then q = plus_one(q) end
   q = strip(q)
   if q == "" then return 0 end
   if greater(q, MAXINT_DIGITS) then return bad("too large") end
@@ -459,7 +461,22 @@ local function object_of(m)
   return m
 end
 
+-- Helm hooks that only run when a release is deleted or rolled back never
+-- run in a pass; install, upgrade and test hooks do, next to the workloads.
+local IDLE_HOOKS = {["pre-delete"] = true, ["post-delete"] = true,
+                    ["pre-rollback"] = true, ["post-rollback"] = true}
+
+local function idle_hook(obj)
+  local hook = field(obj, "metadata", "annotations", "helm.sh/hook")
+  if type(hook) ~= "string" then return false end
+  for event in hook:gmatch("[^,%s]+") do
+    if not IDLE_HOOKS[event] then return false end
+  end
+  return true
+end
+
 local function kind_of(obj)
+  if idle_hook(obj) then return nil end
   local kind = obj.kind
   if type(kind) ~= "string" or not GROUPS[kind] then return nil end
   if not GROUPS[kind][group_of(obj.apiVersion)] then return nil end
@@ -693,9 +710,9 @@ end
 -- --- the table --------------------------------------------------------------
 
 local COLUMNS = {
-  {"cpu", "cpu_req", "cpu"}, {"cpu lim", "cpu_lim", "cpu"},
-  {"memory", "memory_req", "memory"}, {"mem lim", "memory_lim", "memory"},
-  {"ephemeral", "ephemeral_storage_req", "ephemeral-storage"},
+  {"cpu req", "cpu_req", "cpu"}, {"cpu lim", "cpu_lim", "cpu"},
+  {"mem req", "memory_req", "memory"}, {"mem lim", "memory_lim", "memory"},
+  {"eph req", "ephemeral_storage_req", "ephemeral-storage"},
   {"eph lim", "ephemeral_storage_lim", "ephemeral-storage"},
   {"storage", "storage_req", "storage"}, {"pods", "pods", "pods"},
 }
