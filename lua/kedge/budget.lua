@@ -624,6 +624,17 @@ function Ctx:capacity(site)
     if n < 0 then self:err(string.format("site %s: %s.%s is negative", self.site, what, key)); return false end
     return n
   end
+  for _, part in ipairs({{"capacity", cap}, {"reserve", res}}) do
+    local unknown = {}
+    for key in pairs(part[2]) do
+      if not M.UNITS[key] then unknown[#unknown + 1] = tostring(key) end
+    end
+    table.sort(unknown)
+    for _, key in ipairs(unknown) do
+      self:err(string.format("site %s: %s.%s is not something kedge budgets; use cpu, memory, ephemeral-storage, storage, pods or nodes",
+        self.site, part[1], key))
+    end
+  end
   self.nodes = read(cap, "nodes", "nodes", "capacity") or 1
   for _, dim in ipairs(M.DIMENSIONS) do
     local c = read(cap, dim, dim, "capacity")

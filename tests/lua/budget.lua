@@ -357,6 +357,9 @@ t.like(huge.errors[1], "b/Deployment/x: the amounts overflow 64%-bit integers", 
 local badsite = budget.compute({name = "s", capacity = {memory = "lots", nodes = "two"}}, {})
 t.like(badsite.errors[1], "site s: capacity.nodes: invalid quantity", "a bad site capacity")
 t.like(badsite.errors[2], "site s: capacity.memory: invalid quantity", "names the key")
+local typo = budget.compute({name = "s", capacity = {memroy = "1Gi"}}, {})
+t.is(typo.errors[1], "site s: capacity.memroy is not something kedge budgets; use cpu, memory, ephemeral-storage, storage, pods or nodes",
+     "an unknown capacity key is an error, not a silently unchecked dimension")
 local nulls = one({workload("Pod", "p", {containers = {{name = "c", resources = {requests = kedge.null}}}}),
                    workload("Deployment", "d", kedge.null)})
 t.ok(#nulls.errors == 0 and nulls.rows[1].pods == 2, "null fields read as absent")
