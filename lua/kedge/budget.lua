@@ -315,14 +315,20 @@ function Ctx:resources(list, where)
 end
 
 -- A container's requests and limits after the API's defaulting (a missing
--- request takes the limit) and the site's missing-requests policy.
-function Ctx:container(c, who, where, pod_level)
+-- request takes the limit), the LimitRanges of its namespace (LimitRanger
+-- admission fills what is still missing) and the site's missing-requests
+-- policy.
+function Ctx:container(c, who, where, pod_level, ranges)
   local res = tbl(c.resources) or {}
   local req = self:resources(res.requests, where .. ".resources.requests")
   local lim = self:resources(res.limits, where .. ".resources.limits")
   local missing = {}
   for _, dim in ipairs(CONTAINER_DIMS) do
     if req[dim] == nil and lim[dim] ~= nil then req[dim] = lim[dim] end
+    for _, range in ipairs(ranges) do
+      if lim[dim] == nil then lim[dim] = range.default[dim] end
+      if req[dim] == nil then req[dim] = range.request[dim] end
+    end
     if req[dim] == nil and not pod_level[dim] then
       local default = self.defaults and self.defaults[dim]
       if default then
@@ -377,7 +383,7 @@ local function aggregate(lists, inits, restartable)
 end
 
 -- One pod's requests, limits and the dims where a container sets no limit.
-function Ctx:pod(spec, label)
+function Ctx:pod(spec, label, ranges)
   spec = tbl(spec) or {}
   local pod_res = tbl(spec.resources) or {}
   local pod_req = self:resources(pod_res.requests, label .. " spec.resources.requests")
@@ -397,7 +403,7 @@ function Ctx:pod(spec, label)
       local kind = key == "initContainers" and "init container" or "container"
       local who = string.format("%s %s %s", label, kind, name)
       local where = string.format("%s spec.%s[%s]", label, key, name)
-      local r, l = self:container(c, who, where, pod_level)
+      local r, l = self:container(c, who, where, pod_level, ranges)
       rq[#rq + 1], lm[#lm + 1] = r, l
       if key == "initContainers" then restartable[#rq] = c.restartPolicy == "Always" end
       for _, dim in ipairs(CONTAINER_DIMS) do
@@ -450,7 +456,7 @@ local GROUPS = {
   Deployment = {apps = true, extensions = true}, ReplicaSet = {apps = true, extensions = true},
   DaemonSet = {apps = true, extensions = true}, StatefulSet = {apps = true},
   Job = {batch = true}, CronJob = {batch = true},
-  HorizontalPodAutoscaler = {autoscaling = true},
+  HorizontalPodAutoscaler = {autoscaling = true}, LimitRange = {[""] = true},
 }
 
 local function object_of(m)
@@ -513,7 +519,7 @@ function Ctx:workload(row, obj, kind, hpas)
     row.workloads[#row.workloads + 1] = {kind = kind, name = name, count = 1, storage = n}
     return
   end
-  if kind == "HorizontalPodAutoscaler" then return end
+  if kind == "HorizontalPodAutoscaler" or kind == "LimitRange" then return end
   local pod_spec, count, err
   if kind == "Pod" then
     pod_spec, count = spec, 1
@@ -537,7 +543,8 @@ function Ctx:workload(row, obj, kind, hpas)
     count, err = job_pods(jspec, label .. " spec.jobTemplate")
   end
   if not count then self:err(err); return end
-  local req, lim, unbounded, storage = self:pod(pod_spec, label)
+  local ranges = self.ranges[field(obj, "metadata", "namespace") or row.namespace] or {}
+  local req, lim, unbounded, storage = self:pod(pod_spec, label, ranges)
   local w = {kind = kind, name = name, count = count, requests = {}, limits = {}}
   for _, dim in ipairs(CONTAINER_DIMS) do
     w.requests[dim], w.limits[dim] = req[dim] or 0, lim[dim] or 0
@@ -648,6 +655,40 @@ function Ctx:capacity(site)
   return available, unchecked
 end
 
+-- The Container defaults of every LimitRange rendered, by namespace (a
+-- LimitRange of one bundle applies to the pods of another in the same
+-- namespace), completed as the API does: max → default limit, default
+-- limit → default request, min → default request.
+function Ctx:limit_ranges(rendered)
+  local out = {}
+  for i, entry in ipairs(rendered) do
+    for _, m in ipairs(type(entry) == "table" and type(entry.objects) == "table" and entry.objects or {}) do
+      local obj = object_of(m)
+      if obj and kind_of(obj) == "LimitRange" then
+        local ns = field(obj, "metadata", "namespace") or entry.namespace or ""
+        local label = string.format("%s/LimitRange/%s", tostring(entry.bundle or ("#" .. i)),
+          tostring(field(obj, "metadata", "name")))
+        for j, item in ipairs(tbl(field(obj, "spec", "limits")) or {}) do
+          if field(item, "type") == "Container" then
+            local at = string.format("%s spec.limits[%d]", label, j)
+            local default = self:resources(field(item, "default"), at .. ".default")
+            local request = self:resources(field(item, "defaultRequest"), at .. ".defaultRequest")
+            local max = self:resources(field(item, "max"), at .. ".max")
+            local min = self:resources(field(item, "min"), at .. ".min")
+            for _, dim in ipairs(CONTAINER_DIMS) do
+              default[dim] = default[dim] or max[dim]
+              request[dim] = request[dim] or default[dim] or min[dim]
+            end
+            out[ns] = out[ns] or {}
+            table.insert(out[ns], {default = default, request = request})
+          end
+        end
+      end
+    end
+  end
+  return out
+end
+
 function M.compute(site, rendered)
   if type(site) ~= "table" then error("budget.compute: site must be a table", 2) end
   if type(rendered) ~= "table" then error("budget.compute: rendered must be a list", 2) end
@@ -656,6 +697,7 @@ function M.compute(site, rendered)
                             site = type(site.name) == "string" and site.name or "?"}, Ctx)
   ctx:policy(site)
   local available, unchecked = ctx:capacity(site)
+  ctx.ranges = ctx:limit_ranges(rendered)
   local rows, total = kedge.list({}), new_row(nil)
   total.workloads, total.unbounded = nil, kedge.list({})
   local total_unbounded = {}
@@ -664,6 +706,7 @@ function M.compute(site, rendered)
       error(string.format("budget.compute: rendered[%d] must be {bundle = name, objects = list}", i), 2)
     end
     local row = new_row(tostring(entry.bundle or ("#" .. i)))
+    row.namespace = entry.namespace or ""
     row.unbounded_set = {}
     local hpas = hpa_targets(entry.objects)
     for _, m in ipairs(entry.objects) do
@@ -684,7 +727,7 @@ function M.compute(site, rendered)
         total_unbounded[dim] = true
       end
     end
-    row.unbounded_set = nil
+    row.unbounded_set, row.namespace = nil, nil
     rows[#rows + 1] = row
     local ok = pcall(function()
       for k, v in pairs(row) do

@@ -254,6 +254,32 @@ r = row({hooked(workload("Job", "pre", {template = {spec = web}}), "pre-install,
          hooked(workload("Job", "undo", {template = {spec = web}}), "post-delete, post-rollback")})
 t.is(r.pods, 2, "delete and rollback hooks are not counted")
 
+-- LimitRanges fill in what containers leave out, in their namespace
+local function limitrange(ns, item)
+  item.type = "Container"
+  return {apiVersion = "v1", kind = "LimitRange", metadata = {name = "lr", namespace = ns},
+          spec = {limits = {item, {type = "Pod", max = {cpu = "1m"}}}}}
+end
+local lonely = podspec({ctr("c", nil, nil), ctr("d", {cpu = "50m"}, {memory = "64Mi"})})
+local lr = budget.compute({name = "s", capacity = {}, policy = {["missing-requests"] = "refuse"}}, {
+  {bundle = "platform", namespace = "apps", objects = {limitrange(nil,
+    {default = {cpu = "500m", memory = "256Mi"}, defaultRequest = {cpu = "100m"}})}},
+  {bundle = "app", namespace = "apps", objects = {workload("Pod", "p", lonely)}},
+})
+t.is(#lr.errors, 0, "a LimitRange's defaults count as requests, even with refuse")
+r = lr.rows[2]
+t.is(r.cpu_req, 150, "defaultRequest for the container without a cpu request")
+t.is(r.memory_req, 256 * MI + 64 * MI, "default limit → request where no defaultRequest is given; a limit stays the request")
+t.is(r.cpu_lim, 1000, "default limits fill the missing limits")
+t.same(r.unbounded, {"ephemeral-storage"}, "so cpu and memory are bounded")
+local maxmin = row({limitrange(nil, {max = {cpu = "2"}, min = {memory = "32Mi"}}), workload("Pod", "p", podspec({ctr("c")}))})
+t.ok(maxmin.cpu_req == 2000 and maxmin.cpu_lim == 2000 and maxmin.memory_req == 32 * MI,
+     "max → default limit → request; min → request")
+local elsewhere = one({limitrange("other", {defaultRequest = {cpu = "1"}}), workload("Pod", "p", podspec({ctr("c")}))})
+t.is(elsewhere.rows[1].cpu_req, 0, "a LimitRange of another namespace does not apply")
+t.like(one({limitrange(nil, {default = {cpu = "x"}})}).errors[1], "b/LimitRange/lr spec.limits%[1%].default.cpu: invalid quantity",
+       "a bad LimitRange is an error")
+
 -- kedge.chart's render entries carry the object under .value
 r = row({{source = "x/templates/d.yaml", kind = "Deployment", value = deployment("web", 2, web)}})
 t.is(r.cpu_req, 200, "render entries are read through .value")
