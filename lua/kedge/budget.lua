@@ -277,7 +277,8 @@ end
 -- A non-negative whole count (replicas, parallelism) or nil, err.
 local function count_of(v, what, default)
   if v == nil then return default end
-  local n = math.tointeger(v)
+  -- The API takes integers only: "3" is refused there, so here too.
+  local n = type(v) == "number" and math.tointeger(v)
   if not n or n < 0 then
     return nil, string.format("%s must be a whole number of at least 0, not %s", what, tostring(v))
   end
@@ -575,8 +576,8 @@ local function hpa_targets(objects)
       if tbl(ref) and type(ref.kind) == "string" and type(ref.name) == "string" then
         out[ref.kind .. "/" .. ref.name] = {
           name = field(obj, "metadata", "name") or "?",
-          min = math.tointeger(field(obj, "spec", "minReplicas")) or 1,
-          max = math.tointeger(field(obj, "spec", "maxReplicas")),
+          min = count_of(field(obj, "spec", "minReplicas"), "", 1) or 1,
+          max = count_of(field(obj, "spec", "maxReplicas"), "", nil),
         }
       end
     end

@@ -375,6 +375,9 @@ t.is(broken.fits, false, "and the budget fails")
 t.like(one({deployment("x", "three", web)}).errors[1], "b/Deployment/x spec.replicas must be a whole number",
        "bad replicas")
 t.like(one({deployment("x", -1, web)}).errors[1], "at least 0", "negative replicas")
+t.like(one({deployment("x", "3", web)}).errors[1], "spec.replicas must be a whole number of at least 0, not 3",
+       "replicas as a string are refused, as the API refuses them")
+t.like(one({job(1.5, nil)}).errors[1], "b/Job/j spec.parallelism must be a whole number", "fractional parallelism")
 t.like(one({deployment("x", 1, podspec({ctr("c", {cpu = "-1"})}))}).errors[1], "is negative", "negative requests")
 t.like(one({workload("PersistentVolumeClaim", "p", {resources = {requests = {storage = "big"}}})}).errors[1],
        "b/PersistentVolumeClaim/p spec.resources.requests.storage: invalid quantity", "a bad claim")
