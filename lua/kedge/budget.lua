@@ -420,7 +420,14 @@ function Ctx:pod(spec, label, ranges)
   for _, dim in ipairs({"cpu", "memory"}) do
     if pod_lim[dim] then lim[dim], unbounded[dim] = pod_lim[dim], nil end
   end
-  local overhead = self:resources(spec.overhead, label .. " spec.overhead")
+  -- The RuntimeClass admission plugin copies the class's overhead into
+  -- pods that name it.
+  local overhead = spec.overhead
+  if overhead == nil or is_null(overhead) then
+    overhead = self.runtime_classes[spec.runtimeClassName] or {}
+  else
+    overhead = self:resources(overhead, label .. " spec.overhead")
+  end
   for dim, n in pairs(overhead) do
     req[dim] = add(req[dim] or 0, n)
     if (lim[dim] or 0) ~= 0 then lim[dim] = add(lim[dim], n) end
@@ -458,6 +465,7 @@ local GROUPS = {
   DaemonSet = {apps = true, extensions = true}, StatefulSet = {apps = true},
   Job = {batch = true}, CronJob = {batch = true},
   HorizontalPodAutoscaler = {autoscaling = true}, LimitRange = {[""] = true},
+  RuntimeClass = {["node.k8s.io"] = true},
 }
 
 local function object_of(m)
@@ -520,7 +528,7 @@ function Ctx:workload(row, obj, kind, hpas)
     row.workloads[#row.workloads + 1] = {kind = kind, name = name, count = 1, storage = n}
     return
   end
-  if kind == "HorizontalPodAutoscaler" or kind == "LimitRange" then return end
+  if kind == "HorizontalPodAutoscaler" or kind == "LimitRange" or kind == "RuntimeClass" then return end
   local pod_spec, count, err
   if kind == "Pod" then
     pod_spec, count = spec, 1
@@ -656,6 +664,22 @@ function Ctx:capacity(site)
   return available, unchecked
 end
 
+-- The overhead of every RuntimeClass rendered, by name.
+function Ctx:runtime_class_overheads(rendered)
+  local out = {}
+  for i, entry in ipairs(rendered) do
+    for _, m in ipairs(type(entry) == "table" and type(entry.objects) == "table" and entry.objects or {}) do
+      local obj = object_of(m)
+      local name = obj and kind_of(obj) == "RuntimeClass" and field(obj, "metadata", "name")
+      if type(name) == "string" then
+        out[name] = self:resources(field(obj, "overhead", "podFixed"), string.format("%s/RuntimeClass/%s overhead.podFixed",
+          tostring(entry.bundle or ("#" .. i)), name))
+      end
+    end
+  end
+  return out
+end
+
 -- The Container defaults of every LimitRange rendered, by namespace (a
 -- LimitRange of one bundle applies to the pods of another in the same
 -- namespace), completed as the API does: max → default limit, default
@@ -699,6 +723,7 @@ function M.compute(site, rendered)
   ctx:policy(site)
   local available, unchecked = ctx:capacity(site)
   ctx.ranges = ctx:limit_ranges(rendered)
+  ctx.runtime_classes = ctx:runtime_class_overheads(rendered)
   local rows, total = kedge.list({}), new_row(nil)
   total.workloads, total.unbounded = nil, kedge.list({})
   local total_unbounded = {}

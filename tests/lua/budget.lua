@@ -213,6 +213,15 @@ t.is(r.cpu_lim, 750, "and to limits that are set")
 t.is(r.memory_req, 120 * MI, "overhead alone")
 t.is(r.memory_lim, 0, "but not to a limit nobody set")
 t.same(r.unbounded, {"memory", "ephemeral-storage"}, "dimensions without a limit are flagged")
+local rc = {apiVersion = "node.k8s.io/v1", kind = "RuntimeClass", metadata = {name = "kata"}, handler = "kata",
+            overhead = {podFixed = {cpu = "250m", memory = "160Mi"}}}
+local viaclass = budget.compute({name = "s", capacity = {}}, {
+  {bundle = "runtime", objects = {rc}},
+  {bundle = "app", objects = {deployment("vm", 2, podspec({ctr("c", {cpu = "100m", memory = "64Mi"})}, nil,
+    {runtimeClassName = "kata"})), workload("Pod", "plain", podspec({ctr("c", {cpu = "100m", memory = "64Mi"})}, nil,
+    {runtimeClassName = "runc"}))}}})
+t.is(viaclass.rows[2].cpu_req, 2 * 350 + 100, "a RuntimeClass's overhead is added to the pods that name it")
+t.is(viaclass.rows[2].memory_req, 2 * 224 * MI + 64 * MI, "memory too; an unknown class adds nothing")
 local podlevel = podspec({ctr("a", {cpu = "100m", memory = "1Gi"}), ctr("b")}, nil,
   {resources = {requests = {cpu = "1"}, limits = {cpu = "2", memory = "2Gi"}}})
 local pl = one({workload("Pod", "p", podlevel)}, {name = "s", capacity = {}})
