@@ -146,14 +146,33 @@ end
 
 local NANO_CAP = MAXINT_DIGITS .. "000000000"
 
+-- Quantity.UnmarshalJSON trims what Go's unicode.IsSpace calls space from
+-- the raw JSON string, before any unescaping: the ASCII controls (tab,
+-- newline, ...) reach it escaped ("\n") and make the quantity invalid, so
+-- only the space and the non-ASCII spaces are trimmed.
+local SPACES = {" ", "\u{85}", "\u{a0}", "\u{1680}", "\u{2028}", "\u{2029}", "\u{202f}",
+                "\u{205f}", "\u{3000}"}
+for c = 0x2000, 0x200a do SPACES[#SPACES + 1] = utf8.char(c) end
+
+local function trim(s)
+  for _ = 1, #s do
+    local before = s
+    for _, sp in ipairs(SPACES) do
+      if s:sub(1, #sp) == sp then s = s:sub(#sp + 1) end
+      if #s >= #sp and s:sub(-#sp) == sp then s = s:sub(1, -#sp - 1) end
+    end
+    if s == before then break end
+  end
+  return s
+end
+
 local function parse(v, scale)
   local s
   if type(v) == "number" then
     s = number_text(v)
     if not s then return nil, "quantity " .. tostring(v) .. " is not a finite number" end
   elseif type(v) == "string" then
-    -- Quantity.UnmarshalJSON trims the text; ParseQuantity itself would not.
-    s = v:match("^%s*(.-)%s*$")
+    s = trim(v)
   else
     return nil, "quantity must be a string or a number, not " .. (is_null(v) and "null" or type(v))
   end
