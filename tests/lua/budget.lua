@@ -414,6 +414,12 @@ local json = require "kedge.json"
 local enc = json.encode(z)
 t.like(enc, '"warnings":%[%]', "empty lists encode as []")
 t.like(enc, '"rows":%[{', "rows encode as a list")
+local back = assert(json.decode(json.encode(res1)))
+t.is(budget.table(back), budget.table(res1), "a result read back from JSON (a stored report) prints the same table")
+local errtable = budget.table(broken)
+t.like(errtable, "\nDOES NOT FIT: 1 error%(s%)\nerror: b/Deployment/x spec%.containers%[c%]", "errors are listed under the verdict")
+t.like(budget.table(w), "\nwarning: svc/Deployment/api container app has no cpu request; counted as 0\n", "and warnings")
+t.like(budget.table(scaled), "\nnote: b/Deployment/web is scaled by HorizontalPodAutoscaler web", "and notes")
 
 -- --- real charts from the corpus -------------------------------------------
 -- Numbers worked out by hand from the goldens (helm template rel <chart>
