@@ -241,9 +241,8 @@ function M.format(n, dim)
     if n == math.mininteger then return tostring(n) .. (scale == 3 and "m" or "") end
     sign, a = "-", -n
   end
-  if scale == 3 then
-    if a % 1000 == 0 then a, scale = a // 1000, 0 else return sign .. a .. "m" end
-  end
+  -- cpu in whole cores or in millicores, counts as they are
+  if scale == 3 then return sign .. (a % 1000 == 0 and tostring(a // 1000) or a .. "m") end
   if dim == "pods" or dim == "nodes" then return sign .. a end
   for _, b in ipairs(BIN) do
     local unit = 1 << b[2]

@@ -90,13 +90,14 @@ t.raises(function() q("1", "gpu") end, "unknown dimension gpu", "an unknown dime
 
 -- format: the shortest exact spelling, read back unchanged
 local fmt = {
-  {1500, "cpu", "1500m"}, {2000, "cpu", "2"}, {0, "cpu", "0"}, {1, "cpu", "1m"},
+  {1500, "cpu", "1500m"}, {2000, "cpu", "2"}, {0, "cpu", "0"}, {1, "cpu", "1m"}, {1024000, "cpu", "1024"},
+  {2000000, nil, "2000"},
   {GI, "memory", "1Gi"}, {1536 * MI, "memory", "1536Mi"}, {1000, "memory", "1k"},
   {128 * MI + 100000000, "memory", "234217728"}, {5000000, "storage", "5M"},
   {1 << 60, "memory", "1Ei"}, {110, "pods", "110"}, {-300, "cpu", "-300m"}, {3, "memory", "3"},
 }
 for _, f in ipairs(fmt) do
-  t.is(budget.format(f[1], f[2]), f[3], "format " .. f[1] .. " " .. f[2])
+  t.is(budget.format(f[1], f[2]), f[3], "format " .. f[1] .. " " .. tostring(f[2]))
   t.is(q(f[3], f[2]), f[1], "and back " .. f[3])
 end
 t.raises(function() budget.format(1.5, "cpu") end, "integer expected", "format wants integers")
