@@ -334,40 +334,8 @@ cleanup:
 	return status;
 }
 
-/* ---- kedge apply-manifests / plan-manifests (lua/kedge/kubecli.lua) ---- */
+/* ---- commands written in Lua: require(module)[func](args...) ---- */
 
-static int run_kubecli(const char *func, int argc, char **argv)
-{
-	kd_err err = KD_ERR_INIT;
-	kd_lua *kl = NULL;
-	int rc, status = EXIT_FAIL;
-
-	rc = kd_lua_new(&kl, KD_LIMIT_LUA_HEAP, &err);
-	if (!rc)
-		rc = kd_lua_run_main(kl, "kedge.kubecli", func, argc - 1, argv + 1,
-				     &status, &err);
-	if (rc) {
-		fprintf(stderr, "kedge %s: %s\n", argv[0], err.msg);
-		status = EXIT_FAIL;
-	}
-	kd_lua_free(kl);
-	return status;
-}
-
-static int cmd_apply_manifests(int argc, char **argv)
-{
-	return run_kubecli("apply", argc, argv);
-}
-
-static int cmd_plan_manifests(int argc, char **argv)
-{
-	return run_kubecli("plan", argc, argv);
-}
-
-/* ---- commands written in Lua: plan, apply, budget, report ---- */
-
-/* Runs module.func(args...) from the embedded library; its integer result
- * is the exit code. */
 static int run_lua_cli(const char *module, const char *func, int argc, char **argv)
 {
 	kd_err err = KD_ERR_INIT;
@@ -384,6 +352,32 @@ static int run_lua_cli(const char *module, const char *func, int argc, char **ar
 	kd_lua_free(kl);
 	return status;
 }
+
+/* ---- kedge apply-manifests / plan-manifests (lua/kedge/kubecli.lua) ---- */
+
+static int run_kubecli(const char *func, int argc, char **argv)
+{
+	return run_lua_cli("kedge.kubecli", func, argc, argv);
+}
+
+/* ---- kedge check (lua/kedge/checkcli.lua) ---- */
+
+static int cmd_check(int argc, char **argv)
+{
+	return run_lua_cli("kedge.checkcli", "main", argc, argv);
+}
+
+static int cmd_apply_manifests(int argc, char **argv)
+{
+	return run_kubecli("apply", argc, argv);
+}
+
+static int cmd_plan_manifests(int argc, char **argv)
+{
+	return run_kubecli("plan", argc, argv);
+}
+
+/* ---- commands written in Lua: plan, apply, budget, report ---- */
 
 static int cmd_plan(int argc, char **argv)
 {
@@ -917,6 +911,32 @@ static const command commands[] = {
 	 "\n"
 	 "Exit codes: 0 ok, 1 failed, 2 bad command line, 23 not delivered.\n",
 	 cmd_report},
+	{"check", "check a config repo without a cluster (for its CI)",
+	 "usage: kedge check [--site NAME | --all-sites] [--repo PATH] [--json]\n"
+	 "\n"
+	 "Checks a config repo the way a pass would, without a cluster or a state\n"
+	 "directory, so the repo's CI can refuse a change before it merges: loads\n"
+	 "kedge.yaml, sites/*.yaml and bundles/*/bundle.yaml with their values\n"
+	 "files and validates them (unknown keys, wrong types, a site file named\n"
+	 "differently from its site, bad label selectors, dependsOn naming a\n"
+	 "missing bundle or making a cycle, missing charts and recipes); then, for\n"
+	 "each site, selects its bundles in dependsOn order and renders each\n"
+	 "chart with the site's values and Kubernetes version (kubeVersion of the\n"
+	 "site, else of kedge.yaml, else 1.30.0), values.schema.json included.\n"
+	 "Every problem is printed on stderr as FILE:LINE:COL: what is wrong and\n"
+	 "how to fix it; one line per site on stdout. Writes nothing.\n"
+	 "\n"
+	 "  --repo PATH    the config repo: a plain checkout (default: .)\n"
+	 "  --site NAME    check this site only\n"
+	 "  --all-sites    check every site (the default)\n"
+	 "  --json         print one JSON object: {ok, repo, sites: [{name, ok,\n"
+	 "                 kube_version, bundles: [{name, chart, version, objects}],\n"
+	 "                 problems}], problems: [{file, line, col, message, site}],\n"
+	 "                 warnings}\n"
+	 "\n"
+	 "Exit codes: 0 no problems, 1 problems found (each named by file and\n"
+	 "line), 2 bad command line or no such --repo folder.\n",
+	 cmd_check},
 	{"help", "show help for kedge or one command",
 	 "usage: kedge help [COMMAND]\n", cmd_help},
 	{NULL, NULL, NULL, NULL},

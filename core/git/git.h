@@ -116,6 +116,9 @@ typedef struct kd_git_rev kd_git_rev;
 /* Opens state/current (commit NULL) or state/rev/<commit>. */
 int kd_git_rev_open(kd_git_rev **out, const char *state_dir,
 		    const char *commit, kd_err *err);
+/* Serves a plain folder (a checkout, a USB stick) the same way, for commands
+ * that run without a state directory: its id is "" and it has no metadata. */
+int kd_git_rev_open_dir(kd_git_rev **out, const char *dir, kd_err *err);
 void kd_git_rev_free(kd_git_rev *r);
 const char *kd_git_rev_id(const kd_git_rev *r);
 const char *kd_git_rev_dir(const kd_git_rev *r);

@@ -68,6 +68,30 @@ int kd_git_rev_open(kd_git_rev **out, const char *state_dir,
 	return 0;
 }
 
+int kd_git_rev_open_dir(kd_git_rev **out, const char *dir, kd_err *err)
+{
+	kd_git_rev *r;
+	struct stat st;
+
+	*out = NULL;
+	if (stat(dir, &st))
+		return kd_err_set(err, KD_ENOTFOUND, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return kd_err_set(err, KD_EINVAL, "%s: not a folder", dir);
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	snprintf(r->dir, sizeof r->dir, "%s", dir);
+	if (!realpath(dir, r->root)) {
+		int rc = kd_err_set(err, KD_EIO, "%s: %s", dir, strerror(errno));
+
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
 void kd_git_rev_free(kd_git_rev *r)
 {
 	free(r);
@@ -85,6 +109,9 @@ const char *kd_git_rev_dir(const kd_git_rev *r)
 
 int kd_git_rev_meta(const kd_git_rev *r, kd_buf *out, kd_err *err)
 {
+	if (!r->id[0])
+		return kd_err_set(err, KD_ENOTFOUND, "%s is a plain folder, not a "
+				  "checked-out commit: it has no commit metadata", r->dir);
 	return kd_git_read_file(r->meta, 16u << 20, out, err);
 }
 
@@ -105,7 +132,8 @@ static int inside(const kd_git_rev *r, const char *path, char out[PATH_MAX],
 		return kd_err_set(err, KD_ELIMIT, "path too long: %s", path);
 	if (!realpath(joined, out))
 		return kd_err_set(err, errno == ENOENT || errno == ENOTDIR ? KD_ENOTFOUND : KD_EIO,
-				  "%s: %s (commit %.12s)", path, strerror(errno), r->id);
+				  "%s: %s (%s %.12s)", path, strerror(errno),
+				  r->id[0] ? "commit" : "in", r->id[0] ? r->id : r->dir);
 	if (strncmp(out, r->root, rl) || (out[rl] && out[rl] != '/'))
 		return kd_err_set(err, KD_EINVAL, "%s leads outside the repository", path);
 	return 0;

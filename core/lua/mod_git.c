@@ -6,6 +6,8 @@
  *     -> {commit=, wanted=, ref=, tree=, changed=, verified=, objects=,
  *         bytes=, refused=<message or nil>} or nil, err
  *   git.open(state [, commit]) -> repo or nil, err
+ *   git.open_dir(path) -> a plain folder served as a repo (id() is nil,
+ *                         commit() fails), or nil, err
  *   repo:read(path) -> bytes or nil, err
  *   repo:list([dir]) -> {{name=, type="file"|"dir"|"link"}, ...} or nil, err
  *   repo:commit() -> {id=, time=, author=, committer=, message=, ref=,
@@ -112,7 +114,12 @@ static int rev_commit(lua_State *L)
 
 static int rev_id(lua_State *L)
 {
-	lua_pushstring(L, kd_git_rev_id(check_rev(L)));
+	const char *id = kd_git_rev_id(check_rev(L));
+
+	if (id[0])
+		lua_pushstring(L, id);
+	else
+		lua_pushnil(L);
 	return 1;
 }
 
@@ -132,6 +139,19 @@ static int git_open(lua_State *L)
 	lr->rev = NULL;
 	luaL_setmetatable(L, REV_MT);
 	if (kd_git_rev_open(&lr->rev, state, commit, &err))
+		return push_err(L, &err);
+	return 1;
+}
+
+static int git_open_dir(lua_State *L)
+{
+	const char *dir = luaL_checkstring(L, 1);
+	kd_err err = KD_ERR_INIT;
+	lrev *lr = lua_newuserdatauv(L, sizeof *lr, 0);
+
+	lr->rev = NULL;
+	luaL_setmetatable(L, REV_MT);
+	if (kd_git_rev_open_dir(&lr->rev, dir, &err))
 		return push_err(L, &err);
 	return 1;
 }
@@ -209,6 +229,7 @@ int kd_lua_open_git(lua_State *L)
 	static const luaL_Reg funcs[] = {
 		{"sync", git_sync},
 		{"open", git_open},
+		{"open_dir", git_open_dir},
 		{NULL, NULL},
 	};
 	static const luaL_Reg methods[] = {

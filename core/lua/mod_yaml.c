@@ -1,5 +1,8 @@
 /* kedge.yaml: YAML decode/encode for Lua. Expected failures (malformed
- * input) return nil, "name:line:col: message"; wrong argument types raise. */
+ * input) return nil, "name:line:col: message"; wrong argument types raise.
+ * decode(text, {positions = true}) returns a second table, from each
+ * node's path ("spec.ports.0.name", see kd_yaml_decode_opts) to
+ * {line =, col =}. */
 #include "lua/klua.h"
 
 #include "base/buf.h"
@@ -9,6 +12,25 @@
 #include <lauxlib.h>
 #include <string.h>
 
+/* positions: path -> {line = L, col = C} */
+static void push_positions(lua_State *L, const kd_value *pos)
+{
+	size_t i;
+
+	lua_createtable(L, 0, (int)pos->u.map.len);
+	for (i = 0; i < pos->u.map.len; i++) {
+		const kd_map_ent *e = &pos->u.map.ents[i];
+
+		lua_pushlstring(L, e->key, e->klen);
+		lua_createtable(L, 0, 2);
+		lua_pushinteger(L, (lua_Integer)e->val->u.list.items[0]->u.i);
+		lua_setfield(L, -2, "line");
+		lua_pushinteger(L, (lua_Integer)e->val->u.list.items[1]->u.i);
+		lua_setfield(L, -2, "col");
+		lua_rawset(L, -3);
+	}
+}
+
 static int decode_common(lua_State *L, int all)
 {
 	size_t len;
@@ -16,17 +38,24 @@ static int decode_common(lua_State *L, int all)
 	const char *name = kd_lua_opt_string(L, 2, "name", "<input>");
 	kd_yaml_decode_opts opts = {0};
 	kd_err err = KD_ERR_INIT;
-	kd_value *v = NULL;
+	kd_value *v = NULL, *pos = NULL;
 	kd_arena *a;
 	int rc;
 
 	opts.numbers_as_float = kd_lua_opt_numbers_as_float(L, 2);
+	if (kd_lua_opt_bool(L, 2, "positions", 0))
+		opts.positions = &pos;
 	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
 	if (all)
 		rc = kd_yaml_decode_all(&v, a, text, len, name, &opts, &err);
 	else
 		rc = kd_yaml_decode(&v, a, text, len, name, &opts, &err);
-	return kd_lua_return_value(L, rc, v, a, &err);
+	if (rc || !pos)
+		return kd_lua_return_value(L, rc, v, a, &err);
+	kd_lua_push_value(L, v);
+	push_positions(L, pos);
+	kd_arena_free(a);
+	return 2;
 }
 
 static int yaml_decode(lua_State *L)

@@ -607,6 +607,8 @@ typedef struct frame {
 	const char *key;
 	size_t klen;
 	yaml_mark_t key_mark;
+	const char *path; /* positions only: this node's path */
+	size_t plen;
 } frame;
 
 typedef struct dec {
@@ -627,6 +629,7 @@ typedef struct dec {
 	kd_value *root;
 	kd_value *docs;
 	size_t ndocs;
+	kd_value *pos; /* path -> [line, column], when asked for */
 } dec;
 
 static int arena_fail(dec *d, kd_arena *a)
@@ -718,6 +721,80 @@ static frame *top(dec *d)
 static bool want_key(const frame *f)
 {
 	return f && f->v->type == KD_MAP && !f->want_value;
+}
+
+/* The path of a child of f (the document root when f is NULL): the
+ * parent's path, a dot unless the parent is the root of a single-document
+ * decode, and the key, the list index, or "<<" for a merge's value. The
+ * result lives in scratch memory. */
+static int child_path(dec *d, const frame *f, const char **out, size_t *n)
+{
+	char idx[32];
+	const char *comp;
+	size_t clen, len;
+	char *p;
+
+	if (!f) {
+		if (d->single) {
+			*out = "";
+			*n = 0;
+			return 0;
+		}
+		clen = (size_t)snprintf(idx, sizeof idx, "%zu", d->ndocs);
+		comp = idx;
+	} else if (f->v->type == KD_LIST) {
+		clen = (size_t)snprintf(idx, sizeof idx, "%zu", f->v->u.list.len);
+		comp = idx;
+	} else if (f->merge) {
+		comp = "<<";
+		clen = 2;
+	} else {
+		comp = f->key;
+		clen = f->klen;
+	}
+	len = f && f->plen ? f->plen + 1 + clen : clen;
+	p = kd_arena_alloc(&d->scratch, len + 1);
+	if (!p)
+		return arena_fail(d, &d->scratch);
+	if (f && f->plen) {
+		memcpy(p, f->path, f->plen);
+		p[f->plen] = '.';
+		memcpy(p + f->plen + 1, comp, clen);
+	} else {
+		memcpy(p, comp, clen);
+	}
+	p[len] = '\0';
+	*out = p;
+	*n = len;
+	return 0;
+}
+
+static int record_pos(dec *d, const char *path, size_t plen, yaml_mark_t m)
+{
+	kd_value *at = kd_value_list(d->a, 2);
+	kd_value *line = kd_value_int(d->a, (int64_t)m.line + 1);
+	kd_value *col = kd_value_int(d->a, (int64_t)m.column + 1);
+
+	if (!at || !line || !col || kd_list_push(d->a, at, line) ||
+	    kd_list_push(d->a, at, col) ||
+	    kd_map_set(d->a, d->pos, path, plen, at))
+		return arena_fail(d, d->a);
+	return 0;
+}
+
+/* Records where a node that is not a map key starts: list items and the
+ * root (map values are found by their key's position). */
+static int node_pos(dec *d, yaml_mark_t m)
+{
+	frame *f = top(d);
+	const char *path;
+	size_t plen;
+	int rc;
+
+	if (!d->pos || (f && f->v->type == KD_MAP))
+		return 0;
+	rc = child_path(d, f, &path, &plen);
+	return rc ? rc : record_pos(d, path, plen, m);
 }
 
 static int anchor_define(dec *d, const yaml_char_t *name, kd_value *v,
@@ -973,6 +1050,13 @@ static int set_key(dec *d, frame *f, enum rtype t, const scalar_res *r,
 	f->klen = n;
 	f->key_mark = m;
 	f->want_value = true;
+	if (d->pos) {
+		const char *path;
+		size_t plen;
+		int rc = child_path(d, f, &path, &plen);
+
+		return rc ? rc : record_pos(d, path, plen, m);
+	}
 	return 0;
 }
 
@@ -1016,7 +1100,8 @@ static int on_scalar(dec *d, const yaml_event_t *ev)
 	}
 	if (want_key(f))
 		return set_key(d, f, r.t, &r, s, n, ev->start_mark);
-	return add_value(d, v, 1, 0);
+	rc = node_pos(d, ev->start_mark);
+	return rc ? rc : add_value(d, v, 1, 0);
 }
 
 /* A deep copy for an alias: new lists, maps and scalars, so either side can
@@ -1065,6 +1150,7 @@ static int on_alias(dec *d, const yaml_event_t *ev)
 	const anchor *an;
 	kd_value *c;
 	scalar_res r = {0};
+	int rc;
 
 	if (!idx)
 		return fail_at(d, KD_EPARSE, ev->start_mark,
@@ -1112,7 +1198,8 @@ static int on_alias(dec *d, const yaml_event_t *ev)
 	c = copy_value(d->a, an->v);
 	if (!c)
 		return arena_fail(d, d->a);
-	return add_value(d, c, an->nodes, an->height);
+	rc = node_pos(d, ev->start_mark);
+	return rc ? rc : add_value(d, c, an->nodes, an->height);
 }
 
 static int on_start(dec *d, const yaml_event_t *ev)
@@ -1132,8 +1219,23 @@ static int on_start(dec *d, const yaml_event_t *ev)
 			       "mappings and sequences nest deeper than %d "
 			       "levels",
 			       KD_LIMIT_DEPTH);
-	f = &d->stack[d->depth];
-	memset(f, 0, sizeof(*f));
+	if (d->pos) {
+		const char *path;
+		size_t plen;
+		int rc = node_pos(d, ev->start_mark);
+
+		if (!rc)
+			rc = child_path(d, top(d), &path, &plen);
+		if (rc)
+			return rc;
+		f = &d->stack[d->depth];
+		memset(f, 0, sizeof(*f));
+		f->path = path;
+		f->plen = plen;
+	} else {
+		f = &d->stack[d->depth];
+		memset(f, 0, sizeof(*f));
+	}
 	f->v = is_map ? kd_value_map(d->a, 0) : kd_value_list(d->a, 0);
 	if (!f->v)
 		return arena_fail(d, d->a);
@@ -1299,6 +1401,11 @@ int kd_yaml_decode(kd_value **out, kd_arena *a, const char *text, size_t len,
 	d.len = len;
 	d.err = err;
 	d.single = true;
+	if (opts && opts->positions) {
+		d.pos = kd_value_map(a, 0);
+		if (!d.pos)
+			return arena_fail(&d, a);
+	}
 	rc = decode(&d, opts);
 	if (rc)
 		return rc;
@@ -1308,6 +1415,8 @@ int kd_yaml_decode(kd_value **out, kd_arena *a, const char *text, size_t len,
 			return arena_fail(&d, a);
 	}
 	*out = d.root;
+	if (d.pos)
+		*opts->positions = d.pos;
 	return 0;
 }
 
@@ -1327,10 +1436,17 @@ int kd_yaml_decode_all(kd_value **out, kd_arena *a, const char *text,
 	d.docs = kd_value_list(a, 0);
 	if (!d.docs)
 		return arena_fail(&d, a);
+	if (opts && opts->positions) {
+		d.pos = kd_value_map(a, 0);
+		if (!d.pos)
+			return arena_fail(&d, a);
+	}
 	rc = decode(&d, opts);
 	if (rc)
 		return rc;
 	*out = d.docs;
+	if (d.pos)
+		*opts->positions = d.pos;
 	return 0;
 }
 

@@ -142,6 +142,17 @@ typedef struct kd_yaml_decode_opts {
 	/* Nodes all aliases of the stream may copy in total; 0 means
 	 * KD_LIMIT_YAML_ALIAS_NODES. */
 	size_t max_alias_nodes;
+	/* When not NULL, a successful decode sets *positions to a KD_MAP (in
+	 * the result arena) from the path of each node to a KD_LIST
+	 * [line, column] (1-based) where it starts, so callers can name the
+	 * line of a bad setting. A path joins keys and 0-based list indexes
+	 * with "."  ("spec.ports.0.name"); the root is "" (for decode_all,
+	 * the document's index "0", "1", ..., which prefixes its paths). A
+	 * map entry is found at its key, a list item at its first token.
+	 * Entries copied by an alias or a merge key have no path of their
+	 * own (the value of a "<<" key is under "<<"); a key that itself
+	 * holds a dot makes paths ambiguous, and the last one recorded wins. */
+	kd_value **positions;
 } kd_yaml_decode_opts;
 
 /* Decodes a stream that holds at most one document into *out (values in a).

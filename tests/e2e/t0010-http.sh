@@ -280,20 +280,20 @@ start=$(date +%s%N)
 hl 'show(http.get(env"HTTP" .. "/slow.sh", {timeout = 1, attempts = 1}))'
 ms=$((($(date +%s%N) - start) / 1000000))
 like "$out" "^error: GET .*/slow\.sh: .*timed out" "a server that does not answer times out"
-ok "within the timeout (took $ms ms)" test "$ms" -lt 2500
+ok "within the timeout, not hanging (took $ms ms)" test "$ms" -lt 4500
 
 start=$(date +%s%N)
 hl 'show(http.get(env"HTTP" .. "/slow.sh", {timeout = 5, deadline = 0.5}))'
 ms=$((($(date +%s%N) - start) / 1000000))
 like "$out" "timed out" "a request deadline shorter than the timeout wins"
-ok "the deadline holds (took $ms ms)" test "$ms" -lt 1500
+ok "the deadline holds, well before the 5 s timeout (took $ms ms)" test "$ms" -lt 4000
 
 start=$(date +%s%N)
 hl 'local c = http.client{deadline = 0.5}
 show(c:get(env"HTTP" .. "/slow.sh", {timeout = 5}))'
 ms=$((($(date +%s%N) - start) / 1000000))
 like "$out" "timed out" "so does a client-wide deadline"
-ok "the client deadline holds (took $ms ms)" test "$ms" -lt 1500
+ok "the client deadline holds, well before the 5 s timeout (took $ms ms)" test "$ms" -lt 4000
 
 free_port
 nc -d -k -l 127.0.0.1 "$port" >/dev/null 2>&1 &

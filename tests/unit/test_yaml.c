@@ -913,6 +913,62 @@ static void test_truncation(void)
 	ok(okc > 0 && errc > 0, "both outcomes occur");
 }
 
+/* Positions: every key and list item's path to its line and column, so
+ * config errors can name a line; "" (or the document index) is the root. */
+static void check_positions(const char *text, int all, const char *want)
+{
+	kd_yaml_decode_opts o = {0};
+	kd_err err = KD_ERR_INIT;
+	kd_buf b = KD_BUF_INIT(1 << 16);
+	kd_value *v = NULL, *pos = NULL;
+	size_t i;
+	int rc;
+
+	o.positions = &pos;
+	rc = all ? kd_yaml_decode_all(&v, &arena, text, strlen(text), "in.yaml", &o, &err)
+		 : kd_yaml_decode(&v, &arena, text, strlen(text), "in.yaml", &o, &err);
+	if (rc)
+		kd_buf_printf(&b, "error %d: %s", rc, err.msg);
+	for (i = 0; !rc && i < pos->u.map.len; i++) {
+		const kd_map_ent *e = &pos->u.map.ents[i];
+
+		kd_buf_printf(&b, "%s%s=%d:%d", i ? " " : "", e->key,
+			      (int)e->val->u.list.items[0]->u.i,
+			      (int)e->val->u.list.items[1]->u.i);
+	}
+	is_str(b.ptr, b.len, want, "positions%s of %s", all ? " (all)" : "", ex(text));
+	kd_buf_free(&b);
+}
+
+static void test_positions(void)
+{
+	kd_yaml_decode_opts o = {0};
+	kd_err err = KD_ERR_INIT;
+	kd_value *v = NULL, *pos = NULL;
+	int rc;
+
+	check_positions("a: 1\nb:\n  c: [x, {d: 2}]\n", 0,
+			"=1:1 a=1:1 b=2:1 b.c=3:3 b.c.0=3:7 b.c.1=3:10 b.c.1.d=3:11");
+	check_positions("list:\n  - name: web\n    port: 80\n  - plain\n", 0,
+			"=1:1 list=1:1 list.0=2:5 list.0.name=2:5 list.0.port=3:5 list.1=4:5");
+	check_positions("a: &x {k: 1}\nb: *x\nc:\n  - *x\n", 0,
+			"=1:1 a=1:1 a.k=1:8 b=2:1 c=3:1 c.0=4:5");
+	check_positions("m:\n  <<: {z: 1}\n  w: 2\n", 0,
+			"=1:1 m=1:1 m.<<.z=2:8 m.w=3:3");
+	check_positions("a: 1\n---\n- b\n", 1, "0=1:1 0.a=1:1 1=3:1 1.0=3:3");
+	check_positions("", 0, "");
+	check_positions("7\n", 0, "=1:1");
+	check_positions("a: [1\n", 0,
+			"error -3: in.yaml:2:1: did not find expected ',' or ']' "
+			"(while parsing a flow sequence that started at line 1, column 4)");
+	o.positions = &pos;
+	rc = kd_yaml_decode(&v, &arena, "k: v\n", 5, NULL, NULL, &err);
+	ok(!rc && pos == NULL, "positions are only made when asked for");
+	rc = kd_yaml_decode(&v, &arena, "k: v\n", 5, NULL, &o, &err);
+	ok(!rc && pos && pos->type == KD_MAP && kd_map_getz(pos, "k"),
+	   "and set on success");
+}
+
 int main(void)
 {
 	test_resolve_table();
@@ -929,6 +985,7 @@ int main(void)
 	test_sort_keys();
 	test_round_trips();
 	test_truncation();
+	test_positions();
 	kd_arena_free(&arena);
 	return tap_done();
 }

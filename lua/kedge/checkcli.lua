@@ -1,0 +1,155 @@
+-- kedge.checkcli: `kedge check`, everything about a config repo that needs
+-- no cluster -- load and validate, select, render with each site's
+-- Kubernetes version (values schemas included) -- for the repo's own CI.
+-- It reads a plain checkout and writes nothing. core/main.c calls
+-- main(args...) and exits with the number returned.
+local site = require "kedge.site"
+local json = require "kedge.json"
+local kedge = require "kedge"
+
+local M = {}
+
+M.EXIT = {ok = 0, problems = 1, usage = 2}
+
+local function usage(msg)
+  io.stderr:write(string.format("kedge: %s (see 'kedge help check')\n", msg))
+  return M.EXIT.usage
+end
+
+local function parse(args)
+  local o = {repo = "."}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local flag, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    if flag then a = flag end
+    local function value()
+      if inline then return inline end
+      i = i + 1
+      if args[i] == nil then return nil, a .. " needs a value" end
+      return args[i]
+    end
+    local err
+    if a == "--site" then
+      o.site, err = value()
+    elseif a == "--repo" then
+      o.repo, err = value()
+    elseif a == "--all-sites" and not inline then
+      o.all = true
+    elseif a == "--json" and not inline then
+      o.json = true
+    elseif inline and (a == "--all-sites" or a == "--json") then
+      err = a .. " takes no value"
+    else
+      err = "unknown option '" .. args[i] .. "'"
+    end
+    if err then return nil, err end
+    i = i + 1
+  end
+  if o.site and o.all then return nil, "give --site NAME or --all-sites, not both" end
+  return o
+end
+
+-- "file:line:col: message" → a problem table (other texts keep file nil).
+local function problem(text, site_name)
+  local file, line, col, msg = text:match("^([^\n:]+):(%d+):(%d+): (.*)$")
+  if file then
+    return {file = file, line = tonumber(line), col = tonumber(col), message = msg, site = site_name}
+  end
+  return {message = text, site = site_name}
+end
+
+local function show(p)
+  if p.file then return string.format("%s:%d:%d: %s", p.file, p.line, p.col, p.message) end
+  return p.message
+end
+
+-- Checks one site: select, then render every selected bundle. Returns
+-- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=}.
+local function check_site(repo, name)
+  local res = {name = name, bundles = kedge.list({}), problems = kedge.list({})}
+  local list, err = site.select(repo, name)
+  if not list then
+    res.problems[#res.problems + 1] = problem(err, name)
+    res.ok = false
+    return res
+  end
+  local s = repo.sites[name]
+  res.kube_version = s.kube_version
+  local rendered = {}
+  for _, b in ipairs(list) do
+    local r, rerr = site.render(repo, s, b)
+    local entry = {name = b.name, chart = b.chart}
+    if r then
+      entry.version = r.chart.version
+      entry.objects = #r.objects
+      rendered[#rendered + 1] = {bundle = b.name, objects = r.objects}
+    else
+      res.problems[#res.problems + 1] = problem(rerr, name)
+    end
+    res.bundles[#res.bundles + 1] = entry
+  end
+  -- The budget check (kedge.budget: budget.compute(s, rendered), refusing
+  -- when a dimension does not fit and adding its table) plugs in here once
+  -- that module is merged; `rendered` is already in the form it takes.
+  res.ok = #res.problems == 0
+  return res
+end
+
+function M.main(...)
+  local o, perr = parse({...})
+  if not o then return usage(perr) end
+  local tree, terr = site.dir_tree(o.repo)
+  if not tree then return usage("--repo: " .. terr) end
+  local out = {repo = o.repo, sites = kedge.list({}), problems = kedge.list({}),
+    warnings = kedge.list({})}
+  local repo, _, problems = site.load(tree)
+  if not repo then
+    out.problems = kedge.list(problems)
+  else
+    out.warnings = kedge.list(repo.warnings)
+    local names = repo.site_names
+    if o.site then
+      if not repo.sites[o.site] then
+        local _, err = site.select(repo, o.site)
+        out.problems[1] = problem(err)
+        names = {}
+      else
+        names = {o.site}
+      end
+    end
+    for _, n in ipairs(names) do
+      local r = check_site(repo, n)
+      out.sites[#out.sites + 1] = r
+      for _, p in ipairs(r.problems) do out.problems[#out.problems + 1] = p end
+    end
+  end
+  tree:close()
+  out.ok = #out.problems == 0
+  if o.json then
+    io.write(json.encode(out, {indent = 2}), "\n")
+  else
+    for _, w in ipairs(out.warnings) do io.stderr:write("warning: ", w, "\n") end
+    for _, r in ipairs(out.sites) do
+      local parts = {}
+      for _, b in ipairs(r.bundles) do
+        parts[#parts + 1] = b.objects and string.format("%s %s (%d objects)", b.name,
+          b.version, b.objects) or (b.name .. " (failed)")
+      end
+      print(string.format("%-4s %s (Kubernetes %s): %s", r.ok and "ok" or "FAIL", r.name,
+        r.kube_version or "?", #parts > 0 and table.concat(parts, ", ") or "no bundles"))
+    end
+    for _, p in ipairs(out.problems) do io.stderr:write(show(p), "\n") end
+    if out.ok then
+      print(string.format("%s: %d site%s checked, no problems", o.repo, #out.sites,
+        #out.sites == 1 and "" or "s"))
+    else
+      io.stderr:write(string.format("%s: %d problem%s\n", o.repo, #out.problems,
+        #out.problems == 1 and "" or "s"))
+    end
+  end
+  io.stdout:flush()
+  return out.ok and M.EXIT.ok or M.EXIT.problems
+end
+
+return M

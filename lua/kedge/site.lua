@@ -1,0 +1,1022 @@
+-- kedge.site: the config repo's format -- repo settings, sites and bundles --
+-- loaded, validated, selected per site, and rendered.
+--
+--   local site = require "kedge.site"
+--   local tree = assert(site.dir_tree("/srv/sites"))   -- or a kedge.git repo
+--   local repo, err, problems = site.load(tree)
+--   local bundles = assert(site.select(repo, "berlin-01"))
+--   for _, b in ipairs(bundles) do
+--     local r = assert(site.render(repo, repo.sites["berlin-01"], b))
+--     -- r.objects: what to apply, in install order
+--   end
+--
+-- Every problem in the repo is reported, not only the first, each as
+-- "file:line:col: what is wrong (and how to fix it)". See README.md,
+-- "Sites, bundles and the pass", for the format.
+local yaml = require "kedge.yaml"
+local semver = require "kedge.semver"
+local kedge = require "kedge"
+
+local M = {}
+
+-- What `kedge render` and Helm v3.15 assume when nothing says otherwise.
+M.DEFAULT_KUBE_VERSION = "1.30.0"
+
+M.SMOKE_TYPES = {"condition", "exec", "helm-test", "http", "lua", "tcp"}
+M.OPERATORS = {"DoesNotExist", "Exists", "In", "NotIn"}
+
+local DIMENSIONS = {"cpu", "memory", "ephemeral-storage", "storage", "pods", "nodes"}
+
+local KEYS = {
+  settings = {"kubeVersion", "policy", "report"},
+  site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
+          "exec", "kubeVersion", "report"},
+  bundle = {"chart", "release", "namespace", "values", "targets", "targetValues",
+            "dependsOn", "smoke"},
+  selector = {"matchLabels", "matchExpressions"},
+  target_values = {"matchLabels", "matchExpressions", "values"},
+  expression = {"key", "operator", "values"},
+  policy = {"missing-requests"},
+  missing_default = {"cpu", "memory", "ephemeral-storage"},
+  webhook = {"webhook", "token-file", "ca-file"},
+  ["git-branch"] = {"git-branch", "repo"},
+  dir = {"dir"},
+}
+
+------------------------------------------------------------------------
+-- small helpers
+
+local list_mt = getmetatable(kedge.list({}))
+
+local function is_list(v)
+  if type(v) ~= "table" or kedge.is_null(v) then return false end
+  if getmetatable(v) == list_mt then return true end
+  if v[1] == nil then return false end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  return n == #v
+end
+
+local function is_map(v)
+  return type(v) == "table" and not kedge.is_null(v) and not is_list(v)
+end
+
+local function kind_of(v)
+  if v == nil or kedge.is_null(v) then return "null" end
+  if type(v) == "table" then return is_list(v) and "list" or "map" end
+  if math.type(v) == "integer" then return "integer" end
+  if type(v) == "number" then return "number" end
+  return type(v)
+end
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+local function deep_copy(v)
+  if type(v) ~= "table" or kedge.is_null(v) then return v end
+  local c = {}
+  for k, x in pairs(v) do c[k] = deep_copy(x) end
+  if getmetatable(v) == list_mt then kedge.list(c) end
+  return c
+end
+M.copy = deep_copy
+
+local function distance(a, b)
+  local prev, cur = {}, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    cur[0] = i
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[#b]
+end
+
+-- The candidate closest to word, if it is close enough to be a likely typo.
+function M.closest(word, candidates)
+  local best, bestd
+  local lw = tostring(word):lower()
+  for _, c in ipairs(candidates) do
+    local lc = c:lower()
+    local d = distance(lw, lc)
+    -- "token" for "token-file", "warning" for "warn": a prefix is a typo too
+    if #lw >= 3 and #lc >= 3 and (lc:sub(1, #lw) == lw or lw:sub(1, #lc) == lc) then d = math.min(d, 1) end
+    if not bestd or d < bestd then best, bestd = c, d end
+  end
+  if best and bestd <= math.max(2, #lw // 3) then return best end
+  return nil
+end
+
+local function suggest(word, candidates)
+  local c = M.closest(word, candidates)
+  if c then return string.format(' (did you mean "%s"?)', c) end
+  if #candidates == 0 then return "" end
+  return " (known: " .. table.concat(candidates, ", ") .. ")"
+end
+
+-- "an integer", "a map", "empty"
+function M.a(kind)
+  if kind == "null" then return "empty" end
+  return (kind:match("^[aeiou]") and "an " or "a ") .. kind
+end
+
+local function join(path, k)
+  if path == "" then return tostring(k) end
+  return path .. "." .. tostring(k)
+end
+
+------------------------------------------------------------------------
+-- problems: every error found, each with file, line and column
+
+local Problems = {}
+Problems.__index = Problems
+
+local function new_problems() return setmetatable({list = {}}, Problems) end
+
+-- doc = {file=, pos=}; path = the node's path in the document.
+function Problems:add(doc, path, fmt, ...)
+  local line, col = 1, 1
+  if doc.pos then
+    local p = path
+    while p do
+      local at = doc.pos[p]
+      if at then line, col = at.line, at.col; break end
+      if p == "" then break end
+      p = p:match("^(.*)%.[^.]*$") or ""
+    end
+  end
+  self.list[#self.list + 1] = {file = doc.file, line = line, col = col,
+    message = string.format(fmt, ...)}
+end
+
+function Problems:text()
+  local out = {}
+  for _, p in ipairs(self.list) do
+    out[#out + 1] = string.format("%s:%d:%d: %s", p.file, p.line, p.col, p.message)
+  end
+  return table.concat(out, "\n")
+end
+
+-- "file:line:col" of a node of a loaded file (a site's or bundle's doc),
+-- falling back to its nearest parent that has a position.
+function M.where(doc, path)
+  local P = new_problems()
+  P:add(doc, path or "", "")
+  local p = P.list[1]
+  return string.format("%s:%d:%d", p.file, p.line, p.col)
+end
+
+------------------------------------------------------------------------
+-- type checks that report and return whether the value is usable
+
+local function want(P, doc, path, v, kind, what)
+  local k = kind_of(v)
+  if k == kind or (kind == "number" and k == "integer") then return true end
+  if kind == "map" and k == "list" and next(v) == nil then return true end
+  if kind == "list" and k == "map" and next(v) == nil then return true end
+  P:add(doc, path, "%s must be a %s, not %s", what or path, kind, M.a(k))
+  return false
+end
+
+local function check_keys(P, doc, path, v, known, where)
+  for _, k in ipairs(sorted_keys(v)) do
+    local found = false
+    for _, kk in ipairs(known) do if kk == k then found = true; break end end
+    if not found then
+      P:add(doc, join(path, k), 'unknown key "%s" in %s%s', tostring(k), where,
+        suggest(tostring(k), known))
+    end
+  end
+end
+
+local function name_ok(s)
+  return #s <= 63 and (s:match("^[a-z0-9]$") or s:match("^[a-z0-9][a-z0-9.-]*[a-z0-9]$")) ~= nil
+end
+
+-- Kubernetes label keys: [prefix/]name; values: empty or name-like, 63 max.
+local function label_name_ok(s)
+  return #s <= 63 and (s:match("^[%w]$") or s:match("^[%w][-%w_.]*[%w]$")) ~= nil
+end
+
+local function label_key_ok(s)
+  local prefix, name = s:match("^(.*)/(.*)$")
+  if not prefix then return label_name_ok(s) end
+  return #prefix <= 253 and prefix:match("^[a-z0-9][a-z0-9.-]*[a-z0-9]$") ~= nil and label_name_ok(name)
+end
+
+local function label_value_ok(s) return s == "" or label_name_ok(s) end
+
+local function check_string_map(P, doc, path, v, what)
+  if not want(P, doc, path, v, "map", what) then return false end
+  local ok = true
+  for _, k in ipairs(sorted_keys(v)) do
+    local x, p = v[k], join(path, k)
+    if not label_key_ok(k) then
+      P:add(doc, p, 'label key "%s" is not valid (a name of at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, with an optional DNS prefix and "/")', k)
+      ok = false
+    end
+    if type(x) ~= "string" then
+      P:add(doc, p, '%s.%s must be a string, not %s: quote it (%s: "%s")', what, k,
+        M.a(kind_of(x)), k, kedge.is_null(x) and "" or tostring(x))
+      ok = false
+    elseif not label_value_ok(x) then
+      P:add(doc, p, 'label value "%s" is not valid (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)', x)
+      ok = false
+    end
+  end
+  return ok
+end
+
+-- Kubernetes quantities: a decimal number with an optional binary (Ki..Ei),
+-- decimal (n u m k M G T P E) or exponent suffix.
+local SUFFIXES = {[""] = 1, Ki = 1, Mi = 1, Gi = 1, Ti = 1, Pi = 1, Ei = 1,
+  n = 1, u = 1, m = 1, k = 1, M = 1, G = 1, T = 1, P = 1, E = 1}
+
+function M.quantity_ok(v)
+  if math.type(v) == "integer" then return v >= 0 end
+  if type(v) == "number" then return v >= 0 and v == v and v < math.huge end
+  if type(v) ~= "string" then return false end
+  local num, suffix = v:match("^%+?([%d.]+)(.*)$")
+  if not num or not (num:match("^%d+%.?%d*$") or num:match("^%.%d+$")) then return false end
+  return SUFFIXES[suffix] ~= nil or suffix:match("^[eE][+-]?%d+$") ~= nil
+end
+
+local function check_resources(P, doc, path, v, what, dims)
+  if v == nil then return {} end
+  if not want(P, doc, path, v, "map", what) then return {} end
+  check_keys(P, doc, path, v, dims, what)
+  for _, k in ipairs(dims) do
+    local x = v[k]
+    if x ~= nil then
+      if k == "pods" or k == "nodes" then
+        local n = math.tointeger(type(x) == "string" and tonumber(x) or x)
+        if not n or n < 0 or (k == "nodes" and n < 1) then
+          P:add(doc, join(path, k), "%s.%s must be a whole number%s, not %s", what, k,
+            k == "nodes" and " of at least 1" or "", tostring(x))
+        end
+      elseif not M.quantity_ok(x) then
+        P:add(doc, join(path, k), '%s.%s: "%s" is not a Kubernetes quantity (like 500m, 2, 1.5Gi, 512Mi)',
+          what, k, tostring(x))
+      end
+    end
+  end
+  return v
+end
+
+local function check_policy(P, doc, path, v)
+  if v == nil then return nil end
+  if not want(P, doc, path, v, "map", "policy") then return nil end
+  check_keys(P, doc, path, v, KEYS.policy, "policy")
+  local mr = v["missing-requests"]
+  local p = join(path, "missing-requests")
+  if type(mr) == "string" then
+    local modes = {"count-as-zero", "warn", "refuse"}
+    local found = false
+    for _, m in ipairs(modes) do if m == mr then found = true end end
+    if not found then
+      P:add(doc, p, 'policy.missing-requests "%s" is not one of count-as-zero, warn, refuse or a map of default requests%s',
+        mr, suggest(mr, modes):gsub(" %(known:.*", ""))
+    end
+  elseif mr ~= nil then
+    if want(P, doc, p, mr, "map", "policy.missing-requests") then
+      check_resources(P, doc, p, mr, "policy.missing-requests", KEYS.missing_default)
+    end
+  end
+  return v
+end
+
+local function check_reports(P, doc, path, v)
+  if v == nil then return nil end
+  if not want(P, doc, path, v, "list", "report") then return nil end
+  for i, d in ipairs(v) do
+    local p = join(path, i - 1)
+    if want(P, doc, p, d, "map", "report[" .. (i - 1) .. "]") then
+      local kind
+      for _, k in ipairs({"webhook", "git-branch", "dir"}) do
+        if d[k] ~= nil then
+          if kind then
+            P:add(doc, p, "a report destination names one of webhook, git-branch or dir, not both %s and %s", kind, k)
+          end
+          kind = kind or k
+        end
+      end
+      if not kind then
+        P:add(doc, p, "a report destination needs webhook: URL, git-branch: NAME or dir: PATH")
+      else
+        check_keys(P, doc, p, d, KEYS[kind], kind .. " destination")
+        for _, k in ipairs(KEYS[kind]) do
+          if d[k] ~= nil then want(P, doc, join(p, k), d[k], "string", k) end
+        end
+        if kind == "webhook" and type(d.webhook) == "string" and not d.webhook:match("^https?://[^/]") then
+          P:add(doc, join(p, "webhook"), 'webhook "%s" must be an http:// or https:// URL', d.webhook)
+        end
+        if kind == "git-branch" and type(d["git-branch"]) == "string" and
+            (d["git-branch"]:match("%.%.") or d["git-branch"]:match("^[/-]") or
+             d["git-branch"]:match("[%s~^:?*%[\\]") or d["git-branch"] == "") then
+          P:add(doc, join(p, "git-branch"), 'git-branch "%s" is not a valid branch name (like kedge/status/<site>)',
+            d["git-branch"])
+        end
+      end
+    end
+  end
+  return v
+end
+
+local function check_kube_version(P, doc, path, v)
+  if v == nil then return nil end
+  if type(v) == "number" then
+    P:add(doc, path, 'kubeVersion must be a string: quote it (kubeVersion: "%s")', tostring(v))
+    return nil
+  end
+  if not want(P, doc, path, v, "string", "kubeVersion") then return nil end
+  if not semver.parse(v) then
+    P:add(doc, path, 'kubeVersion "%s" is not a version (like "1.29.0")', v)
+    return nil
+  end
+  return v
+end
+
+------------------------------------------------------------------------
+-- label selectors (Kubernetes semantics)
+
+local function check_selector(P, doc, path, sel, keys, what)
+  if not want(P, doc, path, sel, "map", what) then return false end
+  local ok = true
+  check_keys(P, doc, path, sel, keys, what)
+  if sel.matchLabels ~= nil then
+    ok = check_string_map(P, doc, join(path, "matchLabels"), sel.matchLabels, "matchLabels") and ok
+  end
+  local me = sel.matchExpressions
+  if me ~= nil then
+    local mp = join(path, "matchExpressions")
+    if not want(P, doc, mp, me, "list", "matchExpressions") then return false end
+    for i, e in ipairs(me) do
+      local p = join(mp, i - 1)
+      if want(P, doc, p, e, "map", "a match expression") then
+        check_keys(P, doc, p, e, KEYS.expression, "a match expression")
+        if e.key == nil then
+          P:add(doc, p, "a match expression needs key: LABEL")
+          ok = false
+        elseif type(e.key) ~= "string" then
+          P:add(doc, join(p, "key"), 'key must be a string, not %s: quote it (key: "%s")', M.a(kind_of(e.key)),
+            tostring(e.key))
+          ok = false
+        elseif not label_key_ok(e.key) then
+          P:add(doc, join(p, "key"), 'label key "%s" is not valid', e.key)
+          ok = false
+        end
+        local op = e.operator
+        local known = false
+        for _, o in ipairs(M.OPERATORS) do if o == op then known = true end end
+        if type(op) ~= "string" then
+          P:add(doc, p, "a match expression needs operator: In, NotIn, Exists or DoesNotExist")
+          ok = false
+        elseif not known then
+          P:add(doc, join(p, "operator"), 'operator "%s" is not In, NotIn, Exists or DoesNotExist%s',
+            op, (suggest(op, M.OPERATORS):gsub(" %(known:.*", "")))
+          ok = false
+        elseif op == "In" or op == "NotIn" then
+          if e.values == nil or (type(e.values) == "table" and next(e.values) == nil) then
+            P:add(doc, p, "operator %s needs a non-empty values list", op)
+            ok = false
+          elseif want(P, doc, join(p, "values"), e.values, "list", "values") then
+            for j, x in ipairs(e.values) do
+              if type(x) ~= "string" then
+                P:add(doc, join(join(p, "values"), j - 1), 'values must be strings: quote it ("%s")', tostring(x))
+                ok = false
+              end
+            end
+          else
+            ok = false
+          end
+        elseif e.values ~= nil and not (type(e.values) == "table" and next(e.values) == nil) then
+          P:add(doc, join(p, "values"), "operator %s takes no values: remove them", op)
+          ok = false
+        end
+      else
+        ok = false
+      end
+    end
+  end
+  return ok
+end
+
+-- Does one selector {matchLabels, matchExpressions} match labels? Both
+-- parts must hold; an empty selector matches everything.
+function M.matches(selector, labels)
+  labels = labels or {}
+  for k, v in pairs(selector.matchLabels or {}) do
+    if labels[k] ~= v then return false end
+  end
+  for _, e in ipairs(selector.matchExpressions or {}) do
+    local have = labels[e.key]
+    local inset = false
+    for _, x in ipairs(e.values or {}) do if x == have then inset = true end end
+    if e.operator == "In" then
+      if not inset then return false end
+    elseif e.operator == "NotIn" then
+      if inset then return false end
+    elseif e.operator == "Exists" then
+      if have == nil then return false end
+    elseif e.operator == "DoesNotExist" then
+      if have ~= nil then return false end
+    else
+      error("unknown selector operator " .. tostring(e.operator), 2)
+    end
+  end
+  return true
+end
+
+-- Does the bundle go to the site? Bundles without targets go everywhere;
+-- otherwise any one target must match.
+function M.targets(bundle, s)
+  if bundle.targets == nil then return true end
+  for _, t in ipairs(bundle.targets) do
+    if M.matches(t, s.labels) then return true end
+  end
+  return false
+end
+
+------------------------------------------------------------------------
+-- reading files from the tree
+
+local function read_yaml(P, tree, path)
+  local text, err = tree:read(path)
+  if not text then
+    P:add({file = path}, "", "cannot read: %s", err)
+    return nil
+  end
+  local v, pos = yaml.decode(text, {name = path, positions = true})
+  if v == nil then
+    local file, line, col, msg = pos:match("^(.-):(%d+):(%d+): (.*)$")
+    if file then
+      P.list[#P.list + 1] = {file = file, line = tonumber(line), col = tonumber(col), message = msg}
+    else
+      P:add({file = path}, "", "%s", pos)
+    end
+    return nil
+  end
+  return v, {file = path, pos = pos}
+end
+
+local function list_names(tree, dir)
+  local ents, err = tree:list(dir)
+  if not ents then return nil, err end
+  local out = {}
+  for _, e in ipairs(ents) do
+    if type(e) == "string" then out[#out + 1] = {name = e} else out[#out + 1] = e end
+  end
+  return out
+end
+
+local function exists(tree, path)
+  if path:match("%.tgz$") then
+    local text = tree:read(path)
+    return text ~= nil
+  end
+  local ents = tree:list(path)
+  if not ents then return false end
+  for _, e in ipairs(ents) do
+    if (type(e) == "table" and e.name or e) == "Chart.yaml" then return true end
+  end
+  return false, "has no Chart.yaml"
+end
+
+-- Values: a file name, a list of file names (relative to the bundle's
+-- folder, merged in order) or an inline map.
+local function load_values(P, tree, doc, path, v, dir, files_out)
+  if v == nil then return {} end
+  if type(v) == "string" then v = {v} end
+  if is_map(v) then return v end
+  if not is_list(v) then
+    want(P, doc, path, v, "map", "values")
+    return {}
+  end
+  local merged = {}
+  for i, f in ipairs(v) do
+    if type(f) ~= "string" then
+      P:add(doc, join(path, i - 1), "values lists name files, each a string, not %s", kind_of(f))
+    elseif f:match("^/") or f:match("%.%.") then
+      P:add(doc, join(path, i - 1), 'values file "%s" must be a path inside the bundle folder', f)
+    else
+      local fp = dir .. "/" .. f
+      local fv, fdoc = read_yaml(P, tree, fp)
+      if fdoc then
+        if files_out then files_out[#files_out + 1] = fp end
+        if fv ~= nil and not kedge.is_null(fv) then
+          if want(P, fdoc, "", fv, "map", "a values file") then
+            merged = M.merge(merged, fv)
+          end
+        end
+      end
+    end
+  end
+  return merged
+end
+
+------------------------------------------------------------------------
+-- values
+
+-- Helm's coalescing of values layers: maps merge key by key, recursively;
+-- anything else (lists, scalars, null) in the overlay replaces. Returns a
+-- new table; neither argument is changed.
+function M.merge(base, overlay)
+  if not (is_map(base) and is_map(overlay)) or kedge.is_null(overlay) then
+    return deep_copy(overlay)
+  end
+  local out = deep_copy(base)
+  for k, v in pairs(overlay) do
+    if is_map(out[k]) and is_map(v) and not kedge.is_null(v) and not kedge.is_null(out[k]) then
+      out[k] = M.merge(out[k], v)
+    else
+      out[k] = deep_copy(v)
+    end
+  end
+  return out
+end
+
+local function resolve(repo, s, b)
+  if type(s) == "string" then
+    s = repo.sites[s] or error("no site " .. s, 3)
+  end
+  if type(b) == "string" then
+    b = repo.bundles[b] or error("no bundle " .. b, 3)
+  end
+  return s, b
+end
+
+-- bundle values ◄ every matching targetValues entry, in order ◄ the site's
+-- values[bundle].
+function M.values_for(repo, s, b)
+  s, b = resolve(repo, s, b)
+  local v = deep_copy(b.values or {})
+  for _, tv in ipairs(b.targetValues or {}) do
+    if M.matches(tv, s.labels) then v = M.merge(v, tv.values or {}) end
+  end
+  if s.values and s.values[b.name] then v = M.merge(v, s.values[b.name]) end
+  return v
+end
+
+------------------------------------------------------------------------
+-- loading
+
+local function load_settings(P, tree)
+  local ents = list_names(tree, "") or {}
+  local present = false
+  for _, e in ipairs(ents) do if e.name == "kedge.yaml" then present = true end end
+  local settings = {file = "kedge.yaml"}
+  if not present then return settings end
+  local v, doc = read_yaml(P, tree, "kedge.yaml")
+  if not doc or v == nil or kedge.is_null(v) then return settings end
+  if not want(P, doc, "", v, "map", "kedge.yaml") then return settings end
+  check_keys(P, doc, "", v, KEYS.settings, "kedge.yaml")
+  settings.kubeVersion = check_kube_version(P, doc, "kubeVersion", v.kubeVersion)
+  settings.policy = check_policy(P, doc, "policy", v.policy)
+  settings.report = check_reports(P, doc, "report", v.report)
+  return settings
+end
+
+local function load_site(P, tree, path, stem, settings)
+  local v, doc = read_yaml(P, tree, path)
+  if not doc then return nil end
+  if not want(P, doc, "", v, "map", "a site file") then return nil end
+  check_keys(P, doc, "", v, KEYS.site, "a site")
+  local s = {file = path, doc = doc}
+  if v.name == nil then
+    P:add(doc, "", 'the site has no name: add "name: %s"', stem)
+  elseif want(P, doc, "name", v.name, "string", "name") then
+    if v.name ~= stem then
+      P:add(doc, "name", 'the site is named "%s" but its file is %s: a site file must be named after the site (rename the file to sites/%s.yaml or set name: %s)',
+        v.name, path, v.name, stem)
+    end
+  end
+  s.name = stem
+  if not name_ok(stem) then
+    P:add(doc, "", 'site name "%s" must be lowercase letters, digits, "-" and "." (63 at most), starting and ending with a letter or digit', stem)
+  end
+  s.labels = v.labels ~= nil and check_string_map(P, doc, "labels", v.labels, "labels") and v.labels or {}
+  s.capacity = check_resources(P, doc, "capacity", v.capacity, "capacity", DIMENSIONS)
+  s.reserve = check_resources(P, doc, "reserve", v.reserve, "reserve", DIMENSIONS)
+  s.policy = M.merge(settings.policy or {}, check_policy(P, doc, "policy", v.policy) or {})
+  if v.recipe ~= nil and want(P, doc, "recipe", v.recipe, "string", "recipe") then
+    if not tree:read(v.recipe) then
+      P:add(doc, "recipe", 'recipe "%s" does not exist in the repo (a path from the repo root, like recipes/%s.lua)', v.recipe, stem)
+    end
+    s.recipe = v.recipe
+  end
+  s.values = {}
+  if v.values ~= nil and want(P, doc, "values", v.values, "map", "values") then
+    s.values = v.values
+  end
+  s.exec = false
+  if v.exec ~= nil and want(P, doc, "exec", v.exec, "boolean", "exec") then s.exec = v.exec end
+  s.kubeVersion = check_kube_version(P, doc, "kubeVersion", v.kubeVersion)
+  s.kube_version = s.kubeVersion or settings.kubeVersion or M.DEFAULT_KUBE_VERSION
+  s.report = check_reports(P, doc, "report", v.report) or deep_copy(settings.report) or {}
+  return s
+end
+
+local function check_smoke(P, doc, path, v)
+  if v == nil then return {} end
+  if not want(P, doc, path, v, "list", "smoke") then return {} end
+  local seen = {}
+  for i, t in ipairs(v) do
+    local p = join(path, i - 1)
+    if want(P, doc, p, t, "map", "a smoke test") then
+      if type(t.name) ~= "string" or t.name == "" then
+        P:add(doc, p, "a smoke test needs a name")
+      elseif seen[t.name] then
+        P:add(doc, join(p, "name"), 'smoke test "%s" is declared twice (names must be unique in a bundle)', t.name)
+      else
+        seen[t.name] = true
+      end
+      local known = false
+      for _, k in ipairs(M.SMOKE_TYPES) do if k == t.type then known = true end end
+      if t.type == nil then
+        P:add(doc, p, "smoke test needs a type: %s", table.concat(M.SMOKE_TYPES, ", "))
+      elseif not known then
+        P:add(doc, join(p, "type"), 'smoke test type "%s" is not one of %s%s', tostring(t.type),
+          table.concat(M.SMOKE_TYPES, ", "), (suggest(tostring(t.type), M.SMOKE_TYPES):gsub(" %(known:.*", "")))
+      end
+    end
+  end
+  -- Only name and type are checked here; the keys of each type are
+  -- kedge.smoke's to check (smoke.validate), which the integration of the
+  -- pass calls for the selected bundles.
+  return v
+end
+
+local function load_bundle(P, tree, name)
+  local dir = "bundles/" .. name
+  local path = dir .. "/bundle.yaml"
+  local v, doc = read_yaml(P, tree, path)
+  if not doc then return nil end
+  if not want(P, doc, "", v, "map", "a bundle file") then return nil end
+  check_keys(P, doc, "", v, KEYS.bundle, "a bundle")
+  local b = {name = name, dir = dir, file = path, doc = doc}
+  if not name_ok(name) or #name > 47 then
+    P:add(doc, "", 'bundle folder name "%s" must be lowercase letters, digits, "-" and "." (47 at most), starting and ending with a letter or digit', name)
+  end
+  if v.chart == nil then
+    P:add(doc, "", "the bundle names no chart: add chart: charts/<folder or .tgz>")
+  elseif want(P, doc, "chart", v.chart, "string", "chart") then
+    b.chart = v.chart
+    local ok, why = false, nil
+    if v.chart:match("^/") or v.chart:match("%.%.") then
+      why = "must be a path inside the repo, from its root"
+    else
+      ok, why = exists(tree, v.chart)
+    end
+    if not ok then
+      local near = ""
+      local parent = v.chart:match("^(.*)/[^/]*$") or ""
+      local ents = list_names(tree, parent)
+      if ents and not why then
+        local cands = {}
+        for _, e in ipairs(ents) do cands[#cands + 1] = (parent ~= "" and parent .. "/" or "") .. e.name end
+        local c = M.closest(v.chart, cands)
+        if c then near = string.format(' (did you mean "%s"?)', c) end
+      end
+      P:add(doc, "chart", 'chart "%s" %s%s', v.chart,
+        why or "does not exist in the repo (a chart folder or .tgz, from the repo root)", near)
+    end
+  end
+  b.release = name
+  if v.release ~= nil and want(P, doc, "release", v.release, "string", "release") then
+    if not name_ok(v.release) or #v.release > 53 then
+      P:add(doc, "release", 'release "%s" is not a valid Helm release name (lowercase letters, digits, "-" and ".", 53 at most)', v.release)
+    end
+    b.release = v.release
+  end
+  b.namespace = "default"
+  if v.namespace ~= nil and want(P, doc, "namespace", v.namespace, "string", "namespace") then
+    if not (#v.namespace <= 63 and (v.namespace:match("^[a-z0-9]$") or v.namespace:match("^[a-z0-9][a-z0-9-]*[a-z0-9]$"))) then
+      P:add(doc, "namespace", 'namespace "%s" is not a valid name (lowercase letters, digits and "-", 63 at most)', v.namespace)
+    end
+    b.namespace = v.namespace
+  end
+  b.values_files = {}
+  b.values = load_values(P, tree, doc, "values", v.values, dir, b.values_files)
+  if v.targets ~= nil then
+    b.targets = {}
+    if want(P, doc, "targets", v.targets, "list", "targets") then
+      for i, t in ipairs(v.targets) do
+        if check_selector(P, doc, join("targets", i - 1), t, KEYS.selector, "a target") then
+          b.targets[#b.targets + 1] = t
+        end
+      end
+    end
+  end
+  b.targetValues = {}
+  if v.targetValues ~= nil and want(P, doc, "targetValues", v.targetValues, "list", "targetValues") then
+    for i, t in ipairs(v.targetValues) do
+      local p = join("targetValues", i - 1)
+      if check_selector(P, doc, p, t, KEYS.target_values, "a targetValues entry") then
+        if t.values == nil then
+          P:add(doc, p, "a targetValues entry needs values (a map, or values files)")
+        end
+        b.targetValues[#b.targetValues + 1] = {matchLabels = t.matchLabels,
+          matchExpressions = t.matchExpressions,
+          values = load_values(P, tree, doc, join(p, "values"), t.values, dir)}
+      end
+    end
+  end
+  b.dependsOn = {}
+  if v.dependsOn ~= nil then
+    local dep = v.dependsOn
+    if type(dep) == "string" then dep = {dep} end
+    if want(P, doc, "dependsOn", dep, "list", "dependsOn") then
+      for i, d in ipairs(dep) do
+        if type(d) ~= "string" then
+          P:add(doc, join("dependsOn", i - 1), "dependsOn lists bundle names (strings), not %s", kind_of(d))
+        else
+          b.dependsOn[#b.dependsOn + 1] = d
+        end
+      end
+    end
+  end
+  b.smoke = check_smoke(P, doc, "smoke", v.smoke)
+  return b
+end
+
+-- A dependency cycle as "a -> b -> a", or nil.
+local function find_cycle(bundles, names)
+  local state, stack = {}, {}
+  local function visit(n)
+    state[n] = "open"
+    stack[#stack + 1] = n
+    for _, d in ipairs(bundles[n].dependsOn) do
+      if bundles[d] then
+        if state[d] == "open" then
+          local cyc, start = {}, nil
+          for i, x in ipairs(stack) do if x == d then start = i end end
+          for i = start, #stack do cyc[#cyc + 1] = stack[i] end
+          cyc[#cyc + 1] = d
+          return cyc
+        elseif not state[d] then
+          local c = visit(d)
+          if c then return c end
+        end
+      end
+    end
+    stack[#stack] = nil
+    state[n] = "done"
+    return nil
+  end
+  for _, n in ipairs(names) do
+    if not state[n] then
+      local c = visit(n)
+      if c then return c end
+    end
+  end
+  return nil
+end
+
+-- Loads and validates the whole repo. tree: anything with read(path) and
+-- list(dir) (a kedge.git repo, site.dir_tree). Returns the repo model, or
+-- nil, the problems as text (one per line), and the list of problems
+-- ({file=, line=, col=, message=}).
+function M.load(tree)
+  assert(type(tree) == "userdata" or type(tree) == "table", "site.load: give a tree (kedge.git repo or site.dir_tree)")
+  local P = new_problems()
+  local repo = {tree = tree, sites = {}, bundles = {}, site_names = {}, bundle_names = {},
+    warnings = {}}
+  repo.settings = load_settings(P, tree)
+
+  local bents = list_names(tree, "bundles")
+  for _, e in ipairs(bents or {}) do
+    if e.type == nil or e.type == "dir" then
+      local files = list_names(tree, "bundles/" .. e.name)
+      if files then
+        local has = false
+        for _, f in ipairs(files) do if f.name == "bundle.yaml" then has = true end end
+        if has then
+          local b = load_bundle(P, tree, e.name)
+          if b then
+            repo.bundles[e.name] = b
+            repo.bundle_names[#repo.bundle_names + 1] = e.name
+          end
+        else
+          local alt = ""
+          for _, f in ipairs(files) do
+            if f.name == "bundle.yml" then alt = " (rename bundle.yml to bundle.yaml)" end
+          end
+          P:add({file = "bundles/" .. e.name .. "/"}, "", "the folder has no bundle.yaml%s: add one or remove the folder", alt)
+        end
+      end
+    end
+  end
+  table.sort(repo.bundle_names)
+
+  local sents, serr = list_names(tree, "sites")
+  if not sents then
+    P:add({file = "sites/"}, "", "the repo has no sites folder (%s): add sites/<name>.yaml, one file per site", serr)
+  else
+    for _, e in ipairs(sents) do
+      local stem = e.name:match("^(.+)%.ya?ml$")
+      if stem and (e.type == nil or e.type == "file" or e.type == "link") then
+        if repo.sites[stem] then
+          P:add({file = "sites/" .. e.name}, "", "site %s is defined twice (sites/%s.yaml and sites/%s.yml): keep one", stem, stem, stem)
+        else
+          local s = load_site(P, tree, "sites/" .. e.name, stem, repo.settings)
+          if s then
+            repo.sites[stem] = s
+            repo.site_names[#repo.site_names + 1] = stem
+          end
+        end
+      end
+    end
+    if #repo.site_names == 0 and #P.list == 0 then
+      P:add({file = "sites/"}, "", "no site files: add sites/<name>.yaml, one file per site")
+    end
+  end
+  table.sort(repo.site_names)
+
+  -- cross references
+  for _, n in ipairs(repo.bundle_names) do
+    local b = repo.bundles[n]
+    for i, d in ipairs(b.dependsOn) do
+      if d == n then
+        P:add(b.doc, join("dependsOn", i - 1), "bundle %s depends on itself: remove it from dependsOn", n)
+      elseif not repo.bundles[d] then
+        P:add(b.doc, join("dependsOn", i - 1), 'dependsOn names bundle "%s", which does not exist (no bundles/%s/bundle.yaml)%s',
+          d, d, suggest(d, repo.bundle_names))
+      end
+    end
+  end
+  local cyc = find_cycle(repo.bundles, repo.bundle_names)
+  if cyc and #cyc > 2 then
+    local b = repo.bundles[cyc[1]]
+    local at = "dependsOn"
+    for i, d in ipairs(b.dependsOn) do if d == cyc[2] then at = join("dependsOn", i - 1) end end
+    P:add(b.doc, at, "dependsOn makes a cycle: %s (remove one of these dependencies)", table.concat(cyc, " -> "))
+  end
+  for _, n in ipairs(repo.site_names) do
+    local s = repo.sites[n]
+    for _, bn in ipairs(sorted_keys(s.values)) do
+      local p = join("values", bn)
+      if not repo.bundles[bn] then
+        P:add(s.doc, p, 'values for bundle "%s", which does not exist%s', tostring(bn), suggest(tostring(bn), repo.bundle_names))
+      elseif want(P, s.doc, p, s.values[bn], "map", "values." .. bn) then
+        if not M.targets(repo.bundles[bn], s) then
+          repo.warnings[#repo.warnings + 1] = string.format(
+            "%s: values for bundle %s, which does not target this site (they are unused)", s.file, bn)
+        end
+      end
+    end
+  end
+
+  if #P.list > 0 then
+    table.sort(P.list, function(a, b)
+      if a.file ~= b.file then return a.file < b.file end
+      if a.line ~= b.line then return a.line < b.line end
+      return a.col < b.col
+    end)
+    return nil, P:text(), P.list
+  end
+  return repo
+end
+
+------------------------------------------------------------------------
+-- select
+
+-- The bundles that go to the site, dependencies first (names in order
+-- among those free to go), or nil, err.
+function M.select(repo, s)
+  if type(s) == "string" then
+    local name = s
+    s = repo.sites[name]
+    if not s then
+      return nil, string.format('no site "%s" in the repo (no sites/%s.yaml)%s', name, name,
+        suggest(name, repo.site_names))
+    end
+  end
+  local chosen, names = {}, {}
+  for _, n in ipairs(repo.bundle_names) do
+    if M.targets(repo.bundles[n], s) then
+      chosen[n] = repo.bundles[n]
+      names[#names + 1] = n
+    end
+  end
+  for _, n in ipairs(names) do
+    for _, d in ipairs(chosen[n].dependsOn) do
+      if not chosen[d] then
+        local at = M.where(chosen[n].doc, "dependsOn")
+        for i, x in ipairs(chosen[n].dependsOn) do
+          if x == d then at = M.where(chosen[n].doc, join("dependsOn", i - 1)) end
+        end
+        if not repo.bundles[d] then
+          return nil, string.format("%s: dependsOn names bundle %s, which does not exist", at, d)
+        end
+        return nil, string.format("%s: bundle %s depends on %s, which does not target site %s: make %s target it too, or drop the dependency",
+          at, n, d, s.name, d)
+      end
+    end
+  end
+  local cyc = find_cycle(chosen, names)
+  if cyc then
+    return nil, string.format("%s: dependsOn makes a cycle: %s", M.where(chosen[cyc[1]].doc, "dependsOn"),
+      table.concat(cyc, " -> "))
+  end
+  -- Kahn's algorithm, taking the smallest name among the ready ones.
+  local out, done = {}, {}
+  while #out < #names do
+    local pick
+    for _, n in ipairs(names) do
+      if not done[n] then
+        local ready = true
+        for _, d in ipairs(chosen[n].dependsOn) do if not done[d] then ready = false end end
+        if ready then pick = n; break end
+      end
+    end
+    done[pick] = true
+    out[#out + 1] = chosen[pick]
+  end
+  return out
+end
+
+------------------------------------------------------------------------
+-- render
+
+local function tree_root(repo)
+  local t = repo.tree
+  local ok, p = pcall(function() return t:path() end)
+  if ok and type(p) == "string" then return p end
+  return nil
+end
+
+-- Renders the bundle's chart for the site with values_for and the site's
+-- Kubernetes version. Returns the manifests as kedge.chart's render gives
+-- them (a list of {source=, text=, kind=, hook=, test=, crd=, value=}, in
+-- install order), with these fields added, or nil, err:
+--   bundle, release, namespace, chart = {name=, version=, path=}, values
+--   (what the chart got), objects (the plain Kubernetes objects to apply:
+--   no hooks; CRDs first, as Helm installs them) with sources[i] naming
+--   the template of objects[i], hooks (hook objects other than tests) and
+--   tests (helm.sh/hook: test objects).
+-- opts: kube_version (instead of the site's), api_versions, is_upgrade,
+-- include_crds (default true).
+function M.render(repo, s, b, opts)
+  s, b = resolve(repo, s, b)
+  opts = opts or {}
+  local chart = require "kedge.chart"
+  local root = tree_root(repo)
+  if not root then return nil, "site.render: the tree has no path() to load charts from" end
+  local c, err = chart.load(root .. "/" .. b.chart)
+  if not c then
+    return nil, string.format("%s: chart %s: %s", M.where(b.doc, "chart"), b.chart, err)
+  end
+  local values = M.values_for(repo, s, b)
+  local ms, rerr = c:render(values, {release = b.release, namespace = b.namespace,
+    kube_version = opts.kube_version or s.kube_version, api_versions = opts.api_versions,
+    is_upgrade = opts.is_upgrade, include_crds = opts.include_crds ~= false, numbers = "float"})
+  local cname, cversion = c:name(), c:version()
+  c:close()
+  if not ms then
+    return nil, string.format("%s: chart %s for site %s: %s", M.where(b.doc, "chart"), b.chart, s.name, rerr)
+  end
+  ms.bundle, ms.release, ms.namespace = b.name, b.release, b.namespace
+  ms.chart = {name = cname, version = cversion, path = b.chart}
+  ms.values = values
+  ms.objects, ms.sources, ms.hooks, ms.tests = {}, {}, {}, {}
+  for _, m in ipairs(ms) do
+    local docs = m.value
+    if type(docs) ~= "table" or kedge.is_null(docs) then
+      docs = {}
+    elseif docs.kind ~= nil or docs[1] == nil then
+      docs = {docs}
+    end
+    for _, o in ipairs(docs) do
+      if type(o) == "table" and not kedge.is_null(o) and next(o) ~= nil then
+        if m.test then
+          ms.tests[#ms.tests + 1] = o
+        elseif m.hook then
+          ms.hooks[#ms.hooks + 1] = o
+        else
+          ms.objects[#ms.objects + 1] = o
+          ms.sources[#ms.sources + 1] = m.source
+        end
+      end
+    end
+  end
+  return ms
+end
+
+------------------------------------------------------------------------
+-- trees
+
+-- A plain folder (a checkout, a USB stick) as a tree: read, list, path;
+-- paths stay inside it (no "..", no symlinks that lead out).
+function M.dir_tree(path)
+  assert(type(path) == "string", "site.dir_tree: give a folder path")
+  return require("kedge.git").open_dir(path)
+end
+
+return M
