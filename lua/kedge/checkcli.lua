@@ -4,6 +4,7 @@
 -- It reads a plain checkout and writes nothing. core/main.c calls
 -- main(args...) and exits with the number returned.
 local site = require "kedge.site"
+local budget = require "kedge.budget"
 local json = require "kedge.json"
 local kedge = require "kedge"
 
@@ -60,6 +61,7 @@ local function problem(text, site_name)
 end
 
 local function show(p)
+  if p.file and not p.line then return p.file .. ": " .. p.message end
   if p.file then return string.format("%s:%d:%d: %s", p.file, p.line, p.col, p.message) end
   return p.message
 end
@@ -89,9 +91,25 @@ local function check_site(repo, name)
     end
     res.bundles[#res.bundles + 1] = entry
   end
-  -- The budget check (kedge.budget: budget.compute(s, rendered), refusing
-  -- when a dimension does not fit and adding its table) plugs in here once
-  -- that module is merged; `rendered` is already in the form it takes.
+  -- The budget, as the pass would refuse it (only when every bundle
+  -- rendered: a partial sum would say nothing).
+  if #res.problems == 0 then
+    local b = budget.compute(s, rendered)
+    res.budget = b
+    if not b.fits then
+      local short = {}
+      for _, dim in ipairs(budget.DIMENSIONS) do
+        if b.shortfall[dim] then
+          short[#short + 1] = dim .. " short by " .. budget.format(b.shortfall[dim], dim)
+        end
+      end
+      for _, e in ipairs(b.errors) do short[#short + 1] = tostring(e) end
+      res.problems[#res.problems + 1] = {file = s.file, message = string.format(
+        "the bundles selected for site %s do not fit its capacity minus reserve (%s); a pass would refuse to apply anything",
+        name, table.concat(short, "; ")), site = name}
+      res.budget_table = budget.table(b)
+    end
+  end
   res.ok = #res.problems == 0
   return res
 end
@@ -140,6 +158,9 @@ function M.main(...)
         r.kube_version or "?", #parts > 0 and table.concat(parts, ", ") or "no bundles"))
     end
     for _, p in ipairs(out.problems) do io.stderr:write(show(p), "\n") end
+    for _, r in ipairs(out.sites) do
+      if r.budget_table then io.stderr:write("site ", r.name, ":\n", r.budget_table, "\n") end
+    end
     if out.ok then
       print(string.format("%s: %d site%s checked, no problems", o.repo, #out.sites,
         #out.sites == 1 and "" or "s"))

@@ -10,30 +10,36 @@ EX=tests/example-repo
 export HOME=$TMP/home KEDGE_STATE_DIR=$TMP/no-state
 
 run "$KEDGE" check --repo "$EX"
-is "$rc" 0 "the example repo checks clean"
+is "$rc" 1 "the example repo checks clean but for kiosk-07's budget"
 like "$out" "^ok   berlin-01 \(Kubernetes 1\.29\.0\): monitoring 0\.3\.1 \(2 objects\), cache 1\.2\.0 \(2 objects\), web 2\.0\.1 \(3 objects\)" \
 	"one line per site: its bundles in order, chart versions, object counts"
 like "$out" "ok   lab-01 \(Kubernetes 1\.30\.2\): .*debug-tools 0\.1\.0" "a site's own Kubernetes version"
-like "$out" "ok   kiosk-07 .*: monitoring 0\.3\.1 \(2 objects\), cache 1\.2\.0 \(2 objects\)$" \
+like "$out" "FAIL kiosk-07 .*: monitoring 0\.3\.1 \(2 objects\), cache 1\.2\.0 \(2 objects\)$" \
 	"labels decide: kiosk-07 (region us) gets no web"
-like "$out" "3 sites checked, no problems" "a summary"
-is "$err" "" "nothing on stderr"
+like "$err" "^sites/kiosk-07\.yaml: the bundles selected for site kiosk-07 do not fit its capacity minus reserve \(memory short by 64Mi; storage short by 5Gi\)" \
+	"the budget: kiosk-07 is too small for what it gets, named with the shortfall"
+like "$err" "DOES NOT FIT" "with the budget table"
+like "$err" "1 problem$" "a summary"
 [ ! -e "$TMP/no-state" ]
 tap_report $? "no state directory is made"
 
-(cd "$EX" && "$KEDGE" check >"$TMP/cwd.out" 2>&1)
+(cd "$EX" && "$KEDGE" check --site berlin-01 >"$TMP/cwd.out" 2>&1)
 is "$?" 0 "--repo defaults to the current folder"
 
 run "$KEDGE" check --repo "$EX" --site lab-01
 is "$rc" 0 "--site"
 is "$(printf '%s\n' "$out" | grep -c '^ok ')" 1 "checks that site only"
+like "$out" "1 site checked, no problems" "a summary"
+is "$err" "" "nothing on stderr"
 
 run "$KEDGE" check --repo "$EX" --all-sites --json
-is "$rc" 0 "--json"
+is "$rc" 1 "--json"
 printf '%s' "$out" >"$TMP/check.json"
 ok "the JSON says what was checked" "$KEDGE" lua -e '
 local j = require("kedge.json").decode(io.open(arg[1]):read("a"))
-assert(j.ok == true and #j.sites == 3 and #j.problems == 0, "summary")
+assert(j.ok == false and #j.sites == 3 and #j.problems == 1, "summary")
+assert(j.problems[1].site == "kiosk-07" and j.problems[1].file == "sites/kiosk-07.yaml", "the budget problem")
+assert(j.sites[2].budget.fits == false and j.sites[1].budget.fits == true, "the budget result per site")
 assert(j.sites[1].name == "berlin-01" and j.sites[1].bundles[3].name == "web", "sites and bundles")
 assert(j.sites[1].bundles[3].objects == 3 and j.sites[1].kube_version == "1.29.0", "counts")' "$TMP/check.json"
 
