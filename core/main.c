@@ -881,7 +881,8 @@ static const command commands[] = {
 	 "\n"
 	 PASS_REPO_HELP
 	 PASS_KUBE_HELP
-	 "  --wait DURATION     readiness timeout per bundle (default 300s)\n"
+	 "  --wait DURATION     readiness timeout per bundle (default 300s; 0: do\n"
+	 "                      not wait)\n"
 	 "  --no-deliver        leave the report in the outbox\n"
 	 "\n"
 	 PASS_EXIT_HELP,

@@ -116,6 +116,12 @@ function M.new(opts)
     return true
   end
 
+  -- seconds to wait for readiness; --wait 0: not at all
+  local function wait_for()
+    if opts.wait == 0 then return nil end
+    return opts.wait or 300
+  end
+
   local function kube()
     if P.kube then return P.kube end
     local c, err = kube_mod.connect{kubeconfig = opts.kubeconfig, context = opts.context,
@@ -374,7 +380,7 @@ function M.new(opts)
     end
     local c = assert(kube())
     local res, aerr = c:apply(objs, {bundle = bd.name, prune = true,
-      namespace = ns, state_dir = opts.state_dir, wait = opts.wait or 300})
+      namespace = ns, state_dir = opts.state_dir, wait = wait_for()})
     if not res then return nil, aerr end
     return good.commit
   end
@@ -403,15 +409,15 @@ function M.new(opts)
       else r.unchanged = r.unchanged + 1 end
     end
     if changed then
-      aopts.wait = opts.wait or 300
+      aopts.wait = wait_for()
       local res, err = c:apply(objs, aopts)
       if not res then return nil, err end
       r.pruned = 0
       for _, p in ipairs(res.pruned or {}) do
         if p.action == "deleted" then r.pruned = r.pruned + 1 end
       end
-    else
-      local ok, err = c:wait(objs, opts.wait or 300, {namespace = bd.namespace})
+    elseif wait_for() then
+      local ok, err = c:wait(objs, wait_for(), {namespace = bd.namespace})
       if not ok then return nil, err end
     end
     return true
