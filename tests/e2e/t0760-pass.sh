@@ -287,6 +287,18 @@ is "$(hook_ids | uniq -d | wc -l)" 0 "each report id exactly once"
 is "$(status_commits)" 4 "the status branch has one commit per pass"
 pass apply berlin
 is "$(hook_ids | uniq -d | wc -l)" 0 "still no id twice after another pass"
+hook_stop
+pass apply berlin
+is_rc 23 "the webhook down again: exit 23"
+hook_start
+before=$(hook_ids | wc -l)
+run "$KEDGE" report send --site berlin --state-dir "$S-berlin"
+is_rc 0 "kedge report send drains the outbox"
+like "$out" "^1 delivered, 0 pending" "one delivery: the webhook (the status branch had it)"
+is "$(hook_ids | wc -l)" $((before + 1)) "the webhook got it"
+run "$KEDGE" report send --site berlin --state-dir "$S-berlin"
+like "$out" "^0 delivered, 0 pending" "a second send has nothing to do"
+is "$(status_commits)" 6 "one status commit per pass, none for the send"
 
 # --- a custom recipe adds a step and a Lua smoke test ---
 cat >"$W/recipes/berlin.lua" <<'EOF'
