@@ -200,7 +200,10 @@ static int make_commit(pusher *p, kd_git_push_result *out, kd_err *err)
 		memset(&e, 0, sizeof e);
 		e.mode = GIT_FILEMODE_BLOB;
 		e.path = o->files[i].path;
-		rc = git_index_add_from_buffer(idx, &e, o->files[i].data, o->files[i].len);
+		rc = git_blob_create_from_buffer(&e.id, p->repo, o->files[i].data,
+						 o->files[i].len);
+		if (!rc)
+			rc = git_index_add(idx, &e);
 	}
 	if (!rc)
 		rc = git_index_write_tree_to(&tree_id, idx, p->repo);
@@ -233,7 +236,8 @@ cleanup:
 	return rc;
 }
 
-/* 0 pushed; 1 rejected as not a fast-forward (try again); or an error. */
+/* 0 pushed; 1 the server rejected the ref (p->rejected says why); or an
+ * error. */
 static int push_branch(pusher *p, kd_err *err)
 {
 	char spec[2 * REF_MAX + 8];
@@ -257,19 +261,18 @@ static int push_branch(pusher *p, kd_err *err)
 	rc = git_remote_create_anonymous(&remote, p->repo, p->o->conn.url);
 	if (!rc)
 		rc = git_remote_push(remote, &refspecs, &po);
-	if (rc == GIT_ENONFASTFORWARD || (rc == 0 && p->rejected[0] &&
-	    (strstr(p->rejected, "fast-forward") || strstr(p->rejected, "fetch first") ||
-	     strstr(p->rejected, "stale")))) {
+	/* a rejected ref is most often a branch that moved meanwhile (the
+	 * server says "fetch first", "non-fast-forward" or "failed to
+	 * update ref"); a refusal for good (a hook, a protected branch) fails
+	 * the same way on every round, and its reason ends in the error */
+	if (rc == GIT_ENONFASTFORWARD) {
+		snprintf(p->rejected, sizeof p->rejected, "%s: not a fast-forward", p->local);
 		rc = 1;
-		goto cleanup;
-	}
-	if (rc) {
+	} else if (rc) {
 		rc = kd_git_fail(&p->ctx, p->o->work_dir, err, rc, "pushing to");
-		goto cleanup;
+	} else if (p->rejected[0]) {
+		rc = 1;
 	}
-	if (p->rejected[0])
-		rc = kd_err_set(err, KD_EIO, "%s refused the push of %s", p->o->conn.url,
-				p->rejected);
 cleanup:
 	git_remote_free(remote);
 	return rc;
@@ -323,11 +326,12 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 			break;
 		rc = push_branch(&p, err);
 		if (rc == 1) {
-			kd_log(KD_LOG_INFO, "%s moved on %s meanwhile; committing on its new tip",
-			       o->branch, o->conn.url);
+			kd_log(KD_LOG_INFO, "%s refused the push (%s); fetching %s again and "
+			       "committing on its tip", o->conn.url, p.rejected, o->branch);
 			rc = out->attempts < max ? 0 : kd_err_set(err, KD_EIO,
-				"%s on %s kept moving: %d pushes were not fast-forwards",
-				o->branch, o->conn.url, max);
+				"%s refused %d pushes to %s, the last: %s; when the branch is "
+				"protected or a hook refuses it, allow kedge to push there",
+				o->conn.url, max, o->branch, p.rejected);
 			continue;
 		}
 		break;
