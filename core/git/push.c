@@ -25,7 +25,7 @@ typedef struct pusher {
 	git_repository *repo;
 	char local[REF_MAX];   /* refs/heads/<branch> */
 	char tracking[REF_MAX]; /* refs/remotes/origin/<branch> */
-	char rejected[256];    /* the server's reason, from the push callback */
+	char rejected[REF_MAX + 256]; /* the server's reason (push callback) */
 	char *headers[1];
 	char header[4096];
 	int nheaders;
@@ -261,20 +261,19 @@ static int push_branch(pusher *p, kd_err *err)
 	rc = git_remote_create_anonymous(&remote, p->repo, p->o->conn.url);
 	if (!rc)
 		rc = git_remote_push(remote, &refspecs, &po);
+	git_remote_free(remote);
 	/* a rejected ref is most often a branch that moved meanwhile (the
 	 * server says "fetch first", "non-fast-forward" or "failed to
 	 * update ref"); a refusal for good (a hook, a protected branch) fails
 	 * the same way on every round, and its reason ends in the error */
 	if (rc == GIT_ENONFASTFORWARD) {
-		snprintf(p->rejected, sizeof p->rejected, "%s: not a fast-forward", p->local);
+		snprintf(p->rejected, sizeof p->rejected, "not a fast-forward");
 		rc = 1;
 	} else if (rc) {
 		rc = kd_git_fail(&p->ctx, p->o->work_dir, err, rc, "pushing to");
 	} else if (p->rejected[0]) {
 		rc = 1;
 	}
-cleanup:
-	git_remote_free(remote);
 	return rc;
 }
 
