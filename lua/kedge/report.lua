@@ -672,7 +672,10 @@ local function keep_sent(state, p)
     else os.remove(from .. "/" .. p.entry.junit) end
   end
   if not ok then os.remove(from .. "/" .. p.entry.json) end
-  for _, name in pairs(p.entry.markers) do os.remove(from .. "/" .. name) end
+  -- the markers go along: `report list` shows where a report went
+  for _, name in pairs(p.entry.markers) do
+    if not (ok and os.rename(from .. "/" .. name, to .. "/" .. name)) then os.remove(from .. "/" .. name) end
+  end
   fs.sync_dir(from)
   -- the newest KEEP_SENT stay
   local by = scan(to) or {}
@@ -689,6 +692,7 @@ local function keep_sent(state, p)
     local e = by[list[i]]
     os.remove(to .. "/" .. e.json)
     if e.junit then os.remove(to .. "/" .. e.junit) end
+    for _, name in pairs(e.markers) do os.remove(to .. "/" .. name) end
   end
 end
 
