@@ -325,8 +325,9 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 			break;
 		rc = push_branch(&p, err);
 		if (rc == 1) {
-			kd_log(KD_LOG_INFO, "%s refused the push (%s); fetching %s again and "
-			       "committing on its tip", o->conn.url, p.rejected, o->branch);
+			/* no URL here: it may carry a user name and password */
+			kd_log(KD_LOG_INFO, "the server refused the push (%s); fetching %s again "
+			       "and committing on its tip", p.rejected, o->branch);
 			rc = out->attempts < max ? 0 : kd_err_set(err, KD_EIO,
 				"%s refused %d pushes to %s, the last: %s; when the branch is "
 				"protected or a hook refuses it, allow kedge to push there",

@@ -56,6 +56,13 @@ end
 
 local function plain(s) return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
 
+-- Keys whose values are secrets in key=value, key: value and JSON text,
+-- as case-insensitive patterns.
+local SECRET_KEYS = {}
+for _, key in ipairs({"password", "passwd", "token", "secret", "api[_-]?key"}) do
+  SECRET_KEYS[#SECRET_KEYS + 1] = key:gsub("%a", function(c) return "[" .. c:lower() .. c:upper() .. "]" end)
+end
+
 -- Removes what looks like a credential from text: URL userinfo, bearer and
 -- basic tokens, Authorization headers, password=/token=/secret= values,
 -- private key blocks, and every registered secret.
@@ -68,9 +75,8 @@ function M.redact(s)
   s = s:gsub("([Aa]uthorization%s*[:=]%s*)[^\r\n\"]+", "%1[redacted]")
   s = s:gsub("([Bb]earer%s+)[%w%-%._~%+/]+=*", "%1[redacted]")
   s = s:gsub("([Bb]asic%s+)[%w%+/]+=*", "%1[redacted]")
-  for _, key in ipairs({"password", "passwd", "token", "secret", "api[_-]?key", "access_token"}) do
+  for _, key in ipairs(SECRET_KEYS) do
     s = s:gsub("(" .. key .. "[\"']?%s*[:=]%s*[\"']?)[^%s&\"',;}]+", "%1[redacted]")
-    s = s:gsub("(" .. key:upper() .. "[\"']?%s*[:=]%s*[\"']?)[^%s&\"',;}]+", "%1[redacted]")
   end
   s = s:gsub("%-%-%-%-%-BEGIN [%u ]*PRIVATE KEY%-%-%-%-%-.-%-%-%-%-%-END [%u ]*PRIVATE KEY%-%-%-%-%-",
     "[redacted private key]")

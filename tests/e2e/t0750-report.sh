@@ -140,7 +140,7 @@ drive new "$S" ok
 id5=$out
 deliver "$GB"
 is "$(head -n1 <<<"$out")" "1 0 0" "delivered although the branch moved meanwhile"
-like "$logs" "refused the push \(refs/heads/$BR: failed to update ref\); fetching $BR again" "after refetching (logged)"
+like "$logs" "the server refused the push \(refs/heads/$BR: failed to update ref\); fetching $BR again" "after refetching (logged)"
 is "$(git -C "$bare" log --format=%s -n2 "$BR" | tr '\n' '|')" "kedge report $id5: berlin-01 ok at 0123456789ab|someone else|" "on top of the other writer's commit"
 rm "$bare/hooks/pre-receive"
 

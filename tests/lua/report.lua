@@ -95,6 +95,8 @@ t.is(report.redact("Authorization: Bearer eyJhbGciOi.abc-def"), "Authorization: 
 t.is(report.redact("curl -H 'Bearer abc.def_ghi'"), "curl -H 'Bearer [redacted]'", "bearer token")
 t.is(report.redact("password=s3cr3t&user=x"), "password=[redacted]&user=x", "password= value")
 t.is(report.redact('{"token": "abcd"}'), '{"token": "[redacted]"}', "JSON token value")
+t.is(report.redact("Password: hunter2 and API_KEY=zz9"), "Password: [redacted] and API_KEY=[redacted]", "keys in any case")
+t.is(report.redact("3 tokens left"), "3 tokens left", "ordinary words stay")
 t.is(report.redact("-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----"), "[redacted private key]", "private key block")
 report.secret("correct-horse-battery")
 local r2 = sample()
