@@ -306,8 +306,10 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 	if (o->conn.token) {
 		if ((size_t)snprintf(p.header, sizeof p.header, "Authorization: Bearer %s",
 				     o->conn.token) >= sizeof p.header ||
-		    strpbrk(o->conn.token, "\r\n"))
-			return kd_err_set(err, KD_EINVAL, "the token is too long or has a line break");
+		    strpbrk(o->conn.token, "\r\n")) {
+			rc = kd_err_set(err, KD_EINVAL, "the token is too long or has a line break");
+			goto cleanup;
+		}
 		p.headers[0] = p.header;
 		p.nheaders = 1;
 	}
@@ -324,16 +326,17 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 		if (rc || out->unchanged)
 			break;
 		rc = push_branch(&p, err);
-		if (rc == 1) {
+		if (rc == 1 && out->attempts < max) {
 			/* no URL here: it may carry a user name and password */
 			kd_log(KD_LOG_INFO, "the server refused the push (%s); fetching %s again "
 			       "and committing on its tip", p.rejected, o->branch);
-			rc = out->attempts < max ? 0 : kd_err_set(err, KD_EIO,
-				"%s refused %d pushes to %s, the last: %s; when the branch is "
-				"protected or a hook refuses it, allow kedge to push there",
-				o->conn.url, max, o->branch, p.rejected);
+			rc = 0;
 			continue;
 		}
+		if (rc == 1)
+			rc = kd_err_set(err, KD_EIO, "%s refused %d pushes to %s, the last: %s; "
+					"when the branch is protected or a hook refuses it, allow "
+					"kedge to push there", o->conn.url, max, o->branch, p.rejected);
 		break;
 	}
 cleanup:
