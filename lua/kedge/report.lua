@@ -587,6 +587,9 @@ local function deliver_webhook(dest, p, opts)
     ["User-Agent"] = "kedge/" .. tostring(kedge.version),
   }
   local tf = opt(d, "token-file")
+  if tf and not d.webhook:match("^https://") then
+    return nil, "a token goes over HTTPS only: use an https:// webhook URL"
+  end
   if tf then
     local token, err = read_secret(tf)
     if not token then return nil, err end
