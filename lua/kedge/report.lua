@@ -384,8 +384,10 @@ local function scan(dir)
       if id then entry(id).junit = name end
       local mid, key = name:match("^(.+)%.done%-(.+)$")
       if mid then entry(mid).markers[key] = name end
-      -- a write that died before its rename leaves name.tmp.<pid>
-      if name:find("%.tmp%.%d+$") then os.remove(dir .. "/" .. name) end
+      -- a write that died before its rename leaves name.tmp.<pid>; one
+      -- whose process still runs is a write in progress
+      local pid = name:match("%.tmp%.(%d+)$")
+      if pid and not fs.stat("/proc/" .. pid) then os.remove(dir .. "/" .. name) end
     end
   end
   return by
