@@ -118,6 +118,8 @@ static int fetch_branch(pusher *p, kd_err *err)
 	int rc;
 
 	snprintf(spec, sizeof spec, "+%s:%s", p->local, p->tracking);
+	/* each connection gets one try of the credentials */
+	p->ctx.cred_tries = 0;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks.certificate_check = cert_cb;
 	fo.callbacks.credentials = cred_cb;
@@ -249,6 +251,7 @@ static int push_branch(pusher *p, kd_err *err)
 
 	snprintf(spec, sizeof spec, "%s:%s", p->local, p->local);
 	p->rejected[0] = '\0';
+	p->ctx.cred_tries = 0;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks.certificate_check = cert_cb;
 	po.callbacks.credentials = cred_cb;
@@ -319,7 +322,6 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 	rc = open_work(&p, err);
 	while (!rc && out->attempts < max) {
 		out->attempts++;
-		p.ctx.cred_tries = 0;
 		rc = fetch_branch(&p, err);
 		if (!rc)
 			rc = make_commit(&p, out, err);

@@ -175,6 +175,49 @@ deliver_other "[{\"git-branch\": \"kedge/status/berlin-01\", \"repo\": \"$GOOD_U
 is "$(head -n1 <<<"$out")" "0 1 1" "another repo with its own (wrong) token: not delivered"
 deliver_other "[{\"git-branch\": \"kedge/status/berlin-01\", \"repo\": \"$GOOD_URL/private/site.git\", \"token-file\": \"$TMP/token\", \"ca-file\": \"$SRV/ca.crt\"}]"
 is "$(head -n1 <<<"$out")" "1 0 0" "with its own token: delivered"
+echo pa55 >"$TMP/password"
+drive new "$TMP/other-state" ok
+deliver_other "[{\"git-branch\": \"kedge/status/berlin-01\", \"repo\": \"$GOOD_URL/private/site.git\", \"username\": \"kedge\", \"password-file\": \"$TMP/password\", \"ca-file\": \"$SRV/ca.crt\"}]"
+is "$(head -n1 <<<"$out")" "1 0 0" "with basic auth (user name and password file): delivered"
+logs+="$err"
+
+# --- git-branch over SSH (libssh2, a pinned host key, an ECDSA user key) -----
+if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	D=$TMP/sshd
+	mkdir -p "$D" /run/sshd
+	ssh-keygen -q -t ecdsa -b 256 -N '' -f "$D/host" -C host
+	ssh-keygen -q -t ecdsa -b 256 -N '' -f "$D/other" -C other
+	ssh-keygen -q -t ecdsa -b 256 -N '' -f "$D/user" -C user
+	cp "$D/user.pub" "$D/authorized_keys"
+	free_port
+	SSH_PORT=$port
+	printf '%s\n' "Port $SSH_PORT" "ListenAddress 127.0.0.1" "HostKey $D/host" \
+		"PidFile $D/sshd.pid" "AuthorizedKeysFile $D/authorized_keys" "AllowUsers $(id -un)" \
+		"PermitRootLogin prohibit-password" "StrictModes no" "PasswordAuthentication no" \
+		"KbdInteractiveAuthentication no" "UsePAM no" >"$D/sshd_config"
+	/usr/sbin/sshd -D -e -f "$D/sshd_config" 2>"$D/sshd.log" &
+	server_pids+=($!)
+	wait_listening "$SSH_PORT"
+	printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$D/host.pub")" >"$D/known_hosts"
+	printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$D/other.pub")" >"$D/wrong_known_hosts"
+	git init -q --bare "$TMP/status.git"
+	SSH_URL="ssh://$(id -un)@127.0.0.1:$SSH_PORT$TMP/status.git"
+	drive new "$TMP/ssh-state" ok
+	ssh_id=$out
+	run "$KEDGE" lua "$TMP/drive.lua" deliver "$TMP/ssh-state" \
+		"[{\"git-branch\": true, \"repo\": \"$SSH_URL\", \"ssh-key\": \"$D/user\", \"known-hosts\": \"$D/known_hosts\"}]" \
+		"$REPO" "$SRV/ca.crt" "$TMP/token"
+	is "$(head -n1 <<<"$out")" "1 0 0" "git-branch over SSH to another repo, with its own key"
+	is "$(git -C "$TMP/status.git" ls-tree -r --name-only kedge/status/berlin-01 | head -n1)" "reports/$ssh_id.json" \
+		"git-branch: true is kedge/status/<site>"
+	run "$KEDGE" lua -e 'local git = require "kedge.git"
+local url, work, key, kh = ...
+print(git.push{repo = url, branch = "kedge/status/x", work = work, files = {a = "b"}, ssh_key = key, known_hosts = kh})' \
+		"$SSH_URL" "$TMP/sshwork.git" "$D/user" "$D/wrong_known_hosts"
+	like "$out" "^nil.*host key" "a host key that does not match known_hosts is refused"
+else
+	tap_report 0 "git-branch over SSH # SKIP needs root and openssh-server"
+fi
 
 # --- dir -------------------------------------------------------------------------
 drive new "$S" ok
@@ -189,7 +232,7 @@ is "$(ls -A "$TMP/usb/kedge-reports/berlin-01" | tr '\n' ' ')" "$id7.json $id7.j
 
 # --- secrets ---------------------------------------------------------------------
 everything=$(cat "$S"/reports/* "$HOOK"/*.json; git -C "$bare" log -p "$BR"; cat "$TMP"/usb/kedge-reports/berlin-01/*)
-for secret in pa55word pr0be-pass s3cret hook-token-0123; do
+for secret in pa55 pr0be-pass s3cret hook-token-0123; do
 	is "$(grep -c -- "$secret" <<<"$everything$logs")" 0 "no '$secret' in reports, pushes, files or logs"
 done
 like "$(grep -c "Authorization: Bearer hook-token-0123" "$HOOK/requests")" "^[1-9]" "(the webhook token went in the header)"
