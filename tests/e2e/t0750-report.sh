@@ -1,11 +1,12 @@
 # kedge.report delivery against real servers on 127.0.0.1: an HTTPS
 # webhook receiver (tests/servers/webhook.py) that is down, then up (the
 # report waits in the outbox and arrives exactly once by id), refuses a
-# wrong token and an unknown CA; a status branch pushed to `git
-# http-backend` behind lighttpd with TLS and a bearer token (one commit per
-# report, a concurrent writer handled by refetching, the config repo's main
-# untouched); a directory. No secret appears in a report, a pushed file,
-# a request body or a log line.
+# wrong token, answers 503 or not at all, has an unknown CA; a status branch
+# pushed to `git http-backend` behind lighttpd with TLS and a bearer token
+# (one commit per report, a concurrent writer handled by refetching, the
+# config repo's main untouched), to another repo with its own token or basic
+# auth, and over SSH; a directory. No secret appears in a report, a pushed
+# file, a request body or a log line.
 . tests/lib.sh
 for tool in lighttpd openssl perl python3; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -94,6 +95,12 @@ echo 503 >"$HOOK/status"
 deliver "$WH"
 like "$out" "HTTP 503" "a 5xx is a failure"
 rm "$HOOK/status"
+touch "$HOOK/hang"
+start=$(date +%s)
+deliver "[{\"webhook\": \"https://127.0.0.1:$WH_PORT/reports\", \"token-file\": \"$TMP/hook.token\", \"ca-file\": \"$SRV/ca.crt\", \"timeout\": 1}]"
+is "$(head -n1 <<<"$out")" "0 1 1" "a webhook that does not answer within timeout: a failure"
+like "$(($(date +%s) - start))" "^[1-4]$" "after about the timeout"
+rm "$HOOK/hang"
 deliver "[{\"webhook\": \"https://127.0.0.1:$WH_PORT/reports\", \"token-file\": \"$TMP/hook.token\"}]"
 like "$out" "unknown CA|certificate|verif" "a server signed by an unknown CA is refused"
 is "$(grep -c . "$HOOK/ids")" 1 "none of these was accepted"

@@ -11,12 +11,14 @@ LOG_DIR/ids (one id per line, duplicates included, so a test can count
 deliveries) and the body is kept as LOG_DIR/<id>.json. Every request,
 accepted or not, is appended to LOG_DIR/requests with its headers, so a
 test can look for secrets in what was sent. When LOG_DIR/status holds a
-number, that status is answered instead (after recording the request).
+number, that status is answered instead (after recording the request);
+when LOG_DIR/hang exists, the answer comes only after 30 seconds.
 """
 import json
 import os
 import ssl
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, CERT, KEY, TOKEN_FILE, LOG = sys.argv[1:6]
@@ -43,6 +45,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(n) if 0 <= n <= 16 << 20 else b""
         with open(os.path.join(LOG, "requests"), "ab") as f:
             f.write(str(self.headers).encode() + body + b"\n")
+        if os.path.exists(os.path.join(LOG, "hang")):
+            time.sleep(30)
         forced = None
         try:
             with open(os.path.join(LOG, "status")) as f:
