@@ -306,6 +306,13 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 	if (!git_reference_is_valid_name(p.local))
 		return kd_err_set(err, KD_EINVAL, "\"%s\" is not a valid branch name", o->branch);
 	kd_git_ctx_url(&p.ctx, o->conn.url);
+	if (!strstr(o->conn.url, "://") && !p.ctx.is_ssh) {
+		struct stat st;
+
+		if (stat(o->conn.url, &st) || !S_ISDIR(st.st_mode))
+			return kd_err_set(err, KD_ENOTFOUND, "repository not found: %s is not a "
+					  "folder; check the report's repo", o->conn.url);
+	}
 	if (o->conn.token) {
 		if ((size_t)snprintf(p.header, sizeof p.header, "Authorization: Bearer %s",
 				     o->conn.token) >= sizeof p.header ||
