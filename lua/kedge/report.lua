@@ -14,8 +14,8 @@
 --   report.list(state_dir), report.show(state_dir, id)
 --
 -- Operational failures return nil, err (or are counted in the summary);
--- wrong arguments raise. Every string that goes into a report, a file name
--- or a log line passes report.redact first.
+-- wrong arguments raise. Every string that goes into a report or a log
+-- line passes report.redact first.
 local json = require "kedge.json"
 local http = require "kedge.http"
 local git = require "kedge.git"
@@ -357,12 +357,6 @@ end
 local function outbox_dir(state) return state .. "/outbox" end
 local function sent_dir(state) return state .. "/reports" end
 
-local function ensure_dir(path)
-  local ok, err = fs.mkdir(path)
-  if not ok then return nil, err end
-  return true
-end
-
 -- Files of a folder by report id: {[id] = {json=, junit=, markers={[key]=name}}}
 local function scan(dir)
   local list, err, why = kubecore.read_dir(dir)
@@ -521,8 +515,8 @@ function M.outbox_write(state, r, opts)
   opts = opts or {}
   if not r.finished then error("report.outbox_write: finish the report first", 2) end
   local dir = outbox_dir(state)
-  local ok, err = ensure_dir(state)
-  if ok then ok, err = ensure_dir(dir) end
+  local ok, err = fs.mkdir(state)
+  if ok then ok, err = fs.mkdir(dir) end
   if not ok then return nil, err end
   local junit = M.junit(r)
   if junit then
@@ -636,7 +630,7 @@ local function deliver_git(dest, p, state, opts)
   local branch = dest.branch or ("kedge/status/" .. safe_name(p.doc.site or "unknown"))
   local files = {["reports/" .. p.id .. ".json"] = p.text}
   if p.junit then files["reports/" .. p.id .. ".junit.xml"] = p.junit end
-  local ok, err = ensure_dir(state .. "/report-git")
+  local ok, err = fs.mkdir(state .. "/report-git")
   if not ok then return nil, err end
   local res, perr = git.push{
     repo = repo, branch = branch, work = state .. "/report-git/" .. fnv(repo .. " " .. branch) .. ".git",
@@ -659,10 +653,10 @@ local function deliver_dir(dest, p)
     return nil, base .. " is not there (is the stick mounted?)"
   end
   local dir = base .. "/kedge-reports"
-  local ok, err = ensure_dir(dir)
+  local ok, err = fs.mkdir(dir)
   if ok then
     dir = dir .. "/" .. safe_name(p.doc.site or "unknown")
-    ok, err = ensure_dir(dir)
+    ok, err = fs.mkdir(dir)
   end
   if not ok then return nil, err end
   if p.junit then
@@ -676,7 +670,7 @@ end
 
 local function keep_sent(state, p)
   local from, to = outbox_dir(state), sent_dir(state)
-  if not ensure_dir(to) then remove_report(from, p) return end
+  if not fs.mkdir(to) then remove_report(from, p) return end
   local ok = os.rename(from .. "/" .. p.entry.json, to .. "/" .. p.entry.json)
   if p.entry.junit then
     if ok then os.rename(from .. "/" .. p.entry.junit, to .. "/" .. p.entry.junit)
