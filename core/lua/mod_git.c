@@ -293,9 +293,9 @@ cleanup:
 int kd_lua_open_git(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{"push", git_push},
 		{"sync", git_sync},
 		{"open", git_open},
-		{"push", git_push},
 		{NULL, NULL},
 	};
 	static const luaL_Reg methods[] = {
