@@ -63,6 +63,30 @@ for _, key in ipairs({"password", "passwd", "token", "secret", "api[_-]?key"}) d
   SECRET_KEYS[#SECRET_KEYS + 1] = key:gsub("%a", function(c) return "[" .. c:lower() .. c:upper() .. "]" end)
 end
 
+-- Replaces the user info of every URL in text ("scheme://user:pw@host" →
+-- "scheme://[redacted]@host"), in one pass: a pattern would take quadratic
+-- time on long runs of letters.
+local function strip_userinfo(s)
+  if not s:find("://", 1, true) then return s end
+  local out, pos = {}, 1
+  while true do
+    local _, b = s:find("://", pos, true)
+    if not b then break end
+    local stop = s:find("[/%s\"'<>]", b + 1) or #s + 1
+    local at, i = nil, b + 1
+    while true do
+      local j = s:find("@", i, true)
+      if not j or j >= stop then break end
+      at, i = j, j + 1
+    end
+    out[#out + 1] = s:sub(pos, b)
+    if at then out[#out + 1] = "[redacted]" end
+    pos = at or b + 1
+  end
+  out[#out + 1] = s:sub(pos)
+  return table.concat(out)
+end
+
 -- Removes what looks like a credential from text: URL userinfo, bearer and
 -- basic tokens, Authorization headers, password=/token=/secret= values,
 -- private key blocks, and every registered secret.
@@ -71,7 +95,7 @@ function M.redact(s)
   for secret in pairs(secrets) do
     s = s:gsub(plain(secret), "[redacted]")
   end
-  s = s:gsub("(%a[%w+.-]*://)[^/@%s\"']+@", "%1[redacted]@")
+  s = strip_userinfo(s)
   s = s:gsub("([Aa]uthorization%s*[:=]%s*)[^\r\n\"]+", "%1[redacted]")
   s = s:gsub("([Bb]earer%s+)[%w%-%._~%+/]+=*", "%1[redacted]")
   s = s:gsub("([Bb]asic%s+)[%w%+/]+=*", "%1[redacted]")
@@ -300,9 +324,13 @@ function M.document(r)
   return scrub(d)
 end
 
+local function encode(doc)
+  return assert(json.encode(doc, {indent = 2, sort_keys = true})) .. "\n"
+end
+
 -- The report's JSON text (stable: sorted keys, two-space indent).
 function M.json(r)
-  return assert(json.encode(M.document(r), {indent = 2, sort_keys = true})) .. "\n"
+  return encode(M.document(r))
 end
 
 -- --- JUnit XML ----------------------------------------------------------------
@@ -315,10 +343,8 @@ local function xml(s)
     ['"'] = "&quot;", ["'"] = "&apos;"}))
 end
 
--- JUnit XML of the report's smoke results: one testsuite per bundle with
--- tests, one testcase per test; nil when no bundle has any.
-function M.junit(r)
-  local doc = r.bundles and r.kind ~= "summary" and M.document(r) or r
+-- JUnit XML of a document's smoke results (see M.junit).
+local function junit_of(doc)
   local suites, total, failures, skipped, time = {}, 0, 0, 0, 0
   for _, b in ipairs(doc.bundles or {}) do
     local smoke = b.smoke or {}
@@ -350,6 +376,12 @@ function M.junit(r)
   if #suites == 0 then return nil end
   return string.format('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kedge %s %s" tests="%d" failures="%d" errors="0" skipped="%d" time="%.3f">\n%s</testsuites>\n',
     xml(doc.site), xml(doc.id), total, failures, skipped, time, table.concat(suites))
+end
+
+-- JUnit XML of the report's smoke results: one testsuite per bundle with
+-- tests, one testcase per test; nil when no bundle has any.
+function M.junit(r)
+  return junit_of(M.document(r))
 end
 
 -- --- the outbox ---------------------------------------------------------------
@@ -395,35 +427,65 @@ local function load_doc(dir, name)
   return d, text
 end
 
--- The pending reports, oldest first: {{id, doc, text, files, bytes}}.
-local function pending(state)
+-- The start time in an id (<site>-<YYYYMMDDTHHMMSSZ>-...): ids sort by it
+-- without reading their files. A summary's id carries its oldest report's.
+local function stamp(id)
+  return id:match("%-(%d%d%d%d%d%d%d%dT%d%d%d%d%d%dZ)%-") or ""
+end
+
+local function oldest_first(a, b)
+  local sa, sb = stamp(a.id), stamp(b.id)
+  if sa ~= sb then return sa < sb end
+  return a.id < b.id
+end
+
+-- The outbox's reports, oldest first, by their files only: {{id, entry,
+-- bytes}}. Markers and JUnit files whose report is gone (removed by hand,
+-- or a crash between removing a report and its markers) are removed.
+local function entries(state)
   local dir = outbox_dir(state)
   local by, err = scan(dir)
   if not by then return nil, err end
   local out = {}
   for id, e in pairs(by) do
     if e.json then
-      local d, text = load_doc(dir, e.json)
-      if not d then
-        log.error("report outbox: unreadable report, moved aside", {file = dir .. "/" .. e.json, error = text})
-        os.rename(dir .. "/" .. e.json, dir .. "/" .. e.json .. ".bad")
-      else
-        local bytes = #text
-        local junit = e.junit and read_file(dir .. "/" .. e.junit)
-        if junit then bytes = bytes + #junit end
-        out[#out + 1] = {id = id, doc = d, text = text, junit = junit, entry = e, bytes = bytes}
+      local bytes = 0
+      for _, name in ipairs({e.json, e.junit}) do
+        local st = fs.stat(dir .. "/" .. name)
+        bytes = bytes + (st and st.size or 0)
       end
+      out[#out + 1] = {id = id, entry = e, bytes = bytes}
     else
-      -- markers whose report is gone (removed by hand, or by a crash
-      -- between removing the report and its markers)
       for _, name in pairs(e.markers) do os.remove(dir .. "/" .. name) end
       if e.junit then os.remove(dir .. "/" .. e.junit) end
     end
   end
-  table.sort(out, function(a, b)
-    if a.doc.started ~= b.doc.started then return tostring(a.doc.started) < tostring(b.doc.started) end
-    return a.id < b.id
-  end)
+  table.sort(out, oldest_first)
+  return out
+end
+
+-- Reads an entry's report (doc, text, junit); an unreadable one is moved
+-- aside (*.json.bad) and logged, and false returned.
+local function load(dir, p)
+  local d, text = load_doc(dir, p.entry.json)
+  if not d then
+    log.error("report outbox: unreadable report, moved aside", {file = dir .. "/" .. p.entry.json, error = text})
+    os.rename(dir .. "/" .. p.entry.json, dir .. "/" .. p.entry.json .. ".bad")
+    return false
+  end
+  p.doc, p.text = d, text
+  p.junit = p.entry.junit and read_file(dir .. "/" .. p.entry.junit) or nil
+  return true
+end
+
+-- The pending reports, read, oldest first.
+local function pending(state)
+  local list, err = entries(state)
+  if not list then return nil, err end
+  local out = {}
+  for _, p in ipairs(list) do
+    if load(outbox_dir(state), p) then out[#out + 1] = p end
+  end
   return out
 end
 
@@ -447,12 +509,13 @@ end
 local function compact(state, opts)
   local max_reports = opts.max_reports or M.MAX_REPORTS
   local max_bytes = opts.max_bytes or M.MAX_BYTES
-  local list, err = pending(state)
+  local list, err = entries(state)
   if not list then return nil, err end
   local n, bytes = #list, 0
   for _, p in ipairs(list) do bytes = bytes + p.bytes end
   if n <= max_reports and bytes <= max_bytes then return 0 end
-  local take, entries, results, dropped = {}, {}, {}, 0
+  local held = bytes
+  local take, items, results, dropped = {}, {}, {}, 0
   local first, last, site
   -- a summary counts as one report, so taking k reports frees k - 1 slots
   local i = 1
@@ -462,7 +525,13 @@ local function compact(state, opts)
     bytes = bytes - p.bytes
     i = i + 1
   end
-  if #take < 2 and not (#take == 1 and list[1].doc.kind ~= "summary") then return 0 end
+  local dir = outbox_dir(state)
+  local read = {}
+  for _, p in ipairs(take) do
+    if load(dir, p) then read[#read + 1] = p end
+  end
+  take = read
+  if #take < 2 and not (#take == 1 and take[1].doc.kind ~= "summary") then return 0 end
   for _, p in ipairs(take) do
     local d = p.doc
     site = site or d.site
@@ -471,12 +540,12 @@ local function compact(state, opts)
     if d.kind == "summary" then
       -- an older summary folds in whole: its entries and its counts
       for _, e in ipairs(d.reports or {}) do
-        if #entries < M.MAX_SUMMARY_ENTRIES then entries[#entries + 1] = e else dropped = dropped + 1 end
+        if #items < M.MAX_SUMMARY_ENTRIES then items[#items + 1] = e else dropped = dropped + 1 end
       end
       dropped = dropped + (math.tointeger(d.details_dropped) or 0)
       for k, c in pairs(d.results or {}) do results[k] = (results[k] or 0) + (math.tointeger(c) or 0) end
     else
-      if #entries < M.MAX_SUMMARY_ENTRIES then entries[#entries + 1] = summary_entry(d) else dropped = dropped + 1 end
+      if #items < M.MAX_SUMMARY_ENTRIES then items[#items + 1] = summary_entry(d) else dropped = dropped + 1 end
       local res = d.result or "unfinished"
       results[res] = (results[res] or 0) + 1
     end
@@ -486,16 +555,15 @@ local function compact(state, opts)
   local now = os.time()
   local s = {
     schema = M.SCHEMA, kind = "summary", site = site or "unknown",
-    id = string.format("%s-%s-summary-%s", safe_name(site or "unknown"), os.date("!%Y%m%dT%H%M%SZ", now), random_hex(4)),
+    id = string.format("%s-%s-summary-%s", safe_name(site or "unknown"),
+      stamp(take[1].id) ~= "" and stamp(take[1].id) or os.date("!%Y%m%dT%H%M%SZ", now), random_hex(4)),
     started = first, finished = last, compacted_at = rfc3339(now),
     count = total, results = results, details_dropped = dropped,
-    reports = kedge.list(entries),
+    reports = kedge.list(items),
     reason = string.format("the outbox held %d undelivered reports (%d bytes), more than its bound of %d reports or %d bytes",
-      n, bytes, max_reports, max_bytes),
+      n, held, max_reports, max_bytes),
   }
-  local dir = outbox_dir(state)
-  local ok, werr = kubecore.write_atomic(dir .. "/" .. s.id .. ".json",
-    assert(json.encode(scrub(s), {indent = 2, sort_keys = true})) .. "\n")
+  local ok, werr = kubecore.write_atomic(dir .. "/" .. s.id .. ".json", encode(scrub(s)))
   if not ok then return nil, werr end
   for _, p in ipairs(take) do remove_report(dir, p) end
   fs.sync_dir(dir)
@@ -518,12 +586,13 @@ function M.outbox_write(state, r, opts)
   local ok, err = fs.mkdir(state)
   if ok then ok, err = fs.mkdir(dir) end
   if not ok then return nil, err end
-  local junit = M.junit(r)
+  local doc = M.document(r)
+  local junit = junit_of(doc)
   if junit then
     ok, err = kubecore.write_atomic(dir .. "/" .. r.id .. ".junit.xml", junit)
     if not ok then return nil, err end
   end
-  ok, err = kubecore.write_atomic(dir .. "/" .. r.id .. ".json", M.json(r))
+  ok, err = kubecore.write_atomic(dir .. "/" .. r.id .. ".json", encode(doc))
   if not ok then return nil, err end
   local c, cerr = compact(state, opts)
   if not c then log.error("report outbox: compaction failed", {error = cerr}) end
@@ -596,7 +665,7 @@ local function deliver_webhook(dest, p, opts)
     -- the webhook receives one document: the report plus its JUnit XML
     local doc = assert(json.decode(p.text))
     doc.junit = p.junit
-    body = assert(json.encode(doc, {indent = 2, sort_keys = true})) .. "\n"
+    body = encode(doc)
   end
   local res, err = http.request{method = "POST", url = d.webhook, headers = headers, body = body,
     timeout = tonumber(d.timeout) or opts.timeout or 10, attempts = 1,
