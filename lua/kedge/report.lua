@@ -39,6 +39,8 @@ M.KEEP_SENT = 20
 M.MAX_OUTPUT = 4096
 M.MAX_SUMMARY_ENTRIES = 1000
 M.MAX_NAMES = 200
+-- Seconds outbox_write and deliver wait for another kedge on the outbox.
+M.LOCK_TIMEOUT = 120
 
 -- --- secrets ----------------------------------------------------------------
 
@@ -575,7 +577,7 @@ end
 
 -- Writes the report (JSON, and JUnit XML when there are smoke results)
 -- into STATE/outbox atomically, then keeps the outbox within its bounds.
--- opts: max_reports, max_bytes.
+-- opts: max_reports, max_bytes, lock_timeout.
 function M.outbox_write(state, r, opts)
   if type(state) ~= "string" or type(r) ~= "table" or not r.id then
     error("report.outbox_write(state_dir, report)", 2)
@@ -586,6 +588,8 @@ function M.outbox_write(state, r, opts)
   local ok, err = fs.mkdir(state)
   if ok then ok, err = fs.mkdir(dir) end
   if not ok then return nil, err end
+  local lock <close>, lerr = fs.lock(dir .. ".lock", opts.lock_timeout or M.LOCK_TIMEOUT)
+  if not lock then return nil, lerr end
   local doc = M.document(r)
   local junit = junit_of(doc)
   if junit then
@@ -775,21 +779,25 @@ end
 -- has it. opts: git = the config repo's sync options {repo, ca_file,
 -- token_file, username, password_file, ssh_key, known_hosts} for
 -- git-branch destinations without their own repo; timeout (webhook
--- seconds). → {delivered = n, failed = {{id, destination, error}},
+-- seconds); lock_timeout (seconds to wait for another kedge using the
+-- outbox). → {delivered = n, failed = {{id, destination, error}},
 -- pending = n (reports still in the outbox)} or nil, err.
 function M.deliver(state, destinations, opts)
   if type(state) ~= "string" then error("report.deliver(state_dir, destinations [, opts])", 2) end
   destinations = destinations or {}
   if type(destinations) ~= "table" then error("report.deliver: destinations must be a list", 2) end
   opts = opts or {}
-  local list, err = pending(state)
-  if not list then return nil, err end
   local dests, sum = {}, {delivered = 0, failed = kedge.list({}), pending = 0}
   for i, d in ipairs(destinations) do
     local dest, derr = destination(d)
     if not dest then return nil, string.format("report destination %d: %s", i, derr) end
     dests[#dests + 1] = dest
   end
+  if not fs.stat(outbox_dir(state)) then return sum end
+  local lock <close>, lerr = fs.lock(outbox_dir(state) .. ".lock", opts.lock_timeout or M.LOCK_TIMEOUT)
+  if not lock then return nil, lerr end
+  local list, err = pending(state)
+  if not list then return nil, err end
   local dir = outbox_dir(state)
   local broken = {}
   for _, p in ipairs(list) do
