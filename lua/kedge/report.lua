@@ -102,7 +102,12 @@ function M.redact(s)
   s = s:gsub("([Bb]earer%s+)[%w%-%._~%+/]+=*", "%1[redacted]")
   s = s:gsub("([Bb]asic%s+)[%w%+/]+=*", "%1[redacted]")
   for _, key in ipairs(SECRET_KEYS) do
-    s = s:gsub("(" .. key .. "[\"']?%s*[:=]%s*[\"']?)[^%s&\"',;}]+", "%1[redacted]")
+    -- key=value (queries, environments), "key": "value" (JSON), and
+    -- key: value where key starts a word ("x.token: No such file" stays)
+    s = s:gsub("(" .. key .. "=)[^%s&\"',;}]+", "%1[redacted]")
+    s = s:gsub("(" .. key .. "\"%s*:%s*\")[^\"]*", "%1[redacted]")
+    s = s:gsub("^(" .. key .. "%s*:%s*)[^%s,;}]+", "%1[redacted]")
+    s = s:gsub("([%s{,]" .. key .. "%s*:%s*)[^%s,;}]+", "%1[redacted]")
   end
   s = s:gsub("%-%-%-%-%-BEGIN [%u ]*PRIVATE KEY%-%-%-%-%-.-%-%-%-%-%-END [%u ]*PRIVATE KEY%-%-%-%-%-",
     "[redacted private key]")
@@ -640,7 +645,7 @@ end
 
 local function read_secret(file)
   local text, err = read_file(file)
-  if not text then return nil, "cannot read " .. file .. ": " .. tostring(err) end
+  if not text then return nil, "cannot read " .. tostring(err) end
   local s = text:match("^([^\r\n]*)")
   if not s or s == "" then return nil, file .. " is empty: it should hold the token on its first line" end
   M.secret(s)
