@@ -31,6 +31,8 @@ typedef struct pusher {
 	int nheaders;
 } pusher;
 
+/* Two pushes through one work repo at once would move each other's local
+ * branch between commit and push. */
 static int lock_work(const char *dir, int timeout_s, int *fd_out, kd_err *err)
 {
 	char path[4096];
