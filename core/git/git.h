@@ -139,6 +139,44 @@ typedef struct kd_git_entry {
 int kd_git_rev_list(const kd_git_rev *r, const char *dir,
 		    kd_git_entry **out, size_t *n, kd_err *err);
 
+/* --- pushing files to a branch (status reports) ------------------------ */
+
+typedef struct kd_git_push_file {
+	const char *path;   /* in the tree: relative, no "..", no leading "/" */
+	const void *data;
+	size_t len;
+} kd_git_push_file;
+
+typedef struct kd_git_push_opts {
+	/* url and the transport, credential and TLS options, as for sync;
+	 * ref, verify, trusted_keys and state_dir are not used */
+	kd_git_sync_opts conn;
+	const char *work_dir;    /* a bare repo kedge keeps for pushing (made
+				    when missing), locked while in use */
+	const char *branch;      /* e.g. "kedge/status/berlin-01" */
+	const kd_git_push_file *files;
+	size_t nfiles;
+	const char *message;
+	const char *author_name; /* NULL: "kedge" */
+	const char *author_email;/* NULL: "kedge@localhost" */
+	int attempts;            /* fetch+commit+push rounds when the branch
+				    moved meanwhile; 0: 5 */
+} kd_git_push_opts;
+
+typedef struct kd_git_push_result {
+	char commit[41];  /* the branch's tip holding the files */
+	int attempts;     /* rounds it took */
+	int unchanged;    /* the tip held these exact files already: nothing
+			     was pushed (a retry after a lost answer) */
+} kd_git_push_result;
+
+/* Adds the files to the tip of branch on the remote (or starts the branch
+ * with them) in one commit and pushes it without force. When someone else
+ * moved the branch meanwhile (non-fast-forward), fetches the new tip and
+ * commits on top of it again, at most `attempts` times. */
+int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out,
+		kd_err *err);
+
 /* --- SSH signatures (SSHSIG), pure, for tests ------------------------ */
 
 typedef struct kd_git_sig_result {

@@ -33,6 +33,14 @@ int kd_git_credentials(git_credential **out, const char *url,
 		       void *payload);
 int kd_git_progress(const git_indexer_progress *stats, void *payload);
 
+/* Starts libgit2 once, and makes ca_file (NULL: the system bundle) the
+ * one HTTPS to url is checked against. */
+int kd_git_setup(const char *url, const char *ca_file, kd_err *err);
+/* Fills err from a failed libgit2 call (gitrc) while doing `what` with
+ * c->o->url; `where` is the local folder named when the disk is full. */
+int kd_git_fail(const kd_git_ctx *c, const char *where, kd_err *err,
+		int gitrc, const char *what);
+
 /* The file's bytes (at most max) into out. */
 int kd_git_read_file(const char *path, size_t max, kd_buf *out, kd_err *err);
 /* Writes data to path atomically: path.tmp, fsync, rename, fsync dir. */

@@ -219,22 +219,24 @@ static int take_lock(syncer *s, kd_err *err)
 /* --- libgit2 ------------------------------------------------------------- */
 
 /* libgit2's last message, or the callbacks' own when they failed first,
- * turned into advice for the messages people meet most. */
-static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
+ * turned into advice for the messages people meet most. `where` is the
+ * local folder the operation writes to (named when the disk is full). */
+int kd_git_fail(const kd_git_ctx *c, const char *where, kd_err *err,
+		int gitrc, const char *what)
 {
 	const git_error *e = git_error_last();
 	const char *m = e && e->message ? e->message : "unknown libgit2 error";
-	const char *url = s->o->url;
+	const char *url = c->o->url;
 
-	if (s->ctx.failed_code)
-		return kd_err_set(err, s->ctx.failed_code, "%s", s->ctx.msg);
-	if (strstr(m, "cannot redirect from") && (s->o->token || s->o->password))
+	if (c->failed_code)
+		return kd_err_set(err, c->failed_code, "%s", c->msg);
+	if (strstr(m, "cannot redirect from") && (c->o->token || c->o->password))
 		return kd_err_set(err, KD_EINVAL, "%s redirects to another host (%s); kedge "
 				  "sends credentials only to the host named, so give the final URL",
 				  url, m);
 	if (strstr(m, "No space left") || strstr(m, "Disk quota"))
 		return kd_err_set(err, KD_GIT_ENOSPC, "disk full while %s %s: %s; free space "
-				  "under %s (the state stays as it was)", what, url, m, s->state);
+				  "under %s (the state stays as it was)", what, url, m, where);
 	if (gitrc == GIT_EAUTH || strstr(m, "authentication") ||
 	    strstr(m, "Authentication"))
 		return kd_err_set(err, KD_GIT_EAUTH, "%s refused authentication: %s", url, m);
@@ -249,6 +251,11 @@ static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
 				  "(libssh2 1.10 with mbedTLS) needs an ECDSA host key on the server "
 				  "and an ECDSA client key (--ssh-key)", url, m);
 	return kd_err_set(err, KD_EIO, "%s %s failed: %s", what, url, m);
+}
+
+static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
+{
+	return kd_git_fail(&s->ctx, s->state, err, gitrc, what);
 }
 
 static int open_mirror(syncer *s, kd_err *err)
@@ -1100,6 +1107,30 @@ static int global_init(kd_err *err)
 /* The CA file libgit2 holds (it is process-wide). */
 static char ca_loaded[PATH_MAX_KD] = KD_NET_SYSTEM_CA;
 
+int kd_git_setup(const char *url, const char *ca_file, kd_err *err)
+{
+	int rc = global_init(err);
+
+	if (rc)
+		return rc;
+	if (ca_file && access(ca_file, R_OK))
+		return kd_err_set(err, KD_EINVAL, "--ca-file %s: %s", ca_file, strerror(errno));
+	/* libgit2 loaded the system bundle when it started (its build names
+	 * it); parsing a bundle costs milliseconds, so it is replaced only
+	 * for HTTPS and only when another one is wanted than the one loaded
+	 * (a Lua caller may sync several repos in one process) */
+	if (!strncmp(url, "https://", 8)) {
+		const char *want = ca_file ? ca_file : KD_NET_SYSTEM_CA;
+
+		if (strcmp(want, ca_loaded) &&
+		    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, want, NULL))
+			return kd_err_set(err, KD_EINVAL, "%s holds no usable CA certificate%s",
+					  want, ca_file ? " (--ca-file)" : "");
+		snprintf(ca_loaded, sizeof ca_loaded, "%s", want);
+	}
+	return 0;
+}
+
 int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		kd_err *err)
 {
@@ -1121,24 +1152,9 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	if (!strncmp(o->url, "http://", 7))
 		kd_log(KD_LOG_WARN, "%s is plain HTTP: anyone on the path can change what "
 		       "kedge fetches; use HTTPS, SSH or --verify", o->url);
-	rc = global_init(err);
+	rc = kd_git_setup(o->url, o->ca_file, err);
 	if (rc)
 		return rc;
-	if (o->ca_file && access(o->ca_file, R_OK))
-		return kd_err_set(err, KD_EINVAL, "--ca-file %s: %s", o->ca_file, strerror(errno));
-	/* libgit2 loaded the system bundle when it started (its build names
-	 * it); parsing a bundle costs milliseconds, so it is replaced only
-	 * for HTTPS and only when another one is wanted than the one loaded
-	 * (a Lua caller may sync several repos in one process) */
-	if (!strncmp(o->url, "https://", 8)) {
-		const char *want = o->ca_file ? o->ca_file : KD_NET_SYSTEM_CA;
-
-		if (strcmp(want, ca_loaded) &&
-		    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, want, NULL))
-			return kd_err_set(err, KD_EINVAL, "%s holds no usable CA certificate%s",
-					  want, o->ca_file ? " (--ca-file)" : "");
-		snprintf(ca_loaded, sizeof ca_loaded, "%s", want);
-	}
 	if (mkdir(s.state, 0755) && errno != EEXIST)
 		return io_error(err, "create the state directory", s.state);
 	rc = take_lock(&s, err);

@@ -110,6 +110,7 @@ static void register_preload(lua_State *L)
 		{"kedge.git", kd_lua_open_git},
 		{"kedge.kubecore", kd_lua_open_kube},
 		{"kedge.chart", kd_lua_open_chart},
+		{"kedge.reportcore", kd_lua_open_report},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

@@ -109,5 +109,6 @@ int kd_lua_open_semver(lua_State *L);
 int kd_lua_open_git(lua_State *L);
 int kd_lua_open_kube(lua_State *L);
 int kd_lua_open_chart(lua_State *L);
+int kd_lua_open_report(lua_State *L);
 
 #endif

@@ -13,6 +13,13 @@
  *   repo:commit() -> {id=, time=, author=, committer=, message=, ref=,
  *                     signature={state=, mode=, principal=, key=, key_type=}}
  *   repo:id(), repo:path(), repo:close() (also <close> and __gc)
+ *   git.push{repo=, branch=, work=, files={[path]=bytes, ...}, message=,
+ *            author=, email=, attempts=, and sync's transport options:
+ *            ca_file=, token_file=, username=, password_file=, ssh_key=,
+ *            known_hosts=, trust_new_host=, lock_timeout=}
+ *     -> {commit=, attempts=, unchanged=} or nil, err: one commit adding
+ *     the files on top of the remote branch, pushed without force (see
+ *     kd_git_push in core/git/git.h).
  *
  * Secrets are read from files here too (token_file, password_file). */
 #include "lua/klua.h"
@@ -224,9 +231,89 @@ cleanup:
 	return 1;
 }
 
+static int cmp_files(const void *a, const void *b)
+{
+	return strcmp(((const kd_git_push_file *)a)->path, ((const kd_git_push_file *)b)->path);
+}
+
+static int git_push(lua_State *L)
+{
+	kd_git_push_opts o;
+	kd_git_push_result r;
+	kd_git_push_file *files;
+	kd_buf token = KD_BUF_INIT(8192), password = KD_BUF_INIT(8192);
+	kd_err err = KD_ERR_INIT;
+	const char *token_file, *password_file;
+	size_t n = 0, max = 64;
+	int rc;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	memset(&o, 0, sizeof o);
+	o.conn.url = kd_lua_opt_string(L, 1, "repo", NULL);
+	o.branch = kd_lua_opt_string(L, 1, "branch", NULL);
+	o.work_dir = kd_lua_opt_string(L, 1, "work", NULL);
+	if (!o.conn.url || !o.branch || !o.work_dir)
+		return luaL_argerror(L, 1, "repo, branch and work are required");
+	o.message = kd_lua_opt_string(L, 1, "message", NULL);
+	o.author_name = kd_lua_opt_string(L, 1, "author", NULL);
+	o.author_email = kd_lua_opt_string(L, 1, "email", NULL);
+	o.attempts = (int)kd_lua_opt_integer(L, 1, "attempts", 5);
+	o.conn.ca_file = kd_lua_opt_string(L, 1, "ca_file", NULL);
+	o.conn.username = kd_lua_opt_string(L, 1, "username", NULL);
+	o.conn.ssh_key = kd_lua_opt_string(L, 1, "ssh_key", NULL);
+	o.conn.known_hosts = kd_lua_opt_string(L, 1, "known_hosts", NULL);
+	o.conn.trust_new_host = kd_lua_opt_bool(L, 1, "trust_new_host", 0);
+	o.conn.lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
+	token_file = kd_lua_opt_string(L, 1, "token_file", NULL);
+	password_file = kd_lua_opt_string(L, 1, "password_file", NULL);
+	if (o.attempts < 1 || o.attempts > 100)
+		return luaL_argerror(L, 1, "attempts must be 1 to 100");
+	if (lua_getfield(L, 1, "files") != LUA_TTABLE)
+		return luaL_argerror(L, 1, "files must be a table of path = bytes");
+	/* the strings stay alive in the files table, on the stack */
+	files = lua_newuserdatauv(L, sizeof *files * max, 0);
+	lua_pushnil(L);
+	while (lua_next(L, -3)) {
+		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+			return luaL_argerror(L, 1, "files must map path strings to byte strings");
+		if (n == max)
+			return luaL_argerror(L, 1, "at most 64 files per push");
+		files[n].path = lua_tostring(L, -2);
+		files[n].data = lua_tolstring(L, -1, &files[n].len);
+		n++;
+		lua_pop(L, 1);
+	}
+	/* a stable order, so the same files give the same tree */
+	qsort(files, n, sizeof *files, cmp_files);
+	o.files = files;
+	o.nfiles = n;
+	if ((rc = kd_git_read_secret(token_file, NULL, &token, &err)) ||
+	    (rc = kd_git_read_secret(password_file, NULL, &password, &err)))
+		goto cleanup;
+	o.conn.token = token.len ? token.ptr : NULL;
+	o.conn.password = password.len ? password.ptr : NULL;
+	rc = kd_git_push(&o, &r, &err);
+cleanup:
+	memset(token.ptr, 0, token.len);
+	memset(password.ptr, 0, password.len);
+	kd_buf_free(&token);
+	kd_buf_free(&password);
+	if (rc)
+		return push_err(L, &err);
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, r.commit);
+	lua_setfield(L, -2, "commit");
+	lua_pushinteger(L, r.attempts);
+	lua_setfield(L, -2, "attempts");
+	lua_pushboolean(L, r.unchanged);
+	lua_setfield(L, -2, "unchanged");
+	return 1;
+}
+
 int kd_lua_open_git(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{"push", git_push},
 		{"sync", git_sync},
 		{"open", git_open},
 		{"open_dir", git_open_dir},

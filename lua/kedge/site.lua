@@ -38,8 +38,9 @@ local KEYS = {
   expression = {"key", "operator", "values"},
   policy = {"missing-requests"},
   missing_default = {"cpu", "memory", "ephemeral-storage"},
-  webhook = {"webhook", "token-file", "ca-file"},
-  ["git-branch"] = {"git-branch", "repo"},
+  webhook = {"webhook", "token-file", "ca-file", "timeout"},
+  ["git-branch"] = {"git-branch", "repo", "token-file", "ca-file", "username", "password-file",
+                    "ssh-key", "known-hosts", "attempts"},
   dir = {"dir"},
 }
 
@@ -312,7 +313,11 @@ local function check_reports(P, doc, path, v)
       else
         check_keys(P, doc, p, d, KEYS[kind], kind .. " destination")
         for _, k in ipairs(KEYS[kind]) do
-          if d[k] ~= nil then want(P, doc, join(p, k), d[k], "string", k) end
+          local v = d[k]
+          -- git-branch: true stands for the site's own kedge/status/<site>
+          if v ~= nil and not (k == "git-branch" and v == true) then
+            want(P, doc, join(p, k), v, (k == "timeout" or k == "attempts") and "number" or "string", k)
+          end
         end
         if kind == "webhook" and type(d.webhook) == "string" and not d.webhook:match("^https?://[^/]") then
           P:add(doc, join(p, "webhook"), 'webhook "%s" must be an http:// or https:// URL', d.webhook)

@@ -265,6 +265,12 @@ local cases = {
   {"an unknown key in a webhook destination",
    {["sites/a.yaml"] = "name: a\nreport:\n  - webhook: https://x/r\n    token: abc\n"},
    'sites/a.yaml:4:5: unknown key "token" in webhook destination (did you mean "token-file"?)'},
+  {"a webhook timeout that is not a number",
+   {["sites/a.yaml"] = "name: a\nreport:\n  - {webhook: https://x/r, timeout: soon}\n"},
+   "sites/a.yaml:3:28: timeout must be a number, not a string"},
+  {"an unknown key in a git-branch destination, with the closest",
+   {["sites/a.yaml"] = "name: a\nreport:\n  - {git-branch: true, token_file: /t}\n"},
+   'sites/a.yaml:3:24: unknown key "token_file" in git-branch destination (did you mean "token-file"?)'},
   {"a webhook that is no URL",
    {["sites/a.yaml"] = "name: a\nreport: [{webhook: ops.example.org}]\n"},
    'webhook "ops.example.org" must be an http:// or https:// URL'},
@@ -365,6 +371,22 @@ for _, c in ipairs(cases) do
     c[1] .. (rp == nil and (text:find(c[3], 1, true) and "" or "\n got: " .. tostring(text)) or " (loaded)"))
   if rp == nil and c[1] == "a dependency cycle, named" then
     t.is(#list, 1, "one problem for one cycle")
+  end
+end
+
+-- a status branch in another repo carries that repo's own credentials
+do
+  local rp, text = problems({["sites/a.yaml"] = "name: a\nreport:\n" ..
+    "  - {git-branch: true}\n" ..
+    "  - git-branch: kedge/status/a\n    repo: https://git.example.org/status.git\n" ..
+    "    token-file: /etc/kedge/status.token\n    ca-file: /etc/kedge/ca.pem\n    attempts: 3\n" ..
+    "  - {webhook: https://ops.example.org/r, token-file: /t, timeout: 5}\n"})
+  t.ok(rp, "git-branch: true, credentials for another repo and a webhook timeout load" ..
+    (rp and "" or ("\n got: " .. tostring(text))))
+  if rp then
+    local r = rp.sites.a.report
+    t.same({r[1]["git-branch"], r[2]["token-file"], r[2].attempts, r[3].timeout},
+      {true, "/etc/kedge/status.token", 3, 5}, "the destination keys reach the model as written")
   end
 end
 
