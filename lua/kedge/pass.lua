@@ -648,11 +648,19 @@ function M.view(P, limits)
     for k, x in pairs(v) do out[k] = copy(x, depth + 1) end
     return out
   end
+  -- every callback of the recipe shares one deadline, so calling back many
+  -- times cannot add up to more than one recipe's worth of time
+  local deadline = kcore.now() + (limits.timeout or M.RECIPE_LIMITS.timeout)
   local function guest(fn)
     return function(...)
+      local left = deadline - kcore.now()
+      if left <= 0 then
+        error("recipe stopped: deadline exceeded (the time of its callbacks together)", 0)
+      end
       local args = table.pack(...)
       for i = 1, args.n do args[i] = copy(args[i], 0) end
-      local res = table.pack(sandbox.call(fn, limits, table.unpack(args, 1, args.n)))
+      local res = table.pack(sandbox.call(fn, {instructions = limits.instructions,
+        memory = limits.memory, timeout = left}, table.unpack(args, 1, args.n)))
       if not res[1] then error(res[2], 0) end
       return table.unpack(res, 2, res.n)
     end

@@ -71,6 +71,17 @@ local kube_seen, bundle_seen = f(inherited)
 t.is(kube_seen, nil, "a callback gets no userdata (no client)")
 t.is(bundle_seen, "web", "but the plain data, inherited fields included")
 
+-- callbacks share one deadline: many of them cannot run for ever
+local short = pass.view(P, {instructions = 1e12, memory = 1 << 20, timeout = 0.3})
+short.smoke_func("spin", assert(sandbox.load("return function() while true do end end", "=spin"))())
+local t0 = os.clock()
+local sok, serr = pcall(P.smoke_funcs.spin)
+t.ok(not sok, "a callback that loops is stopped")
+t.like(serr, "deadline", "by the deadline")
+sok, serr = pcall(P.smoke_funcs.spin)
+t.like(serr, "the time of its callbacks together", "and the next one finds the time used up")
+t.ok(os.clock() - t0 < 2, "within the deadline, not once per call")
+
 -- steps and exit codes
 ok, res = P.step("custom", function() return true end)
 t.ok(ok, "a custom step that returns true passes")
