@@ -76,7 +76,8 @@ M.objects_of = objects_of
 -- for kedge.git.sync: ca_file, token_file, verify, trusted_keys, …), mode
 -- ("apply" or "plan"), progress (function(step, message) or nil), deliver
 -- (false to leave reports in the outbox), tree (an already opened tree:
--- skips sync, e.g. a plain checkout for kedge budget).
+-- skips sync, e.g. a plain checkout for kedge budget), offline (render
+-- with the site's kubeVersion instead of the cluster's capabilities).
 function M.new(opts)
   assert(type(opts) == "table", "pass.new: options must be a table")
   local P = {opts = opts, mode = opts.mode or "apply", bundles = {}, rendered = {},
@@ -229,8 +230,21 @@ function M.new(opts)
     local b, why = blocked("render"); if b then return nil, why end
     local ok, e = need("render", "select", P.bundle_names); if not ok then return nil, e end
     local total = 0
+    -- With a cluster (plan, apply), charts see its .Capabilities as Helm
+    -- install shows them; offline (kedge budget), the site's kubeVersion.
+    local ropts = {}
+    if not opts.offline and #P.bundles > 0 then
+      local c, cerr = kube()
+      local caps = c and c:capabilities()
+      if not caps then
+        return fail("render", M.EXIT.failed, "the cluster's capabilities: " .. tostring(cerr or
+          "discovery failed"))
+      end
+      ropts.kube_version = caps.KubeVersion.Version
+      ropts.api_versions = caps.APIVersions
+    end
     for _, bd in ipairs(P.bundles) do
-      local manifests, err = site_mod.render(P.repo, P.site, bd, {})
+      local manifests, err = site_mod.render(P.repo, P.site, bd, ropts)
       if not manifests then
         result_of(bd.name).errors[#result_of(bd.name).errors + 1] = err
         result_of(bd.name).status = "failed"

@@ -116,7 +116,7 @@ local function new_pass(o, mode)
   return pass.new{repo = o.repo, ref = o.ref or "main", state_dir = o.state_dir, site = o.site,
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
-    tree = o.tree, tree_label = o.tree_label}
+    tree = o.tree, tree_label = o.tree_label, offline = o.offline}
 end
 
 local function print_failure(cmd, P)
@@ -173,6 +173,7 @@ end
 function M.budget(...)
   local o, err = parse("budget", {...}, with())
   if not o then return usage("budget", err) end
+  o.offline = true
   if o.args then return usage("budget", "unexpected argument '" .. o.args[1] .. "'") end
   if o.repo and not o.ref then
     local _, _, why = kcore.read_dir(o.repo)
