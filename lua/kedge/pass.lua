@@ -161,7 +161,6 @@ function M.new(opts)
         " (give --repo URL to fetch the config repo first)"))
     end
     P.tree = rev
-    P.rev = rev
     P.commit = rev:commit()
     if not opts.repo then progress("sync", "serving " .. rev:id():sub(1, 12)) end
     return true
@@ -246,8 +245,9 @@ function M.new(opts)
     for _, bd in ipairs(P.bundles) do
       local manifests, err = site_mod.render(P.repo, P.site, bd, ropts)
       if not manifests then
-        result_of(bd.name).errors[#result_of(bd.name).errors + 1] = err
-        result_of(bd.name).status = "failed"
+        local r = result_of(bd.name)
+        r.errors[#r.errors + 1] = err
+        r.status = "failed"
         return fail("render", M.EXIT.failed, "bundle " .. bd.name .. ": " .. err)
       end
       P.rendered[bd.name] = manifests
@@ -573,6 +573,7 @@ function M.new(opts)
   -- 9. report: written to the outbox, then delivered.
   function P.report()
     if P.mode == "plan" or not opts.state_dir then return true end
+    if P.report_obj then return true end -- one report per pass
     local sig = P.commit and P.commit.signature
     local r = report_mod.new{site = P.site_name, repo = opts.repo, ref = opts.ref,
       commit = P.commit and P.commit.id ~= "working-tree" and P.commit.id or nil,
