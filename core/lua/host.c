@@ -110,6 +110,8 @@ static void register_preload(lua_State *L)
 		{"kedge.git", kd_lua_open_git},
 		{"kedge.kubecore", kd_lua_open_kube},
 		{"kedge.chart", kd_lua_open_chart},
+		{"kedge.proc", kd_lua_open_proc},
+		{"kedge.regex", kd_lua_open_regex},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;
