@@ -345,13 +345,15 @@ function run_kind.exec(t, ctx)
   return true, string.format("%s: exit status %d", what, r.status), out
 end
 
--- Polls get() until check(obj) says done; returns ok, message.
+-- Polls get() until judge(obj) says done (or fatal); returns ok, message
+-- and the object last read.
 local function wait_for(ctx, timeout, get, judge)
   local deadline = kcore.now() + timeout
-  local last = "not checked yet"
+  local last, seen = "not checked yet", nil
   while true do
     local obj, err = get()
     if obj then
+      seen = obj
       local ok, why, fatal = judge(obj)
       if ok then return true, why, obj end
       last = why
@@ -360,7 +362,7 @@ local function wait_for(ctx, timeout, get, judge)
       last = err
     end
     local left = deadline - kcore.now()
-    if left <= 0 then return false, string.format("%s (gave up after %gs)", last, timeout) end
+    if left <= 0 then return false, string.format("%s (gave up after %gs)", last, timeout), seen end
     kcore.sleep(math.min(M.POLL, left))
   end
 end
@@ -441,7 +443,8 @@ end
 function M.test_hooks(objects)
   local hooks = {}
   for _, o in ipairs(objects or {}) do
-    local obj = (type(o.value) == "table" and o.source ~= nil) and o.value or o
+    local obj = o
+    if type(o) == "table" and type(o.value) == "table" and o.source ~= nil then obj = o.value end
     if type(obj) == "table" and not is_null(obj) then
       local a = annotations(obj)
       for _, e in ipairs(csv(a["helm.sh/hook"])) do

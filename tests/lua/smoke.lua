@@ -178,12 +178,13 @@ local hooks = smoke.test_hooks({
   {apiVersion = "v1", kind = "ConfigMap", metadata = {name = "y-cfg", annotations = {["helm.sh/hook"] = "pre-install,test"}}},
   pod("install-hook", {["helm.sh/hook"] = "post-install"}),
   pod("plain"),
+  require("kedge").null, -- an empty YAML document
   {apiVersion = "v1", kind = "Widget", metadata = {name = "w", annotations = {["helm.sh/hook"] = "test"}}},
 })
 local names = {}
 for _, h in ipairs(hooks) do names[#names + 1] = h.kind .. "/" .. h.name end
 t.same(names, {"ConfigMap/y-cfg", "Pod/m-test", "Pod/z-test", "Widget/w", "Pod/a-test"},
-  "helm-test: test hooks only (test, test-success), by weight, install order, name")
+  "helm-test: test hooks only (test, test-success), by weight, install order, name; empty documents skipped")
 t.same(hooks[3].policies, {["before-hook-creation"] = true}, "helm-test: before-hook-creation is the default policy")
 t.same(hooks[2].policies, {["hook-succeeded"] = true, ["hook-failed"] = true}, "helm-test: listed policies replace the default")
 res = smoke.run({{name = "ht", type = "helm-test"}}, ctx)
