@@ -243,23 +243,33 @@ local function redact(text, secrets)
   return text
 end
 
-local function finish(res, started, secrets)
+-- Completes a result: duration, secrets blanked out, output cut to its
+-- tail with a note saying how much was left out (dropped: bytes a kind
+-- already left out before).
+local function finish(res, started, secrets, dropped)
   res.duration = math.floor((kcore.now() - started) * 1000 + 0.5) / 1000
   res.message = redact(res.message or "", secrets)
-  res.output = tail(redact(res.output or "", secrets), M.OUTPUT_BYTES)
+  local out, lost = redact(res.output or "", secrets), dropped or 0
+  if #out > M.OUTPUT_BYTES then
+    local kept = tail(out, M.OUTPUT_BYTES - 64) -- room for the note
+    lost = lost + #out - #kept
+    out = kept
+  end
+  if lost > 0 then out = string.format("[%d earlier bytes of output left out]\n", lost) .. out end
+  res.output = out
   return res
 end
 
 -- --- retries ---------------------------------------------------------------------
 
 -- Runs attempt() up to retries+1 times with exponential backoff; returns
--- the last attempt's ok, message, output and how many attempts ran.
+-- the last attempt's ok, message and output.
 local function with_retries(t, attempt, say)
   local retries, wait = t.retries or 0, t.backoff or 1
   local ok, msg, out
   for n = 1, retries + 1 do
     ok, msg, out = attempt()
-    if ok then return ok, msg, out, n end
+    if ok then return ok, msg, out end
     if n <= retries then
       say("smoke attempt failed, retrying", {test = t.name, attempt = n, wait = wait, why = msg})
       kcore.sleep(math.min(wait, M.MAX_BACKOFF))
@@ -267,7 +277,7 @@ local function with_retries(t, attempt, say)
     end
   end
   if retries > 0 then msg = msg .. string.format(" (after %d attempts)", retries + 1) end
-  return ok, msg, out, retries + 1
+  return ok, msg, out
 end
 
 -- --- kinds -------------------------------------------------------------------------
@@ -329,20 +339,17 @@ function run_kind.exec(t, ctx)
   local want = t.status or 0
   local what = table.concat(t.command, " ")
   if #what > 200 then what = what:sub(1, 200) .. "..." end
-  local out = r.output
-  if r.truncated then
-    out = string.format("[%d earlier bytes of output left out]\n", r.total - #r.output) .. out
-  end
+  local out, dropped = r.output, r.total - #r.output
   if r.timed_out then
-    return false, string.format("%s: timed out after %gs and was killed", what, t.timeout or 30), out
+    return false, string.format("%s: timed out after %gs and was killed", what, t.timeout or 30), out, dropped
   end
   if not r.exited then
-    return false, string.format("%s: killed by signal %d", what, r.signal), out
+    return false, string.format("%s: killed by signal %d", what, r.signal), out, dropped
   end
   if r.status ~= want then
-    return false, string.format("%s: exit status %d, expected %d", what, r.status, want), out
+    return false, string.format("%s: exit status %d, expected %d", what, r.status, want), out, dropped
   end
-  return true, string.format("%s: exit status %d", what, r.status), out
+  return true, string.format("%s: exit status %d", what, r.status), out, dropped
 end
 
 -- Polls get() until judge(obj) says done (or fatal); returns ok, message
@@ -510,6 +517,9 @@ local function pod_logs(ctx, h)
     local st, body, resp = ctx.kube:call("GET", p)
     if st == 200 and resp then
       out[#out + 1] = string.format("--- %s/%s\n%s", h.name, c.name, resp.body)
+    elseif st == 204 then
+      -- what the API server answers for a pod no node has run
+      out[#out + 1] = string.format("--- %s/%s: no logs (the pod has not run on a node)", h.name, c.name)
     else
       local why = not st and body
         or (type(body) == "table" and body.message)
@@ -638,11 +648,11 @@ function M.run(tests, ctx)
     elseif t.type == "helm-test" then
       for _, r in ipairs(run_helm_tests(t, rctx, secrets)) do results[#results + 1] = r end
     else
-      local ok, msg, out
-      local pok, perr = pcall(function() ok, msg, out = run_kind[t.type](t, rctx, secrets) end)
+      local ok, msg, out, dropped
+      local pok, perr = pcall(function() ok, msg, out, dropped = run_kind[t.type](t, rctx, secrets) end)
       if not pok then ok, msg = false, "internal error: " .. tostring(perr) end
       local r = finish({name = name, kind = t.type, status = ok and "passed" or "failed",
-        message = msg, output = out}, started, secrets)
+        message = msg, output = out}, started, secrets, dropped)
       say(ok and "smoke test passed" or "smoke test failed",
         {test = name, kind = t.type, duration = r.duration, why = (not ok) and r.message or nil})
       results[#results + 1] = r
