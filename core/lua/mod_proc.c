@@ -26,8 +26,12 @@
 
 static int timeout_ms_of(lua_State *L, int idx, const char *what)
 {
-	double d = luaL_checknumber(L, idx);
+	double d;
 
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		luaL_error(L, "%s must be a number of seconds, not a %s", what,
+			   luaL_typename(L, idx));
+	d = lua_tonumber(L, idx);
 	if (!(d > 0 && d <= 86400))
 		luaL_error(L, "%s must be more than 0 and at most 86400 seconds", what);
 	return (int)(d * 1000 + 0.5) > 0 ? (int)(d * 1000 + 0.5) : 1;

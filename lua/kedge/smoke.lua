@@ -264,14 +264,15 @@ end
 
 -- Runs attempt() up to retries+1 times with exponential backoff; returns
 -- the last attempt's ok, message and output.
-local function with_retries(t, attempt, say)
+local function with_retries(t, attempt, say, secrets)
   local retries, wait = t.retries or 0, t.backoff or 1
   local ok, msg, out
   for n = 1, retries + 1 do
     ok, msg, out = attempt()
     if ok then return ok, msg, out end
     if n <= retries then
-      say("smoke attempt failed, retrying", {test = t.name, attempt = n, wait = wait, why = msg})
+      say("smoke attempt failed, retrying", {test = t.name, attempt = n, wait = wait,
+        why = redact(msg, secrets or {})})
       kcore.sleep(math.min(wait, M.MAX_BACKOFF))
       wait = math.min(wait * 2, M.MAX_BACKOFF)
     end
@@ -319,7 +320,7 @@ function run_kind.http(t, ctx, secrets)
       return true, got .. ", body matches /" .. t.body .. "/", r.body
     end
     return true, got, r.body
-  end, ctx.say)
+  end, ctx.say, secrets)
 end
 
 function run_kind.tcp(t, ctx)

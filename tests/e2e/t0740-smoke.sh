@@ -185,7 +185,7 @@ like "$(line closed)" "^closed\|failed\|cannot connect to 127.0.0.1:$CLOSED: Con
 cat >"$TMP/exec.yaml" <<EOF
 - {name: ok-cmd, type: exec, command: ["true"]}
 - {name: fail-cmd, type: exec, command: ["false"]}
-- {name: sleep, type: exec, command: [sleep, "30"], timeout: 0.5}
+- {name: sleep, type: exec, command: [sleep, "37.5"], timeout: 0.5}
 - {name: huge, type: exec, command: [sh, -c, "head -c 5000000 /dev/zero | tr '\\\\0' x; echo; echo last line"]}
 - {name: quoting, type: exec, command: [printf, "%s|", "a b", "\$HOME", "*"]}
 EOF
@@ -194,10 +194,10 @@ like "$(line ok-cmd)" "^ok-cmd\|failed\|exec tests are off for this site" "exec:
 SMOKE_EXEC=1 smoke "$TMP/exec.yaml"
 like "$(line ok-cmd)" "^ok-cmd\|passed\|true: exit status 0\|$" "exec: true"
 like "$(line fail-cmd)" "^fail-cmd\|failed\|false: exit status 1, expected 0\|$" "exec: false"
-like "$(line sleep)" "^sleep\|failed\|sleep 30: timed out after 0.5s and was killed" "exec: a timeout kills it"
+like "$(line sleep)" "^sleep\|failed\|sleep 37.5: timed out after 0.5s and was killed" "exec: a timeout kills it"
 like "$(line huge)" "^huge\|passed\|.*\|\[4995979 earlier bytes of output left out\]\\\\n.*x\\\\nlast line\\\\n$" "exec: 5 MB of output kept to a 4 KiB tail"
 like "$(line quoting)" '^quoting\|passed\|.*\|a b\|\$HOME\|\*\|$' "exec: argv without a shell (no word splitting, expansion or globbing)"
-run pgrep -f "sleep 30"
+run pgrep -f "sleep 37.5"
 is "$out" "" "exec: nothing left running after the timeout"
 
 # --- condition --------------------------------------------------------------------------------
