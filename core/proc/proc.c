@@ -172,7 +172,9 @@ int kd_proc_run(const char *const *argv, const kd_proc_opts *opts,
 		int wait_ms, pr;
 
 		if (left <= 0) {
-			out->timed_out = 1;
+			/* a command that exited while a descendant kept its
+			 * output open did not time out itself */
+			out->timed_out = !reaped;
 			break;
 		}
 		if (reaped && !eof && now >= linger)

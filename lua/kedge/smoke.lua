@@ -57,6 +57,7 @@ M.MAX_BACKOFF = 30 -- seconds between two attempts, at most
 M.MAX_TIMEOUT = 3600
 M.MAX_TESTS = 1000
 M.POLL = 1 -- seconds between two reads of an object being waited for
+M.LOG_LINES = 500 -- of each helm test container's log
 
 local ALWAYS_SECRET = {authorization = true, ["proxy-authorization"] = true, cookie = true}
 
@@ -514,7 +515,9 @@ local function pod_logs(ctx, h)
   local spec = h.obj.spec or {}
   local ns = h.obj.metadata.namespace
   for _, c in ipairs(spec.containers or {}) do
-    local p = string.format("/api/v1/namespaces/%s/pods/%s/log?container=%s", ns, h.name, c.name)
+    -- the tail is what explains a failure; the result keeps 4 KiB anyway
+    local p = string.format("/api/v1/namespaces/%s/pods/%s/log?container=%s&tailLines=%d",
+      ns, h.name, c.name, M.LOG_LINES)
     local st, body, resp = ctx.kube:call("GET", p)
     if st == 200 and resp then
       out[#out + 1] = string.format("--- %s/%s\n%s", h.name, c.name, resp.body)
