@@ -30,9 +30,11 @@
 --             doubled each time, at most MAX_BACKOFF), ca-file, insecure
 --   tcp       host, port, timeout (5), retries, backoff
 --   exec      command (argv list, no shell), timeout (30), status (0)
---   condition object {apiVersion, kind, name, namespace (the bundle's)},
---             condition (a status condition type; absent: kedge.kube's
---             readiness rules), status ("True"), timeout (60)
+--   condition apiVersion, kind, namespace (the bundle's) of the object
+--             named like the test, or object {apiVersion, kind, name,
+--             namespace} for any object; condition (a status condition
+--             type; absent: kedge.kube's readiness rules), status
+--             ("True"), timeout (60)
 --   helm-test timeout (300, per test object, as helm test --timeout),
 --             logs (true)
 --   lua       function (a name in ctx.funcs); it is called as
@@ -149,8 +151,8 @@ local TYPES = {
       if v ~= "True" and v ~= "False" and v ~= "Unknown" then
         return "must be \"True\", \"False\" or \"Unknown\" (quoted in YAML)"
       end
-    end, timeout = is_seconds},
-    required = {"object"}},
+    end, timeout = is_seconds, apiVersion = is_string, kind = is_string, namespace = is_string},
+    required = {}},
   ["helm-test"] = {keys = {timeout = is_seconds, logs = is_bool}, required = {}},
   lua = {keys = {["function"] = is_string}, required = {"function"}},
 }
@@ -183,6 +185,15 @@ local function check(t)
   end
   if t.type == "http" and type(t.url) == "string" and not t.url:find("^https?://") then
     errs[#errs + 1] = "url must start with http:// or https://"
+  end
+  if t.type == "condition" then
+    -- two forms: object {apiVersion, kind, name, namespace}, or the flat
+    -- one where the test's name is the object's name
+    if t.object ~= nil and (t.apiVersion ~= nil or t.kind ~= nil or t.namespace ~= nil) then
+      errs[#errs + 1] = "give the object either as object {apiVersion, kind, name, namespace} or with apiVersion and kind beside the name, not both"
+    elseif t.object == nil and (t.apiVersion == nil or t.kind == nil) then
+      errs[#errs + 1] = "type condition needs apiVersion and kind (the object is the one named like the test), or object {apiVersion, kind, name}"
+    end
   end
   return errs
 end
@@ -384,7 +395,7 @@ end
 
 function run_kind.condition(t, ctx)
   if not ctx.kube then return false, "no Kubernetes client: condition tests need the cluster" end
-  local o = t.object
+  local o = t.object or {apiVersion = t.apiVersion, kind = t.kind, name = t.name, namespace = t.namespace}
   local ns = o.namespace or ctx.namespace
   local what = string.format("%s %s/%s", o.kind, ns or "", o.name)
   local want = t.status or "True"

@@ -225,6 +225,7 @@ ok "a namespace and a Deployment" kc create "$TMP/ns.yaml"
 cat >"$TMP/cond.yaml" <<EOF
 - {name: available, type: condition, object: {apiVersion: apps/v1, kind: Deployment, name: web}, condition: Available, timeout: 30}
 - {name: ready, type: condition, object: {apiVersion: apps/v1, kind: Deployment, name: web, namespace: $NS}, timeout: 30}
+- {name: web, type: condition, apiVersion: apps/v1, kind: Deployment, condition: Available, timeout: 30}
 - {name: progressing, type: condition, object: {apiVersion: apps/v1, kind: Deployment, name: web}, condition: Progressing, timeout: 1.5}
 - {name: absent, type: condition, object: {apiVersion: apps/v1, kind: Deployment, name: nope}, timeout: 1}
 EOF
@@ -235,6 +236,7 @@ smoke "$TMP/cond.yaml"
 wait "$status_pid"
 like "$(line available)" "^available\|passed\|Deployment $NS/web: Available is True \(MinimumReplicasAvailable\)\|" "condition: waits until the condition is set"
 like "$(line ready)" "^ready\|passed\|Deployment $NS/web: ready" "condition: no type given, kedge.kube's readiness rules"
+like "$(line web)" "^web\|passed\|Deployment $NS/web: Available is True" "condition: the flat form, the object named like the test"
 like "$(line progressing)" "^progressing\|failed\|Deployment $NS/web: no Progressing condition yet \(gave up after 1.5s\)\|.*Available" "condition: gives up at its timeout, output has the status"
 like "$(line absent)" "^absent\|failed\|Deployment $NS/nope: not found \(gave up after 1s\)" "condition: an absent object"
 

@@ -48,8 +48,13 @@ local decl = assert(yaml.decode([[
 - name: custom
   type: lua
   function: check_web
+- name: web
+  type: condition
+  apiVersion: apps/v1
+  kind: Deployment
+  timeout: 120
 ]]))
-t.is(smoke.validate(decl, "bundles/web/bundle.yaml"), true, "validate: one test of each kind from YAML")
+t.is(smoke.validate(decl, "bundles/web/bundle.yaml"), true, "validate: one test of each kind from YAML (condition in both forms)")
 t.is(smoke.validate(nil), true, "validate: no smoke tests is fine")
 
 local ok
@@ -75,6 +80,14 @@ ok, err = smoke.validate(assert(yaml.decode([[
   type: http
   url: http://x/
   body: "a("
+- name: g
+  type: condition
+  kind: Deployment
+- name: h
+  type: condition
+  apiVersion: v1
+  kind: Pod
+  object: {apiVersion: v1, kind: Pod, name: p}
 ]])), "bundles/web/bundle.yaml")
 t.is(ok, nil, "validate: problems fail")
 t.like(err, "bundles/web/bundle.yaml: smoke%[1%] 'a': unknown key 'stauts' for type http %(known: name, type, backoff, body", "validate: an unknown key names the known ones")
@@ -82,6 +95,8 @@ t.like(err, "smoke%[1%] 'a': url must start with http:// or https://", "validate
 t.like(err, "smoke%[2%] 'a': the name is used by smoke%[1%] too", "validate: duplicate names")
 t.like(err, "smoke%[2%] 'a': status must be \"True\", \"False\" or \"Unknown\" %(quoted in YAML%)", "validate: an unquoted True is a YAML boolean")
 t.like(err, "smoke%[2%] 'a': object has an unknown key 'nmae' %(known: apiVersion, kind, name, namespace%)", "validate: the condition's object")
+t.like(err, "smoke%[7%] 'g': type condition needs apiVersion and kind %(the object is the one named like the test%)", "validate: condition without apiVersion")
+t.like(err, "smoke%[8%] 'h': give the object either as object", "validate: condition in both forms at once")
 t.like(err, "smoke%[3%]: name must be a non%-empty string", "validate: a missing name")
 t.like(err, "smoke%[3%]: command must be a non%-empty list of strings", "validate: a command is a list, not a shell line")
 t.like(err, "smoke%[4%] 'd': type must be one of http, tcp, exec, condition, helm%-test or lua, not 'ping'", "validate: an unknown type")
