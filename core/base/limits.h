@@ -138,4 +138,10 @@
 #define KD_LIMIT_CHART_MANIFESTS 100000u
 #endif
 
+/* Commands run by exec smoke tests (core/proc): the tail of their output
+ * kept in memory. */
+#ifndef KD_LIMIT_PROC_OUTPUT_BYTES
+#define KD_LIMIT_PROC_OUTPUT_BYTES (64u << 10)
+#endif
+
 #endif

@@ -5,6 +5,8 @@
  * pathological pattern fails with an error instead of hanging. */
 #include "tmpl/internal.h"
 
+#include "base/limits.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -728,6 +730,30 @@ static int rx_find(kd_rx *x, const char *s, size_t n, size_t from,
 		}
 	}
 	return 0;
+}
+
+int kd_tmpl_regex_match(const char *re, size_t re_len, const char *s,
+			size_t len, kd_err *err)
+{
+	kd_arena a;
+	kd_rx rx;
+	size_t cap[RX_MAXGROUPS * 2];
+	char msg[512];
+	int rc;
+
+	kd_arena_init(&a, KD_LIMIT_ARENA_BYTES);
+	if (rx_compile(&rx, &a, re, re_len, msg, sizeof msg)) {
+		rc = kd_err_set(err, KD_EPARSE, "%s", msg);
+		goto cleanup;
+	}
+	rc = rx_find(&rx, s, len, 0, cap);
+	if (rc < 0)
+		rc = kd_err_set(err, KD_ELIMIT,
+				"regular expression too complex for the input (%zu bytes)", len);
+
+cleanup:
+	kd_arena_free(&a);
+	return rc;
 }
 
 /* ---- the Sprig functions ---- */
