@@ -12,8 +12,6 @@
 # created and sets its phase. Pod logs come from the kubelet, so with none
 # the API server refuses pods/log and the result says so.
 . tests/lib.sh
-# gitlib.sh moves HOME into $TMP; the API server stays cached in the real one
-export KEDGE_CACHE=${KEDGE_CACHE:-$HOME/.cache/kedge}
 . tests/gitlib.sh
 . tests/servers/kube/lib.sh
 
