@@ -1,5 +1,11 @@
 /* The function map: Go's builtins, Helm's functions and the most used of
  * Sprig v3.2.3's, with their conversions and error texts. */
+/* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
+ * fuzz and host test builds compile this file without it, where an implicit
+ * declaration truncated memmem's pointer to an int. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "tmpl/internal.h"
 
 #include "base/limits.h"

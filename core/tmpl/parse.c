@@ -2,6 +2,12 @@
  * the behaviour of text/template/parse: same tokens, same tree shapes, same
  * error texts. Parse errors unwind with longjmp to kd_tmpl_parse(); every
  * node lives in the set's arena. */
+/* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
+ * fuzz and host test builds compile this file without it, where an implicit
+ * declaration truncated memmem's pointer to an int. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "tmpl/internal.h"
 
 #include "base/limits.h"
