@@ -2634,7 +2634,7 @@ FN(f_adler32sum)
 }
 
 /* random strings from the kernel's CSPRNG (Sprig uses crypto/rand) */
-static int fill_random(unsigned char *p, size_t n)
+int kd_tmpl_fill_random(unsigned char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t r = getrandom(p, n, 0);
@@ -2664,7 +2664,7 @@ static kd_value *rand_from(kd_tmpl_ex *x, int64_t count, const char *set)
 		unsigned char r[64];
 		size_t k;
 
-		if (fill_random(r, sizeof r)) {
+		if (kd_tmpl_fill_random(r, sizeof r)) {
 			kd_buf_free(&b);
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		}
@@ -2700,7 +2700,7 @@ FN(f_uuidv4)
 
 	(void)argc;
 	(void)argv;
-	if (fill_random(u, sizeof u))
+	if (kd_tmpl_fill_random(u, sizeof u))
 		kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
@@ -2721,7 +2721,7 @@ FN(f_shuffle)
 	for (i = r->u.str.len; i > 1; i--) {
 		uint32_t k;
 
-		if (fill_random((unsigned char *)&k, sizeof k))
+		if (kd_tmpl_fill_random((unsigned char *)&k, sizeof k))
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		k %= (uint32_t)i;
 		char c = p[i - 1];
@@ -3087,6 +3087,22 @@ kd_value *kd_tmpl_fn_htmlDate(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_htmlDateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_unixEpoch(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_unsupported(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genCA(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genCAWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSelfSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSelfSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genPrivateKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_buildCustomCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_htpasswd(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_bcrypt(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_derivePassword(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_encryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_decryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_sha512sum(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_randInt(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_randBytes(kd_tmpl_ex *x, kd_value **argv, int argc);
 
 static const kd_tmpl_func funcs[] = {
 	/* Go builtins */
@@ -3209,28 +3225,28 @@ static const kd_tmpl_func funcs[] = {
 	{"htmlDate", kd_tmpl_fn_htmlDate, "a", false, false},
 	{"htmlDateInZone", kd_tmpl_fn_htmlDateInZone, "as", false, false},
 	{"unixEpoch", kd_tmpl_fn_unixEpoch, "a", false, false},
-	{"genCA", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genCAWithKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSignedCert", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSignedCertWithKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSelfSignedCert", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSelfSignedCertWithKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genPrivateKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"buildCustomCert", kd_tmpl_fn_unsupported, "a", true, false},
-	{"htpasswd", kd_tmpl_fn_unsupported, "a", true, false},
-	{"bcrypt", kd_tmpl_fn_unsupported, "a", true, false},
-	{"derivePassword", kd_tmpl_fn_unsupported, "a", true, false},
-	{"encryptAES", kd_tmpl_fn_unsupported, "a", true, false},
-	{"decryptAES", kd_tmpl_fn_unsupported, "a", true, false},
-	{"sha512sum", kd_tmpl_fn_unsupported, "a", true, false},
+	{"genCA", kd_tmpl_fn_genCA, "si", false, false},
+	{"genCAWithKey", kd_tmpl_fn_genCAWithKey, "sis", false, false},
+	{"genSignedCert", kd_tmpl_fn_genSignedCert, "sllia", false, false},
+	{"genSignedCertWithKey", kd_tmpl_fn_genSignedCertWithKey, "sllias", false, false},
+	{"genSelfSignedCert", kd_tmpl_fn_genSelfSignedCert, "slli", false, false},
+	{"genSelfSignedCertWithKey", kd_tmpl_fn_genSelfSignedCertWithKey, "sllis", false, false},
+	{"genPrivateKey", kd_tmpl_fn_genPrivateKey, "s", false, false},
+	{"buildCustomCert", kd_tmpl_fn_buildCustomCert, "ss", false, false},
+	{"htpasswd", kd_tmpl_fn_htpasswd, "ss", false, false},
+	{"bcrypt", kd_tmpl_fn_bcrypt, "s", false, false},
+	{"derivePassword", kd_tmpl_fn_derivePassword, "issss", false, false},
+	{"encryptAES", kd_tmpl_fn_encryptAES, "ss", false, false},
+	{"decryptAES", kd_tmpl_fn_decryptAES, "ss", false, false},
+	{"sha512sum", kd_tmpl_fn_sha512sum, "s", false, false},
 	{"toDate", kd_tmpl_fn_unsupported, "a", true, false},
 	{"mustToDate", kd_tmpl_fn_unsupported, "a", true, false},
 	{"dateModify", kd_tmpl_fn_unsupported, "a", true, false},
 	{"mustDateModify", kd_tmpl_fn_unsupported, "a", true, false},
 	{"ago", kd_tmpl_fn_unsupported, "a", true, false},
 	{"durationRound", kd_tmpl_fn_unsupported, "a", true, false},
-	{"randInt", kd_tmpl_fn_unsupported, "a", true, false},
-	{"randBytes", kd_tmpl_fn_unsupported, "a", true, false},
+	{"randInt", kd_tmpl_fn_randInt, "ii", false, false},
+	{"randBytes", kd_tmpl_fn_randBytes, "i", false, false},
 	{"toToml", f_toToml, "a", false, false},
 	{"urlParse", f_urlParse, "s", false, false},
 	{"urlJoin", f_urlJoin, "m", false, false},

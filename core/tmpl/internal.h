@@ -123,6 +123,7 @@ typedef struct kd_tmpl_ex {
 	 * rest up to nalloc wait to be reused; all are freed at the end */
 	kd_buf **tmpbufs;
 	int ntmp, captmp, nalloc;
+	int crypto_ops;            /* key generations and password hashes */
 } kd_tmpl_ex;
 
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
@@ -174,10 +175,13 @@ kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x);
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b);
 extern kd_value kd_tmpl_nil;
 enum { KD_TMPL_OBJ_FILES = 1, KD_TMPL_OBJ_SEMVER = 2, KD_TMPL_OBJ_STRUCT = 3,
-       KD_TMPL_OBJ_STRINGER = 4, KD_TMPL_OBJ_TIME = 5 };
+       KD_TMPL_OBJ_STRINGER = 4, KD_TMPL_OBJ_TIME = 5,
+       KD_TMPL_OBJ_CERT = 6 };
 void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind);
 int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v);
 /* Compares two semver maps made by the semver function: -1, 0, 1. */
 int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b);
+/* Fills p with n bytes from the kernel's CSPRNG: 0, or -1 if it failed. */
+int kd_tmpl_fill_random(unsigned char *p, size_t n);
 /* toYaml's text for v (no trailing newline); "" on failure. */
 kd_value *kd_tmpl_to_yaml(kd_tmpl_ex *x, const kd_value *v);
