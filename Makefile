@@ -59,6 +59,8 @@ YAML_SRC ?= $(DEPS)/src/libyaml
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore
 # A missing prototype here once truncated a pointer to an int (memmem).
 FUZZ_CFLAGS += -Werror=implicit-function-declaration
+# Undefined behaviour stops the fuzzer like a crash, with the input saved.
+FUZZ_CFLAGS += -fno-sanitize-recover=undefined
 YAML_LIB_SRC = $(wildcard $(YAML_SRC)/src/*.c)
 YAML_DEFS = -I$(YAML_SRC)/include -DYAML_VERSION_MAJOR=0 -DYAML_VERSION_MINOR=2 \
 	    -DYAML_VERSION_PATCH=5 -DYAML_VERSION_STRING='"0.2.5"'

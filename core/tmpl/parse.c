@@ -852,7 +852,7 @@ static void parse_number(parser *p, kd_tmpl_node *n, item t)
 				perr(p, "integer overflow: \"%s\"", buf);
 			n->u.num.is_float = true;
 			n->u.num.f = f;
-			if (f == (double)(int64_t)f && f < 9.2e18 && f > -9.2e18) {
+			if (f < 9.2e18 && f > -9.2e18 && f == (double)(int64_t)f) {
 				n->u.num.is_int = true;
 				n->u.num.i = (int64_t)f;
 			}
