@@ -642,7 +642,10 @@ static void print_value(kd_tmpl_ex *x, const kd_value *v)
 	}
 	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRINGER)
 		v = kd_map_getz(v, "Version");
-	kd_tmpl_fmt_v(x->out, v);
+	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_TIME)
+		kd_tmpl_time_string(x->out, v);
+	else
+		kd_tmpl_fmt_v(x->out, v);
 	if (x->out->failed)
 		kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
 			       x->out->limit);
@@ -1075,6 +1078,13 @@ static kd_value *helm_method(kd_tmpl_ex *x, kd_value *recv, const char *name,
 		if (!o || o == MISSING || kd_tmpl_obj_kind(x, o) != KD_TMPL_OBJ_SEMVER)
 			kd_tmpl_errorf(x, "wrong type for value; expected *semver.Version");
 		return kd_value_int(x->a, kd_tmpl_semver_cmp(recv, o));
+	}
+	if (kind == KD_TMPL_OBJ_TIME) {
+		kd_value *a = nargs > 1 ? eval_arg(x, dot, 'a', args[1])
+					: final != MISSING ? final : NULL;
+
+		x->at = node;
+		return kd_tmpl_time_method(x, recv, name, a, handled);
 	}
 	if (kind != KD_TMPL_OBJ_FILES)
 		return NULL;

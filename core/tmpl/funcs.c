@@ -3086,13 +3086,18 @@ kd_value *kd_tmpl_fn_dateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_htmlDate(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_htmlDateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_unixEpoch(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_unsupported(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genCA(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genCAWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genSelfSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genSelfSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_toDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_mustToDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_dateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_mustDateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_ago(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_durationRound(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_genPrivateKey(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_buildCustomCert(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_htpasswd(kd_tmpl_ex *x, kd_value **argv, int argc);
@@ -3239,12 +3244,12 @@ static const kd_tmpl_func funcs[] = {
 	{"encryptAES", kd_tmpl_fn_encryptAES, "ss", false, false},
 	{"decryptAES", kd_tmpl_fn_decryptAES, "ss", false, false},
 	{"sha512sum", kd_tmpl_fn_sha512sum, "s", false, false},
-	{"toDate", kd_tmpl_fn_unsupported, "a", true, false},
-	{"mustToDate", kd_tmpl_fn_unsupported, "a", true, false},
-	{"dateModify", kd_tmpl_fn_unsupported, "a", true, false},
-	{"mustDateModify", kd_tmpl_fn_unsupported, "a", true, false},
-	{"ago", kd_tmpl_fn_unsupported, "a", true, false},
-	{"durationRound", kd_tmpl_fn_unsupported, "a", true, false},
+	{"toDate", kd_tmpl_fn_toDate, "ss", false, false},
+	{"mustToDate", kd_tmpl_fn_mustToDate, "ss", false, false},
+	{"dateModify", kd_tmpl_fn_dateModify, "sa", false, false},
+	{"mustDateModify", kd_tmpl_fn_mustDateModify, "sa", false, false},
+	{"ago", kd_tmpl_fn_ago, "a", false, false},
+	{"durationRound", kd_tmpl_fn_durationRound, "a", false, false},
 	{"randInt", kd_tmpl_fn_randInt, "ii", false, false},
 	{"randBytes", kd_tmpl_fn_randBytes, "i", false, false},
 	{"toToml", f_toToml, "a", false, false},

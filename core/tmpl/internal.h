@@ -181,6 +181,11 @@ void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind);
 int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v);
 /* Compares two semver maps made by the semver function: -1, 0, 1. */
 int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b);
+/* A time object: Go's Time.String, and its methods (*handled false when
+ * name is none of them; arg is the method's argument or NULL). */
+void kd_tmpl_time_string(kd_buf *b, const kd_value *t);
+kd_value *kd_tmpl_time_method(kd_tmpl_ex *x, const kd_value *t,
+			      const char *name, kd_value *arg, bool *handled);
 /* Fills p with n bytes from the kernel's CSPRNG: 0, or -1 if it failed. */
 int kd_tmpl_fill_random(unsigned char *p, size_t n);
 /* toYaml's text for v (no trailing newline); "" on failure. */
