@@ -567,7 +567,7 @@ static kd_value *cert_value(kd_tmpl_ex *x, const char *cert, size_t cn,
 	if (!m || kd_map_setz(x->a, m, "Cert", kd_tmpl_str(x, cert, cn)) ||
 	    kd_map_setz(x->a, m, "Key", kd_tmpl_str(x, key, kn)))
 		kd_tmpl_errorf(x, "out of memory");
-	kd_tmpl_add_obj(x, m, KD_TMPL_OBJ_CERT);
+	m->u.map.ents[0].key = kd_tmpl_cert_key;
 	return m;
 }
 
@@ -632,7 +632,7 @@ cleanup:
 
 static const kd_value *ca_arg(kd_tmpl_ex *x, const kd_value *v)
 {
-	if (!v || v->type != KD_MAP || kd_tmpl_obj_kind(x, v) != KD_TMPL_OBJ_CERT)
+	if (!kd_tmpl_is_cert(v))
 		kd_tmpl_errorf(x, "wrong type for value; expected sprig.certificate; "
 			       "got %s", v && v->type != KD_NULL
 					 ? kd_tmpl_type_name(v) : "interface {}");

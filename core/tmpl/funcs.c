@@ -92,12 +92,14 @@ FN(f_and) { (void)x; (void)argc; return argv[0]; }
 
 FN(f_not) { (void)argc; return mkbool(x, !kd_tmpl_truth(argv[0])); }
 
-enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING };
+enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING, K_COMPLEX };
 
 static int basic_kind(const kd_value *v)
 {
 	if (isnil(v))
 		return K_INVALID;
+	if (kd_tmpl_is_complex(v))
+		return K_COMPLEX;
 	switch (v->type) {
 	case KD_BOOL: return K_BOOL;
 	case KD_INT: return K_INT;
@@ -128,6 +130,10 @@ static bool do_eq(kd_tmpl_ex *x, kd_value **argv, int argc)
 			case K_BOOL: t = a->u.b == b->u.b; break;
 			case K_INT: t = a->u.i == b->u.i; break;
 			case K_FLOAT: t = a->u.f == b->u.f; break;
+			case K_COMPLEX:
+				t = a->u.map.ents[0].val->u.f == b->u.map.ents[0].val->u.f &&
+				    a->u.map.ents[1].val->u.f == b->u.map.ents[1].val->u.f;
+				break;
 			case K_STRING:
 				t = !kd_bytes_cmp(a->u.str.ptr, a->u.str.len,
 						  b->u.str.ptr, b->u.str.len);
@@ -168,7 +174,8 @@ static bool do_lt(kd_tmpl_ex *x, kd_value *a, kd_value *b)
 	if (k1 != k2)
 		kd_tmpl_fail(x, 0, "incompatible types for comparison");
 	switch (k1) {
-	case K_BOOL: kd_tmpl_fail(x, 0, "invalid type for comparison");
+	case K_BOOL:
+	case K_COMPLEX: kd_tmpl_fail(x, 0, "invalid type for comparison");
 	case K_INT: return a->u.i < b->u.i;
 	case K_FLOAT: return a->u.f < b->u.f;
 	default:

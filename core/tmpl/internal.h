@@ -44,6 +44,7 @@ struct kd_tmpl_node {
 			int64_t i; double f;
 			const char *text;
 			bool is_int, is_float, is_uint, ideal_float;
+			bool is_complex; /* parts read again from text */
 		} num;
 		struct {                                       /* IF RANGE WITH */
 			kd_tmpl_node *pipe, *list, *elist;
@@ -175,12 +176,24 @@ kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x);
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b);
 extern kd_value kd_tmpl_nil;
 enum { KD_TMPL_OBJ_FILES = 1, KD_TMPL_OBJ_SEMVER = 2, KD_TMPL_OBJ_STRUCT = 3,
-       KD_TMPL_OBJ_STRINGER = 4, KD_TMPL_OBJ_TIME = 5,
-       KD_TMPL_OBJ_CERT = 6 };
+       KD_TMPL_OBJ_STRINGER = 4, KD_TMPL_OBJ_TIME = 5 };
 void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind);
 int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v);
 /* Compares two semver maps made by the semver function: -1, 0, 1. */
 int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b);
+/* complex128, from Go's imaginary literals: a map {re, im} whose first
+ * key is the string kd_tmpl_complex_key itself, a pointer no data can
+ * make, so printing, truth and type names know it without the execution's
+ * object list. */
+extern const char kd_tmpl_complex_key[];
+kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im);
+bool kd_tmpl_is_complex(const kd_value *v);
+/* Sprig's certificate struct {Cert, Key}, marked the same way by the
+ * pointer of its first key; it prints as {cert key}. */
+extern const char kd_tmpl_cert_key[];
+bool kd_tmpl_is_cert(const kd_value *v);
+/* Go's complex literal text ("1+2i", "1.5i") into its parts: 0 or -1 */
+int kd_tmpl_complex_parse(const char *s, double *re, double *im);
 /* A time object: Go's Time.String, and its methods (*handled false when
  * name is none of them; arg is the method's argument or NULL). */
 void kd_tmpl_time_string(kd_buf *b, const kd_value *t);
