@@ -1605,15 +1605,178 @@ FN(f_lookup)
 	return v ? v : mkmap(x, 0);
 }
 
+/* .Chart is Helm's *chart.Metadata (with IsRoot beside it): encoding/json
+ * writes a struct's fields in declaration order under their json names,
+ * leaving out the omitempty ones that are empty. A value that holds it is
+ * encoded from a view: maps with their keys sorted as Go sorts them, the
+ * chart as that struct. */
+static bool is_chart(kd_tmpl_ex *x, const kd_value *v)
+{
+	return v && v->type == KD_MAP && kd_map_getz(v, "APIVersion") &&
+	       kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRUCT;
+}
+
+static bool has_chart(kd_tmpl_ex *x, const kd_value *v, int depth)
+{
+	size_t i;
+
+	if (!v || depth > 100)
+		return false;
+	if (is_chart(x, v))
+		return true;
+	if (v->type == KD_LIST)
+		for (i = 0; i < v->u.list.len; i++)
+			if (has_chart(x, v->u.list.items[i], depth + 1))
+				return true;
+	if (v->type == KD_MAP)
+		for (i = 0; i < v->u.map.len; i++)
+			if (has_chart(x, v->u.map.ents[i].val, depth + 1))
+				return true;
+	return false;
+}
+
+static bool json_empty(const kd_value *v)
+{
+	if (isnil(v))
+		return true;
+	switch (v->type) {
+	case KD_BOOL: return !v->u.b;
+	case KD_STR: return v->u.str.len == 0;
+	case KD_LIST: return v->u.list.len == 0;
+	case KD_MAP: return v->u.map.len == 0;
+	default: return false;
+	}
+}
+
+typedef struct json_field {
+	const char *go, *json;
+	bool omitempty;
+	const struct json_field *elem; /* a list of these structs */
+} json_field;
+
+#define F(go, json, omit) {go, json, omit, NULL}
+static const json_field maintainer_fields[] = {
+	F("Name", "name", true), F("Email", "email", true), F("URL", "url", true),
+	F(NULL, NULL, false),
+};
+static const json_field dependency_fields[] = {
+	F("Name", "name", false), F("Version", "version", true),
+	F("Repository", "repository", false), F("Condition", "condition", true),
+	F("Tags", "tags", true), F("Enabled", "enabled", true),
+	F("ImportValues", "import-values", true), F("Alias", "alias", true),
+	F(NULL, NULL, false),
+};
+static const json_field metadata_fields[] = {
+	F("Name", "name", true), F("Home", "home", true),
+	F("Sources", "sources", true), F("Version", "version", true),
+	F("Description", "description", true), F("Keywords", "keywords", true),
+	{"Maintainers", "maintainers", true, maintainer_fields},
+	F("Icon", "icon", true), F("APIVersion", "apiVersion", true),
+	F("Condition", "condition", true), F("Tags", "tags", true),
+	F("AppVersion", "appVersion", true), F("Deprecated", "deprecated", true),
+	F("Annotations", "annotations", true),
+	F("KubeVersion", "kubeVersion", true),
+	{"Dependencies", "dependencies", true, dependency_fields},
+	F("Type", "type", true), F("IsRoot", "IsRoot", false),
+	F(NULL, NULL, false),
+};
+#undef F
+
+static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth);
+
+static kd_value *struct_view(kd_tmpl_ex *x, const kd_value *v,
+			     const json_field *f, int depth)
+{
+	kd_value *m = mkmap(x, 8);
+
+	for (; f->go; f++) {
+		const kd_value *e = kd_map_getz(v, f->go);
+		kd_value *ev;
+		size_t i;
+
+		if (!e || (f->omitempty && json_empty(e)))
+			continue;
+		if (e->type == KD_LIST && f->elem) {
+			ev = kd_value_list(x->a, e->u.list.len);
+			if (!ev)
+				kd_tmpl_errorf(x, "out of memory");
+			for (i = 0; i < e->u.list.len; i++)
+				lpush(x, ev, e->u.list.items[i]->type != KD_MAP
+					     ? e->u.list.items[i]
+					     : struct_view(x, e->u.list.items[i],
+							   f->elem, depth + 1));
+		} else {
+			ev = json_view(x, e, depth + 1);
+		}
+		mset(x, m, f->json, strlen(f->json), ev);
+	}
+	return m;
+}
+
+static int cmp_ent_key(const void *a, const void *b)
+{
+	const kd_map_ent *p = *(const kd_map_ent *const *)a;
+	const kd_map_ent *q = *(const kd_map_ent *const *)b;
+
+	return kd_bytes_cmp(p->key, p->klen, q->key, q->klen);
+}
+
+static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth)
+{
+	kd_value *r;
+	size_t i;
+
+	if (!v || depth > 100)
+		return (kd_value *)v;
+	if (is_chart(x, v))
+		return struct_view(x, v, metadata_fields, depth);
+	if (v->type == KD_LIST) {
+		r = kd_value_list(x->a, v->u.list.len);
+		if (!r)
+			kd_tmpl_errorf(x, "out of memory");
+		for (i = 0; i < v->u.list.len; i++)
+			lpush(x, r, json_view(x, v->u.list.items[i], depth + 1));
+		return r;
+	}
+	if (v->type == KD_MAP) {
+		const kd_map_ent **e = kd_arena_alloc(x->a, (v->u.map.len + 1) * sizeof *e);
+
+		if (!e)
+			kd_tmpl_errorf(x, "out of memory");
+		for (i = 0; i < v->u.map.len; i++)
+			e[i] = &v->u.map.ents[i];
+		qsort(e, v->u.map.len, sizeof *e, cmp_ent_key);
+		r = mkmap(x, v->u.map.len);
+		for (i = 0; i < v->u.map.len; i++)
+			mset(x, r, e[i]->key, e[i]->klen, json_view(x, e[i]->val, depth + 1));
+		return r;
+	}
+	return (kd_value *)v;
+}
+
+/* the value to encode, and whether the encoder must sort map keys */
+static const kd_value *json_input(kd_tmpl_ex *x, const kd_value *v, bool *sort)
+{
+	*sort = true;
+	if (isnil(v))
+		return &kd_tmpl_nil;
+	if (!has_chart(x, v, 0))
+		return v;
+	*sort = false;
+	return json_view(x, v, 0);
+}
+
 static kd_value *to_json_value(kd_tmpl_ex *x, const kd_value *v, kd_buf *b,
 			       bool html)
 {
 	kd_json_encode_opts o = {0};
 	kd_err err = KD_ERR_INIT;
+	bool sort;
 
-	o.sort_keys = 1;
+	v = json_input(x, v, &sort);
+	o.sort_keys = sort;
 	o.escape_html = html;
-	if (kd_json_encode(b, isnil(v) ? &kd_tmpl_nil : v, &o, &err))
+	if (kd_json_encode(b, v, &o, &err))
 		return NULL;
 	return (kd_value *)v;
 }
@@ -2319,11 +2482,14 @@ static kd_value *json_with(kd_tmpl_ex *x, kd_value *v, int indent, bool html,
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	kd_json_encode_opts o = {0};
 	kd_err err = KD_ERR_INIT;
+	const kd_value *in;
+	bool sort;
 
+	in = json_input(x, v, &sort);
 	o.indent = indent;
-	o.sort_keys = 1;
+	o.sort_keys = sort;
 	o.escape_html = html;
-	if (kd_json_encode(&b, isnil(v) ? &kd_tmpl_nil : v, &o, &err)) {
+	if (kd_json_encode(&b, in, &o, &err)) {
 		kd_buf_free(&b);
 		if (must)
 			kd_tmpl_fail(x, 0, "%s", err.msg);
