@@ -360,16 +360,20 @@ static rx_node *parse_cat(rx_state *r)
 
 				if (j >= r->n || r->p[j] < '0' || r->p[j] > '9')
 					break;
-				while (j < r->n && r->p[j] >= '0' && r->p[j] <= '9')
-					lo = lo * 10 + (r->p[j++] - '0');
+				/* counts stop growing past 1e8, as in Go: any of
+				 * them is an invalid repeat count */
+				for (; j < r->n && r->p[j] >= '0' && r->p[j] <= '9'; j++)
+					if (lo < 100000000)
+						lo = lo * 10 + (r->p[j] - '0');
 				hi = lo;
 				if (j < r->n && r->p[j] == ',') {
 					j++;
 					hi = -1;
 					if (j < r->n && r->p[j] >= '0' && r->p[j] <= '9') {
 						hi = 0;
-						while (j < r->n && r->p[j] >= '0' && r->p[j] <= '9')
-							hi = hi * 10 + (r->p[j++] - '0');
+						for (; j < r->n && r->p[j] >= '0' && r->p[j] <= '9'; j++)
+							if (hi < 100000000)
+								hi = hi * 10 + (r->p[j] - '0');
 					}
 				}
 				if (j >= r->n || r->p[j] != '}')
