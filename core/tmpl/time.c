@@ -155,6 +155,19 @@ static kd_value *time_value(kd_tmpl_ex *x, int64_t unix, long nsec, bool utc)
 	return m;
 }
 
+/* a time in a fixed zone: "off" seconds east of UTC, named "zone" (Go
+ * prints an unnamed one as its offset, +0200) */
+static kd_value *fixed_time_value(kd_tmpl_ex *x, int64_t unix, long nsec,
+				  long off, const char *name)
+{
+	kd_value *m = time_value(x, unix, nsec, false);
+
+	if (kd_map_setz(x->a, m, "off", kd_value_int(x->a, off)) ||
+	    kd_map_setz(x->a, m, "zone", kd_value_strz(x->a, name)))
+		kd_tmpl_errorf(x, "out of memory");
+	return m;
+}
+
 /* Sprig's date accepts a time, or a number of seconds since the epoch. */
 static bool get_time(kd_tmpl_ex *x, const kd_value *v, int64_t *unix,
 		     long *nsec)
@@ -445,9 +458,17 @@ static void quote_into(char *out, size_t n, const char *s, size_t len)
 	kd_buf_free(&b);
 }
 
+/* Where a parsed time lives: UTC, the local zone, or a fixed zone Go
+ * makes up for an offset or a zone name the local zone does not have. */
+typedef struct tzone {
+	bool utc, fixed;
+	long off;
+	char name[16];
+} tzone;
+
 /* 0, or -1 with Go's ParseError text in msg */
 static int go_parse(const char *layout, const char *value, size_t vn,
-		    int64_t *unix, long *nsec, bool *utc, char *msg, size_t mn)
+		    int64_t *unix, long *nsec, tzone *z, char *msg, size_t mn)
 {
 	const char *l = layout, *v = value;
 	size_t n = vn;
@@ -456,6 +477,7 @@ static int go_parse(const char *layout, const char *value, size_t vn,
 	long ns = 0, zoff = 0;
 	bool pm = false, pmset = false, amset = false, zset = false, zutc = false;
 	const char *range = NULL;
+	char zname[16] = "";
 	char ql[300], qv[300], qe[300], qs[300];
 
 	for (;;) {
@@ -660,10 +682,30 @@ static int go_parse(const char *layout, const char *value, size_t vn,
 				zoff = 0;
 				break;
 			}
-			while (used < n && v[used] >= 'A' && v[used] <= 'Z')
-				used++;
-			if (used < 3)
-				goto badelem;
+			/* Go's parseTimeZone: GMT with an hour offset, ChST and
+			 * MeST, or three to five capitals (four or five ending
+			 * in T, or WITA) */
+			if (n >= 3 && !strncmp(v, "GMT", 3)) {
+				used = 3;
+				if (n > 4 && (v[3] == '+' || v[3] == '-') && isdig(v, n, 4)) {
+					size_t k = 4;
+					long h = 0;
+
+					while (isdig(v, n, k) && h < 100)
+						h = h * 10 + v[k++] - '0';
+					if (h <= 23)
+						used = k;
+				}
+			} else if (n >= 4 && (!strncmp(v, "ChST", 4) || !strncmp(v, "MeST", 4))) {
+				used = 4;
+			} else {
+				while (used < 6 && used < n && v[used] >= 'A' && v[used] <= 'Z')
+					used++;
+				if (used < 3 || used == 6 || (used == 5 && v[4] != 'T') ||
+				    (used == 4 && v[3] != 'T' && strncmp(v, "WITA", 4)))
+					goto badelem;
+			}
+			snprintf(zname, sizeof zname, "%.*s", (int)used, v);
 			break;
 		case T_FRAC0:
 		case T_FRAC9: {
@@ -734,16 +776,45 @@ badelem:
 	*unix = days_from_civil(year, month, day) * 86400 + hour * 3600L +
 		min * 60L + sec;
 	*nsec = ns;
-	if (zset) {
+	memset(z, 0, sizeof *z);
+	if (zset && zutc) {
 		*unix -= zoff;
-		*utc = zutc;
+		z->utc = true;
+	} else if (zset || zname[0]) {
+		/* an offset or a zone name: the local zone when it has them at
+		 * that instant, else a fixed zone (a name alone: offset 0, or
+		 * GMT+h) */
+		int64_t civil = *unix;
+		time_t tt;
+		struct tm tm;
+
+		if (!zset && !strncmp(zname, "GMT", 3))
+			zoff = atol(zname + 3) * 3600L;
+		if (!zset) {
+			long off = local_off(civil);
+
+			off = local_off(civil - off);
+			tt = (time_t)(civil - off);
+			if (localtime_r(&tt, &tm) && tm.tm_zone &&
+			    !strcmp(tm.tm_zone, zname)) {
+				*unix = civil - off;
+				return 0;
+			}
+		}
+		*unix = civil - zoff;
+		tt = (time_t)*unix;
+		if (zset && localtime_r(&tt, &tm) && tm.tm_gmtoff == zoff &&
+		    (!zname[0] || (tm.tm_zone && !strcmp(tm.tm_zone, zname))))
+			return 0;
+		z->fixed = true;
+		z->off = zoff;
+		snprintf(z->name, sizeof z->name, "%s", zname);
 	} else {
 		/* wall clock in the local zone: the offset at that instant */
 		long off = local_off(*unix);
 
 		off = local_off(*unix - off);
 		*unix -= off;
-		*utc = false;
 	}
 	return 0;
 bad:
@@ -761,16 +832,18 @@ static kd_value *to_date(kd_tmpl_ex *x, kd_value **argv, bool must)
 {
 	int64_t unix;
 	long nsec;
-	bool utc;
+	tzone z;
 	char msg[1400];
 
 	if (go_parse(argv[0]->u.str.ptr, argv[1]->u.str.ptr, argv[1]->u.str.len,
-		     &unix, &nsec, &utc, msg, sizeof msg)) {
+		     &unix, &nsec, &z, msg, sizeof msg)) {
 		if (must)
 			kd_tmpl_fail(x, KD_EINVAL, "%s", msg);
 		return time_value(x, ZERO_UNIX, 0, true);
 	}
-	return time_value(x, unix, nsec, utc);
+	if (z.fixed)
+		return fixed_time_value(x, unix, nsec, z.off, z.name);
+	return time_value(x, unix, nsec, z.utc);
 }
 
 TFN(kd_tmpl_fn_toDate) { (void)argc; return to_date(x, argv, false); }
@@ -940,6 +1013,10 @@ static kd_value *date_modify(kd_tmpl_ex *x, kd_value **argv, bool must)
 	ns = nsec + d % 1000000000LL;
 	unix += d / 1000000000LL + (ns < 0 ? -1 : ns >= 1000000000LL);
 	ns = (ns % 1000000000LL + 1000000000LL) % 1000000000LL;
+	if (kd_map_getz(argv[1], "off"))
+		return fixed_time_value(x, unix, (long)ns,
+					(long)kd_map_getz(argv[1], "off")->u.i,
+					kd_map_getz(argv[1], "zone")->u.str.ptr);
 	return time_value(x, unix, (long)ns,
 			  kd_map_getz(argv[1], "utc")->u.b);
 }
@@ -1012,8 +1089,24 @@ static void broken_down(const kd_value *t, struct tm *tm, long *off,
 			char *zn, size_t zl)
 {
 	time_t tt = (time_t)kd_map_getz(t, "unix")->u.i;
+	const kd_value *fo = kd_map_getz(t, "off");
 
-	if (kd_map_getz(t, "utc")->u.b) {
+	if (fo) {
+		const char *name = kd_map_getz(t, "zone")->u.str.ptr;
+		long a = fo->u.i < 0 ? (long)-fo->u.i : (long)fo->u.i;
+
+		tt += (time_t)fo->u.i;
+		gmtime_r(&tt, tm);
+		*off = (long)fo->u.i;
+		if (*name)
+			snprintf(zn, zl, "%s", name);
+		else if (a % 60)
+			snprintf(zn, zl, "%c%02d%02d%02d", fo->u.i < 0 ? '-' : '+',
+				 (int)(a / 3600 % 100), (int)(a / 60 % 60), (int)(a % 60));
+		else
+			snprintf(zn, zl, "%c%02d%02d", fo->u.i < 0 ? '-' : '+',
+				 (int)(a / 3600 % 100), (int)(a / 60 % 60));
+	} else if (kd_map_getz(t, "utc")->u.b) {
 		gmtime_r(&tt, tm);
 		*off = 0;
 		snprintf(zn, zl, "UTC");

@@ -230,6 +230,11 @@ static void test_more_funcs(void)
 	       "{{ (toDate \"2006-01-02\" \"2020-06-15\").YearDay }} {{ durationRound \"26h\" }} "
 	       "{{ toDate \"2006-01-02\" \"2020-06-15\" | dateModify \"1h30m\" | date \"15:04\" }}",
 	       "Jun 15 1:14PM 167 1d 01:30", "toDate, time methods, durationRound, dateModify");
+	out_is("{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2021-03-04T05:06:07-05:30\" }} "
+	       "{{ toDate \"2006-01-02 15:04 MST\" \"2021-07-04 05:06 GMT+3\" | dateModify \"1h\" }} "
+	       "{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2021-03-04T05:06:07Z\" }}",
+	       "2021-03-04 05:06:07 -0530 -0530 2021-07-04 06:06:00 +0300 GMT+3 "
+	       "2021-03-04 05:06:07 +0000 UTC", "toDate keeps an offset the local zone lacks as a fixed zone");
 	err_has("{{ mustToDate \"2006-01-02\" \"2020-13-01\" }}",
 		"error calling mustToDate: parsing time \"2020-13-01\": month out of range",
 		KD_EINVAL, "mustToDate: Go's range error");
