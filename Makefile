@@ -47,6 +47,9 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 # tests/unit/t0100-valgrind.sh.
 HOST_UNIT     := test_base test_json test_yaml test_semver test_tmpl
 HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
+# core/tmpl/crypto.c: the host's copies of mbedTLS (Debian's 2.28, the
+# version kedge pins) and libsodium (libmbedtls-dev, libsodium-dev).
+HOST_CRYPTO_LIBS = -lmbedx509 -lmbedcrypto -lsodium
 HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/tmpl/*.c
 
 # libFuzzer builds: clang with sanitizers over the decoders' own sources and
@@ -54,6 +57,10 @@ HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/
 # musl archives, since the sanitizer runtimes need glibc.
 YAML_SRC ?= $(DEPS)/src/libyaml
 FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore
+# A missing prototype here once truncated a pointer to an int (memmem).
+FUZZ_CFLAGS += -Werror=implicit-function-declaration
+# Undefined behaviour stops the fuzzer like a crash, with the input saved.
+FUZZ_CFLAGS += -fno-sanitize-recover=undefined
 YAML_LIB_SRC = $(wildcard $(YAML_SRC)/src/*.c)
 YAML_DEFS = -I$(YAML_SRC)/include -DYAML_VERSION_MAJOR=0 -DYAML_VERSION_MINOR=2 \
 	    -DYAML_VERSION_PATCH=5 -DYAML_VERSION_STRING='"0.2.5"'
@@ -105,14 +112,14 @@ $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBKEDGE
 $(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC))
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Icore -Itests $(YAML_DEFS) \
-		$< $(HOST_SRC) $(YAML_LIB_SRC) -lm -o $@
+		$< $(HOST_SRC) $(YAML_LIB_SRC) -lm $(HOST_CRYPTO_LIBS) -o $@
 
 fuzz: $(FUZZ_BIN)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard $(HOST_SRC))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) $(YAML_DEFS) $< $(HOST_SRC) \
-		$(YAML_LIB_SRC) -lm -o $@
+		$(YAML_LIB_SRC) -lm $(HOST_CRYPTO_LIBS) -o $@
 
 clean:
 	rm -rf $(BUILD)

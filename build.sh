@@ -95,6 +95,8 @@ need_test_tools() {
 		ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server \
 		go:golang-go rsync:rsync etcd:etcd-server python3:python3 \
 		/usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev
+	# the host-built template tests link core/tmpl/crypto.c against these
+	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.
@@ -110,6 +112,8 @@ libfuzzer_works() {
 
 need_fuzz_tools() {
 	need clang:clang
+	# the fuzzers link core/tmpl/crypto.c against these
+	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 	libfuzzer_works && return 0
 	local rt
 	rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"

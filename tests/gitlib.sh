@@ -4,6 +4,9 @@
 
 export GIT_AUTHOR_NAME="kedge test" GIT_AUTHOR_EMAIL=test@kedge.invalid
 export GIT_COMMITTER_NAME="kedge test" GIT_COMMITTER_EMAIL=test@kedge.invalid
+# A private HOME keeps git's config out of the user's; the build cache
+# (deps, kube-apiserver) stays where the real HOME has it.
+export KEDGE_CACHE=${KEDGE_CACHE:-$HOME/.cache/kedge}
 export GIT_CONFIG_NOSYSTEM=1 HOME=$TMP/home
 mkdir -p "$HOME"
 git config --global init.defaultBranch main

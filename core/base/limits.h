@@ -102,6 +102,12 @@
 #ifndef KD_LIMIT_TMPL_RANGE_ITERATIONS
 #define KD_LIMIT_TMPL_RANGE_ITERATIONS 10000000u
 #endif
+/* Key generations (genCA, genPrivateKey, ...) and password hashes (bcrypt,
+ * htpasswd, derivePassword) per render: each costs milliseconds to
+ * seconds, and charts need a handful. */
+#ifndef KD_LIMIT_TMPL_CRYPTO_OPS
+#define KD_LIMIT_TMPL_CRYPTO_OPS 64
+#endif
 
 /* Config repo checkouts (core/git): files and bytes in one tree, the
  * mirror's packs, and the largest file kedge.git's repo:read returns. */
@@ -136,6 +142,12 @@
 #endif
 #ifndef KD_LIMIT_CHART_MANIFESTS
 #define KD_LIMIT_CHART_MANIFESTS 100000u
+#endif
+
+/* Commands run by exec smoke tests (core/proc): the tail of their output
+ * kept in memory. */
+#ifndef KD_LIMIT_PROC_OUTPUT_BYTES
+#define KD_LIMIT_PROC_OUTPUT_BYTES (64u << 10)
 #endif
 
 #endif

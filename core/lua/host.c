@@ -111,6 +111,8 @@ static void register_preload(lua_State *L)
 		{"kedge.kubecore", kd_lua_open_kube},
 		{"kedge.chart", kd_lua_open_chart},
 		{"kedge.reportcore", kd_lua_open_report},
+		{"kedge.proc", kd_lua_open_proc},
+		{"kedge.regex", kd_lua_open_regex},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

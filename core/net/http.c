@@ -332,6 +332,35 @@ static int tcp_connect(conn *c, const kd_net_url *u, int timeout_ms,
 			  last_errno ? strerror(last_errno) : "no address");
 }
 
+int kd_net_tcp_probe(const char *host, unsigned port, int timeout_ms,
+		     kd_err *err)
+{
+	char url[KD_LIMIT_HTTP_HOST_BYTES + 32];
+	kd_net_url u;
+	conn c;
+	int rc;
+
+	if (!host || !*host || port == 0 || port > 65535 || timeout_ms <= 0)
+		return kd_err_set(err, KD_EINVAL,
+				  "a TCP check needs a host, a port from 1 to 65535 and a timeout above 0");
+	if (strlen(host) > KD_LIMIT_HTTP_HOST_BYTES)
+		return kd_err_set(err, KD_EINVAL, "host longer than KD_LIMIT_HTTP_HOST_BYTES (%u)",
+				  KD_LIMIT_HTTP_HOST_BYTES);
+	/* the URL parser is the one place that knows what a valid host is */
+	snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%u/" : "http://%s:%u/",
+		 host, port);
+	if (kd_net_url_parse(&u, url, NULL))
+		return kd_err_set(err, KD_EINVAL,
+				  "invalid host '%s': use a name, an IPv4 or an IPv6 address", host);
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	c.deadline = kd_net_now_ms() + timeout_ms;
+	if ((rc = tcp_connect(&c, &u, timeout_ms, err)))
+		return rc;
+	close(c.fd);
+	return 0;
+}
+
 /* --- TLS -------------------------------------------------------------- */
 
 static int tls_configure(kd_net_client *cl, kd_err *err)

@@ -192,4 +192,13 @@ typedef struct kd_net_request {
 int kd_net_request_run(kd_net_client *c, const kd_net_request *req,
 		       kd_net_response *out, kd_err *err);
 
+/* --- TCP checks -------------------------------------------------------- */
+
+/* Opens a TCP connection to host:port (a name, IPv4 or IPv6 literal) and
+ * closes it again: 0 when something accepted it within timeout_ms, else
+ * KD_EIO naming the address and why (refused, timed out, no address);
+ * KD_EINVAL for a bad host or port. */
+int kd_net_tcp_probe(const char *host, unsigned port, int timeout_ms,
+		     kd_err *err);
+
 #endif

@@ -123,10 +123,64 @@ kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b)
 	return v;
 }
 
+const char kd_tmpl_complex_key[] = "re";
+const char kd_tmpl_cert_key[] = "Cert";
+
+bool kd_tmpl_is_cert(const kd_value *v)
+{
+	return v && v->type == KD_MAP && v->u.map.len == 2 &&
+	       v->u.map.ents[0].key == kd_tmpl_cert_key;
+}
+
+kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im)
+{
+	kd_value *m = kd_value_map(x->a, 2);
+
+	if (!m || kd_map_setz(x->a, m, "re", kd_value_float(x->a, re)) ||
+	    kd_map_setz(x->a, m, "im", kd_value_float(x->a, im)))
+		kd_tmpl_errorf(x, "out of memory");
+	m->u.map.ents[0].key = kd_tmpl_complex_key;
+	return m;
+}
+
+bool kd_tmpl_is_complex(const kd_value *v)
+{
+	return v && v->type == KD_MAP && v->u.map.len == 2 &&
+	       v->u.map.ents[0].key == kd_tmpl_complex_key;
+}
+
+int kd_tmpl_complex_parse(const char *text, double *re, double *im)
+{
+	char buf[128], *e;
+	size_t k = 0;
+
+	for (; *text && k < sizeof buf - 1; text++)
+		if (*text != '_')
+			buf[k++] = *text;
+	buf[k] = 0;
+	if (k < 2 || buf[k - 1] != 'i')
+		return -1;
+	buf[--k] = 0;
+	*re = strtod(buf, &e);
+	if (!*e) { /* "1.5i": imaginary only */
+		*im = *re;
+		*re = 0;
+		return 0;
+	}
+	if (e == buf || (*e != '+' && *e != '-'))
+		return -1;
+	*im = strtod(e, &e);
+	return *e ? -1 : 0;
+}
+
 const char *kd_tmpl_type_name(const kd_value *v)
 {
 	if (!v)
 		return "<nil>";
+	if (kd_tmpl_is_complex(v))
+		return "complex128";
+	if (kd_tmpl_is_cert(v))
+		return "sprig.certificate";
 	switch (v->type) {
 	case KD_NULL: return "<nil>";
 	case KD_BOOL: return "bool";
@@ -143,6 +197,8 @@ bool kd_tmpl_truth(const kd_value *v)
 {
 	if (!v)
 		return false;
+	if (kd_tmpl_is_complex(v))
+		return v->u.map.ents[0].val->u.f != 0 || v->u.map.ents[1].val->u.f != 0;
 	switch (v->type) {
 	case KD_NULL: return false;
 	case KD_BOOL: return v->u.b;
@@ -307,6 +363,12 @@ static kd_value *ideal_constant(kd_tmpl_ex *x, const kd_tmpl_node *n)
 {
 	kd_value *v;
 
+	if (n->u.num.is_complex) {
+		double re = 0, im = 0;
+
+		kd_tmpl_complex_parse(n->u.num.text, &re, &im);
+		return kd_tmpl_complex(x, re, im);
+	}
 	if (n->u.num.ideal_float)
 		v = kd_value_float(x->a, n->u.num.f);
 	else if (n->u.num.is_uint)
@@ -642,7 +704,10 @@ static void print_value(kd_tmpl_ex *x, const kd_value *v)
 	}
 	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRINGER)
 		v = kd_map_getz(v, "Version");
-	kd_tmpl_fmt_v(x->out, v);
+	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_TIME)
+		kd_tmpl_time_string(x->out, v);
+	else
+		kd_tmpl_fmt_v(x->out, v);
 	if (x->out->failed)
 		kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
 			       x->out->limit);
@@ -1075,6 +1140,13 @@ static kd_value *helm_method(kd_tmpl_ex *x, kd_value *recv, const char *name,
 		if (!o || o == MISSING || kd_tmpl_obj_kind(x, o) != KD_TMPL_OBJ_SEMVER)
 			kd_tmpl_errorf(x, "wrong type for value; expected *semver.Version");
 		return kd_value_int(x->a, kd_tmpl_semver_cmp(recv, o));
+	}
+	if (kind == KD_TMPL_OBJ_TIME) {
+		kd_value *a = nargs > 1 ? eval_arg(x, dot, 'a', args[1])
+					: final != MISSING ? final : NULL;
+
+		x->at = node;
+		return kd_tmpl_time_method(x, recv, name, a, handled);
 	}
 	if (kind != KD_TMPL_OBJ_FILES)
 		return NULL;

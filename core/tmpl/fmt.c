@@ -381,6 +381,32 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 		kd_buf_puts(b, "...");
 		return;
 	}
+	if (kd_tmpl_is_cert(v)) {
+		/* a Go struct: its fields in order, in braces */
+		kd_buf_putc(b, '{');
+		print_val(b, v->u.map.ents[0].val, verb, sp, depth + 1);
+		kd_buf_putc(b, ' ');
+		print_val(b, v->u.map.ents[1].val, verb, sp, depth + 1);
+		kd_buf_putc(b, '}');
+		return;
+	}
+	if (kd_tmpl_is_complex(v)) {
+		/* "(re+imi)": each part a float, the imaginary one signed */
+		double re = v->u.map.ents[0].val->u.f, im = v->u.map.ents[1].val->u.f;
+		char fv = verb == 'v' ? 'g' : verb;
+		spec s2 = *sp;
+
+		if (!strchr("vgGeEfF", verb)) {
+			bad_verb(b, v, verb);
+			return;
+		}
+		kd_buf_putc(b, '(');
+		fmt_float(b, re, fv, sp->hasprec ? sp->prec : strchr("gG", fv) ? -1 : 6, sp);
+		s2.plus = true;
+		fmt_float(b, im, fv, sp->hasprec ? sp->prec : strchr("gG", fv) ? -1 : 6, &s2);
+		kd_buf_puts(b, "i)");
+		return;
+	}
 	if (!v || v->type == KD_NULL) {
 		if (depth > 0 || verb == 'v')
 			pad(b, "<nil>", 5, sp);

@@ -1,5 +1,11 @@
 /* The function map: Go's builtins, Helm's functions and the most used of
  * Sprig v3.2.3's, with their conversions and error texts. */
+/* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
+ * fuzz and host test builds compile this file without it, where an implicit
+ * declaration truncated memmem's pointer to an int. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "tmpl/internal.h"
 
 #include "base/limits.h"
@@ -86,12 +92,14 @@ FN(f_and) { (void)x; (void)argc; return argv[0]; }
 
 FN(f_not) { (void)argc; return mkbool(x, !kd_tmpl_truth(argv[0])); }
 
-enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING };
+enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING, K_COMPLEX };
 
 static int basic_kind(const kd_value *v)
 {
 	if (isnil(v))
 		return K_INVALID;
+	if (kd_tmpl_is_complex(v))
+		return K_COMPLEX;
 	switch (v->type) {
 	case KD_BOOL: return K_BOOL;
 	case KD_INT: return K_INT;
@@ -122,6 +130,10 @@ static bool do_eq(kd_tmpl_ex *x, kd_value **argv, int argc)
 			case K_BOOL: t = a->u.b == b->u.b; break;
 			case K_INT: t = a->u.i == b->u.i; break;
 			case K_FLOAT: t = a->u.f == b->u.f; break;
+			case K_COMPLEX:
+				t = a->u.map.ents[0].val->u.f == b->u.map.ents[0].val->u.f &&
+				    a->u.map.ents[1].val->u.f == b->u.map.ents[1].val->u.f;
+				break;
 			case K_STRING:
 				t = !kd_bytes_cmp(a->u.str.ptr, a->u.str.len,
 						  b->u.str.ptr, b->u.str.len);
@@ -162,7 +174,8 @@ static bool do_lt(kd_tmpl_ex *x, kd_value *a, kd_value *b)
 	if (k1 != k2)
 		kd_tmpl_fail(x, 0, "incompatible types for comparison");
 	switch (k1) {
-	case K_BOOL: kd_tmpl_fail(x, 0, "invalid type for comparison");
+	case K_BOOL:
+	case K_COMPLEX: kd_tmpl_fail(x, 0, "invalid type for comparison");
 	case K_INT: return a->u.i < b->u.i;
 	case K_FLOAT: return a->u.f < b->u.f;
 	default:
@@ -1592,15 +1605,178 @@ FN(f_lookup)
 	return v ? v : mkmap(x, 0);
 }
 
+/* .Chart is Helm's *chart.Metadata (with IsRoot beside it): encoding/json
+ * writes a struct's fields in declaration order under their json names,
+ * leaving out the omitempty ones that are empty. A value that holds it is
+ * encoded from a view: maps with their keys sorted as Go sorts them, the
+ * chart as that struct. */
+static bool is_chart(kd_tmpl_ex *x, const kd_value *v)
+{
+	return v && v->type == KD_MAP && kd_map_getz(v, "APIVersion") &&
+	       kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRUCT;
+}
+
+static bool has_chart(kd_tmpl_ex *x, const kd_value *v, int depth)
+{
+	size_t i;
+
+	if (!v || depth > 100)
+		return false;
+	if (is_chart(x, v))
+		return true;
+	if (v->type == KD_LIST)
+		for (i = 0; i < v->u.list.len; i++)
+			if (has_chart(x, v->u.list.items[i], depth + 1))
+				return true;
+	if (v->type == KD_MAP)
+		for (i = 0; i < v->u.map.len; i++)
+			if (has_chart(x, v->u.map.ents[i].val, depth + 1))
+				return true;
+	return false;
+}
+
+static bool json_empty(const kd_value *v)
+{
+	if (isnil(v))
+		return true;
+	switch (v->type) {
+	case KD_BOOL: return !v->u.b;
+	case KD_STR: return v->u.str.len == 0;
+	case KD_LIST: return v->u.list.len == 0;
+	case KD_MAP: return v->u.map.len == 0;
+	default: return false;
+	}
+}
+
+typedef struct json_field {
+	const char *go, *json;
+	bool omitempty;
+	const struct json_field *elem; /* a list of these structs */
+} json_field;
+
+#define F(go, json, omit) {go, json, omit, NULL}
+static const json_field maintainer_fields[] = {
+	F("Name", "name", true), F("Email", "email", true), F("URL", "url", true),
+	F(NULL, NULL, false),
+};
+static const json_field dependency_fields[] = {
+	F("Name", "name", false), F("Version", "version", true),
+	F("Repository", "repository", false), F("Condition", "condition", true),
+	F("Tags", "tags", true), F("Enabled", "enabled", true),
+	F("ImportValues", "import-values", true), F("Alias", "alias", true),
+	F(NULL, NULL, false),
+};
+static const json_field metadata_fields[] = {
+	F("Name", "name", true), F("Home", "home", true),
+	F("Sources", "sources", true), F("Version", "version", true),
+	F("Description", "description", true), F("Keywords", "keywords", true),
+	{"Maintainers", "maintainers", true, maintainer_fields},
+	F("Icon", "icon", true), F("APIVersion", "apiVersion", true),
+	F("Condition", "condition", true), F("Tags", "tags", true),
+	F("AppVersion", "appVersion", true), F("Deprecated", "deprecated", true),
+	F("Annotations", "annotations", true),
+	F("KubeVersion", "kubeVersion", true),
+	{"Dependencies", "dependencies", true, dependency_fields},
+	F("Type", "type", true), F("IsRoot", "IsRoot", false),
+	F(NULL, NULL, false),
+};
+#undef F
+
+static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth);
+
+static kd_value *struct_view(kd_tmpl_ex *x, const kd_value *v,
+			     const json_field *f, int depth)
+{
+	kd_value *m = mkmap(x, 8);
+
+	for (; f->go; f++) {
+		const kd_value *e = kd_map_getz(v, f->go);
+		kd_value *ev;
+		size_t i;
+
+		if (!e || (f->omitempty && json_empty(e)))
+			continue;
+		if (e->type == KD_LIST && f->elem) {
+			ev = kd_value_list(x->a, e->u.list.len);
+			if (!ev)
+				kd_tmpl_errorf(x, "out of memory");
+			for (i = 0; i < e->u.list.len; i++)
+				lpush(x, ev, e->u.list.items[i]->type != KD_MAP
+					     ? e->u.list.items[i]
+					     : struct_view(x, e->u.list.items[i],
+							   f->elem, depth + 1));
+		} else {
+			ev = json_view(x, e, depth + 1);
+		}
+		mset(x, m, f->json, strlen(f->json), ev);
+	}
+	return m;
+}
+
+static int cmp_ent_key(const void *a, const void *b)
+{
+	const kd_map_ent *p = *(const kd_map_ent *const *)a;
+	const kd_map_ent *q = *(const kd_map_ent *const *)b;
+
+	return kd_bytes_cmp(p->key, p->klen, q->key, q->klen);
+}
+
+static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth)
+{
+	kd_value *r;
+	size_t i;
+
+	if (!v || depth > 100)
+		return (kd_value *)v;
+	if (is_chart(x, v))
+		return struct_view(x, v, metadata_fields, depth);
+	if (v->type == KD_LIST) {
+		r = kd_value_list(x->a, v->u.list.len);
+		if (!r)
+			kd_tmpl_errorf(x, "out of memory");
+		for (i = 0; i < v->u.list.len; i++)
+			lpush(x, r, json_view(x, v->u.list.items[i], depth + 1));
+		return r;
+	}
+	if (v->type == KD_MAP) {
+		const kd_map_ent **e = kd_arena_alloc(x->a, (v->u.map.len + 1) * sizeof *e);
+
+		if (!e)
+			kd_tmpl_errorf(x, "out of memory");
+		for (i = 0; i < v->u.map.len; i++)
+			e[i] = &v->u.map.ents[i];
+		qsort(e, v->u.map.len, sizeof *e, cmp_ent_key);
+		r = mkmap(x, v->u.map.len);
+		for (i = 0; i < v->u.map.len; i++)
+			mset(x, r, e[i]->key, e[i]->klen, json_view(x, e[i]->val, depth + 1));
+		return r;
+	}
+	return (kd_value *)v;
+}
+
+/* the value to encode, and whether the encoder must sort map keys */
+static const kd_value *json_input(kd_tmpl_ex *x, const kd_value *v, bool *sort)
+{
+	*sort = true;
+	if (isnil(v))
+		return &kd_tmpl_nil;
+	if (!has_chart(x, v, 0))
+		return v;
+	*sort = false;
+	return json_view(x, v, 0);
+}
+
 static kd_value *to_json_value(kd_tmpl_ex *x, const kd_value *v, kd_buf *b,
 			       bool html)
 {
 	kd_json_encode_opts o = {0};
 	kd_err err = KD_ERR_INIT;
+	bool sort;
 
-	o.sort_keys = 1;
+	v = json_input(x, v, &sort);
+	o.sort_keys = sort;
 	o.escape_html = html;
-	if (kd_json_encode(b, isnil(v) ? &kd_tmpl_nil : v, &o, &err))
+	if (kd_json_encode(b, v, &o, &err))
 		return NULL;
 	return (kd_value *)v;
 }
@@ -2306,11 +2482,14 @@ static kd_value *json_with(kd_tmpl_ex *x, kd_value *v, int indent, bool html,
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	kd_json_encode_opts o = {0};
 	kd_err err = KD_ERR_INIT;
+	const kd_value *in;
+	bool sort;
 
+	in = json_input(x, v, &sort);
 	o.indent = indent;
-	o.sort_keys = 1;
+	o.sort_keys = sort;
 	o.escape_html = html;
-	if (kd_json_encode(&b, isnil(v) ? &kd_tmpl_nil : v, &o, &err)) {
+	if (kd_json_encode(&b, in, &o, &err)) {
 		kd_buf_free(&b);
 		if (must)
 			kd_tmpl_fail(x, 0, "%s", err.msg);
@@ -2628,7 +2807,7 @@ FN(f_adler32sum)
 }
 
 /* random strings from the kernel's CSPRNG (Sprig uses crypto/rand) */
-static int fill_random(unsigned char *p, size_t n)
+int kd_tmpl_fill_random(unsigned char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t r = getrandom(p, n, 0);
@@ -2658,7 +2837,7 @@ static kd_value *rand_from(kd_tmpl_ex *x, int64_t count, const char *set)
 		unsigned char r[64];
 		size_t k;
 
-		if (fill_random(r, sizeof r)) {
+		if (kd_tmpl_fill_random(r, sizeof r)) {
 			kd_buf_free(&b);
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		}
@@ -2694,7 +2873,7 @@ FN(f_uuidv4)
 
 	(void)argc;
 	(void)argv;
-	if (fill_random(u, sizeof u))
+	if (kd_tmpl_fill_random(u, sizeof u))
 		kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
@@ -2715,7 +2894,7 @@ FN(f_shuffle)
 	for (i = r->u.str.len; i > 1; i--) {
 		uint32_t k;
 
-		if (fill_random((unsigned char *)&k, sizeof k))
+		if (kd_tmpl_fill_random((unsigned char *)&k, sizeof k))
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		k %= (uint32_t)i;
 		char c = p[i - 1];
@@ -3080,7 +3259,28 @@ kd_value *kd_tmpl_fn_dateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_htmlDate(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_htmlDateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
 kd_value *kd_tmpl_fn_unixEpoch(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_unsupported(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genCA(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genCAWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSelfSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genSelfSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_toDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_mustToDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_dateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_mustDateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_ago(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_durationRound(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_genPrivateKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_buildCustomCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_htpasswd(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_bcrypt(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_derivePassword(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_encryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_decryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_sha512sum(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_randInt(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_tmpl_fn_randBytes(kd_tmpl_ex *x, kd_value **argv, int argc);
 
 static const kd_tmpl_func funcs[] = {
 	/* Go builtins */
@@ -3203,28 +3403,28 @@ static const kd_tmpl_func funcs[] = {
 	{"htmlDate", kd_tmpl_fn_htmlDate, "a", false, false},
 	{"htmlDateInZone", kd_tmpl_fn_htmlDateInZone, "as", false, false},
 	{"unixEpoch", kd_tmpl_fn_unixEpoch, "a", false, false},
-	{"genCA", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genCAWithKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSignedCert", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSignedCertWithKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSelfSignedCert", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genSelfSignedCertWithKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"genPrivateKey", kd_tmpl_fn_unsupported, "a", true, false},
-	{"buildCustomCert", kd_tmpl_fn_unsupported, "a", true, false},
-	{"htpasswd", kd_tmpl_fn_unsupported, "a", true, false},
-	{"bcrypt", kd_tmpl_fn_unsupported, "a", true, false},
-	{"derivePassword", kd_tmpl_fn_unsupported, "a", true, false},
-	{"encryptAES", kd_tmpl_fn_unsupported, "a", true, false},
-	{"decryptAES", kd_tmpl_fn_unsupported, "a", true, false},
-	{"sha512sum", kd_tmpl_fn_unsupported, "a", true, false},
-	{"toDate", kd_tmpl_fn_unsupported, "a", true, false},
-	{"mustToDate", kd_tmpl_fn_unsupported, "a", true, false},
-	{"dateModify", kd_tmpl_fn_unsupported, "a", true, false},
-	{"mustDateModify", kd_tmpl_fn_unsupported, "a", true, false},
-	{"ago", kd_tmpl_fn_unsupported, "a", true, false},
-	{"durationRound", kd_tmpl_fn_unsupported, "a", true, false},
-	{"randInt", kd_tmpl_fn_unsupported, "a", true, false},
-	{"randBytes", kd_tmpl_fn_unsupported, "a", true, false},
+	{"genCA", kd_tmpl_fn_genCA, "si", false, false},
+	{"genCAWithKey", kd_tmpl_fn_genCAWithKey, "sis", false, false},
+	{"genSignedCert", kd_tmpl_fn_genSignedCert, "sllia", false, false},
+	{"genSignedCertWithKey", kd_tmpl_fn_genSignedCertWithKey, "sllias", false, false},
+	{"genSelfSignedCert", kd_tmpl_fn_genSelfSignedCert, "slli", false, false},
+	{"genSelfSignedCertWithKey", kd_tmpl_fn_genSelfSignedCertWithKey, "sllis", false, false},
+	{"genPrivateKey", kd_tmpl_fn_genPrivateKey, "s", false, false},
+	{"buildCustomCert", kd_tmpl_fn_buildCustomCert, "ss", false, false},
+	{"htpasswd", kd_tmpl_fn_htpasswd, "ss", false, false},
+	{"bcrypt", kd_tmpl_fn_bcrypt, "s", false, false},
+	{"derivePassword", kd_tmpl_fn_derivePassword, "issss", false, false},
+	{"encryptAES", kd_tmpl_fn_encryptAES, "ss", false, false},
+	{"decryptAES", kd_tmpl_fn_decryptAES, "ss", false, false},
+	{"sha512sum", kd_tmpl_fn_sha512sum, "s", false, false},
+	{"toDate", kd_tmpl_fn_toDate, "ss", false, false},
+	{"mustToDate", kd_tmpl_fn_mustToDate, "ss", false, false},
+	{"dateModify", kd_tmpl_fn_dateModify, "sa", false, false},
+	{"mustDateModify", kd_tmpl_fn_mustDateModify, "sa", false, false},
+	{"ago", kd_tmpl_fn_ago, "a", false, false},
+	{"durationRound", kd_tmpl_fn_durationRound, "a", false, false},
+	{"randInt", kd_tmpl_fn_randInt, "ii", false, false},
+	{"randBytes", kd_tmpl_fn_randBytes, "i", false, false},
 	{"toToml", f_toToml, "a", false, false},
 	{"urlParse", f_urlParse, "s", false, false},
 	{"urlJoin", f_urlJoin, "m", false, false},

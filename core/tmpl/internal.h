@@ -44,6 +44,7 @@ struct kd_tmpl_node {
 			int64_t i; double f;
 			const char *text;
 			bool is_int, is_float, is_uint, ideal_float;
+			bool is_complex; /* parts read again from text */
 		} num;
 		struct {                                       /* IF RANGE WITH */
 			kd_tmpl_node *pipe, *list, *elist;
@@ -123,6 +124,7 @@ typedef struct kd_tmpl_ex {
 	 * rest up to nalloc wait to be reused; all are freed at the end */
 	kd_buf **tmpbufs;
 	int ntmp, captmp, nalloc;
+	int crypto_ops;            /* key generations and password hashes */
 } kd_tmpl_ex;
 
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
@@ -179,5 +181,25 @@ void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind);
 int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v);
 /* Compares two semver maps made by the semver function: -1, 0, 1. */
 int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b);
+/* complex128, from Go's imaginary literals: a map {re, im} whose first
+ * key is the string kd_tmpl_complex_key itself, a pointer no data can
+ * make, so printing, truth and type names know it without the execution's
+ * object list. */
+extern const char kd_tmpl_complex_key[];
+kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im);
+bool kd_tmpl_is_complex(const kd_value *v);
+/* Sprig's certificate struct {Cert, Key}, marked the same way by the
+ * pointer of its first key; it prints as {cert key}. */
+extern const char kd_tmpl_cert_key[];
+bool kd_tmpl_is_cert(const kd_value *v);
+/* Go's complex literal text ("1+2i", "1.5i") into its parts: 0 or -1 */
+int kd_tmpl_complex_parse(const char *s, double *re, double *im);
+/* A time object: Go's Time.String, and its methods (*handled false when
+ * name is none of them; arg is the method's argument or NULL). */
+void kd_tmpl_time_string(kd_buf *b, const kd_value *t);
+kd_value *kd_tmpl_time_method(kd_tmpl_ex *x, const kd_value *t,
+			      const char *name, kd_value *arg, bool *handled);
+/* Fills p with n bytes from the kernel's CSPRNG: 0, or -1 if it failed. */
+int kd_tmpl_fill_random(unsigned char *p, size_t n);
 /* toYaml's text for v (no trailing newline); "" on failure. */
 kd_value *kd_tmpl_to_yaml(kd_tmpl_ex *x, const kd_value *v);

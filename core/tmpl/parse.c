@@ -2,6 +2,12 @@
  * the behaviour of text/template/parse: same tokens, same tree shapes, same
  * error texts. Parse errors unwind with longjmp to kd_tmpl_parse(); every
  * node lives in the set's arena. */
+/* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
+ * fuzz and host test builds compile this file without it, where an implicit
+ * declaration truncated memmem's pointer to an int. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "tmpl/internal.h"
 
 #include "base/limits.h"
@@ -261,11 +267,9 @@ static void accept_run(lexer *l, const char *set)
 		;
 }
 
-static void lx_number(lexer *l)
+static bool scan_number(lexer *l)
 {
-	size_t start = l->pos;
 	const char *digits = "0123456789_";
-	int line = l->line;
 
 	accept(l, "+-");
 	if (accept(l, "0")) {
@@ -290,11 +294,27 @@ static void lx_number(lexer *l)
 	accept(l, "i");
 	if (l->pos < l->len && is_alnum((unsigned char)l->in[l->pos])) {
 		l->pos++;
-		lx_error(l, line, "bad number syntax: \"%.*s\"",
-			 (int)(l->pos - start), l->in + start);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* A number, or a complex constant "1+2i" (no spaces, ending in i). */
+static void lx_number(lexer *l)
+{
+	size_t start = l->pos;
+	int line = l->line;
+
+	if (!scan_number(l))
+		goto bad;
+	if (l->pos < l->len && (l->in[l->pos] == '+' || l->in[l->pos] == '-') &&
+	    (!scan_number(l) || l->in[l->pos - 1] != 'i'))
+		goto bad;
 	lx_push(l, I_NUMBER, start, l->pos, line);
+	return;
+bad:
+	lx_error(l, line, "bad number syntax: \"%.*s\"",
+		 (int)(l->pos - start), l->in + start);
 }
 
 static void lx_action(lexer *l)
@@ -799,8 +819,23 @@ static void parse_number(parser *p, kd_tmpl_node *n, item t)
 		if (t.val[i] != '_')
 			buf[k++] = t.val[i];
 	buf[k] = 0;
-	if (k && buf[k - 1] == 'i')
-		perr(p, "complex numbers are not supported: \"%s\"", buf);
+	if (k && buf[k - 1] == 'i') {
+		double re, im;
+
+		if (kd_tmpl_complex_parse(buf, &re, &im))
+			perr(p, "illegal number syntax: \"%.*s\"", (int)t.len, t.val);
+		n->u.num.is_complex = true;
+		/* a zero imaginary part makes it a float (and an int) too */
+		if (im == 0) {
+			n->u.num.is_float = true;
+			n->u.num.f = re;
+			if (re < 9.2e18 && re > -9.2e18 && re == (double)(int64_t)re) {
+				n->u.num.is_int = true;
+				n->u.num.i = (int64_t)re;
+			}
+		}
+		return;
+	}
 	{
 		/* ParseInt(text, 0, 64) */
 		const char *s = buf;
@@ -846,7 +881,7 @@ static void parse_number(parser *p, kd_tmpl_node *n, item t)
 				perr(p, "integer overflow: \"%s\"", buf);
 			n->u.num.is_float = true;
 			n->u.num.f = f;
-			if (f == (double)(int64_t)f && f < 9.2e18 && f > -9.2e18) {
+			if (f < 9.2e18 && f > -9.2e18 && f == (double)(int64_t)f) {
 				n->u.num.is_int = true;
 				n->u.num.i = (int64_t)f;
 			}

@@ -5,6 +5,8 @@
  * pathological pattern fails with an error instead of hanging. */
 #include "tmpl/internal.h"
 
+#include "base/limits.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,16 +362,20 @@ static rx_node *parse_cat(rx_state *r)
 
 				if (j >= r->n || r->p[j] < '0' || r->p[j] > '9')
 					break;
-				while (j < r->n && r->p[j] >= '0' && r->p[j] <= '9')
-					lo = lo * 10 + (r->p[j++] - '0');
+				/* counts stop growing past 1e8, as in Go: any of
+				 * them is an invalid repeat count */
+				for (; j < r->n && r->p[j] >= '0' && r->p[j] <= '9'; j++)
+					if (lo < 100000000)
+						lo = lo * 10 + (r->p[j] - '0');
 				hi = lo;
 				if (j < r->n && r->p[j] == ',') {
 					j++;
 					hi = -1;
 					if (j < r->n && r->p[j] >= '0' && r->p[j] <= '9') {
 						hi = 0;
-						while (j < r->n && r->p[j] >= '0' && r->p[j] <= '9')
-							hi = hi * 10 + (r->p[j++] - '0');
+						for (; j < r->n && r->p[j] >= '0' && r->p[j] <= '9'; j++)
+							if (hi < 100000000)
+								hi = hi * 10 + (r->p[j] - '0');
 					}
 				}
 				if (j >= r->n || r->p[j] != '}')
@@ -526,6 +532,31 @@ static size_t step1(rx_state *r, const rx_node *n, size_t i)
 	return i;
 }
 
+/* Moves *jpos back over the last of cnt single-character steps that began
+ * at i. Walking back over continuation bytes agrees with the forward
+ * decoder on valid UTF-8; where it does not (stray continuation bytes
+ * count one character each going forward), the steps are recounted from
+ * i. -1 when that exceeds the step budget. */
+static int back1(rx_state *r, const rx_node *kd, size_t i, size_t *jpos, int cnt)
+{
+	size_t old = *jpos, p = old - 1;
+	int c;
+
+	while (p > i && ((unsigned char)r->s[p] & 0xc0) == 0x80)
+		p--;
+	if (step1(r, kd, p) == old) {
+		*jpos = p;
+		return 0;
+	}
+	for (p = i, c = 0; c < cnt - 1; c++) {
+		p = step1(r, kd, p);
+		if (++r->steps > RX_STEPS)
+			return -1;
+	}
+	*jpos = p;
+	return 0;
+}
+
 static int m_node(rx_state *r, const rx_node *n, size_t i, const cont *k, size_t *end)
 {
 	int rc;
@@ -644,9 +675,8 @@ static int m_node1(rx_state *r, const rx_node *n, size_t i, const cont *k,
 						return rc;
 					if (cnt == n->min)
 						return 0;
-					jpos--;
-					while (jpos > i && ((unsigned char)r->s[jpos] & 0xc0) == 0x80)
-						jpos--;
+					if (back1(r, kd, i, &jpos, cnt))
+						return -1;
 					cnt--;
 					if (++r->steps > RX_STEPS)
 						return -1;
@@ -728,6 +758,30 @@ static int rx_find(kd_rx *x, const char *s, size_t n, size_t from,
 		}
 	}
 	return 0;
+}
+
+int kd_tmpl_regex_match(const char *re, size_t re_len, const char *s,
+			size_t len, kd_err *err)
+{
+	kd_arena a;
+	kd_rx rx;
+	size_t cap[RX_MAXGROUPS * 2];
+	char msg[512];
+	int rc;
+
+	kd_arena_init(&a, KD_LIMIT_ARENA_BYTES);
+	if (rx_compile(&rx, &a, re, re_len, msg, sizeof msg)) {
+		rc = kd_err_set(err, KD_EPARSE, "%s", msg);
+		goto cleanup;
+	}
+	rc = rx_find(&rx, s, len, 0, cap);
+	if (rc < 0)
+		rc = kd_err_set(err, KD_ELIMIT,
+				"regular expression too complex for the input (%zu bytes)", len);
+
+cleanup:
+	kd_arena_free(&a);
+	return rc;
 }
 
 /* ---- the Sprig functions ---- */
@@ -934,7 +988,7 @@ static void expand(kd_buf *b, const kd_value *repl, const kd_value *s,
 			for (size_t k = st; k < e; k++) {
 				if (t[k] < '0' || t[k] > '9')
 					num = false;
-				else if (num)
+				else if (num && g < 100000000) /* Go: larger is no group */
 					g = g * 10 + (t[k] - '0');
 			}
 			if (num && g <= ngroups && g < RX_MAXGROUPS &&

@@ -55,6 +55,7 @@ local INSTALL_ORDER = {
 }
 local ORDER = {}
 for i, k in ipairs(INSTALL_ORDER) do ORDER[k] = i end
+M.INSTALL_ORDER = INSTALL_ORDER
 
 -- --- helpers ----------------------------------------------------------------
 

@@ -34,7 +34,9 @@ local function helm_top(c)
              Description = "", Icon = "", Condition = "", Tags = "",
              KubeVersion = "", Deprecated = false,
              Sources = list(), Keywords = list(), Maintainers = list(),
-             Dependencies = list(), Annotations = {}},
+             Dependencies = list(), Annotations = {},
+             -- Helm 3.15 sets IsRoot beside the metadata (true: no parent)
+             IsRoot = true},
     Capabilities = {
       KubeVersion = {Version = "v1.30.0", Major = "1", Minor = "30",
                      GitVersion = "v1.30.0"},

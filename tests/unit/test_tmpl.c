@@ -222,8 +222,26 @@ static void test_more_funcs(void)
 		"list function on a string");
 	out_is("{{ dateInZone \"2006-01-02T15:04:05.000Z07:00 Mon Jan _2 3PM\" 1500000000 \"UTC\" }} {{ now | date \"2006\" | len }}",
 	       "2017-07-14T02:40:00.000Z Fri Jul 14 2AM 4", "dates");
-	err_has("{{ genCA \"x\" 1 }}", "error calling genCA: not supported by kedge yet",
-		KD_EINVAL, "crypto functions parse but do not run yet");
+	out_is("{{ $c := genCA \"x\" 1 }}{{ hasPrefix \"-----BEGIN CERTIFICATE-----\" $c.Cert }} "
+	       "{{ hasPrefix \"-----BEGIN RSA PRIVATE KEY-----\" $c.Key }} {{ typeOf $c }} "
+	       "{{ $p := printf \"%v\" $c }}{{ hasPrefix \"{-----BEGIN\" $p }} {{ hasSuffix \"-----\\n}\" $p }}",
+	       "true true sprig.certificate true true", "genCA: a certificate printed as Go's struct");
+	out_is("{{ toDate \"2006-01-02 15:04\" \"2020-06-15 13:14\" | date \"Jan 2 3:04PM\" }} "
+	       "{{ (toDate \"2006-01-02\" \"2020-06-15\").YearDay }} {{ durationRound \"26h\" }} "
+	       "{{ toDate \"2006-01-02\" \"2020-06-15\" | dateModify \"1h30m\" | date \"15:04\" }}",
+	       "Jun 15 1:14PM 167 1d 01:30", "toDate, time methods, durationRound, dateModify");
+	out_is("{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2021-03-04T05:06:07-05:30\" }} "
+	       "{{ toDate \"2006-01-02 15:04 MST\" \"2021-07-04 05:06 GMT+3\" | dateModify \"1h\" }} "
+	       "{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2021-03-04T05:06:07Z\" }}",
+	       "2021-03-04 05:06:07 -0530 -0530 2021-07-04 06:06:00 +0300 GMT+3 "
+	       "2021-03-04 05:06:07 +0000 UTC", "toDate keeps an offset the local zone lacks as a fixed zone");
+	err_has("{{ mustToDate \"2006-01-02\" \"2020-13-01\" }}",
+		"error calling mustToDate: parsing time \"2020-13-01\": month out of range",
+		KD_EINVAL, "mustToDate: Go's range error");
+	out_is("{{ 1+2i }} {{ printf \"%.1f\" -1.5i }} {{ if 0i }}t{{ else }}f{{ end }} {{ eq 1+2i 1+2i }} {{ typeOf 2i }}",
+	       "(1+2i) (0.0-1.5i) f true complex128", "complex constants");
+	err_has("{{ lt 1i 2i }}", "error calling lt: invalid type for comparison", KD_EINVAL,
+		"complex numbers are not ordered");
 	out_is("{{ base \"a/b.txt\" }} {{ dir \"a/b/c\" }} {{ ext \"x.tar.gz\" }} {{ clean \"a/../b/./c/\" }}",
 	       "b.txt a/b .gz b/c", "paths");
 }

@@ -1,0 +1,1 @@
+{{ regexFind ".*a" "x\x80\x80" }}{{ regexReplaceAll "(.)*?" "x\x80\x80y" "$1" }}

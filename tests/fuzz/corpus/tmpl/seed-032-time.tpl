@@ -1,0 +1,1 @@
+{{ toDate "2006-01-02T15:04:05.000Z07:00 Mon Jan _2 3PM MST" "2021-03-04T05:06:07.123+02:00 Thu Mar  4 5AM UTC" }} {{ (mustToDate "Jan 2, 2006 at 3:04pm (MST)" "Feb 3, 2013 at 7:54pm (PST)").Format "002 __2 .999" }} {{ durationRound "-1.5h3m" }} {{ dateModify "+2h45.5m" (toDate "06-01-02" "99-12-31") | date "Monday" }}

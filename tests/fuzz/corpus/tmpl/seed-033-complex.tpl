@@ -1,0 +1,1 @@
+{{ 1+2i }} {{ printf "%8.2f|%v|%x" -1.5e3-0.25i 0i 3i }} {{ if eq 1i 1i }}{{ 2-0i | add 1 }}{{ end }} {{ lt 1i 2i }}

@@ -1,0 +1,1 @@
+{{ buildCustomCert ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" | b64enc) ("x" | b64enc) }} {{ decryptAES "k" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }} {{ encryptAES "k" .s | decryptAES "k" }} {{ sha512sum .s }} {{ randInt 1 2 }} {{ randBytes 3 | len }}
