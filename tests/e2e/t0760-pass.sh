@@ -10,9 +10,6 @@
 # bundles that get applied hold ConfigMaps and Services (ready at once, by
 # kedge.kube's readiness rules), and the only Deployment (the over-budget
 # bundle) must never reach the server at all.
-# gitlib.sh points HOME at the test's folder: the kube-apiserver build
-# stays in the real cache
-export KEDGE_CACHE=${KEDGE_CACHE:-$HOME/.cache/kedge}
 . tests/lib.sh
 . tests/gitlib.sh
 . tests/servers/kube/lib.sh
