@@ -200,6 +200,9 @@ is_rc() {
 expected: $1
 stderr:   $err"
 }
+# the id of the report the last pass wrote (its last stdout line names it;
+# `report show` without an id could pick another one of the same second)
+pass_report() { printf '%s\n' "$out" | sed -n 's/^pass .*, report \(.*\)$/\1/p' | tail -n1; }
 status_commits() { git -C "$BARE" rev-list --count kedge/status/berlin 2>/dev/null || echo 0; }
 
 # --- two sites, different labels, different bundles ---
@@ -256,9 +259,11 @@ web_bundle "  - name: backend port
 push "red, and a smoke test that fails"
 pass apply berlin
 is_rc 22 "a failed smoke test fails the pass (exit 22)"
+rid=$(pass_report)
+like "$rid" "^berlin-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{7}-" "the pass names its report on stdout"
 like "$err" "backend port" "the error names the test"
 is "$(kc get v1 ConfigMap web web-settings data.color)" blue "the bundle is rolled back to its last good revision"
-run "$KEDGE" report show --state-dir "$S-berlin" --site berlin
+run "$KEDGE" report show --state-dir "$S-berlin" --site berlin "$rid"
 like "$out" '"result": "smoke-failed"' "the report's result is smoke-failed"
 like "$out" '"name": "backend port"' "the report names the failed test"
 like "$out" "refused|connect" "and says why"
@@ -321,9 +326,10 @@ web_bundle "  - name: lua check
 push "a recipe"
 pass apply berlin
 is_rc 0 "the custom recipe's pass succeeds"
+rid=$(pass_report)
 like "$err" "change-window" "its extra step ran"
 like "$err" "inside the change window" "and logged through the pass object"
-run "$KEDGE" report show --state-dir "$S-berlin" --site berlin
+run "$KEDGE" report show --state-dir "$S-berlin" --site berlin "$rid"
 like "$out" '"name": "lua check"' "the Lua smoke test is in the report"
 like "$out" '"change-window"' "the extra step is in the report"
 
@@ -333,13 +339,14 @@ hostile() { # name code expected-message
 	pass apply berlin
 	is_rc 1 "hostile recipe ($1): the pass fails"
 	like "$err" "$3" "hostile recipe ($1): a clear error"
+	rid=$(pass_report)
 }
 hostile "infinite loop" 'return function(pass) while true do end end' "instruction limit of [0-9]+ exceeded"
 hostile "huge allocation" 'return function(pass) local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end end' "memory limit of [0-9]+ bytes exceeded"
 hostile "os.execute" 'return function(pass) os.execute("touch /tmp/kedge-pwned") end' "execute is not available: a recipe runs in kedge.s sandbox"
 hostile "io" 'return function(pass) io.open("/etc/passwd") end' "io is not available"
 hostile "raises" 'return function(pass) pass.load() error("no luck today") end' "no luck today"
-run "$KEDGE" report show --state-dir "$S-berlin" --site berlin
+run "$KEDGE" report show --state-dir "$S-berlin" --site berlin "$rid"
 like "$out" "stack traceback" "a recipe that raises: its traceback is in the report"
 is "$(kc get v1 ConfigMap web web-settings data.color)" red "nothing changed on the cluster"
 
