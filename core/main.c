@@ -884,6 +884,8 @@ static const command commands[] = {
 	 "  --wait DURATION     readiness timeout per bundle (default 300s; 0: do\n"
 	 "                      not wait)\n"
 	 "  --no-deliver        leave the report in the outbox\n"
+	 "  --lock-timeout SEC  wait this long for another apply on the state\n"
+	 "                      directory (default 60; 0 to 600)\n"
 	 "\n"
 	 PASS_EXIT_HELP,
 	 cmd_apply},

@@ -75,7 +75,9 @@ M.objects_of = objects_of
 -- per API request deadline), wait (readiness timeout), git (extra options
 -- for kedge.git.sync: ca_file, token_file, verify, trusted_keys, …), mode
 -- ("apply" or "plan"), progress (function(step, message) or nil), deliver
--- (false to leave reports in the outbox), tree (an already opened tree:
+-- (false to leave reports in the outbox), lock_timeout (seconds to wait
+-- for another apply on the state directory, default 60), tree (an already
+-- opened tree:
 -- skips sync, e.g. a plain checkout for kedge budget), offline (render
 -- with the site's kubeVersion instead of the cluster's capabilities).
 function M.new(opts)
@@ -718,6 +720,21 @@ function M.run(P, recipe)
     end
   end
   for _, name in ipairs(M.STEPS) do track(name) end
+  -- One apply at a time per state directory: two would race on the
+  -- cluster, state.json and the inventories. Released when the process
+  -- ends, whatever happens.
+  local lock
+  if P.mode == "apply" and P.opts.state_dir then
+    local fs = require "kedge.reportcore"
+    local ok, merr = fs.mkdir(P.opts.state_dir)
+    if ok then
+      lock, merr = fs.lock(P.opts.state_dir .. "/pass.lock", P.opts.lock_timeout or 60)
+    end
+    if not lock then
+      P.failure = {step = "lock", code = M.EXIT.failed, message = merr}
+      return M.exit_code(P)
+    end
+  end
   P.sync()
   if not P.failure and not recipe then
     -- the recipe is named by the site, so the repo must load first
@@ -768,6 +785,7 @@ function M.run(P, recipe)
     if not reached.report then P.report() end
   end
   if P.kube then P.kube:close() end
+  if lock then lock:unlock() end
   return M.exit_code(P)
 end
 

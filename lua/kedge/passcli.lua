@@ -49,7 +49,7 @@ local VALUED = {
   ["--ca-file"] = "ca_file", ["--token-file"] = "token_file", ["--username"] = "username",
   ["--password-file"] = "password_file", ["--ssh-key"] = "ssh_key",
   ["--known-hosts"] = "known_hosts", ["--verify"] = "verify", ["--trusted-keys"] = "trusted_keys",
-  ["--timeout"] = "timeout", ["--wait"] = "wait",
+  ["--timeout"] = "timeout", ["--wait"] = "wait", ["--lock-timeout"] = "lock_timeout",
 }
 local GIT_KEYS = {"ca_file", "token_file", "username", "password_file", "ssh_key",
   "known_hosts", "verify", "trusted_keys"}
@@ -69,7 +69,13 @@ local function parse(cmd, args, allowed)
         v = args[i]
       end
       if v == nil then return nil, a .. " needs a value" end
-      if key == "timeout" or key == "wait" then
+      if key == "lock_timeout" then
+        local n = tonumber(v)
+        if not n or n < 0 or n > 600 then
+          return nil, a .. " takes seconds (0 to 600), not '" .. v .. "'"
+        end
+        v = n
+      elseif key == "timeout" or key == "wait" then
         local d = duration(v)
         if not d then return nil, a .. " needs a duration like 300, 90s or 10m, not '" .. v .. "'" end
         v = d
@@ -116,7 +122,7 @@ local function new_pass(o, mode)
   return pass.new{repo = o.repo, ref = o.ref or "main", state_dir = o.state_dir, site = o.site,
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
-    tree = o.tree, tree_label = o.tree_label, offline = o.offline}
+    tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout}
 end
 
 local function print_failure(cmd, P)

@@ -32,6 +32,23 @@ run "$KEDGE" plan --site x --state-dir "$TMP/empty"
 is "$rc" 1 "no repo and nothing served: exit 1"
 like "$err" "has no current revision .*give --repo URL" "says to give --repo"
 
+# one apply per state directory: another process holds the lock
+mkdir -p "$TMP/held"
+"$KEDGE" lua -e 'local l = assert(require("kedge.reportcore").lock(arg[1] .. "/pass.lock"))
+io.open(arg[1] .. "/ready", "w"):close()
+require("kedge.kubecore").sleep(5)' "$TMP/held" &
+holder=$!
+for i in $(seq 1 100); do [ -e "$TMP/held/ready" ] && break; sleep 0.05; done
+run "$KEDGE" apply --site x --state-dir "$TMP/held" --lock-timeout 1
+is "$rc" 1 "a second apply on the same state directory gives up after --lock-timeout"
+like "$err" "lock: another kedge holds .*/held/pass.lock; waited 1 s" "and says who holds what"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+run "$KEDGE" apply --site x --state-dir "$TMP/held" --lock-timeout 1
+like "$err" "has no current revision" "once it is free, the pass goes on (here: to the missing repo)"
+run "$KEDGE" apply --site x --lock-timeout 900
+is "$rc" 2 "--lock-timeout past 600: exit 2"
+
 run "$KEDGE" budget --repo "$EX" --site kiosk-07
 is "$rc" 20 "budget: kiosk-07 does not fit (exit 20)"
 like "$out" "DOES NOT FIT: memory short by 64Mi; storage short by 5Gi" "the table with the shortfall"
