@@ -350,4 +350,18 @@ run "$KEDGE" report show --state-dir "$S-berlin" --site berlin "$rid"
 like "$out" "stack traceback" "a recipe that raises: its traceback is in the report"
 is "$(kc get v1 ConfigMap web web-settings data.color)" red "nothing changed on the cluster"
 
+# --- an apply failure: exit 21, later bundles skipped ---
+sed -i '/^recipe:/d' "$W/sites/berlin.yaml"
+printf 'color: green\n' >"$W/charts/cm/values.yaml"
+printf 'apiVersion: nowhere.example/v1\nkind: Ghost\nmetadata:\n  name: boo\n' >"$W/charts/cm/templates/ghost.yaml"
+push "a kind the server does not serve"
+pass apply berlin
+is_rc 21 "a bundle that cannot be applied fails the pass (exit 21)"
+like "$err" "bundle web: invalid: .*Ghost" "naming the bundle and the object"
+rid=$(pass_report)
+run "$KEDGE" report show --state-dir "$S-berlin" --site berlin "$rid"
+like "$out" '"result": "apply-failed"' "the report's result is apply-failed"
+like "$out" '"status": "skipped"' "metrics (after web) is skipped"
+is "$(kc get v1 ConfigMap web web-settings data.color)" red "nothing of the failed revision was applied"
+
 done_testing
