@@ -11,9 +11,12 @@
  *     kernel when the process ends */
 #include "lua/klua.h"
 
+#include "net/net.h"
+
 #include <lauxlib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -84,7 +87,8 @@ static int rc_lock(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	lua_Number timeout = luaL_optnumber(L, 2, 0);
-	int *fd, waited = 0;
+	int64_t start = kd_net_now_ms();
+	int *fd;
 
 	luaL_argcheck(L, timeout >= 0 && timeout <= 600, 2, "0 to 600 seconds");
 	/* made released first, so an error below leaves nothing open */
@@ -97,13 +101,17 @@ static int rc_lock(lua_State *L)
 	while (flock(*fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return fail(L, "lock", path);
-		if (waited >= timeout * 10) {
+		/* the clock, not a count of sleeps: a sleep a signal cuts short
+		 * must not shorten the wait */
+		if (kd_net_now_ms() - start >= (int64_t)(timeout * 1000)) {
+			char secs[32];
+
+			snprintf(secs, sizeof secs, "%g", (double)timeout);
 			lua_pushnil(L);
-			lua_pushfstring(L, "another kedge holds %s; waited %d s", path, (int)timeout);
+			lua_pushfstring(L, "another kedge holds %s; waited %s s", path, secs);
 			return 2;
 		}
 		usleep(100000);
-		waited++;
 	}
 	return 1;
 }
