@@ -6,7 +6,22 @@
 --   kedge.null             -- stands for YAML/JSON null inside tables
 --   kedge.list({})         -- marks a table as a list, so {} encodes as []
 --   kedge.is_null(v)
+--   kedge.duration("1h30m") --> 5400 (seconds; "90", "90s", "2m" too; nil if not one)
 local core = require "kedge.core"
+
+-- The durations the command line takes: a number of seconds or Go-like
+-- units h, m, s.
+local function duration(s)
+  if s:match("^%d+%.?%d*$") then return tonumber(s) end
+  local total, rest = 0, s
+  while rest ~= "" do
+    local n, unit, tail = rest:match("^(%d+%.?%d*)([hms])(.*)$")
+    if not n then return nil end
+    total = total + tonumber(n) * ({h = 3600, m = 60, s = 1})[unit]
+    rest = tail
+  end
+  return total > 0 and total or nil
+end
 
 return {
   version = core.version,
@@ -15,4 +30,5 @@ return {
   null = core.null,
   list = core.list,
   is_null = core.is_null,
+  duration = duration,
 }

@@ -98,6 +98,7 @@ local function deep_copy(v)
   for k, x in pairs(v) do c[k] = deep_copy(x) end
   return setmetatable(c, getmetatable(v))
 end
+M.copy = deep_copy
 
 -- The message of a Kubernetes Status (or the raw body).
 local function status_message(resp, body)

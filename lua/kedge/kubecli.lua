@@ -16,18 +16,7 @@ local function usage(cmd, msg)
   return M.EXIT.usage
 end
 
--- "90", "90s", "2m", "1h30m" → seconds
-local function duration(s)
-  if s:match("^%d+%.?%d*$") then return tonumber(s) end
-  local total, rest = 0, s
-  while rest ~= "" do
-    local n, unit, tail = rest:match("^(%d+%.?%d*)([hms])(.*)$")
-    if not n then return nil end
-    total = total + tonumber(n) * ({h = 3600, m = 60, s = 1})[unit]
-    rest = tail
-  end
-  return total > 0 and total or nil
-end
+local duration = require("kedge").duration
 
 local function parse(args, allow_wait)
   local o = {files = {}}

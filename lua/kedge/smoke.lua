@@ -495,13 +495,6 @@ function M.test_hooks(objects)
   return hooks
 end
 
-local function deep_copy(v)
-  if type(v) ~= "table" or is_null(v) then return v end
-  local c = {}
-  for k, x in pairs(v) do c[k] = deep_copy(x) end
-  return setmetatable(c, getmetatable(v))
-end
-
 -- Deletes a hook object and waits until it is gone (as Helm does, so the
 -- next create does not collide). CRDs are never deleted.
 local function delete_hook(ctx, h, timeout)
@@ -589,7 +582,7 @@ local function run_helm_tests(t, ctx, secrets)
   for i, h in ipairs(hooks) do
     local hstart = kcore.now()
     local name = string.format("%s: %s/%s", t.name, h.kind, h.name)
-    h.obj = deep_copy(h.obj)
+    h.obj = kube.copy(h.obj)
     h.obj.metadata.namespace = h.obj.metadata.namespace or ctx.namespace or ctx.kube.namespace
     local ok, msg, out = true, nil, ""
     if h.policies["before-hook-creation"] then

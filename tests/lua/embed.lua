@@ -30,4 +30,12 @@ t.like(err, "log message must be a string", "kedge.log checks its arguments")
 t.like(select(2, pcall(function() log.info(42) end)), "embed%.lua:%d+",
   "argument errors point at the caller")
 
+-- the command line's durations
+t.same({kedge.duration("90"), kedge.duration("90s"), kedge.duration("2m"),
+  kedge.duration("1h30m"), kedge.duration("0.5")}, {90, 90, 120, 5400, 0.5},
+  "kedge.duration reads seconds and h/m/s units")
+t.same({kedge.duration("soon"), kedge.duration("5d"), kedge.duration("0s")}, {},
+  "kedge.duration: not a duration, an unknown unit, a zero with a unit → nil")
+t.is(kedge.duration("0"), 0, "a plain 0 stays 0 (--wait 0: do not wait)")
+
 t.done()
