@@ -8,49 +8,25 @@ kube_start
 export KUBECONFIG=$KUBE_ADMIN HOME=$TMP/home
 mkdir -p "$HOME" && git config --global user.name demo && git config --global user.email demo@example.invalid
 kedge() { "$KEDGE" "$@"; }
+# The README's block, read from the README itself: its setup part (up to
+# the "cd .." before the first kedge command) runs as written; the kedge
+# commands run below with their checks, and must stand in the block as run.
+block=$(awk '/^### From an empty folder to a site/ {f = 1}
+	f && /^```sh$/ {g = 1; next}
+	g && /^```$/ {exit}
+	g' README.md)
+setup=$(printf '%s\n' "$block" | sed '/^cd \.\.$/q')
+like "$setup" "git clone -q --bare \\. \\.\\./sites\\.git" "the README's walk-through is found"
+for c in "kedge check --repo sites" \
+	"kedge plan  --site demo --repo ./sites.git --state-dir ./state" \
+	"kedge apply --site demo --repo ./sites.git --state-dir ./state" \
+	"git -C sites.git log --oneline kedge/status/demo" \
+	"kedge report list --site demo --state-dir ./state" \
+	"kedge report show --site demo --state-dir ./state"; do
+	ok "the README runs: $c" grep -qF -- "$c" <<<"$block"
+done
 cd "$TMP" || exit 1
-
-mkdir demo && cd demo
-git init -q -b main sites && cd sites
-mkdir -p charts/hello/templates sites bundles/hello
-
-cat > charts/hello/Chart.yaml <<'X'
-apiVersion: v2
-name: hello
-version: 0.1.0
-X
-printf 'greeting: hello\n' > charts/hello/values.yaml
-cat > charts/hello/templates/configmap.yaml <<'X'
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-settings
-data:
-  greeting: {{ .Values.greeting | quote }}
-X
-
-cat > sites/demo.yaml <<'X'
-name: demo
-labels: {env: lab}
-capacity: {cpu: "2", memory: 4Gi, pods: 20}
-report:
-  - git-branch: kedge/status/demo
-X
-
-cat > bundles/hello/bundle.yaml <<'X'
-chart: charts/hello
-release: hello
-namespace: hello
-targets:
-  - matchLabels: {env: lab}
-smoke:
-  - name: settings are there
-    type: condition
-    object: {apiVersion: v1, kind: ConfigMap, name: hello-settings}
-X
-git add -A && git commit -q -m "a first site"
-git clone -q --bare . ../sites.git
-cd ..
+eval "$setup"
 
 run kedge check --repo sites
 is "$rc" 0 "kedge check: the new repo is fine"
