@@ -1113,7 +1113,6 @@ end
 
 local function scalar(v)
   if is_null(v) then return "null" end
-  if type(v) == "table" then return json.encode(v) end
   return json.encode(v)
 end
 
@@ -1131,21 +1130,22 @@ local function flatten(v, prefix, out)
         or (prefix == "" and k or prefix .. "." .. k)
       flatten(v[k], p, out)
     end
-  else
+  elseif prefix ~= "" then
+    -- an empty or missing object (one to create) has no leaves
     out[#out + 1] = prefix
     out[prefix] = scalar(v)
   end
   return out
 end
 
--- A readable diff of two objects (normalized): "~ path: old → new",
--- "+ path: value", "- path: value"; a Secret's data and stringData values
--- are hidden.
 -- A Secret's values never reach the output, only that they change.
 local function secret_path(obj, p)
   return obj.kind == "Secret" and (p:match("^data%.") or p:match("^stringData%."))
 end
 
+-- A readable diff of two objects (normalized): "~ path: old → new",
+-- "+ path: value", "- path: value"; a Secret's data and stringData values
+-- are hidden.
 function M.diff(live, want)
   local a, b = flatten(normalize(live), "", {}), flatten(normalize(want), "", {})
   local lines = {}

@@ -95,6 +95,8 @@ local want = {apiVersion = "v1", kind = "ConfigMap",
 t.same(kube.diff(live, want), {'~ data.b: "2" → "3"', '+ metadata.labels.new: "y"', '- metadata.labels.old: "x"'},
   "diff: changes, additions, removals; server metadata and status left out")
 t.same(kube.diff(want, want), {}, "diff: no change, no lines")
+t.same(kube.diff({}, {kind = "ConfigMap", data = {a = "1"}}), {'+ data.a: "1"', '+ kind: "ConfigMap"'},
+  "diff: an object to create is all additions, no line for the empty live side")
 local s1 = {kind = "Secret", data = {password = "aHVudGVyMg=="}}
 local s2 = {kind = "Secret", data = {password = "aHVudGVyMw==", user = "YWRtaW4="}}
 t.same(kube.diff(s1, s2), {"~ data.password: (hidden, changed)", "+ data.user: (hidden)"},
