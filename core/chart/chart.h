@@ -52,6 +52,9 @@ typedef struct kd_chart_opts {
 	const char *kube_version;  /* NULL: "v1.30.0" */
 	const char *const *api_versions; /* added to the default set */
 	size_t n_api_versions;
+	/* api_versions replace the default set: Helm install's view, where
+	 * they come from the cluster's discovery */
+	bool api_versions_only;
 	bool is_upgrade;
 	bool include_crds;
 	bool skip_tests;

@@ -769,7 +769,8 @@ static int capabilities(rctx *r, kd_value **out, const char **kv_out)
 	set(r, h, "GitTreeState", S(r, "clean"));
 	set(r, h, "GoVersion", S(r, HELM_GO));
 	apis = kd_value_list(r->a, 64);
-	for (i = 0; apis && i < sizeof default_apis / sizeof default_apis[0]; i++)
+	for (i = 0; apis && !(r->o && r->o->api_versions_only) &&
+		    i < sizeof default_apis / sizeof default_apis[0]; i++)
 		kd_list_push(r->a, apis, S(r, default_apis[i]));
 	for (i = 0; apis && r->o && i < r->o->n_api_versions; i++)
 		kd_list_push(r->a, apis, S(r, r->o->api_versions[i]));

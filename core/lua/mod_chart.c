@@ -7,7 +7,8 @@
  *   c:close() (also __close / __gc)
  *
  * values is a table (chart defaults are coalesced under it as Helm does);
- * opts: release, namespace, kube_version, api_versions (list), is_upgrade,
+ * opts: release, namespace, kube_version, api_versions (list),
+ * api_versions_only (they replace the default set), is_upgrade,
  * include_crds, skip_tests, no_hooks, show_only (list, template only),
  * numbers ("native" or "float": how Lua numbers in values arrive; Helm
  * reads values files as floats). A manifest is {source=, text=, kind=,
@@ -160,6 +161,7 @@ static void read_args(lua_State *L, kd_arena *a, kd_chart_opts *o, kd_value **va
 	o->kube_version = opt_str(L, 3, "kube_version", a);
 	o->api_versions = opt_list(L, 3, "api_versions", a, &o->n_api_versions);
 	o->show_only = opt_list(L, 3, "show_only", a, &o->n_show_only);
+	o->api_versions_only = kd_lua_opt_bool(L, 3, "api_versions_only", 0);
 	o->is_upgrade = kd_lua_opt_bool(L, 3, "is_upgrade", 0);
 	o->include_crds = kd_lua_opt_bool(L, 3, "include_crds", 0);
 	o->skip_tests = kd_lua_opt_bool(L, 3, "skip_tests", 0);

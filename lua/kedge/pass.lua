@@ -243,6 +243,7 @@ function M.new(opts)
       end
       ropts.kube_version = caps.KubeVersion.Version
       ropts.api_versions = caps.APIVersions
+      ropts.api_versions_only = true
     end
     for _, bd in ipairs(P.bundles) do
       local manifests, err = site_mod.render(P.repo, P.site, bd, ropts)

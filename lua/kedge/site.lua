@@ -966,7 +966,8 @@ end
 --   no hooks; CRDs first, as Helm installs them) with sources[i] naming
 --   the template of objects[i], hooks (hook objects other than tests) and
 --   tests (helm.sh/hook: test objects).
--- opts: kube_version (instead of the site's), api_versions, is_upgrade,
+-- opts: kube_version (instead of the site's), api_versions,
+-- api_versions_only (they replace Helm's default set), is_upgrade,
 -- include_crds (default true).
 function M.render(repo, s, b, opts)
   s, b = resolve(repo, s, b)
@@ -981,7 +982,7 @@ function M.render(repo, s, b, opts)
   local values = M.values_for(repo, s, b)
   local ms, rerr = c:render(values, {release = b.release, namespace = b.namespace,
     kube_version = opts.kube_version or s.kube_version, api_versions = opts.api_versions,
-    is_upgrade = opts.is_upgrade, include_crds = opts.include_crds ~= false, numbers = "float"})
+    api_versions_only = opts.api_versions_only, is_upgrade = opts.is_upgrade, include_crds = opts.include_crds ~= false, numbers = "float"})
   local cname, cversion = c:name(), c:version()
   c:close()
   if not ms then

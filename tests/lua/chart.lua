@@ -56,6 +56,33 @@ local bad, e4 = chart.load(root .. "/no-such-chart")
 t.is(bad, nil, "loading a missing chart gives nil")
 t.like(e4, "no%-such%-chart", "naming it")
 
+-- Capabilities.APIVersions: helm template's default set plus api_versions,
+-- or (api_versions_only) the cluster's own list as helm install sees it
+do
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir .. "/templates"))
+  local function put(path, text)
+    local f = assert(io.open(dir .. "/" .. path, "w"))
+    f:write(text)
+    f:close()
+  end
+  put("Chart.yaml", "apiVersion: v2\nname: caps\nversion: 0.1.0\n")
+  put("templates/pdb.yaml", "apiVersion: {{ if .Capabilities.APIVersions.Has \"policy/v1\" }}policy/v1" ..
+    "{{ else }}policy/v1beta1{{ end }}\nkind: PodDisruptionBudget\n" ..
+    "metadata: {name: x, labels: {extra: {{ .Capabilities.APIVersions.Has \"example.org/v1\" | quote }}}}\n")
+  local caps = assert(chart.load(dir))
+  local function pdb(opts) return assert(caps:render({}, opts))[1].value end
+  t.is(pdb().apiVersion, "policy/v1", "the default set has policy/v1")
+  t.is(pdb({api_versions = {"example.org/v1"}}).metadata.labels.extra, "true",
+    "api_versions are added to it")
+  local old = pdb({api_versions = {"v1", "policy/v1beta1"}, api_versions_only = true})
+  t.is(old.apiVersion, "policy/v1beta1", "api_versions_only: a cluster without policy/v1 gets v1beta1")
+  t.is(old.metadata.labels.extra, "false", "and only what it serves")
+  caps:close()
+  os.execute("rm -rf " .. dir)
+end
+
 t.ok(not pcall(c.render, c, "values"), "values of the wrong type raise")
 t.ok(not pcall(c.render, c, {}, {api_versions = "v1"}), "a bad option raises")
 c:close()
