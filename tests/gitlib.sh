@@ -42,13 +42,15 @@ free_port() {
 	echo "Bail out! no free port found" && exit 1
 }
 
-wait_listening() { # port
+# wait_listening PORT [LOG]: up to 30 s, for a loaded machine; LOG (the
+# server's stderr) is shown when nothing came up.
+wait_listening() {
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do
 		listening "$1" && return 0
 		sleep 0.05
 	done
-	echo "Bail out! nothing listens on 127.0.0.1:$1" && exit 1
+	echo "Bail out! nothing listens on 127.0.0.1:$1${2:+: $(tail -n 3 "$2" 2>/dev/null | tr '\n' ' ')}" && exit 1
 }
 
 # new_repo DIR: a bare repo at DIR.git and a work tree at DIR with one commit.

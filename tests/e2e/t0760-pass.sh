@@ -65,7 +65,7 @@ hook_start() {
 	lighttpd -D -f "$H/lighttpd.conf" 2>>"$H/stderr" &
 	HOOK_PID=$!
 	server_pids+=($HOOK_PID)
-	wait_listening "$HOOK_PORT"
+	wait_listening "$HOOK_PORT" "$H/error.log"
 }
 hook_stop() {
 	kill "$HOOK_PID"
