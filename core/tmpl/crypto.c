@@ -27,7 +27,6 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/sha512.h>
 #include <mbedtls/x509_crt.h>
-#include <mbedtls/x509_csr.h>
 #include <sodium.h>
 
 #include <arpa/inet.h>
@@ -217,19 +216,18 @@ TFN(kd_tmpl_fn_genPrivateKey)
 		return kd_tmpl_str(x, msg, strlen(msg));
 	}
 	spend(x);
-	mbedtls_pk_init(&pk);
 	pem = malloc(PEM_MAX);
-	rc = pem ? gen_key(&pk, typ, 4096, msg, sizeof msg) : -1;
+	if (!pem)
+		kd_tmpl_errorf(x, "out of memory");
+	mbedtls_pk_init(&pk);
+	rc = gen_key(&pk, typ, 4096, msg, sizeof msg);
 	if (!rc && (rc = mbedtls_pk_write_key_pem(&pk, (unsigned char *)pem,
 						  PEM_MAX)))
 		mbed_msg(msg, sizeof msg, "failed to encode private key", rc);
 	mbedtls_pk_free(&pk);
 	r = rc ? kd_tmpl_str(x, msg, strlen(msg)) : kd_tmpl_str(x, pem, strlen(pem));
-	if (pem)
-		sodium_memzero(pem, PEM_MAX);
+	sodium_memzero(pem, PEM_MAX);
 	free(pem);
-	if (!pem)
-		kd_tmpl_errorf(x, "out of memory");
 	return r;
 }
 

@@ -475,14 +475,14 @@ static int go_parse(const char *layout, const char *value, size_t vn,
 	int64_t year = 0;
 	int month = -1, day = -1, yday = -1, hour = 0, min = 0, sec = 0;
 	long ns = 0, zoff = 0;
-	bool pm = false, pmset = false, amset = false, zset = false, zutc = false;
+	bool pmset = false, amset = false, zset = false, zutc = false;
 	const char *range = NULL;
 	char zname[16] = "";
 	char ql[300], qv[300], qe[300], qs[300];
 
 	for (;;) {
 		chunk c = next_chunk(l);
-		const char *elem = l + c.pre, *vstart = v;
+		const char *elem = l + c.pre;
 		size_t used = 0;
 		int hold = 0;
 
@@ -496,7 +496,6 @@ static int go_parse(const char *layout, const char *value, size_t vn,
 		if (c.std == T_NONE) {
 			if (n) {
 				quote_into(qv, sizeof qv, value, vn);
-				quote_into(ql, sizeof ql, layout, strlen(layout));
 				quote_into(qe, sizeof qe, v, n);
 				snprintf(msg, mn, "parsing time %s: extra text: %s", qv, qe);
 				return -1;
@@ -733,7 +732,6 @@ static int go_parse(const char *layout, const char *value, size_t vn,
 		}
 		v += used;
 		n -= used;
-		(void)vstart;
 		continue;
 badelem:
 		quote_into(qe, sizeof qe, v, n);
@@ -744,7 +742,6 @@ badelem:
 		hour += 12;
 	else if (amset && hour == 12)
 		hour = 0;
-	(void)pm;
 	if (yday >= 0) {
 		int m = 1, d = yday;
 
