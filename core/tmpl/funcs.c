@@ -1291,25 +1291,30 @@ FN(f_sortAlpha)
 
 FN(f_toStrings) { (void)argc; return strslice(x, argv[0]); }
 
-/* arithmetic: Sprig converts with cast.ToInt64 */
+/* arithmetic: Sprig converts with cast.ToInt64; Go's int64 arithmetic
+ * wraps on overflow, which in C only unsigned arithmetic does */
+static int64_t wrap_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static int64_t wrap_sub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+
 FN(f_add)
 {
 	int64_t s = 0;
 	int i;
 
 	for (i = 0; i < argc; i++)
-		s += to_int64(argv[i]);
+		s = wrap_add(s, to_int64(argv[i]));
 	return mkint(x, s);
 }
-FN(f_add1) { (void)argc; return mkint(x, to_int64(argv[0]) + 1); }
-FN(f_sub) { (void)argc; return mkint(x, to_int64(argv[0]) - to_int64(argv[1])); }
+FN(f_add1) { (void)argc; return mkint(x, wrap_add(to_int64(argv[0]), 1)); }
+FN(f_sub) { (void)argc; return mkint(x, wrap_sub(to_int64(argv[0]), to_int64(argv[1]))); }
 FN(f_mul)
 {
 	int64_t s = to_int64(argv[0]);
 	int i;
 
 	for (i = 1; i < argc; i++)
-		s *= to_int64(argv[i]);
+		s = wrap_mul(s, to_int64(argv[i]));
 	return mkint(x, s);
 }
 FN(f_div)
@@ -1319,6 +1324,9 @@ FN(f_div)
 	(void)argc;
 	if (b == 0)
 		kd_tmpl_fail(x, 0, "runtime error: integer divide by zero");
+	/* Go: the most negative int64 / -1 is itself (it overflows) */
+	if (b == -1)
+		return mkint(x, wrap_sub(0, to_int64(argv[0])));
 	return mkint(x, to_int64(argv[0]) / b);
 }
 FN(f_mod)
@@ -1328,6 +1336,8 @@ FN(f_mod)
 	(void)argc;
 	if (b == 0)
 		kd_tmpl_fail(x, 0, "runtime error: integer divide by zero");
+	if (b == -1)
+		return mkint(x, 0);
 	return mkint(x, to_int64(argv[0]) % b);
 }
 FN(f_max)

@@ -181,6 +181,11 @@ static void test_funcs(void)
 	       "1 [2]", "fromYaml fromJson");
 	out_is("{{ add 1 2.5 }} {{ sub 5 .n | int }} {{ mul 2 3 }} {{ div 7 2 }} {{ mod 7 2 }}",
 	       "3 -8075 6 3 1", "arithmetic truncates");
+	out_is("{{ add 9223372036854775807 1 }} {{ sub -9223372036854775808 1 }} "
+	       "{{ mul 2 9223372036854775807 }} {{ add1 9223372036854775807 }} "
+	       "{{ div -9223372036854775808 -1 }} {{ mod -9223372036854775808 -1 }}",
+	       "-9223372036854775808 9223372036854775807 -2 -9223372036854775808 "
+	       "-9223372036854775808 0", "int64 arithmetic wraps as Go's does");
 	out_is("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"b\" 2 }}{{ keys $d | sortAlpha | join \",\" }} {{ hasKey $d \"b\" }}",
 	       "a,b true", "dict set keys hasKey");
 	out_is("{{ merge (dict \"a\" 1) (dict \"a\" 2 \"b\" 3) | toJson }}",
