@@ -1951,13 +1951,13 @@ static void put_int_list_str(kd_buf *b, int64_t start, int64_t stop,
 	if (stop < start) {
 		if (step >= 0)
 			return;
-		for (i = start; i > stop && n < 1000000; i += step, n++)
+		for (i = start; i > stop && n < 1000000; i = wrap_add(i, step), n++)
 			kd_buf_printf(b, "%s%lld", n ? " " : "", (long long)i);
 		return;
 	}
 	if (step <= 0)
 		return;
-	for (i = start; i < stop && n < 1000000; i += step, n++)
+	for (i = start; i < stop && n < 1000000; i = wrap_add(i, step), n++)
 		kd_buf_printf(b, "%s%lld", n ? " " : "", (long long)i);
 }
 
@@ -1972,13 +1972,13 @@ FN(f_seq)
 		en = argv[0]->u.i;
 		if (en < st)
 			inc = -1;
-		put_int_list_str(&b, st, en + inc, inc);
+		put_int_list_str(&b, st, wrap_add(en, inc), inc);
 		break;
 	case 2:
 		st = argv[0]->u.i;
 		en = argv[1]->u.i;
 		step = en < st ? -1 : 1;
-		put_int_list_str(&b, st, en + step, step);
+		put_int_list_str(&b, st, wrap_add(en, step), step);
 		break;
 	case 3:
 		st = argv[0]->u.i;
@@ -1989,7 +1989,7 @@ FN(f_seq)
 			if (step > 0)
 				break;
 		}
-		put_int_list_str(&b, st, en + inc, step);
+		put_int_list_str(&b, st, wrap_add(en, inc), step);
 		break;
 	}
 	return kd_tmpl_buf_value(x, &b);
@@ -2004,7 +2004,7 @@ static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 	if (stop < start) {
 		if (step >= 0)
 			return l;
-		for (i = start; i > stop; i += step)
+		for (i = start; i > stop; i = wrap_add(i, step))
 			if (++n > 1000000)
 				kd_tmpl_fail(x, KD_ELIMIT, "too many items");
 			else
@@ -2013,7 +2013,7 @@ static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 	}
 	if (step <= 0)
 		return l;
-	for (i = start; i < stop; i += step)
+	for (i = start; i < stop; i = wrap_add(i, step))
 		if (++n > 1000000)
 			kd_tmpl_fail(x, KD_ELIMIT, "too many items");
 		else

@@ -186,6 +186,8 @@ static void test_funcs(void)
 	       "{{ div -9223372036854775808 -1 }} {{ mod -9223372036854775808 -1 }}",
 	       "-9223372036854775808 9223372036854775807 -2 -9223372036854775808 "
 	       "-9223372036854775808 0", "int64 arithmetic wraps as Go's does");
+	out_is("[{{ seq 9223372036854775807 }}] [{{ seq -9223372036854775807 -9223372036854775808 }}]",
+	       "[] []", "seq's end past int64 wraps as in Sprig (an empty sequence)");
 	out_is("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"b\" 2 }}{{ keys $d | sortAlpha | join \",\" }} {{ hasKey $d \"b\" }}",
 	       "a,b true", "dict set keys hasKey");
 	out_is("{{ merge (dict \"a\" 1) (dict \"a\" 2 \"b\" 3) | toJson }}",
