@@ -47,19 +47,3 @@ void kd_err_clear(kd_err *err)
 		err->msg[0] = '\0';
 	}
 }
-
-const char *kd_err_name(int code)
-{
-	switch (code) {
-	case KD_OK: return "ok";
-	case KD_ENOMEM: return "out of memory";
-	case KD_EINVAL: return "invalid argument";
-	case KD_EPARSE: return "parse error";
-	case KD_ELIMIT: return "limit exceeded";
-	case KD_EIO: return "I/O error";
-	case KD_ENOTFOUND: return "not found";
-	case KD_ETYPE: return "type error";
-	case KD_EINTERNAL: return "internal error";
-	}
-	return "unknown error";
-}

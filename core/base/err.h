@@ -42,7 +42,4 @@ void kd_err_prefix(kd_err *err, const char *fmt, ...)
 
 void kd_err_clear(kd_err *err);
 
-/* A short name for a code ("parse error", "limit exceeded", ...). */
-const char *kd_err_name(int code);
-
 #endif

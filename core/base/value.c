@@ -288,30 +288,6 @@ int kd_map_del(kd_arena *a, kd_value *map, const char *key, size_t klen)
 	return 1;
 }
 
-static int ent_cmp(const void *x, const void *y)
-{
-	const kd_map_ent *a = x, *b = y;
-
-	return kd_bytes_cmp(a->key, a->klen, b->key, b->klen);
-}
-
-int kd_map_sort(kd_arena *a, kd_value *map)
-{
-	size_t j;
-
-	if (map->u.map.len < 2)
-		return 0;
-	qsort(map->u.map.ents, map->u.map.len, sizeof(kd_map_ent), ent_cmp);
-	if (map->u.map.index) {
-		memset(map->u.map.index, 0,
-		       map->u.map.index_cap * sizeof(uint32_t));
-		for (j = 0; j < map->u.map.len; j++)
-			index_insert(map, j);
-	}
-	(void)a;
-	return 0;
-}
-
 static kd_value *copy_depth(kd_arena *a, const kd_value *v, int depth)
 {
 	kd_value *c;

@@ -5,9 +5,8 @@
  * - Types: null, bool, int (int64), float (double), string, list, map.
  * - Strings are byte strings (ptr, len), may hold NULs, and are always
  *   NUL-terminated at ptr[len] so they can go to C string functions.
- * - Maps keep insertion order; kd_map_sort() orders keys bytewise where
- *   output must sort (Go sorts map keys that way). Keys are byte strings
- *   too. A map of more than a few entries gets a hash index, so lookups stay
+ * - Maps keep insertion order; writers whose output must sort (Go sorts
+ *   map keys bytewise) sort a copy. Keys are byte strings too. A map of more than a few entries gets a hash index, so lookups stay
  *   O(1) on large maps.
  * - Every value, string and array lives in a kd_arena passed to the
  *   constructor; there is no per-value free. Lists and maps hold pointers,
@@ -91,8 +90,6 @@ int kd_map_set(kd_arena *a, kd_value *map, const char *key, size_t klen,
 int kd_map_setz(kd_arena *a, kd_value *map, const char *key, kd_value *val);
 /* Removes key keeping the order of the rest; returns 1 if it was there. */
 int kd_map_del(kd_arena *a, kd_value *map, const char *key, size_t klen);
-/* Orders entries by key, bytewise (a shorter prefix first). */
-int kd_map_sort(kd_arena *a, kd_value *map);
 
 /* A deep copy into a. NULL on arena failure or past KD_LIMIT_DEPTH (then
  * a->failed is KD_ELIMIT). */

@@ -55,11 +55,6 @@ int kd_log_parse_format(const char *s, kd_log_format *out)
 	return 0;
 }
 
-const char *kd_log_level_name(kd_log_level l)
-{
-	return l <= KD_LOG_OFF ? level_names[l] : "unknown";
-}
-
 static void put_time(kd_buf *b)
 {
 	struct timeval tv;

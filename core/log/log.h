@@ -27,7 +27,6 @@ kd_log_level kd_log_min_level(void);
 int kd_log_parse_level(const char *s, kd_log_level *out);
 /* "text" or "json"; -1 if unknown. */
 int kd_log_parse_format(const char *s, kd_log_format *out);
-const char *kd_log_level_name(kd_log_level l);
 
 /* One line. fields is NULL or a KD_MAP whose entries are appended (in
  * text as key=value, scalars bare and the rest as JSON). */

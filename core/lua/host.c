@@ -67,16 +67,6 @@ static int load_embedded(lua_State *L)
 	return 1;
 }
 
-const kd_lua_embedded *kd_lua_find_embedded(const char *path)
-{
-	const kd_lua_embedded *f;
-
-	for (f = kd_lua_embedded_files; f->path; f++)
-		if (!strcmp(f->path, path))
-			return f;
-	return NULL;
-}
-
 /* Leaves require with the preload searcher only, and empty search paths. */
 static void restrict_package(lua_State *L)
 {
@@ -173,11 +163,6 @@ void kd_lua_free(kd_lua *kl)
 	if (kl->L)
 		lua_close(kl->L);
 	free(kl);
-}
-
-lua_State *kd_lua_state(kd_lua *kl)
-{
-	return kl->L;
 }
 
 static kd_lua *host_of(lua_State *L)

@@ -36,7 +36,6 @@ typedef struct kd_lua kd_lua;
  * package.preload. heap_limit caps the state's memory (bytes). */
 int kd_lua_new(kd_lua **out, size_t heap_limit, kd_err *err);
 void kd_lua_free(kd_lua *kl);
-lua_State *kd_lua_state(kd_lua *kl);
 /* Bytes held by the state that L belongs to, and its heap limit: set a new
  * limit and get the previous one back (the sandbox narrows it per call). */
 size_t kd_lua_heap_used(lua_State *L);
@@ -56,9 +55,6 @@ int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
  * (with a traceback) and returns non-zero. */
 int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
 		    int argc, char **argv, int *status, kd_err *err);
-
-/* Finds an embedded file by path ("recipes/default.lua"); NULL if none. */
-const kd_lua_embedded *kd_lua_find_embedded(const char *path);
 
 /* Pushes v as a Lua value. Raises a Lua error past KD_LIMIT_DEPTH. */
 void kd_lua_push_value(lua_State *L, const kd_value *v);

@@ -124,8 +124,6 @@ int kd_net_reader_feed(kd_net_reader *r, const char *data, size_t len,
 		       size_t *used, kd_err *err);
 /* Once complete: may the connection carry another request? */
 int kd_net_reader_keep_alive(const kd_net_reader *r);
-/* Has any byte of a response arrived? */
-int kd_net_reader_started(const kd_net_reader *r);
 
 /* --- the client ------------------------------------------------------- */
 

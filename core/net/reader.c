@@ -254,11 +254,6 @@ int kd_net_reader_keep_alive(const kd_net_reader *r)
 	return r->complete && r->keep_alive;
 }
 
-int kd_net_reader_started(const kd_net_reader *r)
-{
-	return r->started;
-}
-
 int kd_net_reader_feed(kd_net_reader *r, const char *data, size_t len,
 		       size_t *used, kd_err *err)
 {
