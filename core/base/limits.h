@@ -31,17 +31,23 @@
 #define KD_LIMIT_OUTPUT_BYTES (256u << 20)
 #endif
 
-/* Heap of one Lua state (bytes), and of a recipe sandbox within it. */
+/* Heap of one Lua state (bytes). */
 #ifndef KD_LIMIT_LUA_HEAP
 #define KD_LIMIT_LUA_HEAP (256u << 20)
 #endif
-#ifndef KD_LIMIT_SANDBOX_HEAP
-#define KD_LIMIT_SANDBOX_HEAP (64u << 20)
-#endif
 
-/* Lua VM instructions a sandboxed chunk may run before it is stopped. */
-#ifndef KD_LIMIT_SANDBOX_INSTRUCTIONS
-#define KD_LIMIT_SANDBOX_INSTRUCTIONS 100000000u
+/* A site's own recipe (kedge.sandbox): Lua VM instructions, heap (bytes)
+ * and wall-clock seconds its own code may use before it is stopped; the
+ * pass steps it calls are kedge's and bounded by their own timeouts.
+ * sandbox.call's defaults. */
+#ifndef KD_LIMIT_RECIPE_INSTRUCTIONS
+#define KD_LIMIT_RECIPE_INSTRUCTIONS 50000000u
+#endif
+#ifndef KD_LIMIT_RECIPE_HEAP
+#define KD_LIMIT_RECIPE_HEAP (32u << 20)
+#endif
+#ifndef KD_LIMIT_RECIPE_SECONDS
+#define KD_LIMIT_RECIPE_SECONDS 60
 #endif
 
 /* Bytes a single arena may hold before allocations fail. */

@@ -11,31 +11,8 @@
 
 struct kd_lua {
 	lua_State *L;
-	size_t used;  /* bytes the allocator handed out and not yet freed */
-	size_t limit; /* allocations that would pass this fail */
+	kd_lua_heap heap; /* the allocator's count and cap (heap.c) */
 };
-
-/* The allocator keeps the count the heap cap and the sandbox's memory cap
- * are checked against. */
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	kd_lua *kl = ud;
-	void *p;
-
-	if (!ptr)
-		osize = 0;
-	if (nsize == 0) {
-		free(ptr);
-		kl->used -= osize;
-		return NULL;
-	}
-	if (nsize > osize && nsize - osize > kl->limit - kl->used)
-		return NULL;
-	p = realloc(ptr, nsize);
-	if (p)
-		kl->used = kl->used - osize + nsize;
-	return p;
-}
 
 /* Adds a traceback; copes with error objects that are not strings. */
 static int msghandler(lua_State *L)
@@ -93,6 +70,7 @@ static void register_preload(lua_State *L)
 		{"kedge.core", kd_lua_open_core},
 		{"kedge.yaml", kd_lua_open_yaml},
 		{"kedge.json", kd_lua_open_json},
+		{"kedge.limits", kd_lua_open_limits},
 		{"kedge.sandbox", kd_lua_open_sandbox},
 		{"kedge.tmpl", kd_lua_open_tmpl},
 		{"kedge.http", kd_lua_open_http},
@@ -137,8 +115,8 @@ int kd_lua_new(kd_lua **out, size_t heap_limit, kd_err *err)
 	*out = NULL;
 	if (!kl)
 		return kd_err_set(err, KD_ENOMEM, "lua: out of memory");
-	kl->limit = heap_limit;
-	kl->L = lua_newstate(counting_alloc, kl);
+	kl->heap.limit = heap_limit;
+	kl->L = lua_newstate(kd_lua_heap_alloc, &kl->heap);
 	if (!kl->L) {
 		rc = kd_err_set(err, KD_ENOMEM, "lua: cannot create a state");
 		goto cleanup;
@@ -163,28 +141,6 @@ void kd_lua_free(kd_lua *kl)
 	if (kl->L)
 		lua_close(kl->L);
 	free(kl);
-}
-
-static kd_lua *host_of(lua_State *L)
-{
-	void *ud;
-
-	lua_getallocf(L, &ud);
-	return ud;
-}
-
-size_t kd_lua_heap_used(lua_State *L)
-{
-	return host_of(L)->used;
-}
-
-size_t kd_lua_swap_heap_limit(lua_State *L, size_t limit)
-{
-	kd_lua *kl = host_of(L);
-	size_t old = kl->limit;
-
-	kl->limit = limit;
-	return old;
 }
 
 static void set_arg(lua_State *L, int argc, char **argv, const char *script)

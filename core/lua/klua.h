@@ -36,6 +36,15 @@ typedef struct kd_lua kd_lua;
  * package.preload. heap_limit caps the state's memory (bytes). */
 int kd_lua_new(kd_lua **out, size_t heap_limit, kd_err *err);
 void kd_lua_free(kd_lua *kl);
+/* The heap of a state (heap.c): bytes the allocator handed out and not yet
+ * freed, and the cap allocations that would pass it fail against. */
+typedef struct kd_lua_heap {
+	size_t used;
+	size_t limit;
+} kd_lua_heap;
+
+/* The lua_Alloc that counts into the kd_lua_heap given as its ud. */
+void *kd_lua_heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Bytes held by the state that L belongs to, and its heap limit: set a new
  * limit and get the previous one back (the sandbox narrows it per call). */
 size_t kd_lua_heap_used(lua_State *L);
@@ -98,6 +107,7 @@ void kd_lua_set_list(lua_State *L, int idx);
 int kd_lua_open_core(lua_State *L);
 int kd_lua_open_yaml(lua_State *L);
 int kd_lua_open_json(lua_State *L);
+int kd_lua_open_limits(lua_State *L);
 int kd_lua_open_sandbox(lua_State *L);
 int kd_lua_open_tmpl(lua_State *L);
 int kd_lua_open_http(lua_State *L);

@@ -252,7 +252,8 @@ static int traceback(lua_State *L)
 }
 
 /* sandbox.call(fn, {instructions=, memory=, timeout=}, ...) ->
- * true, results... | false, message-with-traceback */
+ * true, results... | false, message-with-traceback; a limit left out is
+ * a recipe's (KD_LIMIT_RECIPE_*), timeout = 0 means no deadline. */
 static int sandbox_call(lua_State *L)
 {
 	sb_run run = {0};
@@ -266,10 +267,10 @@ static int sandbox_call(lua_State *L)
 	if (*active_slot(L))
 		return luaL_error(L, "sandbox.call cannot be nested");
 	run.instructions = kd_lua_opt_integer(L, 2, "instructions",
-					      KD_LIMIT_SANDBOX_INSTRUCTIONS);
+					      KD_LIMIT_RECIPE_INSTRUCTIONS);
 	run.memory = (size_t)kd_lua_opt_integer(L, 2, "memory",
-						KD_LIMIT_SANDBOX_HEAP);
-	timeout = 0;
+						KD_LIMIT_RECIPE_HEAP);
+	timeout = KD_LIMIT_RECIPE_SECONDS;
 	if (!lua_isnoneornil(L, 2) &&
 	    lua_getfield(L, 2, "timeout") != LUA_TNIL) {
 		timeout = luaL_checknumber(L, -1);

@@ -1,0 +1,64 @@
+/* kedge.limits: the limits of core/base/limits.h for the Lua library, so
+ * a limit is spelled once (limits.recipe_instructions is
+ * KD_LIMIT_RECIPE_INSTRUCTIONS). A plain table of integers, built once per
+ * state by require. */
+#include "lua/klua.h"
+
+#include "base/limits.h"
+
+#include <lauxlib.h>
+
+#define LIMIT(name, lower) {lower, (lua_Integer)KD_LIMIT_##name}
+
+static const struct {
+	const char *name;
+	lua_Integer value;
+} limits[] = {
+	LIMIT(DOC_BYTES, "doc_bytes"),
+	LIMIT(DEPTH, "depth"),
+	LIMIT(YAML_ALIAS_NODES, "yaml_alias_nodes"),
+	LIMIT(YAML_DOCS, "yaml_docs"),
+	LIMIT(OUTPUT_BYTES, "output_bytes"),
+	LIMIT(LUA_HEAP, "lua_heap"),
+	LIMIT(RECIPE_INSTRUCTIONS, "recipe_instructions"),
+	LIMIT(RECIPE_HEAP, "recipe_heap"),
+	LIMIT(RECIPE_SECONDS, "recipe_seconds"),
+	LIMIT(ARENA_BYTES, "arena_bytes"),
+	LIMIT(SEMVER_BYTES, "semver_bytes"),
+	LIMIT(SEMVER_TERMS, "semver_terms"),
+	LIMIT(HTTP_URL_BYTES, "http_url_bytes"),
+	LIMIT(HTTP_HOST_BYTES, "http_host_bytes"),
+	LIMIT(HTTP_HEADER_BYTES, "http_header_bytes"),
+	LIMIT(HTTP_HEADERS, "http_headers"),
+	LIMIT(HTTP_BODY_BYTES, "http_body_bytes"),
+	LIMIT(HTTP_BODY_MAX, "http_body_max"),
+	LIMIT(HTTP_ATTEMPTS, "http_attempts"),
+	LIMIT(HTTP_BACKOFF_MS, "http_backoff_ms"),
+	LIMIT(HTTP_RETRY_AFTER_S, "http_retry_after_s"),
+	LIMIT(TMPL_PARSE_DEPTH, "tmpl_parse_depth"),
+	LIMIT(TMPL_CALL_DEPTH, "tmpl_call_depth"),
+	LIMIT(TMPL_RANGE_ITERATIONS, "tmpl_range_iterations"),
+	LIMIT(TMPL_CRYPTO_OPS, "tmpl_crypto_ops"),
+	LIMIT(GIT_TREE_FILES, "git_tree_files"),
+	LIMIT(GIT_TREE_BYTES, "git_tree_bytes"),
+	LIMIT(GIT_PACKS, "git_packs"),
+	LIMIT(GIT_READ_BYTES, "git_read_bytes"),
+	LIMIT(CHART_FILE_BYTES, "chart_file_bytes"),
+	LIMIT(CHART_BYTES, "chart_bytes"),
+	LIMIT(CHART_FILES, "chart_files"),
+	LIMIT(CHART_DEPTH, "chart_depth"),
+	LIMIT(CHART_MANIFESTS, "chart_manifests"),
+	LIMIT(PROC_OUTPUT_BYTES, "proc_output_bytes"),
+};
+
+int kd_lua_open_limits(lua_State *L)
+{
+	size_t i, n = sizeof(limits) / sizeof(limits[0]);
+
+	lua_createtable(L, 0, (int)n);
+	for (i = 0; i < n; i++) {
+		lua_pushinteger(L, limits[i].value);
+		lua_setfield(L, -2, limits[i].name);
+	}
+	return 1;
+}
