@@ -18,7 +18,12 @@
  * (no instruction count, the host's heap limit, the deadline moved on by
  * the time it took), since kedge's own code has its own bounds and the
  * caps are about what the recipe itself computes. Callbacks the host then
- * makes into recipe code go through sandbox.call again. */
+ * makes into recipe code go through sandbox.call again.
+ *
+ * sandbox.absent is the __index of the environment and its library
+ * copies (give it to other tables a recipe gets, such as the pass's view):
+ * it notes the names a run looks up and lacks, so sandbox.call can say
+ * which one a failed run was missing. */
 #include "lua/klua.h"
 
 #include "base/limits.h"
@@ -38,6 +43,12 @@ typedef struct sb_run {
 	size_t memory;
 	size_t outer_limit;   /* the host's heap limit outside the run */
 	const char *killed;   /* why the run was stopped, or NULL */
+	/* The last name the recipe looked up and the sandbox leaves out, and
+	 * where; a runtime error on that line is about it. */
+	char absent[64];
+	const void *absent_src;
+	int absent_line;
+	int absent_hit;       /* the error arose where absent was looked up */
 } sb_run;
 
 static sb_run **active_slot(lua_State *L)
@@ -108,6 +119,39 @@ static int sb_xpcall(lua_State *L)
 	return lua_gettop(L);
 }
 
+/* __index of the environment, its library copies and the pass's view:
+ * notes a name the sandbox leaves out (the value stays nil), so a failed
+ * run can say which name it lacked without reading the error text. */
+static int sb_absent(lua_State *L)
+{
+	sb_run *r = *active_slot(L);
+	lua_Debug ar;
+	size_t len;
+	const char *k;
+
+	if (r && lua_type(L, 2) == LUA_TSTRING && lua_getstack(L, 1, &ar) &&
+	    lua_getinfo(L, "Sl", &ar)) {
+		k = lua_tolstring(L, 2, &len);
+		if (len >= sizeof(r->absent))
+			len = sizeof(r->absent) - 1;
+		memcpy(r->absent, k, len);
+		r->absent[len] = '\0';
+		r->absent_src = ar.source;
+		r->absent_line = ar.currentline;
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+/* Gives the table on top of the stack __index = sb_absent. */
+static void mark_absent(lua_State *L)
+{
+	lua_newtable(L);
+	lua_pushcfunction(L, sb_absent);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+}
+
 /* getmetatable for tables only: the string metatable is the host's. */
 static int sb_getmetatable(lua_State *L)
 {
@@ -149,6 +193,7 @@ static void copy_lib(lua_State *L, int env, const char *lib,
 		lua_getfield(L, -2, *fields);
 		lua_setfield(L, -2, *fields);
 	}
+	mark_absent(L);
 	lua_setfield(L, env, lib);
 	lua_pop(L, 1);
 }
@@ -170,6 +215,7 @@ static void copy_lib_except(lua_State *L, int env, const char *lib,
 		lua_insert(L, -2);
 		lua_rawset(L, -4);
 	}
+	mark_absent(L);
 	lua_setfield(L, env, lib);
 	lua_pop(L, 1);
 }
@@ -207,6 +253,7 @@ static void build_env(lua_State *L)
 	copy_lib(L, env, "os", os_fields);
 	lua_pushvalue(L, env);
 	lua_setfield(L, env, "_G");
+	mark_absent(L);
 }
 
 /* sandbox.load(code, chunkname [, extra_globals]) -> fn, env | nil, err */
@@ -242,7 +289,15 @@ static int sandbox_load(lua_State *L)
 
 static int traceback(lua_State *L)
 {
+	sb_run *r = *active_slot(L);
 	const char *msg = lua_tostring(L, 1);
+	lua_Debug ar;
+
+	/* level 1 is a Lua function only for errors the VM raised in it */
+	if (r && r->absent_src && lua_getstack(L, 1, &ar) &&
+	    lua_getinfo(L, "Sl", &ar) && ar.source == r->absent_src &&
+	    ar.currentline == r->absent_line)
+		r->absent_hit = 1;
 
 	if (!msg)
 		msg = lua_pushfstring(L, "(error object is a %s value)",
@@ -252,8 +307,10 @@ static int traceback(lua_State *L)
 }
 
 /* sandbox.call(fn, {instructions=, memory=, timeout=}, ...) ->
- * true, results... | false, message-with-traceback; a limit left out is
- * a recipe's (KD_LIMIT_RECIPE_*), timeout = 0 means no deadline. */
+ * true, results... | false, message-with-traceback, kind [, absent]; a
+ * limit left out is a recipe's (KD_LIMIT_RECIPE_*), timeout = 0 means no
+ * deadline. kind is "limit" when a limit stopped the run, else "runtime";
+ * absent names what the run looked up and lacked where it failed. */
 static int sandbox_call(lua_State *L)
 {
 	sb_run run = {0};
@@ -312,7 +369,11 @@ static int sandbox_call(lua_State *L)
 					run.instructions, lua_tostring(L, -2));
 		else
 			lua_pushvalue(L, -2);
-		return 2;
+		lua_pushstring(L, run.killed ? "limit" : "runtime");
+		if (run.killed || !run.absent_hit)
+			return 3;
+		lua_pushstring(L, run.absent);
+		return 4;
 	}
 	lua_pushboolean(L, 1);
 	lua_replace(L, base);
@@ -370,6 +431,7 @@ int kd_lua_open_sandbox(lua_State *L)
 		{"load", sandbox_load},
 		{"call", sandbox_call},
 		{"host", sandbox_host},
+		{"absent", sb_absent},
 		{NULL, NULL},
 	};
 
