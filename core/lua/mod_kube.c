@@ -8,7 +8,8 @@
  * write_atomic(path, data) → true or nil, err (temp file, fsync, rename;
  *   creates the file's folder when missing).
  * read_dir(path) → sorted list of the names in a folder (no dot files), or
- *   nil, err, "notdir" when path is not a folder.
+ *   nil, err, why: "notdir" when path is not a folder, "missing" when it
+ *   does not exist, else "error".
  * now() → monotonic seconds (a float); sleep(seconds) (at most 60). */
 #include "lua/klua.h"
 
@@ -100,11 +101,12 @@ static int read_dir(lua_State *L)
 	lua_Integer n = 0, i;
 
 	if (!d) {
-		int notdir = errno == ENOTDIR;
+		int eno = errno;
 
 		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(errno));
-		lua_pushstring(L, notdir ? "notdir" : "error");
+		lua_pushfstring(L, "%s: %s", path, strerror(eno));
+		lua_pushstring(L, eno == ENOTDIR ? "notdir" :
+				  eno == ENOENT ? "missing" : "error");
 		return 3;
 	}
 	lua_newtable(L);

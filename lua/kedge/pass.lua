@@ -1,5 +1,5 @@
--- kedge.pass: one reconcile pass (steps 1–9 of DESIGN.md) as an object whose
--- steps are functions, so a recipe can call, wrap, reorder or extend them.
+-- kedge.pass: one reconcile pass (steps 1–9 of DESIGN.md) as an object, a
+-- Pass, whose steps a recipe calls, wraps, reorders or extends.
 --
 --   local pass = require "kedge.pass"
 --   local p = pass.new{repo = "https://git.example.org/sites.git", ref = "main",
@@ -7,14 +7,23 @@
 --   local recipe = require "recipes.default"
 --   local code = pass.run(p, recipe)      -- an exit code (pass.EXIT)
 --
--- Every step returns true, or nil and a message; a failed step marks the
--- pass failed (p.failure = {step=, code=, message=}) and the later steps
--- that change something are skipped, while record and report always run.
+-- The steps are the table pass.STEPS, in the pass's order: each names its
+-- function (a Pass method), the step whose result it needs, and what it
+-- records on the pass. A pass has each step as a field that runs it through
+-- one driver: p.load() or p:load() (recipes use the dot). The driver skips
+-- a step once the pass failed (except those marked always: record and
+-- report), checks what it needs, and notes the step in p.trail. Every step
+-- returns true, or nil and a message; a failed step marks the pass failed
+-- (p.failure = {step=, code=, message=, kind=}). Adding a step is one entry
+-- in pass.STEPS and its method.
+--
 -- A custom recipe from the config repo runs in kedge.sandbox and sees only
 -- the recipe view of the pass (pass.view): the steps and read-only facts.
+local errors = require "kedge.errors"
 local git = require "kedge.git"
 local json = require "kedge.json"
 local kcore = require "kedge.kubecore"
+local limits = require "kedge.limits"
 local log = require "kedge.log"
 local sandbox = require "kedge.sandbox"
 
@@ -24,12 +33,23 @@ local M = {}
 M.EXIT = {ok = 0, failed = 1, usage = 2, changes = 10, budget = 20, apply = 21,
   smoke = 22, undelivered = 23}
 
--- The limits of a custom recipe's own code (the steps it calls are kedge's
--- and bounded by their own timeouts).
-M.RECIPE_LIMITS = {instructions = 50000000, memory = 32 << 20, timeout = 60}
+-- The status of a bundle's result, of a step in p.trail and of a custom
+-- step in the report.
+M.STATUS = {PENDING = "pending", APPLIED = "applied", OK = "ok", FAILED = "failed",
+  SKIPPED = "skipped", PASSED = "passed"}
 
-M.STEPS = {"sync", "load", "select", "render", "budget", "plan", "apply", "smoke",
-  "record", "report"}
+-- The result of a whole pass: in its report, and (SUCCESS, FAILED) in
+-- state.json's last_pass.
+M.RESULT = {OK = "ok", FAILED = "failed", SUCCESS = "success",
+  BUDGET_REFUSED = "budget-refused", APPLY_FAILED = "apply-failed",
+  SMOKE_FAILED = "smoke-failed"}
+
+-- The limits of a custom recipe's own code (the steps it calls are kedge's
+-- and bounded by their own timeouts): limits.h's KD_LIMIT_RECIPE_*.
+M.RECIPE_LIMITS = {instructions = limits.recipe_instructions, memory = limits.recipe_heap,
+  timeout = limits.recipe_seconds}
+
+local STATUS, RESULT = M.STATUS, M.RESULT
 
 local function lazy(name)
   return setmetatable({}, {__index = function(t, k)
@@ -71,6 +91,600 @@ local function objects_of(manifests)
 end
 M.objects_of = objects_of
 
+local Pass = {}
+Pass.__index = Pass
+M.Pass = Pass
+
+-- a line per step: to a person on a terminal, else to the log
+function Pass:progress(step, msg)
+  if self.opts.progress then
+    self.opts.progress(step, msg)
+  else
+    log.info(step .. ": " .. msg, {site = self.site_name})
+  end
+end
+
+-- Marks the pass failed (the first failure counts) and returns nil, msg.
+-- msg may be an error value (kedge.errors): its kind is kept.
+function Pass:fail(step, code, msg)
+  local text = tostring(msg)
+  if not self.failure then
+    self.failure = {step = step, code = code, message = text, kind = errors.kind(msg)}
+  end
+  log.error(step .. " failed: " .. text, {site = self.site_name})
+  return nil, text
+end
+
+-- seconds to wait for readiness; --wait 0: not at all
+function Pass:wait_for()
+  if self.opts.wait == 0 then return nil end
+  return self.opts.wait or 300
+end
+
+function Pass:kube_client()
+  if self.kube then return self.kube end
+  local opts = self.opts
+  local c, err = kube_mod.connect{kubeconfig = opts.kubeconfig, context = opts.context,
+    deadline = opts.timeout}
+  if not c then return nil, err end
+  self.kube = c
+  return c
+end
+
+function Pass:bundle_by_name(name)
+  for _, bd in ipairs(self.bundles) do
+    if bd.name == name then return bd end
+  end
+end
+
+function Pass:result_of(name)
+  local r = self.results[name]
+  if not r then
+    local bd = self:bundle_by_name(name) or {}
+    r = {name = name, chart = bd.chart, release = bd.release, namespace = bd.namespace,
+      created = 0, updated = 0, unchanged = 0, pruned = 0, errors = {}, smoke = {},
+      status = STATUS.PENDING}
+    self.results[name] = r
+  end
+  return r
+end
+
+------------------------------------------------------------------------
+-- the steps, in the pass's order (pass.STEPS lists them)
+
+-- 1. sync: fetch and verify the config repo (or open what is served).
+function Pass:sync()
+  local opts = self.opts
+  if opts.tree then
+    self.tree = opts.tree
+    self.commit = {id = opts.tree_id or "working-tree"}
+    self:progress("sync", "reading " .. (opts.tree_label or "the given tree"))
+    return true
+  end
+  if opts.repo then
+    local g = {repo = opts.repo, ref = opts.ref, state = opts.state_dir}
+    for k, v in pairs(opts.git or {}) do g[k] = v end
+    local r, err = git.sync(g)
+    if not r then return self:fail("sync", M.EXIT.failed, err) end
+    if r.refused then
+      self.refused = r.refused
+      log.warn("the new commit was refused; serving the last verified one",
+        {why = r.refused, commit = r.commit})
+    end
+    self:progress("sync", string.format("%s at %s%s", opts.repo, (r.commit or ""):sub(1, 12),
+      r.changed and " (new)" or ""))
+  end
+  local rev, err = git.open(opts.state_dir)
+  if not rev then
+    return self:fail("sync", M.EXIT.failed, err .. (opts.repo and "" or
+      " (give --repo URL to fetch the config repo first)"))
+  end
+  self.tree = rev
+  self.commit = rev:commit()
+  if not opts.repo then self:progress("sync", "serving " .. rev:id():sub(1, 12)) end
+  return true
+end
+
+-- 2. load: the repo's sites and bundles.
+function Pass:load()
+  if self.site then return true end -- loaded already (to find the site's recipe)
+  local repo, err = site_mod.load(self.tree)
+  if not repo then return self:fail("load", M.EXIT.failed, err) end
+  self.repo = repo
+  local s = repo.sites[self.site_name]
+  if not s then
+    local names = {}
+    for n in pairs(repo.sites) do names[#names + 1] = n end
+    table.sort(names)
+    return self:fail("load", M.EXIT.failed, string.format(
+      "no site %q in the config repo (sites/%s.yaml is missing; sites: %s); pass --site NAME",
+      self.site_name, self.site_name, #names > 0 and table.concat(names, ", ") or "none"))
+  end
+  self.site = s
+  local n = 0
+  for _ in pairs(repo.bundles) do n = n + 1 end
+  self:progress("load", string.format("site %s, %d bundle%s in the repo", self.site_name, n,
+    n == 1 and "" or "s"))
+  return true
+end
+
+-- 3. select: the bundles that target this site, in dependsOn order.
+function Pass:select()
+  local list, err = site_mod.select(self.repo, self.site_name)
+  if not list then return self:fail("select", M.EXIT.failed, err) end
+  self.bundles = list
+  local names = {}
+  for _, bd in ipairs(list) do names[#names + 1] = bd.name end
+  self.bundle_names = names
+  self:progress("select", #names > 0 and table.concat(names, ", ") or "no bundle targets this site")
+  return true
+end
+
+-- 4. render: every selected bundle's chart with its values.
+function Pass:render()
+  local total = 0
+  -- With a cluster (plan, apply), charts see its .Capabilities as Helm
+  -- install shows them; offline (kedge budget), the site's kubeVersion.
+  local ropts = {}
+  if not self.opts.offline and #self.bundles > 0 then
+    local c, cerr = self:kube_client()
+    local caps = c and c:capabilities()
+    if not caps then
+      return self:fail("render", M.EXIT.failed, "the cluster's capabilities: " .. tostring(cerr or
+        "discovery failed"))
+    end
+    ropts.kube_version = caps.KubeVersion.Version
+    ropts.api_versions = caps.APIVersions
+    ropts.api_versions_only = true
+  end
+  for _, bd in ipairs(self.bundles) do
+    local manifests, err = site_mod.render(self.repo, self.site, bd, ropts)
+    if not manifests then
+      local r = self:result_of(bd.name)
+      r.errors[#r.errors + 1] = err
+      r.status = STATUS.FAILED
+      return self:fail("render", M.EXIT.failed, "bundle " .. bd.name .. ": " .. err)
+    end
+    self.rendered[bd.name] = manifests
+    local objs = objects_of(manifests)
+    self.rendered_objects = self.rendered_objects or {}
+    self.rendered_objects[bd.name] = objs
+    local r = self:result_of(bd.name)
+    if type(manifests.chart) == "table" then
+      r.chart, r.version = manifests.chart.name, manifests.chart.version
+    end
+    total = total + #objs
+  end
+  self:progress("render", string.format("%d bundle%s, %d objects", #self.bundles,
+    #self.bundles == 1 and "" or "s", total))
+  return true
+end
+
+-- 5. budget: refuse the whole pass before anything is touched.
+function Pass:budget()
+  local input = {}
+  for _, bd in ipairs(self.bundles) do
+    input[#input + 1] = {bundle = bd.name, objects = self.rendered_objects[bd.name]}
+  end
+  local res, err = budget_mod.compute(self.site, input)
+  if not res then return self:fail("budget", M.EXIT.failed, err) end
+  self.budget_result = res
+  self.budget_table = budget_mod.table(res)
+  for _, row in ipairs(res.rows or {}) do
+    if row.bundle and self.results[row.bundle] then self.results[row.bundle].budget = row end
+  end
+  for _, w in ipairs(res.warnings or {}) do log.warn("budget: " .. tostring(w)) end
+  if not res.fits then
+    return self:fail("budget", M.EXIT.budget, "the site's capacity is exceeded; nothing was applied\n"
+      .. self.budget_table)
+  end
+  self:progress("budget", "fits")
+  return true
+end
+
+-- The bundle's namespace as an object to create, when the cluster lacks
+-- it and the chart does not render it (Helm's --create-namespace).
+local function missing_namespace(c, bd, objs)
+  if not bd.namespace then return nil end
+  for _, o in ipairs(objs) do
+    if o.kind == "Namespace" and o.metadata and o.metadata.name == bd.namespace then return nil end
+  end
+  local live, err, status = c:get("v1", "Namespace", "", bd.namespace)
+  if live then return nil end
+  if status ~= 404 then return nil, err end
+  return {apiVersion = "v1", kind = "Namespace", metadata = {name = bd.namespace}}
+end
+
+-- plan: a server-side dry run and diff per bundle; changes nothing.
+function Pass:plan()
+  local c, err = self:kube_client()
+  if not c then return self:fail("plan", M.EXIT.failed, err) end
+  self.plans = {}
+  for _, bd in ipairs(self.bundles) do
+    local objs = self.rendered_objects[bd.name]
+    local ns, nerr = missing_namespace(c, bd, objs)
+    if nerr then return self:fail("plan", M.EXIT.failed, "bundle " .. bd.name .. ": " .. nerr) end
+    if ns then
+      local with_ns = {ns}
+      for _, o in ipairs(objs) do with_ns[#with_ns + 1] = o end
+      objs = with_ns
+    end
+    local res, perr = c:plan(objs, {bundle = bd.name, prune = true,
+      namespace = bd.namespace, state_dir = self.opts.state_dir})
+    if not res then return self:fail("plan", M.EXIT.failed, "bundle " .. bd.name .. ": " .. perr) end
+    self.plans[bd.name] = res
+    local n = 0
+    for _, ch in ipairs(res.changes) do
+      if ch.action ~= "unchanged" then n = n + 1 end
+    end
+    n = n + #res.prune
+    self.changes = self.changes + n
+    self:progress("plan", string.format("%s: %d change%s", bd.name, n, n == 1 and "" or "s"))
+  end
+  return true
+end
+
+function Pass:state_path() return self.opts.state_dir .. "/state.json" end
+function Pass:good_path(name)
+  return self.opts.state_dir .. "/good-" .. self.site_name .. "/" .. name .. ".json"
+end
+
+-- STATE_DIR/state.json: {sites = {[site] = {bundles = {[name] = {commit=,
+-- at=, chart=, version=}}, last_pass = {...}}}}; one state directory
+-- may serve several sites of the same repo.
+function Pass:read_all_state()
+  local text = read_file(self:state_path())
+  local st = text and json.decode(text, {name = self:state_path()})
+  if type(st) ~= "table" then st = {} end
+  st.sites = type(st.sites) == "table" and st.sites or {}
+  return st
+end
+
+function Pass:read_state()
+  local st = self:read_all_state().sites[self.site_name] or {}
+  st.bundles = st.bundles or {}
+  return st
+end
+
+-- The objects of a bundle at its last good commit good (re-rendered from
+-- that commit's tree, else as recorded then), and their namespace.
+function Pass:good_objects(bd, good)
+  local rev, err = git.open(self.opts.state_dir, good.commit)
+  if rev then
+    local repo, lerr = site_mod.load(rev)
+    if not repo then return nil, lerr end
+    local s = repo.sites[self.site_name]
+    local old
+    for _, x in ipairs((s and site_mod.select(repo, self.site_name)) or {}) do
+      if x.name == bd.name then old = x end
+    end
+    if not old then return nil, "the bundle was not selected at " .. good.commit:sub(1, 12) end
+    local manifests, rerr = site_mod.render(repo, s, old, {})
+    rev:close()
+    if not manifests then return nil, rerr end
+    return objects_of(manifests), old.namespace
+  end
+  -- kedge sync keeps only the newest trees: the objects recorded with
+  -- the last good pass stand in for the re-render
+  local text = read_file(self:good_path(bd.name))
+  local saved = text and json.decode(text, {name = self:good_path(bd.name)})
+  if type(saved) ~= "table" or saved.commit ~= good.commit then
+    return nil, "the tree of " .. good.commit:sub(1, 12) .. " is gone (" .. err ..
+      ") and no objects were recorded with it"
+  end
+  return saved.objects, saved.namespace
+end
+
+-- Re-renders a failed bundle from its last good commit's tree and applies
+-- that. Returns the commit rolled back to, or nil and why not.
+function Pass:rollback(bd)
+  local st = self:read_state()
+  local good = st.bundles[bd.name]
+  if not good or not good.commit then return nil, "no earlier good revision" end
+  if self.commit and good.commit == self.commit.id then
+    return nil, "its last good revision is this commit (the cluster changed under it)"
+  end
+  local objs, ns = self:good_objects(bd, good)
+  if not objs then return nil, ns end
+  local c = assert(self:kube_client())
+  local res, aerr = c:apply(objs, {bundle = bd.name, prune = true,
+    namespace = ns, state_dir = self.opts.state_dir, wait = self:wait_for()})
+  if not res then return nil, aerr end
+  return good.commit
+end
+
+function Pass:apply_one(bd, c)
+  local r = self:result_of(bd.name)
+  local objs = self.rendered_objects[bd.name]
+  local aopts = {bundle = bd.name, prune = true, namespace = bd.namespace,
+    state_dir = self.opts.state_dir}
+  local ns, nerr = missing_namespace(c, bd, objs)
+  if nerr then return nil, nerr end
+  if ns then
+    -- created outside the bundle's set: bundles may share a namespace,
+    -- and namespaces are never pruned anyway
+    local ok, aerr = c:apply({ns}, {})
+    if not ok then return nil, aerr end
+    r.created = r.created + 1
+  end
+  local plan, perr = c:plan(objs, aopts)
+  if not plan then return nil, perr end
+  local changed = #plan.prune > 0
+  r.updated, r.unchanged = 0, 0
+  for _, ch in ipairs(plan.changes) do
+    if ch.action == "create" then r.created = r.created + 1; changed = true
+    elseif ch.action == "update" then r.updated = r.updated + 1; changed = true
+    else r.unchanged = r.unchanged + 1 end
+  end
+  local wait = self:wait_for()
+  if changed then
+    aopts.wait = wait
+    local res, err = c:apply(objs, aopts)
+    if not res then return nil, err end
+    r.pruned = 0
+    for _, p in ipairs(res.pruned or {}) do
+      if p.action == "deleted" then r.pruned = r.pruned + 1 end
+    end
+  elseif wait then
+    local ok, err = c:wait(objs, wait, {namespace = bd.namespace})
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+function Pass:mark_failed(bd, code, msg)
+  local r = self:result_of(bd.name)
+  r.status = STATUS.FAILED
+  r.errors[#r.errors + 1] = msg
+  local to, why = self:rollback(bd)
+  if to then
+    r.rolled_back_to = to
+    r.errors[#r.errors + 1] = "rolled back to " .. to .. ", its last good revision"
+    self:progress("apply", bd.name .. ": rolled back to " .. to:sub(1, 12))
+  else
+    r.errors[#r.errors + 1] = "not rolled back: " .. why
+    log.warn(bd.name .. ": not rolled back", {why = why})
+  end
+  return self:fail(code == M.EXIT.smoke and "smoke" or "apply", code, "bundle " .. bd.name .. ": " .. msg)
+end
+
+-- The bundles a step is given (one name or a list; nil: all selected), as
+-- the step's argument; raises for a name not selected.
+local function names_or_all(self, names)
+  if names == nil then return self.bundles end
+  if type(names) == "string" then names = {names} end
+  local list = {}
+  for _, n in ipairs(names) do
+    local bd = self:bundle_by_name(n)
+    if not bd then error("no selected bundle " .. tostring(n), 3) end
+    list[#list + 1] = bd
+  end
+  return list
+end
+
+-- 6. apply: per bundle, in dependsOn order (names: one bundle or a list).
+function Pass:apply(list)
+  if self.mode == "plan" then return self:fail("apply", M.EXIT.failed, "apply in a plan") end
+  local c, err = self:kube_client()
+  if not c then return self:fail("apply", M.EXIT.apply, err) end
+  for _, bd in ipairs(list) do
+    local r = self:result_of(bd.name)
+    local done, aerr = self:apply_one(bd, c)
+    if not done then return self:mark_failed(bd, M.EXIT.apply, aerr) end
+    r.status = STATUS.APPLIED
+    self:progress("apply", string.format("%s: %d created, %d updated, %d unchanged, %d pruned; ready",
+      bd.name, r.created, r.updated, r.unchanged, r.pruned))
+  end
+  return true
+end
+
+-- 7. smoke: the bundles' smoke tests (after their apply).
+function Pass:smoke(list)
+  for _, bd in ipairs(list) do
+    local r = self:result_of(bd.name)
+    if r.status ~= STATUS.APPLIED then
+      return self:fail("smoke", M.EXIT.failed, "bundle " .. bd.name .. " was not applied")
+    end
+    local tests = bd.smoke or {}
+    if #tests > 0 then
+      local results = smoke_mod.run(tests, {kube = self.kube, bundle = bd.name,
+        namespace = bd.namespace, release = bd.release,
+        objects = self.rendered[bd.name], allow_exec = self.site.exec == true,
+        funcs = self.smoke_funcs, log = function(msg, fields)
+          local f = {bundle = bd.name}
+          for k, v in pairs(type(fields) == "table" and fields or {}) do f[k] = v end
+          log.info(msg, f)
+        end})
+      r.smoke = results
+      local failed = {}
+      for _, t in ipairs(results) do
+        if t.status ~= STATUS.PASSED then
+          failed[#failed + 1] = string.format("%s (%s): %s", t.name, t.kind or "?",
+            t.message or "failed")
+        end
+      end
+      if #failed > 0 then
+        return self:mark_failed(bd, M.EXIT.smoke, "smoke test failed: " .. table.concat(failed, "; "))
+      end
+      self:progress("smoke", string.format("%s: %d passed", bd.name, #results))
+    end
+    r.status = STATUS.OK
+  end
+  return true
+end
+
+-- 8. record: the last good commit per bundle, written atomically.
+function Pass:record()
+  if self.mode == "plan" or not self.opts.state_dir or not self.commit then return true end
+  local all = self:read_all_state()
+  local st = self:read_state()
+  all.sites[self.site_name] = st
+  local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  local n = 0
+  for _, bd in ipairs(self.bundles) do
+    local r = self.results[bd.name]
+    if r and r.status == STATUS.OK then
+      st.bundles[bd.name] = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
+      n = n + 1
+      local ok, err = kcore.write_atomic(self:good_path(bd.name), json.encode({commit = self.commit.id,
+        namespace = bd.namespace, objects = self.rendered_objects[bd.name]}))
+      if not ok then return self:fail("record", M.EXIT.failed, err) end
+    end
+  end
+  st.last_pass = {commit = self.commit.id, at = now,
+    result = self.failure and RESULT.FAILED or RESULT.SUCCESS,
+    report = self.report_obj and self.report_obj.id or nil}
+  local ok, err = kcore.write_atomic(self:state_path(), json.encode(all, {indent = 2}) .. "\n")
+  if not ok then return self:fail("record", M.EXIT.failed, err) end
+  self:progress("record", string.format("%d bundle%s recorded as good", n, n == 1 and "" or "s"))
+  return true
+end
+
+local RESULT_OF_EXIT = {[M.EXIT.budget] = RESULT.BUDGET_REFUSED,
+  [M.EXIT.apply] = RESULT.APPLY_FAILED, [M.EXIT.smoke] = RESULT.SMOKE_FAILED}
+
+-- Delivers the outbox to the site's destinations; a failed delivery is
+-- not a failed pass (p.undelivered, exit 23).
+function Pass:deliver()
+  local dests = self.site and self.site.report or {}
+  if #dests == 0 then return true end
+  local sum, derr = report_mod.deliver(self.opts.state_dir, dests, {git = M.git_opts(self.opts)})
+  if not sum then
+    self.undelivered = derr
+    return nil, derr
+  end
+  if #(sum.failed or {}) > 0 then
+    local msgs = {}
+    for _, f in ipairs(sum.failed) do
+      msgs[#msgs + 1] = string.format("%s to %s: %s", f.id, f.destination, f.error)
+    end
+    self.undelivered = table.concat(msgs, "; ")
+    return nil, self.undelivered
+  end
+  self:progress("report", string.format("%d deliver%s, %d pending", sum.delivered or 0,
+    (sum.delivered or 0) == 1 and "y" or "ies", sum.pending or 0))
+  return true
+end
+
+-- 9. report: written to the outbox, then delivered.
+function Pass:report()
+  local opts = self.opts
+  if self.mode == "plan" or not opts.state_dir then return true end
+  if self.report_obj then return true end -- one report per pass
+  local sig = self.commit and self.commit.signature
+  local r = report_mod.new{site = self.site_name, repo = opts.repo, ref = opts.ref,
+    commit = self.commit and self.commit.id ~= "working-tree" and self.commit.id or nil,
+    signature = sig and {state = sig.state, principal = sig.principal, key = sig.key},
+    started = self.started}
+  self.report_obj = r
+  for _, bd in ipairs(self.bundles) do
+    local res = self:result_of(bd.name)
+    if res.status == STATUS.PENDING then res.status = STATUS.SKIPPED end
+    report_mod.add_bundle(r, res)
+  end
+  if self.budget_result then report_mod.set_budget(r, self.budget_result) end
+  for _, st in ipairs(self.custom_steps) do
+    r.steps = r.steps or {}
+    r.steps[#r.steps + 1] = st
+  end
+  if self.refused then r.errors[#r.errors + 1] = "sync: the new commit was refused: " .. self.refused end
+  if self.failure then
+    r.errors[#r.errors + 1] = self.failure.step .. ": " .. self.failure.message
+  end
+  report_mod.finish(r, self.failure and (RESULT_OF_EXIT[self.failure.code] or RESULT.FAILED)
+    or RESULT.OK)
+  local ok, err = report_mod.outbox_write(opts.state_dir, r)
+  if not ok then return self:fail("report", M.EXIT.failed, err) end
+  self:progress("report", "report " .. r.id .. " written to the outbox")
+  if opts.deliver == false then return true end
+  return self:deliver()
+end
+
+-- The steps in the pass's order. name: the pass's field and the name in
+-- logs and the report; run: the Pass method (pass, arg); needs: the step
+-- whose result it needs, and ready(pass), whether that result is there;
+-- args: turns the caller's arguments into run's (before the pass
+-- may skip the step); always: runs after a failure too, and after the
+-- recipe when it did not run it (apply mode); recipe = false: not in a
+-- recipe's view; records: the pass fields (or files) where it leaves its
+-- result, for the steps after it, the CLI and the report.
+local function rendered(p) return p.rendered_objects or #p.bundles == 0 end
+M.STEPS = {
+  {name = "sync", run = Pass.sync, recipe = false, records = {"tree", "commit", "refused"}},
+  {name = "load", run = Pass.load, needs = "sync", ready = function(p) return p.tree end,
+    records = {"repo", "site"}},
+  {name = "select", run = Pass.select, needs = "load", ready = function(p) return p.site end,
+    records = {"bundles", "bundle_names"}},
+  {name = "render", run = Pass.render, needs = "select", ready = function(p) return p.bundle_names end,
+    records = {"rendered", "rendered_objects", "results"}},
+  {name = "budget", run = Pass.budget, needs = "render", ready = rendered,
+    records = {"budget_result", "budget_table", "results"}},
+  {name = "plan", run = Pass.plan, needs = "render", ready = rendered, records = {"plans", "changes"}},
+  {name = "apply", run = Pass.apply, args = names_or_all,
+    needs = "budget", ready = function(p) return p.budget_result end, records = {"results"}},
+  {name = "smoke", run = Pass.smoke, args = names_or_all, records = {"results"}},
+  {name = "record", run = Pass.record, always = true,
+    records = {"STATE_DIR/state.json", "STATE_DIR/good-SITE/BUNDLE.json"}},
+  {name = "report", run = Pass.report, always = true, records = {"report_obj", "undelivered"}},
+}
+
+-- The driver of every step: what pass.STEPS says, around the step's run.
+-- p.trail gets {name=, status=} per step called, in order.
+local function drive(p, step, ...)
+  p.reached[step.name] = true
+  local arg = ...
+  if step.args then arg = step.args(p, ...) end
+  local trail = p.trail
+  if p.failure and not step.always then
+    trail[#trail + 1] = {name = step.name, status = STATUS.SKIPPED}
+    return nil, "skipped: the pass already failed in " .. p.failure.step
+  end
+  if step.needs and not step.ready(p) then
+    trail[#trail + 1] = {name = step.name, status = STATUS.FAILED}
+    return p:fail(step.name, M.EXIT.failed, step.name .. " needs " .. step.needs .. " first")
+  end
+  local ok, err = step.run(p, arg)
+  trail[#trail + 1] = {name = step.name, status = ok and STATUS.OK or STATUS.FAILED}
+  return ok, err
+end
+
+-- Custom steps of a recipe: recorded in the report like the built-in ones.
+function Pass:step(name, fn)
+  assert(type(name) == "string", "pass.step: a name first")
+  assert(type(fn) == "function", "pass.step: then a function")
+  if self.failure then return nil, "skipped: the pass already failed in " .. self.failure.step end
+  local t0 = kcore.now()
+  local ok, res, msg = pcall(fn)
+  local rec = {name = name, duration = kcore.now() - t0}
+  self.custom_steps[#self.custom_steps + 1] = rec
+  if not ok or (not res and msg ~= nil) or res == false then
+    rec.status = STATUS.FAILED
+    rec.message = tostring(ok and (msg or "returned false") or res)
+    return self:fail(name, M.EXIT.failed, rec.message)
+  end
+  rec.status = STATUS.PASSED
+  self:progress(name, "passed")
+  return true
+end
+
+-- Facts about the pass so far, for recipes.
+function Pass:info()
+  return {site = self.site_name, labels = self.site and self.site.labels, mode = self.mode,
+    commit = self.commit and self.commit.id, bundles = self.bundle_names or {},
+    failure = self.failure, results = self.results}
+end
+
+-- f as a field of p: p.f(...) (as recipes call) and p:f(...) both work.
+local function bind(p, f)
+  return function(a, ...)
+    if a == p then return f(p, ...) end
+    return f(p, a, ...)
+  end
+end
+
+-- The Pass methods callers reach as fields (besides the steps).
+local BOUND = {"step", "fail", "info", "progress", "read_state", "result_of", "kube_client"}
+
 -- opts: repo, ref, state_dir, site, kubeconfig, context, timeout (seconds
 -- per API request deadline), wait (readiness timeout), git (extra options
 -- for kedge.git.sync: ca_file, token_file, verify, trusted_keys, …), mode
@@ -82,555 +696,15 @@ M.objects_of = objects_of
 -- with the site's kubeVersion instead of the cluster's capabilities).
 function M.new(opts)
   assert(type(opts) == "table", "pass.new: options must be a table")
-  local P = {opts = opts, mode = opts.mode or "apply", bundles = {}, rendered = {},
+  local p = setmetatable({opts = opts, mode = opts.mode or "apply", bundles = {}, rendered = {},
     results = {}, custom_steps = {}, smoke_funcs = {}, changes = 0,
-    started = os.time(), state_dir = opts.state_dir}
-
-  -- a line per step: to a person on a terminal, else to the log
-  local function progress(step, msg)
-    if opts.progress then
-      opts.progress(step, msg)
-    else
-      log.info(step .. ": " .. msg, {site = P.site_name})
-    end
+    started = os.time(), state_dir = opts.state_dir, site_name = opts.site,
+    trail = {}, reached = {}}, Pass)
+  for _, step in ipairs(M.STEPS) do
+    p[step.name] = bind(p, function(q, ...) return drive(q, step, ...) end)
   end
-  P.progress = progress
-
-  local function fail(step, code, msg)
-    if not P.failure then
-      P.failure = {step = step, code = code, message = msg}
-    end
-    log.error(step .. " failed: " .. msg, {site = P.site_name})
-    return nil, msg
-  end
-  P.fail = fail
-
-  local function blocked(step)
-    if P.failure then
-      return true, "skipped: the pass already failed in " .. P.failure.step
-    end
-    return false
-  end
-
-  local function need(step, what, have)
-    if not have then
-      return fail(step, M.EXIT.failed, step .. " needs " .. what .. " first")
-    end
-    return true
-  end
-
-  -- seconds to wait for readiness; --wait 0: not at all
-  local function wait_for()
-    if opts.wait == 0 then return nil end
-    return opts.wait or 300
-  end
-
-  local function kube()
-    if P.kube then return P.kube end
-    local c, err = kube_mod.connect{kubeconfig = opts.kubeconfig, context = opts.context,
-      deadline = opts.timeout}
-    if not c then return nil, err end
-    P.kube = c
-    return c
-  end
-  P.kube_client = kube
-
-  -- 1. sync: fetch and verify the config repo (or open what is served).
-  function P.sync()
-    local b, why = blocked("sync"); if b then return nil, why end
-    if opts.tree then
-      P.tree = opts.tree
-      P.commit = {id = opts.tree_id or "working-tree"}
-      progress("sync", "reading " .. (opts.tree_label or "the given tree"))
-      return true
-    end
-    if opts.repo then
-      local g = {repo = opts.repo, ref = opts.ref, state = opts.state_dir}
-      for k, v in pairs(opts.git or {}) do g[k] = v end
-      local r, err = git.sync(g)
-      if not r then return fail("sync", M.EXIT.failed, err) end
-      if r.refused then
-        P.refused = r.refused
-        log.warn("the new commit was refused; serving the last verified one",
-          {why = r.refused, commit = r.commit})
-      end
-      progress("sync", string.format("%s at %s%s", opts.repo, (r.commit or ""):sub(1, 12),
-        r.changed and " (new)" or ""))
-    end
-    local rev, err = git.open(opts.state_dir)
-    if not rev then
-      return fail("sync", M.EXIT.failed, err .. (opts.repo and "" or
-        " (give --repo URL to fetch the config repo first)"))
-    end
-    P.tree = rev
-    P.commit = rev:commit()
-    if not opts.repo then progress("sync", "serving " .. rev:id():sub(1, 12)) end
-    return true
-  end
-
-  -- 2. load: the repo's sites and bundles.
-  function P.load()
-    local b, why = blocked("load"); if b then return nil, why end
-    if P.site then return true end -- loaded already (to find the site's recipe)
-    local ok, e = need("load", "sync", P.tree); if not ok then return nil, e end
-    local repo, err = site_mod.load(P.tree)
-    if not repo then return fail("load", M.EXIT.failed, err) end
-    P.repo = repo
-    local s = repo.sites[P.site_name]
-    if not s then
-      local names = {}
-      for n in pairs(repo.sites) do names[#names + 1] = n end
-      table.sort(names)
-      return fail("load", M.EXIT.failed, string.format(
-        "no site %q in the config repo (sites/%s.yaml is missing; sites: %s); pass --site NAME",
-        P.site_name, P.site_name, #names > 0 and table.concat(names, ", ") or "none"))
-    end
-    P.site = s
-    local n = 0
-    for _ in pairs(repo.bundles) do n = n + 1 end
-    progress("load", string.format("site %s, %d bundle%s in the repo", P.site_name, n,
-      n == 1 and "" or "s"))
-    return true
-  end
-
-  -- 3. select: the bundles that target this site, in dependsOn order.
-  function P.select()
-    local b, why = blocked("select"); if b then return nil, why end
-    local ok, e = need("select", "load", P.site); if not ok then return nil, e end
-    local list, err = site_mod.select(P.repo, P.site_name)
-    if not list then return fail("select", M.EXIT.failed, err) end
-    P.bundles = list
-    local names = {}
-    for _, bd in ipairs(list) do names[#names + 1] = bd.name end
-    P.bundle_names = names
-    progress("select", #names > 0 and table.concat(names, ", ") or "no bundle targets this site")
-    return true
-  end
-
-  local function bundle_by_name(name)
-    for _, bd in ipairs(P.bundles) do
-      if bd.name == name then return bd end
-    end
-  end
-
-  local function result_of(name)
-    local r = P.results[name]
-    if not r then
-      local bd = bundle_by_name(name) or {}
-      r = {name = name, chart = bd.chart, release = bd.release, namespace = bd.namespace,
-        created = 0, updated = 0, unchanged = 0, pruned = 0, errors = {}, smoke = {},
-        status = "pending"}
-      P.results[name] = r
-    end
-    return r
-  end
-  P.result_of = result_of
-
-  -- 4. render: every selected bundle's chart with its values.
-  function P.render()
-    local b, why = blocked("render"); if b then return nil, why end
-    local ok, e = need("render", "select", P.bundle_names); if not ok then return nil, e end
-    local total = 0
-    -- With a cluster (plan, apply), charts see its .Capabilities as Helm
-    -- install shows them; offline (kedge budget), the site's kubeVersion.
-    local ropts = {}
-    if not opts.offline and #P.bundles > 0 then
-      local c, cerr = kube()
-      local caps = c and c:capabilities()
-      if not caps then
-        return fail("render", M.EXIT.failed, "the cluster's capabilities: " .. tostring(cerr or
-          "discovery failed"))
-      end
-      ropts.kube_version = caps.KubeVersion.Version
-      ropts.api_versions = caps.APIVersions
-      ropts.api_versions_only = true
-    end
-    for _, bd in ipairs(P.bundles) do
-      local manifests, err = site_mod.render(P.repo, P.site, bd, ropts)
-      if not manifests then
-        local r = result_of(bd.name)
-        r.errors[#r.errors + 1] = err
-        r.status = "failed"
-        return fail("render", M.EXIT.failed, "bundle " .. bd.name .. ": " .. err)
-      end
-      P.rendered[bd.name] = manifests
-      local objs = objects_of(manifests)
-      P.rendered_objects = P.rendered_objects or {}
-      P.rendered_objects[bd.name] = objs
-      local r = result_of(bd.name)
-      if type(manifests.chart) == "table" then
-        r.chart, r.version = manifests.chart.name, manifests.chart.version
-      end
-      total = total + #objs
-    end
-    progress("render", string.format("%d bundle%s, %d objects", #P.bundles,
-      #P.bundles == 1 and "" or "s", total))
-    return true
-  end
-
-  -- 5. budget: refuse the whole pass before anything is touched.
-  function P.budget()
-    local b, why = blocked("budget"); if b then return nil, why end
-    local ok, e = need("budget", "render", P.rendered_objects or #P.bundles == 0)
-    if not ok then return nil, e end
-    local input = {}
-    for _, bd in ipairs(P.bundles) do
-      input[#input + 1] = {bundle = bd.name, objects = P.rendered_objects[bd.name]}
-    end
-    local res, err = budget_mod.compute(P.site, input)
-    if not res then return fail("budget", M.EXIT.failed, err) end
-    P.budget_result = res
-    P.budget_table = budget_mod.table(res)
-    for _, row in ipairs(res.rows or {}) do
-      if row.bundle and P.results[row.bundle] then P.results[row.bundle].budget = row end
-    end
-    for _, w in ipairs(res.warnings or {}) do log.warn("budget: " .. tostring(w)) end
-    if not res.fits then
-      return fail("budget", M.EXIT.budget, "the site's capacity is exceeded; nothing was applied\n"
-        .. P.budget_table)
-    end
-    progress("budget", "fits")
-    return true
-  end
-
-  -- The bundle's namespace as an object to create, when the cluster lacks
-  -- it and the chart does not render it (Helm's --create-namespace).
-  local function missing_namespace(c, bd, objs)
-    if not bd.namespace then return nil end
-    for _, o in ipairs(objs) do
-      if o.kind == "Namespace" and o.metadata and o.metadata.name == bd.namespace then return nil end
-    end
-    local live, err = c:get("v1", "Namespace", "", bd.namespace)
-    if live then return nil end
-    if err ~= "not found" then return nil, err end
-    return {apiVersion = "v1", kind = "Namespace", metadata = {name = bd.namespace}}
-  end
-
-  -- plan: a server-side dry run and diff per bundle; changes nothing.
-  function P.plan()
-    local b, why = blocked("plan"); if b then return nil, why end
-    local ok, e = need("plan", "render", P.rendered_objects or #P.bundles == 0)
-    if not ok then return nil, e end
-    local c, err = kube()
-    if not c then return fail("plan", M.EXIT.failed, err) end
-    P.plans = {}
-    for _, bd in ipairs(P.bundles) do
-      local objs = P.rendered_objects[bd.name]
-      local ns, nerr = missing_namespace(c, bd, objs)
-      if nerr then return fail("plan", M.EXIT.failed, "bundle " .. bd.name .. ": " .. nerr) end
-      if ns then
-        local with_ns = {ns}
-        for _, o in ipairs(objs) do with_ns[#with_ns + 1] = o end
-        objs = with_ns
-      end
-      local res, perr = c:plan(objs, {bundle = bd.name, prune = true,
-        namespace = bd.namespace, state_dir = opts.state_dir})
-      if not res then return fail("plan", M.EXIT.failed, "bundle " .. bd.name .. ": " .. perr) end
-      P.plans[bd.name] = res
-      local n = 0
-      for _, ch in ipairs(res.changes) do
-        if ch.action ~= "unchanged" then n = n + 1 end
-      end
-      n = n + #res.prune
-      P.changes = P.changes + n
-      progress("plan", string.format("%s: %d change%s", bd.name, n, n == 1 and "" or "s"))
-    end
-    return true
-  end
-
-  local function state_path() return opts.state_dir .. "/state.json" end
-  local function good_path(name)
-    return opts.state_dir .. "/good-" .. P.site_name .. "/" .. name .. ".json"
-  end
-
-  -- STATE_DIR/state.json: {sites = {[site] = {bundles = {[name] = {commit=,
-  -- at=, chart=, version=}}, last_pass = {...}}}}; one state directory
-  -- may serve several sites of the same repo.
-  local function read_all_state()
-    local text = read_file(state_path())
-    local st = text and json.decode(text, {name = state_path()})
-    if type(st) ~= "table" then st = {} end
-    st.sites = type(st.sites) == "table" and st.sites or {}
-    return st
-  end
-
-  function P.read_state()
-    local st = read_all_state().sites[P.site_name] or {}
-    st.bundles = st.bundles or {}
-    return st
-  end
-
-  -- Re-renders a failed bundle from its last good commit's tree and applies
-  -- that. Returns the commit rolled back to, or nil and why not.
-  local function rollback(bd)
-    local st = P.read_state()
-    local good = st.bundles[bd.name]
-    if not good or not good.commit then return nil, "no earlier good revision" end
-    if P.commit and good.commit == P.commit.id then
-      return nil, "its last good revision is this commit (the cluster changed under it)"
-    end
-    local objs, ns
-    local rev, err = git.open(opts.state_dir, good.commit)
-    if rev then
-      local repo, lerr = site_mod.load(rev)
-      if not repo then return nil, lerr end
-      local s = repo.sites[P.site_name]
-      local old
-      for _, x in ipairs((s and site_mod.select(repo, P.site_name)) or {}) do
-        if x.name == bd.name then old = x end
-      end
-      if not old then return nil, "the bundle was not selected at " .. good.commit:sub(1, 12) end
-      local manifests, rerr = site_mod.render(repo, s, old, {})
-      rev:close()
-      if not manifests then return nil, rerr end
-      objs, ns = objects_of(manifests), old.namespace
-    else
-      -- kedge sync keeps only the newest trees: the objects recorded with
-      -- the last good pass stand in for the re-render
-      local text = read_file(good_path(bd.name))
-      local saved = text and json.decode(text, {name = good_path(bd.name)})
-      if type(saved) ~= "table" or saved.commit ~= good.commit then
-        return nil, "the tree of " .. good.commit:sub(1, 12) .. " is gone (" .. err ..
-          ") and no objects were recorded with it"
-      end
-      objs, ns = saved.objects, saved.namespace
-    end
-    local c = assert(kube())
-    local res, aerr = c:apply(objs, {bundle = bd.name, prune = true,
-      namespace = ns, state_dir = opts.state_dir, wait = wait_for()})
-    if not res then return nil, aerr end
-    return good.commit
-  end
-
-  local function apply_one(bd, c)
-    local r = result_of(bd.name)
-    local objs = P.rendered_objects[bd.name]
-    local aopts = {bundle = bd.name, prune = true, namespace = bd.namespace,
-      state_dir = opts.state_dir}
-    local ns, nerr = missing_namespace(c, bd, objs)
-    if nerr then return nil, nerr end
-    if ns then
-      -- created outside the bundle's set: bundles may share a namespace,
-      -- and namespaces are never pruned anyway
-      local ok, aerr = c:apply({ns}, {})
-      if not ok then return nil, aerr end
-      r.created = r.created + 1
-    end
-    local plan, perr = c:plan(objs, aopts)
-    if not plan then return nil, perr end
-    local changed = #plan.prune > 0
-    r.updated, r.unchanged = 0, 0
-    for _, ch in ipairs(plan.changes) do
-      if ch.action == "create" then r.created = r.created + 1; changed = true
-      elseif ch.action == "update" then r.updated = r.updated + 1; changed = true
-      else r.unchanged = r.unchanged + 1 end
-    end
-    if changed then
-      aopts.wait = wait_for()
-      local res, err = c:apply(objs, aopts)
-      if not res then return nil, err end
-      r.pruned = 0
-      for _, p in ipairs(res.pruned or {}) do
-        if p.action == "deleted" then r.pruned = r.pruned + 1 end
-      end
-    elseif wait_for() then
-      local ok, err = c:wait(objs, wait_for(), {namespace = bd.namespace})
-      if not ok then return nil, err end
-    end
-    return true
-  end
-
-  local function mark_failed(bd, code, msg)
-    local r = result_of(bd.name)
-    r.status = "failed"
-    r.errors[#r.errors + 1] = msg
-    local to, why = rollback(bd)
-    if to then
-      r.rolled_back_to = to
-      r.errors[#r.errors + 1] = "rolled back to " .. to .. ", its last good revision"
-      progress("apply", bd.name .. ": rolled back to " .. to:sub(1, 12))
-    else
-      r.errors[#r.errors + 1] = "not rolled back: " .. why
-      log.warn(bd.name .. ": not rolled back", {why = why})
-    end
-    return fail(code == M.EXIT.smoke and "smoke" or "apply", code, "bundle " .. bd.name .. ": " .. msg)
-  end
-
-  local function names_or_all(names)
-    if names == nil then return P.bundles end
-    if type(names) == "string" then names = {names} end
-    local list = {}
-    for _, n in ipairs(names) do
-      local bd = bundle_by_name(n)
-      if not bd then error("no selected bundle " .. tostring(n), 3) end
-      list[#list + 1] = bd
-    end
-    return list
-  end
-
-  -- 6. apply: per bundle, in dependsOn order (names: one bundle or a list).
-  function P.apply(names)
-    local list = names_or_all(names)
-    local b, why = blocked("apply"); if b then return nil, why end
-    local ok, e = need("apply", "budget", P.budget_result); if not ok then return nil, e end
-    if P.mode == "plan" then return fail("apply", M.EXIT.failed, "apply in a plan") end
-    local c, err = kube()
-    if not c then return fail("apply", M.EXIT.apply, err) end
-    for _, bd in ipairs(list) do
-      local r = result_of(bd.name)
-      local done, aerr = apply_one(bd, c)
-      if not done then return mark_failed(bd, M.EXIT.apply, aerr) end
-      r.status = "applied"
-      progress("apply", string.format("%s: %d created, %d updated, %d unchanged, %d pruned; ready",
-        bd.name, r.created, r.updated, r.unchanged, r.pruned))
-    end
-    return true
-  end
-
-  -- 7. smoke: the bundles' smoke tests (after their apply).
-  function P.smoke(names)
-    local list = names_or_all(names)
-    local b, why = blocked("smoke"); if b then return nil, why end
-    for _, bd in ipairs(list) do
-      local r = result_of(bd.name)
-      if r.status ~= "applied" then
-        return fail("smoke", M.EXIT.failed, "bundle " .. bd.name .. " was not applied")
-      end
-      local tests = bd.smoke or {}
-      if #tests > 0 then
-        local results = smoke_mod.run(tests, {kube = P.kube, bundle = bd.name,
-          namespace = bd.namespace, release = bd.release,
-          objects = P.rendered[bd.name], allow_exec = P.site.exec == true,
-          funcs = P.smoke_funcs, log = function(msg, fields)
-            local f = {bundle = bd.name}
-            for k, v in pairs(type(fields) == "table" and fields or {}) do f[k] = v end
-            log.info(msg, f)
-          end})
-        r.smoke = results
-        local failed = {}
-        for _, t in ipairs(results) do
-          if t.status ~= "passed" then
-            failed[#failed + 1] = string.format("%s (%s): %s", t.name, t.kind or "?",
-              t.message or "failed")
-          end
-        end
-        if #failed > 0 then
-          return mark_failed(bd, M.EXIT.smoke, "smoke test failed: " .. table.concat(failed, "; "))
-        end
-        progress("smoke", string.format("%s: %d passed", bd.name, #results))
-      end
-      r.status = "ok"
-    end
-    return true
-  end
-
-  -- 8. record: the last good commit per bundle, written atomically.
-  function P.record()
-    if P.mode == "plan" or not opts.state_dir or not P.commit then return true end
-    local all = read_all_state()
-    local st = P.read_state()
-    all.sites[P.site_name] = st
-    local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
-    local n = 0
-    for _, bd in ipairs(P.bundles) do
-      local r = P.results[bd.name]
-      if r and r.status == "ok" then
-        st.bundles[bd.name] = {commit = P.commit.id, at = now, chart = r.chart, version = r.version}
-        n = n + 1
-        local ok, err = kcore.write_atomic(good_path(bd.name), json.encode({commit = P.commit.id,
-          namespace = bd.namespace, objects = P.rendered_objects[bd.name]}))
-        if not ok then return fail("record", M.EXIT.failed, err) end
-      end
-    end
-    st.last_pass = {commit = P.commit.id, at = now,
-      result = P.failure and "failed" or "success",
-      report = P.report_obj and P.report_obj.id or nil}
-    local ok, err = kcore.write_atomic(state_path(), json.encode(all, {indent = 2}) .. "\n")
-    if not ok then return fail("record", M.EXIT.failed, err) end
-    progress("record", string.format("%d bundle%s recorded as good", n, n == 1 and "" or "s"))
-    return true
-  end
-
-  -- Custom steps of a recipe: recorded in the report like the built-in ones.
-  function P.step(name, fn)
-    assert(type(name) == "string", "pass.step: a name first")
-    assert(type(fn) == "function", "pass.step: then a function")
-    local b, why = blocked(name); if b then return nil, why end
-    local t0 = kcore.now()
-    local ok, res, msg = pcall(fn)
-    local rec = {name = name, duration = kcore.now() - t0}
-    P.custom_steps[#P.custom_steps + 1] = rec
-    if not ok or (not res and msg ~= nil) or res == false then
-      rec.status = "failed"
-      rec.message = tostring(ok and (msg or "returned false") or res)
-      return fail(name, M.EXIT.failed, rec.message)
-    end
-    rec.status = "passed"
-    progress(name, "passed")
-    return true
-  end
-
-  local RESULT = {[M.EXIT.budget] = "budget-refused", [M.EXIT.apply] = "apply-failed",
-    [M.EXIT.smoke] = "smoke-failed"}
-
-  -- 9. report: written to the outbox, then delivered.
-  function P.report()
-    if P.mode == "plan" or not opts.state_dir then return true end
-    if P.report_obj then return true end -- one report per pass
-    local sig = P.commit and P.commit.signature
-    local r = report_mod.new{site = P.site_name, repo = opts.repo, ref = opts.ref,
-      commit = P.commit and P.commit.id ~= "working-tree" and P.commit.id or nil,
-      signature = sig and {state = sig.state, principal = sig.principal, key = sig.key},
-      started = P.started}
-    P.report_obj = r
-    for _, bd in ipairs(P.bundles) do
-      local res = result_of(bd.name)
-      if res.status == "pending" then res.status = "skipped" end
-      report_mod.add_bundle(r, res)
-    end
-    if P.budget_result then report_mod.set_budget(r, P.budget_result) end
-    for _, st in ipairs(P.custom_steps) do
-      r.steps = r.steps or {}
-      r.steps[#r.steps + 1] = st
-    end
-    if P.refused then r.errors[#r.errors + 1] = "sync: the new commit was refused: " .. P.refused end
-    if P.failure then
-      r.errors[#r.errors + 1] = P.failure.step .. ": " .. P.failure.message
-    end
-    report_mod.finish(r, P.failure and (RESULT[P.failure.code] or "failed") or "ok")
-    local ok, err = report_mod.outbox_write(opts.state_dir, r)
-    if not ok then return fail("report", M.EXIT.failed, err) end
-    progress("report", "report " .. r.id .. " written to the outbox")
-    if opts.deliver == false then return true end
-    local dests = P.site and P.site.report or {}
-    if #dests == 0 then return true end
-    local sum, derr = report_mod.deliver(opts.state_dir, dests, {git = M.git_opts(opts)})
-    if not sum then
-      P.undelivered = derr
-      return nil, derr
-    end
-    if #(sum.failed or {}) > 0 then
-      local msgs = {}
-      for _, f in ipairs(sum.failed) do
-        msgs[#msgs + 1] = string.format("%s to %s: %s", f.id, f.destination, f.error)
-      end
-      P.undelivered = table.concat(msgs, "; ")
-      return nil, P.undelivered
-    end
-    progress("report", string.format("%d deliver%s, %d pending", sum.delivered or 0,
-      (sum.delivered or 0) == 1 and "y" or "ies", sum.pending or 0))
-    return true
-  end
-
-  -- Facts about the pass so far, for recipes.
-  function P.info()
-    return {site = P.site_name, labels = P.site and P.site.labels, mode = P.mode,
-      commit = P.commit and P.commit.id, bundles = P.bundle_names or {},
-      failure = P.failure, results = P.results}
-  end
-
-  P.site_name = opts.site
-  return P
+  for _, name in ipairs(BOUND) do p[name] = bind(p, Pass[name]) end
+  return p
 end
 
 -- The config repo's sync options, for status branches pushed to it.
@@ -648,27 +722,28 @@ function M.exit_code(P)
   return M.EXIT.ok
 end
 
+-- plain data only: no client, no function, no userdata reaches the recipe
+local function copy(v, depth)
+  local t = type(v)
+  if t == "function" or t == "userdata" or t == "thread" then return nil end
+  if t ~= "table" or depth > 8 then return v end
+  local out = {}
+  -- fields a table inherits (a context built with __index) count too
+  local mt = getmetatable(v)
+  if type(mt) == "table" and type(mt.__index) == "table" then
+    for k, x in pairs(mt.__index) do out[k] = copy(x, depth + 1) end
+  end
+  for k, x in pairs(v) do out[k] = copy(x, depth + 1) end
+  return out
+end
+
 -- The view a sandboxed recipe gets: the steps (run outside the recipe's
 -- limits), facts about the pass as copies, and callbacks that re-enter the
 -- sandbox under the same limits.
-function M.view(P, limits)
-  -- plain data only: no client, no function, no userdata reaches the recipe
-  local function copy(v, depth)
-    local t = type(v)
-    if t == "function" or t == "userdata" or t == "thread" then return nil end
-    if t ~= "table" or depth > 8 then return v end
-    local out = {}
-    -- fields a table inherits (a context built with __index) count too
-    local mt = getmetatable(v)
-    if type(mt) == "table" and type(mt.__index) == "table" then
-      for k, x in pairs(mt.__index) do out[k] = copy(x, depth + 1) end
-    end
-    for k, x in pairs(v) do out[k] = copy(x, depth + 1) end
-    return out
-  end
+function M.view(P, lim)
   -- every callback of the recipe shares one deadline, so calling back many
   -- times cannot add up to more than one recipe's worth of time
-  local deadline = kcore.now() + (limits.timeout or M.RECIPE_LIMITS.timeout)
+  local deadline = kcore.now() + (lim.timeout or M.RECIPE_LIMITS.timeout)
   local function guest(fn)
     return function(...)
       local left = deadline - kcore.now()
@@ -677,15 +752,17 @@ function M.view(P, limits)
       end
       local args = table.pack(...)
       for i = 1, args.n do args[i] = copy(args[i], 0) end
-      local res = table.pack(sandbox.call(fn, {instructions = limits.instructions,
-        memory = limits.memory, timeout = left}, table.unpack(args, 1, args.n)))
+      local res = table.pack(sandbox.call(fn, {instructions = lim.instructions,
+        memory = lim.memory, timeout = left}, table.unpack(args, 1, args.n)))
       if not res[1] then error(res[2], 0) end
       return table.unpack(res, 2, res.n)
     end
   end
-  local v = {}
-  for _, name in ipairs(M.STEPS) do
-    if name ~= "sync" then v[name] = sandbox.host(function(...) return P[name](...) end) end
+  -- a name the view lacks is noted, for the "not available" hint
+  local v = setmetatable({}, {__index = sandbox.absent})
+  for _, step in ipairs(M.STEPS) do
+    local name = step.name
+    if step.recipe ~= false then v[name] = sandbox.host(function(...) return P[name](...) end) end
   end
   v.step = sandbox.host(function(name, fn)
     if type(fn) ~= "function" then error("pass.step: give a name and a function", 2) end
@@ -707,32 +784,84 @@ function M.view(P, limits)
   return v
 end
 
--- Runs a recipe over a new pass: sync first (the recipe comes from the
--- synced tree), then the recipe, then record and report when the recipe
--- did not run them. recipe: a function(pass) (trusted) or nil for the
--- site's own (`recipe:` in the site file) or the built-in default.
-function M.run(P, recipe)
-  local reached = {}
-  local function track(name)
-    local f = P[name]
-    P[name] = function(...)
-      reached[name] = true
-      return f(...)
-    end
+------------------------------------------------------------------------
+-- a site's own recipe
+
+-- Compiles a site's recipe (text of the file path) in a fresh sandbox and
+-- runs its chunk, which returns the function(pass) to call: that function,
+-- or nil and an error value (RECIPE_SYNTAX with file and line, LIMIT,
+-- RECIPE_RUNTIME, VALIDATION).
+function M.compile_recipe(text, path, lim)
+  local K = errors.KIND
+  local fn, lerr = sandbox.load(text, "@" .. path)
+  if not fn then return nil, errors.located(K.RECIPE_SYNTAX, lerr, path) end
+  local ok, main, kind = sandbox.call(fn, lim or M.RECIPE_LIMITS)
+  if not ok then
+    return nil, errors.located(kind == "limit" and K.LIMIT or K.RECIPE_RUNTIME, main, path)
   end
-  for _, name in ipairs(M.STEPS) do track(name) end
-  -- One apply at a time per state directory: two would race on the
-  -- cluster, state.json and the inventories. Released when the process
-  -- ends, whatever happens.
+  if type(main) ~= "function" then
+    return nil, errors.new(K.VALIDATION, "must return a function(pass), not a " .. type(main))
+  end
+  return main
+end
+
+-- Calls a compiled recipe with the pass's view: true, or nil and an error
+-- value (LIMIT or RECIPE_RUNTIME; absent: the name it lacked, if that is
+-- why it failed).
+function M.call_recipe(P, main, path, lim)
+  lim = lim or M.RECIPE_LIMITS
+  local ok, msg, kind, absent = sandbox.call(main, lim, M.view(P, lim))
+  if ok then return true end
+  local e = errors.located(kind == "limit" and errors.KIND.LIMIT or errors.KIND.RECIPE_RUNTIME,
+    msg, path)
+  e.absent = absent
+  return nil, e
+end
+
+-- Reads, compiles and runs the recipe the site names; a failure fails the
+-- pass in step "recipe".
+local function run_site_recipe(P, path)
+  local text, err = P.tree:read(path)
+  if not text then
+    return P:fail("recipe", M.EXIT.failed, "recipe " .. path .. ": " .. tostring(err))
+  end
+  local main, cerr = M.compile_recipe(text, path)
+  if not main then
+    return P:fail("recipe", M.EXIT.failed, errors.new(cerr.kind, "recipe " .. path .. ": " .. cerr))
+  end
+  P:progress("recipe", path)
+  local ok, rerr = M.call_recipe(P, main, path)
+  if ok then return true end
+  local msg = "recipe " .. path .. " failed: " .. rerr
+  if rerr.absent then
+    msg = msg .. "\n(" .. rerr.absent .. " is not available: a recipe runs in kedge's "
+      .. "sandbox, without io, os.execute, require or load; it reaches only the pass object)"
+  end
+  return P:fail("recipe", M.EXIT.failed, errors.new(rerr.kind, msg))
+end
+
+-- One apply at a time per state directory: two would race on the cluster,
+-- state.json and the inventories. Released when the process ends,
+-- whatever happens. Returns the lock, or nil and why not.
+local function lock_state(P)
+  local fs = require "kedge.reportcore"
+  local ok, err = fs.mkdir(P.opts.state_dir)
+  if not ok then return nil, err end
+  return fs.lock(P.opts.state_dir .. "/pass.lock", P.opts.lock_timeout or 60)
+end
+
+-- Runs a recipe over a new pass: sync first (the recipe comes from the
+-- synced tree), then the recipe, then the steps marked always (record and
+-- report) when the recipe did not run them. recipe: a function(pass)
+-- (trusted) or nil for the site's own (`recipe:` in the site file) or the
+-- built-in default.
+function M.run(P, recipe)
   local lock
   if P.mode == "apply" and P.opts.state_dir then
-    local fs = require "kedge.reportcore"
-    local ok, merr = fs.mkdir(P.opts.state_dir)
-    if ok then
-      lock, merr = fs.lock(P.opts.state_dir .. "/pass.lock", P.opts.lock_timeout or 60)
-    end
+    local lerr
+    lock, lerr = lock_state(P)
     if not lock then
-      P.failure = {step = "lock", code = M.EXIT.failed, message = merr}
+      P.failure = {step = "lock", code = M.EXIT.failed, message = lerr}
       return M.exit_code(P)
     end
   end
@@ -742,48 +871,19 @@ function M.run(P, recipe)
     P.load()
     local path = P.site and P.site.recipe
     if path and not P.failure then
-      local text, err = P.tree:read(path)
-      if not text then
-        P.fail("recipe", M.EXIT.failed, "recipe " .. path .. ": " .. tostring(err))
-      else
-        local limits = M.RECIPE_LIMITS
-        local fn, lerr = sandbox.load(text, "@" .. path)
-        if not fn then
-          P.fail("recipe", M.EXIT.failed, "recipe " .. path .. ": " .. lerr)
-        else
-          local ok, main = sandbox.call(fn, limits)
-          if not ok then
-            P.fail("recipe", M.EXIT.failed, "recipe " .. path .. ": " .. tostring(main))
-          elseif type(main) ~= "function" then
-            P.fail("recipe", M.EXIT.failed, "recipe " .. path ..
-              ": must return a function(pass), not a " .. type(main))
-          else
-            P.progress("recipe", path)
-            local view = M.view(P, limits)
-            local rok, rerr = sandbox.call(main, limits, view)
-            if not rok then
-              rerr = tostring(rerr)
-              local what = rerr:match("attempt to %a+ a nil value %(%a+ '([%w_.]+)'%)")
-              if what then
-                rerr = rerr .. "\n(" .. what .. " is not available: a recipe runs in kedge's "
-                  .. "sandbox, without io, os.execute, require or load; it reaches only the pass object)"
-              end
-              P.fail("recipe", M.EXIT.failed, "recipe " .. path .. " failed: " .. rerr)
-            end
-          end
-        end
-      end
+      run_site_recipe(P, path)
       recipe = false
     end
   end
   if recipe == nil then recipe = require "recipes.default" end
   if recipe and not P.failure then
     local ok, err = xpcall(recipe, debug.traceback, P)
-    if not ok then P.fail("recipe", M.EXIT.failed, "recipe failed: " .. tostring(err)) end
+    if not ok then P:fail("recipe", M.EXIT.failed, "recipe failed: " .. tostring(err)) end
   end
   if P.mode ~= "plan" then
-    if not reached.record then P.record() end
-    if not reached.report then P.report() end
+    for _, step in ipairs(M.STEPS) do
+      if step.always and not P.reached[step.name] then P[step.name]() end
+    end
   end
   if P.kube then P.kube:close() end
   if lock then lock:unlock() end

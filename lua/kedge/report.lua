@@ -400,7 +400,7 @@ local function sent_dir(state) return state .. "/reports" end
 local function scan(dir)
   local list, err, why = kubecore.read_dir(dir)
   if not list then
-    if why == "error" and err:find("No such file", 1, true) then return {} end
+    if why == "missing" then return {} end
     return nil, err
   end
   local by = {}

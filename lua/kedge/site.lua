@@ -16,6 +16,7 @@
 local yaml = require "kedge.yaml"
 local semver = require "kedge.semver"
 local kedge = require "kedge"
+local errors = require "kedge.errors"
 
 local M = {}
 
@@ -460,9 +461,9 @@ local function read_yaml(P, tree, path)
   end
   local v, pos = yaml.decode(text, {name = path, positions = true})
   if v == nil then
-    local file, line, col, msg = pos:match("^(.-):(%d+):(%d+): (.*)$")
-    if file then
-      P.list[#P.list + 1] = {file = file, line = tonumber(line), col = tonumber(col), message = msg}
+    local e = errors.located(errors.KIND.PARSE, pos, path)
+    if e.col then
+      P.list[#P.list + 1] = {file = e.file, line = e.line, col = e.col, message = e.msg}
     else
       P:add({file = path}, "", "%s", pos)
     end

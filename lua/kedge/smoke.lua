@@ -502,9 +502,9 @@ local function delete_hook(ctx, h, timeout)
   local ok, err = ctx.kube:delete(h.obj)
   if not ok then return nil, err end
   local gone, why = wait_for(ctx, timeout, function()
-    local o, gerr = ctx.kube:get(h.obj)
+    local o, gerr, status = ctx.kube:get(h.obj)
     if o then return o end
-    if gerr == "not found" then return {gone = true} end
+    if status == 404 then return {gone = true} end
     return nil, gerr
   end, function(o)
     if o.gone then return true, "deleted" end
