@@ -27,6 +27,7 @@
 -- kube.diff(live, want) → lines of a readable diff
 --
 -- Operational failures return nil, err; programming errors raise.
+local errors = require "kedge.errors"
 local http = require "kedge.http"
 local json = require "kedge.json"
 local kcore = require "kedge.kubecore"
@@ -227,7 +228,8 @@ function Client:resolve(api_version, kind)
   if not kinds then return nil, err end
   local r = kinds[kind]
   if not r then
-    return nil, string.format("the server has no kind %s in %s (is its CRD installed?)", kind, api_version)
+    return nil, string.format("the server has no kind %s in %s (is its CRD installed?)", kind,
+      api_version), errors.KIND.NOT_FOUND
   end
   return r
 end
@@ -308,9 +310,9 @@ function Client:lookup()
       if not items then return nil, lerr end
       return {apiVersion = api_version, kind = kind .. "List", metadata = {}, items = items}
     end
-    local obj, gerr = self:get(api_version, kind, namespace, name)
+    local obj, gerr, gst = self:get(api_version, kind, namespace, name)
     if not obj then
-      if gerr == "not found" then return {} end
+      if gst == 404 then return {} end
       return nil, gerr
     end
     return obj
@@ -550,8 +552,8 @@ function Client:_wait_crds(crds, timeout)
   while true do
     local still = {}
     for _, o in ipairs(pending) do
-      local live, err = self:get(o)
-      if not live and err ~= "not found" then return nil, err end
+      local live, err, st = self:get(o)
+      if not live and st ~= 404 then return nil, err end
       local ok = live and M.ready(live)
       if not ok then still[#still + 1] = o end
     end
@@ -600,7 +602,7 @@ function Client:inventory(bundle, state_dir)
     text = cm.data and cm.data.objects
     -- what the cluster holds: an unchanged inventory is not written again
     self._inv_text[bundle] = text or ""
-  elseif st == 404 or err == "not found" then
+  elseif st == 404 then
     if state_dir then
       local f = io.open(inventory_path(state_dir, bundle), "r")
       if f then text = f:read("a"); f:close() end
@@ -687,13 +689,13 @@ function Client:_prune(old, new_keys, opts, report)
   end)
   for _, e in ipairs(gone) do
     local what = describe(e)
-    local live, err = nil, nil
+    local live, err, st = nil, nil, nil
     local res = self:resolve(e.apiVersion, e.kind)
-    if res then live, err = self:get(e.apiVersion, e.kind, e.namespace, e.name) end
+    if res then live, err, st = self:get(e.apiVersion, e.kind, e.namespace, e.name) end
     if NEVER_PRUNED[e.kind] and live then
       report.skipped[#report.skipped + 1] = {ref = e, reason = NEVER_PRUNED[e.kind]}
       log.warn("not pruning " .. what .. ": " .. NEVER_PRUNED[e.kind])
-    elseif not res or err == "not found" then
+    elseif not res or st == 404 then
       report.pruned[#report.pruned + 1] = {ref = e, action = "gone"}
     elseif not live then
       report.errors[#report.errors + 1] = what .. ": " .. err
@@ -755,10 +757,10 @@ function Client:apply(objs, opts)
   local defined = crd_kinds(objs)
   local pending = {}
   for i, o in ipairs(objs) do
-    local res, err = self:resolve(o.apiVersion, o.kind)
+    local res, err, why = self:resolve(o.apiVersion, o.kind)
     local g = split_api_version(o.apiVersion)
     if not res and not defined[g .. "/" .. o.kind] then
-      if err and err:find("has no kind", 1, true) then
+      if why == errors.KIND.NOT_FOUND then
         return nil, "invalid: " .. (opts.sources and opts.sources[i] or describe(ref_of(o)))
           .. ": " .. err, report
       end
@@ -1061,7 +1063,7 @@ function Client:wait(objs, timeout, opts)
     local still = {}
     local failed = {}
     for _, p in ipairs(pending) do
-      local live, err = self:get(p.o.apiVersion, p.o.kind, p.ref.namespace, p.ref.name)
+      local live, err, st = self:get(p.o.apiVersion, p.o.kind, p.ref.namespace, p.ref.name)
       if live then
         local ok, why, fatal = M.ready(live)
         if not ok then
@@ -1070,7 +1072,7 @@ function Client:wait(objs, timeout, opts)
           if fatal then failed[#failed + 1] = p end
         end
       else
-        p.why = err == "not found" and "does not exist" or err
+        p.why = st == 404 and "does not exist" or err
         still[#still + 1] = p
       end
     end
@@ -1197,8 +1199,9 @@ function Client:plan(objs, opts)
       new_keys[key_of(ref)] = true
       local live, gerr
       if not (res.namespaced and new_namespaces[ref.namespace]) then
-        live, gerr = self:get(prepared)
-        if not live and gerr ~= "not found" then return nil, gerr end
+        local gst
+        live, gerr, gst = self:get(prepared)
+        if not live and gst ~= 404 then return nil, gerr end
       end
       if not live and res.namespaced and new_namespaces[ref.namespace] then
         changes[#changes + 1] = {ref = ref, action = "create", diff = M.diff({}, prepared)}

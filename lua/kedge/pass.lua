@@ -628,6 +628,10 @@ M.STEPS = {
   {name = "report", run = Pass.report, always = true, records = {"report_obj", "undelivered"}},
 }
 
+local function skipped(p)
+  return nil, "skipped: the pass already failed in " .. p.failure.step
+end
+
 -- The driver of every step: what pass.STEPS says, around the step's run.
 -- p.trail gets {name=, status=} per step called, in order.
 local function drive(p, step, ...)
@@ -637,7 +641,7 @@ local function drive(p, step, ...)
   local trail = p.trail
   if p.failure and not step.always then
     trail[#trail + 1] = {name = step.name, status = STATUS.SKIPPED}
-    return nil, "skipped: the pass already failed in " .. p.failure.step
+    return skipped(p)
   end
   if step.needs and not step.ready(p) then
     trail[#trail + 1] = {name = step.name, status = STATUS.FAILED}
@@ -652,7 +656,7 @@ end
 function Pass:step(name, fn)
   assert(type(name) == "string", "pass.step: a name first")
   assert(type(fn) == "function", "pass.step: then a function")
-  if self.failure then return nil, "skipped: the pass already failed in " .. self.failure.step end
+  if self.failure then return skipped(self) end
   local t0 = kcore.now()
   local ok, res, msg = pcall(fn)
   local rec = {name = name, duration = kcore.now() - t0}
