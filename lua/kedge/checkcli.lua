@@ -51,11 +51,11 @@ local function parse(args)
   return o
 end
 
--- "file:line:col: message" → a problem table (other texts keep file nil).
-local function problem(text, site_name)
-  local file, line, col, msg = text:match("^([^\n:]+):(%d+):(%d+): (.*)$")
-  if file then
-    return {file = file, line = tonumber(line), col = tonumber(col), message = msg, site = site_name}
+-- A failure of site.select or site.render → a problem table: with file,
+-- line and col when the error value e has them (other texts keep file nil).
+local function problem(text, site_name, e)
+  if e and e.line then
+    return {file = e.file, line = e.line, col = e.col, message = e.msg, site = site_name}
   end
   return {message = text, site = site_name}
 end
@@ -70,9 +70,9 @@ end
 -- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=}.
 local function check_site(repo, name)
   local res = {name = name, bundles = kedge.list({}), problems = kedge.list({})}
-  local list, err = site.select(repo, name)
+  local list, err, e = site.select(repo, name)
   if not list then
-    res.problems[#res.problems + 1] = problem(err, name)
+    res.problems[#res.problems + 1] = problem(err, name, e)
     res.ok = false
     return res
   end
@@ -80,14 +80,14 @@ local function check_site(repo, name)
   res.kube_version = s.kube_version
   local rendered = {}
   for _, b in ipairs(list) do
-    local r, rerr = site.render(repo, s, b)
+    local r, rerr, re = site.render(repo, s, b)
     local entry = {name = b.name, chart = b.chart}
     if r then
       entry.version = r.chart.version
       entry.objects = #r.objects
       rendered[#rendered + 1] = {bundle = b.name, objects = r.objects}
     else
-      res.problems[#res.problems + 1] = problem(rerr, name)
+      res.problems[#res.problems + 1] = problem(rerr, name, re)
     end
     res.bundles[#res.bundles + 1] = entry
   end

@@ -166,13 +166,26 @@ function Problems:text()
   return table.concat(out, "\n")
 end
 
--- "file:line:col" of a node of a loaded file (a site's or bundle's doc),
--- falling back to its nearest parent that has a position.
-function M.where(doc, path)
+-- {file=, line=, col=} of a node of a loaded file (a site's or bundle's
+-- doc), falling back to its nearest parent that has a position.
+local function place(doc, path)
   local P = new_problems()
   P:add(doc, path or "", "")
-  local p = P.list[1]
+  return P.list[1]
+end
+
+-- "file:line:col" of a node of a loaded file, as place finds it.
+function M.where(doc, path)
+  local p = place(doc, path)
   return string.format("%s:%d:%d", p.file, p.line, p.col)
+end
+
+-- A failure of select or render at a node: nil, "file:line:col: message",
+-- and the same as an error value (VALIDATION, with file, line and col).
+local function fail_at(doc, path, fmt, ...)
+  local p, msg = place(doc, path), string.format(fmt, ...)
+  return nil, string.format("%s:%d:%d: %s", p.file, p.line, p.col, msg),
+    errors.new(errors.KIND.VALIDATION, msg, {file = p.file, line = p.line, col = p.col})
 end
 
 ------------------------------------------------------------------------
@@ -894,7 +907,8 @@ end
 -- select
 
 -- The bundles that go to the site, dependencies first (names in order
--- among those free to go), or nil, err.
+-- among those free to go), or nil, err (and, when err names a place in
+-- the repo, err as an error value with file, line and col).
 function M.select(repo, s)
   if type(s) == "string" then
     local name = s
@@ -914,21 +928,21 @@ function M.select(repo, s)
   for _, n in ipairs(names) do
     for _, d in ipairs(chosen[n].dependsOn) do
       if not chosen[d] then
-        local at = M.where(chosen[n].doc, "dependsOn")
+        local at = "dependsOn"
         for i, x in ipairs(chosen[n].dependsOn) do
-          if x == d then at = M.where(chosen[n].doc, join("dependsOn", i - 1)) end
+          if x == d then at = join("dependsOn", i - 1) end
         end
         if not repo.bundles[d] then
-          return nil, string.format("%s: dependsOn names bundle %s, which does not exist", at, d)
+          return fail_at(chosen[n].doc, at, "dependsOn names bundle %s, which does not exist", d)
         end
-        return nil, string.format("%s: bundle %s depends on %s, which does not target site %s: make %s target it too, or drop the dependency",
-          at, n, d, s.name, d)
+        return fail_at(chosen[n].doc, at, "bundle %s depends on %s, which does not target site %s: make %s target it too, or drop the dependency",
+          n, d, s.name, d)
       end
     end
   end
   local cyc = find_cycle(chosen, names)
   if cyc then
-    return nil, string.format("%s: dependsOn makes a cycle: %s", M.where(chosen[cyc[1]].doc, "dependsOn"),
+    return fail_at(chosen[cyc[1]].doc, "dependsOn", "dependsOn makes a cycle: %s",
       table.concat(cyc, " -> "))
   end
   -- Kahn's algorithm, taking the smallest name among the ready ones.
@@ -961,7 +975,8 @@ end
 -- Renders the bundle's chart for the site with values_for and the site's
 -- Kubernetes version. Returns the manifests as kedge.chart's render gives
 -- them (a list of {source=, text=, kind=, hook=, test=, crd=, value=}, in
--- install order), with these fields added, or nil, err:
+-- install order), with these fields added, or nil, err (and, as select,
+-- err as an error value when it names a place):
 --   bundle, release, namespace, chart = {name=, version=, path=}, values
 --   (what the chart got), objects (the plain Kubernetes objects to apply:
 --   no hooks; CRDs first, as Helm installs them) with sources[i] naming
@@ -978,7 +993,7 @@ function M.render(repo, s, b, opts)
   if not root then return nil, "site.render: the tree has no path() to load charts from" end
   local c, err = chart.load(root .. "/" .. b.chart)
   if not c then
-    return nil, string.format("%s: chart %s: %s", M.where(b.doc, "chart"), b.chart, err)
+    return fail_at(b.doc, "chart", "chart %s: %s", b.chart, err)
   end
   local values = M.values_for(repo, s, b)
   local ms, rerr = c:render(values, {release = b.release, namespace = b.namespace,
@@ -987,7 +1002,7 @@ function M.render(repo, s, b, opts)
   local cname, cversion = c:name(), c:version()
   c:close()
   if not ms then
-    return nil, string.format("%s: chart %s for site %s: %s", M.where(b.doc, "chart"), b.chart, s.name, rerr)
+    return fail_at(b.doc, "chart", "chart %s for site %s: %s", b.chart, s.name, rerr)
   end
   ms.bundle, ms.release, ms.namespace = b.name, b.release, b.namespace
   ms.chart = {name = cname, version = cversion, path = b.chart}
