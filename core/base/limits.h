@@ -150,6 +150,33 @@
 #define KD_LIMIT_CHART_MANIFESTS 100000u
 #endif
 
+/* Pass reports (lua/kedge/report.lua): undelivered reports and bytes the
+ * outbox holds before the oldest are compacted into a summary, delivered
+ * reports kept for `kedge report show`, bytes of a smoke test's output
+ * kept per result, entries per summary, and the largest webhook response
+ * read. The largest response body an http smoke test reads. */
+#ifndef KD_LIMIT_OUTBOX_REPORTS
+#define KD_LIMIT_OUTBOX_REPORTS 100
+#endif
+#ifndef KD_LIMIT_OUTBOX_BYTES
+#define KD_LIMIT_OUTBOX_BYTES (8u << 20)
+#endif
+#ifndef KD_LIMIT_REPORTS_KEPT
+#define KD_LIMIT_REPORTS_KEPT 20
+#endif
+#ifndef KD_LIMIT_REPORT_OUTPUT_BYTES
+#define KD_LIMIT_REPORT_OUTPUT_BYTES 4096
+#endif
+#ifndef KD_LIMIT_REPORT_SUMMARY_ENTRIES
+#define KD_LIMIT_REPORT_SUMMARY_ENTRIES 1000
+#endif
+#ifndef KD_LIMIT_WEBHOOK_RESPONSE_BYTES
+#define KD_LIMIT_WEBHOOK_RESPONSE_BYTES (64u << 10)
+#endif
+#ifndef KD_LIMIT_SMOKE_BODY_BYTES
+#define KD_LIMIT_SMOKE_BODY_BYTES (1u << 20)
+#endif
+
 /* Commands run by exec smoke tests (core/proc): the tail of their output
  * kept in memory. */
 #ifndef KD_LIMIT_PROC_OUTPUT_BYTES

@@ -48,6 +48,13 @@ static const struct {
 	LIMIT(CHART_FILES, "chart_files"),
 	LIMIT(CHART_DEPTH, "chart_depth"),
 	LIMIT(CHART_MANIFESTS, "chart_manifests"),
+	LIMIT(OUTBOX_REPORTS, "outbox_reports"),
+	LIMIT(OUTBOX_BYTES, "outbox_bytes"),
+	LIMIT(REPORTS_KEPT, "reports_kept"),
+	LIMIT(REPORT_OUTPUT_BYTES, "report_output_bytes"),
+	LIMIT(REPORT_SUMMARY_ENTRIES, "report_summary_entries"),
+	LIMIT(WEBHOOK_RESPONSE_BYTES, "webhook_response_bytes"),
+	LIMIT(SMOKE_BODY_BYTES, "smoke_body_bytes"),
 	LIMIT(PROC_OUTPUT_BYTES, "proc_output_bytes"),
 };
 

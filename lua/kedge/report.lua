@@ -22,6 +22,7 @@ local git = require "kedge.git"
 local kubecore = require "kedge.kubecore"
 local fs = require "kedge.reportcore"
 local log = require "kedge.log"
+local limits = require "kedge.limits"
 local kedge = require "kedge"
 
 local M = {}
@@ -31,13 +32,13 @@ M.RESULTS = {ok = true, failed = true, ["budget-refused"] = true,
   ["apply-failed"] = true, ["smoke-failed"] = true}
 -- The outbox holds at most this many undelivered reports and bytes; the
 -- oldest beyond are compacted into one summary record.
-M.MAX_REPORTS = 100
-M.MAX_BYTES = 8 * 1024 * 1024
+M.MAX_REPORTS = limits.outbox_reports
+M.MAX_BYTES = limits.outbox_bytes
 -- Delivered reports kept in STATE/reports for `report show`.
-M.KEEP_SENT = 20
+M.KEEP_SENT = limits.reports_kept
 -- Per smoke result, bytes of output kept; per report, summary entries.
-M.MAX_OUTPUT = 4096
-M.MAX_SUMMARY_ENTRIES = 1000
+M.MAX_OUTPUT = limits.report_output_bytes
+M.MAX_SUMMARY_ENTRIES = limits.report_summary_entries
 M.MAX_NAMES = 200
 -- Seconds outbox_write and deliver wait for another kedge on the outbox.
 M.LOCK_TIMEOUT = 120
@@ -678,7 +679,7 @@ local function deliver_webhook(dest, p, opts)
   end
   local res, err = http.request{method = "POST", url = d.webhook, headers = headers, body = body,
     timeout = tonumber(d.timeout) or opts.timeout or 10, attempts = 1,
-    ca_file = opt(d, "ca-file"), max_body = 65536}
+    ca_file = opt(d, "ca-file"), max_body = limits.webhook_response_bytes}
   if not res then return nil, err end
   if res.status < 200 or res.status > 299 then
     return nil, string.format("HTTP %d: %s", res.status, (res.body or ""):sub(1, 200))

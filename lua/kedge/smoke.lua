@@ -47,6 +47,7 @@ local proc = require "kedge.proc"
 local regex = require "kedge.regex"
 local json = require "kedge.json"
 local log = require "kedge.log"
+local limits = require "kedge.limits"
 
 local kedge = require "kedge"
 local is_null = kedge.is_null
@@ -319,7 +320,7 @@ function run_kind.http(t, ctx, secrets)
   return with_retries(t, function()
     local r, err = http.request{method = method, url = t.url, headers = headers,
       timeout = t.timeout or 10, attempts = 1, ca_file = t["ca-file"], insecure = t.insecure,
-      max_body = 1 << 20}
+      max_body = limits.smoke_body_bytes}
     if not r then return false, err end
     local got = string.format("%s %s: status %d", method, t.url, r.status)
     if r.status ~= want then
