@@ -28,6 +28,12 @@ t.same(pass.RECIPE_LIMITS, {instructions = limits.recipe_instructions,
 t.same({limits.recipe_instructions, limits.recipe_heap, limits.recipe_seconds},
   {50000000, 32 << 20, 60}, "and are 50M instructions, 32 MiB, 60 s")
 
+local sandbox = require "kedge.sandbox"
+local ok0, msg0 = sandbox.call(assert(sandbox.load(
+  "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(4096) .. i end", "=big")))
+t.ok(not ok0, "sandbox.call without limits is capped")
+t.like(msg0, "memory limit of " .. limits.recipe_heap .. " bytes exceeded", "at the recipe heap limit")
+
 local function new_pass(name)
   return pass.new{tree = site.dir_tree("tests/example-repo"), site = name, mode = "plan",
     offline = true, progress = function() end}
