@@ -23,7 +23,8 @@
  * sandbox.absent is the __index of the environment and its library
  * copies (give it to other tables a recipe gets, such as the pass's view):
  * it notes the names a run looks up and lacks, so sandbox.call can say
- * which one a failed run was missing. */
+ * which one a failed run was missing. sandbox.now() is the clock of the
+ * deadlines. */
 #include "lua/klua.h"
 
 #include "base/limits.h"
@@ -416,6 +417,14 @@ static int host_call(lua_State *L)
 	return lua_gettop(L);
 }
 
+/* sandbox.now() -> the monotonic seconds deadlines are kept in, so a
+ * caller sharing one deadline among calls measures on the same clock */
+static int sandbox_now(lua_State *L)
+{
+	lua_pushnumber(L, now_mono());
+	return 1;
+}
+
 /* sandbox.host(fn) -> a function running fn outside the run's limits */
 static int sandbox_host(lua_State *L)
 {
@@ -432,6 +441,7 @@ int kd_lua_open_sandbox(lua_State *L)
 		{"call", sandbox_call},
 		{"host", sandbox_host},
 		{"absent", sb_absent},
+		{"now", sandbox_now},
 		{NULL, NULL},
 	};
 

@@ -747,10 +747,12 @@ end
 function M.view(P, lim)
   -- every callback of the recipe shares one deadline, so calling back many
   -- times cannot add up to more than one recipe's worth of time
-  local deadline = kcore.now() + (lim.timeout or M.RECIPE_LIMITS.timeout)
+  -- (on the sandbox's own clock, so a callback stopped at the deadline
+  -- leaves none for the next)
+  local deadline = sandbox.now() + (lim.timeout or M.RECIPE_LIMITS.timeout)
   local function guest(fn)
     return function(...)
-      local left = deadline - kcore.now()
+      local left = deadline - sandbox.now()
       if left <= 0 then
         error("recipe stopped: deadline exceeded (the time of its callbacks together)", 0)
       end
