@@ -38,6 +38,10 @@
 
 typedef struct kd_chart kd_chart;
 
+/* .Capabilities.KubeVersion when the caller names none (Helm's default
+ * for `helm template` is its client-go's; kedge pins one). */
+#define KD_CHART_DEFAULT_KUBE_VERSION "v1.30.0"
+
 /* Loads a chart directory or .tgz file. */
 int kd_chart_load(kd_chart **out, const char *path, kd_err *err);
 void kd_chart_free(kd_chart *c);
@@ -49,7 +53,7 @@ const char *kd_chart_version(const kd_chart *c);
 typedef struct kd_chart_opts {
 	const char *release;       /* NULL: "release-name" */
 	const char *ns;            /* NULL: "default" */
-	const char *kube_version;  /* NULL: "v1.30.0" */
+	const char *kube_version;  /* NULL: KD_CHART_DEFAULT_KUBE_VERSION */
 	const char *const *api_versions; /* added to the default set */
 	size_t n_api_versions;
 	/* api_versions replace the default set: Helm install's view, where
@@ -121,5 +125,53 @@ typedef enum kd_chart_set_kind {
  * `null` deleting. */
 int kd_chart_values_set(kd_arena *a, kd_value *base, const char *expr,
 			kd_chart_set_kind kind, kd_err *err);
+
+/* ---- `helm template` as one call (kedge render) ---- */
+
+/* The --set family in the order Helm applies them. */
+enum {
+	KD_CHART_LAYER_JSON,    /* --set-json */
+	KD_CHART_LAYER_SET,     /* --set */
+	KD_CHART_LAYER_STRING,  /* --set-string */
+	KD_CHART_LAYER_FILE,    /* --set-file */
+	KD_CHART_LAYER_LITERAL, /* --set-literal */
+	KD_CHART_LAYER_N,
+};
+
+typedef struct kd_chart_strs {
+	const char *const *v;
+	size_t n;
+} kd_chart_strs;
+
+typedef struct kd_chart_template_opts {
+	const char *chart;          /* a directory or .tgz; NULL: usage error */
+	const char *release;        /* NULL: name_template's output, else
+				     * "release-name" */
+	const char *name_template;  /* a template for the release name */
+	bool generate_name;         /* accepted; helm template ignores it */
+	const char *ns;             /* NULL: "default" */
+	const char *kube_version;   /* NULL: KD_CHART_DEFAULT_KUBE_VERSION */
+	kd_chart_strs api_versions;
+	kd_chart_strs show_only;
+	kd_chart_strs values_files; /* "-" is standard input */
+	kd_chart_strs set[KD_CHART_LAYER_N];
+	bool is_upgrade;
+	bool include_crds;
+	bool skip_crds;             /* wins over include_crds */
+	bool skip_tests;
+	bool no_hooks;
+} kd_chart_template_opts;
+
+/* KD_EINVAL when the options contradict each other (a command-line
+ * mistake: no chart, or both a release and a name template); err says
+ * which, without "Error: " in front. */
+int kd_chart_template_check(const kd_chart_template_opts *o, kd_err *err);
+
+/* Appends what `helm template` prints for o: checks o, validates the
+ * release name, layers values files then the --set family (Helm's order),
+ * loads, renders and filters. err's message is what helm prints after
+ * "Error: " (with Helm's --debug hint when rendering failed). */
+int kd_chart_template(const kd_chart_template_opts *o, kd_buf *out,
+		      kd_err *err);
 
 #endif

@@ -743,7 +743,7 @@ static const char *const default_apis[] = {
 
 static int capabilities(rctx *r, kd_value **out, const char **kv_out)
 {
-	const char *kv = r->o && r->o->kube_version ? r->o->kube_version : "v1.30.0";
+	const char *kv = r->o && r->o->kube_version ? r->o->kube_version : KD_CHART_DEFAULT_KUBE_VERSION;
 	kd_semver sv;
 	char canon[256], buf[300], num[32];
 	kd_value *caps = kd_value_map(r->a, 3), *k, *h, *apis;

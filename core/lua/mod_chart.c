@@ -256,10 +256,86 @@ static int chart_template(lua_State *L)
 	return kd_lua_return_buf(L, rc, &out, &err);
 }
 
+/* A list field of t (at idx) into the arena; nil or absent: empty. */
+static kd_chart_strs strs(lua_State *L, int idx, const char *field, kd_arena *a)
+{
+	kd_chart_strs s;
+
+	s.v = opt_list(L, idx, field, a, &s.n);
+	return s;
+}
+
+static int push_template_err(lua_State *L, const char *kind, const kd_err *err)
+{
+	lua_pushnil(L);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, kind);
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, err->msg);
+	lua_setfield(L, -2, "msg");
+	return 2;
+}
+
+/* helm_template{chart=, release=, name_template=, generate_name=,
+ * namespace=, kube_version=, api_versions=, show_only=, values_files=,
+ * set={json=, set=, string=, file=, literal=}, is_upgrade=, include_crds=,
+ * skip_crds=, skip_tests=, no_hooks=} -> text | nil, {kind=, msg=}:
+ * `kedge render` without its flag parsing. kind is "usage" for
+ * contradicting options, else "render"; msg is what follows "Error: ". */
+static int chart_helm_template(lua_State *L)
+{
+	static const char *const layers[KD_CHART_LAYER_N] = {
+		"json", "set", "string", "file", "literal",
+	};
+	kd_chart_template_opts o;
+	kd_err err = KD_ERR_INIT;
+	kd_buf out = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	kd_arena *a;
+	int k, rc;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
+	memset(&o, 0, sizeof o);
+	o.chart = opt_str(L, 1, "chart", a);
+	o.release = opt_str(L, 1, "release", a);
+	o.name_template = opt_str(L, 1, "name_template", a);
+	o.generate_name = kd_lua_opt_bool(L, 1, "generate_name", 0);
+	o.ns = opt_str(L, 1, "namespace", a);
+	o.kube_version = opt_str(L, 1, "kube_version", a);
+	o.api_versions = strs(L, 1, "api_versions", a);
+	o.show_only = strs(L, 1, "show_only", a);
+	o.values_files = strs(L, 1, "values_files", a);
+	lua_getfield(L, 1, "set");
+	if (!lua_isnil(L, -1)) {
+		luaL_argexpected(L, lua_istable(L, -1), 1, "set to be a table");
+		for (k = 0; k < KD_CHART_LAYER_N; k++)
+			o.set[k] = strs(L, 3, layers[k], a);
+	}
+	lua_pop(L, 1);
+	o.is_upgrade = kd_lua_opt_bool(L, 1, "is_upgrade", 0);
+	o.include_crds = kd_lua_opt_bool(L, 1, "include_crds", 0);
+	o.skip_crds = kd_lua_opt_bool(L, 1, "skip_crds", 0);
+	o.skip_tests = kd_lua_opt_bool(L, 1, "skip_tests", 0);
+	o.no_hooks = kd_lua_opt_bool(L, 1, "no_hooks", 0);
+	if (kd_chart_template_check(&o, &err))
+		return push_template_err(L, "usage", &err);
+	rc = kd_chart_template(&o, &out, &err);
+	kd_arena_free(a);
+	if (rc) {
+		kd_buf_free(&out);
+		return push_template_err(L, "render", &err);
+	}
+	lua_pushlstring(L, out.ptr, out.len);
+	kd_buf_free(&out);
+	return 1;
+}
+
 int kd_lua_open_chart(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"load", chart_load},
+		{"helm_template", chart_helm_template},
 		{NULL, NULL},
 	};
 	static const luaL_Reg methods[] = {
