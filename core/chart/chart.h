@@ -67,6 +67,11 @@ typedef struct kd_chart_opts {
 	size_t n_show_only;
 } kd_chart_opts;
 
+/* Helm's install order (releaseutil.InstallOrder), kinds first to last,
+ * NULL-terminated; unknown kinds go after, by name. The pass applies in
+ * the same order (kedge.chart.INSTALL_ORDER). */
+extern const char *const kd_chart_install_order[];
+
 /* One rendered document. */
 typedef struct kd_chart_manifest {
 	const char *source; /* "<chart>/templates/<file>" (or the CRD file) */
@@ -109,8 +114,19 @@ int kd_chart_values_parse(kd_value **out, kd_arena *a, const char *text,
 			  size_t len, const char *name, kd_err *err);
 
 /* Merges src into dst the way successive -f files combine: maps merge
- * recursively, anything else replaces. */
+ * recursively, anything else replaces. dst may come to share src's maps. */
 int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src);
+
+/* The one values-layer merge, used by kedge render (-f files) and by the
+ * pass (bundle values, targetValues, the site's values): layers[0..n) in
+ * order, later ones winning; maps merge recursively, anything else
+ * replaces, null included: a null stays in the result, so that rendering,
+ * which coalesces the chart's defaults under it, deletes the default
+ * there as Helm does. A layer that is not a map replaces everything before
+ * it. The layers are consumed: the result shares and may change them.
+ * n == 0 gives an empty map. */
+int kd_chart_values_layers(kd_value **out, kd_arena *a, kd_value *const *layers,
+			   size_t n, kd_err *err);
 
 typedef enum kd_chart_set_kind {
 	KD_CHART_SET,         /* --set a.b=1,c[0]=x */

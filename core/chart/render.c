@@ -964,7 +964,7 @@ static void helm_error(kd_err *err, const char *fallback_file)
 
 /* ---- manifests (releaseutil) ---- */
 
-static const char *const install_order[] = {
+const char *const kd_chart_install_order[] = {
 	"PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota",
 	"LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
 	"ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass",
@@ -974,15 +974,15 @@ static const char *const install_order[] = {
 	"RoleBindingList", "Service", "DaemonSet", "Pod",
 	"ReplicationController", "ReplicaSet", "Deployment",
 	"HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
-	"IngressClass", "Ingress", "APIService",
+	"IngressClass", "Ingress", "APIService", NULL,
 };
 
 static int kind_rank(const char *k)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof install_order / sizeof install_order[0]; i++)
-		if (!strcmp(k, install_order[i]))
+	for (i = 0; kd_chart_install_order[i]; i++)
+		if (!strcmp(k, kd_chart_install_order[i]))
 			return (int)i;
 	return -1;
 }

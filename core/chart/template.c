@@ -85,28 +85,29 @@ static int user_values(kd_value **out, kd_arena *a,
 		KD_CHART_SET_JSON, KD_CHART_SET, KD_CHART_SET_STRING,
 		KD_CHART_SET_FILE, KD_CHART_SET_LITERAL,
 	};
-	kd_value *vals = kd_value_map(a, 8);
-	size_t i, k;
+	size_t nf = o->values_files.n, i, k;
+	kd_value **files = kd_arena_alloc(a, (nf + 1) * sizeof *files);
+	kd_value *vals;
 	int rc;
 
-	if (!vals)
+	if (!files)
 		return kd_err_set(err, KD_ENOMEM, "out of memory");
-	for (i = 0; i < o->values_files.n; i++) {
+	for (i = 0; i < nf; i++) {
 		const char *path = o->values_files.v[i];
 		kd_buf b = KD_BUF_INIT(KD_LIMIT_DOC_BYTES);
-		kd_value *fv;
 
 		rc = read_all(path, &b, err);
 		if (!rc)
-			rc = kd_chart_values_parse(&fv, a, b.ptr, b.len, path, err);
+			rc = kd_chart_values_parse(&files[i], a, b.ptr, b.len, path, err);
 		kd_buf_free(&b);
-		if (!rc)
-			rc = kd_chart_values_merge(a, vals, fv);
 		if (rc) {
 			kd_err_prefix(err, "failed to parse %s", path);
 			return rc;
 		}
 	}
+	rc = kd_chart_values_layers(&vals, a, files, nf, err);
+	if (rc)
+		return rc;
 	for (k = 0; k < KD_CHART_LAYER_N; k++)
 		for (i = 0; i < o->set[k].n; i++) {
 			rc = kd_chart_values_set(a, vals, o->set[k].v[i], kinds[k], err);

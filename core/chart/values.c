@@ -64,6 +64,33 @@ int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
 	return 0;
 }
 
+int kd_chart_values_layers(kd_value **out, kd_arena *a, kd_value *const *layers,
+			   size_t n, kd_err *err)
+{
+	kd_value *cur = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (layers[i]->type != KD_MAP) {
+			cur = layers[i];
+			continue;
+		}
+		if (!cur || cur->type != KD_MAP) {
+			cur = kd_value_map(a, layers[i]->u.map.len);
+			if (!cur)
+				return kd_err_set(err, KD_ENOMEM, "out of memory");
+		}
+		if (kd_chart_values_merge(a, cur, layers[i]))
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+	}
+	if (!cur)
+		cur = kd_value_map(a, 0);
+	if (!cur)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	*out = cur;
+	return 0;
+}
+
 /* chartutil's coalesceTablesFullKey: dst has precedence; src fills in.
  * Without merge a null in dst deletes the key. */
 void kd_chart_coalesce_tables(kd_arena *a, kd_value *dst, const kd_value *src,

@@ -456,3 +456,26 @@ int kd_lua_return_buf(lua_State *L, int rc, kd_buf *out, const kd_err *err)
 	kd_buf_free(out);
 	return 1;
 }
+
+static void to_float_depth(kd_value *v, int depth)
+{
+	size_t i;
+
+	if (depth > KD_LIMIT_DEPTH)
+		return;
+	if (v->type == KD_INT) {
+		v->u.f = (double)v->u.i;
+		v->type = KD_FLOAT;
+	} else if (v->type == KD_LIST) {
+		for (i = 0; i < v->u.list.len; i++)
+			to_float_depth(v->u.list.items[i], depth + 1);
+	} else if (v->type == KD_MAP) {
+		for (i = 0; i < v->u.map.len; i++)
+			to_float_depth(v->u.map.ents[i].val, depth + 1);
+	}
+}
+
+void kd_lua_values_to_float(kd_value *v)
+{
+	to_float_depth(v, 0);
+}

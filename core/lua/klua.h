@@ -97,6 +97,9 @@ lua_Integer kd_lua_opt_integer(lua_State *L, int idx, const char *field,
 			       lua_Integer def);
 /* opts.numbers: "native" (0, the default) or "float" (1). */
 int kd_lua_opt_numbers_as_float(lua_State *L, int idx);
+/* Turns every integer in v into a float, as Helm's values files read
+ * (for opts.numbers "float"); stops below KD_LIMIT_DEPTH. */
+void kd_lua_values_to_float(kd_value *v);
 
 /* The sentinel that stands for null, and the list marker metatable. */
 void kd_lua_push_null(lua_State *L);

@@ -5,6 +5,10 @@
  *   c:render([values [, opts]]) -> manifests | nil, err
  *   c:template([values [, opts]]) -> text | nil, err  (what kedge render prints)
  *   c:close() (also __close / __gc)
+ *   chart.helm_template{chart=, release=, ...} -> text | nil, {kind=, msg=}
+ *                                            (kedge render, see below)
+ *   chart.merge_values{layer, ...} -> merged  (the values-layer merge)
+ *   chart.INSTALL_ORDER, chart.DEFAULT_KUBE_VERSION
  *
  * values is a table (chart defaults are coalesced under it as Helm does);
  * opts: release, namespace, kube_version, api_versions (list),
@@ -78,24 +82,6 @@ static int chart_version(lua_State *L)
 	return 1;
 }
 
-static void to_float(kd_value *v, int depth)
-{
-	size_t i;
-
-	if (depth > KD_LIMIT_DEPTH)
-		return;
-	if (v->type == KD_INT) {
-		v->u.f = (double)v->u.i;
-		v->type = KD_FLOAT;
-	} else if (v->type == KD_LIST) {
-		for (i = 0; i < v->u.list.len; i++)
-			to_float(v->u.list.items[i], depth + 1);
-	} else if (v->type == KD_MAP) {
-		for (i = 0; i < v->u.map.len; i++)
-			to_float(v->u.map.ents[i].val, depth + 1);
-	}
-}
-
 /* A list option of strings, kept in the arena. */
 static const char **opt_list(lua_State *L, int idx, const char *field,
 			     kd_arena *a, size_t *n)
@@ -154,7 +140,7 @@ static void read_args(lua_State *L, kd_arena *a, kd_chart_opts *o, kd_value **va
 		if ((*vals)->type != KD_MAP)
 			luaL_argerror(L, 2, "values must be a map, not a list");
 		if (kd_lua_opt_numbers_as_float(L, 3))
-			to_float(*vals, 0);
+			kd_lua_values_to_float(*vals);
 	}
 	o->release = opt_str(L, 3, "release", a);
 	o->ns = opt_str(L, 3, "namespace", a);
@@ -331,11 +317,44 @@ static int chart_helm_template(lua_State *L)
 	return 1;
 }
 
+/* merge_values{layer, ...} -> merged: kd_chart_values_layers over Lua
+ * tables (the pass's bundle values, targetValues, site values). A new
+ * table; the layers are not changed. */
+static int chart_merge_values(lua_State *L)
+{
+	kd_err err = KD_ERR_INIT;
+	kd_value **layers, *v;
+	kd_arena *a;
+	size_t n, i;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	n = lua_rawlen(L, 1);
+	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
+	layers = kd_arena_alloc(a, (n + 1) * sizeof *layers);
+	if (!layers)
+		return luaL_error(L, "out of memory");
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, 1, (lua_Integer)i + 1);
+		if (lua_isnil(L, -1))
+			return luaL_error(L, "values layer %d is nil", (int)i + 1);
+		if (kd_lua_to_value(L, -1, a, &layers[i], &err))
+			return luaL_error(L, "values layer %d: %s", (int)i + 1, err.msg);
+		lua_pop(L, 1);
+	}
+	if (kd_chart_values_layers(&v, a, layers, n, &err))
+		return luaL_error(L, "%s", err.msg);
+	kd_lua_push_value(L, v);
+	kd_arena_free(a);
+	return 1;
+}
+
 int kd_lua_open_chart(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"load", chart_load},
 		{"helm_template", chart_helm_template},
+		{"merge_values", chart_merge_values},
 		{NULL, NULL},
 	};
 	static const luaL_Reg methods[] = {
@@ -346,6 +365,7 @@ int kd_lua_open_chart(lua_State *L)
 		{"close", chart_gc},
 		{NULL, NULL},
 	};
+	int k;
 
 	if (luaL_newmetatable(L, CHART_MT)) {
 		luaL_newlib(L, methods);
@@ -357,5 +377,14 @@ int kd_lua_open_chart(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
+	lua_pushstring(L, KD_CHART_DEFAULT_KUBE_VERSION);
+	lua_setfield(L, -2, "DEFAULT_KUBE_VERSION");
+	lua_newtable(L);
+	for (k = 0; kd_chart_install_order[k]; k++) {
+		lua_pushstring(L, kd_chart_install_order[k]);
+		lua_rawseti(L, -2, (lua_Integer)k + 1);
+	}
+	kd_lua_set_list(L, -1);
+	lua_setfield(L, -2, "INSTALL_ORDER");
 	return 1;
 }

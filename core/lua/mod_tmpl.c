@@ -19,24 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void to_float(kd_value *v, int depth)
-{
-	size_t i;
-
-	if (depth > KD_LIMIT_DEPTH)
-		return;
-	if (v->type == KD_INT) {
-		v->u.f = (double)v->u.i;
-		v->type = KD_FLOAT;
-	} else if (v->type == KD_LIST) {
-		for (i = 0; i < v->u.list.len; i++)
-			to_float(v->u.list.items[i], depth + 1);
-	} else if (v->type == KD_MAP) {
-		for (i = 0; i < v->u.map.len; i++)
-			to_float(v->u.map.ents[i].val, depth + 1);
-	}
-}
-
 typedef struct file_ent {
 	const char *name, *text;
 	size_t len;
@@ -112,7 +94,7 @@ static int tmpl_render(lua_State *L)
 	if (rc)
 		return luaL_argerror(L, 2, err.msg);
 	if (as_float)
-		to_float(data, 0);
+		kd_lua_values_to_float(data);
 	if (lua_istable(L, 3)) {
 		lua_getfield(L, 3, "files");
 		if (!lua_isnil(L, -1)) {

@@ -45,15 +45,7 @@ M.BUNDLE_LABEL = "kedge.io/bundle"
 M.INVENTORY_NAMESPACE = "kedge-system"
 
 -- Helm 3's install order (kinds first to last); unknown kinds go after.
-local INSTALL_ORDER = {
-  "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
-  "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap",
-  "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition",
-  "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList",
-  "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
-  "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler",
-  "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
-}
+local INSTALL_ORDER = require("kedge.chart").INSTALL_ORDER
 local ORDER = {}
 for i, k in ipairs(INSTALL_ORDER) do ORDER[k] = i end
 M.INSTALL_ORDER = INSTALL_ORDER

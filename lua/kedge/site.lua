@@ -17,11 +17,12 @@ local yaml = require "kedge.yaml"
 local semver = require "kedge.semver"
 local kedge = require "kedge"
 local errors = require "kedge.errors"
+local chart = require "kedge.chart"
 
 local M = {}
 
--- What `kedge render` and Helm v3.15 assume when nothing says otherwise.
-M.DEFAULT_KUBE_VERSION = "1.30.0"
+-- What `kedge render` assumes when nothing says otherwise (without its "v").
+M.DEFAULT_KUBE_VERSION = chart.DEFAULT_KUBE_VERSION:gsub("^v", "")
 
 M.SMOKE_TYPES = {"condition", "exec", "helm-test", "http", "lua", "tcp"}
 M.OPERATORS = {"DoesNotExist", "Exists", "In", "NotIn"}
@@ -518,7 +519,7 @@ local function load_values(P, tree, doc, path, v, dir, files_out)
     want(P, doc, path, v, "map", "values")
     return {}
   end
-  local merged = {}
+  local layers = {}
   for i, f in ipairs(v) do
     if type(f) ~= "string" then
       P:add(doc, join(path, i - 1), "values lists name files, each a string, not %s", kind_of(f))
@@ -531,34 +532,24 @@ local function load_values(P, tree, doc, path, v, dir, files_out)
         if files_out then files_out[#files_out + 1] = fp end
         if fv ~= nil and not kedge.is_null(fv) then
           if want(P, fdoc, "", fv, "map", "a values file") then
-            merged = M.merge(merged, fv)
+            layers[#layers + 1] = fv
           end
         end
       end
     end
   end
-  return merged
+  return chart.merge_values(layers)
 end
 
 ------------------------------------------------------------------------
 -- values
 
--- Helm's coalescing of values layers: maps merge key by key, recursively;
--- anything else (lists, scalars, null) in the overlay replaces. Returns a
--- new table; neither argument is changed.
+-- Helm's coalescing of values layers (kedge.chart.merge_values, the merge
+-- kedge render uses): maps merge key by key, recursively; anything else
+-- (lists, scalars, null) in the overlay replaces. Returns a new table;
+-- neither argument is changed.
 function M.merge(base, overlay)
-  if not (is_map(base) and is_map(overlay)) or kedge.is_null(overlay) then
-    return deep_copy(overlay)
-  end
-  local out = deep_copy(base)
-  for k, v in pairs(overlay) do
-    if is_map(out[k]) and is_map(v) and not kedge.is_null(v) and not kedge.is_null(out[k]) then
-      out[k] = M.merge(out[k], v)
-    else
-      out[k] = deep_copy(v)
-    end
-  end
-  return out
+  return chart.merge_values({base, overlay})
 end
 
 local function resolve(repo, s, b)
@@ -575,12 +566,12 @@ end
 -- values[bundle].
 function M.values_for(repo, s, b)
   s, b = resolve(repo, s, b)
-  local v = deep_copy(b.values or {})
+  local layers = {b.values or {}}
   for _, tv in ipairs(b.targetValues or {}) do
-    if M.matches(tv, s.labels) then v = M.merge(v, tv.values or {}) end
+    if M.matches(tv, s.labels) then layers[#layers + 1] = tv.values or {} end
   end
-  if s.values and s.values[b.name] then v = M.merge(v, s.values[b.name]) end
-  return v
+  if s.values and s.values[b.name] then layers[#layers + 1] = s.values[b.name] end
+  return chart.merge_values(layers)
 end
 
 ------------------------------------------------------------------------
@@ -988,7 +979,6 @@ end
 function M.render(repo, s, b, opts)
   s, b = resolve(repo, s, b)
   opts = opts or {}
-  local chart = require "kedge.chart"
   local root = tree_root(repo)
   if not root then return nil, "site.render: the tree has no path() to load charts from" end
   local c, err = chart.load(root .. "/" .. b.chart)
