@@ -1,8 +1,9 @@
-/* Rendering a chart the way `helm template` does (Helm v3.15): dependency
- * processing (chartutil.ProcessDependenciesWithMerge), value coalescing
- * (chartutil.CoalesceValues), the engine over every chart's templates, and
- * the manifest sorting of releaseutil. */
-#include "chart/internal.h"
+/* Rendering a chart the way `helm template` does (Helm v3.15): the pass
+ * over every chart's templates with the data Helm gives them (.Chart,
+ * .Capabilities, .Release, .Template), each rendered document's head read
+ * with libyaml, and the result assembled. Dependencies and values are
+ * deps.c's, sorting and output manifest.c's. */
+#include "chart/tree.h"
 
 #include "base/limits.h"
 #include "semver/semver.h"
@@ -19,601 +20,7 @@
 #define HELM_COMMIT "fa9efb07d9d8debbb4306d72af76a383895aa8c4"
 #define HELM_GO "go1.22.5"
 
-typedef struct node node;
-struct node {
-	const kd_chart *c;
-	const char *name;  /* Chart.yaml's name, or the dependency's alias */
-	kd_value *values;  /* the chart's values (import-values may extend) */
-	kd_value *deps;    /* Chart.yaml dependencies (copies), NULL if none */
-	node **subs;
-	size_t nsubs;
-	node *parent;
-	const char *full;  /* ChartFullPath */
-	kd_value *ctx;     /* the template data of this chart */
-	kd_value *files;   /* .Files */
-};
-
-typedef struct rctx {
-	kd_arena *a;
-	kd_arena *scratch; /* values only needed while dependencies are processed */
-	kd_err *err;
-	const kd_chart_opts *o;
-	int oom;
-} rctx;
-
-static int oom(rctx *r)
-{
-	return kd_err_set(r->err, KD_ENOMEM, "out of memory while rendering");
-}
-
-static kd_value *S(rctx *r, const char *s)
-{
-	kd_value *v = kd_value_strz(r->a, s);
-
-	if (!v)
-		r->oom = 1;
-	return v;
-}
-
-static void set(rctx *r, kd_value *m, const char *k, kd_value *v)
-{
-	if (!v || kd_map_setz(r->a, m, k, v))
-		r->oom = 1;
-}
-
-static const char *dstr(const kd_value *m, const char *k)
-{
-	const kd_value *v = m && m->type == KD_MAP ? kd_map_getz(m, k) : NULL;
-
-	return v && v->type == KD_STR ? v->u.str.ptr : "";
-}
-
-/* ---- values lookups (chartutil.Values) ---- */
-
-/* Values.Table: the map at a dotted path. */
-static kd_value *table(kd_value *v, const char *path)
-{
-	const char *p = path;
-
-	while (v && v->type == KD_MAP) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		v = kd_map_get(v, p, n);
-		if (!dot)
-			return v && v->type == KD_MAP ? v : NULL;
-		p = dot + 1;
-	}
-	return NULL;
-}
-
-/* Values.PathValue: a non-map value at a dotted path. */
-static kd_value *path_value(rctx *r, kd_value *v, const char *path)
-{
-	const char *last = strrchr(path, '.');
-	kd_value *t, *k;
-
-	if (!*path)
-		return NULL;
-	if (!last) {
-		k = kd_map_getz(v, path);
-		return k && k->type != KD_MAP ? k : NULL;
-	}
-	{
-		char *pre = kd_arena_strndup(r->a, path, (size_t)(last - path));
-
-		if (!pre)
-			return NULL;
-		t = table(v, pre);
-	}
-	if (!t)
-		return NULL;
-	k = kd_map_getz(t, last + 1);
-	return k && k->type != KD_MAP ? k : NULL;
-}
-
-static bool compatible(rctx *r, const char *range, const char *version)
-{
-	kd_semver_range *rg;
-	kd_semver sv;
-	kd_err e = KD_ERR_INIT;
-
-	if (kd_semver_parse(&sv, version, strlen(version), 1, &e))
-		return false;
-	if (kd_semver_range_parse(&rg, r->a, range, strlen(range), &e))
-		return false;
-	return kd_semver_range_match(rg, &sv);
-}
-
-/* ---- coalescing (chartutil/coalesce.go) ---- */
-
-static int coalesce(rctx *r, node *n, kd_value *dest, bool merge);
-
-static bool is_sub(node *n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n->nsubs; i++)
-		if (!strcmp(n->subs[i]->name, key))
-			return true;
-	return false;
-}
-
-static void coalesce_values(rctx *r, node *n, kd_value *v, bool merge)
-{
-	kd_value *vc = kd_value_copy(r->a, n->values);
-	size_t i;
-
-	if (!vc) {
-		r->oom = 1;
-		return;
-	}
-	for (i = 0; i < vc->u.map.len; i++) {
-		kd_map_ent *e = &vc->u.map.ents[i];
-		kd_value *val = kd_map_get(v, e->key, e->klen);
-
-		if (!val) {
-			if (kd_map_set(r->a, v, e->key, e->klen, e->val))
-				r->oom = 1;
-		} else if (val->type == KD_NULL && !merge) {
-			kd_map_del(r->a, v, e->key, e->klen);
-		} else if (val->type == KD_MAP && e->val->type == KD_MAP) {
-			kd_chart_coalesce_tables(r->a, val, e->val,
-						 merge || is_sub(n, e->key));
-		}
-	}
-}
-
-static kd_value *shallow(rctx *r, const kd_value *m)
-{
-	kd_value *c = kd_value_map(r->a, m->u.map.len);
-	size_t i;
-
-	if (!c) {
-		r->oom = 1;
-		return kd_value_map(r->a, 0);
-	}
-	for (i = 0; i < m->u.map.len; i++)
-		kd_map_set(r->a, c, m->u.map.ents[i].key, m->u.map.ents[i].klen,
-			   m->u.map.ents[i].val);
-	return c;
-}
-
-static void coalesce_globals(rctx *r, kd_value *dest, kd_value *src)
-{
-	kd_value *dg = kd_map_getz(dest, "global"), *sg = kd_map_getz(src, "global");
-	size_t i;
-
-	if (!dg)
-		dg = kd_value_map(r->a, 4);
-	else if (dg->type != KD_MAP)
-		return;
-	if (!sg)
-		return (void)set(r, dest, "global", dg);
-	if (sg->type != KD_MAP)
-		return;
-	for (i = 0; i < sg->u.map.len; i++) {
-		kd_map_ent *e = &sg->u.map.ents[i];
-		kd_value *dv = kd_map_get(dg, e->key, e->klen);
-
-		if (e->val->type == KD_MAP) {
-			kd_value *vv = shallow(r, e->val);
-
-			if (!dv) {
-				kd_map_set(r->a, dg, e->key, e->klen, vv);
-			} else if (dv->type == KD_MAP) {
-				kd_chart_coalesce_tables(r->a, vv, dv, true);
-				kd_map_set(r->a, dg, e->key, e->klen, vv);
-			}
-		} else if (!(dv && dv->type == KD_MAP)) {
-			kd_map_set(r->a, dg, e->key, e->klen, e->val);
-		}
-	}
-	set(r, dest, "global", dg);
-}
-
-static int coalesce_deps(rctx *r, node *n, kd_value *dest, bool merge)
-{
-	size_t i;
-
-	for (i = 0; i < n->nsubs; i++) {
-		node *s = n->subs[i];
-		kd_value *dv = kd_map_getz(dest, s->name);
-		int rc;
-
-		if (!dv) {
-			dv = kd_value_map(r->a, 4);
-			set(r, dest, s->name, dv);
-		} else if (dv->type != KD_MAP) {
-			return kd_err_set(r->err, KD_ETYPE,
-					  "type mismatch on %s: %%!t(%s=%s): values for a subchart must be a map",
-					  s->name, kd_vtype_name(dv->type), s->name);
-		}
-		coalesce_globals(r, dv, dest);
-		rc = coalesce(r, s, dv, merge);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static int coalesce(rctx *r, node *n, kd_value *dest, bool merge)
-{
-	coalesce_values(r, n, dest, merge);
-	if (r->oom)
-		return oom(r);
-	return coalesce_deps(r, n, dest, merge);
-}
-
-/* CoalesceValues (merge false) and MergeValues (merge true). */
-static int coalesce_top(rctx *r, node *n, const kd_value *v, bool merge,
-			kd_value **out)
-{
-	kd_value *c = v ? kd_value_copy(r->a, v) : kd_value_map(r->a, 8);
-	int rc;
-
-	if (!c)
-		return oom(r);
-	rc = coalesce(r, n, c, merge);
-	if (rc)
-		return rc;
-	*out = c;
-	return 0;
-}
-
-/* ---- dependencies (chartutil/dependencies.go) ---- */
-
-static node *copy_node(rctx *r, node *o)
-{
-	node *n = kd_arena_alloc(r->a, sizeof *n);
-
-	if (!n) {
-		r->oom = 1;
-		return NULL;
-	}
-	*n = *o;
-	if (o->deps && !(n->deps = kd_value_copy(r->a, o->deps)))
-		r->oom = 1;
-	return n;
-}
-
-static node *alias_dep(rctx *r, node *n, kd_value *req)
-{
-	size_t i;
-
-	for (i = 0; i < n->nsubs; i++) {
-		node *c = n->subs[i], *out;
-		const char *alias = dstr(req, "alias");
-
-		if (strcmp(c->name, dstr(req, "name")) ||
-		    !compatible(r, dstr(req, "version"), c->c->version))
-			continue;
-		out = copy_node(r, c);
-		if (out && *alias)
-			out->name = alias;
-		return out;
-	}
-	return NULL;
-}
-
-static void push_node(rctx *r, node ***arr, size_t *n, node *x)
-{
-	node **g = kd_arena_grow(r->a, *arr, *n * sizeof *g, (*n + 1) * sizeof *g);
-
-	if (!g) {
-		r->oom = 1;
-		return;
-	}
-	g[(*n)++] = x;
-	*arr = g;
-}
-
-static void dep_tags(kd_value *deps, kd_value *cvals)
-{
-	kd_value *vt = table(cvals, "tags");
-	size_t i, k;
-
-	if (!vt)
-		return;
-	for (i = 0; i < deps->u.list.len; i++) {
-		kd_value *d = deps->u.list.items[i];
-		kd_value *tags = kd_map_getz(d, "tags");
-		bool t = false, f = false;
-
-		for (k = 0; tags && tags->type == KD_LIST && k < tags->u.list.len; k++) {
-			kd_value *tg = tags->u.list.items[k], *b;
-
-			if (tg->type != KD_STR)
-				continue;
-			b = kd_map_get(vt, tg->u.str.ptr, tg->u.str.len);
-			if (b && b->type == KD_BOOL) {
-				if (b->u.b)
-					t = true;
-				else
-					f = true;
-			}
-		}
-		if (!t && f)
-			kd_map_getz(d, "enabled")->u.b = false;
-		else
-			kd_map_getz(d, "enabled")->u.b = true;
-	}
-}
-
-static void dep_conditions(rctx *r, kd_value *deps, kd_value *cvals,
-			   const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < deps->u.list.len; i++) {
-		kd_value *d = deps->u.list.items[i];
-		const char *cond = dstr(d, "condition"), *s, *e;
-		char *buf;
-		size_t pl = strlen(path);
-
-		while (*cond == ' ' || *cond == '\t' || *cond == '\n' || *cond == '\r')
-			cond++;
-		e = cond + strlen(cond);
-		while (e > cond && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-			e--;
-		buf = kd_arena_alloc(r->a, pl + (size_t)(e - cond) + 1);
-		if (!buf) {
-			r->oom = 1;
-			return;
-		}
-		for (s = cond; s < e; ) {
-			const char *c = memchr(s, ',', (size_t)(e - s));
-			size_t n;
-			kd_value *vv;
-
-			if (!c)
-				c = e;
-			n = (size_t)(c - s);
-			if (n) {
-				memcpy(buf, path, pl);
-				memcpy(buf + pl, s, n);
-				buf[pl + n] = 0;
-				vv = path_value(r, cvals, buf);
-				if (vv && vv->type == KD_BOOL) {
-					kd_map_getz(d, "enabled")->u.b = vv->u.b;
-					break;
-				}
-			}
-			s = c + 1;
-		}
-	}
-}
-
-static int dep_enabled(rctx *r, node *n, kd_value *v, const char *path,
-		       int depth)
-{
-	node **subs = NULL, **keep = NULL;
-	size_t nsubs = 0, nkeep = 0, i, k;
-	kd_value *cvals, *kdeps;
-	int rc;
-
-	if (!n->deps)
-		return 0;
-	if (depth > KD_LIMIT_CHART_DEPTH)
-		return kd_err_set(r->err, KD_ELIMIT, "chart %s: subcharts nested too deeply", n->name);
-	for (i = 0; i < n->nsubs; i++) {
-		node *ex = n->subs[i];
-		bool listed = false;
-
-		for (k = 0; k < n->deps->u.list.len; k++) {
-			kd_value *req = n->deps->u.list.items[k];
-
-			if (!strcmp(ex->name, dstr(req, "name")) &&
-			    compatible(r, dstr(req, "version"), ex->c->version)) {
-				listed = true;
-				break;
-			}
-		}
-		if (!listed)
-			push_node(r, &subs, &nsubs, ex);
-	}
-	for (k = 0; k < n->deps->u.list.len; k++) {
-		kd_value *req = n->deps->u.list.items[k];
-		node *d = alias_dep(r, n, req);
-		const char *alias = dstr(req, "alias");
-
-		if (d)
-			push_node(r, &subs, &nsubs, d);
-		if (*alias)
-			set(r, req, "name", S(r, alias));
-	}
-	n->subs = subs;
-	n->nsubs = nsubs;
-	for (k = 0; k < n->deps->u.list.len; k++)
-		set(r, n->deps->u.list.items[k], "enabled", kd_value_bool(r->a, true));
-	if (r->oom)
-		return oom(r);
-	{
-		rctx tr = *r;
-
-		tr.a = r->scratch;
-		rc = coalesce_top(&tr, n, v, false, &cvals);
-		if (rc)
-			return rc;
-	}
-	dep_tags(n->deps, cvals);
-	dep_conditions(r, n->deps, cvals, path);
-	kdeps = kd_value_list(r->a, n->deps->u.list.len);
-	if (!kdeps)
-		return oom(r);
-	for (i = 0; i < n->nsubs; i++) {
-		bool off = false;
-
-		for (k = 0; k < n->deps->u.list.len; k++) {
-			kd_value *req = n->deps->u.list.items[k];
-
-			if (!kd_map_getz(req, "enabled")->u.b &&
-			    !strcmp(dstr(req, "name"), n->subs[i]->name))
-				off = true;
-		}
-		if (!off)
-			push_node(r, &keep, &nkeep, n->subs[i]);
-	}
-	for (k = 0; k < n->deps->u.list.len; k++) {
-		kd_value *req = n->deps->u.list.items[k];
-		bool off = false;
-		size_t j;
-
-		for (j = 0; j < n->deps->u.list.len; j++) {
-			kd_value *o = n->deps->u.list.items[j];
-
-			if (!kd_map_getz(o, "enabled")->u.b &&
-			    !strcmp(dstr(o, "name"), dstr(req, "name")))
-				off = true;
-		}
-		if (!off && kd_list_push(r->a, kdeps, req))
-			return oom(r);
-	}
-	if (r->oom)
-		return oom(r);
-	for (i = 0; i < nkeep; i++) {
-		size_t pl = strlen(path) + strlen(keep[i]->name) + 2;
-		char *sp = kd_arena_alloc(r->a, pl);
-
-		if (!sp)
-			return oom(r);
-		snprintf(sp, pl, "%s%s.", path, keep[i]->name);
-		rc = dep_enabled(r, keep[i], cvals, sp, depth + 1);
-		if (rc)
-			return rc;
-	}
-	n->deps = kdeps->u.list.len ? kdeps : NULL;
-	n->subs = keep;
-	n->nsubs = nkeep;
-	return 0;
-}
-
-/* pathToMap: {"a": {"b": data}} for "a.b"; "." is data itself. */
-static kd_value *path_to_map(rctx *r, const char *path, kd_value *data)
-{
-	kd_value *top, *cur;
-	const char *p = path;
-
-	if (!strcmp(path, "."))
-		return data;
-	top = cur = kd_value_map(r->a, 1);
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (!dot) {
-			kd_map_set(r->a, cur, p, n, data);
-			return top;
-		}
-		{
-			kd_value *nx = kd_value_map(r->a, 1);
-
-			kd_map_set(r->a, cur, p, n, nx);
-			cur = nx;
-		}
-		p = dot + 1;
-	}
-}
-
-static int import_values(rctx *r, node *n)
-{
-	kd_value *cvals, *b;
-	size_t i, k;
-	int rc;
-
-	for (i = 0; i < n->nsubs; i++) {
-		rc = import_values(r, n->subs[i]);
-		if (rc)
-			return rc;
-	}
-	if (!n->deps)
-		return 0;
-	{
-		rctx tr = *r;
-
-		tr.a = r->scratch;
-		rc = coalesce_top(&tr, n, NULL, true, &cvals);
-		if (rc)
-			return rc;
-	}
-	b = kd_value_map(r->a, 4);
-	for (i = 0; i < n->deps->u.list.len; i++) {
-		kd_value *req = n->deps->u.list.items[i];
-		kd_value *iv = kd_map_getz(req, "import-values"), *out;
-		const char *dn = dstr(req, "name");
-
-		if (!iv || iv->type != KD_LIST)
-			continue;
-		out = kd_value_list(r->a, iv->u.list.len);
-		for (k = 0; k < iv->u.list.len; k++) {
-			kd_value *it = iv->u.list.items[k], *m, *src;
-			const char *child, *parent;
-			char *tp;
-
-			if (it->type == KD_MAP) {
-				child = dstr(it, "child");
-				parent = dstr(it, "parent");
-			} else if (it->type == KD_STR) {
-				char *cc = kd_arena_alloc(r->a, it->u.str.len + 9);
-
-				if (!cc)
-					return oom(r);
-				sprintf(cc, "exports.%s", it->u.str.ptr);
-				child = cc;
-				parent = ".";
-			} else {
-				continue;
-			}
-			m = kd_value_map(r->a, 2);
-			set(r, m, "child", S(r, child));
-			set(r, m, "parent", S(r, parent));
-			kd_list_push(r->a, out, m);
-			tp = kd_arena_alloc(r->a, strlen(dn) + strlen(child) + 2);
-			if (!tp)
-				return oom(r);
-			sprintf(tp, "%s.%s", dn, child);
-			src = table(cvals, tp);
-			if (!src)
-				continue;
-			kd_chart_coalesce_tables(r->a, b,
-						 path_to_map(r, parent, kd_value_copy(r->a, src)),
-						 true);
-		}
-		set(r, req, "import-values", out);
-	}
-	cvals = kd_value_copy(r->a, cvals);
-	if (!cvals || r->oom)
-		return oom(r);
-	kd_chart_coalesce_tables(r->a, cvals, b, true);
-	n->values = cvals;
-	return 0;
-}
-
 /* ---- the tree and the template data ---- */
-
-static node *mk_node(rctx *r, const kd_chart *c, node *parent, int depth)
-{
-	node *n = kd_arena_zalloc(r->a, sizeof *n);
-	const kd_value *deps = kd_map_getz(c->meta, "dependencies");
-	size_t i;
-
-	if (!n || depth > KD_LIMIT_CHART_DEPTH) {
-		r->oom = 1;
-		return NULL;
-	}
-	n->c = c;
-	n->name = c->name;
-	n->values = c->values;
-	n->parent = parent;
-	if (deps && deps->type == KD_LIST) {
-		n->deps = kd_value_copy(r->a, deps);
-		if (!n->deps)
-			r->oom = 1;
-	}
-	for (i = 0; i < c->nsubs && !r->oom; i++)
-		push_node(r, &n->subs, &n->nsubs, mk_node(r, c->subs[i], n, depth + 1));
-	return n;
-}
 
 static kd_value *str_list(rctx *r, const kd_value *v)
 {
@@ -962,166 +369,6 @@ static void helm_error(kd_err *err, const char *fallback_file)
 	}
 }
 
-/* ---- manifests (releaseutil) ---- */
-
-const char *const kd_chart_install_order[] = {
-	"PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota",
-	"LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
-	"ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass",
-	"PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition",
-	"ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
-	"ClusterRoleBindingList", "Role", "RoleList", "RoleBinding",
-	"RoleBindingList", "Service", "DaemonSet", "Pod",
-	"ReplicationController", "ReplicaSet", "Deployment",
-	"HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
-	"IngressClass", "Ingress", "APIService", NULL,
-};
-
-static int kind_rank(const char *k)
-{
-	size_t i;
-
-	for (i = 0; kd_chart_install_order[i]; i++)
-		if (!strcmp(k, kd_chart_install_order[i]))
-			return (int)i;
-	return -1;
-}
-
-typedef struct mf {
-	kd_chart_manifest m;
-	int rank;
-	size_t seq;
-} mf;
-
-static bool less_kind(const mf *a, const mf *b)
-{
-	if (a->rank < 0 && b->rank < 0)
-		return strcmp(a->m.kind, b->m.kind) < 0;
-	if (a->rank < 0)
-		return false;
-	if (b->rank < 0)
-		return true;
-	return a->rank < b->rank;
-}
-
-/* A stable sort: merge sort on the kind order. */
-static void sort_kinds(mf *v, size_t n, mf *tmp)
-{
-	size_t h, i, j, k;
-
-	if (n < 2)
-		return;
-	h = n / 2;
-	sort_kinds(v, h, tmp);
-	sort_kinds(v + h, n - h, tmp);
-	for (i = 0, j = h, k = 0; i < h || j < n; )
-		if (j == n || (i < h && !less_kind(&v[j], &v[i])))
-			tmp[k++] = v[i++];
-		else
-			tmp[k++] = v[j++];
-	memcpy(v, tmp, n * sizeof *v);
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static void trim(const char **s, size_t *n)
-{
-	while (*n && is_space(**s)) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n && is_space((*s)[*n - 1]))
-		(*n)--;
-}
-
-typedef struct piece {
-	const char *s;
-	size_t n;
-} piece;
-
-/* releaseutil.SplitManifests: the regexp (?:^|\s*\n)---\s* over the
- * trimmed text, every piece trimmed. Fills out with up to max pieces (the
- * ones not empty before trimming) and returns how many there are. */
-static size_t split_docs(const char *s, size_t n, piece *out, size_t max)
-{
-	size_t pos = 0, start = 0, cnt = 0, j;
-
-	trim(&s, &n);
-	if (n >= 3 && !memcmp(s, "---", 3)) {
-		pos = 3;
-		while (pos < n && is_space(s[pos]))
-			pos++;
-		start = pos;
-	}
-	for (;;) {
-		const char *d;
-		size_t dn;
-
-		for (j = pos; j + 3 < n; j++) {
-			const char *nl = memchr(s + j, '\n', n - 3 - j);
-
-			if (!nl) {
-				j = n;
-				break;
-			}
-			j = (size_t)(nl - s);
-			if (s[j + 1] == '-' && s[j + 2] == '-' && s[j + 3] == '-')
-				break;
-		}
-		if (j + 3 >= n)
-			j = n;
-		d = s + start;
-		dn = j - start;
-		if (dn && cnt < max) {
-			trim(&d, &dn);
-			out[cnt].s = d;
-			out[cnt].n = dn;
-			cnt++;
-		} else if (dn) {
-			cnt++;
-		}
-		if (j >= n)
-			break;
-		pos = j + 4;
-		while (pos < n && is_space(s[pos]))
-			pos++;
-		start = pos;
-	}
-	return cnt;
-}
-
-static const char *const hook_events[] = {
-	"pre-install", "post-install", "pre-delete", "post-delete",
-	"pre-upgrade", "post-upgrade", "pre-rollback", "post-rollback",
-	"test", "test-success",
-};
-
-typedef struct mlist {
-	mf *v;
-	size_t n, cap;
-} mlist;
-
-static int mpush(rctx *r, mlist *l, const mf *m)
-{
-	if (l->n >= KD_LIMIT_CHART_MANIFESTS)
-		return kd_err_set(r->err, KD_ELIMIT, "more than %u manifests (KD_LIMIT_CHART_MANIFESTS)",
-				  KD_LIMIT_CHART_MANIFESTS);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		mf *v = kd_arena_grow(r->a, l->v, l->cap * sizeof *v, cap * sizeof *v);
-
-		if (!v)
-			return oom(r);
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *m;
-	return 0;
-}
-
 /* releaseutil's SimpleHead, read from libyaml's events without building
  * the document: the whole document is parsed (invalid YAML fails the
  * render, naming file and line), and only kind and
@@ -1365,97 +612,6 @@ static int scan_heads(rctx *r, doc *d, size_t n)
 	return rc;
 }
 
-static int classify(rctx *r, const doc *d, mlist *gen, mlist *hooks)
-{
-	const head h = d->h;
-	const char *path = d->path;
-	const piece *p = &d->p;
-	mf m;
-
-	memset(&m, 0, sizeof m);
-	m.m.source = path;
-	m.m.text = p->s;
-	m.m.len = p->n;
-	m.m.kind = h.kind;
-	m.rank = kind_rank(m.m.kind);
-	if (!h.hook)
-		return mpush(r, gen, &m);
-	{
-		const char *s = h.hook;
-
-		for (;;) {
-			const char *c = strchr(s, ',');
-			size_t n = c ? (size_t)(c - s) : strlen(s), i;
-			char ev[64];
-			bool known = false;
-
-			trim(&s, &n);
-			if (n < sizeof ev) {
-				for (i = 0; i < n; i++)
-					ev[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
-				ev[n] = 0;
-				for (i = 0; i < sizeof hook_events / sizeof hook_events[0]; i++)
-					if (!strcmp(ev, hook_events[i])) {
-						known = true;
-						if (i >= 8)
-							m.m.test = true;
-					}
-			}
-			if (!known)
-				return 0; /* Helm skips an unknown hook */
-			if (!c)
-				break;
-			s = c + 1;
-		}
-	}
-	m.m.hook = true;
-	return mpush(r, hooks, &m);
-}
-
-static void put_doc(kd_buf *b, const char *src, const char *t, size_t n)
-{
-	kd_buf_puts(b, "---\n# Source: ");
-	kd_buf_puts(b, src);
-	kd_buf_putc(b, '\n');
-	kd_buf_put(b, t, n);
-	kd_buf_putc(b, '\n');
-}
-
-static void add_crds(rctx *r, node *n, mlist *crds)
-{
-	size_t i;
-
-	for (i = 0; i < n->c->nfiles; i++) {
-		const kd_chart_file *f = &n->c->files[i];
-		size_t l = strlen(f->name);
-		mf m;
-		char *src;
-
-		if (strncmp(f->name, "crds/", 5))
-			continue;
-		if (!((l > 5 && !strcmp(f->name + l - 5, ".yaml")) ||
-		      (l > 4 && !strcmp(f->name + l - 4, ".yml")) ||
-		      (l > 5 && !strcmp(f->name + l - 5, ".json"))))
-			continue;
-		src = kd_arena_alloc(r->a, strlen(n->full) + l + 2);
-		if (!src) {
-			r->oom = 1;
-			return;
-		}
-		sprintf(src, "%s/%s", n->full, f->name);
-		memset(&m, 0, sizeof m);
-		m.m.source = src;
-		m.m.text = f->data;
-		m.m.len = f->len;
-		m.m.kind = "CustomResourceDefinition";
-		m.m.crd = true;
-		if (mpush(r, crds, &m))
-			r->oom = 1;
-	}
-	for (i = 0; i < n->nsubs; i++)
-		add_crds(r, n->subs[i], crds);
-}
-
 static int validate_schemas(rctx *r, node *n, const kd_value *vals, kd_buf *msg)
 {
 	size_t i;
@@ -1487,370 +643,268 @@ static int validate_schemas(rctx *r, node *n, const kd_value *vals, kd_buf *msg)
 	return 0;
 }
 
+/* The tree, its dependencies processed, and the values the templates see,
+ * checked against every chart's schema. */
+static int tree_values(rctx *r, const kd_chart *c, const kd_value *values,
+		       node **root, kd_value **vals)
+{
+	kd_arena scratch = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_buf sm = KD_BUF_INIT(1 << 20);
+	int rc;
+
+	*root = kd_chart_node_new(r, c, NULL, 0);
+	if (r->oom)
+		return oom(r);
+	if (!values && !(values = kd_value_map(r->a, 0)))
+		return oom(r);
+	r->scratch = &scratch;
+	rc = kd_chart_dep_enabled(r, *root, (kd_value *)values, "", 0);
+	if (!rc)
+		rc = kd_chart_import_values(r, *root);
+	kd_arena_free(&scratch);
+	r->scratch = NULL;
+	if (!rc)
+		rc = kd_chart_coalesce_top(r, *root, values, false, vals);
+	if (rc) {
+		kd_err_prefix(r->err, "chart %s", c->name);
+		return rc;
+	}
+	rc = validate_schemas(r, *root, *vals, &sm);
+	if (!rc && sm.len)
+		rc = kd_err_set(r->err, KD_EINVAL,
+				"values don't meet the specifications of the schema(s) in the following chart(s):\n%s",
+				sm.ptr);
+	kd_buf_free(&sm);
+	return rc;
+}
+
+/* .Release as helm template sets it (NULL when out of memory). */
+static kd_value *release(rctx *r, const kd_chart_opts *opts)
+{
+	kd_value *rel = kd_value_map(r->a, 6);
+
+	if (!rel)
+		return NULL;
+	set(r, rel, "Name", S(r, opts && opts->release ? opts->release : "release-name"));
+	set(r, rel, "Namespace", S(r, opts && opts->ns ? opts->ns : "default"));
+	set(r, rel, "IsUpgrade", kd_value_bool(r->a, opts && opts->is_upgrade));
+	set(r, rel, "IsInstall", kd_value_bool(r->a, !(opts && opts->is_upgrade)));
+	set(r, rel, "Revision", kd_value_int(r->a, 1));
+	set(r, rel, "Service", S(r, "Helm"));
+	return rel;
+}
+
+/* Parses every template into one set, then executes each one that is not
+ * a partial with its chart's data: (*outs)[i] is template i's text. */
+static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
+			  size_t **outlen)
+{
+	kd_tmpl *t = NULL;
+	kd_buf buf = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	size_t i;
+	int rc = kd_tmpl_new(&t, r->err);
+
+	for (i = 0; i < ts->n && !rc; i++) {
+		rc = kd_tmpl_parse_ref(t, ts->t[i].name, ts->t[i].f->data, ts->t[i].f->len, r->err);
+		if (rc)
+			helm_error(r->err, ts->t[i].name);
+	}
+	*outs = kd_arena_zalloc(r->a, (ts->n + 1) * sizeof **outs);
+	*outlen = kd_arena_zalloc(r->a, (ts->n + 1) * sizeof **outlen);
+	if (!rc && (!*outs || !*outlen))
+		rc = oom(r);
+	for (i = 0; i < ts->n && !rc; i++) {
+		const char *bn = strrchr(ts->t[i].name, '/') + 1;
+		kd_value *tv;
+
+		if (bn[0] == '_')
+			continue;
+		tv = kd_value_map(r->a, 2);
+		set(r, tv, "Name", S(r, ts->t[i].name));
+		set(r, tv, "BasePath", S(r, ts->t[i].base));
+		set(r, ts->t[i].n->ctx, "Template", tv);
+		if (r->oom) {
+			rc = oom(r);
+			break;
+		}
+		kd_tmpl_set_files(t, ts->t[i].n->files);
+		kd_buf_reset(&buf);
+		rc = kd_tmpl_exec_in(t, ts->t[i].name, ts->t[i].n->ctx, r->a, &buf, r->err);
+		if (rc) {
+			helm_error(r->err, ts->t[i].name);
+			break;
+		}
+		(*outs)[i] = kd_arena_strndup(r->a, buf.ptr, buf.len);
+		(*outlen)[i] = buf.len;
+		if (!(*outs)[i])
+			rc = oom(r);
+	}
+	kd_tmpl_free(t);
+	kd_buf_free(&buf);
+	return rc;
+}
+
+typedef struct docs {
+	doc *v;
+	size_t n, cap;
+} docs;
+
+static int push_doc(rctx *r, docs *d, const char *path, const piece *p)
+{
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 64;
+		doc *nd = kd_arena_grow(r->a, d->v, d->cap * sizeof *nd, nc * sizeof *nd);
+
+		if (!nd || nc > KD_LIMIT_CHART_MANIFESTS)
+			return nd ? kd_err_set(r->err, KD_ELIMIT, "more than %u manifests (KD_LIMIT_CHART_MANIFESTS)",
+					       KD_LIMIT_CHART_MANIFESTS) : oom(r);
+		d->v = nd;
+		d->cap = nc;
+	}
+	d->v[d->n].path = path;
+	d->v[d->n].p = *p;
+	d->n++;
+	return 0;
+}
+
+/* The documents of the rendered templates in file-name order, as
+ * SortManifests walks them; the root chart's NOTES.txt goes to *notes. */
+static int collect_docs(rctx *r, const node *root, tpls *ts,
+			const char **outs, const size_t *outlen, docs *d,
+			const char **notes)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < ts->n; i++)
+		ts->t[i].f = (const kd_chart_file *)(uintptr_t)i;
+	qsort(ts->t, ts->n, sizeof *ts->t, cmp_name);
+	for (i = 0; i < ts->n && !rc; i++) {
+		size_t idx = (size_t)(uintptr_t)ts->t[i].f, nl = strlen(ts->t[i].name);
+		const char *txt = outs[idx], *tt = txt;
+		size_t tl = outlen[idx], ttl = tl, np;
+		piece *ps;
+
+		if (!txt)
+			continue;
+		if (nl >= 9 && !strcmp(ts->t[i].name + nl - 9, "NOTES.txt")) {
+			if (!ts->t[i].n->parent &&
+			    !strcmp(ts->t[i].name + strlen(root->full), "/templates/NOTES.txt"))
+				*notes = txt;
+			continue;
+		}
+		trim(&tt, &ttl);
+		if (!ttl)
+			continue;
+		np = kd_chart_split_docs(txt, tl, NULL, 0);
+		ps = kd_arena_alloc(r->a, (np + 1) * sizeof *ps);
+		if (!ps)
+			return oom(r);
+		kd_chart_split_docs(txt, tl, ps, np);
+		for (j = 0; j < np && !rc; j++)
+			rc = push_doc(r, d, ts->t[i].name, &ps[j]);
+	}
+	return rc;
+}
+
+/* CRDs (when asked for), the manifests in install order, then the hooks. */
+static int assemble(rctx *r, node *root, const docs *d, kd_chart_result *res)
+{
+	mlist gen = {0}, hooks = {0}, crds = {0};
+	mf *tmp;
+	size_t i, k = 0;
+	int rc = scan_heads(r, d->v, d->n);
+
+	for (i = 0; i < d->n && !rc; i++)
+		rc = kd_chart_classify(r, d->v[i].path, &d->v[i].p, d->v[i].h.kind,
+				       d->v[i].h.hook, &gen, &hooks);
+	if (rc)
+		return rc;
+	tmp = kd_arena_alloc(r->a, (gen.n + hooks.n + 1) * sizeof *tmp);
+	if (!tmp)
+		return oom(r);
+	kd_chart_sort_kinds(gen.v, gen.n, tmp);
+	kd_chart_sort_kinds(hooks.v, hooks.n, tmp);
+	if (r->o && r->o->include_crds)
+		kd_chart_add_crds(r, root, &crds);
+	if (r->oom)
+		return oom(r);
+	res->ndocs = crds.n + gen.n + hooks.n;
+	res->docs = kd_arena_alloc(r->a, (res->ndocs + 1) * sizeof *res->docs);
+	if (!res->docs)
+		return oom(r);
+	for (i = 0; i < crds.n; i++)
+		res->docs[k++] = crds.v[i].m;
+	for (i = 0; i < gen.n; i++)
+		res->docs[k++] = gen.v[i].m;
+	for (i = 0; i < hooks.n; i++)
+		res->docs[k++] = hooks.v[i].m;
+	return 0;
+}
+
 int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		    const kd_value *values, const kd_chart_opts *opts,
 		    kd_err *err)
 {
 	kd_chart_result res;
 	rctx r;
-	node *root;
-	kd_value *vals, *rel, *caps = NULL;
-	const char *kv = NULL;
+	node *root = NULL;
+	kd_value *vals = NULL, *rel, *caps = NULL;
+	const char *kv = NULL, *kr;
 	tpls ts = {0};
-	kd_tmpl *t = NULL;
-	kd_buf buf = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-	mlist gen = {0}, hooks = {0}, crds = {0};
-	size_t i, k;
 	const char **outs = NULL;
 	size_t *outlen = NULL;
-	int rc = 0;
+	docs d = {0};
 	bool rendering = false;
-	doc *docs = NULL;
-	size_t ndocs = 0, capdocs = 0;
-	kd_arena scratch = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	int rc;
 
 	memset(&res, 0, sizeof res);
 	memset(out, 0, sizeof *out);
 	kd_arena_init(&res.arena, KD_LIMIT_ARENA_BYTES);
 	memset(&r, 0, sizeof r);
 	r.a = &res.arena;
-	r.scratch = &scratch;
 	r.err = err;
 	r.o = opts;
-	if (values && values->type != KD_MAP) {
+	if (values && values->type != KD_MAP)
 		rc = kd_err_set(err, KD_EINVAL, "values must be a map");
-		goto cleanup;
-	}
-	if (*c->type && strcmp(c->type, "application")) {
+	else if (*c->type && strcmp(c->type, "application"))
 		rc = kd_err_set(err, KD_EINVAL, "%s charts are not installable", c->type);
-		goto cleanup;
-	}
-	{
-		/* action.CheckDependencies */
-		const kd_value *deps = kd_map_getz(c->meta, "dependencies");
-		kd_buf miss = KD_BUF_INIT(4096);
-
-		for (i = 0; deps && deps->type == KD_LIST && i < deps->u.list.len; i++) {
-			const char *dn = dstr(deps->u.list.items[i], "name");
-
-			for (k = 0; k < c->nsubs; k++)
-				if (!strcmp(c->subs[k]->name, dn))
-					break;
-			if (k == c->nsubs)
-				kd_buf_printf(&miss, "%s%s", miss.len ? ", " : "", dn);
-		}
-		if (miss.len) {
-			rc = kd_err_set(err, KD_ENOTFOUND,
-					"found in Chart.yaml, but missing in charts/ directory: %s",
-					miss.ptr);
-			kd_buf_free(&miss);
-			goto cleanup;
-		}
-		kd_buf_free(&miss);
-	}
-	root = mk_node(&r, c, NULL, 0);
-	if (r.oom) {
-		rc = oom(&r);
-		goto cleanup;
-	}
-	if (!values) {
-		values = kd_value_map(r.a, 0);
-		if (!values) {
-			rc = oom(&r);
-			goto cleanup;
-		}
-	}
-	rc = dep_enabled(&r, root, (kd_value *)values, "", 0);
+	else
+		rc = kd_chart_check_deps(c, err);
 	if (!rc)
-		rc = import_values(&r, root);
-	kd_arena_free(&scratch);
+		rc = tree_values(&r, c, values, &root, &vals);
 	if (!rc)
-		rc = coalesce_top(&r, root, values, false, &vals);
-	if (rc) {
-		kd_err_prefix(err, "chart %s", c->name);
-		goto cleanup;
-	}
-	{
-		kd_buf sm = KD_BUF_INIT(1 << 20);
-
-		rc = validate_schemas(&r, root, vals, &sm);
-		if (!rc && sm.len)
-			rc = kd_err_set(err, KD_EINVAL,
-					"values don't meet the specifications of the schema(s) in the following chart(s):\n%s",
-					sm.ptr);
-		kd_buf_free(&sm);
-		if (rc)
-			goto cleanup;
-	}
-	rc = capabilities(&r, &caps, &kv);
+		rc = capabilities(&r, &caps, &kv);
 	if (rc)
 		goto cleanup;
 	rendering = true;
-	{
-		const char *kr = dstr(c->meta, "kubeVersion");
-
-		if (*kr && !compatible(&r, kr, kv)) {
-			rc = kd_err_set(err, KD_EINVAL,
-					"chart requires kubeVersion: %s which is incompatible with Kubernetes %s",
-					kr, kv);
-			goto cleanup;
-		}
-	}
-	rel = kd_value_map(r.a, 6);
-	if (!rel) {
-		rc = oom(&r);
+	kr = dstr(c->meta, "kubeVersion");
+	if (*kr && !kd_chart_compatible(&r, kr, kv)) {
+		rc = kd_err_set(err, KD_EINVAL,
+				"chart requires kubeVersion: %s which is incompatible with Kubernetes %s",
+				kr, kv);
 		goto cleanup;
 	}
-	set(&r, rel, "Name", S(&r, opts && opts->release ? opts->release : "release-name"));
-	set(&r, rel, "Namespace", S(&r, opts && opts->ns ? opts->ns : "default"));
-	set(&r, rel, "IsUpgrade", kd_value_bool(r.a, opts && opts->is_upgrade));
-	set(&r, rel, "IsInstall", kd_value_bool(r.a, !(opts && opts->is_upgrade)));
-	set(&r, rel, "Revision", kd_value_int(r.a, 1));
-	set(&r, rel, "Service", S(&r, "Helm"));
-	all_tpls(&r, root, NULL, &ts, NULL, rel, caps, vals);
-	if (r.oom) {
+	rel = release(&r, opts);
+	if (rel)
+		all_tpls(&r, root, NULL, &ts, NULL, rel, caps, vals);
+	if (!rel || r.oom) {
 		rc = oom(&r);
 		goto cleanup;
 	}
 	qsort(ts.t, ts.n, sizeof *ts.t, cmp_tpl);
-	rc = kd_tmpl_new(&t, err);
+	rc = exec_templates(&r, &ts, &outs, &outlen);
+	if (!rc)
+		rc = collect_docs(&r, root, &ts, outs, outlen, &d, &res.notes);
+	if (!rc)
+		rc = assemble(&r, root, &d, &res);
 	if (rc)
 		goto cleanup;
-	for (i = 0; i < ts.n; i++) {
-		rc = kd_tmpl_parse_ref(t, ts.t[i].name, ts.t[i].f->data, ts.t[i].f->len, err);
-		if (rc) {
-			helm_error(err, ts.t[i].name);
-			goto cleanup;
-		}
-	}
-	outs = kd_arena_zalloc(r.a, (ts.n + 1) * sizeof *outs);
-	outlen = kd_arena_zalloc(r.a, (ts.n + 1) * sizeof *outlen);
-	if (!outs || !outlen) {
-		rc = oom(&r);
-		goto cleanup;
-	}
-	for (i = 0; i < ts.n; i++) {
-		const char *bn = strrchr(ts.t[i].name, '/') + 1;
-		kd_value *tv;
-
-		if (bn[0] == '_')
-			continue;
-		tv = kd_value_map(r.a, 2);
-		set(&r, tv, "Name", S(&r, ts.t[i].name));
-		set(&r, tv, "BasePath", S(&r, ts.t[i].base));
-		set(&r, ts.t[i].n->ctx, "Template", tv);
-		if (r.oom) {
-			rc = oom(&r);
-			goto cleanup;
-		}
-		kd_tmpl_set_files(t, ts.t[i].n->files);
-		kd_buf_reset(&buf);
-		rc = kd_tmpl_exec_in(t, ts.t[i].name, ts.t[i].n->ctx, r.a, &buf, err);
-		if (rc) {
-			helm_error(err, ts.t[i].name);
-			goto cleanup;
-		}
-		outs[i] = kd_arena_strndup(r.a, buf.ptr, buf.len);
-		outlen[i] = buf.len;
-		if (!outs[i]) {
-			rc = oom(&r);
-			goto cleanup;
-		}
-	}
-	/* the template set is done with: release it before the output */
-	kd_tmpl_free(t);
-	t = NULL;
-	/* SortManifests walks the files in name order */
-	for (i = 0; i < ts.n; i++)
-		ts.t[i].f = (const kd_chart_file *)(uintptr_t)i;
-	qsort(ts.t, ts.n, sizeof *ts.t, cmp_name);
-	for (i = 0; i < ts.n; i++) {
-		size_t idx = (size_t)(uintptr_t)ts.t[i].f, nl = strlen(ts.t[i].name);
-		const char *txt = outs[idx];
-		size_t tl = outlen[idx], np, j;
-		piece *ps;
-		const char *tt;
-		size_t ttl;
-
-		if (!txt)
-			continue;
-		if (nl >= 9 && !strcmp(ts.t[i].name + nl - 9, "NOTES.txt")) {
-			if (!ts.t[i].n->parent &&
-			    !strcmp(ts.t[i].name + strlen(root->full), "/templates/NOTES.txt"))
-				res.notes = txt;
-			continue;
-		}
-		tt = txt;
-		ttl = tl;
-		trim(&tt, &ttl);
-		if (!ttl)
-			continue;
-		np = split_docs(txt, tl, NULL, 0);
-		ps = kd_arena_alloc(r.a, (np + 1) * sizeof *ps);
-		if (!ps) {
-			rc = oom(&r);
-			goto cleanup;
-		}
-		split_docs(txt, tl, ps, np);
-		for (j = 0; j < np; j++) {
-			if (ndocs == capdocs) {
-				size_t nc = capdocs ? capdocs * 2 : 64;
-				doc *nd = kd_arena_grow(r.a, docs, capdocs * sizeof *nd, nc * sizeof *nd);
-
-				if (!nd || nc > KD_LIMIT_CHART_MANIFESTS) {
-					rc = nd ? kd_err_set(err, KD_ELIMIT, "more than %u manifests (KD_LIMIT_CHART_MANIFESTS)",
-							     KD_LIMIT_CHART_MANIFESTS) : oom(&r);
-					goto cleanup;
-				}
-				docs = nd;
-				capdocs = nc;
-			}
-			docs[ndocs].path = ts.t[i].name;
-			docs[ndocs].p = ps[j];
-			ndocs++;
-		}
-	}
-	rc = scan_heads(&r, docs, ndocs);
-	for (i = 0; i < ndocs && !rc; i++)
-		rc = classify(&r, &docs[i], &gen, &hooks);
-	if (rc)
-		goto cleanup;
-	{
-		mf *tmp = kd_arena_alloc(r.a, (gen.n + hooks.n + 1) * sizeof *tmp);
-
-		if (!tmp) {
-			rc = oom(&r);
-			goto cleanup;
-		}
-		sort_kinds(gen.v, gen.n, tmp);
-		sort_kinds(hooks.v, hooks.n, tmp);
-	}
-	if (opts && opts->include_crds)
-		add_crds(&r, root, &crds);
-	if (r.oom) {
-		rc = oom(&r);
-		goto cleanup;
-	}
-	res.ndocs = crds.n + gen.n + hooks.n;
-	res.docs = kd_arena_alloc(r.a, (res.ndocs + 1) * sizeof *res.docs);
-	if (!res.docs) {
-		rc = oom(&r);
-		goto cleanup;
-	}
-	k = 0;
-	for (i = 0; i < crds.n; i++)
-		res.docs[k++] = crds.v[i].m;
-	for (i = 0; i < gen.n; i++)
-		res.docs[k++] = gen.v[i].m;
-	for (i = 0; i < hooks.n; i++)
-		res.docs[k++] = hooks.v[i].m;
 	*out = res;
 	memset(&res, 0, sizeof res);
 cleanup:
-	kd_arena_free(&scratch);
-	kd_tmpl_free(t);
-	kd_buf_free(&buf);
 	kd_arena_free(&res.arena);
 	if (rc)
 		out->render_failed = rendering;
-	return rc;
-}
-
-void kd_chart_result_free(kd_chart_result *r)
-{
-	if (!r)
-		return;
-	kd_arena_free(&r->arena);
-	memset(r, 0, sizeof *r);
-}
-
-/* "# Source: [^/]+/(.+)": the path after the chart name. */
-static bool source_path(const char *s, size_t n, const char **p, size_t *pl)
-{
-	const char *m = s, *e = s + n;
-
-	while ((m = memmem(m, (size_t)(e - m), "# Source: ", 10))) {
-		const char *a = m + 10, *b = a;
-
-		while (b < e && *b != '/' && *b != '\n')
-			b++;
-		if (b > a && b < e && *b == '/') {
-			const char *c = b + 1, *d = c;
-
-			while (d < e && *d != '\n')
-				d++;
-			if (d > c) {
-				*p = c;
-				*pl = (size_t)(d - c);
-				return true;
-			}
-		}
-		m += 10;
-	}
-	return false;
-}
-
-int kd_chart_output(kd_buf *out, const kd_chart_result *r,
-		    const kd_chart_opts *opts, kd_err *err)
-{
-	kd_buf all = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-	kd_buf *dst = opts && opts->n_show_only ? &all : out;
-	size_t start = dst->len, i;
-	int rc = 0;
-
-	/* helm template: the release manifest with its surrounding space
-	 * trimmed and a newline, then the hooks */
-	for (i = 0; i < r->ndocs; i++)
-		if (!r->docs[i].hook)
-			put_doc(dst, r->docs[i].source, r->docs[i].text, r->docs[i].len);
-	while (dst->len > start && is_space(dst->ptr[dst->len - 1]))
-		dst->len--;
-	if (dst->cap)
-		dst->ptr[dst->len] = 0;
-	kd_buf_putc(dst, '\n');
-	for (i = 0; i < r->ndocs && !(opts && opts->no_hooks); i++)
-		if (r->docs[i].hook && !(opts && opts->skip_tests && r->docs[i].test))
-			put_doc(dst, r->docs[i].source, r->docs[i].text, r->docs[i].len);
-	if (dst == &all) {
-		piece *ps;
-		size_t np, j;
-
-		np = split_docs(all.ptr, all.len, NULL, 0);
-		ps = calloc(np + 1, sizeof *ps);
-		if (!ps) {
-			kd_buf_free(&all);
-			return kd_err_set(err, KD_ENOMEM, "out of memory");
-		}
-		split_docs(all.ptr, all.len, ps, np);
-		for (i = 0; i < opts->n_show_only && !rc; i++) {
-			bool found = false;
-
-			for (j = 0; j < np; j++) {
-				const char *p;
-				size_t pl;
-				char path[4096];
-
-				if (!source_path(ps[j].s, ps[j].n, &p, &pl) || pl >= sizeof path)
-					continue;
-				memcpy(path, p, pl);
-				path[pl] = 0;
-				if (!kd_chart_path_match(opts->show_only[i], path))
-					continue;
-				kd_buf_puts(out, "---\n");
-				kd_buf_put(out, ps[j].s, ps[j].n);
-				kd_buf_putc(out, '\n');
-				found = true;
-			}
-			if (!found)
-				rc = kd_err_set(err, KD_ENOTFOUND, "could not find template %s in chart",
-						opts->show_only[i]);
-		}
-		free(ps);
-		if (!rc && all.failed)
-			rc = kd_err_set(err, all.failed, "output too large");
-		kd_buf_free(&all);
-	}
-	if (!rc && out->failed)
-		rc = kd_err_set(err, out->failed, "output too large");
 	return rc;
 }
