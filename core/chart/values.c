@@ -43,7 +43,8 @@ int kd_chart_values_parse(kd_value **out, kd_arena *a, const char *text,
 	return 0;
 }
 
-int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
+/* src into dst: maps merge recursively, anything else replaces. */
+static int merge_into(kd_arena *a, kd_value *dst, const kd_value *src)
 {
 	size_t i;
 
@@ -52,7 +53,7 @@ int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
 		kd_value *cur = kd_map_get(dst, e->key, e->klen);
 
 		if (e->val->type == KD_MAP && cur && cur->type == KD_MAP) {
-			int rc = kd_chart_values_merge(a, cur, e->val);
+			int rc = merge_into(a, cur, e->val);
 
 			if (rc)
 				return rc;
@@ -62,6 +63,11 @@ int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
 			return KD_ENOMEM;
 	}
 	return 0;
+}
+
+int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
+{
+	return merge_into(a, dst, src);
 }
 
 int kd_chart_values_layers(kd_value **out, kd_arena *a, kd_value *const *layers,
@@ -80,7 +86,7 @@ int kd_chart_values_layers(kd_value **out, kd_arena *a, kd_value *const *layers,
 			if (!cur)
 				return kd_err_set(err, KD_ENOMEM, "out of memory");
 		}
-		if (kd_chart_values_merge(a, cur, layers[i]))
+		if (merge_into(a, cur, layers[i]))
 			return kd_err_set(err, KD_ENOMEM, "out of memory");
 	}
 	if (!cur)
@@ -528,7 +534,7 @@ int kd_chart_values_set(kd_arena *a, kd_value *base, const char *expr,
 			    m->type != KD_MAP)
 				return kd_err_set(err, KD_EPARSE,
 						  "failed parsing --set-json data JSON: %s", expr);
-			return kd_chart_values_merge(a, base, m);
+			return merge_into(a, base, m);
 		}
 	}
 	for (;;) {
