@@ -1,4 +1,4 @@
-/* kedge.regex: the template engine's RE2-syntax matcher (core/tmpl) for
+/* kedge.regex: the RE2-syntax matcher (core/regex) for
  * Lua, so smoke tests check bodies with the same regular expressions a
  * chart's regexMatch uses.
  *
@@ -6,7 +6,7 @@
  *   one too complex for the input (the matcher has a step budget). */
 #include "lua/klua.h"
 
-#include "tmpl/tmpl.h"
+#include "regex/regex.h"
 
 #include <lauxlib.h>
 
@@ -16,7 +16,7 @@ static int regex_match(lua_State *L)
 	const char *re = luaL_checklstring(L, 1, &rn);
 	const char *s = luaL_checklstring(L, 2, &sn);
 	kd_err err = KD_ERR_INIT;
-	int rc = kd_tmpl_regex_match(re, rn, s, sn, &err);
+	int rc = kd_regex_match(re, rn, s, sn, &err);
 
 	if (rc < 0) {
 		lua_pushnil(L);

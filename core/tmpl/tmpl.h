@@ -67,11 +67,4 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 		    kd_arena *arena, kd_buf *out, kd_err *err);
 
-/* Does the regular expression re (the RE2 syntax of Sprig's regex*
- * functions) match anywhere in s? 1 yes, 0 no; KD_EPARSE for a bad
- * pattern and KD_ELIMIT when matching needs more steps than the budget
- * (both with a message). For smoke tests' body checks (kedge.regex). */
-int kd_tmpl_regex_match(const char *re, size_t re_len, const char *s,
-			size_t len, kd_err *err);
-
 #endif

@@ -1,12 +1,12 @@
 /* core/proc with real commands (sh, true, sleep): exit status, signals,
  * the deadline and its process-group kill, the bounded output tail, spawn
  * failures; plus the pieces smoke tests take from other subsystems:
- * kd_net_tcp_probe against a listener made here and kd_tmpl_regex_match. */
+ * kd_net_tcp_probe against a listener made here and kd_regex_match. */
 #include "tap.h"
 
 #include "net/net.h"
 #include "proc/proc.h"
-#include "tmpl/tmpl.h"
+#include "regex/regex.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -102,13 +102,13 @@ static void test_regex(void)
 	kd_err err = KD_ERR_INIT;
 	char big[4001];
 
-	is_int(kd_tmpl_regex_match("^st[a-z]+: (ok|ready)$", 22, "status: ready", 13, &err), 1, "regex: match");
-	is_int(kd_tmpl_regex_match("ready", 5, "starting", 8, &err), 0, "regex: no match");
-	is_int(kd_tmpl_regex_match("a(", 2, "a", 1, &err), KD_EPARSE, "regex: bad pattern");
+	is_int(kd_regex_match("^st[a-z]+: (ok|ready)$", 22, "status: ready", 13, &err), 1, "regex: match");
+	is_int(kd_regex_match("ready", 5, "starting", 8, &err), 0, "regex: no match");
+	is_int(kd_regex_match("a(", 2, "a", 1, &err), KD_EPARSE, "regex: bad pattern");
 	ok(strstr(err.msg, "missing closing )") != NULL, "regex: %s", err.msg);
 	memset(big, 'a', 4000);
 	big[4000] = 0;
-	is_int(kd_tmpl_regex_match("(a*)*b", 6, big, 4000, &err), KD_ELIMIT, "regex: step budget");
+	is_int(kd_regex_match("(a*)*b", 6, big, 4000, &err), KD_ELIMIT, "regex: step budget");
 }
 
 int main(void)

@@ -1,18 +1,17 @@
-/* Regular expressions for Sprig's regex* functions: Go's RE2 syntax
- * (the common subset: classes, groups, alternation, greedy and lazy
- * quantifiers, anchors, \b, Perl classes, (?i)) with Go's leftmost-first
- * semantics. The matcher backtracks with a step budget, so a
- * pathological pattern fails with an error instead of hanging. */
-#include "tmpl/internal.h"
+/* The regex engine: a recursive-descent parser into a node tree and a
+ * backtracking matcher with continuations, a step budget and a depth
+ * bound (see regex.h). */
+#include "regex/regex.h"
 
 #include "base/limits.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define RX_STEPS 2000000L
-#define RX_MAXGROUPS 32
+#define RX_MAXGROUPS KD_REGEX_MAXGROUPS
 #define RX_DEPTH 10000 /* recursion bound: the C stack, not time */
 
 enum { R_CHAR, R_ANY, R_ANYNL, R_CLASS, R_BOL, R_EOL, R_BOT, R_EOT, R_WORDB,
@@ -707,15 +706,21 @@ static int m_node1(rx_state *r, const rx_node *n, size_t i, const cont *k,
 	return 0;
 }
 
-typedef struct kd_rx {
+struct kd_regex {
 	rx_state r;
 	rx_node *root;
-} kd_rx;
+};
 
-static int rx_compile(kd_rx *out, kd_arena *a, const char *p, size_t n,
-		      char *err, size_t errlen)
+int kd_regex_compile(kd_regex **res, kd_arena *a, const char *p, size_t n,
+		     char *err, size_t errlen)
 {
-	memset(out, 0, sizeof *out);
+	kd_regex *out = kd_arena_zalloc(a, sizeof *out);
+
+	*res = out;
+	if (!out) {
+		snprintf(err, errlen, "error parsing regexp: out of memory");
+		return -1;
+	}
 	out->r.a = a;
 	out->r.p = p;
 	out->r.n = n;
@@ -734,9 +739,8 @@ static int rx_compile(kd_rx *out, kd_arena *a, const char *p, size_t n,
 	return 0;
 }
 
-/* Finds the leftmost match at or after from; 1 found, 0 none, -1 budget. */
-static int rx_find(kd_rx *x, const char *s, size_t n, size_t from,
-		   size_t *cap)
+int kd_regex_find(kd_regex *x, const char *s, size_t n, size_t from,
+		  size_t cap[2 * KD_REGEX_MAXGROUPS])
 {
 	size_t i, end;
 	int rc;
@@ -760,21 +764,26 @@ static int rx_find(kd_rx *x, const char *s, size_t n, size_t from,
 	return 0;
 }
 
-int kd_tmpl_regex_match(const char *re, size_t re_len, const char *s,
-			size_t len, kd_err *err)
+int kd_regex_ngroups(const kd_regex *rx)
+{
+	return rx->r.ngroups;
+}
+
+int kd_regex_match(const char *re, size_t re_len, const char *s, size_t len,
+		   kd_err *err)
 {
 	kd_arena a;
-	kd_rx rx;
+	kd_regex *rx;
 	size_t cap[RX_MAXGROUPS * 2];
 	char msg[512];
 	int rc;
 
 	kd_arena_init(&a, KD_LIMIT_ARENA_BYTES);
-	if (rx_compile(&rx, &a, re, re_len, msg, sizeof msg)) {
+	if (kd_regex_compile(&rx, &a, re, re_len, msg, sizeof msg)) {
 		rc = kd_err_set(err, KD_EPARSE, "%s", msg);
 		goto cleanup;
 	}
-	rc = rx_find(&rx, s, len, 0, cap);
+	rc = kd_regex_find(rx, s, len, 0, cap);
 	if (rc < 0)
 		rc = kd_err_set(err, KD_ELIMIT,
 				"regular expression too complex for the input (%zu bytes)", len);
@@ -782,271 +791,4 @@ int kd_tmpl_regex_match(const char *re, size_t re_len, const char *s,
 cleanup:
 	kd_arena_free(&a);
 	return rc;
-}
-
-/* ---- the Sprig functions ---- */
-
-static void need(kd_tmpl_ex *x, kd_rx *rx, const kd_value *re, bool must,
-		 bool *bad)
-{
-	char err[512];
-
-	*bad = false;
-	if (rx_compile(rx, x->a, re->u.str.ptr, re->u.str.len, err, sizeof err)) {
-		if (must)
-			kd_tmpl_fail(x, 0, "%s", err);
-		*bad = true;
-	}
-}
-
-static int find(kd_tmpl_ex *x, kd_rx *rx, const kd_value *s, size_t from,
-		size_t *cap)
-{
-	int rc = rx_find(rx, s->u.str.ptr, s->u.str.len, from, cap);
-
-	if (rc < 0)
-		kd_tmpl_fail(x, KD_ELIMIT, "regular expression too complex for the input");
-	return rc;
-}
-
-static kd_value *vbool(kd_tmpl_ex *x, bool b)
-{
-	kd_value *v = kd_value_bool(x->a, b);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
-static kd_value *vlist(kd_tmpl_ex *x)
-{
-	kd_value *v = kd_value_list(x->a, 4);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
-static void vpush(kd_tmpl_ex *x, kd_value *l, kd_value *v)
-{
-	if (kd_list_push(x->a, l, v))
-		kd_tmpl_errorf(x, "out of memory");
-}
-
-#define RXFN(name) kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc); \
-	kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
-
-static kd_value *match(kd_tmpl_ex *x, kd_value **argv, bool must)
-{
-	kd_rx rx;
-	size_t cap[RX_MAXGROUPS * 2];
-	bool bad;
-
-	need(x, &rx, argv[0], must, &bad);
-	if (bad)
-		return vbool(x, false);
-	return vbool(x, find(x, &rx, argv[1], 0, cap) == 1);
-}
-
-RXFN(kd_tmpl_fn_regexMatch) { (void)argc; return match(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexMatch) { (void)argc; return match(x, argv, true); }
-
-/* all matches, Go's FindAllString: an empty match right after a previous
- * match is skipped */
-static kd_value *find_all(kd_tmpl_ex *x, kd_rx *rx, const kd_value *s,
-			  int64_t lim, bool split)
-{
-	kd_value *l = vlist(x);
-	size_t cap[RX_MAXGROUPS * 2], pos = 0, prev_end = (size_t)-1, beg = 0;
-	int64_t count = 0;
-
-	if (lim == 0)
-		return split ? l : &kd_tmpl_nil;
-	if (split && s->u.str.len == 0 && rx->root) {
-		vpush(x, l, kd_tmpl_str(x, "", 0));
-		return l;
-	}
-	while (pos <= s->u.str.len) {
-		if (lim > 0 && count >= (split ? lim - 1 : lim))
-			break;
-		if (find(x, rx, s, pos, cap) != 1)
-			break;
-		if (cap[1] == cap[0] && cap[0] == prev_end) {
-			/* empty match adjacent to the previous one */
-			pos = cap[0] + 1;
-			if (pos > s->u.str.len)
-				break;
-			continue;
-		}
-		if (split) {
-			if (!(cap[1] == 0 && cap[0] == 0)) {
-				vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, cap[0] - beg));
-				count++;
-			}
-			beg = cap[1];
-		} else {
-			vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + cap[0], cap[1] - cap[0]));
-			count++;
-		}
-		prev_end = cap[1];
-		pos = cap[1] > cap[0] ? cap[1] : cap[1] + 1;
-	}
-	if (split)
-		vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, s->u.str.len - beg));
-	else if (!l->u.list.len)
-		return l;
-	return l;
-}
-
-static kd_value *findall_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
-{
-	kd_rx rx;
-	bool bad;
-
-	need(x, &rx, argv[0], must, &bad);
-	if (bad)
-		return vlist(x);
-	return find_all(x, &rx, argv[1], argv[2]->u.i, false);
-}
-
-RXFN(kd_tmpl_fn_regexFindAll) { (void)argc; return findall_fn(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexFindAll) { (void)argc; return findall_fn(x, argv, true); }
-
-static kd_value *split_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
-{
-	kd_rx rx;
-	bool bad;
-
-	need(x, &rx, argv[0], must, &bad);
-	if (bad)
-		return vlist(x);
-	return find_all(x, &rx, argv[1], argv[2]->u.i, true);
-}
-
-RXFN(kd_tmpl_fn_regexSplit) { (void)argc; return split_fn(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexSplit) { (void)argc; return split_fn(x, argv, true); }
-
-static kd_value *find_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
-{
-	kd_rx rx;
-	size_t cap[RX_MAXGROUPS * 2];
-	bool bad;
-
-	need(x, &rx, argv[0], must, &bad);
-	if (bad || find(x, &rx, argv[1], 0, cap) != 1)
-		return kd_tmpl_str(x, "", 0);
-	return kd_tmpl_str(x, argv[1]->u.str.ptr + cap[0], cap[1] - cap[0]);
-}
-
-RXFN(kd_tmpl_fn_regexFind) { (void)argc; return find_fn(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexFind) { (void)argc; return find_fn(x, argv, true); }
-
-/* Go's Regexp.Expand for $1 ${1} $name */
-static void expand(kd_buf *b, const kd_value *repl, const kd_value *s,
-		   const size_t *cap, int ngroups)
-{
-	const char *t = repl->u.str.ptr;
-	size_t n = repl->u.str.len, i = 0;
-
-	while (i < n) {
-		if (t[i] != '$') {
-			kd_buf_putc(b, t[i++]);
-			continue;
-		}
-		i++;
-		if (i < n && t[i] == '$') {
-			kd_buf_putc(b, '$');
-			i++;
-			continue;
-		}
-		{
-			bool brace = i < n && t[i] == '{';
-			size_t st, e;
-			int g = 0;
-			bool num = true;
-
-			if (brace)
-				i++;
-			st = i;
-			while (i < n && ((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') ||
-					 (t[i] >= 'A' && t[i] <= 'Z') || t[i] == '_'))
-				i++;
-			e = i;
-			if (brace) {
-				if (i >= n || t[i] != '}' || e == st) {
-					kd_buf_putc(b, '$');
-					i = st - 1;
-					kd_buf_putc(b, t[i++]);
-					continue;
-				}
-				i++;
-			}
-			if (e == st) {
-				kd_buf_putc(b, '$');
-				continue;
-			}
-			for (size_t k = st; k < e; k++) {
-				if (t[k] < '0' || t[k] > '9')
-					num = false;
-				else if (num && g < 100000000) /* Go: larger is no group */
-					g = g * 10 + (t[k] - '0');
-			}
-			if (num && g <= ngroups && g < RX_MAXGROUPS &&
-			    cap[2 * g] != (size_t)-1 && cap[2 * g + 1] != (size_t)-1)
-				kd_buf_put(b, s->u.str.ptr + cap[2 * g],
-					   cap[2 * g + 1] - cap[2 * g]);
-		}
-	}
-}
-
-static kd_value *replace_fn(kd_tmpl_ex *x, kd_value **argv, bool must,
-			    bool literal)
-{
-	kd_rx rx;
-	size_t cap[RX_MAXGROUPS * 2], pos = 0, last = 0, prev_end = (size_t)-1;
-	const kd_value *s = argv[1], *repl = argv[2];
-	kd_buf *b;
-	bool bad;
-
-	need(x, &rx, argv[0], must, &bad);
-	if (bad)
-		return argv[1];
-	b = kd_tmpl_tmpbuf(x);
-	while (pos <= s->u.str.len && find(x, &rx, s, pos, cap) == 1) {
-		if (cap[1] == cap[0] && cap[0] == prev_end) {
-			pos = cap[0] + 1;
-			continue;
-		}
-		kd_buf_put(b, s->u.str.ptr + last, cap[0] - last);
-		if (literal)
-			kd_buf_put(b, repl->u.str.ptr, repl->u.str.len);
-		else
-			expand(b, repl, s, cap, rx.r.ngroups);
-		last = cap[1];
-		prev_end = cap[1];
-		pos = cap[1] > cap[0] ? cap[1] : cap[1] + 1;
-	}
-	kd_buf_put(b, s->u.str.ptr + last, s->u.str.len - last);
-	return kd_tmpl_tmpbuf_value(x, b);
-}
-
-RXFN(kd_tmpl_fn_regexReplaceAll) { (void)argc; return replace_fn(x, argv, false, false); }
-RXFN(kd_tmpl_fn_mustRegexReplaceAll) { (void)argc; return replace_fn(x, argv, true, false); }
-RXFN(kd_tmpl_fn_regexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, false, true); }
-RXFN(kd_tmpl_fn_mustRegexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, true, true); }
-
-RXFN(kd_tmpl_fn_regexQuoteMeta)
-{
-	kd_buf b = KD_BUF_INIT(1u << 28);
-	size_t i;
-
-	(void)argc;
-	for (i = 0; i < argv[0]->u.str.len; i++) {
-		char c = argv[0]->u.str.ptr[i];
-
-		if (strchr("\\.+*?()|[]{}^$", c) && c)
-			kd_buf_putc(&b, '\\');
-		kd_buf_putc(&b, c);
-	}
-	return kd_tmpl_buf_value(x, &b);
 }
