@@ -18,33 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int kd_chart_raw_add(kd_arena *a, kd_chart_raw *r, const char *name,
-		     size_t nlen, const char *data, size_t len, kd_err *err)
-{
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		kd_chart_file *n;
-
-		if (r->n >= KD_LIMIT_CHART_FILES)
-			return kd_err_set(err, KD_ELIMIT,
-					  "the chart has more than %u files (KD_LIMIT_CHART_FILES)",
-					  KD_LIMIT_CHART_FILES);
-		n = kd_arena_grow(a, r->f, r->cap * sizeof *n, cap * sizeof *n);
-		if (!n)
-			return kd_err_set(err, KD_ENOMEM, "out of memory");
-		r->f = n;
-		r->cap = cap;
-	}
-	r->f[r->n].name = kd_arena_strndup(a, name, nlen);
-	r->f[r->n].data = data;
-	r->f[r->n].len = len;
-	if (!r->f[r->n].name)
-		return kd_err_set(err, KD_ENOMEM, "out of memory");
-	r->n++;
-	r->total += len;
-	return 0;
-}
-
 /* ---- Go's filepath.Match ---- */
 
 static bool class_match(const char **pp, unsigned char c, bool *ok)
@@ -594,28 +567,36 @@ static int yaml_err(kd_err *err, const char *path, const char *what)
 	return err->code ? err->code : KD_EPARSE;
 }
 
-int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
-			const char *path, kd_err *err)
-{
-	kd_chart *c;
-	kd_chart_file *chart_yaml = NULL;
-	size_t i, fcap = 0, tcap = 0, nsub = 0, subcap = 0;
-	struct sub { const char *name; kd_chart_raw raw; } *subs = NULL;
-	int rc = 0;
+/* The files under charts/, grouped by the subchart (directory or .tgz) they
+ * belong to, and the capacities of the chart's growing arrays. */
+typedef struct sub {
+	const char *name;
+	kd_chart_raw raw;
+} sub;
 
-	c = kd_arena_zalloc(a, sizeof *c);
-	if (!c)
-		return kd_err_set(err, KD_ENOMEM, "out of memory");
-	c->a = a;
-	c->path = kd_arena_strdup(a, path);
+typedef struct sorter {
+	kd_chart *c;
+	kd_arena *a;
+	const char *path;
+	kd_err *err;
+	size_t fcap, tcap;
+	sub *subs;
+	size_t nsub, subcap;
+} sorter;
+
+static int load_chart_yaml(kd_chart *c, kd_arena *a, kd_chart_raw *r,
+			   const char *path, kd_err *err)
+{
+	const kd_chart_file *chart_yaml = NULL;
+	size_t i;
+
 	for (i = 0; i < r->n; i++)
 		if (!strcmp(r->f[i].name, "Chart.yaml"))
 			chart_yaml = &r->f[i];
 	if (!chart_yaml)
 		return kd_err_set(err, KD_EPARSE, "chart %s: Chart.yaml file is missing", path);
-	rc = kd_yaml_decode(&c->meta, a, chart_yaml->data, chart_yaml->len,
-			    "Chart.yaml", NULL, err);
-	if (rc)
+	if (kd_yaml_decode(&c->meta, a, chart_yaml->data, chart_yaml->len,
+			   "Chart.yaml", NULL, err))
 		return yaml_err(err, path, "Chart.yaml");
 	if (c->meta->type == KD_NULL)
 		c->meta = kd_value_map(a, 0);
@@ -624,74 +605,168 @@ int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
 	c->api_version = meta_str(a, c->meta, "apiVersion");
 	if (!*c->api_version)
 		c->api_version = "v1";
-	for (i = 0; i < r->n && !rc; i++) {
-		kd_chart_file *f = &r->f[i];
-		const char *nm = f->name;
+	return 0;
+}
 
-		if (!strcmp(nm, "Chart.yaml") || !strcmp(nm, "Chart.lock")) {
-			continue;
-		} else if (!strcmp(nm, "values.yaml")) {
-			rc = kd_chart_values_parse(&c->values, a, f->data, f->len,
-						   "values.yaml", err);
-			if (rc)
-				return yaml_err(err, path, "values.yaml");
-		} else if (!strcmp(nm, "values.schema.json")) {
-			c->schema = f->data;
-			c->schema_len = f->len;
-		} else if (!strcmp(nm, "requirements.yaml") ||
-			   !strcmp(nm, "requirements.lock")) {
-			if (nm[13] == 'y') {
-				kd_value *req;
-				const kd_value *d;
+/* requirements.yaml's dependencies count as Chart.yaml's; in a v1 chart
+ * both requirements files are also .Files, as Helm keeps them. */
+static int add_requirements(sorter *s, const kd_chart_file *f)
+{
+	kd_chart *c = s->c;
 
-				rc = kd_yaml_decode(&req, a, f->data, f->len, nm, NULL, err);
-				if (rc)
-					return yaml_err(err, path, nm);
-				d = req->type == KD_MAP ? kd_map_getz(req, "dependencies") : NULL;
-				if (d && kd_map_setz(a, c->meta, "dependencies", (kd_value *)d))
-					return kd_err_set(err, KD_ENOMEM, "out of memory");
-			}
-			if (!strcmp(c->api_version, "v1") &&
-			    push_file(a, &c->files, &c->nfiles, &fcap, f))
-				return kd_err_set(err, KD_ENOMEM, "out of memory");
-		} else if (!strncmp(nm, "templates/", 10)) {
-			if (push_file(a, &c->templates, &c->ntemplates, &tcap, f))
-				return kd_err_set(err, KD_ENOMEM, "out of memory");
-		} else if (!strncmp(nm, "charts/", 7)) {
-			const char *rest = nm + 7, *sl = strchr(rest, '/');
-			size_t cl = sl ? (size_t)(sl - rest) : strlen(rest), k;
-			size_t nl = strlen(nm);
+	if (f->name[13] == 'y') {
+		kd_value *req;
+		const kd_value *d;
 
-			if (nl > 5 && !strcmp(nm + nl - 5, ".prov")) {
-				if (push_file(a, &c->files, &c->nfiles, &fcap, f))
-					return kd_err_set(err, KD_ENOMEM, "out of memory");
-				continue;
-			}
-			for (k = 0; k < nsub; k++)
-				if (strlen(subs[k].name) == cl && !strncmp(subs[k].name, rest, cl))
-					break;
-			if (k == nsub) {
-				if (nsub == subcap) {
-					size_t nc = subcap ? subcap * 2 : 8;
-					struct sub *ns = kd_arena_grow(a, subs, subcap * sizeof *ns, nc * sizeof *ns);
-
-					if (!ns)
-						return kd_err_set(err, KD_ENOMEM, "out of memory");
-					subs = ns;
-					subcap = nc;
-				}
-				memset(&subs[nsub], 0, sizeof subs[nsub]);
-				subs[nsub].name = kd_arena_strndup(a, rest, cl);
-				if (!subs[nsub].name)
-					return kd_err_set(err, KD_ENOMEM, "out of memory");
-				nsub++;
-			}
-			rc = kd_chart_raw_add(a, &subs[k].raw, rest, strlen(rest), f->data, f->len, err);
-		} else {
-			if (push_file(a, &c->files, &c->nfiles, &fcap, f))
-				return kd_err_set(err, KD_ENOMEM, "out of memory");
-		}
+		if (kd_yaml_decode(&req, s->a, f->data, f->len, f->name, NULL, s->err))
+			return yaml_err(s->err, s->path, f->name);
+		d = req->type == KD_MAP ? kd_map_getz(req, "dependencies") : NULL;
+		if (d && kd_map_setz(s->a, c->meta, "dependencies", (kd_value *)d))
+			return kd_err_set(s->err, KD_ENOMEM, "out of memory");
 	}
+	if (!strcmp(c->api_version, "v1") &&
+	    push_file(s->a, &c->files, &c->nfiles, &s->fcap, f))
+		return kd_err_set(s->err, KD_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* A file under charts/: a provenance file stays the parent's; the rest
+ * goes to its subchart's list, named by the first path component. */
+static int add_to_sub(sorter *s, const kd_chart_file *f)
+{
+	const char *rest = f->name + 7, *sl = strchr(rest, '/');
+	size_t cl = sl ? (size_t)(sl - rest) : strlen(rest), k;
+	size_t nl = strlen(f->name);
+
+	if (nl > 5 && !strcmp(f->name + nl - 5, ".prov"))
+		return push_file(s->a, &s->c->files, &s->c->nfiles, &s->fcap, f)
+			       ? kd_err_set(s->err, KD_ENOMEM, "out of memory") : 0;
+	for (k = 0; k < s->nsub; k++)
+		if (strlen(s->subs[k].name) == cl && !strncmp(s->subs[k].name, rest, cl))
+			break;
+	if (k == s->nsub) {
+		if (s->nsub == s->subcap) {
+			size_t nc = s->subcap ? s->subcap * 2 : 8;
+			sub *ns = kd_arena_grow(s->a, s->subs, s->subcap * sizeof *ns, nc * sizeof *ns);
+
+			if (!ns)
+				return kd_err_set(s->err, KD_ENOMEM, "out of memory");
+			s->subs = ns;
+			s->subcap = nc;
+		}
+		memset(&s->subs[k], 0, sizeof s->subs[k]);
+		s->subs[k].name = kd_arena_strndup(s->a, rest, cl);
+		if (!s->subs[k].name)
+			return kd_err_set(s->err, KD_ENOMEM, "out of memory");
+		s->nsub++;
+	}
+	return kd_chart_raw_add(s->a, &s->subs[k].raw, rest, strlen(rest), f->data, f->len, s->err);
+}
+
+/* Puts one file where Helm's loader does: values, schema, requirements,
+ * templates, subcharts, or .Files. */
+static int sort_file(sorter *s, const kd_chart_file *f)
+{
+	kd_chart *c = s->c;
+	const char *nm = f->name;
+
+	if (!strcmp(nm, "Chart.yaml") || !strcmp(nm, "Chart.lock"))
+		return 0;
+	if (!strcmp(nm, "values.yaml")) {
+		if (kd_chart_values_parse(&c->values, s->a, f->data, f->len,
+					  "values.yaml", s->err))
+			return yaml_err(s->err, s->path, "values.yaml");
+		return 0;
+	}
+	if (!strcmp(nm, "values.schema.json")) {
+		c->schema = f->data;
+		c->schema_len = f->len;
+		return 0;
+	}
+	if (!strcmp(nm, "requirements.yaml") || !strcmp(nm, "requirements.lock"))
+		return add_requirements(s, f);
+	if (!strncmp(nm, "charts/", 7))
+		return add_to_sub(s, f);
+	if (!strncmp(nm, "templates/", 10)
+		    ? push_file(s->a, &c->templates, &c->ntemplates, &s->tcap, f)
+		    : push_file(s->a, &c->files, &c->nfiles, &s->fcap, f))
+		return kd_err_set(s->err, KD_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Loads one subchart of charts/: an archive, or a directory whose files
+ * lose their "<name>/" (files directly in charts/ are not charts). */
+static int load_sub(kd_chart **sc, sorter *s, const sub *b)
+{
+	size_t nl = strlen(b->name), k;
+	char *sp = kd_arena_alloc(s->a, strlen(s->path) + nl + 16);
+	kd_chart_raw sr = {0};
+	int rc;
+
+	if (!sp)
+		return kd_err_set(s->err, KD_ENOMEM, "out of memory");
+	sprintf(sp, "%s/charts/%s", s->path, b->name);
+	if (nl > 4 && !strcmp(b->name + nl - 4, ".tgz")) {
+		if (b->raw.n != 1 || strcmp(b->raw.f[0].name, b->name))
+			return kd_err_set(s->err, KD_EPARSE,
+					  "error unpacking subchart tar in %s: expected %s",
+					  s->c->name, b->name);
+		rc = kd_chart_untar(s->a, &sr, b->raw.f[0].data, b->raw.f[0].len, sp, s->err);
+		return rc ? rc : kd_chart_from_files(sc, s->a, &sr, sp, s->err);
+	}
+	for (k = 0; k < b->raw.n; k++) {
+		const char *fn = b->raw.f[k].name;
+
+		if (strncmp(fn, b->name, nl) || fn[nl] != '/')
+			continue;
+		rc = kd_chart_raw_add(s->a, &sr, fn + nl + 1, strlen(fn + nl + 1),
+				      b->raw.f[k].data, b->raw.f[k].len, s->err);
+		if (rc)
+			return rc;
+	}
+	return kd_chart_from_files(sc, s->a, &sr, sp, s->err);
+}
+
+static int load_subs(sorter *s)
+{
+	kd_chart *c = s->c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nsub; i++) {
+		kd_chart *sc = NULL, **ns;
+
+		if (s->subs[i].name[0] == '_' || s->subs[i].name[0] == '.')
+			continue;
+		rc = load_sub(&sc, s, &s->subs[i]);
+		if (rc)
+			return rc;
+		ns = kd_arena_grow(s->a, c->subs, c->nsubs * sizeof *ns,
+				   (c->nsubs + 1) * sizeof *ns);
+		if (!ns)
+			return kd_err_set(s->err, KD_ENOMEM, "out of memory");
+		c->subs = ns;
+		c->subs[c->nsubs++] = sc;
+	}
+	return 0;
+}
+
+int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
+			const char *path, kd_err *err)
+{
+	sorter s = {.a = a, .path = path, .err = err};
+	kd_chart *c;
+	size_t i;
+	int rc;
+
+	c = s.c = kd_arena_zalloc(a, sizeof *c);
+	if (!c)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	c->a = a;
+	c->path = kd_arena_strdup(a, path);
+	rc = load_chart_yaml(c, a, r, path, err);
+	for (i = 0; i < r->n && !rc; i++)
+		rc = sort_file(&s, &r->f[i]);
 	if (rc)
 		return rc;
 	if (!c->values || c->values->type != KD_MAP)
@@ -706,56 +781,9 @@ int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
 		kd_err_prefix(err, "chart %s", path);
 		return rc;
 	}
-	for (i = 0; i < nsub; i++) {
-		struct sub *s = &subs[i];
-		kd_chart *sc = NULL;
-		char *sp;
-		size_t nl = strlen(s->name), k;
-
-		if (s->name[0] == '_' || s->name[0] == '.')
-			continue;
-		sp = kd_arena_alloc(a, strlen(path) + nl + 16);
-		if (!sp)
-			return kd_err_set(err, KD_ENOMEM, "out of memory");
-		sprintf(sp, "%s/charts/%s", path, s->name);
-		if (nl > 4 && !strcmp(s->name + nl - 4, ".tgz")) {
-			kd_chart_raw ar = {0};
-
-			if (s->raw.n != 1 || strcmp(s->raw.f[0].name, s->name))
-				return kd_err_set(err, KD_EPARSE,
-						  "error unpacking subchart tar in %s: expected %s", c->name, s->name);
-			rc = kd_chart_untar(a, &ar, s->raw.f[0].data, s->raw.f[0].len, sp, err);
-			if (!rc)
-				rc = kd_chart_from_files(&sc, a, &ar, sp, err);
-		} else {
-			/* strip "<name>/"; files directly in charts/ are not
-			 * charts */
-			kd_chart_raw sr = {0};
-
-			for (k = 0; k < s->raw.n; k++) {
-				const char *fn = s->raw.f[k].name;
-
-				if (strncmp(fn, s->name, nl) || fn[nl] != '/')
-					continue;
-				rc = kd_chart_raw_add(a, &sr, fn + nl + 1, strlen(fn + nl + 1),
-						      s->raw.f[k].data, s->raw.f[k].len, err);
-				if (rc)
-					return rc;
-			}
-			rc = kd_chart_from_files(&sc, a, &sr, sp, err);
-		}
-		if (rc)
-			return rc;
-		{
-			kd_chart **ns = kd_arena_grow(a, c->subs, c->nsubs * sizeof *ns,
-						      (c->nsubs + 1) * sizeof *ns);
-
-			if (!ns)
-				return kd_err_set(err, KD_ENOMEM, "out of memory");
-			c->subs = ns;
-		}
-		c->subs[c->nsubs++] = sc;
-	}
+	rc = load_subs(&s);
+	if (rc)
+		return rc;
 	*out = c;
 	return 0;
 }

@@ -190,186 +190,244 @@ static int clean_name(char *buf, size_t cap, const char *name, size_t n,
 	return (int)w;
 }
 
-int kd_chart_untar(kd_arena *a, kd_chart_raw *r, const char *data,
-		   size_t len, const char *what, kd_err *err)
-{
+/* One pass over an archive: the reader, where entries go, and the GNU long
+ * name or PAX records that apply to the next header only. */
+typedef struct untar {
 	gz g;
-	unsigned char hdr[512];
-	char *longname = NULL, *paxpath = NULL, *clean = NULL;
-	size_t longlen = 0, paxlen = 0;
-	uint64_t paxsize = 0;
-	int has_paxsize = 0, rc = 0, zeros = 0;
+	kd_arena *a;
+	kd_chart_raw *r;
+	const char *what;
+	kd_err *err;
+	char *longname, *paxpath, *clean;
+	size_t longlen, paxlen;
+	uint64_t paxsize;
+	int has_paxsize;
+} untar;
 
-	memset(&g, 0, sizeof g);
-	g.what = what;
-	g.err = err;
-	if (len < 2 || (unsigned char)data[0] != 0x1f || (unsigned char)data[1] != 0x8b)
-		return kd_err_set(err, KD_EPARSE, "%s: not a gzip-compressed chart archive", what);
-	g.zs.next_in = (Bytef *)data;
-	g.zs.avail_in = (uInt)len;
-	if (inflateInit2(&g.zs, 16 + MAX_WBITS) != Z_OK)
-		return kd_err_set(err, KD_ENOMEM, "%s: zlib could not start", what);
-	clean = malloc(8192);
-	if (!clean) {
-		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
-		goto cleanup;
+static void forget_records(untar *u)
+{
+	free(u->longname);
+	free(u->paxpath);
+	u->longname = u->paxpath = NULL;
+	u->has_paxsize = 0;
+}
+
+/* Checks a header's checksum and size; *size is the member's size. */
+static int check_header(untar *u, const unsigned char *hdr, uint64_t *size,
+			int *type)
+{
+	unsigned sum = 0, want;
+	int bad = 0, i;
+
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : hdr[i];
+	want = (unsigned)octal(hdr + 148, 8, &bad);
+	if (bad || want != sum)
+		return kd_err_set(u->err, KD_EPARSE,
+				  "%s: not a valid tar archive (bad header checksum)", u->what);
+	*size = octal(hdr + 124, 12, &bad);
+	*type = hdr[156];
+	if (u->has_paxsize)
+		*size = u->paxsize;
+	if (bad || *size > KD_LIMIT_CHART_FILE_BYTES * 2ull ||
+	    (*size > KD_LIMIT_CHART_FILE_BYTES && *type != '5'))
+		return kd_err_set(u->err, KD_ELIMIT,
+				  "%s: member \"%.100s\" is larger than %u MiB (KD_LIMIT_CHART_FILE_BYTES)",
+				  u->what, (const char *)hdr, KD_LIMIT_CHART_FILE_BYTES >> 20);
+	return 0;
+}
+
+/* A PAX extended header: its path and size apply to the next member. */
+static int read_pax(untar *u, const char *body, size_t size)
+{
+	char *pp = NULL;
+	size_t pl = 0;
+
+	u->has_paxsize = 0;
+	if (pax_parse(body, size, &pp, &pl, &u->paxsize, &u->has_paxsize))
+		return kd_err_set(u->err, KD_EPARSE, "%s: malformed PAX header", u->what);
+	free(u->paxpath);
+	u->paxpath = NULL;
+	if (!pp)
+		return 0;
+	u->paxpath = malloc(pl + 1);
+	if (!u->paxpath)
+		return kd_err_set(u->err, KD_ENOMEM, "out of memory");
+	memcpy(u->paxpath, pp, pl);
+	u->paxpath[pl] = 0;
+	u->paxlen = pl;
+	return 0;
+}
+
+/* A GNU long name ('L'), a PAX record ('x') or a global one ('g', ignored). */
+static int read_record(untar *u, int type, uint64_t size, uint64_t padded)
+{
+	char *body = malloc((size_t)padded + 1);
+	int rc;
+
+	if (!body)
+		return kd_err_set(u->err, KD_ENOMEM, "out of memory");
+	rc = gz_read(&u->g, body, (size_t)padded);
+	if (rc) {
+		free(body);
+		return rc;
 	}
-	for (;;) {
-		uint64_t size, padded;
-		int bad = 0, type;
-		const char *name;
-		size_t nlen;
-		char *body = NULL;
-		unsigned sum = 0, want;
-		int i;
+	body[size] = 0;
+	if (type == 'L') {
+		free(u->longname);
+		u->longname = body;
+		u->longlen = strnlen(body, (size_t)size);
+		return 0;
+	}
+	if (type == 'x')
+		rc = read_pax(u, body, (size_t)size);
+	free(body);
+	return rc;
+}
 
-		/* a stream that simply ends after whole entries is
-		 * accepted, as Go's tar reader does */
-		if (g.eof)
-			break;
-		rc = gz_read(&g, (char *)hdr, 512);
+/* The member's name: PAX path, GNU long name, ustar prefix + name, or the
+ * plain name field. */
+static const char *member_name(untar *u, const unsigned char *hdr, size_t *nlen)
+{
+	if (u->paxpath) {
+		*nlen = u->paxlen;
+		return u->paxpath;
+	}
+	if (u->longname) {
+		*nlen = u->longlen;
+		return u->longname;
+	}
+	if (!memcmp(hdr + 257, "ustar", 5) && hdr[345]) {
+		size_t pl = strnlen((const char *)hdr + 345, 155);
+		size_t bl = strnlen((const char *)hdr, 100);
+		char *name = u->clean + 4096; /* clean's first half is the output */
+
+		memcpy(name, hdr + 345, pl);
+		name[pl] = '/';
+		memcpy(name + pl + 1, hdr, bl);
+		*nlen = pl + 1 + bl;
+		name[*nlen] = 0;
+		return name;
+	}
+	*nlen = strnlen((const char *)hdr, 100);
+	return (const char *)hdr;
+}
+
+/* A regular file: counted against the chart's size, stored without a BOM. */
+static int read_file(untar *u, const char *name, size_t nlen, uint64_t size,
+		     uint64_t padded)
+{
+	int cl = clean_name(u->clean, 4096, name, nlen, u->what, u->err);
+	const char *d;
+	size_t dl = (size_t)size;
+	char *buf;
+	int rc;
+
+	if (cl < 0)
+		return cl;
+	if (u->r->total + size > KD_LIMIT_CHART_BYTES)
+		return kd_err_set(u->err, KD_ELIMIT,
+				  "%s: the chart is larger than %u MiB once unpacked (KD_LIMIT_CHART_BYTES)",
+				  u->what, KD_LIMIT_CHART_BYTES >> 20);
+	buf = kd_arena_alloc(u->a, (size_t)padded + 1);
+	if (!buf)
+		return kd_err_set(u->err, KD_ENOMEM, "out of memory");
+	rc = gz_read(&u->g, buf, (size_t)padded);
+	if (rc)
+		return rc;
+	buf[size] = 0;
+	d = buf;
+	if (dl >= 3 && !memcmp(d, "\xef\xbb\xbf", 3)) {
+		d += 3;
+		dl -= 3;
+	}
+	return cl > 0 ? kd_chart_raw_add(u->a, u->r, u->clean, (size_t)cl, d, dl, u->err) : 0;
+}
+
+static int read_member(untar *u, const unsigned char *hdr, int type,
+		       uint64_t size, uint64_t padded)
+{
+	size_t nlen;
+	const char *name = member_name(u, hdr, &nlen);
+	int shown = (int)(nlen > 200 ? 200 : nlen);
+
+	if (type == '5' || (nlen && name[nlen - 1] == '/' && type != '1' && type != '2'))
+		return gz_read(&u->g, NULL, (size_t)padded);
+	if (type == '1' || type == '2')
+		return kd_err_set(u->err, KD_EPARSE,
+				  "%s: member \"%.*s\" is a link; links are not allowed in chart archives",
+				  u->what, shown, name);
+	if (type != '0' && type != 0 && type != '7')
+		return kd_err_set(u->err, KD_EPARSE,
+				  "%s: member \"%.*s\" is not a regular file (tar type '%c')",
+				  u->what, shown, name, type);
+	return read_file(u, name, nlen, size, padded);
+}
+
+/* Headers until two zero blocks or the stream's end after a whole entry
+ * (which Go's tar reader accepts too). */
+static int read_members(untar *u)
+{
+	unsigned char hdr[512];
+	int rc, zeros = 0;
+
+	while (!u->g.eof) {
+		uint64_t size = 0, padded;
+		int type = 0;
+
+		rc = gz_read(&u->g, (char *)hdr, 512);
 		if (rc)
-			break;
+			return rc;
 		if (zero_block(hdr)) {
 			if (++zeros == 2)
 				break;
 			continue;
 		}
 		zeros = 0;
-		for (i = 0; i < 512; i++)
-			sum += (i >= 148 && i < 156) ? ' ' : hdr[i];
-		want = (unsigned)octal(hdr + 148, 8, &bad);
-		if (bad || want != sum) {
-			rc = kd_err_set(err, KD_EPARSE, "%s: not a valid tar archive (bad header checksum)", what);
-			break;
-		}
-		size = octal(hdr + 124, 12, &bad);
-		type = hdr[156];
-		if (has_paxsize)
-			size = paxsize;
-		if (bad || size > KD_LIMIT_CHART_FILE_BYTES * 2ull ||
-		    (size > KD_LIMIT_CHART_FILE_BYTES && type != '5')) {
-			rc = kd_err_set(err, KD_ELIMIT,
-					"%s: member \"%.100s\" is larger than %u MiB (KD_LIMIT_CHART_FILE_BYTES)",
-					what, (const char *)hdr, KD_LIMIT_CHART_FILE_BYTES >> 20);
-			break;
-		}
+		rc = check_header(u, hdr, &size, &type);
+		if (rc)
+			return rc;
 		padded = (size + 511) & ~(uint64_t)511;
 		if (type == 'L' || type == 'x' || type == 'g') {
-			body = malloc((size_t)padded + 1);
-			if (!body) {
-				rc = kd_err_set(err, KD_ENOMEM, "out of memory");
-				break;
-			}
-			rc = gz_read(&g, body, (size_t)padded);
-			if (rc) {
-				free(body);
-				break;
-			}
-			body[size] = 0;
-			if (type == 'L') {
-				free(longname);
-				longname = body;
-				longlen = strnlen(body, (size_t)size);
-			} else if (type == 'x') {
-				char *pp = NULL;
-				size_t pl = 0;
-
-				has_paxsize = 0;
-				if (pax_parse(body, (size_t)size, &pp, &pl, &paxsize,
-					      &has_paxsize)) {
-					free(body);
-					rc = kd_err_set(err, KD_EPARSE, "%s: malformed PAX header", what);
-					break;
-				}
-				free(paxpath);
-				paxpath = NULL;
-				if (pp) {
-					paxpath = malloc(pl + 1);
-					if (!paxpath) {
-						free(body);
-						rc = kd_err_set(err, KD_ENOMEM, "out of memory");
-						break;
-					}
-					memcpy(paxpath, pp, pl);
-					paxpath[pl] = 0;
-					paxlen = pl;
-				}
-				free(body);
-			} else {
-				free(body);
-			}
-			continue;
-		}
-		if (paxpath) {
-			name = paxpath;
-			nlen = paxlen;
-		} else if (longname) {
-			name = longname;
-			nlen = longlen;
-		} else if (!memcmp(hdr + 257, "ustar", 5) && hdr[345]) {
-			size_t pl = strnlen((char *)hdr + 345, 155);
-			size_t bl = strnlen((char *)hdr, 100);
-
-			memcpy(clean, hdr + 345, pl);
-			clean[pl] = '/';
-			memcpy(clean + pl + 1, hdr, bl);
-			nlen = pl + 1 + bl;
-			clean[nlen] = 0;
-			name = clean + 4096; /* keep clean's first half for output */
-			memmove((char *)name, clean, nlen + 1);
+			rc = read_record(u, type, size, padded);
 		} else {
-			name = (const char *)hdr;
-			nlen = strnlen((const char *)hdr, 100);
+			rc = read_member(u, hdr, type, size, padded);
+			forget_records(u);
 		}
-		if (type == '5' || (nlen && name[nlen - 1] == '/' && type != '1' && type != '2')) {
-			rc = gz_read(&g, NULL, (size_t)padded);
-		} else if (type == '1' || type == '2') {
-			rc = kd_err_set(err, KD_EPARSE,
-					"%s: member \"%.*s\" is a link; links are not allowed in chart archives",
-					what, (int)(nlen > 200 ? 200 : nlen), name);
-		} else if (type != '0' && type != 0 && type != '7') {
-			rc = kd_err_set(err, KD_EPARSE,
-					"%s: member \"%.*s\" is not a regular file (tar type '%c')",
-					what, (int)(nlen > 200 ? 200 : nlen), name, type);
-		} else {
-			int cl = clean_name(clean, 4096, name, nlen, what, err);
-			char *buf;
-
-			if (cl < 0) {
-				rc = cl;
-			} else if (r->total + size > KD_LIMIT_CHART_BYTES) {
-				rc = kd_err_set(err, KD_ELIMIT,
-						"%s: the chart is larger than %u MiB once unpacked (KD_LIMIT_CHART_BYTES)",
-						what, KD_LIMIT_CHART_BYTES >> 20);
-			} else if (!(buf = kd_arena_alloc(a, (size_t)padded + 1))) {
-				rc = kd_err_set(err, KD_ENOMEM, "out of memory");
-			} else if (!(rc = gz_read(&g, buf, (size_t)padded))) {
-				const char *d = buf;
-				size_t dl = (size_t)size;
-
-				buf[size] = 0;
-				if (dl >= 3 && !memcmp(d, "\xef\xbb\xbf", 3)) {
-					d += 3;
-					dl -= 3;
-				}
-				if (cl > 0)
-					rc = kd_chart_raw_add(a, r, clean, (size_t)cl, d, dl, err);
-			}
-		}
-		free(longname);
-		free(paxpath);
-		longname = paxpath = NULL;
-		has_paxsize = 0;
 		if (rc)
-			break;
+			return rc;
 	}
-	if (!rc && r->n == 0)
-		rc = kd_err_set(err, KD_EPARSE, "%s: no files in chart archive", what);
+	if (u->r->n == 0)
+		return kd_err_set(u->err, KD_EPARSE, "%s: no files in chart archive", u->what);
+	return 0;
+}
+
+int kd_chart_untar(kd_arena *a, kd_chart_raw *r, const char *data,
+		   size_t len, const char *what, kd_err *err)
+{
+	untar u;
+	int rc;
+
+	memset(&u, 0, sizeof u);
+	u.a = a;
+	u.r = r;
+	u.what = u.g.what = what;
+	u.err = u.g.err = err;
+	if (len < 2 || (unsigned char)data[0] != 0x1f || (unsigned char)data[1] != 0x8b)
+		return kd_err_set(err, KD_EPARSE, "%s: not a gzip-compressed chart archive", what);
+	u.g.zs.next_in = (Bytef *)data;
+	u.g.zs.avail_in = (uInt)len;
+	if (inflateInit2(&u.g.zs, 16 + MAX_WBITS) != Z_OK)
+		return kd_err_set(err, KD_ENOMEM, "%s: zlib could not start", what);
+	u.clean = malloc(8192);
+	if (!u.clean) {
+		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	rc = read_members(&u);
 cleanup:
-	free(longname);
-	free(paxpath);
-	free(clean);
-	inflateEnd(&g.zs);
+	forget_records(&u);
+	free(u.clean);
+	inflateEnd(&u.g.zs);
 	return rc;
 }
