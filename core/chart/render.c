@@ -6,6 +6,7 @@
 
 #include "base/limits.h"
 #include "semver/semver.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 #include "yaml/yaml.h"
 
@@ -1613,7 +1614,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		goto cleanup;
 	}
 	qsort(ts.t, ts.n, sizeof *ts.t, cmp_tpl);
-	rc = kd_tmpl_new(&t, err);
+	rc = kd_tmpl_new(&t, kd_chart_funcs(), err);
 	if (rc)
 		goto cleanup;
 	for (i = 0; i < ts.n; i++) {
@@ -1643,7 +1644,7 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 			rc = oom(&r);
 			goto cleanup;
 		}
-		kd_tmpl_set_files(t, ts.t[i].n->files);
+		kd_chart_set_files(t, ts.t[i].n->files);
 		kd_buf_reset(&buf);
 		rc = kd_tmpl_exec_in(t, ts.t[i].name, ts.t[i].n->ctx, r.a, &buf, err);
 		if (rc) {
