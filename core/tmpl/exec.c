@@ -123,14 +123,6 @@ kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b)
 	return v;
 }
 
-const char kd_tmpl_complex_key[] = "re";
-const char kd_tmpl_cert_key[] = "Cert";
-
-bool kd_tmpl_is_cert(const kd_value *v)
-{
-	return v && v->type == KD_MAP && v->u.map.len == 2 &&
-	       v->u.map.ents[0].key == kd_tmpl_cert_key;
-}
 
 kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im)
 {
@@ -143,55 +135,6 @@ kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im)
 	return m;
 }
 
-bool kd_tmpl_is_complex(const kd_value *v)
-{
-	return v && v->type == KD_MAP && v->u.map.len == 2 &&
-	       v->u.map.ents[0].key == kd_tmpl_complex_key;
-}
-
-int kd_tmpl_complex_parse(const char *text, double *re, double *im)
-{
-	char buf[128], *e;
-	size_t k = 0;
-
-	for (; *text && k < sizeof buf - 1; text++)
-		if (*text != '_')
-			buf[k++] = *text;
-	buf[k] = 0;
-	if (k < 2 || buf[k - 1] != 'i')
-		return -1;
-	buf[--k] = 0;
-	*re = strtod(buf, &e);
-	if (!*e) { /* "1.5i": imaginary only */
-		*im = *re;
-		*re = 0;
-		return 0;
-	}
-	if (e == buf || (*e != '+' && *e != '-'))
-		return -1;
-	*im = strtod(e, &e);
-	return *e ? -1 : 0;
-}
-
-const char *kd_tmpl_type_name(const kd_value *v)
-{
-	if (!v)
-		return "<nil>";
-	if (kd_tmpl_is_complex(v))
-		return "complex128";
-	if (kd_tmpl_is_cert(v))
-		return "sprig.certificate";
-	switch (v->type) {
-	case KD_NULL: return "<nil>";
-	case KD_BOOL: return "bool";
-	case KD_INT: return "int";
-	case KD_FLOAT: return "float64";
-	case KD_STR: return "string";
-	case KD_LIST: return "[]interface {}";
-	case KD_MAP: return "map[string]interface {}";
-	}
-	return "?";
-}
 
 bool kd_tmpl_truth(const kd_value *v)
 {

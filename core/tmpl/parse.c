@@ -65,6 +65,30 @@ typedef struct parser {
 	kd_err *err;
 } parser;
 
+int kd_tmpl_complex_parse(const char *text, double *re, double *im)
+{
+	char buf[128], *e;
+	size_t k = 0;
+
+	for (; *text && k < sizeof buf - 1; text++)
+		if (*text != '_')
+			buf[k++] = *text;
+	buf[k] = 0;
+	if (k < 2 || buf[k - 1] != 'i')
+		return -1;
+	buf[--k] = 0;
+	*re = strtod(buf, &e);
+	if (!*e) { /* "1.5i": imaginary only */
+		*im = *re;
+		*re = 0;
+		return 0;
+	}
+	if (e == buf || (*e != '+' && *e != '-'))
+		return -1;
+	*im = strtod(e, &e);
+	return *e ? -1 : 0;
+}
+
 static const char *const kw_names[] = {
 	"block", "break", "continue", "define", "else", "end", "if", "nil",
 	"range", "template", "with",
