@@ -50,7 +50,7 @@ HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
 # core/tmpl/crypto.c: the host's copies of mbedTLS (Debian's 2.28, the
 # version kedge pins) and libsodium (libmbedtls-dev, libsodium-dev).
 HOST_CRYPTO_LIBS = -lmbedx509 -lmbedcrypto -lsodium
-HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c
+HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c core/chart/funcs.c core/chart/files.c
 
 # libFuzzer builds: clang with sanitizers over the decoders' own sources and
 # libyaml's (the copy of its source kept in the dependency prefix), not the

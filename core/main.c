@@ -7,6 +7,7 @@
 #include "git/git.h"
 #include "log/log.h"
 #include "lua/klua.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 #include "version/version.h"
 
@@ -492,7 +493,7 @@ static int name_template(const char *text, char **out, kd_err *err)
 {
 	kd_tmpl *t = NULL;
 	kd_buf b = KD_BUF_INIT(4096);
-	int rc = kd_tmpl_new(&t, err);
+	int rc = kd_tmpl_new(&t, kd_chart_funcs(), err);
 
 	if (!rc)
 		rc = kd_tmpl_parse(t, "name-template", text, strlen(text), err);

@@ -7,6 +7,7 @@
 
 #include "base/limits.h"
 #include "semver/semver.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 #include "yaml/yaml.h"
 
@@ -702,7 +703,7 @@ static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
 	kd_tmpl *t = NULL;
 	kd_buf buf = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	size_t i;
-	int rc = kd_tmpl_new(&t, r->err);
+	int rc = kd_tmpl_new(&t, kd_chart_funcs(), r->err);
 
 	for (i = 0; i < ts->n && !rc; i++) {
 		rc = kd_tmpl_parse_ref(t, ts->t[i].name, ts->t[i].f->data, ts->t[i].f->len, r->err);
@@ -727,7 +728,7 @@ static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
 			rc = oom(r);
 			break;
 		}
-		kd_tmpl_set_files(t, ts->t[i].n->files);
+		kd_chart_set_files(t, ts->t[i].n->files);
 		kd_buf_reset(&buf);
 		rc = kd_tmpl_exec_in(t, ts->t[i].name, ts->t[i].n->ctx, r->a, &buf, r->err);
 		if (rc) {

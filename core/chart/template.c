@@ -4,6 +4,7 @@
 #include "chart/internal.h"
 
 #include "base/limits.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 
 #include <errno.h>
@@ -62,7 +63,7 @@ static int name_template(const char *text, char **out, kd_err *err)
 {
 	kd_tmpl *t = NULL;
 	kd_buf b = KD_BUF_INIT(4096);
-	int rc = kd_tmpl_new(&t, err);
+	int rc = kd_tmpl_new(&t, kd_chart_funcs(), err);
 
 	if (!rc)
 		rc = kd_tmpl_parse(t, "name-template", text, strlen(text), err);

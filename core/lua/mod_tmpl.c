@@ -13,6 +13,7 @@
 #include "lua/klua.h"
 
 #include "base/limits.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 
 #include <lauxlib.h>
@@ -81,6 +82,7 @@ static int tmpl_render(lua_State *L)
 	kd_buf out = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	kd_value *data, *files = NULL;
 	kd_tmpl *t = NULL;
+	kd_chart_lookup lk = {lua_lookup, L};
 	kd_arena *a;
 	int rc, as_float;
 
@@ -104,14 +106,14 @@ static int tmpl_render(lua_State *L)
 		}
 		lua_pop(L, 1);
 	}
-	rc = kd_tmpl_new(&t, &err);
+	rc = kd_tmpl_new(&t, kd_chart_funcs(), &err);
 	if (rc)
 		goto done;
 	if (files)
-		kd_tmpl_set_files(t, files);
+		kd_chart_set_files(t, files);
 	if (lua_istable(L, 3)) {
 		if (lua_getfield(L, 3, "lookup") == LUA_TFUNCTION)
-			kd_tmpl_set_lookup(t, lua_lookup, L);
+			kd_chart_set_lookup(t, &lk);
 		else if (!lua_isnil(L, -1))
 			rc = kd_err_set(&err, KD_EINVAL, "option 'lookup' must be a function");
 		lua_pop(L, 1);

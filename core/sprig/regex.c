@@ -1,7 +1,7 @@
 /* Sprig's regex* functions (regexMatch, regexFind, regexFindAll,
  * regexSplit, regexReplaceAll[Literal], regexQuoteMeta and their must*
  * forms) over the engine of core/regex. */
-#include "tmpl/internal.h"
+#include "sprig/internal.h"
 #include "regex/regex.h"
 
 #include <string.h>
@@ -68,8 +68,8 @@ static kd_value *match(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return vbool(x, find(x, rx, argv[1], 0, cap) == 1);
 }
 
-RXFN(kd_tmpl_fn_regexMatch) { (void)argc; return match(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexMatch) { (void)argc; return match(x, argv, true); }
+RXFN(kd_sprig_fn_regexMatch) { (void)argc; return match(x, argv, false); }
+RXFN(kd_sprig_fn_mustRegexMatch) { (void)argc; return match(x, argv, true); }
 
 /* all matches, Go's FindAllString: an empty match right after a previous
  * match is skipped */
@@ -129,8 +129,8 @@ static kd_value *findall_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return find_all(x, rx, argv[1], argv[2]->u.i, false);
 }
 
-RXFN(kd_tmpl_fn_regexFindAll) { (void)argc; return findall_fn(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexFindAll) { (void)argc; return findall_fn(x, argv, true); }
+RXFN(kd_sprig_fn_regexFindAll) { (void)argc; return findall_fn(x, argv, false); }
+RXFN(kd_sprig_fn_mustRegexFindAll) { (void)argc; return findall_fn(x, argv, true); }
 
 static kd_value *split_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 {
@@ -143,8 +143,8 @@ static kd_value *split_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return find_all(x, rx, argv[1], argv[2]->u.i, true);
 }
 
-RXFN(kd_tmpl_fn_regexSplit) { (void)argc; return split_fn(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexSplit) { (void)argc; return split_fn(x, argv, true); }
+RXFN(kd_sprig_fn_regexSplit) { (void)argc; return split_fn(x, argv, false); }
+RXFN(kd_sprig_fn_mustRegexSplit) { (void)argc; return split_fn(x, argv, true); }
 
 static kd_value *find_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 {
@@ -158,8 +158,8 @@ static kd_value *find_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return kd_tmpl_str(x, argv[1]->u.str.ptr + cap[0], cap[1] - cap[0]);
 }
 
-RXFN(kd_tmpl_fn_regexFind) { (void)argc; return find_fn(x, argv, false); }
-RXFN(kd_tmpl_fn_mustRegexFind) { (void)argc; return find_fn(x, argv, true); }
+RXFN(kd_sprig_fn_regexFind) { (void)argc; return find_fn(x, argv, false); }
+RXFN(kd_sprig_fn_mustRegexFind) { (void)argc; return find_fn(x, argv, true); }
 
 /* Go's Regexp.Expand for $1 ${1} $name */
 static void expand(kd_buf *b, const kd_value *repl, const kd_value *s,
@@ -250,12 +250,12 @@ static kd_value *replace_fn(kd_tmpl_ex *x, kd_value **argv, bool must,
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-RXFN(kd_tmpl_fn_regexReplaceAll) { (void)argc; return replace_fn(x, argv, false, false); }
-RXFN(kd_tmpl_fn_mustRegexReplaceAll) { (void)argc; return replace_fn(x, argv, true, false); }
-RXFN(kd_tmpl_fn_regexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, false, true); }
-RXFN(kd_tmpl_fn_mustRegexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, true, true); }
+RXFN(kd_sprig_fn_regexReplaceAll) { (void)argc; return replace_fn(x, argv, false, false); }
+RXFN(kd_sprig_fn_mustRegexReplaceAll) { (void)argc; return replace_fn(x, argv, true, false); }
+RXFN(kd_sprig_fn_regexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, false, true); }
+RXFN(kd_sprig_fn_mustRegexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, true, true); }
 
-RXFN(kd_tmpl_fn_regexQuoteMeta)
+RXFN(kd_sprig_fn_regexQuoteMeta)
 {
 	kd_buf b = KD_BUF_INIT(1u << 28);
 	size_t i;

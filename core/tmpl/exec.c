@@ -123,14 +123,6 @@ kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b)
 	return v;
 }
 
-const char kd_tmpl_complex_key[] = "re";
-const char kd_tmpl_cert_key[] = "Cert";
-
-bool kd_tmpl_is_cert(const kd_value *v)
-{
-	return v && v->type == KD_MAP && v->u.map.len == 2 &&
-	       v->u.map.ents[0].key == kd_tmpl_cert_key;
-}
 
 kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im)
 {
@@ -143,55 +135,6 @@ kd_value *kd_tmpl_complex(kd_tmpl_ex *x, double re, double im)
 	return m;
 }
 
-bool kd_tmpl_is_complex(const kd_value *v)
-{
-	return v && v->type == KD_MAP && v->u.map.len == 2 &&
-	       v->u.map.ents[0].key == kd_tmpl_complex_key;
-}
-
-int kd_tmpl_complex_parse(const char *text, double *re, double *im)
-{
-	char buf[128], *e;
-	size_t k = 0;
-
-	for (; *text && k < sizeof buf - 1; text++)
-		if (*text != '_')
-			buf[k++] = *text;
-	buf[k] = 0;
-	if (k < 2 || buf[k - 1] != 'i')
-		return -1;
-	buf[--k] = 0;
-	*re = strtod(buf, &e);
-	if (!*e) { /* "1.5i": imaginary only */
-		*im = *re;
-		*re = 0;
-		return 0;
-	}
-	if (e == buf || (*e != '+' && *e != '-'))
-		return -1;
-	*im = strtod(e, &e);
-	return *e ? -1 : 0;
-}
-
-const char *kd_tmpl_type_name(const kd_value *v)
-{
-	if (!v)
-		return "<nil>";
-	if (kd_tmpl_is_complex(v))
-		return "complex128";
-	if (kd_tmpl_is_cert(v))
-		return "sprig.certificate";
-	switch (v->type) {
-	case KD_NULL: return "<nil>";
-	case KD_BOOL: return "bool";
-	case KD_INT: return "int";
-	case KD_FLOAT: return "float64";
-	case KD_STR: return "string";
-	case KD_LIST: return "[]interface {}";
-	case KD_MAP: return "map[string]interface {}";
-	}
-	return "?";
-}
 
 bool kd_tmpl_truth(const kd_value *v)
 {
@@ -275,10 +218,6 @@ static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,
 			       const kd_tmpl_node *pipe);
 static kd_value *eval_arg(kd_tmpl_ex *x, kd_value *dot, char typ,
 			  const kd_tmpl_node *n);
-static kd_value *helm_method(kd_tmpl_ex *x, kd_value *recv, const char *name,
-			     kd_value *dot, const kd_tmpl_node *node,
-			     kd_tmpl_node *const *args, int nargs,
-			     kd_value *final, bool *handled);
 
 static kd_value *validate(kd_tmpl_ex *x, kd_value *v, char t);
 
@@ -311,10 +250,18 @@ static kd_value *eval_field(kd_tmpl_ex *x, kd_value *dot, const char *name,
 
 	if (!recv)
 		return NULL;
-	r = helm_method(x, recv, name, dot, node, args, nargs, final,
-			&handled);
-	if (handled)
-		return r;
+	if (x->t->funcs->nmethods) {
+		kd_tmpl_margs m = {dot, node, args, nargs, final};
+		int kind = recv->type == KD_MAP ? kd_tmpl_obj_kind(x, recv) : 0;
+		int i;
+
+		for (i = 0; i < x->t->funcs->nmethods; i++) {
+			r = x->t->funcs->methods[i](x, recv, kind, name, &m,
+						    &handled);
+			if (handled)
+				return r;
+		}
+	}
 	if (recv->type == KD_NULL)
 		kd_tmpl_errorf(x, "nil pointer evaluating interface {}.%s", name);
 	if (recv->type == KD_MAP) {
@@ -462,7 +409,7 @@ static kd_value *eval_function(kd_tmpl_ex *x, kd_value *dot,
 			       kd_value *final)
 {
 	const kd_tmpl_func *f = node->fn ? node->fn
-				      : kd_tmpl_func_find(node->u.ident);
+				      : kd_tmpl_funcs_find(x->t->funcs, node->u.ident);
 
 	x->at = node;
 	if (!f)
@@ -696,17 +643,30 @@ static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,
 	return v;
 }
 
+/* An object of the host's kind printed by the host's printer? */
+static bool print_object(kd_tmpl_ex *x, const kd_value *v)
+{
+	const kd_tmpl_funcs *fs = x->t->funcs;
+	int kind, i;
+
+	if (v->type != KD_MAP || !fs->nprinters)
+		return false;
+	kind = kd_tmpl_obj_kind(x, v);
+	if (!kind)
+		return false;
+	for (i = 0; i < fs->nprinters; i++)
+		if (fs->printers[i](x, x->out, v, kind))
+			return true;
+	return false;
+}
+
 static void print_value(kd_tmpl_ex *x, const kd_value *v)
 {
 	if (!v) {
 		kd_buf_puts(x->out, "<no value>");
 		return;
 	}
-	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRINGER)
-		v = kd_map_getz(v, "Version");
-	if (v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_TIME)
-		kd_tmpl_time_string(x->out, v);
-	else
+	if (!print_object(x, v))
 		kd_tmpl_fmt_v(x->out, v);
 	if (x->out->failed)
 		kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
@@ -925,23 +885,6 @@ static void strip_no_value(kd_buf *b, size_t from)
 		b->ptr[w] = 0;
 }
 
-/* Every chart's .Files is a Files object, also when a template reaches
- * a subchart's through .Subcharts. */
-static void add_chart_files(kd_tmpl_ex *x, const kd_value *top, int depth)
-{
-	const kd_value *f = kd_map_getz(top, "Files");
-	const kd_value *subs = kd_map_getz(top, "Subcharts");
-	size_t i;
-
-	if (f && f->type == KD_MAP && f != x->t->files)
-		kd_tmpl_add_obj(x, f, KD_TMPL_OBJ_FILES);
-	if (!subs || subs->type != KD_MAP || depth > 32)
-		return;
-	for (i = 0; i < subs->u.map.len; i++)
-		if (subs->u.map.ents[i].val->type == KD_MAP)
-			add_chart_files(x, subs->u.map.ents[i].val, depth + 1);
-}
-
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 		 kd_buf *out, kd_err *err)
 {
@@ -982,25 +925,8 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 		goto done;
 	}
 	x.root = root;
-	if (root && root->type == KD_MAP && kd_map_getz(root, "Values")) {
-		/* Helm's top-level object: .Chart and .Capabilities are Go
-		 * structs, where an unknown field is an error */
-		const kd_value *c = kd_map_getz(root, "Chart");
-
-		if (c && c->type == KD_MAP)
-			kd_tmpl_add_obj(&x, c, KD_TMPL_OBJ_STRUCT);
-		c = kd_map_getz(root, "Capabilities");
-		if (c && c->type == KD_MAP) {
-			const kd_value *kv = kd_map_getz(c, "KubeVersion");
-
-			kd_tmpl_add_obj(&x, c, KD_TMPL_OBJ_STRUCT);
-			/* KubeVersion prints as its Version (a Stringer) */
-			if (kv && kv->type == KD_MAP && kd_map_getz(kv, "Version"))
-				kd_tmpl_add_obj(&x, kv, KD_TMPL_OBJ_STRINGER);
-		}
-	}
-	if (root && root->type == KD_MAP && kd_map_getz(root, "Values"))
-		add_chart_files(&x, root, 0);
+	for (i = 0; i < t->funcs->nprepares; i++)
+		t->funcs->prepares[i](&x, root);
 	push(&x, "$", root);
 	walk_list(&x, root, d->root);
 	strip_no_value(out, start);
@@ -1011,7 +937,7 @@ done:
 	return rc;
 }
 
-/* ---- Helm's objects with methods: .Files, APIVersions, semver ---- */
+/* ---- objects with methods, the host's kinds ---- */
 
 void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind)
 {
@@ -1035,188 +961,74 @@ int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v)
 {
 	int i;
 
-	if (v && v == x->t->files)
-		return KD_TMPL_OBJ_FILES;
+	if (v && v == x->t->obj)
+		return x->t->obj_kind;
 	for (i = x->nobjs - 1; i >= 0; i--)
 		if (x->objs[i].v == v)
 			return x->objs[i].kind;
 	return 0;
 }
 
-/* gobwas/glob with '/' as separator: ** crosses it, * and ? do not */
-static bool glob_match(const char *p, const char *s)
+void *kd_tmpl_host(kd_tmpl_ex *x)
 {
-	for (; *p; p++, s++) {
-		if (p[0] == '*' && p[1] == '*') {
-			p += 2;
-			for (;; s++) {
-				if (glob_match(p, s))
-					return true;
-				if (!*s)
-					return false;
-			}
-		}
-		if (*p == '*') {
-			p++;
-			for (;; s++) {
-				if (glob_match(p, s))
-					return true;
-				if (!*s || *s == '/')
-					return false;
-			}
-		}
-		if (!*s)
-			return false;
-		if (*p == '?') {
-			if (*s == '/')
-				return false;
-			continue;
-		}
-		if (*p != *s)
-			return false;
-	}
-	return !*s;
+	return x->t->host;
 }
 
-static kd_value *files_config(kd_tmpl_ex *x, const kd_value *f, bool b64)
+int kd_tmpl_margs_count(const kd_tmpl_margs *m)
 {
-	kd_value *m = kd_value_map(x->a, f->u.map.len);
-	size_t i;
+	return m->nargs - 1 + (m->final != MISSING);
+}
 
-	if (!m)
+kd_value *kd_tmpl_margs_get(kd_tmpl_ex *x, const kd_tmpl_margs *m, int i,
+			    char typ)
+{
+	if (i + 1 < m->nargs)
+		return eval_arg(x, m->dot, typ, m->args[i + 1]);
+	if (i + 1 == m->nargs && m->final != MISSING)
+		return m->final;
+	return NULL;
+}
+
+kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x)
+{
+	kd_buf *b;
+
+	if (x->ntmp < x->nalloc) {
+		b = x->tmpbufs[x->ntmp++];
+		kd_buf_reset(b);
+		return b;
+	}
+	if (x->nalloc == x->captmp) {
+		/* include nests as deep as KD_LIMIT_TMPL_CALL_DEPTH allows */
+		int cap = x->captmp ? x->captmp * 2 : 16;
+		kd_buf **n = kd_arena_alloc(x->a, (size_t)cap * sizeof *n);
+
+		if (!n)
+			kd_tmpl_errorf(x, "out of memory");
+		if (x->nalloc)
+			memcpy(n, x->tmpbufs, (size_t)x->nalloc * sizeof *n);
+		x->tmpbufs = n;
+		x->captmp = cap;
+	}
+	b = kd_arena_alloc(x->a, sizeof *b);
+	if (!b)
 		kd_tmpl_errorf(x, "out of memory");
-	for (i = 0; i < f->u.map.len; i++) {
-		const char *k = f->u.map.ents[i].key, *sl = strrchr(k, '/');
-		const kd_value *v = f->u.map.ents[i].val;
-		kd_value *val = (kd_value *)v;
-
-		if (b64) {
-			const kd_tmpl_func *fn = kd_tmpl_func_find("b64enc");
-			kd_value *arg = (kd_value *)v;
-
-			val = fn->fn(x, &arg, 1);
-		}
-		sl = sl ? sl + 1 : k;
-		if (kd_map_setz(x->a, m, sl, val))
-			kd_tmpl_errorf(x, "out of memory");
-	}
-	return kd_tmpl_to_yaml(x, m);
+	kd_buf_init(b, KD_LIMIT_OUTPUT_BYTES);
+	x->tmpbufs[x->nalloc++] = b;
+	x->ntmp++;
+	return b;
 }
 
-static kd_value *helm_method(kd_tmpl_ex *x, kd_value *recv, const char *name,
-			     kd_value *dot, const kd_tmpl_node *node,
-			     kd_tmpl_node *const *args, int nargs,
-			     kd_value *final, bool *handled)
+kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b)
 {
-	kd_value *argv[4];
-	int argc = 0, i, kind;
-	static const char *const m[] = {"Get", "GetBytes", "Glob", "Lines",
-					"AsConfig", "AsSecrets"};
+	kd_value *v;
 
-	*handled = false;
-	if (recv->type == KD_LIST && !strcmp(name, "Has") &&
-	    (nargs > 1 || final != MISSING)) {
-		/* .Capabilities.APIVersions.Has */
-		kd_value *a = nargs > 1 ? eval_arg(x, dot, 's', args[1]) : final;
-		size_t k;
-
-		*handled = true;
-		x->at = node;
-		if (!a || a->type != KD_STR)
-			kd_tmpl_errorf(x, "wrong type for value; expected string");
-		for (k = 0; k < recv->u.list.len; k++)
-			if (kd_value_equal(recv->u.list.items[k], a))
-				return kd_value_bool(x->a, true);
-		return kd_value_bool(x->a, false);
-	}
-	if (recv->type != KD_MAP)
-		return NULL;
-	kind = kd_tmpl_obj_kind(x, recv);
-	if (kind == KD_TMPL_OBJ_SEMVER && !strcmp(name, "Compare")) {
-		kd_value *o = nargs > 1 ? eval_arg(x, dot, 'a', args[1]) : final;
-
-		*handled = true;
-		x->at = node;
-		if (!o || o == MISSING || kd_tmpl_obj_kind(x, o) != KD_TMPL_OBJ_SEMVER)
-			kd_tmpl_errorf(x, "wrong type for value; expected *semver.Version");
-		return kd_value_int(x->a, kd_tmpl_semver_cmp(recv, o));
-	}
-	if (kind == KD_TMPL_OBJ_TIME) {
-		kd_value *a = nargs > 1 ? eval_arg(x, dot, 'a', args[1])
-					: final != MISSING ? final : NULL;
-
-		x->at = node;
-		return kd_tmpl_time_method(x, recv, name, a, handled);
-	}
-	if (kind != KD_TMPL_OBJ_FILES)
-		return NULL;
-	for (i = 0; i < 6; i++)
-		if (!strcmp(name, m[i]))
-			break;
-	if (i == 6)
-		return NULL;
-	for (int k = 1; k < nargs && argc < 3; k++)
-		argv[argc++] = eval_arg(x, dot, 's', args[k]);
-	if (final != MISSING && argc < 3)
-		argv[argc++] = final;
-	x->at = node;
-	*handled = true;
-	if (i >= 4) {
-		if (argc != 0)
-			kd_tmpl_errorf(x, "wrong number of args for %s: want 0 got %d",
-				       name, argc);
-		return files_config(x, recv, i == 5);
-	}
-	if (argc != 1)
-		kd_tmpl_errorf(x, "wrong number of args for %s: want 1 got %d",
-			       name, argc);
-	if (!argv[0] || argv[0]->type != KD_STR)
-		kd_tmpl_errorf(x, "wrong type for value; expected string");
-	if (i == 2) {
-		kd_value *r = kd_value_map(x->a, 4);
-		size_t k;
-
-		if (!r)
-			kd_tmpl_errorf(x, "out of memory");
-		for (k = 0; k < recv->u.map.len; k++)
-			if (glob_match(argv[0]->u.str.ptr, recv->u.map.ents[k].key) &&
-			    kd_map_set(x->a, r, recv->u.map.ents[k].key,
-				       recv->u.map.ents[k].klen,
-				       recv->u.map.ents[k].val))
-				kd_tmpl_errorf(x, "out of memory");
-		kd_tmpl_add_obj(x, r, KD_TMPL_OBJ_FILES);
-		return r;
-	}
-	{
-		kd_value *v = kd_map_get(recv, argv[0]->u.str.ptr, argv[0]->u.str.len);
-		kd_value *l;
-		size_t s = 0, k, n;
-
-		if (i == 0)
-			return v && v->type == KD_STR ? v : kd_tmpl_str(x, "", 0);
-		l = kd_value_list(x->a, 4);
-		if (!l)
-			kd_tmpl_errorf(x, "out of memory");
-		if (!v || v->type != KD_STR)
-			return l;
-		n = v->u.str.len;
-		if (i == 1) {
-			for (k = 0; k < n; k++) {
-				kd_value *b = kd_value_int(x->a, (unsigned char)v->u.str.ptr[k]);
-
-				if (!b || kd_list_push(x->a, l, b))
-					kd_tmpl_errorf(x, "out of memory");
-			}
-			return l;
-		}
-		if (n && v->u.str.ptr[n - 1] == '\n')
-			n--;
-		for (k = 0; k <= n; k++)
-			if (k == n || v->u.str.ptr[k] == '\n') {
-				if (kd_list_push(x->a, l, kd_tmpl_str(x, v->u.str.ptr + s, k - s)))
-					kd_tmpl_errorf(x, "out of memory");
-				s = k + 1;
-			}
-		return l;
-	}
+	x->ntmp--;
+	if (b->failed)
+		kd_tmpl_errorf(x, "output too large");
+	v = kd_value_str(x->a, b->ptr, b->len);
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	kd_buf_reset(b);
+	return v;
 }

@@ -15,6 +15,41 @@ typedef struct spec {
 	int wid, prec;
 } spec;
 
+const char kd_tmpl_cert_key[] = "Cert";
+const char kd_tmpl_complex_key[] = "re";
+
+bool kd_tmpl_is_complex(const kd_value *v)
+{
+	return v && v->type == KD_MAP && v->u.map.len == 2 &&
+	       v->u.map.ents[0].key == kd_tmpl_complex_key;
+}
+
+const char *kd_tmpl_type_name(const kd_value *v)
+{
+	if (!v)
+		return "<nil>";
+	if (kd_tmpl_is_complex(v))
+		return "complex128";
+	if (kd_tmpl_is_cert(v))
+		return "sprig.certificate";
+	switch (v->type) {
+	case KD_NULL: return "<nil>";
+	case KD_BOOL: return "bool";
+	case KD_INT: return "int";
+	case KD_FLOAT: return "float64";
+	case KD_STR: return "string";
+	case KD_LIST: return "[]interface {}";
+	case KD_MAP: return "map[string]interface {}";
+	}
+	return "?";
+}
+
+bool kd_tmpl_is_cert(const kd_value *v)
+{
+	return v && v->type == KD_MAP && v->u.map.len == 2 &&
+	       v->u.map.ents[0].key == kd_tmpl_cert_key;
+}
+
 static size_t rune_count(const char *s, size_t n)
 {
 	size_t i, c = 0;

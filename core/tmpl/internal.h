@@ -73,18 +73,17 @@ struct kd_tmpl {
 	/* field and variable names, stored once (".Values" is everywhere) */
 	const char **names;
 	size_t ncap, nnames;
-	const kd_value *files;
-	int tpl_seq; /* counter for tpl's temporary names */
-	kd_tmpl_lookup_fn lookup; /* NULL: lookup gives an empty map */
-	void *lookup_ud;
+	const kd_tmpl_funcs *funcs;
+	const kd_value *obj; /* kd_tmpl_set_object's */
+	int obj_kind;
+	void *host;
+	int seq; /* counter for the host's temporary template names */
 };
 
 /* Looks up a template by name. */
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name);
 /* Forgets the definitions added since the list was at head (tpl's). */
 void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head);
-/* Is name a function known to the engine (builtin, Sprig or Helm)? */
-bool kd_tmpl_func_exists(const char *name);
 /* The node's text as Go prints it in error messages. */
 void kd_tmpl_node_string(kd_buf *b, const kd_tmpl_node *n);
 
@@ -116,8 +115,7 @@ typedef struct kd_tmpl_ex {
 	size_t iters;
 	bool dot_iface;            /* dot is statically interface{} */
 	const char *fn;            /* function being called */
-	/* values that stand for Go objects with methods: Files from Glob,
-	 * semver versions */
+	/* values that stand for Go objects with methods (the host's kinds) */
 	struct kd_tmpl_obj { const kd_value *v; int kind; } *objs;
 	int nobjs, capobjs;
 	/* include/tpl buffers: the first ntmp are in use (a stack), the
@@ -151,7 +149,59 @@ typedef struct kd_tmpl_func {
 	bool builtin;       /* Go's builtin (and/or short-circuit) */
 } kd_tmpl_func;
 
-const kd_tmpl_func *kd_tmpl_func_find(const char *name);
+/* The arguments of a method call on an object, not yet evaluated. */
+typedef struct kd_tmpl_margs {
+	kd_value *dot;
+	const kd_tmpl_node *node;
+	kd_tmpl_node *const *args; /* args[1..nargs) */
+	int nargs;
+	kd_value *final; /* the piped value, or the engine's "none" */
+} kd_tmpl_margs;
+/* How many arguments the call has. */
+int kd_tmpl_margs_count(const kd_tmpl_margs *m);
+/* Argument i evaluated as param type typ ('a', 's', ...); NULL when the
+ * call has fewer. */
+kd_value *kd_tmpl_margs_get(kd_tmpl_ex *x, const kd_tmpl_margs *m, int i,
+			    char typ);
+
+/* A host's methods: name called on recv (kind its kd_tmpl_obj_kind, 0 for
+ * none). Sets *handled when the method is the host's. */
+typedef kd_value *(*kd_tmpl_method_fn)(kd_tmpl_ex *x, kd_value *recv,
+				       int kind, const char *name,
+				       const kd_tmpl_margs *m, bool *handled);
+/* Prints an object of the host's kind as Go would; false: not the host's. */
+typedef bool (*kd_tmpl_print_fn)(kd_tmpl_ex *x, kd_buf *b, const kd_value *v,
+				 int kind);
+/* Called before each execution with its data: marks the host's objects. */
+typedef void (*kd_tmpl_prepare_fn)(kd_tmpl_ex *x, const kd_value *root);
+
+#define KD_TMPL_FUNCS_SLOTS 1024 /* a power of two, over twice the functions */
+#define KD_TMPL_HOOKS 4
+
+struct kd_tmpl_funcs {
+	const kd_tmpl_func *slot[KD_TMPL_FUNCS_SLOTS]; /* open addressing */
+	size_t n;
+	kd_tmpl_method_fn methods[KD_TMPL_HOOKS];
+	kd_tmpl_print_fn printers[KD_TMPL_HOOKS];
+	kd_tmpl_prepare_fn prepares[KD_TMPL_HOOKS];
+	int nmethods, nprinters, nprepares;
+	bool full; /* an add did not fit: kd_tmpl_funcs_check fails */
+};
+
+/* An empty table with Go's builtins. */
+void kd_tmpl_funcs_init(kd_tmpl_funcs *fs);
+/* Adds the functions of list (ended by a NULL name; static, the table
+ * keeps pointers); a name already there is replaced, as Go's Funcs does. */
+void kd_tmpl_funcs_add(kd_tmpl_funcs *fs, const kd_tmpl_func *list);
+void kd_tmpl_funcs_add_methods(kd_tmpl_funcs *fs, kd_tmpl_method_fn fn);
+void kd_tmpl_funcs_add_printer(kd_tmpl_funcs *fs, kd_tmpl_print_fn fn);
+void kd_tmpl_funcs_add_prepare(kd_tmpl_funcs *fs, kd_tmpl_prepare_fn fn);
+/* 0, or KD_ELIMIT when something did not fit. */
+int kd_tmpl_funcs_check(const kd_tmpl_funcs *fs, kd_err *err);
+const kd_tmpl_func *kd_tmpl_funcs_find(const kd_tmpl_funcs *fs,
+				       const char *name);
+/* The host pointer of the executing set (kd_tmpl_set_host). */
+void *kd_tmpl_host(kd_tmpl_ex *x);
 
 /* Renders template name with dot into x->out (include, template). */
 void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot);
@@ -175,12 +225,13 @@ kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b); /* frees b */
 kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x);
 kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b);
 extern kd_value kd_tmpl_nil;
-enum { KD_TMPL_OBJ_FILES = 1, KD_TMPL_OBJ_SEMVER = 2, KD_TMPL_OBJ_STRUCT = 3,
-       KD_TMPL_OBJ_STRINGER = 4, KD_TMPL_OBJ_TIME = 5 };
+/* Object kinds: KD_TMPL_OBJ_STRUCT is a Go struct (an unknown field is an
+ * error); hosts number theirs from KD_TMPL_OBJ_HOST. */
+enum { KD_TMPL_OBJ_STRUCT = 1, KD_TMPL_OBJ_HOST = 16 };
+/* Marks v as an object of kind for the rest of the execution. */
 void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind);
+/* v's kind, 0 for a plain value. */
 int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v);
-/* Compares two semver maps made by the semver function: -1, 0, 1. */
-int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b);
 /* complex128, from Go's imaginary literals: a map {re, im} whose first
  * key is the string kd_tmpl_complex_key itself, a pointer no data can
  * make, so printing, truth and type names know it without the execution's
@@ -194,12 +245,3 @@ extern const char kd_tmpl_cert_key[];
 bool kd_tmpl_is_cert(const kd_value *v);
 /* Go's complex literal text ("1+2i", "1.5i") into its parts: 0 or -1 */
 int kd_tmpl_complex_parse(const char *s, double *re, double *im);
-/* A time object: Go's Time.String, and its methods (*handled false when
- * name is none of them; arg is the method's argument or NULL). */
-void kd_tmpl_time_string(kd_buf *b, const kd_value *t);
-kd_value *kd_tmpl_time_method(kd_tmpl_ex *x, const kd_value *t,
-			      const char *name, kd_value *arg, bool *handled);
-/* Fills p with n bytes from the kernel's CSPRNG: 0, or -1 if it failed. */
-int kd_tmpl_fill_random(unsigned char *p, size_t n);
-/* toYaml's text for v (no trailing newline); "" on failure. */
-kd_value *kd_tmpl_to_yaml(kd_tmpl_ex *x, const kd_value *v);

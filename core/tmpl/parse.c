@@ -65,6 +65,30 @@ typedef struct parser {
 	kd_err *err;
 } parser;
 
+int kd_tmpl_complex_parse(const char *text, double *re, double *im)
+{
+	char buf[128], *e;
+	size_t k = 0;
+
+	for (; *text && k < sizeof buf - 1; text++)
+		if (*text != '_')
+			buf[k++] = *text;
+	buf[k] = 0;
+	if (k < 2 || buf[k - 1] != 'i')
+		return -1;
+	buf[--k] = 0;
+	*re = strtod(buf, &e);
+	if (!*e) { /* "1.5i": imaginary only */
+		*im = *re;
+		*re = 0;
+		return 0;
+	}
+	if (e == buf || (*e != '+' && *e != '-'))
+		return -1;
+	*im = strtod(e, &e);
+	return *e ? -1 : 0;
+}
+
 static const char *const kw_names[] = {
 	"block", "break", "continue", "define", "else", "end", "if", "nil",
 	"range", "template", "with",
@@ -907,7 +931,7 @@ static kd_tmpl_node *term(parser *p)
 	case I_IDENT: {
 		const char *name = pstrn(p, t.val, t.len);
 
-		const kd_tmpl_func *f = kd_tmpl_func_find(name);
+		const kd_tmpl_func *f = kd_tmpl_funcs_find(p->set->funcs, name);
 
 		if (!f)
 			perr(p, "function \"%s\" not defined", name);
@@ -1533,13 +1557,21 @@ static int unquote(parser *p, const char *s, size_t n, kd_buf *out)
 	return out->failed ? -1 : 0;
 }
 
-int kd_tmpl_new(kd_tmpl **out, kd_err *err)
+int kd_tmpl_new(kd_tmpl **out, const kd_tmpl_funcs *fs, kd_err *err)
 {
-	kd_tmpl *t = calloc(1, sizeof *t);
+	static kd_tmpl_funcs builtins;
+	kd_tmpl *t;
 
+	if (!fs) {
+		if (!builtins.n)
+			kd_tmpl_funcs_init(&builtins);
+		fs = &builtins;
+	}
+	t = calloc(1, sizeof *t);
 	if (!t)
 		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
 	kd_arena_init(&t->arena, KD_LIMIT_ARENA_BYTES);
+	t->funcs = fs;
 	*out = t;
 	return 0;
 }
@@ -1552,15 +1584,15 @@ void kd_tmpl_free(kd_tmpl *t)
 	free(t);
 }
 
-void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files)
+void kd_tmpl_set_object(kd_tmpl *t, const kd_value *v, int kind)
 {
-	t->files = files;
+	t->obj = v;
+	t->obj_kind = kind;
 }
 
-void kd_tmpl_set_lookup(kd_tmpl *t, kd_tmpl_lookup_fn fn, void *ud)
+void kd_tmpl_set_host(kd_tmpl *t, void *host)
 {
-	t->lookup = fn;
-	t->lookup_ud = ud;
+	t->host = host;
 }
 
 static size_t name_hash(const char *s)

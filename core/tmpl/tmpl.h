@@ -1,5 +1,6 @@
-/* kd_tmpl: Go's text/template (the Go 1.19 language) with Helm's settings
- * and functions, over kd_value.
+/* kd_tmpl: Go's text/template (the Go 1.19 language) with Helm's settings,
+ * over kd_value. The functions beyond Go's builtins come from the function
+ * table a set is made with (core/sprig, core/chart build Helm's).
  *
  * A kd_tmpl is a set of named templates, like a Go *template.Template and
  * its associated templates: each kd_tmpl_parse() adds one file (its body is
@@ -26,7 +27,14 @@
 
 typedef struct kd_tmpl kd_tmpl;
 
-int kd_tmpl_new(kd_tmpl **out, kd_err *err);
+/* A function table (tmpl/internal.h has its parts): the functions a
+ * template may call and the host's objects with methods. Built once by
+ * the host; templates resolve names against it at parse time. */
+typedef struct kd_tmpl_funcs kd_tmpl_funcs;
+
+/* A new set whose templates call the functions of fs (which must outlive
+ * the set); NULL: Go's builtins only. */
+int kd_tmpl_new(kd_tmpl **out, const kd_tmpl_funcs *fs, kd_err *err);
 void kd_tmpl_free(kd_tmpl *t);
 
 /* Parses text as the file `name` into the set. A {{define}} of a name
@@ -40,20 +48,13 @@ int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
 		      size_t len, kd_err *err);
 
-/* Non-template files of the chart for .Files (a KD_MAP of path -> string);
- * the set keeps the pointer, which must outlive it. NULL for none. */
-void kd_tmpl_set_files(kd_tmpl *t, const kd_value *files);
+/* Marks v, a value of the data, as an object of the host's kind (see
+ * kd_tmpl_obj_kind) for every execution of the set, until changed; NULL
+ * for none. The set keeps the pointer, which must outlive it. */
+void kd_tmpl_set_object(kd_tmpl *t, const kd_value *v, int kind);
 
-/* Helm's lookup(apiVersion, kind, namespace, name). Without a function
- * (helm template) it returns an empty map; with one, what the function
- * puts in *out, allocated in a: the object, a list object when name is
- * empty, or an empty map when there is none. A non-zero return fails the
- * render with err's message ("error calling lookup: ..."). */
-typedef int (*kd_tmpl_lookup_fn)(void *ud, const char *api_version,
-				 const char *kind, const char *namespace_,
-				 const char *name, kd_arena *a, kd_value **out,
-				 kd_err *err);
-void kd_tmpl_set_lookup(kd_tmpl *t, kd_tmpl_lookup_fn fn, void *ud);
+/* A pointer for the host's functions (kd_tmpl_host), kept by the set. */
+void kd_tmpl_set_host(kd_tmpl *t, void *host);
 
 /* Executes the template `name` with dot as data, appending to out (whose
  * limit bounds the output). On error out holds what was written before. */

@@ -7,6 +7,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "json/json.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 
 #include <stdint.h>
@@ -42,9 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
 		if (memmem(buf, n, slow[i], strlen(slow[i])))
 			return 0;
 	if (kd_json_decode(&dot, &a, data, strlen(data), "data", &jo, &err) ||
-	    kd_tmpl_new(&t, &err))
+	    kd_tmpl_new(&t, kd_chart_funcs(), &err))
 		abort();
-	kd_tmpl_set_files(t, kd_map_getz(dot, "Files"));
+	kd_chart_set_files(t, kd_map_getz(dot, "Files"));
 	if (!kd_tmpl_parse(t, "t", (const char *)buf, n, &err))
 		kd_tmpl_exec(t, "t", dot, &out, &err);
 	kd_buf_free(&out);

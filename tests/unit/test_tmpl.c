@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/limits.h"
 #include "json/json.h"
+#include "chart/funcs.h"
 #include "tmpl/tmpl.h"
 
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static char *render(const char *text, const char *data, char *errmsg,
 	errmsg[0] = 0;
 	rc = kd_json_decode(&dot, &a, data, strlen(data), "data", &jo, &err);
 	if (!rc)
-		rc = kd_tmpl_new(&t, &err);
+		rc = kd_tmpl_new(&t, kd_chart_funcs(), &err);
 	if (!rc)
 		rc = kd_tmpl_parse(t, "t", text, strlen(text), &err);
 	if (!rc)
@@ -267,8 +268,8 @@ static void test_files(void)
 	kd_map_setz(&a, files, "d/b.txt", kd_value_strz(&a, "z"));
 	kd_map_setz(&a, dot, "Values", kd_value_map(&a, 0));
 	kd_map_setz(&a, dot, "Files", files);
-	kd_tmpl_new(&t, &err);
-	kd_tmpl_set_files(t, files);
+	kd_tmpl_new(&t, kd_chart_funcs(), &err);
+	kd_chart_set_files(t, files);
 	rc = kd_tmpl_parse(t, "f", tx, strlen(tx), &err);
 	rc = rc ? rc : kd_tmpl_exec(t, "f", dot, &out, &err);
 	ok(rc == 0, "files template renders");
@@ -342,7 +343,7 @@ static void test_limits(void)
 		kd_value dot = {KD_NULL, {0}};
 		int rc;
 
-		kd_tmpl_new(&t, &err);
+		kd_tmpl_new(&t, kd_chart_funcs(), &err);
 		kd_tmpl_parse(t, "big", T("{{ range $i, $x := until 1000 }}xxxxxxxx{{ end }}"), &err);
 		rc = kd_tmpl_exec(t, "big", &dot, &out, &err);
 		ok(rc == KD_EINVAL && strstr(err.msg, "output exceeds"),
@@ -360,7 +361,7 @@ static void test_set(void)
 	kd_value dot = {KD_NULL, {0}};
 	int rc;
 
-	kd_tmpl_new(&t, &err);
+	kd_tmpl_new(&t, kd_chart_funcs(), &err);
 	rc = kd_tmpl_parse(t, "_helpers.tpl",
 			   T("{{ define \"name\" }}first{{ end }}"), &err);
 	ok(rc == 0, "helpers parse");

@@ -1,6 +1,6 @@
 /* Sprig's semver and semverCompare, on kedge's one semver library
  * (core/semver: Masterminds/semver v3 rules, which Sprig uses). */
-#include "tmpl/internal.h"
+#include "sprig/internal.h"
 
 #include "semver/semver.h"
 
@@ -13,7 +13,7 @@ static bool parse_version(kd_semver *v, const kd_value *s)
 	       kd_semver_parse(v, s->u.str.ptr, s->u.str.len, 1, NULL) == 0;
 }
 
-int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b)
+static int semver_cmp(const kd_value *a, const kd_value *b)
 {
 	const kd_value *oa = kd_map_getz(a, "Original");
 	const kd_value *ob = kd_map_getz(b, "Original");
@@ -24,8 +24,8 @@ int kd_tmpl_semver_cmp(const kd_value *a, const kd_value *b)
 	return kd_semver_cmp(&x, &y);
 }
 
-kd_value *kd_tmpl_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc)
+kd_value *kd_sprig_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc)
 {
 	kd_value *m;
 	kd_semver v;
@@ -44,13 +44,13 @@ kd_value *kd_tmpl_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc)
 			kd_value_str(x->a, v.build ? v.build : "", v.build_len)) ||
 	    kd_map_setz(x->a, m, "Original", argv[0]))
 		kd_tmpl_errorf(x, "out of memory");
-	kd_tmpl_add_obj(x, m, KD_TMPL_OBJ_SEMVER);
+	kd_tmpl_add_obj(x, m, KD_SPRIG_OBJ_SEMVER);
 	return m;
 }
 
 /* Sprig parses the constraint first, then the version. */
-kd_value *kd_tmpl_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc)
+kd_value *kd_sprig_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc)
 {
 	kd_semver_range *r;
 	kd_semver v;
@@ -66,4 +66,26 @@ kd_value *kd_tmpl_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc)
 	if (!b)
 		kd_tmpl_errorf(x, "out of memory");
 	return b;
+}
+
+/* A version's Compare method (Masterminds/semver's *Version). */
+static kd_value *semver_method(kd_tmpl_ex *x, kd_value *recv, int kind,
+			       const char *name, const kd_tmpl_margs *m,
+			       bool *handled)
+{
+	kd_value *o;
+
+	if (kind != KD_SPRIG_OBJ_SEMVER || strcmp(name, "Compare"))
+		return NULL;
+	o = kd_tmpl_margs_get(x, m, 0, 'a');
+	*handled = true;
+	x->at = m->node;
+	if (!o || kd_tmpl_obj_kind(x, o) != KD_SPRIG_OBJ_SEMVER)
+		kd_tmpl_errorf(x, "wrong type for value; expected *semver.Version");
+	return kd_value_int(x->a, semver_cmp(recv, o));
+}
+
+void kd_sprig_register_semver(kd_tmpl_funcs *fs)
+{
+	kd_tmpl_funcs_add_methods(fs, semver_method);
 }

@@ -1,12 +1,12 @@
-/* The function map: Go's builtins, Helm's functions and the most used of
- * Sprig v3.2.3's, with their conversions and error texts. */
+/* Sprig v3.2.3's functions and Helm's that are not about charts, with
+ * their conversions and error texts, and the table that registers them. */
 /* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
  * fuzz and host test builds compile this file without it, where an implicit
  * declaration truncated memmem's pointer to an int. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "tmpl/internal.h"
+#include "sprig/internal.h"
 
 #include "base/limits.h"
 #include "base/num.h"
@@ -86,188 +86,6 @@ static bool isnil(const kd_value *v)
 	return !v || v->type == KD_NULL;
 }
 
-/* ---- Go builtins ---- */
-
-FN(f_and) { (void)x; (void)argc; return argv[0]; }
-
-FN(f_not) { (void)argc; return mkbool(x, !kd_tmpl_truth(argv[0])); }
-
-enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING, K_COMPLEX };
-
-static int basic_kind(const kd_value *v)
-{
-	if (isnil(v))
-		return K_INVALID;
-	if (kd_tmpl_is_complex(v))
-		return K_COMPLEX;
-	switch (v->type) {
-	case KD_BOOL: return K_BOOL;
-	case KD_INT: return K_INT;
-	case KD_FLOAT: return K_FLOAT;
-	case KD_STR: return K_STRING;
-	default: return K_INVALID;
-	}
-}
-
-static bool do_eq(kd_tmpl_ex *x, kd_value **argv, int argc)
-{
-	kd_value *a = argv[0];
-	int i, k1;
-
-	if (argc < 2)
-		kd_tmpl_fail(x, 0, "missing argument for comparison");
-	k1 = basic_kind(a);
-	for (i = 1; i < argc; i++) {
-		kd_value *b = argv[i];
-		int k2 = basic_kind(b);
-		bool t = false;
-
-		if (k1 != k2) {
-			if (!isnil(a) && !isnil(b))
-				kd_tmpl_fail(x, 0, "incompatible types for comparison");
-		} else {
-			switch (k1) {
-			case K_BOOL: t = a->u.b == b->u.b; break;
-			case K_INT: t = a->u.i == b->u.i; break;
-			case K_FLOAT: t = a->u.f == b->u.f; break;
-			case K_COMPLEX:
-				t = a->u.map.ents[0].val->u.f == b->u.map.ents[0].val->u.f &&
-				    a->u.map.ents[1].val->u.f == b->u.map.ents[1].val->u.f;
-				break;
-			case K_STRING:
-				t = !kd_bytes_cmp(a->u.str.ptr, a->u.str.len,
-						  b->u.str.ptr, b->u.str.len);
-				break;
-			default:
-				if (isnil(a) || isnil(b)) {
-					t = isnil(a) && isnil(b);
-				} else {
-					kd_buf m = KD_BUF_INIT(1 << 16);
-					char msg[512];
-
-					kd_tmpl_fmt_v(&m, b);
-					kd_buf_printf(&m, ": %s", kd_tmpl_type_name(b));
-					snprintf(msg, sizeof msg, "%s", m.ptr);
-					kd_buf_free(&m);
-					kd_tmpl_fail(x, 0, "non-comparable type %s", msg);
-				}
-			}
-		}
-		if (t)
-			return true;
-	}
-	return false;
-}
-
-FN(f_eq) { return mkbool(x, do_eq(x, argv, argc)); }
-FN(f_ne) { return mkbool(x, !do_eq(x, argv, argc)); }
-
-static bool do_lt(kd_tmpl_ex *x, kd_value *a, kd_value *b)
-{
-	int k1 = basic_kind(a), k2;
-
-	if (k1 == K_INVALID)
-		kd_tmpl_fail(x, 0, "invalid type for comparison");
-	k2 = basic_kind(b);
-	if (k2 == K_INVALID)
-		kd_tmpl_fail(x, 0, "invalid type for comparison");
-	if (k1 != k2)
-		kd_tmpl_fail(x, 0, "incompatible types for comparison");
-	switch (k1) {
-	case K_BOOL:
-	case K_COMPLEX: kd_tmpl_fail(x, 0, "invalid type for comparison");
-	case K_INT: return a->u.i < b->u.i;
-	case K_FLOAT: return a->u.f < b->u.f;
-	default:
-		return kd_bytes_cmp(a->u.str.ptr, a->u.str.len, b->u.str.ptr,
-				    b->u.str.len) < 0;
-	}
-}
-
-FN(f_lt) { (void)argc; return mkbool(x, do_lt(x, argv[0], argv[1])); }
-FN(f_le)
-{
-	kd_value *p[2] = {argv[0], argv[1]};
-
-	(void)argc;
-	if (do_lt(x, argv[0], argv[1]))
-		return mkbool(x, true);
-	return mkbool(x, do_eq(x, p, 2));
-}
-FN(f_gt)
-{
-	kd_value *p[2] = {argv[0], argv[1]};
-
-	(void)argc;
-	if (do_lt(x, argv[0], argv[1]))
-		return mkbool(x, false);
-	return mkbool(x, !do_eq(x, p, 2));
-}
-FN(f_ge) { (void)argc; return mkbool(x, !do_lt(x, argv[0], argv[1])); }
-
-FN(f_len)
-{
-	kd_value *v = argv[0];
-
-	(void)argc;
-	if (isnil(v))
-		kd_tmpl_fail(x, 0, "len of nil pointer");
-	switch (v->type) {
-	case KD_STR: return mkint(x, (int64_t)v->u.str.len);
-	case KD_LIST: return mkint(x, (int64_t)v->u.list.len);
-	case KD_MAP: return mkint(x, (int64_t)v->u.map.len);
-	default: kd_tmpl_fail(x, 0, "len of type %s", kd_tmpl_type_name(v));
-	}
-}
-
-FN(f_index)
-{
-	kd_value *item = argv[0];
-	int i;
-
-	if (isnil(item))
-		kd_tmpl_fail(x, 0, "index of untyped nil");
-	for (i = 1; i < argc; i++) {
-		kd_value *ix = argv[i];
-
-		if (isnil(item))
-			kd_tmpl_fail(x, 0, "index of nil pointer");
-		if (item->type == KD_LIST || item->type == KD_STR) {
-			int64_t k;
-			size_t len = item->type == KD_LIST ? item->u.list.len
-							   : item->u.str.len;
-
-			if (isnil(ix))
-				kd_tmpl_fail(x, 0, "cannot index slice/array with nil");
-			if (ix->type != KD_INT)
-				kd_tmpl_fail(x, 0, "cannot index slice/array with type %s",
-					     kd_tmpl_type_name(ix));
-			k = ix->u.i;
-			if (k < 0 || (uint64_t)k >= len)
-				kd_tmpl_fail(x, 0, "index out of range: %lld",
-					     (long long)k);
-			if (item->type == KD_LIST)
-				item = item->u.list.items[k];
-			else
-				item = mkint(x, (unsigned char)item->u.str.ptr[k]);
-		} else if (item->type == KD_MAP) {
-			kd_value *r;
-
-			if (isnil(ix))
-				kd_tmpl_fail(x, 0, "value is nil; should be of type string");
-			if (ix->type != KD_STR)
-				kd_tmpl_fail(x, 0, "value has type %s; should be string",
-					     kd_tmpl_type_name(ix));
-			r = kd_map_get(item, ix->u.str.ptr, ix->u.str.len);
-			item = r ? r : &kd_tmpl_nil;
-		} else {
-			kd_tmpl_fail(x, 0, "can't index item of type %s",
-				     kd_tmpl_type_name(item));
-		}
-	}
-	return item;
-}
-
 static int64_t to_int64(const kd_value *v);
 
 FN(f_slice)
@@ -298,129 +116,6 @@ FN(f_slice)
 		lpush(x, r, l->u.list.items[i]);
 	return r;
 }
-
-/* printableValue + fmt.Sprint, as Go's evalArgs */
-static void eval_args(kd_tmpl_ex *x, kd_buf *b, kd_value **argv, int argc)
-{
-	int i;
-
-	if (argc == 1 && argv[0] && argv[0]->type == KD_STR) {
-		kd_buf_put(b, argv[0]->u.str.ptr, argv[0]->u.str.len);
-		return;
-	}
-	for (i = 0; i < argc; i++)
-		if (isnil(argv[i])) {
-			kd_value *nv = kd_value_strz(x->a, "<no value>");
-
-			argv[i] = nv ? nv : argv[i];
-		}
-	kd_tmpl_sprint(b, argv, argc);
-}
-
-FN(f_html)
-{
-	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES), o = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-	size_t i;
-
-	eval_args(x, &b, argv, argc);
-	for (i = 0; i < b.len; i++) {
-		switch (b.ptr[i]) {
-		case '"': kd_buf_puts(&o, "&#34;"); break;
-		case '\'': kd_buf_puts(&o, "&#39;"); break;
-		case '&': kd_buf_puts(&o, "&amp;"); break;
-		case '<': kd_buf_puts(&o, "&lt;"); break;
-		case '>': kd_buf_puts(&o, "&gt;"); break;
-		case 0: kd_buf_puts(&o, "\xef\xbf\xbd"); break;
-		default: kd_buf_putc(&o, b.ptr[i]);
-		}
-	}
-	kd_buf_free(&b);
-	return kd_tmpl_buf_value(x, &o);
-}
-
-FN(f_js)
-{
-	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES), o = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-	size_t i;
-
-	eval_args(x, &b, argv, argc);
-	for (i = 0; i < b.len; i++) {
-		unsigned char c = (unsigned char)b.ptr[i];
-
-		switch (c) {
-		case '\\': kd_buf_puts(&o, "\\\\"); break;
-		case '\'': kd_buf_puts(&o, "\\'"); break;
-		case '"': kd_buf_puts(&o, "\\\""); break;
-		case '<': kd_buf_puts(&o, "\\u003C"); break;
-		case '>': kd_buf_puts(&o, "\\u003E"); break;
-		case '&': kd_buf_puts(&o, "\\u0026"); break;
-		case '=': kd_buf_puts(&o, "\\u003D"); break;
-		default:
-			if (c < ' ')
-				kd_buf_printf(&o, "\\u%04X", c);
-			else
-				kd_buf_putc(&o, (char)c);
-		}
-	}
-	kd_buf_free(&b);
-	return kd_tmpl_buf_value(x, &o);
-}
-
-FN(f_urlquery)
-{
-	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES), o = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-	size_t i;
-
-	eval_args(x, &b, argv, argc);
-	for (i = 0; i < b.len; i++) {
-		unsigned char c = (unsigned char)b.ptr[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-		    c == '~')
-			kd_buf_putc(&o, (char)c);
-		else if (c == ' ')
-			kd_buf_putc(&o, '+');
-		else
-			kd_buf_printf(&o, "%%%02X", c);
-	}
-	kd_buf_free(&b);
-	return kd_tmpl_buf_value(x, &o);
-}
-
-FN(f_print)
-{
-	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-
-	kd_tmpl_sprint(&b, argv, argc);
-	return kd_tmpl_buf_value(x, &b);
-}
-
-FN(f_println)
-{
-	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-
-	kd_tmpl_sprintln(&b, argv, argc);
-	return kd_tmpl_buf_value(x, &b);
-}
-
-FN(f_printf)
-{
-	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
-
-	kd_tmpl_sprintf(&b, argv[0]->u.str.ptr, argv[0]->u.str.len, argv + 1,
-			argc - 1);
-	return kd_tmpl_buf_value(x, &b);
-}
-
-FN(f_call)
-{
-	(void)argc;
-	if (isnil(argv[0]))
-		kd_tmpl_fail(x, 0, "call of nil");
-	kd_tmpl_fail(x, 0, "non-function of type %s", kd_tmpl_type_name(argv[0]));
-}
-
 /* ---- Sprig's conversions ---- */
 
 static void strval(kd_buf *b, const kd_value *v)
@@ -1446,180 +1141,12 @@ FN(f_typeIs) { (void)argc; return mkbool(x, !strcmp(argv[0]->u.str.ptr, kd_tmpl_
 
 /* ---- Helm ---- */
 
-FN(f_required)
-{
-	(void)argc;
-	if (isnil(argv[1]) || (argv[1]->type == KD_STR && !argv[1]->u.str.len))
-		kd_tmpl_fail(x, 0, "%s", argv[0]->u.str.ptr);
-	return argv[1];
-}
-
 FN(f_fail)
 {
 	(void)argc;
 	kd_tmpl_fail(x, 0, "%s", argv[0]->u.str.ptr);
 }
 
-kd_buf *kd_tmpl_tmpbuf(kd_tmpl_ex *x)
-{
-	kd_buf *b;
-
-	if (x->ntmp < x->nalloc) {
-		b = x->tmpbufs[x->ntmp++];
-		kd_buf_reset(b);
-		return b;
-	}
-	if (x->nalloc == x->captmp) {
-		/* include nests as deep as KD_LIMIT_TMPL_CALL_DEPTH allows */
-		int cap = x->captmp ? x->captmp * 2 : 16;
-		kd_buf **n = kd_arena_alloc(x->a, (size_t)cap * sizeof *n);
-
-		if (!n)
-			kd_tmpl_errorf(x, "out of memory");
-		if (x->nalloc)
-			memcpy(n, x->tmpbufs, (size_t)x->nalloc * sizeof *n);
-		x->tmpbufs = n;
-		x->captmp = cap;
-	}
-	b = kd_arena_alloc(x->a, sizeof *b);
-	if (!b)
-		kd_tmpl_errorf(x, "out of memory");
-	kd_buf_init(b, KD_LIMIT_OUTPUT_BYTES);
-	x->tmpbufs[x->nalloc++] = b;
-	x->ntmp++;
-	return b;
-}
-
-kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b)
-{
-	kd_value *v;
-
-	x->ntmp--;
-	if (b->failed)
-		kd_tmpl_errorf(x, "output too large");
-	v = kd_value_str(x->a, b->ptr, b->len);
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	kd_buf_reset(b);
-	return v;
-}
-
-static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,
-				  kd_value *dot)
-{
-	kd_buf *saved = x->out;
-	kd_buf *b = kd_tmpl_tmpbuf(x);
-	const char *fn = x->fn;
-	const kd_tmpl_node *at = x->at;
-
-	x->out = b;
-	kd_tmpl_exec_named(x, name, isnil(dot) ? NULL : dot);
-	x->out = saved;
-	x->fn = fn;
-	x->at = at;
-	return kd_tmpl_tmpbuf_value(x, b);
-}
-
-FN(f_include)
-{
-	jmp_buf jb, *saved = x->jb;
-	const char *tname = x->tname, *fname = x->fname, *fn = x->fn;
-	const kd_tmpl_node *at = x->at;
-	kd_value *r;
-
-	(void)argc;
-	if (!kd_tmpl_lookup(x->t, argv[0]->u.str.ptr))
-		kd_tmpl_fail(x, 0, "template: no template \"%s\" associated with template \"%s\"",
-			     argv[0]->u.str.ptr, x->tname);
-	if (x->depth >= KD_LIMIT_TMPL_CALL_DEPTH)
-		kd_tmpl_fail(x, KD_ELIMIT,
-			     "rendering template has a nested reference name: %s: unable to execute template",
-			     argv[0]->u.str.ptr);
-	x->jb = &jb;
-	if (setjmp(jb)) {
-		/* Go returns the included template's error to the caller,
-		 * which wraps it: the message starts at the outer place */
-		char inner[KD_ERR_MSG_MAX];
-
-		x->jb = saved;
-		x->tname = tname;
-		x->fname = fname;
-		x->fn = fn;
-		x->at = at;
-		snprintf(inner, sizeof inner, "%s", x->err->msg);
-		kd_tmpl_fail_chain(x, x->err->code ? x->err->code : KD_EINVAL, inner);
-	}
-	r = render_to_string(x, argv[0]->u.str.ptr, argv[1]);
-	x->jb = saved;
-	return r;
-}
-
-FN(f_tpl)
-{
-	static const char pfx[] = "\x01tpl:";
-	kd_err perr = KD_ERR_INIT;
-	kd_tmpl_def *head = x->t->defs;
-	size_t nlen = strlen(x->tname) + 40;
-	char *nm = kd_arena_alloc(x->a, nlen);
-	kd_value *r;
-
-	(void)argc;
-	if (!nm)
-		kd_tmpl_errorf(x, "out of memory");
-	/* a private name, so the parse cannot replace a real file */
-	snprintf(nm, nlen, "%s%d:%s", pfx, x->t->tpl_seq++, x->tname);
-	if (kd_tmpl_parse(x->t, nm, argv[0]->u.str.ptr, argv[0]->u.str.len,
-			  &perr)) {
-		/* show the user's template name, not ours */
-		kd_buf m = KD_BUF_INIT(4096), q = KD_BUF_INIT(1 << 16);
-		const char *p = strstr(perr.msg, nm);
-		char qm[256];
-
-		if (p) {
-			kd_buf_put(&m, perr.msg, (size_t)(p - perr.msg));
-			kd_buf_puts(&m, x->tname);
-			kd_buf_puts(&m, p + strlen(nm));
-		} else {
-			kd_buf_puts(&m, perr.msg);
-		}
-		snprintf(perr.msg, sizeof perr.msg, "%s", m.ptr);
-		kd_buf_free(&m);
-		kd_tmpl_quote(&q, argv[0]->u.str.ptr, argv[0]->u.str.len);
-		snprintf(qm, sizeof qm, "%.200s", q.ptr);
-		kd_buf_free(&q);
-		kd_tmpl_fail(x, perr.code, "cannot parse template %s: %s", qm,
-			     perr.msg);
-	}
-	kd_tmpl_lookup(x->t, nm)->file = x->tname;
-	r = render_to_string(x, nm, argv[1]);
-	/* Helm's tpl works on a clone of the set: what the text defined
-	 * goes away again (and lookups stay short) */
-	kd_tmpl_drop_defs(x->t, head);
-	return r;
-}
-
-FN(f_lookup)
-{
-	kd_err e = KD_ERR_INIT;
-	kd_value *v = NULL;
-	int rc;
-
-	(void)argc;
-	if (!x->t->lookup)
-		return mkmap(x, 0);
-	rc = x->t->lookup(x->t->lookup_ud, argv[0]->u.str.ptr,
-			  argv[1]->u.str.ptr, argv[2]->u.str.ptr,
-			  argv[3]->u.str.ptr, x->a, &v, &e);
-	if (rc)
-		kd_tmpl_fail(x, rc, "%s", e.msg);
-	return v ? v : mkmap(x, 0);
-}
-
-/* .Chart is Helm's *chart.Metadata (with IsRoot beside it): encoding/json
- * writes a struct's fields in declaration order under their json names,
- * leaving out the omitempty ones that are empty. A value that holds it is
- * encoded from a view: maps with their keys sorted as Go sorts them, the
- * chart as that struct. */
 static bool is_chart(kd_tmpl_ex *x, const kd_value *v)
 {
 	return v && v->type == KD_MAP && kd_map_getz(v, "APIVersion") &&
@@ -1806,10 +1333,10 @@ FN(f_toJson)
 FN(f_toYaml)
 {
 	(void)argc;
-	return kd_tmpl_to_yaml(x, argv[0]);
+	return kd_sprig_to_yaml(x, argv[0]);
 }
 
-kd_value *kd_tmpl_to_yaml(kd_tmpl_ex *x, const kd_value *arg)
+kd_value *kd_sprig_to_yaml(kd_tmpl_ex *x, const kd_value *arg)
 {
 	kd_buf j = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	kd_buf y = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
@@ -2816,23 +2343,6 @@ FN(f_adler32sum)
 	return kd_tmpl_str(x, t, strlen(t));
 }
 
-/* random strings from the kernel's CSPRNG (Sprig uses crypto/rand) */
-int kd_tmpl_fill_random(unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = getrandom(p, n, 0);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 static kd_value *rand_from(kd_tmpl_ex *x, int64_t count, const char *set)
 {
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
@@ -2847,7 +2357,7 @@ static kd_value *rand_from(kd_tmpl_ex *x, int64_t count, const char *set)
 		unsigned char r[64];
 		size_t k;
 
-		if (kd_tmpl_fill_random(r, sizeof r)) {
+		if (kd_sprig_fill_random(r, sizeof r)) {
 			kd_buf_free(&b);
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		}
@@ -2883,7 +2393,7 @@ FN(f_uuidv4)
 
 	(void)argc;
 	(void)argv;
-	if (kd_tmpl_fill_random(u, sizeof u))
+	if (kd_sprig_fill_random(u, sizeof u))
 		kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
@@ -2904,7 +2414,7 @@ FN(f_shuffle)
 	for (i = r->u.str.len; i > 1; i--) {
 		uint32_t k;
 
-		if (kd_tmpl_fill_random((unsigned char *)&k, sizeof k))
+		if (kd_sprig_fill_random((unsigned char *)&k, sizeof k))
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		k %= (uint32_t)i;
 		char c = p[i - 1];
@@ -3246,76 +2756,53 @@ FN(f_toToml)
 	return kd_tmpl_buf_value(x, &b);
 }
 
-kd_value *kd_tmpl_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc);
 
-kd_value *kd_tmpl_fn_regexMatch(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustRegexMatch(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_regexFindAll(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustRegexFindAll(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_regexSplit(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustRegexSplit(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_regexFind(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustRegexFind(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_regexReplaceAll(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustRegexReplaceAll(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_regexReplaceAllLiteral(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustRegexReplaceAllLiteral(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_regexQuoteMeta(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexMatch(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustRegexMatch(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexFindAll(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustRegexFindAll(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexSplit(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustRegexSplit(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexFind(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustRegexFind(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexReplaceAll(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustRegexReplaceAll(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexReplaceAllLiteral(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustRegexReplaceAllLiteral(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_regexQuoteMeta(kd_tmpl_ex *x, kd_value **argv, int argc);
 
-kd_value *kd_tmpl_fn_now(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_date(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_dateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_htmlDate(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_htmlDateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_unixEpoch(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genCA(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genCAWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genSelfSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genSelfSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_toDate(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustToDate(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_dateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_mustDateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_ago(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_durationRound(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_genPrivateKey(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_buildCustomCert(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_htpasswd(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_bcrypt(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_derivePassword(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_encryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_decryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_sha512sum(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_randInt(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_tmpl_fn_randBytes(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_now(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_date(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_dateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_htmlDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_htmlDateInZone(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_unixEpoch(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genCA(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genCAWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genSelfSignedCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genSelfSignedCertWithKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_toDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustToDate(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_dateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_mustDateModify(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_ago(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_durationRound(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_genPrivateKey(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_buildCustomCert(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_htpasswd(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_bcrypt(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_derivePassword(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_encryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_decryptAES(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_sha512sum(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_randInt(kd_tmpl_ex *x, kd_value **argv, int argc);
+kd_value *kd_sprig_fn_randBytes(kd_tmpl_ex *x, kd_value **argv, int argc);
 
 static const kd_tmpl_func funcs[] = {
-	/* Go builtins */
-	{"and", f_and, "vv", true, true},
-	{"or", f_and, "vv", true, true},
-	{"not", f_not, "v", false, true},
-	{"eq", f_eq, "vv", true, true},
-	{"ne", f_ne, "vv", false, true},
-	{"lt", f_lt, "vv", false, true},
-	{"le", f_le, "vv", false, true},
-	{"gt", f_gt, "vv", false, true},
-	{"ge", f_ge, "vv", false, true},
-	{"len", f_len, "v", false, true},
-	{"index", f_index, "vv", true, true},
-	{"print", f_print, "a", true, true},
-	{"printf", f_printf, "sa", true, true},
-	{"println", f_println, "a", true, true},
-	{"html", f_html, "a", true, true},
-	{"js", f_js, "a", true, true},
-	{"urlquery", f_urlquery, "a", true, true},
-	{"call", f_call, "vv", true, true},
-	/* Helm */
-	{"include", f_include, "sa", false, false},
-	{"tpl", f_tpl, "sm", false, false},
-	{"required", f_required, "sa", false, false},
 	{"fail", f_fail, "s", false, false},
 	{"toYaml", f_toYaml, "a", false, false},
 	{"fromYaml", f_fromYaml, "s", false, false},
@@ -3323,8 +2810,6 @@ static const kd_tmpl_func funcs[] = {
 	{"toJson", f_toJson, "a", false, false},
 	{"fromJson", f_fromJson, "s", false, false},
 	{"fromJsonArray", f_fromJsonArray, "s", false, false},
-	{"lookup", f_lookup, "ssss", false, false},
-	/* Sprig */
 	{"slice", f_slice, "aa", true, false},
 	{"default", f_default, "aa", true, false},
 	{"empty", f_empty, "a", false, false},
@@ -3407,34 +2892,34 @@ static const kd_tmpl_func funcs[] = {
 	{"kindIs", f_kindIs, "sa", false, false},
 	{"typeIs", f_typeIs, "sa", false, false},
 	{"seq", f_seq, "i", true, false},
-	{"now", kd_tmpl_fn_now, "", false, false},
-	{"date", kd_tmpl_fn_date, "sa", false, false},
-	{"dateInZone", kd_tmpl_fn_dateInZone, "sas", false, false},
-	{"htmlDate", kd_tmpl_fn_htmlDate, "a", false, false},
-	{"htmlDateInZone", kd_tmpl_fn_htmlDateInZone, "as", false, false},
-	{"unixEpoch", kd_tmpl_fn_unixEpoch, "a", false, false},
-	{"genCA", kd_tmpl_fn_genCA, "si", false, false},
-	{"genCAWithKey", kd_tmpl_fn_genCAWithKey, "sis", false, false},
-	{"genSignedCert", kd_tmpl_fn_genSignedCert, "sllia", false, false},
-	{"genSignedCertWithKey", kd_tmpl_fn_genSignedCertWithKey, "sllias", false, false},
-	{"genSelfSignedCert", kd_tmpl_fn_genSelfSignedCert, "slli", false, false},
-	{"genSelfSignedCertWithKey", kd_tmpl_fn_genSelfSignedCertWithKey, "sllis", false, false},
-	{"genPrivateKey", kd_tmpl_fn_genPrivateKey, "s", false, false},
-	{"buildCustomCert", kd_tmpl_fn_buildCustomCert, "ss", false, false},
-	{"htpasswd", kd_tmpl_fn_htpasswd, "ss", false, false},
-	{"bcrypt", kd_tmpl_fn_bcrypt, "s", false, false},
-	{"derivePassword", kd_tmpl_fn_derivePassword, "issss", false, false},
-	{"encryptAES", kd_tmpl_fn_encryptAES, "ss", false, false},
-	{"decryptAES", kd_tmpl_fn_decryptAES, "ss", false, false},
-	{"sha512sum", kd_tmpl_fn_sha512sum, "s", false, false},
-	{"toDate", kd_tmpl_fn_toDate, "ss", false, false},
-	{"mustToDate", kd_tmpl_fn_mustToDate, "ss", false, false},
-	{"dateModify", kd_tmpl_fn_dateModify, "sa", false, false},
-	{"mustDateModify", kd_tmpl_fn_mustDateModify, "sa", false, false},
-	{"ago", kd_tmpl_fn_ago, "a", false, false},
-	{"durationRound", kd_tmpl_fn_durationRound, "a", false, false},
-	{"randInt", kd_tmpl_fn_randInt, "ii", false, false},
-	{"randBytes", kd_tmpl_fn_randBytes, "i", false, false},
+	{"now", kd_sprig_fn_now, "", false, false},
+	{"date", kd_sprig_fn_date, "sa", false, false},
+	{"dateInZone", kd_sprig_fn_dateInZone, "sas", false, false},
+	{"htmlDate", kd_sprig_fn_htmlDate, "a", false, false},
+	{"htmlDateInZone", kd_sprig_fn_htmlDateInZone, "as", false, false},
+	{"unixEpoch", kd_sprig_fn_unixEpoch, "a", false, false},
+	{"genCA", kd_sprig_fn_genCA, "si", false, false},
+	{"genCAWithKey", kd_sprig_fn_genCAWithKey, "sis", false, false},
+	{"genSignedCert", kd_sprig_fn_genSignedCert, "sllia", false, false},
+	{"genSignedCertWithKey", kd_sprig_fn_genSignedCertWithKey, "sllias", false, false},
+	{"genSelfSignedCert", kd_sprig_fn_genSelfSignedCert, "slli", false, false},
+	{"genSelfSignedCertWithKey", kd_sprig_fn_genSelfSignedCertWithKey, "sllis", false, false},
+	{"genPrivateKey", kd_sprig_fn_genPrivateKey, "s", false, false},
+	{"buildCustomCert", kd_sprig_fn_buildCustomCert, "ss", false, false},
+	{"htpasswd", kd_sprig_fn_htpasswd, "ss", false, false},
+	{"bcrypt", kd_sprig_fn_bcrypt, "s", false, false},
+	{"derivePassword", kd_sprig_fn_derivePassword, "issss", false, false},
+	{"encryptAES", kd_sprig_fn_encryptAES, "ss", false, false},
+	{"decryptAES", kd_sprig_fn_decryptAES, "ss", false, false},
+	{"sha512sum", kd_sprig_fn_sha512sum, "s", false, false},
+	{"toDate", kd_sprig_fn_toDate, "ss", false, false},
+	{"mustToDate", kd_sprig_fn_mustToDate, "ss", false, false},
+	{"dateModify", kd_sprig_fn_dateModify, "sa", false, false},
+	{"mustDateModify", kd_sprig_fn_mustDateModify, "sa", false, false},
+	{"ago", kd_sprig_fn_ago, "a", false, false},
+	{"durationRound", kd_sprig_fn_durationRound, "a", false, false},
+	{"randInt", kd_sprig_fn_randInt, "ii", false, false},
+	{"randBytes", kd_sprig_fn_randBytes, "i", false, false},
 	{"toToml", f_toToml, "a", false, false},
 	{"urlParse", f_urlParse, "s", false, false},
 	{"urlJoin", f_urlJoin, "m", false, false},
@@ -3448,21 +2933,21 @@ static const kd_tmpl_func funcs[] = {
 	{"hello", f_hello, "", false, false},
 	{"getHostByName", f_getHostByName, "s", false, false},
 	{"typeIsLike", f_typeIsLike, "sa", false, false},
-	{"regexMatch", kd_tmpl_fn_regexMatch, "ss", false, false},
-	{"mustRegexMatch", kd_tmpl_fn_mustRegexMatch, "ss", false, false},
-	{"regexFindAll", kd_tmpl_fn_regexFindAll, "ssi", false, false},
-	{"mustRegexFindAll", kd_tmpl_fn_mustRegexFindAll, "ssi", false, false},
-	{"regexSplit", kd_tmpl_fn_regexSplit, "ssi", false, false},
-	{"mustRegexSplit", kd_tmpl_fn_mustRegexSplit, "ssi", false, false},
-	{"regexFind", kd_tmpl_fn_regexFind, "ss", false, false},
-	{"mustRegexFind", kd_tmpl_fn_mustRegexFind, "ss", false, false},
-	{"regexReplaceAll", kd_tmpl_fn_regexReplaceAll, "sss", false, false},
-	{"mustRegexReplaceAll", kd_tmpl_fn_mustRegexReplaceAll, "sss", false, false},
-	{"regexReplaceAllLiteral", kd_tmpl_fn_regexReplaceAllLiteral, "sss", false, false},
-	{"mustRegexReplaceAllLiteral", kd_tmpl_fn_mustRegexReplaceAllLiteral, "sss", false, false},
-	{"regexQuoteMeta", kd_tmpl_fn_regexQuoteMeta, "s", false, false},
-	{"semver", kd_tmpl_fn_semver, "s", false, false},
-	{"semverCompare", kd_tmpl_fn_semver_compare, "ss", false, false},
+	{"regexMatch", kd_sprig_fn_regexMatch, "ss", false, false},
+	{"mustRegexMatch", kd_sprig_fn_mustRegexMatch, "ss", false, false},
+	{"regexFindAll", kd_sprig_fn_regexFindAll, "ssi", false, false},
+	{"mustRegexFindAll", kd_sprig_fn_mustRegexFindAll, "ssi", false, false},
+	{"regexSplit", kd_sprig_fn_regexSplit, "ssi", false, false},
+	{"mustRegexSplit", kd_sprig_fn_mustRegexSplit, "ssi", false, false},
+	{"regexFind", kd_sprig_fn_regexFind, "ss", false, false},
+	{"mustRegexFind", kd_sprig_fn_mustRegexFind, "ss", false, false},
+	{"regexReplaceAll", kd_sprig_fn_regexReplaceAll, "sss", false, false},
+	{"mustRegexReplaceAll", kd_sprig_fn_mustRegexReplaceAll, "sss", false, false},
+	{"regexReplaceAllLiteral", kd_sprig_fn_regexReplaceAllLiteral, "sss", false, false},
+	{"mustRegexReplaceAllLiteral", kd_sprig_fn_mustRegexReplaceAllLiteral, "sss", false, false},
+	{"regexQuoteMeta", kd_sprig_fn_regexQuoteMeta, "s", false, false},
+	{"semver", kd_sprig_fn_semver, "s", false, false},
+	{"semverCompare", kd_sprig_fn_semver_compare, "ss", false, false},
 	{"untilStep", f_untilStep, "iii", false, false},
 	{"all", f_all, "a", true, false},
 	{"any", f_any, "a", true, false},
@@ -3529,17 +3014,14 @@ static const kd_tmpl_func funcs[] = {
 	{NULL, NULL, NULL, false, false},
 };
 
-const kd_tmpl_func *kd_tmpl_func_find(const char *name)
+kd_value *kd_sprig_b64enc(kd_tmpl_ex *x, kd_value *s)
 {
-	const kd_tmpl_func *f;
-
-	for (f = funcs; f->name; f++)
-		if (!strcmp(f->name, name))
-			return f;
-	return NULL;
+	return f_b64enc(x, &s, 1);
 }
 
-bool kd_tmpl_func_exists(const char *name)
+void kd_sprig_register_all(kd_tmpl_funcs *fs)
 {
-	return kd_tmpl_func_find(name) != NULL;
+	kd_tmpl_funcs_add(fs, funcs);
+	kd_sprig_register_semver(fs);
+	kd_sprig_register_time(fs);
 }

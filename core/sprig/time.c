@@ -4,7 +4,7 @@
  * and the methods of a time (.Year, .Format, ...).
  * A time is a map {unix, nsec, utc} that the execution registers as a
  * time object. Zones: the local zone (TZ) and UTC. */
-#include "tmpl/internal.h"
+#include "sprig/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +151,7 @@ static kd_value *time_value(kd_tmpl_ex *x, int64_t unix, long nsec, bool utc)
 	    kd_map_setz(x->a, m, "nsec", kd_value_int(x->a, nsec)) ||
 	    kd_map_setz(x->a, m, "utc", kd_value_bool(x->a, utc)))
 		kd_tmpl_errorf(x, "out of memory");
-	kd_tmpl_add_obj(x, m, KD_TMPL_OBJ_TIME);
+	kd_tmpl_add_obj(x, m, KD_SPRIG_OBJ_TIME);
 	return m;
 }
 
@@ -172,7 +172,7 @@ static kd_value *fixed_time_value(kd_tmpl_ex *x, int64_t unix, long nsec,
 static bool get_time(kd_tmpl_ex *x, const kd_value *v, int64_t *unix,
 		     long *nsec)
 {
-	if (v && v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_TIME) {
+	if (v && v->type == KD_MAP && kd_tmpl_obj_kind(x, v) == KD_SPRIG_OBJ_TIME) {
 		*unix = kd_map_getz(v, "unix")->u.i;
 		*nsec = (long)kd_map_getz(v, "nsec")->u.i;
 		return true;
@@ -214,7 +214,7 @@ static kd_value *format(kd_tmpl_ex *x, const kd_value *layout,
 #define TFN(name) kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc); \
 	kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
 
-TFN(kd_tmpl_fn_now)
+TFN(kd_sprig_fn_now)
 {
 	struct timespec ts;
 
@@ -224,15 +224,15 @@ TFN(kd_tmpl_fn_now)
 	return time_value(x, (int64_t)ts.tv_sec, ts.tv_nsec, false);
 }
 
-TFN(kd_tmpl_fn_date) { (void)argc; return format(x, argv[0], argv[1], NULL); }
+TFN(kd_sprig_fn_date) { (void)argc; return format(x, argv[0], argv[1], NULL); }
 
-TFN(kd_tmpl_fn_dateInZone)
+TFN(kd_sprig_fn_dateInZone)
 {
 	(void)argc;
 	return format(x, argv[0], argv[1], argv[2]->u.str.ptr);
 }
 
-TFN(kd_tmpl_fn_htmlDate)
+TFN(kd_sprig_fn_htmlDate)
 {
 	kd_value l = {KD_STR, {0}};
 
@@ -242,7 +242,7 @@ TFN(kd_tmpl_fn_htmlDate)
 	return format(x, &l, argv[0], NULL);
 }
 
-TFN(kd_tmpl_fn_htmlDateInZone)
+TFN(kd_sprig_fn_htmlDateInZone)
 {
 	kd_value l = {KD_STR, {0}};
 
@@ -252,7 +252,7 @@ TFN(kd_tmpl_fn_htmlDateInZone)
 	return format(x, &l, argv[0], argv[1]->u.str.ptr);
 }
 
-TFN(kd_tmpl_fn_unixEpoch)
+TFN(kd_sprig_fn_unixEpoch)
 {
 	int64_t unix;
 	long nsec;
@@ -843,8 +843,8 @@ static kd_value *to_date(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return time_value(x, unix, nsec, z.utc);
 }
 
-TFN(kd_tmpl_fn_toDate) { (void)argc; return to_date(x, argv, false); }
-TFN(kd_tmpl_fn_mustToDate) { (void)argc; return to_date(x, argv, true); }
+TFN(kd_sprig_fn_toDate) { (void)argc; return to_date(x, argv, false); }
+TFN(kd_sprig_fn_mustToDate) { (void)argc; return to_date(x, argv, true); }
 
 /* ---- durations ---- */
 
@@ -996,7 +996,7 @@ static kd_value *date_modify(kd_tmpl_ex *x, kd_value **argv, bool must)
 	char msg[700];
 
 	if (!argv[1] || argv[1]->type != KD_MAP ||
-	    kd_tmpl_obj_kind(x, argv[1]) != KD_TMPL_OBJ_TIME)
+	    kd_tmpl_obj_kind(x, argv[1]) != KD_SPRIG_OBJ_TIME)
 		kd_tmpl_errorf(x, "wrong type for value; expected time.Time; got %s",
 			       argv[1] && argv[1]->type != KD_NULL
 				       ? kd_tmpl_type_name(argv[1]) : "interface {}");
@@ -1018,10 +1018,10 @@ static kd_value *date_modify(kd_tmpl_ex *x, kd_value **argv, bool must)
 			  kd_map_getz(argv[1], "utc")->u.b);
 }
 
-TFN(kd_tmpl_fn_dateModify) { (void)argc; return date_modify(x, argv, false); }
-TFN(kd_tmpl_fn_mustDateModify) { (void)argc; return date_modify(x, argv, true); }
+TFN(kd_sprig_fn_dateModify) { (void)argc; return date_modify(x, argv, false); }
+TFN(kd_sprig_fn_mustDateModify) { (void)argc; return date_modify(x, argv, true); }
 
-TFN(kd_tmpl_fn_ago)
+TFN(kd_sprig_fn_ago)
 {
 	kd_buf b = KD_BUF_INIT(64);
 	int64_t unix, d, r;
@@ -1044,7 +1044,7 @@ TFN(kd_tmpl_fn_ago)
 	return kd_tmpl_buf_value(x, &b);
 }
 
-TFN(kd_tmpl_fn_durationRound)
+TFN(kd_sprig_fn_durationRound)
 {
 	static const struct { uint64_t n; const char *s; } steps[] = {
 		{3600ULL * 24 * 365 * 1000000000ULL, "y"},
@@ -1124,13 +1124,13 @@ static void time_format(kd_buf *b, const kd_value *t, const char *layout)
 	go_format(b, layout, &tm, (long)kd_map_getz(t, "nsec")->u.i, off, zn);
 }
 
-void kd_tmpl_time_string(kd_buf *b, const kd_value *t)
+static void time_string(kd_buf *b, const kd_value *t)
 {
 	time_format(b, t, "2006-01-02 15:04:05.999999999 -0700 MST");
 }
 
-kd_value *kd_tmpl_time_method(kd_tmpl_ex *x, const kd_value *t,
-			      const char *name, kd_value *arg, bool *handled)
+static kd_value *time_method(kd_tmpl_ex *x, const kd_value *t,
+			     const char *name, kd_value *arg, bool *handled)
 {
 	struct tm tm;
 	long off;
@@ -1149,7 +1149,7 @@ kd_value *kd_tmpl_time_method(kd_tmpl_ex *x, const kd_value *t,
 		if (name[0] == 'F')
 			time_format(&b, t, arg->u.str.ptr);
 		else
-			kd_tmpl_time_string(&b, t);
+			time_string(&b, t);
 		return kd_tmpl_buf_value(x, &b);
 	}
 	if (!strcmp(name, "UTC") || !strcmp(name, "Local"))
@@ -1188,4 +1188,32 @@ kd_value *kd_tmpl_time_method(kd_tmpl_ex *x, const kd_value *t,
 	if (!r)
 		kd_tmpl_errorf(x, "out of memory");
 	return r;
+}
+
+/* A time's methods (Go's time.Time) and how it prints. */
+static kd_value *time_methods(kd_tmpl_ex *x, kd_value *recv, int kind,
+			      const char *name, const kd_tmpl_margs *m,
+			      bool *handled)
+{
+	kd_value *a;
+
+	if (kind != KD_SPRIG_OBJ_TIME)
+		return NULL;
+	a = kd_tmpl_margs_get(x, m, 0, 'a');
+	x->at = m->node;
+	return time_method(x, recv, name, a, handled);
+}
+
+static bool time_print(kd_tmpl_ex *x, kd_buf *b, const kd_value *v, int kind)
+{
+	if (kind != KD_SPRIG_OBJ_TIME)
+		return false;
+	time_string(b, v);
+	return true;
+}
+
+void kd_sprig_register_time(kd_tmpl_funcs *fs)
+{
+	kd_tmpl_funcs_add_methods(fs, time_methods);
+	kd_tmpl_funcs_add_printer(fs, time_print);
 }

@@ -10,7 +10,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem, in the fuzz and host test builds too */
 #endif
-#include "tmpl/internal.h"
+#include "sprig/internal.h"
 
 #include "base/limits.h"
 
@@ -30,6 +30,8 @@
 #include <sodium.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@
 static int rng(void *ctx, unsigned char *out, size_t n)
 {
 	(void)ctx;
-	return kd_tmpl_fill_random(out, n) ? MBEDTLS_ERR_MPI_FILE_IO_ERROR : 0;
+	return kd_sprig_fill_random(out, n) ? MBEDTLS_ERR_MPI_FILE_IO_ERROR : 0;
 }
 
 /* Key generation, bcrypt and scrypt take from milliseconds to seconds each;
@@ -176,7 +178,7 @@ static int gen_key(mbedtls_pk_context *pk, const char *typ, int rsa_bits,
 	return rc;
 }
 
-TFN(kd_tmpl_fn_genPrivateKey)
+TFN(kd_sprig_fn_genPrivateKey)
 {
 	const char *typ = argv[0]->u.str.ptr;
 	char msg[256], *pem;
@@ -190,7 +192,7 @@ TFN(kd_tmpl_fn_genPrivateKey)
 		size_t olen;
 
 		memcpy(der, ed25519_pkcs8, sizeof ed25519_pkcs8);
-		if (kd_tmpl_fill_random(der + 16, 32))
+		if (kd_sprig_fill_random(der + 16, 32))
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 		pem = malloc(PEM_MAX);
 		if (!pem)
@@ -454,7 +456,7 @@ static int make_cert(const certreq *q, mbedtls_pk_context *sk,
 			 "days is out of range", (long long)q->days);
 		goto cleanup;
 	}
-	if (kd_tmpl_fill_random(sn, sizeof sn)) {
+	if (kd_sprig_fill_random(sn, sizeof sn)) {
 		snprintf(msg, mn, "no random numbers from the kernel");
 		goto cleanup;
 	}
@@ -648,7 +650,7 @@ static void req(certreq *q, const kd_value *cn, const kd_value *ips,
 	q->ca = ca;
 }
 
-TFN(kd_tmpl_fn_genCA)
+TFN(kd_sprig_fn_genCA)
 {
 	certreq q;
 
@@ -658,7 +660,7 @@ TFN(kd_tmpl_fn_genCA)
 	return gen_cert(x, &q, NULL, NULL);
 }
 
-TFN(kd_tmpl_fn_genCAWithKey)
+TFN(kd_sprig_fn_genCAWithKey)
 {
 	certreq q;
 
@@ -667,7 +669,7 @@ TFN(kd_tmpl_fn_genCAWithKey)
 	return gen_cert(x, &q, argv[2], NULL);
 }
 
-TFN(kd_tmpl_fn_genSelfSignedCert)
+TFN(kd_sprig_fn_genSelfSignedCert)
 {
 	certreq q;
 
@@ -677,7 +679,7 @@ TFN(kd_tmpl_fn_genSelfSignedCert)
 	return gen_cert(x, &q, NULL, NULL);
 }
 
-TFN(kd_tmpl_fn_genSelfSignedCertWithKey)
+TFN(kd_sprig_fn_genSelfSignedCertWithKey)
 {
 	certreq q;
 
@@ -686,7 +688,7 @@ TFN(kd_tmpl_fn_genSelfSignedCertWithKey)
 	return gen_cert(x, &q, argv[4], NULL);
 }
 
-TFN(kd_tmpl_fn_genSignedCert)
+TFN(kd_sprig_fn_genSignedCert)
 {
 	certreq q;
 
@@ -697,7 +699,7 @@ TFN(kd_tmpl_fn_genSignedCert)
 	return gen_cert(x, &q, NULL, argv[4]);
 }
 
-TFN(kd_tmpl_fn_genSignedCertWithKey)
+TFN(kd_sprig_fn_genSignedCertWithKey)
 {
 	certreq q;
 
@@ -707,7 +709,7 @@ TFN(kd_tmpl_fn_genSignedCertWithKey)
 	return gen_cert(x, &q, argv[5], argv[4]);
 }
 
-TFN(kd_tmpl_fn_buildCustomCert)
+TFN(kd_sprig_fn_buildCustomCert)
 {
 	unsigned char *cert = NULL, *key = NULL;
 	size_t cn, kn, bad;
@@ -1003,12 +1005,12 @@ static void bcrypt_new(kd_tmpl_ex *x, kd_buf *b, const char *pw, size_t pn)
 	unsigned char salt[16];
 
 	spend(x);
-	if (kd_tmpl_fill_random(salt, sizeof salt))
+	if (kd_sprig_fill_random(salt, sizeof salt))
 		kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	bcrypt_hash(x, b, pw, pn, salt, 10);
 }
 
-TFN(kd_tmpl_fn_bcrypt)
+TFN(kd_sprig_fn_bcrypt)
 {
 	kd_buf *b = kd_tmpl_tmpbuf(x);
 
@@ -1017,7 +1019,7 @@ TFN(kd_tmpl_fn_bcrypt)
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-TFN(kd_tmpl_fn_htpasswd)
+TFN(kd_sprig_fn_htpasswd)
 {
 	const kd_value *u = argv[0];
 	kd_buf *b = kd_tmpl_tmpbuf(x);
@@ -1184,7 +1186,7 @@ static void be32(kd_buf *b, uint32_t v)
 	kd_buf_put(b, c, 4);
 }
 
-TFN(kd_tmpl_fn_derivePassword)
+TFN(kd_sprig_fn_derivePassword)
 {
 	static const char seed[] = "com.lyndir.masterpassword";
 	uint32_t counter = (uint32_t)argv[0]->u.i;
@@ -1258,7 +1260,7 @@ static void aes_key(unsigned char key[32], const kd_value *pw)
 	memcpy(key, pw->u.str.ptr, pw->u.str.len < 32 ? pw->u.str.len : 32);
 }
 
-TFN(kd_tmpl_fn_encryptAES)
+TFN(kd_sprig_fn_encryptAES)
 {
 	const kd_value *pt = argv[1];
 	unsigned char key[32], iv[16], *buf;
@@ -1275,7 +1277,7 @@ TFN(kd_tmpl_fn_encryptAES)
 	buf = malloc(16 + n);
 	if (!buf)
 		kd_tmpl_errorf(x, "out of memory");
-	if (kd_tmpl_fill_random(buf, 16)) {
+	if (kd_sprig_fill_random(buf, 16)) {
 		free(buf);
 		kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	}
@@ -1300,7 +1302,7 @@ TFN(kd_tmpl_fn_encryptAES)
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-TFN(kd_tmpl_fn_decryptAES)
+TFN(kd_sprig_fn_decryptAES)
 {
 	const kd_value *c64 = argv[1];
 	unsigned char key[32], iv[16], *buf, *pt;
@@ -1355,7 +1357,7 @@ TFN(kd_tmpl_fn_decryptAES)
 
 /* ---- digests and random values ---- */
 
-TFN(kd_tmpl_fn_sha512sum)
+TFN(kd_sprig_fn_sha512sum)
 {
 	unsigned char d[64];
 	char hex[129];
@@ -1372,7 +1374,7 @@ TFN(kd_tmpl_fn_sha512sum)
 
 /* randInt min max: uniform in [min, max); Go's rand.Intn panics unless
  * max > min */
-TFN(kd_tmpl_fn_randInt)
+TFN(kd_sprig_fn_randInt)
 {
 	int64_t lo = argv[0]->u.i, hi = argv[1]->u.i;
 	uint64_t span, v, limit;
@@ -1384,7 +1386,7 @@ TFN(kd_tmpl_fn_randInt)
 	span = (uint64_t)hi - (uint64_t)lo;
 	limit = UINT64_MAX - UINT64_MAX % span;
 	do {
-		if (kd_tmpl_fill_random((unsigned char *)&v, sizeof v))
+		if (kd_sprig_fill_random((unsigned char *)&v, sizeof v))
 			kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	} while (v >= limit);
 	r = kd_value_int(x->a, (int64_t)((uint64_t)lo + v % span));
@@ -1393,7 +1395,7 @@ TFN(kd_tmpl_fn_randInt)
 	return r;
 }
 
-TFN(kd_tmpl_fn_randBytes)
+TFN(kd_sprig_fn_randBytes)
 {
 	int64_t n = argv[0]->u.i;
 	unsigned char *p;
@@ -1407,7 +1409,7 @@ TFN(kd_tmpl_fn_randBytes)
 	p = malloc((size_t)n + 1);
 	if (!p)
 		kd_tmpl_errorf(x, "out of memory");
-	if (kd_tmpl_fill_random(p, (size_t)n)) {
+	if (kd_sprig_fill_random(p, (size_t)n)) {
 		free(p);
 		kd_tmpl_fail(x, KD_EIO, "no random numbers from the kernel");
 	}
@@ -1415,4 +1417,21 @@ TFN(kd_tmpl_fn_randBytes)
 	b64_encode(b, p, (size_t)n);
 	free(p);
 	return kd_tmpl_tmpbuf_value(x, b);
+}
+
+/* the kernel's CSPRNG (Sprig uses crypto/rand) */
+int kd_sprig_fill_random(unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
 }
