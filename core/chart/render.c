@@ -11,7 +11,6 @@
 #include "tmpl/tmpl.h"
 #include "yaml/yaml.h"
 
-#include <yaml.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,7 +369,7 @@ static void helm_error(kd_err *err, const char *fallback_file)
 	}
 }
 
-/* releaseutil's SimpleHead, read from libyaml's events without building
+/* releaseutil's SimpleHead, read from YAML events without building
  * the document: the whole document is parsed (invalid YAML fails the
  * render, naming file and line), and only kind and
  * metadata.annotations["helm.sh/hook"] are kept. As in sigs.k8s.io/yaml,
@@ -381,19 +380,19 @@ typedef struct head {
 	char *hook;   /* NULL when there is no hook annotation */
 } head;
 
-static bool yaml_null(const yaml_event_t *e)
+static bool yaml_null(const kd_yaml_ev *e)
 {
-	const char *v = (const char *)e->data.scalar.value;
-	size_t n = e->data.scalar.length;
+	const char *v = e->s;
+	size_t n = e->n;
 
-	if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (!e->plain)
 		return false;
 	return n == 0 || (n == 1 && v[0] == '~') ||
 	       (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) ||
 			   !memcmp(v, "NULL", 4)));
 }
 
-/* The head of one document, fed libyaml's events one by one. */
+/* The head of one document, fed its events one by one. */
 typedef struct hscan {
 	int depth;
 	int where;      /* 0, or the tracked map we are directly in: */
@@ -412,22 +411,22 @@ static void hscan_start(hscan *hs, head *h)
 }
 
 /* 0, or an error for a head field of the wrong shape. */
-static int hscan_event(rctx *r, hscan *hs, const yaml_event_t *e,
+static int hscan_event(rctx *r, hscan *hs, const kd_yaml_ev *e,
 		       const char *path)
 {
 	int type = e->type, w = hs->where;
 	bool is_key = false;
 
 	if (w && hs->depth == w &&
-	    (type == YAML_SCALAR_EVENT || type == YAML_MAPPING_START_EVENT ||
-	     type == YAML_SEQUENCE_START_EVENT || type == YAML_ALIAS_EVENT)) {
+	    (type == KD_YEV_SCALAR || type == KD_YEV_MAP_START ||
+	     type == KD_YEV_SEQ_START || type == KD_YEV_ALIAS)) {
 		is_key = hs->state[w] == 0;
 		hs->state[w] ^= 1;
 	}
 	switch (type) {
-	case YAML_SCALAR_EVENT: {
-		const char *v = (const char *)e->data.scalar.value;
-		size_t n = e->data.scalar.length;
+	case KD_YEV_SCALAR: {
+		const char *v = e->s;
+		size_t n = e->n;
 
 		if (is_key && w) {
 			if (n < sizeof hs->key[w]) {
@@ -452,9 +451,9 @@ static int hscan_event(rctx *r, hscan *hs, const yaml_event_t *e,
 		}
 		return 0;
 	}
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT: {
-		bool map = type == YAML_MAPPING_START_EVENT;
+	case KD_YEV_MAP_START:
+	case KD_YEV_SEQ_START: {
+		bool map = type == KD_YEV_MAP_START;
 		const char *k = w && hs->depth == w && !is_key ? hs->key[w] : NULL;
 
 		if (k && ((w == IN_TOP && !strcmp(k, "kind")) || w == IN_ANN))
@@ -477,8 +476,8 @@ static int hscan_event(rctx *r, hscan *hs, const yaml_event_t *e,
 		hs->key[hs->where][0] = 0;
 		return 0;
 	}
-	case YAML_MAPPING_END_EVENT:
-	case YAML_SEQUENCE_END_EVENT:
+	case KD_YEV_MAP_END:
+	case KD_YEV_SEQ_END:
 		if (w && hs->depth == w)
 			hs->where--;
 		hs->depth--;
@@ -495,53 +494,30 @@ static int hscan_end(rctx *r, hscan *hs)
 	return 0;
 }
 
-/* go-yaml v2's wording, line numbers included: the problem's 0-based
- * line for parser errors, 1-based for scanner errors, else the
- * context's. */
-static int yaml_error(rctx *r, const yaml_parser_t *p, const char *path)
-{
-	const char *what = p->problem ? p->problem : "unknown problem parsing YAML content";
-	size_t line = 0;
-
-	if (p->problem_mark.line)
-		line = p->problem_mark.line + (p->error == YAML_SCANNER_ERROR);
-	else if (p->context_mark.line)
-		line = p->context_mark.line;
-	if (line)
-		return kd_err_set(r->err, KD_EPARSE,
-				  "YAML parse error on %s: error converting YAML to JSON: yaml: line %zu: %s",
-				  path, line, what);
-	return kd_err_set(r->err, KD_EPARSE,
-			  "YAML parse error on %s: error converting YAML to JSON: yaml: %s",
-			  path, what);
-}
-
 /* One document on its own, as releaseutil reads it (go-yaml reads the
  * first document only). */
 static int scan_head(rctx *r, const char *path, const char *text, size_t len,
 		     head *h)
 {
-	yaml_parser_t p;
-	yaml_event_t e;
+	kd_yaml_reader *ys;
+	kd_yaml_ev e;
 	hscan hs;
 	int rc = 0, done = 0;
 
 	hscan_start(&hs, h);
-	if (!yaml_parser_initialize(&p))
+	if (kd_yaml_reader_open(&ys, text, len, r->err))
 		return oom(r);
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (!done && !rc) {
-		if (!yaml_parser_parse(&p, &e)) {
-			rc = yaml_error(r, &p, path);
-			break;
-		}
-		if (e.type == YAML_DOCUMENT_END_EVENT || e.type == YAML_STREAM_END_EVENT)
+	while (!rc && !done) {
+		rc = kd_yaml_reader_next(ys, &e, r->err);
+		if (rc)
+			kd_err_prefix(r->err, "YAML parse error on %s: error converting YAML to JSON",
+				      path);
+		else if (e.type == KD_YEV_DOC_END || e.type == KD_YEV_STREAM_END)
 			done = 1;
 		else
 			rc = hscan_event(r, &hs, &e, path);
-		yaml_event_delete(&e);
 	}
-	yaml_parser_delete(&p);
+	kd_yaml_reader_close(ys);
 	return rc ? rc : hscan_end(r, &hs);
 }
 
@@ -559,8 +535,8 @@ typedef struct doc {
 static int scan_heads(rctx *r, doc *d, size_t n)
 {
 	kd_buf all = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES * 2u);
-	yaml_parser_t p;
-	yaml_event_t e;
+	kd_yaml_reader *ys;
+	kd_yaml_ev e;
 	hscan hs;
 	size_t i, cur = 0;
 	int rc = 0, ok = 1, in_doc = 0;
@@ -570,28 +546,25 @@ static int scan_heads(rctx *r, doc *d, size_t n)
 		kd_buf_put(&all, d[i].p.s, d[i].p.n);
 		kd_buf_putc(&all, '\n');
 	}
-	if (all.failed || !yaml_parser_initialize(&p)) {
+	if (all.failed || kd_yaml_reader_open(&ys, all.ptr, all.len, r->err)) {
 		kd_buf_free(&all);
 		return oom(r);
 	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)all.ptr, all.len);
-	for (;;) {
-		if (!yaml_parser_parse(&p, &e)) {
+	while (ok) {
+		if (kd_yaml_reader_next(ys, &e, r->err)) {
 			ok = 0;
 			break;
 		}
-		if (e.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&e);
+		if (e.type == KD_YEV_STREAM_END)
 			break;
-		}
-		if (e.type == YAML_DOCUMENT_START_EVENT) {
-			if (e.data.document_start.implicit || cur >= n || in_doc) {
+		if (e.type == KD_YEV_DOC_START) {
+			if (e.implicit || cur >= n || in_doc) {
 				ok = 0;
 			} else {
 				hscan_start(&hs, &d[cur].h);
 				in_doc = 1;
 			}
-		} else if (e.type == YAML_DOCUMENT_END_EVENT) {
+		} else if (e.type == KD_YEV_DOC_END) {
 			if (in_doc && hscan_end(r, &hs))
 				ok = 0;
 			in_doc = 0;
@@ -599,11 +572,8 @@ static int scan_heads(rctx *r, doc *d, size_t n)
 		} else if (in_doc && hscan_event(r, &hs, &e, d[cur].path)) {
 			ok = 0;
 		}
-		yaml_event_delete(&e);
-		if (!ok)
-			break;
 	}
-	yaml_parser_delete(&p);
+	kd_yaml_reader_close(ys);
 	kd_buf_free(&all);
 	if (ok && cur == n)
 		return 0;

@@ -134,6 +134,7 @@
 #include "base/err.h"
 #include "base/value.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct kd_yaml_decode_opts {
@@ -193,5 +194,47 @@ int kd_yaml_encode(kd_buf *out, const kd_value *v,
  * separated by "---\n"; an empty list appends nothing. */
 int kd_yaml_encode_all(kd_buf *out, const kd_value *docs,
 		       const kd_yaml_encode_opts *opts, kd_err *err);
+
+/* Parse events one at a time, for callers that need a few fields of many
+ * documents without building them (Helm's SimpleHead of every manifest on
+ * the render path, core/chart/render.c): no kd_value, no copies, and
+ * libyaml stays inside core/yaml. */
+typedef enum kd_yaml_ev_type {
+	KD_YEV_STREAM_START,
+	KD_YEV_STREAM_END,
+	KD_YEV_DOC_START,
+	KD_YEV_DOC_END,
+	KD_YEV_ALIAS,
+	KD_YEV_SCALAR,
+	KD_YEV_SEQ_START,
+	KD_YEV_SEQ_END,
+	KD_YEV_MAP_START,
+	KD_YEV_MAP_END,
+} kd_yaml_ev_type;
+
+typedef struct kd_yaml_ev {
+	kd_yaml_ev_type type;
+	/* KD_YEV_SCALAR: its text, valid until the next call. */
+	const char *s;
+	size_t n;
+	bool plain;    /* KD_YEV_SCALAR: plain (unquoted, not a block) */
+	bool implicit; /* KD_YEV_DOC_START: no "---" */
+} kd_yaml_ev;
+
+typedef struct kd_yaml_reader kd_yaml_reader;
+
+/* Starts reading text (not copied: it must outlive the reader). */
+int kd_yaml_reader_open(kd_yaml_reader **out, const char *text, size_t len,
+			kd_err *err);
+
+/* The next event into *ev. Invalid YAML is KD_EPARSE in go-yaml v2's
+ * words, "yaml: line N: <problem>", with its line numbers (the problem's
+ * 0-based line for parser errors, 1-based for scanner errors, else the
+ * context's; no "line" when both are 0). After KD_YEV_STREAM_END or an
+ * error only close is allowed. */
+int kd_yaml_reader_next(kd_yaml_reader *r, kd_yaml_ev *ev, kd_err *err);
+
+/* Frees the reader; r may be NULL. */
+void kd_yaml_reader_close(kd_yaml_reader *r);
 
 #endif
