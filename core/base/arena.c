@@ -38,6 +38,17 @@ void kd_arena_free(kd_arena *a)
 	kd_arena_init(a, a->limit);
 }
 
+void kd_arena_wipe_free(kd_arena *a)
+{
+	kd_arena_chunk *c;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = c->next)
+		explicit_bzero(c->data, c->size);
+	kd_arena_free(a);
+}
+
 static kd_arena_chunk *new_chunk(size_t size)
 {
 	kd_arena_chunk *c = malloc(sizeof(*c) + size);

@@ -21,6 +21,9 @@ typedef struct kd_arena {
 
 void kd_arena_init(kd_arena *a, size_t limit);
 void kd_arena_free(kd_arena *a);
+/* kd_arena_free for an arena that held secrets (a kubeconfig's keys and
+ * tokens): every chunk is zeroed first, in a way the compiler keeps. */
+void kd_arena_wipe_free(kd_arena *a);
 
 /* Memory aligned for any type; NULL on failure. size 0 gives a valid
  * pointer. */

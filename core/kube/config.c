@@ -1,7 +1,6 @@
 /* Kubeconfig discovery and resolution (see kube.h for the rules). */
 #include "kube/kube.h"
 
-#include "base/buf.h"
 #include "base/limits.h"
 #include "base/value.h"
 #include "yaml/yaml.h"
@@ -34,40 +33,60 @@ static int exists(const char *path)
 	return path && stat(path, &st) == 0;
 }
 
+/* Reads straight into the arena (wiped when the config is freed), so no
+ * copy of a key or token is left in freed heap or on the stack. */
 static int read_file(kd_arena *a, const char *path, char **out, size_t *len,
 		     kd_err *err)
 {
-	kd_buf b = KD_BUF_INIT(CONFIG_FILE_MAX);
-	char chunk[8192];
-	FILE *f = NULL;
-	size_t n;
-	int rc = 0;
+	struct stat st;
+	size_t cap = 4096, n = 0;
+	char *buf;
+	ssize_t got;
+	int fd, rc = 0;
 
-	f = fopen(path, "rb");
-	if (!f) {
-		rc = kd_err_set(err, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
-				"%s: %s", path, strerror(errno));
-		goto cleanup;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (kd_buf_put(&b, chunk, n)) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kd_err_set(err, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
+				  "%s: %s", path, strerror(errno));
+	/* Room for the file, one byte to see it grew, and the NUL. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		cap = st.st_size < CONFIG_FILE_MAX ? (size_t)st.st_size + 2
+						   : CONFIG_FILE_MAX + 2;
+	buf = kd_arena_alloc(a, cap);
+	for (;;) {
+		if (!buf) {
+			rc = kd_err_set(err, KD_ENOMEM, "%s: out of memory", path);
+			goto cleanup;
+		}
+		if (n > CONFIG_FILE_MAX) {
 			rc = kd_err_set(err, KD_ELIMIT, "%s: larger than %u bytes",
 					path, CONFIG_FILE_MAX);
 			goto cleanup;
 		}
+		if (n + 1 == cap) {
+			size_t grown = cap > CONFIG_FILE_MAX / 2 ? CONFIG_FILE_MAX + 2
+								 : cap * 2;
+
+			buf = kd_arena_grow(a, buf, cap, grown);
+			cap = grown;
+			continue;
+		}
+		got = read(fd, buf + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = kd_err_set(err, KD_EIO, "%s: %s", path, strerror(errno));
+			goto cleanup;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
-	if (ferror(f)) {
-		rc = kd_err_set(err, KD_EIO, "%s: %s", path, strerror(errno));
-		goto cleanup;
-	}
-	*out = kd_arena_strndup(a, b.len ? b.ptr : "", b.len);
-	*len = b.len;
-	if (!*out)
-		rc = kd_err_set(err, KD_ENOMEM, "%s: out of memory", path);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
 cleanup:
-	if (f)
-		fclose(f);
-	kd_buf_free(&b);
+	close(fd);
 	return rc;
 }
 
@@ -174,8 +193,17 @@ static int b64(kd_arena *a, const char *text, const char *what,
 	return 0;
 }
 
+/* A credential from the config's text into a secret of its own. */
+static int take_secret(const char *text, size_t len, kd_kube_secret **out,
+		       kd_err *err)
+{
+	kd_kube_secret_free(*out);
+	*out = NULL;
+	return kd_kube_secret_new(out, text, len, err);
+}
+
 /* token files end with a newline more often than not */
-static int read_token(kd_arena *a, const char *path, const char **out,
+static int read_token(kd_arena *a, const char *path, kd_kube_secret **out,
 		      kd_err *err)
 {
 	char *t;
@@ -189,8 +217,7 @@ static int read_token(kd_arena *a, const char *path, const char **out,
 		t[--len] = '\0';
 	if (!len)
 		return kd_err_set(err, KD_EINVAL, "%s: the token file is empty", path);
-	*out = t;
-	return 0;
+	return take_secret(t, len, out, err);
 }
 
 static int from_files(kd_kube_config *c, const loaded *files, size_t n,
@@ -268,20 +295,24 @@ static int from_files(kd_kube_config *c, const loaded *files, size_t n,
 	if ((s = str_at(user, "client-certificate-data")) &&
 	    (rc = b64(a, s, "client-certificate-data", where, &c->cert_pem, err)))
 		return rc;
-	if ((s = str_at(user, "client-key-data")) &&
-	    (rc = b64(a, s, "client-key-data", where, &c->key_pem, err)))
-		return rc;
+	if ((s = str_at(user, "client-key-data"))) {
+		const char *pem;
+
+		if ((rc = b64(a, s, "client-key-data", where, &pem, err)) ||
+		    (rc = take_secret(pem, strlen(pem), &c->key_pem, err)))
+			return rc;
+	}
 	if (!(c->cert_file || c->cert_pem) != !(c->key_file || c->key_pem))
 		return kd_err_set(err, KD_EINVAL,
 				  "%s has a client certificate without its key or a key without its certificate",
 				  where);
-	c->token = str_at(user, "token");
-	if (!c->token && (s = str_at(user, "tokenFile"))) {
+	if ((s = str_at(user, "token")))
+		return take_secret(s, strlen(s), &c->token, err);
+	if ((s = str_at(user, "tokenFile"))) {
 		rc = read_token(a, resolve_path(a, uf, s), &c->token, err);
-		if (rc) {
+		if (rc)
 			kd_err_prefix(err, "%s: tokenFile", where);
-			return rc;
-		}
+		return rc;
 	}
 	return 0;
 }
@@ -392,7 +423,9 @@ void kd_kube_config_free(kd_kube_config *c)
 {
 	if (!c)
 		return;
-	kd_arena_free(&c->arena);
+	kd_kube_secret_free(c->key_pem);
+	kd_kube_secret_free(c->token);
+	kd_arena_wipe_free(&c->arena);
 	memset(c, 0, sizeof *c);
 }
 

@@ -20,7 +20,13 @@
  * Credentials: client certificates (client-certificate[-data],
  * client-key[-data]), bearer tokens (token, tokenFile), the server's CA
  * (certificate-authority[-data]) and insecure-skip-tls-verify. Basic auth,
- * exec plugins and auth providers are refused with a message saying so.
+ * exec plugins and auth providers are refused with a message saying so
+ * (never with the password or token).
+ *
+ * Secrets: the private key and the token are kd_kube_secret, memory of
+ * their own that is wiped when freed; everything else read on the way
+ * (file text, the parsed YAML) lives in the config's arena, which is wiped
+ * too. No message (kd_err) ever quotes a credential.
  *
  * Errors (kd_err): KD_ENOTFOUND nothing found, or a named file, context,
  * cluster or user missing; KD_EPARSE a kubeconfig that is not YAML or has
@@ -31,6 +37,26 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+
+#include <stddef.h>
+
+/* kd_kube_secret: one credential (a private key's PEM, a bearer token),
+ * malloc'd apart from everything else. Readers take the bytes for the
+ * moment they need them and copy them nowhere they do not wipe;
+ * kd_kube_secret_free zeroes them (explicit_bzero: the compiler keeps it)
+ * before freeing. */
+typedef struct kd_kube_secret kd_kube_secret;
+
+int kd_kube_secret_new(kd_kube_secret **out, const void *data, size_t len,
+		       kd_err *err);
+/* The bytes, NUL-terminated (mbedTLS wants PEM text with its NUL); NULL
+ * for NULL. */
+const char *kd_kube_secret_data(const kd_kube_secret *s);
+size_t kd_kube_secret_len(const kd_kube_secret *s);
+/* Zeroes the bytes and leaves an empty secret (still allocated). */
+void kd_kube_secret_wipe(kd_kube_secret *s);
+/* Wipes, then frees; accepts NULL. */
+void kd_kube_secret_free(kd_kube_secret *s);
 
 #define KD_KUBE_K3S_CONFIG "/etc/rancher/k3s/k3s.yaml"
 #define KD_KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -46,22 +72,25 @@ typedef struct kd_kube_config_opts {
 	const char *k3s_config; /* NULL: KD_KUBE_K3S_CONFIG */
 } kd_kube_config_opts;
 
-/* Everything points into the config's arena; absent strings are NULL.
- * PEM texts are what the -data fields held, decoded; file names are
- * absolute or relative to the working directory. */
+/* Strings point into the config's arena; absent ones are NULL. PEM texts
+ * are what the -data fields held, decoded; file names are absolute or
+ * relative to the working directory. The secrets belong to the config
+ * until a caller takes one (and sets the field to NULL). */
 typedef struct kd_kube_config {
 	kd_arena arena;
 	const char *server; /* https://host:port[/path], no trailing '/' */
 	const char *ca_file, *ca_pem;
-	const char *cert_file, *key_file, *cert_pem, *key_pem;
-	const char *token;  /* read from tokenFile when given that way */
+	const char *cert_file, *key_file, *cert_pem;
+	kd_kube_secret *key_pem; /* client-key-data, decoded */
+	kd_kube_secret *token;   /* read from tokenFile when given that way */
 	int insecure;
 	const char *namespace;
 	const char *context; /* the context used ("" in-cluster) */
 	const char *source;  /* the file(s) read, or "in-cluster" */
 } kd_kube_config;
 
-/* Fills out (which needs kd_kube_config_free afterwards, also on error). */
+/* Fills out (which needs kd_kube_config_free afterwards, also on error:
+ * that wipes and frees the arena and the secrets still held). */
 int kd_kube_config_load(kd_kube_config *out, const kd_kube_config_opts *opts,
 			kd_err *err);
 void kd_kube_config_free(kd_kube_config *c);

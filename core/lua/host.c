@@ -77,6 +77,7 @@ static void register_preload(lua_State *L)
 		{"kedge.semver", kd_lua_open_semver},
 		{"kedge.git", kd_lua_open_git},
 		{"kedge.kubecore", kd_lua_open_kube},
+		{"kedge.kubeconfig", kd_lua_open_kubeconfig},
 		{"kedge.chart", kd_lua_open_chart},
 		{"kedge.reportcore", kd_lua_open_report},
 		{"kedge.proc", kd_lua_open_proc},

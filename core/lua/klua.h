@@ -95,6 +95,10 @@ const char *kd_lua_opt_string(lua_State *L, int idx, const char *field,
 int kd_lua_opt_bool(lua_State *L, int idx, const char *field, int def);
 lua_Integer kd_lua_opt_integer(lua_State *L, int idx, const char *field,
 			       lua_Integer def);
+/* The bytes of a credential option: a kedge.Secret (kedge.kubeconfig) or
+ * a string; NULL when absent. Valid while the options table holds it;
+ * raises on another type or a closed secret. */
+const char *kd_lua_opt_secret(lua_State *L, int idx, const char *field);
 /* opts.numbers: "native" (0, the default) or "float" (1). */
 int kd_lua_opt_numbers_as_float(lua_State *L, int idx);
 /* Turns every integer in v into a float, as Helm's values files read
@@ -117,6 +121,7 @@ int kd_lua_open_http(lua_State *L);
 int kd_lua_open_semver(lua_State *L);
 int kd_lua_open_git(lua_State *L);
 int kd_lua_open_kube(lua_State *L);
+int kd_lua_open_kubeconfig(lua_State *L);
 int kd_lua_open_chart(lua_State *L);
 int kd_lua_open_report(lua_State *L);
 int kd_lua_open_proc(lua_State *L);

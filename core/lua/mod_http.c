@@ -1,9 +1,9 @@
 /* kedge.http: the HTTP/1.1 client (core/net) for Lua.
  *
  * http.request{method=, url=, headers=, body=, timeout=, deadline=,
- *              max_body=, attempts=, idempotent=, and the client's TLS
+ *              max_body=, attempts=, idempotent=, and the client's
  *              options: ca_file=, ca_pem=, cert_file=, key_file=,
- *              cert_pem=, key_pem=, insecure=}
+ *              cert_pem=, key_pem=, token=, insecure=}
  * http.get(url [, opts])
  *   → {status=, headers={lowercased name → value}, body=}
  *   or nil, message on network, TLS and HTTP failures. Wrong argument
@@ -11,6 +11,10 @@
  * http.client{TLS options, deadline=} → a client that keeps one
  *   connection alive between requests: c:request(opts), c:get(url [,
  *   opts]), c:stats(), c:close() (also __close / __gc).
+ *
+ * key_pem (a client key) and token (sent as "Authorization: Bearer" unless
+ * a request sets that header) are strings or kedge.Secret values from
+ * kedge.kubeconfig, read in C and never turned into Lua strings.
  *
  * Times are seconds (fractions allowed): timeout per attempt, deadline for
  * all attempts from now. Repeated response headers are joined with ", ". */
@@ -77,7 +81,8 @@ static void read_client_opts(lua_State *L, int idx, kd_net_client_opts *o)
 	o->cert_file = kd_lua_opt_string(L, idx, "cert_file", NULL);
 	o->key_file = kd_lua_opt_string(L, idx, "key_file", NULL);
 	o->cert_pem = kd_lua_opt_string(L, idx, "cert_pem", NULL);
-	o->key_pem = kd_lua_opt_string(L, idx, "key_pem", NULL);
+	o->key_pem = kd_lua_opt_secret(L, idx, "key_pem");
+	o->token = kd_lua_opt_secret(L, idx, "token");
 	o->insecure = kd_lua_opt_bool(L, idx, "insecure", 0);
 }
 
@@ -291,7 +296,7 @@ static lclient *check_open(lua_State *L)
 static void refuse_client_opts(lua_State *L, int idx)
 {
 	static const char *const tls[] = {"ca_file", "ca_pem", "cert_file",
-		"key_file", "cert_pem", "key_pem", "insecure", NULL};
+		"key_file", "cert_pem", "key_pem", "token", "insecure", NULL};
 
 	if (lua_type(L, idx) != LUA_TTABLE)
 		return;

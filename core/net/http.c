@@ -61,6 +61,8 @@ struct kd_net_client {
 	int has_own, has_ca_pem;
 	int tls_configured;
 	char *ca_file;
+	char *token; /* wiped on free */
+	size_t token_len;
 	int insecure;
 	conn *idle;
 	int64_t deadline;
@@ -605,6 +607,18 @@ int kd_net_client_new(kd_net_client **out, const kd_net_client_opts *opts,
 		kd_net_client_free(c);
 		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	}
+	if (opts && opts->token) {
+		if (strpbrk(opts->token, "\r\n")) {
+			kd_net_client_free(c);
+			return kd_err_set(err, KD_EINVAL,
+					  "the bearer token holds a line break");
+		}
+		if (!(c->token = strdup(opts->token))) {
+			kd_net_client_free(c);
+			return kd_err_set(err, KD_ENOMEM, "out of memory");
+		}
+		c->token_len = strlen(c->token);
+	}
 	c->insecure = opts && opts->insecure;
 	rc = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
 				   (const unsigned char *)pers, sizeof pers - 1);
@@ -634,6 +648,9 @@ void kd_net_client_free(kd_net_client *c)
 	mbedtls_ctr_drbg_free(&c->drbg);
 	mbedtls_entropy_free(&c->entropy);
 	free(c->ca_file);
+	if (c->token)
+		explicit_bzero(c->token, c->token_len);
+	free(c->token);
 	free(c);
 }
 
@@ -716,6 +733,38 @@ static int build_head(kd_buf *w, const kd_net_request *req, const char *method,
 	return 0;
 }
 
+/* The head with the client's bearer token put before its blank line, in
+ * memory of its own that the caller wipes and frees (a kd_buf that grows
+ * could leave copies of the token in freed memory). *out stays NULL when
+ * there is no token to add. */
+static int add_token(const kd_net_client *cl, const kd_net_request *req,
+		     const kd_buf *head, char **out, size_t *len, kd_err *err)
+{
+	static const char name[] = "Authorization: Bearer ";
+	size_t n, off = head->len - 2;
+	char *p;
+
+	*out = NULL;
+	*len = 0;
+	if (!cl->token || has_header(req, "authorization"))
+		return 0;
+	n = head->len + sizeof name - 1 + cl->token_len + 2;
+	if (n > KD_LIMIT_HTTP_HEADER_BYTES)
+		return kd_err_set(err, KD_ELIMIT,
+				  "the request head is larger than KD_LIMIT_HTTP_HEADER_BYTES (%u)",
+				  KD_LIMIT_HTTP_HEADER_BYTES);
+	if (!(p = malloc(n)))
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	memcpy(p, head->ptr, off);
+	memcpy(p + off, name, sizeof name - 1);
+	off += sizeof name - 1;
+	memcpy(p + off, cl->token, cl->token_len);
+	memcpy(p + off + cl->token_len, "\r\n\r\n", 4);
+	*out = p;
+	*len = n;
+	return 0;
+}
+
 static int same_origin(const conn *c, const kd_net_url *u)
 {
 	return c->https == u->https && c->port == u->port &&
@@ -739,7 +788,7 @@ typedef struct outcome {
 } outcome;
 
 static int attempt(kd_net_client *cl, const kd_net_url *u, const char *method,
-		   const kd_buf *head, const kd_net_request *req,
+		   const char *head, size_t head_len, const kd_net_request *req,
 		   int64_t deadline, int timeout_ms, kd_net_response *out,
 		   outcome *oc, kd_err *err)
 {
@@ -780,7 +829,7 @@ static int attempt(kd_net_client *cl, const kd_net_url *u, const char *method,
 	}
 	cl->stats.requests++;
 	oc->sent = 1;
-	if ((rc = conn_write(c, head->ptr, head->len, err)) ||
+	if ((rc = conn_write(c, head, head_len, err)) ||
 	    (req->body_len &&
 	     (rc = conn_write(c, req->body, req->body_len, err))))
 		goto cleanup;
@@ -879,6 +928,8 @@ int kd_net_request_run(kd_net_client *cl, const kd_net_request *req,
 					     : KD_NET_DEFAULT_ATTEMPTS;
 	int idem = req->idempotent || method_idempotent(method);
 	int64_t overall = req->deadline_ms;
+	char *authed = NULL; /* the head with the bearer token, wiped */
+	size_t authed_len = 0;
 	kd_net_url *u;
 	int rc = 0, i, made = 0;
 
@@ -891,7 +942,8 @@ int kd_net_request_run(kd_net_client *cl, const kd_net_request *req,
 	if (!(u = malloc(sizeof *u)))
 		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	if ((rc = kd_net_url_parse(u, req->url, err)) ||
-	    (rc = build_head(&head, req, method, u, err)))
+	    (rc = build_head(&head, req, method, u, err)) ||
+	    (rc = add_token(cl, req, &head, &authed, &authed_len, err)))
 		goto cleanup;
 	for (i = 0; i < attempts; i++) {
 		int64_t now = kd_net_now_ms(), wait, deadline = now + timeout;
@@ -911,7 +963,8 @@ int kd_net_request_run(kd_net_client *cl, const kd_net_request *req,
 		kd_net_response_init(out);
 		kd_err_clear(err);
 		made++;
-		rc = attempt(cl, u, method, &head, req, deadline,
+		rc = attempt(cl, u, method, authed ? authed : head.ptr,
+			     authed ? authed_len : head.len, req, deadline,
 			     (int)(deadline - now), out, &oc, err);
 		if (rc == 0) {
 			if (!idem || !status_retryable(out->status) ||
@@ -949,6 +1002,9 @@ cleanup:
 		else
 			kd_err_prefix(err, "%s %s", method, req->url);
 	}
+	if (authed)
+		explicit_bzero(authed, authed_len);
+	free(authed);
 	kd_buf_free(&head);
 	free(u);
 	return rc;

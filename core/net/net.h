@@ -135,9 +135,16 @@ typedef struct kd_net_client_opts {
 	const char *ca_file;
 	const char *ca_pem;
 	/* A client certificate and its unencrypted key (mutual TLS), as
-	 * PEM files or PEM text; both or neither. */
+	 * PEM files or PEM text; both or neither. The key text is read by
+	 * kd_net_client_new only: mbedTLS keeps the parsed key and wipes
+	 * it when the client is freed. */
 	const char *cert_file, *key_file;
 	const char *cert_pem, *key_pem;
+	/* A bearer token sent as "Authorization: Bearer TOKEN" with every
+	 * request that sets no Authorization header of its own. The client
+	 * keeps a copy, and every buffer the header is built in, only as
+	 * long as needed and wipes them; no error message quotes it. */
+	const char *token;
 	int insecure;        /* skip certificate verification (warns) */
 } kd_net_client_opts;
 

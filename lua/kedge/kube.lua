@@ -31,6 +31,7 @@ local errors = require "kedge.errors"
 local http = require "kedge.http"
 local json = require "kedge.json"
 local kcore = require "kedge.kubecore"
+local kubeconfig = require "kedge.kubeconfig"
 local log = require "kedge.log"
 local kedge = require "kedge"
 
@@ -121,8 +122,12 @@ end
 function M.connect(opts)
   opts = opts or {}
   assert(type(opts) == "table", "kube.connect: options must be a table")
-  local cfg, err = kcore.load_config{kubeconfig = opts.kubeconfig, context = opts.context}
+  local cfg, err = kubeconfig.load{kubeconfig = opts.kubeconfig, context = opts.context}
   if not cfg then return nil, err end
+  -- The key and token are kedge.Secret values: the HTTP client keeps what
+  -- it needs in C, and these are wiped when connect returns.
+  local key <close> = cfg.key_pem
+  local token <close> = cfg.token
   if cfg.insecure then
     log.warn("insecure-skip-tls-verify is set: the API server's certificate is NOT verified; "
       .. "anyone on the network path can read the credentials and change what kedge applies",
@@ -130,11 +135,10 @@ function M.connect(opts)
   end
   local hc, herr = http.client{ca_file = cfg.ca_file, ca_pem = cfg.ca_pem,
     cert_file = cfg.cert_file, key_file = cfg.key_file, cert_pem = cfg.cert_pem,
-    key_pem = cfg.key_pem, insecure = cfg.insecure, deadline = opts.deadline}
+    key_pem = key, token = token, insecure = cfg.insecure, deadline = opts.deadline}
   if not hc then return nil, cfg.source .. ": " .. herr end
   local c = setmetatable({
     server = cfg.server:gsub("/+$", ""),
-    token = cfg.token,
     namespace = opts.namespace or cfg.namespace or "default",
     context = cfg.context,
     source = cfg.source,
@@ -163,7 +167,6 @@ end
 -- Returns status, decoded body, raw response; or nil, err.
 function Client:call(method, path, body, ctype, idempotent)
   local headers = {Accept = "application/json", ["User-Agent"] = "kedge/" .. kedge.version}
-  if self.token then headers.Authorization = "Bearer " .. self.token end
   if body ~= nil then
     if type(body) ~= "string" then body = json.encode(body) end
     headers["Content-Type"] = ctype or "application/json"

@@ -98,7 +98,7 @@ int main(void)
 	is_strz(c.server, "https://127.0.0.1:6443", "server");
 	is_strz(c.ca_file, path_of("certs/ca.crt"), "a relative CA file is relative to the kubeconfig");
 	is_strz(c.cert_pem, "CERT", "client-certificate-data decoded");
-	is_strz(c.key_pem, "KEY", "client-key-data decoded");
+	is_strz(kd_kube_secret_data(c.key_pem), "KEY", "client-key-data decoded");
 	is_strz(c.namespace, "apps", "namespace from the context");
 	is_strz(c.context, "one", "current-context");
 	kd_kube_config_free(&c);
@@ -112,7 +112,7 @@ int main(void)
 	rc = kd_kube_config_load(&c, &o, &err);
 	is_int(rc, 0, "KUBECONFIG list loads (%s)", err.msg);
 	is_strz(c.server, "https://127.0.0.1:6443", "cluster c1 from the first file that defines it");
-	is_strz(c.token, "secret-token", "tokenFile read (trailing newline dropped), relative to its file");
+	is_strz(kd_kube_secret_data(c.token), "secret-token", "tokenFile read (trailing newline dropped), relative to its file");
 	is_strz(c.namespace, "default", "no namespace in the context: default");
 	kd_kube_config_free(&c);
 
@@ -167,7 +167,7 @@ int main(void)
 	rc = kd_kube_config_load(&c, &o, &err);
 	is_int(rc, 0, "in-cluster (%s)", err.msg);
 	is_strz(c.server, "https://10.43.0.1:443", "in-cluster server");
-	is_strz(c.token, "sa-token", "service account token");
+	is_strz(kd_kube_secret_data(c.token), "sa-token", "service account token");
 	is_strz(c.ca_file, path_of("sa/ca.crt"), "service account CA");
 	is_strz(c.namespace, "kedge-system", "service account namespace");
 	kd_kube_config_free(&c);
@@ -231,6 +231,81 @@ int main(void)
 	rc = kd_kube_config_load(&c, &o, &err);
 	ok(rc == KD_ENOTFOUND && strstr(err.msg, "missing.yaml"), "a missing --kubeconfig is an error: %s", err.msg);
 	kd_kube_config_free(&c);
+
+	/* credentials: memory of their own, wiped; never in a message */
+	write_file("creds.yaml",
+		   "current-context: x\n"
+		   "clusters: [{name: c, cluster: {server: 'https://a:1'}}]\n"
+		   "users: [{name: u, user: {token: tok-s3cr3t-42, client-certificate-data: " B64_CERT ", client-key-data: " B64_KEY "}}]\n"
+		   "contexts: [{name: x, context: {cluster: c, user: u}}]\n");
+	memset(&o, 0, sizeof o);
+	o.kubeconfig = path_of("creds.yaml");
+	rc = kd_kube_config_load(&c, &o, &err);
+	is_int(rc, 0, "a token and a client key (%s)", err.msg);
+	{
+		kd_kube_secret *tok = c.token;
+		const char *bytes = kd_kube_secret_data(tok);
+		size_t i, n = kd_kube_secret_len(tok), zero = 0;
+
+		is_strz(bytes, "tok-s3cr3t-42", "an inline token is a secret");
+		ok(n == 13 && kd_kube_secret_len(c.key_pem) == 3, "with its length");
+		c.token = NULL; /* taken: the config no longer frees it */
+		kd_kube_config_free(&c);
+		kd_kube_secret_wipe(tok);
+		for (i = 0; i <= n; i++)
+			zero += bytes[i] == '\0';
+		ok(zero == n + 1 && kd_kube_secret_len(tok) == 0,
+		   "wiping zeroes every byte and the NUL (%zu of %zu)", zero, n + 1);
+		kd_kube_secret_free(tok);
+		kd_kube_secret_free(NULL);
+	}
+	write_file("basic.yaml",
+		   "current-context: x\n"
+		   "clusters: [{name: c, cluster: {server: 'https://a:1'}}]\n"
+		   "users: [{name: u, user: {username: admin, password: pa55-s3cr3t}}]\n"
+		   "contexts: [{name: x, context: {cluster: c, user: u}}]\n");
+	o.kubeconfig = path_of("basic.yaml");
+	rc = kd_kube_config_load(&c, &o, &err);
+	ok(rc == KD_EINVAL && strstr(err.msg, "basic authentication") &&
+		   !strstr(err.msg, "pa55-s3cr3t"),
+	   "basic auth is refused without the password: %s", err.msg);
+	kd_kube_config_free(&c);
+	write_file("badkey.yaml",
+		   "current-context: x\n"
+		   "clusters: [{name: c, cluster: {server: 'https://a:1'}}]\n"
+		   "users: [{name: u, user: {client-certificate-data: " B64_CERT ", client-key-data: 'S0VZ!s3cr3t'}}]\n"
+		   "contexts: [{name: x, context: {cluster: c, user: u}}]\n");
+	o.kubeconfig = path_of("badkey.yaml");
+	rc = kd_kube_config_load(&c, &o, &err);
+	ok(rc == KD_EPARSE && strstr(err.msg, "client-key-data") &&
+		   !strstr(err.msg, "s3cr3t"),
+	   "a bad client-key-data is named, not quoted: %s", err.msg);
+	kd_kube_config_free(&c);
+	write_file("empty.token", "\n");
+	write_file("emptytok.yaml",
+		   "current-context: x\n"
+		   "clusters: [{name: c, cluster: {server: 'https://a:1'}}]\n"
+		   "users: [{name: u, user: {tokenFile: empty.token}}]\n"
+		   "contexts: [{name: x, context: {cluster: c, user: u}}]\n");
+	o.kubeconfig = path_of("emptytok.yaml");
+	rc = kd_kube_config_load(&c, &o, &err);
+	ok(rc == KD_EINVAL && strstr(err.msg, "the token file is empty") && !c.token,
+	   "an empty tokenFile: %s", err.msg);
+	kd_kube_config_free(&c);
+
+	{
+		FILE *f = fopen(path_of("big.yaml"), "w");
+
+		if (f) {
+			fprintf(f, "# %*s\n", (int)(4u << 20), "");
+			fclose(f);
+		}
+		o.kubeconfig = path_of("big.yaml");
+		rc = kd_kube_config_load(&c, &o, &err);
+		ok(rc == KD_ELIMIT && strstr(err.msg, "larger than"),
+		   "a kubeconfig past 4 MiB is refused: %s", err.msg);
+		kd_kube_config_free(&c);
+	}
 
 	/* atomic writes create the folder */
 	rc = kd_kube_write_atomic(path_of("state/inv.json"), "[]\n", 3, &err);
