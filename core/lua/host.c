@@ -100,7 +100,7 @@ static void register_preload(lua_State *L)
 		{"kedge.git", kd_lua_open_git},
 		{"kedge.kubecore", kd_lua_open_kube},
 		{"kedge.chart", kd_lua_open_chart},
-		{"kedge.reportcore", kd_lua_open_report},
+		{"kedge.os", kd_lua_open_os},
 		{"kedge.proc", kd_lua_open_proc},
 		{"kedge.regex", kd_lua_open_regex},
 		{NULL, NULL},

@@ -14,7 +14,7 @@
 -- the recipe view of the pass (pass.view): the steps and read-only facts.
 local git = require "kedge.git"
 local json = require "kedge.json"
-local kcore = require "kedge.kubecore"
+local kos = require "kedge.os"
 local log = require "kedge.log"
 local sandbox = require "kedge.sandbox"
 
@@ -537,7 +537,7 @@ function M.new(opts)
       if r and r.status == "ok" then
         st.bundles[bd.name] = {commit = P.commit.id, at = now, chart = r.chart, version = r.version}
         n = n + 1
-        local ok, err = kcore.write_atomic(good_path(bd.name), json.encode({commit = P.commit.id,
+        local ok, err = kos.write_atomic(good_path(bd.name), json.encode({commit = P.commit.id,
           namespace = bd.namespace, objects = P.rendered_objects[bd.name]}))
         if not ok then return fail("record", M.EXIT.failed, err) end
       end
@@ -545,7 +545,7 @@ function M.new(opts)
     st.last_pass = {commit = P.commit.id, at = now,
       result = P.failure and "failed" or "success",
       report = P.report_obj and P.report_obj.id or nil}
-    local ok, err = kcore.write_atomic(state_path(), json.encode(all, {indent = 2}) .. "\n")
+    local ok, err = kos.write_atomic(state_path(), json.encode(all, {indent = 2}) .. "\n")
     if not ok then return fail("record", M.EXIT.failed, err) end
     progress("record", string.format("%d bundle%s recorded as good", n, n == 1 and "" or "s"))
     return true
@@ -556,9 +556,9 @@ function M.new(opts)
     assert(type(name) == "string", "pass.step: a name first")
     assert(type(fn) == "function", "pass.step: then a function")
     local b, why = blocked(name); if b then return nil, why end
-    local t0 = kcore.now()
+    local t0 = kos.monotonic()
     local ok, res, msg = pcall(fn)
-    local rec = {name = name, duration = kcore.now() - t0}
+    local rec = {name = name, duration = kos.monotonic() - t0}
     P.custom_steps[#P.custom_steps + 1] = rec
     if not ok or (not res and msg ~= nil) or res == false then
       rec.status = "failed"
@@ -668,10 +668,10 @@ function M.view(P, limits)
   end
   -- every callback of the recipe shares one deadline, so calling back many
   -- times cannot add up to more than one recipe's worth of time
-  local deadline = kcore.now() + (limits.timeout or M.RECIPE_LIMITS.timeout)
+  local deadline = kos.monotonic() + (limits.timeout or M.RECIPE_LIMITS.timeout)
   local function guest(fn)
     return function(...)
-      local left = deadline - kcore.now()
+      local left = deadline - kos.monotonic()
       if left <= 0 then
         error("recipe stopped: deadline exceeded (the time of its callbacks together)", 0)
       end
@@ -726,7 +726,7 @@ function M.run(P, recipe)
   -- ends, whatever happens.
   local lock
   if P.mode == "apply" and P.opts.state_dir then
-    local fs = require "kedge.reportcore"
+    local fs = require "kedge.os"
     local ok, merr = fs.mkdir(P.opts.state_dir)
     if ok then
       lock, merr = fs.lock(P.opts.state_dir .. "/pass.lock", P.opts.lock_timeout or 60)
