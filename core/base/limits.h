@@ -183,4 +183,20 @@
 #define KD_LIMIT_PROC_OUTPUT_BYTES (64u << 10)
 #endif
 
+/* The file system room (core/base/fs, kedge.os): the largest file
+ * kedge.os.read_file returns unless told otherwise, names one read_dir
+ * lists, the longest wait for a lock and the longest sleep. */
+#ifndef KD_LIMIT_FS_READ_BYTES
+#define KD_LIMIT_FS_READ_BYTES (64u << 20)
+#endif
+#ifndef KD_LIMIT_FS_DIR_ENTRIES
+#define KD_LIMIT_FS_DIR_ENTRIES 100000
+#endif
+#ifndef KD_LIMIT_FS_LOCK_WAIT_S
+#define KD_LIMIT_FS_LOCK_WAIT_S 600
+#endif
+#ifndef KD_LIMIT_FS_SLEEP_S
+#define KD_LIMIT_FS_SLEEP_S 60
+#endif
+
 #endif

@@ -41,10 +41,7 @@ int kd_git_setup(const char *url, const char *ca_file, kd_err *err);
 int kd_git_fail(const kd_git_ctx *c, const char *where, kd_err *err,
 		int gitrc, const char *what);
 
-/* The file's bytes (at most max) into out. */
-int kd_git_read_file(const char *path, size_t max, kd_buf *out, kd_err *err);
-/* Writes data to path atomically: path.tmp, fsync, rename, fsync dir. */
-int kd_git_write_atomic(const char *dir, const char *name, const void *data,
-			size_t len, kd_err *err);
+/* "SHA256:<base64>" of an SSH public key blob, as ssh-keygen -l prints. */
+void kd_git_ssh_fingerprint(const void *key, size_t n, char out[64]);
 
 #endif

@@ -7,13 +7,11 @@
  * fetched into it (refs/remotes/origin/<branch>). */
 #include "git/internal.h"
 
+#include "base/fs.h"
 #include "log/log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,24 +34,14 @@ typedef struct pusher {
 static int lock_work(const char *dir, int timeout_s, int *fd_out, kd_err *err)
 {
 	char path[4096];
-	int fd, waited = 0;
+	int rc;
 
 	if ((size_t)snprintf(path, sizeof path, "%s.lock", dir) >= sizeof path)
 		return kd_err_set(err, KD_EINVAL, "%s: path too long", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return kd_err_set(err, KD_EIO, "cannot open %s: %s", path, strerror(errno));
-	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK || waited >= timeout_s * 10) {
-			close(fd);
-			return kd_err_set(err, KD_GIT_EBUSY, "another kedge pushes with %s; "
-					  "waited %d s", dir, timeout_s);
-		}
-		usleep(100000);
-		waited++;
-	}
-	*fd_out = fd;
-	return 0;
+	rc = kd_fs_lock(fd_out, path, timeout_s, "kedge push", err);
+	if (rc == KD_FS_EBUSY)
+		err->code = rc = KD_GIT_EBUSY;
+	return rc;
 }
 
 static int valid_path(const char *p)
@@ -353,7 +341,6 @@ int kd_git_push(const kd_git_push_opts *o, kd_git_push_result *out, kd_err *err)
 cleanup:
 	memset(p.header, 0, sizeof p.header);
 	git_repository_free(p.repo);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	kd_fs_unlock(lock_fd);
 	return rc;
 }

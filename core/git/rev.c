@@ -2,6 +2,7 @@
  * by relative paths that cannot leave the tree. */
 #include "git/internal.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 
 #include <dirent.h>
@@ -112,7 +113,7 @@ int kd_git_rev_meta(const kd_git_rev *r, kd_buf *out, kd_err *err)
 	if (!r->id[0])
 		return kd_err_set(err, KD_ENOTFOUND, "%s is a plain folder, not a "
 				  "checked-out commit: it has no commit metadata", r->dir);
-	return kd_git_read_file(r->meta, 16u << 20, out, err);
+	return kd_fs_read_file(r->meta, 16u << 20, out, err);
 }
 
 /* The absolute path of a relative one, refusing "..", absolute paths and
@@ -150,7 +151,7 @@ int kd_git_rev_read(const kd_git_rev *r, const char *path, kd_buf *out,
 		return rc;
 	if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode))
 		return kd_err_set(err, KD_EINVAL, "%s is a folder (use list)", path);
-	rc = kd_git_read_file(abs, KD_LIMIT_GIT_READ_BYTES, out, err);
+	rc = kd_fs_read_file(abs, KD_LIMIT_GIT_READ_BYTES, out, err);
 	if (rc == KD_ELIMIT)
 		kd_err_set(err, rc, "%s is larger than %u bytes (KD_LIMIT_GIT_READ_BYTES)",
 			   path, KD_LIMIT_GIT_READ_BYTES);

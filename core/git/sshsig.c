@@ -5,7 +5,7 @@
  * libsodium. The signed message is "SSHSIG", the namespace, a reserved
  * string, the hash algorithm and the hash of the data, each an SSH string
  * except the magic. */
-#include "git/git.h"
+#include "git/internal.h"
 
 #include "base/buf.h"
 
@@ -103,7 +103,7 @@ cleanup:
 	return rc;
 }
 
-static void fingerprint(const unsigned char *key, size_t n, char out[64])
+void kd_git_ssh_fingerprint(const void *key, size_t n, char out[64])
 {
 	unsigned char h[32];
 	size_t olen = 0;
@@ -473,7 +473,7 @@ int kd_git_sshsig_verify(const char *armored, size_t armored_len,
 				(unsigned)version);
 		goto cleanup;
 	}
-	fingerprint(pubkey.p, pubkey.n, out->fingerprint);
+	kd_git_ssh_fingerprint(pubkey.p, pubkey.n, out->fingerprint);
 	{
 		rd k = {pubkey.p, pubkey.p + pubkey.n};
 

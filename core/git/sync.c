@@ -3,6 +3,7 @@
  * `current`. Any failure before the switch leaves the state as it was. */
 #include "git/internal.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 #include "base/value.h"
 #include "json/json.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,36 +70,6 @@ static void pathf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-int kd_git_read_file(const char *path, size_t max, kd_buf *out, kd_err *err)
-{
-	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return kd_err_set(err, errno == ENOENT ? KD_ENOTFOUND : KD_EIO,
-				  "cannot read %s: %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = kd_err_set(err, KD_EIO, "cannot read %s: %s", path, strerror(errno));
-			goto cleanup;
-		}
-		if (out->len + (size_t)n > max) {
-			rc = kd_err_set(err, KD_ELIMIT, "%s is larger than %zu bytes", path, max);
-			goto cleanup;
-		}
-		if (kd_buf_put(out, chunk, (size_t)n)) {
-			rc = kd_err_set(err, out->failed, "%s: out of memory", path);
-			goto cleanup;
-		}
-	}
-cleanup:
-	close(fd);
-	return rc;
-}
-
 static int io_error(kd_err *err, const char *what, const char *path)
 {
 	int e = errno;
@@ -129,42 +99,6 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-int kd_git_write_atomic(const char *dir, const char *name, const void *data,
-			size_t len, kd_err *err)
-{
-	char path[PATH_MAX_KD], tmp[PATH_MAX_KD];
-	int fd, rc = 0;
-
-	pathf(path, sizeof path, "%s/%s", dir, name);
-	pathf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return io_error(err, "create", tmp);
-	if (write_all(fd, data, len) || fsync(fd)) {
-		rc = io_error(err, "write", tmp);
-		close(fd);
-		unlink(tmp);
-		return rc;
-	}
-	close(fd);
-	if (rename(tmp, path) || fsync_dir(dir)) {
-		rc = io_error(err, "rename into place", path);
-		unlink(tmp);
-	}
-	return rc;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
@@ -180,40 +114,33 @@ static void rm_tree(const char *path)
 
 /* --- the lock ---------------------------------------------------------- */
 
+/* A disk-full or busy error from core/base/fs, in git's codes. */
+static int fs_fail(int rc, kd_err *err)
+{
+	if (rc == KD_FS_ENOSPC)
+		err->code = rc = KD_GIT_ENOSPC;
+	else if (rc == KD_FS_EBUSY)
+		err->code = rc = KD_GIT_EBUSY;
+	return rc;
+}
+
 static int take_lock(syncer *s, kd_err *err)
 {
-	char path[PATH_MAX_KD], pid[32];
-	int waited = 0;
+	char path[PATH_MAX_KD];
+	kd_err e = KD_ERR_INIT;
+	int timeout = s->o->lock_timeout_s, rc;
 
 	pathf(path, sizeof path, "%s/lock", s->state);
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (s->lock_fd < 0)
-		return io_error(err, "open", path);
-	while (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK)
-			return io_error(err, "lock", path);
-		if (waited == 0) {
-			ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
-
-			pid[n > 0 ? n : 0] = '\0';
-			pid[strcspn(pid, "\n")] = '\0';
-			if (s->o->lock_timeout_s > 0)
-				kd_log(KD_LOG_INFO, "waiting up to %d s for another kedge sync "
-				       "(pid %s) on %s", s->o->lock_timeout_s,
-				       pid[0] ? pid : "?", s->state);
-		}
-		if (waited >= s->o->lock_timeout_s * 10)
-			return kd_err_set(err, KD_GIT_EBUSY,
-					  "another kedge sync (pid %s) holds %s; waited %d s "
-					  "(--lock-timeout)", pid[0] ? pid : "?", path,
-					  s->o->lock_timeout_s);
-		usleep(100000);
-		waited++;
+	rc = kd_fs_lock(&s->lock_fd, path, 0, "kedge sync", &e);
+	if (rc == KD_FS_EBUSY && timeout > 0) {
+		kd_log(KD_LOG_INFO, "waiting up to %d s: %s", timeout, e.msg);
+		rc = kd_fs_lock(&s->lock_fd, path, timeout, "kedge sync", &e);
 	}
-	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(s->lock_fd, 0) == 0)
-		(void)!pwrite(s->lock_fd, pid, strlen(pid), 0);
-	return 0;
+	if (rc == KD_FS_EBUSY)
+		kd_err_set(err, rc, "%s (--lock-timeout)", e.msg);
+	else if (rc)
+		kd_err_set(err, rc, "%s", e.msg);
+	return fs_fail(rc, err);
 }
 
 /* --- libgit2 ------------------------------------------------------------- */
@@ -275,8 +202,9 @@ static int open_mirror(syncer *s, kd_err *err)
 		return git_fail(s, err, rc, "creating the mirror for");
 	git_repository_free(s->repo);
 	s->repo = NULL;
-	if (rename(tmp, path))
-		return io_error(err, "rename", tmp);
+	rc = kd_fs_replace(tmp, path, err);
+	if (rc)
+		return fs_fail(rc, err);
 	rc = git_repository_open_bare(&s->repo, path);
 	return rc ? git_fail(s, err, rc, "opening the mirror of") : 0;
 }
@@ -477,7 +405,7 @@ static int verify(syncer *s, kd_err *err)
 				"(an OpenSSH allowed-signers file)");
 		goto cleanup;
 	}
-	rc = kd_git_read_file(s->o->trusted_keys, 4u << 20, &signers, err);
+	rc = kd_fs_read_file(s->o->trusted_keys, 4u << 20, &signers, err);
 	if (rc) {
 		kd_err_prefix(err, "--trusted-keys");
 		goto cleanup;
@@ -733,7 +661,7 @@ static int write_meta(syncer *s, const char *revdir, const char *id, kd_err *err
 	kd_buf json = KD_BUF_INIT(16u << 20);
 	git_commit *c = NULL;
 	kd_value *m, *sig;
-	char name[64];
+	char path[PATH_MAX_KD];
 	int rc;
 
 	rc = git_commit_lookup(&c, s->repo, &s->commit);
@@ -767,9 +695,9 @@ static int write_meta(syncer *s, const char *revdir, const char *id, kd_err *err
 	rc = kd_json_encode(&json, m, &(kd_json_encode_opts){.indent = 2}, err);
 	if (!rc)
 		kd_buf_putc(&json, '\n');
-	snprintf(name, sizeof name, "%s.json", id);
+	pathf(path, sizeof path, "%s/%s.json", revdir, id);
 	if (!rc)
-		rc = kd_git_write_atomic(revdir, name, json.ptr, json.len, err);
+		rc = fs_fail(kd_fs_write_atomic(path, json.ptr, json.len, 0644, err), err);
 cleanup:
 	git_commit_free(c);
 	kd_buf_free(&json);
@@ -830,10 +758,9 @@ static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 	rc = write_meta(s, revdir, id, err);
 	if (rc)
 		goto cleanup;
-	if (rename(tmp, final) || fsync_dir(revdir)) {
-		rc = io_error(err, "rename into place", final);
+	rc = fs_fail(kd_fs_replace(tmp, final, err), err);
+	if (rc)
 		goto cleanup;
-	}
 	kd_log(KD_LOG_DEBUG, "checked out %s: %lu files (%lu unchanged, linked), %llu bytes written",
 	       id, w.files, w.linked, w.bytes);
 cleanup:
@@ -855,6 +782,7 @@ cleanup:
 static int switch_current(syncer *s, const char *id, kd_err *err)
 {
 	char link[PATH_MAX_KD], tmp[PATH_MAX_KD], target[128];
+	int rc;
 
 	pathf(link, sizeof link, "%s/current", s->state);
 	pathf(tmp, sizeof tmp, "%s/.current.tmp", s->state);
@@ -862,11 +790,10 @@ static int switch_current(syncer *s, const char *id, kd_err *err)
 	unlink(tmp);
 	if (symlink(target, tmp))
 		return io_error(err, "create", tmp);
-	if (rename(tmp, link) || fsync_dir(s->state)) {
+	rc = kd_fs_replace(tmp, link, err);
+	if (rc)
 		unlink(tmp);
-		return io_error(err, "switch", link);
-	}
-	return 0;
+	return fs_fail(rc, err);
 }
 
 static void read_current(const char *state, char out[41])
@@ -894,7 +821,7 @@ static int rev_verified(const char *state, const char *id)
 	int yes = 0;
 
 	pathf(path, sizeof path, "%s/rev/%s.json", state, id);
-	if (kd_git_read_file(path, 16u << 20, &text, &err) == 0 &&
+	if (kd_fs_read_file(path, 16u << 20, &text, &err) == 0 &&
 	    kd_json_decode(&v, &a, text.ptr, text.len, path, NULL, &err) == 0 &&
 	    v->type == KD_MAP && (sig = kd_map_getz(v, "signature")) && sig->type == KD_MAP &&
 	    (st = kd_map_getz(sig, "state")) && st->type == KD_STR)
@@ -1058,6 +985,7 @@ static void write_status(syncer *s, const kd_git_sync_result *r, const char *ref
 	kd_buf json = KD_BUF_INIT(1u << 20);
 	kd_err err = KD_ERR_INIT;
 	kd_value *m = kd_value_map(&a, 10);
+	char path[PATH_MAX_KD];
 
 	if (!m)
 		goto cleanup;
@@ -1074,7 +1002,8 @@ static void write_status(syncer *s, const kd_git_sync_result *r, const char *ref
 	if (a.failed || kd_json_encode(&json, m, &(kd_json_encode_opts){.indent = 2}, &err))
 		goto cleanup;
 	kd_buf_putc(&json, '\n');
-	if (kd_git_write_atomic(s->state, "status.json", json.ptr, json.len, &err))
+	pathf(path, sizeof path, "%s/status.json", s->state);
+	if (kd_fs_write_atomic(path, json.ptr, json.len, 0644, &err))
 		kd_log(KD_LOG_ERROR, "%s", err.msg);
 cleanup:
 	kd_buf_free(&json);
@@ -1234,7 +1163,6 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	maybe_repack(&s);
 cleanup:
 	git_repository_free(s.repo);
-	if (s.lock_fd >= 0)
-		close(s.lock_fd);
+	kd_fs_unlock(s.lock_fd);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * transfer progress. */
 #include "git/internal.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 #include "log/log.h"
 #include "net/net.h"
@@ -194,19 +195,6 @@ cleanup:
 
 /* --- SSH host keys ---------------------------------------------------- */
 
-static void ssh_fingerprint(const void *key, size_t n, char out[64])
-{
-	unsigned char h[32];
-	size_t olen = 0;
-
-	mbedtls_sha256_ret(key, n, h, 0);
-	memcpy(out, "SHA256:", 7);
-	mbedtls_base64_encode((unsigned char *)out + 7, 64 - 7, &olen, h, 32);
-	while (olen && out[7 + olen - 1] == '=')
-		olen--;
-	out[7 + olen] = '\0';
-}
-
 /* Does one known_hosts host pattern list (comma separated, or a hashed
  * |1|salt|hash entry) name want ("host" or "[host]:port")? */
 static int host_matches(const char *field, const char *want)
@@ -238,16 +226,18 @@ static int host_matches(const char *field, const char *want)
 	return 0;
 }
 
-/* Trust on first use, only when asked for: appends the offered key to
- * the known_hosts file (synced), so that every later sync checks it. */
+/* Trust on first use, only when asked for: adds the offered key to the
+ * known_hosts file (replaced atomically), so that every later sync checks
+ * it. */
 static int pin_new_host(kd_git_ctx *c, const git_cert_hostkey *cert,
 			const char *want, const char *offered)
 {
 	const unsigned char *k = (const unsigned char *)cert->hostkey;
-	kd_buf line = KD_BUF_INIT(65536);
+	kd_buf line = KD_BUF_INIT(65536), text = KD_BUF_INIT(2u << 20);
+	kd_err err = KD_ERR_INIT;
 	size_t olen = 0;
 	uint32_t tl;
-	int fd, rc = -1;
+	int rc = -1;
 
 	if (cert->hostkey_len < 4 ||
 	    (tl = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3]) >
@@ -261,19 +251,25 @@ static int pin_new_host(kd_git_ctx *c, const git_cert_hostkey *cert,
 			      k, cert->hostkey_len);
 	line.len += olen;
 	kd_buf_putc(&line, '\n');
-	fd = open(c->o->known_hosts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, line.ptr, line.len) != (ssize_t)line.len || fsync(fd)) {
-		kd_git_ctx_fail(c, KD_EIO, "cannot add %s's host key to %s: %s", want,
-				c->o->known_hosts, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	rc = kd_fs_read_file(c->o->known_hosts, 1u << 20, &text, &err);
+	if (rc == KD_ENOTFOUND)
+		rc = 0;
+	if (!rc && text.len && text.ptr[text.len - 1] != '\n')
+		kd_buf_putc(&text, '\n');
+	if (!rc && kd_buf_put(&text, line.ptr, line.len))
+		rc = kd_err_set(&err, text.failed, "%s: too large", c->o->known_hosts);
+	if (!rc)
+		rc = kd_fs_write_atomic(c->o->known_hosts, text.ptr, text.len, 0644, &err);
+	if (rc) {
+		kd_git_ctx_fail(c, KD_EIO, "cannot add %s's host key: %s", want, err.msg);
+		rc = -1;
 		goto cleanup;
 	}
-	close(fd);
 	kd_log(KD_LOG_WARN, "trusting SSH host %s on first use (--trust-new-host): pinned %s "
 	       "in %s", want, offered, c->o->known_hosts);
 	rc = 0;
 cleanup:
+	kd_buf_free(&text);
 	kd_buf_free(&line);
 	return rc;
 }
@@ -291,13 +287,13 @@ static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 		kd_git_ctx_fail(c, KD_GIT_EAUTH, "the SSH host key of %s is not available", host);
 		return -1;
 	}
-	ssh_fingerprint(cert->hostkey, cert->hostkey_len, offered);
+	kd_git_ssh_fingerprint(cert->hostkey, cert->hostkey_len, offered);
 	if (!c->o->known_hosts) {
 		kd_git_ctx_fail(c, KD_EINVAL, "SSH needs --known-hosts FILE pinning the host key "
 				"of %s (it offers %s)", host, offered);
 		return -1;
 	}
-	if (kd_git_read_file(c->o->known_hosts, 1u << 20, &text, &err) &&
+	if (kd_fs_read_file(c->o->known_hosts, 1u << 20, &text, &err) &&
 	    !(err.code == KD_ENOTFOUND && c->o->trust_new_host)) {
 		kd_git_ctx_fail(c, KD_EINVAL, "%s", err.msg);
 		goto cleanup;
@@ -334,7 +330,7 @@ static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 			goto cleanup;
 		}
 		if (!pinned[0]) {
-			ssh_fingerprint(blob, bl, pinned);
+			kd_git_ssh_fingerprint(blob, bl, pinned);
 			snprintf(where, sizeof where, "%s:%d (%s)", c->o->known_hosts,
 				 lineno, type);
 		}
@@ -388,7 +384,7 @@ int kd_git_read_secret(const char *file, const char *env, kd_buf *out,
 			return kd_err_set(err, KD_ENOMEM, "out of memory");
 		return 0;
 	}
-	if (kd_git_read_file(file, 65536, &text, err)) {
+	if (kd_fs_read_file(file, 65536, &text, err)) {
 		/* a missing secret is the caller's configuration to fix */
 		rc = err->code = KD_EINVAL;
 		goto cleanup;
@@ -421,7 +417,7 @@ static int ssh_key_type(const char *path, char *type, size_t size, kd_buf *pub,
 	int rc;
 
 	type[0] = '\0';
-	rc = kd_git_read_file(path, 1u << 20, &text, err);
+	rc = kd_fs_read_file(path, 1u << 20, &text, err);
 	if (rc)
 		goto cleanup;
 	if (strstr(text.ptr, "BEGIN EC PRIVATE KEY")) {
@@ -550,7 +546,7 @@ int kd_git_credentials(git_credential **out, const char *url,
 			return git_credential_ssh_key_new(out, user_from_url ? user_from_url : "git",
 							  NULL, o->ssh_key, o->ssh_key_pass);
 		}
-		rc = kd_git_read_file(o->ssh_key, 1u << 20, &priv, &err);
+		rc = kd_fs_read_file(o->ssh_key, 1u << 20, &priv, &err);
 		if (rc)
 			kd_git_ctx_fail(c, KD_EINVAL, "--ssh-key: %s", err.msg);
 		else
@@ -579,14 +575,6 @@ int kd_git_credentials(git_credential **out, const char *url,
 
 /* --- progress ---------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int kd_git_progress(const git_indexer_progress *s, void *payload)
 {
 	kd_git_ctx *c = payload;
@@ -595,7 +583,7 @@ int kd_git_progress(const git_indexer_progress *s, void *payload)
 
 	if (!c->o->progress)
 		return 0;
-	t = now_ms();
+	t = kd_fs_monotonic_ms();
 	done = s->total_objects && s->indexed_objects == s->total_objects &&
 	       s->received_objects == s->total_objects;
 	if (!done && t - c->last_progress_ms < 200)

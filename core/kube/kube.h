@@ -95,10 +95,4 @@ int kd_kube_config_load(kd_kube_config *out, const kd_kube_config_opts *opts,
 			kd_err *err);
 void kd_kube_config_free(kd_kube_config *c);
 
-/* Writes data to path atomically: a temporary file in the same folder,
- * fsync, rename, fsync of the folder. The folder is created when missing
- * (its parent must exist). */
-int kd_kube_write_atomic(const char *path, const char *data, size_t len,
-			 kd_err *err);
-
 #endif

@@ -120,10 +120,9 @@ int kd_lua_open_tmpl(lua_State *L);
 int kd_lua_open_http(lua_State *L);
 int kd_lua_open_semver(lua_State *L);
 int kd_lua_open_git(lua_State *L);
-int kd_lua_open_kube(lua_State *L);
 int kd_lua_open_kubeconfig(lua_State *L);
 int kd_lua_open_chart(lua_State *L);
-int kd_lua_open_report(lua_State *L);
+int kd_lua_open_os(lua_State *L);
 int kd_lua_open_proc(lua_State *L);
 int kd_lua_open_regex(lua_State *L);
 

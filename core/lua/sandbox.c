@@ -27,6 +27,7 @@
  * deadlines. */
 #include "lua/klua.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 #include "log/log.h"
 
@@ -59,10 +60,7 @@ static sb_run **active_slot(lua_State *L)
 
 static double now_mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)kd_fs_monotonic_ns() / 1e9;
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar)

@@ -7,6 +7,7 @@
  * excepted: getaddrinfo has its own timeouts). */
 #include "net/net.h"
 
+#include "base/fs.h"
 #include "log/log.h"
 
 #include <mbedtls/ctr_drbg.h>
@@ -71,18 +72,7 @@ struct kd_net_client {
 
 int64_t kd_net_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-	while (ms > 0 && nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	return kd_fs_monotonic_ms();
 }
 
 static const char *tls_error(int rc, char *buf, size_t size)
@@ -989,7 +979,7 @@ int kd_net_request_run(kd_net_client *cl, const kd_net_request *req,
 			kd_log(KD_LOG_DEBUG, "%s %s failed (%s); retrying in %lld ms",
 			       method, req->url, err->msg, (long long)wait);
 		}
-		sleep_ms(wait);
+		kd_fs_sleep_ms(wait);
 	}
 cleanup:
 	if (rc) {

@@ -5,6 +5,8 @@
  * kedge's address space. */
 #include "proc/proc.h"
 
+#include "base/fs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,14 +21,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The last cap bytes written: a ring that is linearised at the end. */
 typedef struct tail {
@@ -133,7 +127,7 @@ int kd_proc_run(const char *const *argv, const kd_proc_opts *opts,
 	int rc = 0, reaped = 0, eof = 0;
 	pid_t pid = -1;
 	tail t = {0};
-	int64_t start = now_ms(), deadline, linger = 0;
+	int64_t start = kd_fs_monotonic_ms(), deadline, linger = 0;
 	char chunk[16384];
 
 	kd_proc_result_init(out);
@@ -167,7 +161,7 @@ int kd_proc_run(const char *const *argv, const kd_proc_opts *opts,
 	fcntl(pipefd[0], F_SETFL, fcntl(pipefd[0], F_GETFL) | O_NONBLOCK);
 
 	while (!eof || !reaped) {
-		int64_t now = now_ms(), left = deadline - now;
+		int64_t now = kd_fs_monotonic_ms(), left = deadline - now;
 		struct pollfd pfd = {pipefd[0], POLLIN, 0};
 		int wait_ms, pr;
 
@@ -212,7 +206,7 @@ int kd_proc_run(const char *const *argv, const kd_proc_opts *opts,
 			if (w == pid) {
 				reaped = 1;
 				decode_status(out, ws);
-				linger = now_ms() + KD_PROC_LINGER_MS;
+				linger = kd_fs_monotonic_ms() + KD_PROC_LINGER_MS;
 			}
 		}
 	}
@@ -231,7 +225,7 @@ int kd_proc_run(const char *const *argv, const kd_proc_opts *opts,
 	}
 
 cleanup:
-	out->duration_ms = (long)(now_ms() - start);
+	out->duration_ms = (long)(kd_fs_monotonic_ms() - start);
 	if (fa_ready)
 		posix_spawn_file_actions_destroy(&fa);
 	if (attr_ready)

@@ -30,8 +30,8 @@
 local errors = require "kedge.errors"
 local http = require "kedge.http"
 local json = require "kedge.json"
-local kcore = require "kedge.kubecore"
 local kubeconfig = require "kedge.kubeconfig"
+local kos = require "kedge.os"
 local log = require "kedge.log"
 local kedge = require "kedge"
 
@@ -536,13 +536,13 @@ local function sort_objects(objs)
   return out
 end
 
-local sleep = kcore.sleep
+local sleep = kos.sleep
 
 -- Waits until every CRD in list is Established; nil, err names the last
 -- one's conditions.
 function Client:_wait_crds(crds, timeout)
   if #crds == 0 then return true end
-  local deadline = kcore.now() + timeout
+  local deadline = kos.monotonic() + timeout
   local pending = crds
   while true do
     local still = {}
@@ -553,7 +553,7 @@ function Client:_wait_crds(crds, timeout)
       if not ok then still[#still + 1] = o end
     end
     if #still == 0 then break end
-    if kcore.now() >= deadline then
+    if kos.monotonic() >= deadline then
       local names = {}
       for _, o in ipairs(still) do names[#names + 1] = o.metadata.name end
       return nil, "CustomResourceDefinition not Established in time: " .. table.concat(names, ", ")
@@ -569,11 +569,11 @@ end
 -- API server's discovery lags Established by a moment).
 function Client:_resolve_new(o, defined, timeout)
   local g = split_api_version(o.apiVersion)
-  local deadline = kcore.now() + timeout
+  local deadline = kos.monotonic() + timeout
   while true do
     local res, err = self:resolve(o.apiVersion, o.kind)
     if res or not defined[g .. "/" .. o.kind] then return res, err end
-    if kcore.now() >= deadline then return nil, err end
+    if kos.monotonic() >= deadline then return nil, err end
     self:invalidate(g)
     sleep(0.2)
   end
@@ -617,7 +617,7 @@ function Client:_save_inventory(bundle, entries, state_dir)
   local held = self._inv_text and self._inv_text[bundle]
   if held == text then
     if state_dir then
-      local wok, werr = kcore.write_atomic(inventory_path(state_dir, bundle), text .. "\n")
+      local wok, werr = kos.write_atomic(inventory_path(state_dir, bundle), text .. "\n")
       if not wok then return nil, "saving the inventory: " .. werr end
     end
     return true
@@ -636,7 +636,7 @@ function Client:_save_inventory(bundle, entries, state_dir)
   self._inv_text = self._inv_text or {}
   self._inv_text[bundle] = text
   if state_dir then
-    local wok, werr = kcore.write_atomic(inventory_path(state_dir, bundle), text .. "\n")
+    local wok, werr = kos.write_atomic(inventory_path(state_dir, bundle), text .. "\n")
     if not wok then return nil, "saving the inventory: " .. werr end
   end
   return true
@@ -1043,7 +1043,7 @@ local WORKLOADS = {Deployment = true, StatefulSet = true, DaemonSet = true, Repl
 function Client:wait(objs, timeout, opts)
   opts = opts or {}
   local ns = opts.namespace or self.namespace
-  local deadline = kcore.now() + (timeout or 300)
+  local deadline = kos.monotonic() + (timeout or 300)
   local pending = {}
   for _, o in ipairs(objs) do
     local r = ref_of(o)
@@ -1072,7 +1072,7 @@ function Client:wait(objs, timeout, opts)
       end
     end
     if #still == 0 then return true end
-    local now = kcore.now()
+    local now = kos.monotonic()
     if #failed > 0 or now >= deadline then
       local lines = {}
       for _, p in ipairs(still) do

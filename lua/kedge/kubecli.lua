@@ -2,7 +2,7 @@
 -- commands (core/main.c calls apply/plan with the command's arguments and
 -- exits with the number returned).
 local kube = require "kedge.kube"
-local kcore = require "kedge.kubecore"
+local kos = require "kedge.os"
 local yaml = require "kedge.yaml"
 local log = require "kedge.log"
 local kedge = require "kedge"
@@ -108,7 +108,7 @@ function M.load(paths)
   end
   for _, p in ipairs(paths) do
     local names, err, why = nil, nil, nil
-    if p ~= "-" then names, err, why = kcore.read_dir(p) end
+    if p ~= "-" then names, err, why = kos.read_dir(p) end
     if names then
       for _, n in ipairs(names) do
         if n:match("%.ya?ml$") or n:match("%.json$") then

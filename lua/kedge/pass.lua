@@ -22,7 +22,7 @@
 local errors = require "kedge.errors"
 local git = require "kedge.git"
 local json = require "kedge.json"
-local kcore = require "kedge.kubecore"
+local kos = require "kedge.os"
 local limits = require "kedge.limits"
 local log = require "kedge.log"
 local sandbox = require "kedge.sandbox"
@@ -526,7 +526,7 @@ function Pass:record()
     if r and r.status == STATUS.OK then
       st.bundles[bd.name] = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
       n = n + 1
-      local ok, err = kcore.write_atomic(self:good_path(bd.name), json.encode({commit = self.commit.id,
+      local ok, err = kos.write_atomic(self:good_path(bd.name), json.encode({commit = self.commit.id,
         namespace = bd.namespace, objects = self.rendered_objects[bd.name]}))
       if not ok then return self:fail("record", M.EXIT.failed, err) end
     end
@@ -534,7 +534,7 @@ function Pass:record()
   st.last_pass = {commit = self.commit.id, at = now,
     result = self.failure and RESULT.FAILED or RESULT.SUCCESS,
     report = self.report_obj and self.report_obj.id or nil}
-  local ok, err = kcore.write_atomic(self:state_path(), json.encode(all, {indent = 2}) .. "\n")
+  local ok, err = kos.write_atomic(self:state_path(), json.encode(all, {indent = 2}) .. "\n")
   if not ok then return self:fail("record", M.EXIT.failed, err) end
   self:progress("record", string.format("%d bundle%s recorded as good", n, n == 1 and "" or "s"))
   return true
@@ -657,9 +657,9 @@ function Pass:step(name, fn)
   assert(type(name) == "string", "pass.step: a name first")
   assert(type(fn) == "function", "pass.step: then a function")
   if self.failure then return skipped(self) end
-  local t0 = kcore.now()
+  local t0 = kos.monotonic()
   local ok, res, msg = pcall(fn)
-  local rec = {name = name, duration = kcore.now() - t0}
+  local rec = {name = name, duration = kos.monotonic() - t0}
   self.custom_steps[#self.custom_steps + 1] = rec
   if not ok or (not res and msg ~= nil) or res == false then
     rec.status = STATUS.FAILED
@@ -850,7 +850,7 @@ end
 -- state.json and the inventories. Released when the process ends,
 -- whatever happens. Returns the lock, or nil and why not.
 local function lock_state(P)
-  local fs = require "kedge.reportcore"
+  local fs = require "kedge.os"
   local ok, err = fs.mkdir(P.opts.state_dir)
   if not ok then return nil, err end
   return fs.lock(P.opts.state_dir .. "/pass.lock", P.opts.lock_timeout or 60)

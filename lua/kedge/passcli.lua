@@ -3,7 +3,7 @@
 -- and exits with the number returned; the codes are kedge.pass.EXIT).
 local pass = require "kedge.pass"
 local core = require "kedge.core"
-local kcore = require "kedge.kubecore"
+local kos = require "kedge.os"
 local log = require "kedge.log"
 
 local M = {}
@@ -171,7 +171,7 @@ function M.budget(...)
   o.offline = true
   if o.args then return usage("budget", "unexpected argument '" .. o.args[1] .. "'") end
   if o.repo and not o.ref then
-    local _, _, why = kcore.read_dir(o.repo)
+    local _, _, why = kos.read_dir(o.repo)
     if why ~= nil and why ~= "notdir" then
       fail("budget", "--repo " .. o.repo .. ": not a directory; give --ref REF to fetch a URL")
       return EXIT.failed

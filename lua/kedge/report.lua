@@ -19,8 +19,7 @@
 local json = require "kedge.json"
 local http = require "kedge.http"
 local git = require "kedge.git"
-local kubecore = require "kedge.kubecore"
-local fs = require "kedge.reportcore"
+local fs = require "kedge.os"
 local log = require "kedge.log"
 local limits = require "kedge.limits"
 local kedge = require "kedge"
@@ -399,7 +398,7 @@ local function sent_dir(state) return state .. "/reports" end
 
 -- Files of a folder by report id: {[id] = {json=, junit=, markers={[key]=name}}}
 local function scan(dir)
-  local list, err, why = kubecore.read_dir(dir)
+  local list, err, why = fs.read_dir(dir)
   if not list then
     if why == "missing" then return {} end
     return nil, err
@@ -571,7 +570,7 @@ local function compact(state, opts)
     reason = string.format("the outbox held %d undelivered reports (%d bytes), more than its bound of %d reports or %d bytes",
       n, held, max_reports, max_bytes),
   }
-  local ok, werr = kubecore.write_atomic(dir .. "/" .. s.id .. ".json", encode(scrub(s)))
+  local ok, werr = fs.write_atomic(dir .. "/" .. s.id .. ".json", encode(scrub(s)))
   if not ok then return nil, werr end
   for _, p in ipairs(take) do remove_report(dir, p) end
   fs.sync_dir(dir)
@@ -599,10 +598,10 @@ function M.outbox_write(state, r, opts)
   local doc = M.document(r)
   local junit = junit_of(doc)
   if junit then
-    ok, err = kubecore.write_atomic(dir .. "/" .. r.id .. ".junit.xml", junit)
+    ok, err = fs.write_atomic(dir .. "/" .. r.id .. ".junit.xml", junit)
     if not ok then return nil, err end
   end
-  ok, err = kubecore.write_atomic(dir .. "/" .. r.id .. ".json", encode(doc))
+  ok, err = fs.write_atomic(dir .. "/" .. r.id .. ".json", encode(doc))
   if not ok then return nil, err end
   local c, cerr = compact(state, opts)
   if not c then log.error("report outbox: compaction failed", {error = cerr}) end
@@ -739,10 +738,10 @@ local function deliver_dir(dest, p)
   end
   if not ok then return nil, err end
   if p.junit then
-    ok, err = kubecore.write_atomic(dir .. "/" .. p.id .. ".junit.xml", p.junit)
+    ok, err = fs.write_atomic(dir .. "/" .. p.id .. ".junit.xml", p.junit)
     if not ok then return nil, err end
   end
-  ok, err = kubecore.write_atomic(dir .. "/" .. p.id .. ".json", p.text)
+  ok, err = fs.write_atomic(dir .. "/" .. p.id .. ".json", p.text)
   if not ok then return nil, err end
   return {path = dir .. "/" .. p.id .. ".json"}
 end
@@ -824,7 +823,7 @@ function M.deliver(state, destinations, opts)
           local marker = p.id .. ".done-" .. dest.key
           res.destination = dest.label
           res.delivered = rfc3339(os.time())
-          local ok, merr = kubecore.write_atomic(dir .. "/" .. marker,
+          local ok, merr = fs.write_atomic(dir .. "/" .. marker,
             assert(json.encode(scrub(res), {sort_keys = true})) .. "\n")
           if ok then
             p.entry.markers[dest.key] = marker

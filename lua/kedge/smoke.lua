@@ -41,7 +41,7 @@
 --             f(ctx, test) and fails by raising or returning false or
 --             nil, message
 local kube = require "kedge.kube"
-local kcore = require "kedge.kubecore"
+local kos = require "kedge.os"
 local http = require "kedge.http"
 local proc = require "kedge.proc"
 local regex = require "kedge.regex"
@@ -260,7 +260,7 @@ end
 -- tail with a note saying how much was left out (dropped: bytes a kind
 -- already left out before).
 local function finish(res, started, secrets, dropped)
-  res.duration = math.floor((kcore.now() - started) * 1000 + 0.5) / 1000
+  res.duration = math.floor((kos.monotonic() - started) * 1000 + 0.5) / 1000
   res.message = redact(res.message or "", secrets)
   local out, lost = redact(res.output or "", secrets), dropped or 0
   if #out > M.OUTPUT_BYTES then
@@ -286,7 +286,7 @@ local function with_retries(t, attempt, say, secrets)
     if n <= retries then
       say("smoke attempt failed, retrying", {test = t.name, attempt = n, wait = wait,
         why = redact(msg, secrets or {})})
-      kcore.sleep(math.min(wait, M.MAX_BACKOFF))
+      kos.sleep(math.min(wait, M.MAX_BACKOFF))
       wait = math.min(wait * 2, M.MAX_BACKOFF)
     end
   end
@@ -369,7 +369,7 @@ end
 -- Polls get() until judge(obj) says done (or fatal); returns ok, message
 -- and the object last read.
 local function wait_for(ctx, timeout, get, judge)
-  local deadline = kcore.now() + timeout
+  local deadline = kos.monotonic() + timeout
   local last, seen = "not checked yet", nil
   while true do
     local obj, err = get()
@@ -382,9 +382,9 @@ local function wait_for(ctx, timeout, get, judge)
     else
       last = err
     end
-    local left = deadline - kcore.now()
+    local left = deadline - kos.monotonic()
     if left <= 0 then return false, string.format("%s (gave up after %gs)", last, timeout), seen end
-    kcore.sleep(math.min(M.POLL, left))
+    kos.sleep(math.min(M.POLL, left))
   end
 end
 
@@ -568,7 +568,7 @@ local function run_helm_tests(t, ctx, secrets)
     results[#results + 1] = finish({name = name, kind = "helm-test",
       status = ok and "passed" or "failed", message = msg, output = out}, started, secrets)
   end
-  local started = kcore.now()
+  local started = kos.monotonic()
   if not ctx.kube then
     result(t.name, false, "no Kubernetes client: helm-test needs the cluster", "", started)
     return results
@@ -581,7 +581,7 @@ local function run_helm_tests(t, ctx, secrets)
   local timeout = t.timeout or 300
   local created = {}
   for i, h in ipairs(hooks) do
-    local hstart = kcore.now()
+    local hstart = kos.monotonic()
     local name = string.format("%s: %s/%s", t.name, h.kind, h.name)
     h.obj = kube.copy(h.obj)
     h.obj.metadata.namespace = h.obj.metadata.namespace or ctx.namespace or ctx.kube.namespace
@@ -616,7 +616,7 @@ local function run_helm_tests(t, ctx, secrets)
       result(name, false, msg, out, hstart)
       for j = i + 1, #hooks do
         result(string.format("%s: %s/%s", t.name, hooks[j].kind, hooks[j].name), false,
-          "not run: an earlier test failed (helm test stops at the first failure)", "", kcore.now())
+          "not run: an earlier test failed (helm test stops at the first failure)", "", kos.monotonic())
       end
       return results
     end
@@ -646,7 +646,7 @@ function M.run(tests, ctx)
   local say = ctx.log or blog.info
   local rctx = setmetatable({say = say}, {__index = ctx})
   for i, t in ipairs(tests) do
-    local started = kcore.now()
+    local started = kos.monotonic()
     local secrets = {}
     local errs = check(t)
     local name = type(t) == "table" and type(t.name) == "string" and t.name or ("smoke[" .. i .. "]")

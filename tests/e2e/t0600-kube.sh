@@ -118,7 +118,7 @@ EOF
 local c = assert(require("kedge.kube").connect{kubeconfig = arg[1]})
 for _ = 1, 100 do
   if c:call("GET", "/apis/" .. arg[2]) == 503 then return end
-  require("kedge.kubecore").sleep(0.1)
+  require("kedge.os").sleep(0.1)
 end' "$KUBE_ADMIN" "down$ID.kedge.test/v1"
 	run "$KEDGE" lua -e '
 local c = assert(require("kedge.kube").connect{kubeconfig = arg[1]})

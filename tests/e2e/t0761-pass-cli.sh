@@ -34,9 +34,9 @@ like "$err" "has no current revision .*give --repo URL" "says to give --repo"
 
 # one apply per state directory: another process holds the lock
 mkdir -p "$TMP/held"
-"$KEDGE" lua -e 'local l = assert(require("kedge.reportcore").lock(arg[1] .. "/pass.lock"))
+"$KEDGE" lua -e 'local l = assert(require("kedge.os").lock(arg[1] .. "/pass.lock"))
 io.open(arg[1] .. "/ready", "w"):close()
-require("kedge.kubecore").sleep(5)' "$TMP/held" &
+require("kedge.os").sleep(5)' "$TMP/held" &
 holder=$!
 for i in $(seq 1 100); do [ -e "$TMP/held/ready" ] && break; sleep 0.05; done
 run "$KEDGE" apply --site x --state-dir "$TMP/held" --lock-timeout 1

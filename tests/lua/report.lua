@@ -4,7 +4,7 @@
 local t = dofile("tests/tap.lua")
 local report = require "kedge.report"
 local json = require "kedge.json"
-local kubecore = require "kedge.kubecore"
+local kos = require "kedge.os"
 
 local tmp = os.tmpname()
 os.remove(tmp)
@@ -21,7 +21,7 @@ local function read(path)
 end
 
 local function files(dir)
-  return kubecore.read_dir(dir) or {}
+  return kos.read_dir(dir) or {}
 end
 
 local commit = "0123456789abcdef0123456789abcdef01234567"
@@ -204,11 +204,11 @@ t.like(sum.failed[1] and sum.failed[1].error, "a token goes over HTTPS only", "n
 sum = assert(report.deliver(state, {{webhook = "https://127.0.0.1:9/x", ["token-file"] = tmp .. "/missing.token"}}))
 t.like(sum.failed[1] and sum.failed[1].error, "cannot read .*missing%.token: No such file", "a missing token file is a failure, named")
 -- one kedge at a time on an outbox (flock, so also within one process)
-local held = assert(require("kedge.reportcore").lock(state .. "/outbox.lock"))
-local t0 = kubecore.now()
+local held = assert(kos.lock(state .. "/outbox.lock"))
+local t0 = kos.monotonic()
 local none2, lerr = report.deliver(state, {{dir = stick}}, {lock_timeout = 0.3})
 t.ok(none2 == nil and lerr:find("another kedge holds .*outbox%.lock"), "deliver waits for the outbox lock, then says who has it")
-t.ok(kubecore.now() - t0 >= 0.3, "after the timeout")
+t.ok(kos.monotonic() - t0 >= 0.3, "after the timeout")
 none2, lerr = report.outbox_write(state, report.finish(sample(), "ok"), {lock_timeout = 0})
 t.ok(none2 == nil and lerr:find("another kedge holds"), "so does outbox_write")
 held:unlock()

@@ -4,6 +4,7 @@
  * temporary folder; nothing outside it is read (k3s_config and sa_dir point
  * into it too). */
 #include "base/err.h"
+#include "base/fs.h"
 #include "kube/kube.h"
 #include "tap.h"
 
@@ -308,7 +309,7 @@ int main(void)
 	}
 
 	/* atomic writes create the folder */
-	rc = kd_kube_write_atomic(path_of("state/inv.json"), "[]\n", 3, &err);
+	rc = kd_fs_write_atomic(path_of("state/inv.json"), "[]\n", 3, 0600, &err);
 	ok(rc == 0 && access(path_of("state/inv.json"), R_OK) == 0, "write_atomic (%s)", err.msg);
 
 	if (!getenv("KEDGE_KEEP_TMP")) {
