@@ -8,7 +8,7 @@
  *   read_file(path[, limit]) → the bytes or nil, err (limit in bytes,
  *     default KD_LIMIT_FS_READ_BYTES)
  *   read_dir(path) → sorted list of the names in a folder (no dot files),
- *     or nil, err, "notdir" when path is not a folder ("error" otherwise)
+ *     or nil, err, why: "notdir" (not a folder), "missing" (absent), "error"
  *   mkdir(path[, mode]) → true or nil, err: with its missing parents (mode
  *     defaults to 0700); an existing folder is fine
  *   stat(path) → {type = "file"|"dir"|"other", size = bytes} or nil, err
@@ -102,11 +102,12 @@ static int os_read_dir(lua_State *L)
 	lua_Integer n = 0, i;
 
 	if (!d) {
-		int notdir = errno == ENOTDIR;
+		int eno = errno;
 
 		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(errno));
-		lua_pushstring(L, notdir ? "notdir" : "error");
+		lua_pushfstring(L, "%s: %s", path, strerror(eno));
+		lua_pushstring(L, eno == ENOTDIR ? "notdir" :
+				  eno == ENOENT ? "missing" : "error");
 		return 3;
 	}
 	lua_newtable(L);
