@@ -157,58 +157,17 @@ static void set_arg(lua_State *L, int argc, char **argv, const char *script)
 	lua_setglobal(L, "arg");
 }
 
-/* Calls the chunk on top of the stack with argv as its varargs. */
-static int call_chunk(kd_lua *kl, int argc, char **argv, kd_err *err)
+int kd_lua_preload(kd_lua *kl, const char *module, lua_CFunction open)
 {
 	lua_State *L = kl->L;
-	int base, i, status;
 
-	if (!lua_checkstack(L, argc + 2))
-		return kd_err_set(err, KD_ELIMIT, "lua: too many arguments");
-	for (i = 0; i < argc; i++)
-		lua_pushstring(L, argv[i]);
-	base = lua_gettop(L) - argc;
-	lua_pushcfunction(L, msghandler);
-	lua_insert(L, base);
-	status = lua_pcall(L, argc, 0, base);
-	lua_remove(L, base);
-	if (status != LUA_OK) {
-		kd_err_set(err, status == LUA_ERRMEM ? KD_ENOMEM : KD_EINVAL,
-			   "%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-		return err ? err->code : KD_EINVAL;
-	}
+	if (!lua_checkstack(L, 3))
+		return -1;
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, open);
+	lua_setfield(L, -2, module);
+	lua_pop(L, 1);
 	return 0;
-}
-
-int kd_lua_run_file(kd_lua *kl, const char *path, int argc, char **argv,
-		    kd_err *err)
-{
-	lua_State *L = kl->L;
-	const char *fname = strcmp(path, "-") ? path : NULL;
-
-	set_arg(L, argc, argv, path);
-	if (luaL_loadfilex(L, fname, "t") != LUA_OK) {
-		kd_err_set(err, KD_EPARSE, "%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-		return KD_EPARSE;
-	}
-	return call_chunk(kl, argc, argv, err);
-}
-
-int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
-		      kd_err *err)
-{
-	lua_State *L = kl->L;
-
-	set_arg(L, argc, argv, "-e");
-	if (luaL_loadbufferx(L, code, strlen(code), "=(command line)", "t") !=
-	    LUA_OK) {
-		kd_err_set(err, KD_EPARSE, "%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-		return KD_EPARSE;
-	}
-	return call_chunk(kl, argc, argv, err);
 }
 
 int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
@@ -217,7 +176,7 @@ int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
 	lua_State *L = kl->L;
 	int base, i, rc = 0;
 
-	if (!lua_checkstack(L, argc + 4))
+	if (!lua_checkstack(L, 5))
 		return kd_err_set(err, KD_ELIMIT, "lua: too many arguments");
 	set_arg(L, argc, argv, module);
 	base = lua_gettop(L);
@@ -230,9 +189,12 @@ int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
 	}
 	lua_getfield(L, -1, func);
 	lua_remove(L, -2);
-	for (i = 0; i < argc; i++)
+	lua_createtable(L, argc, 0);
+	for (i = 0; i < argc; i++) {
 		lua_pushstring(L, argv[i]);
-	if (lua_pcall(L, argc, 1, base + 1) != LUA_OK) {
+		lua_rawseti(L, -2, i + 1);
+	}
+	if (lua_pcall(L, 1, 1, base + 1) != LUA_OK) {
 		rc = kd_err_set(err, KD_EINVAL, "%s", lua_tostring(L, -1));
 		goto cleanup;
 	}

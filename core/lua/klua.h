@@ -50,20 +50,15 @@ void *kd_lua_heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 size_t kd_lua_heap_used(lua_State *L);
 size_t kd_lua_swap_heap_limit(lua_State *L, size_t limit);
 
-/* Runs a script file (path "-" reads stdin) or a string of code, with the
- * global `arg` set up as the standalone lua interpreter does (arg[0] is the
- * script, arg[1..] its arguments). On a Lua error, err holds the message
- * with a traceback. */
-int kd_lua_run_file(kd_lua *kl, const char *path, int argc, char **argv,
-		    kd_err *err);
-int kd_lua_run_string(kd_lua *kl, const char *code, int argc, char **argv,
-		      kd_err *err);
-
-/* Runs require(module)[func](argv...) for a command written in Lua; its
- * integer result is the exit status put in *status. A Lua error fills err
- * (with a traceback) and returns non-zero. */
+/* Runs require(module)[func]({argv...}): the command line, handed to Lua
+ * whole; its integer result is the exit status put in *status. A Lua error
+ * fills err (with a traceback) and returns non-zero. */
 int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
 		    int argc, char **argv, int *status, kd_err *err);
+
+/* Adds a C module to package.preload, for entry points only the binary's
+ * main() provides. Returns -1 when the state is out of stack. */
+int kd_lua_preload(kd_lua *kl, const char *module, lua_CFunction open);
 
 /* Pushes v as a Lua value. Raises a Lua error past KD_LIMIT_DEPTH. */
 void kd_lua_push_value(lua_State *L, const kd_value *v);

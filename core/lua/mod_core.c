@@ -1,5 +1,5 @@
 /* kedge.core: what the embedded Lua library builds on: versions, the null
- * sentinel, the list marker and the log primitive. */
+ * sentinel, the list marker and the log primitives. */
 #include "lua/klua.h"
 
 #include "log/log.h"
@@ -64,6 +64,30 @@ static int core_log_enabled(lua_State *L)
 	return 1;
 }
 
+/* core.log_setup(level, format): the command line's --log-level and
+ * --log-format (nil keeps the default); nil, msg naming the bad one. */
+static int core_log_setup(lua_State *L)
+{
+	const char *lvl = luaL_optstring(L, 1, "info");
+	const char *fmt = luaL_optstring(L, 2, "text");
+	kd_log_level level;
+	kd_log_format format;
+
+	if (kd_log_parse_level(lvl, &level)) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "unknown log level '%s'", lvl);
+		return 2;
+	}
+	if (kd_log_parse_format(fmt, &format)) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "unknown log format '%s'", fmt);
+		return 2;
+	}
+	kd_log_setup(level, format);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* core.isatty(fd): whether progress lines go to a person (fd 2: stderr). */
 static int core_isatty(lua_State *L)
 {
@@ -78,6 +102,7 @@ int kd_lua_open_core(lua_State *L)
 		{"is_null", core_is_null},
 		{"log", core_log},
 		{"log_enabled", core_log_enabled},
+		{"log_setup", core_log_setup},
 		{"isatty", core_isatty},
 		{NULL, NULL},
 	};
@@ -96,6 +121,13 @@ int kd_lua_open_core(lua_State *L)
 		lua_setfield(L, -2, libs[i].name);
 	}
 	lua_setfield(L, -2, "libraries");
+	/* the same names in kd_version_libs' order, for `kedge version` */
+	lua_createtable(L, KD_VERSION_LIBS, 0);
+	for (i = 0; i < KD_VERSION_LIBS; i++) {
+		lua_pushstring(L, libs[i].name);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "library_names");
 	kd_lua_push_null(L);
 	lua_setfield(L, -2, "null");
 	return 1;

@@ -2,9 +2,17 @@
  *
  *   git.sync{repo=, ref=, state=, ca_file=, token_file=, username=,
  *            password_file=, ssh_key=, known_hosts=, trust_new_host=, verify=,
- *            trusted_keys=, lock_timeout=}
+ *            trusted_keys=, lock_timeout=, ssh_key_passphrase_file=,
+ *            token_env=, password_env=, progress=, timeout=, timeout_message=}
  *     -> {commit=, wanted=, ref=, tree=, changed=, verified=, objects=,
- *         bytes=, refused=<message or nil>} or nil, err
+ *         bytes=, refused=<message or nil>, message=<refused, and what is
+ *         still served>} or nil, err (and "busy"
+ *         when another sync holds the state lock). token_env/password_env name the
+ *         variables a secret comes from when its file is not given.
+ *         timeout (seconds, 0 none) bounds the whole sync: past it,
+ *         timeout_message goes to stderr and the process ends (see
+ *         watchdog below).
+ *   git.DEFAULT_STATE: the state directory when none is given
  *   git.open(state [, commit]) -> repo or nil, err
  *   git.open_dir(path) -> a plain folder served as a repo (id() is nil,
  *                         commit() fails), or nil, err
@@ -29,9 +37,13 @@
 #include "git/git.h"
 #include "json/json.h"
 
+#include <errno.h>
 #include <lauxlib.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define REV_MT "kedge.GitRepo"
 
@@ -163,13 +175,90 @@ static int git_open_dir(lua_State *L)
 	return 1;
 }
 
+/* libgit2 1.5 has no network timeouts, so a server that stops answering
+ * would hold a sync forever, and nothing can interrupt libgit2 inside a
+ * read. The whole sync gets a deadline instead, watched by a thread; past
+ * it the process ends at once (_exit: nothing may run on state libgit2
+ * holds half-changed). That is safe because nothing is served until it is
+ * complete (the next sync removes the leftovers) and the lock goes with
+ * the process. */
+typedef struct watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+	const char *msg;
+	int done;
+	int running;
+	pthread_t th;
+} watchdog;
+
+static void *watch(void *arg)
+{
+	watchdog *w = arg;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline);
+	if (!w->done) {
+		(void)!write(2, w->msg, strlen(w->msg));
+		_exit(1);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int watchdog_start(watchdog *w, double seconds, const char *msg)
+{
+	pthread_condattr_t ca;
+
+	memset(w, 0, sizeof *w);
+	if (seconds <= 0)
+		return 0;
+	w->msg = msg;
+	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+	w->deadline.tv_sec += (time_t)seconds;
+	w->deadline.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (w->deadline.tv_nsec >= 1000000000L) {
+		w->deadline.tv_sec++;
+		w->deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&w->th, NULL, watch, w))
+		return -1;
+	w->running = 1;
+	return 0;
+}
+
+static void watchdog_stop(watchdog *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	w->running = 0;
+}
+
 static int git_sync(lua_State *L)
 {
 	kd_git_sync_opts o = {0};
 	kd_git_sync_result *r;
-	kd_buf token = KD_BUF_INIT(8192), password = KD_BUF_INIT(8192);
+	kd_buf token = KD_BUF_INIT(8192), password = KD_BUF_INIT(8192),
+	       key_pass = KD_BUF_INIT(8192);
 	kd_err err = KD_ERR_INIT;
-	const char *verify, *token_file, *password_file;
+	const char *verify, *token_file, *password_file, *pass_file, *token_env,
+		*password_env, *timeout_msg;
+	watchdog w;
+	double timeout;
 	int rc;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -185,26 +274,48 @@ static int git_sync(lua_State *L)
 	o.trust_new_host = kd_lua_opt_bool(L, 1, "trust_new_host", 0);
 	o.trusted_keys = kd_lua_opt_string(L, 1, "trusted_keys", NULL);
 	o.lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
+	o.progress = kd_lua_opt_bool(L, 1, "progress", 0);
 	token_file = kd_lua_opt_string(L, 1, "token_file", NULL);
 	password_file = kd_lua_opt_string(L, 1, "password_file", NULL);
+	pass_file = kd_lua_opt_string(L, 1, "ssh_key_passphrase_file", NULL);
+	token_env = kd_lua_opt_string(L, 1, "token_env", NULL);
+	password_env = kd_lua_opt_string(L, 1, "password_env", NULL);
+	timeout_msg = kd_lua_opt_string(L, 1, "timeout_message", "git sync: timed out\n");
+	lua_getfield(L, 1, "timeout");
+	timeout = luaL_optnumber(L, -1, 0);
+	lua_pop(L, 1);
 	verify = kd_lua_opt_string(L, 1, "verify", "off");
 	if (kd_git_parse_verify(verify, &o.verify))
 		return luaL_argerror(L, 1, "verify is \"off\", \"head\" or \"tag\"");
 	r = lua_newuserdatauv(L, sizeof *r, 0);
 	/* every option is read (and may raise) before anything is allocated */
-	if ((rc = kd_git_read_secret(token_file, NULL, &token, &err)) ||
-	    (rc = kd_git_read_secret(password_file, NULL, &password, &err)))
+	if ((rc = kd_git_read_secret(token_file, token_env, &token, &err)) ||
+	    (rc = kd_git_read_secret(password_file, password_env, &password, &err)) ||
+	    (rc = kd_git_read_secret(pass_file, NULL, &key_pass, &err)))
 		goto cleanup;
 	o.token = token.len ? token.ptr : NULL;
 	o.password = password.len ? password.ptr : NULL;
+	o.ssh_key_pass = key_pass.len ? key_pass.ptr : NULL;
+	if (watchdog_start(&w, timeout, timeout_msg)) {
+		rc = kd_err_set(&err, KD_EINTERNAL, "cannot start the --timeout watchdog");
+		goto cleanup;
+	}
 	rc = kd_git_sync(&o, r, &err);
+	watchdog_stop(&w);
 cleanup:
 	memset(token.ptr, 0, token.len);
 	memset(password.ptr, 0, password.len);
+	memset(key_pass.ptr, 0, key_pass.len);
 	kd_buf_free(&token);
 	kd_buf_free(&password);
-	if (rc && rc != KD_GIT_EREFUSED)
-		return push_err(L, &err);
+	kd_buf_free(&key_pass);
+	if (rc && rc != KD_GIT_EREFUSED) {
+		push_err(L, &err);
+		if (rc != KD_GIT_EBUSY)
+			return 2;
+		lua_pushliteral(L, "busy");
+		return 3;
+	}
 	lua_createtable(L, 0, 8);
 	if (r->current[0]) {
 		lua_pushstring(L, r->current);
@@ -227,6 +338,8 @@ cleanup:
 	if (rc == KD_GIT_EREFUSED) {
 		lua_pushstring(L, r->refusal);
 		lua_setfield(L, -2, "refused");
+		lua_pushstring(L, err.msg);
+		lua_setfield(L, -2, "message");
 	}
 	return 1;
 }
@@ -339,5 +452,7 @@ int kd_lua_open_git(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
+	lua_pushliteral(L, KD_GIT_DEFAULT_STATE);
+	lua_setfield(L, -2, "DEFAULT_STATE");
 	return 1;
 }

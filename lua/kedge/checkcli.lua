@@ -1,8 +1,8 @@
 -- kedge.checkcli: `kedge check`, everything about a config repo that needs
 -- no cluster -- load and validate, select, render with each site's
 -- Kubernetes version (values schemas included) -- for the repo's own CI.
--- It reads a plain checkout and writes nothing. core/main.c calls
--- main(args...) and exits with the number returned.
+-- It reads a plain checkout and writes nothing. The command table
+-- (kedge.cli) calls main(options) and exits with the number returned.
 local site = require "kedge.site"
 local budget = require "kedge.budget"
 local json = require "kedge.json"
@@ -15,40 +15,6 @@ M.EXIT = {ok = 0, problems = 1, usage = 2}
 local function usage(msg)
   io.stderr:write(string.format("kedge: %s (see 'kedge help check')\n", msg))
   return M.EXIT.usage
-end
-
-local function parse(args)
-  local o = {repo = "."}
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    local flag, inline = a:match("^(%-%-[%w-]+)=(.*)$")
-    if flag then a = flag end
-    local function value()
-      if inline then return inline end
-      i = i + 1
-      if args[i] == nil then return nil, a .. " needs a value" end
-      return args[i]
-    end
-    local err
-    if a == "--site" then
-      o.site, err = value()
-    elseif a == "--repo" then
-      o.repo, err = value()
-    elseif a == "--all-sites" and not inline then
-      o.all = true
-    elseif a == "--json" and not inline then
-      o.json = true
-    elseif inline and (a == "--all-sites" or a == "--json") then
-      err = a .. " takes no value"
-    else
-      err = "unknown option '" .. args[i] .. "'"
-    end
-    if err then return nil, err end
-    i = i + 1
-  end
-  if o.site and o.all then return nil, "give --site NAME or --all-sites, not both" end
-  return o
 end
 
 -- A failure of site.select or site.render → a problem table: with file,
@@ -114,9 +80,8 @@ local function check_site(repo, name)
   return res
 end
 
-function M.main(...)
-  local o, perr = parse({...})
-  if not o then return usage(perr) end
+function M.main(o)
+  if o.site and o.all then return usage("give --site NAME or --all-sites, not both") end
   local tree, terr = site.dir_tree(o.repo)
   if not tree then return usage("--repo: " .. terr) end
   local out = {repo = o.repo, sites = kedge.list({}), problems = kedge.list({}),

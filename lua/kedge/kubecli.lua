@@ -1,6 +1,6 @@
 -- kedge.kubecli: the `kedge apply-manifests` and `kedge plan-manifests`
--- commands (core/main.c calls apply/plan with the command's arguments and
--- exits with the number returned).
+-- commands: handlers of the command table (kedge.cli), called with the
+-- parsed options; they return the exit code.
 local kube = require "kedge.kube"
 local kos = require "kedge.os"
 local yaml = require "kedge.yaml"
@@ -16,58 +16,15 @@ local function usage(cmd, msg)
   return M.EXIT.usage
 end
 
-local duration = require("kedge").duration
-
-local function parse(args, allow_wait)
-  local o = {files = {}}
-  local i = 1
-  local function value(flag)
-    i = i + 1
-    if args[i] == nil then return nil, flag .. " needs a value" end
-    return args[i]
-  end
-  while i <= #args do
-    local a, err = args[i], nil
-    local flag, inline = a:match("^(%-%-[%w-]+)=(.*)$")
-    if flag then
-      a = flag
-      table.insert(args, i + 1, inline)
-    end
-    if a == "-f" or a == "--filename" then
-      local v; v, err = value(a); o.files[#o.files + 1] = v
-    elseif a == "--bundle" then o.bundle, err = value(a)
-    elseif a == "--namespace" or a == "-n" then o.namespace, err = value(a)
-    elseif a == "--kubeconfig" then o.kubeconfig, err = value(a)
-    elseif a == "--context" then o.context, err = value(a)
-    elseif a == "--state-dir" then o.state_dir, err = value(a)
-    elseif a == "--field-manager" then o.field_manager, err = value(a)
-    elseif a == "--prune" then o.prune = true
-    elseif a == "--force" then o.force = true
-    elseif a == "--timeout" then
-      local v; v, err = value(a)
-      if v then
-        o.timeout = duration(v)
-        if not o.timeout then err = "--timeout needs a duration like 300, 90s or 10m, not '" .. v .. "'" end
-      end
-    elseif a == "--wait" and allow_wait then
-      local v; v, err = value(a)
-      if v then
-        o.wait = duration(v)
-        if not o.wait then err = "--wait needs a duration like 120, 90s, 5m or 1h, not '" .. v .. "'" end
-      end
-    else
-      err = "unknown option '" .. a .. "'"
-    end
-    if err then return nil, err end
-    i = i + 1
-  end
+-- The checks across flags the command table cannot make.
+local function check(o)
+  o.files = o.files or {}
   if #o.files == 0 then return nil, "give the manifests with -f FILE|DIR" end
   if o.prune and not o.bundle then return nil, "--prune needs --bundle NAME (prune only touches what that bundle applied)" end
   if o.bundle and not (o.bundle:match("^[a-z0-9][a-z0-9.-]*$") and o.bundle:match("[a-z0-9]$")
       and #o.bundle <= 47) then
     return nil, "--bundle must be a DNS label-like name (lowercase letters, digits, '-', '.'; at most 47 characters), not '" .. o.bundle .. "'"
   end
-  o.state_dir = o.state_dir or os.getenv("KEDGE_STATE_DIR")
   return o
 end
 
@@ -141,8 +98,9 @@ local function code_of(err)
   return M.EXIT.failed, err
 end
 
-function M.apply(...)
-  local o, perr = parse({...}, true)
+function M.apply(o)
+  local perr
+  o, perr = check(o)
   if not o then return usage("apply-manifests", perr) end
   local objs, sources = M.load(o.files)
   if not objs then fail(sources); return M.EXIT.invalid end
@@ -179,8 +137,9 @@ function M.apply(...)
   return M.EXIT.ok
 end
 
-function M.plan(...)
-  local o, perr = parse({...}, false)
+function M.plan(o)
+  local perr
+  o, perr = check(o)
   if not o then return usage("plan-manifests", perr) end
   local objs, sources = M.load(o.files)
   if not objs then fail(sources); return M.EXIT.invalid end

@@ -1,10 +1,11 @@
 -- kedge.passcli: `kedge plan`, `kedge apply`, `kedge budget` and `kedge
--- report show|send` (core/main.c calls these with the command's arguments
--- and exits with the number returned; the codes are kedge.pass.EXIT).
+-- report list|show|send`: handlers of the command table (kedge.cli), called
+-- with the parsed options; they return the exit code (kedge.pass.EXIT).
 local pass = require "kedge.pass"
 local core = require "kedge.core"
 local kos = require "kedge.os"
 local log = require "kedge.log"
+local synccli = require "kedge.cli.sync"
 
 local M = {}
 local EXIT = pass.EXIT
@@ -18,8 +19,6 @@ local function fail(cmd, msg)
   io.stderr:write(string.format("kedge %s: %s\n", cmd, msg))
 end
 
-local duration = require("kedge").duration
-
 -- The site when --site is not given: $KEDGE_SITE, else the host name up to
 -- its first dot (an edge node usually is named after its site).
 local function default_site()
@@ -32,64 +31,16 @@ local function default_site()
   return h and h:match("^([^.%s]+)")
 end
 
-local VALUED = {
-  ["--repo"] = "repo", ["--ref"] = "ref", ["--site"] = "site", ["--state-dir"] = "state_dir",
-  ["--kubeconfig"] = "kubeconfig", ["--context"] = "context",
-  ["--ca-file"] = "ca_file", ["--token-file"] = "token_file", ["--username"] = "username",
-  ["--password-file"] = "password_file", ["--ssh-key"] = "ssh_key",
-  ["--known-hosts"] = "known_hosts", ["--verify"] = "verify", ["--trusted-keys"] = "trusted_keys",
-  ["--timeout"] = "timeout", ["--wait"] = "wait", ["--lock-timeout"] = "lock_timeout",
-}
-local GIT_KEYS = {"ca_file", "token_file", "username", "password_file", "ssh_key",
-  "known_hosts", "verify", "trusted_keys"}
-
-local function parse(cmd, args, allowed)
-  local o = {}
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    local flag, inline = a:match("^(%-%-[%w-]+)=(.*)$")
-    if flag then a = flag end
-    local key = VALUED[a]
-    if key and allowed[a] ~= false then
-      local v = inline
-      if v == nil then
-        i = i + 1
-        v = args[i]
-      end
-      if v == nil then return nil, a .. " needs a value" end
-      if key == "lock_timeout" then
-        local n = tonumber(v)
-        if not n or n < 0 or n > 600 then
-          return nil, a .. " takes seconds (0 to 600), not '" .. v .. "'"
-        end
-        v = n
-      elseif key == "timeout" or key == "wait" then
-        local d = duration(v)
-        if not d then return nil, a .. " needs a duration like 300, 90s or 10m, not '" .. v .. "'" end
-        v = d
-      end
-      o[key] = v
-    elseif allowed[a] == true then
-      o[a:sub(3):gsub("-", "_")] = true
-    elseif a:match("^%-") then
-      return nil, "unknown option '" .. a .. "'"
-    else
-      o.args = o.args or {}
-      o.args[#o.args + 1] = a
-    end
-    i = i + 1
-  end
-  if o.verify and o.verify ~= "off" and not o.trusted_keys then
-    return nil, "--verify " .. o.verify .. " needs --trusted-keys FILE"
-  end
+-- What the command table parsed, made ready for the pass: the git
+-- options, the site default and the progress lines.
+local function prepare(cmd, o)
+  local ok, err = synccli.check(o)
+  if not ok then return nil, err end
   o.site = o.site or default_site()
   if not o.site then return nil, "give the site with --site NAME (or $KEDGE_SITE)" end
-  o.state_dir = o.state_dir or os.getenv("KEDGE_STATE_DIR") or "/var/lib/kedge"
-  o.git = {}
-  for _, k in ipairs(GIT_KEYS) do o.git[k] = o[k] end
+  o.git = synccli.git_opts(o)
   local tty = core.isatty(2)
-  if o.progress then tty = true elseif o.no_progress then tty = false end
+  if o.progress ~= nil then tty = o.progress end
   if tty then
     o.progress_fn = function(step, msg)
       io.stderr:write(string.format("kedge %s: %-7s %s\n", cmd, step, msg))
@@ -97,14 +48,6 @@ local function parse(cmd, args, allowed)
     end
   end
   return o
-end
-
-local COMMON = {["--progress"] = true, ["--no-progress"] = true}
-local function with(extra)
-  local t = {}
-  for k, v in pairs(COMMON) do t[k] = v end
-  for k, v in pairs(extra or {}) do t[k] = v end
-  return t
 end
 
 local function new_pass(o, mode)
@@ -119,10 +62,10 @@ local function print_failure(cmd, P)
   if P.undelivered then fail(cmd, "report not delivered (kept in the outbox): " .. P.undelivered) end
 end
 
-function M.plan(...)
-  local o, err = parse("plan", {...}, with())
+function M.plan(o)
+  local err
+  o, err = prepare("plan", o)
   if not o then return usage("plan", err) end
-  if o.args then return usage("plan", "unexpected argument '" .. o.args[1] .. "'") end
   local P = new_pass(o, "plan")
   local code = pass.run(P)
   if P.budget_table and P.failure and P.failure.code == EXIT.budget then
@@ -149,10 +92,10 @@ function M.plan(...)
   return code
 end
 
-function M.apply(...)
-  local o, err = parse("apply", {...}, with{["--no-deliver"] = true})
+function M.apply(o)
+  local err
+  o, err = prepare("apply", o)
   if not o then return usage("apply", err) end
-  if o.args then return usage("apply", "unexpected argument '" .. o.args[1] .. "'") end
   local P = new_pass(o, "apply")
   local code = pass.run(P)
   print_failure("apply", P)
@@ -165,11 +108,11 @@ end
 
 -- kedge budget: the table alone, from a plain checkout (--repo DIR), a
 -- synced repo (--repo URL --ref REF) or the revision the state dir serves.
-function M.budget(...)
-  local o, err = parse("budget", {...}, with())
+function M.budget(o)
+  local err
+  o, err = prepare("budget", o)
   if not o then return usage("budget", err) end
   o.offline = true
-  if o.args then return usage("budget", "unexpected argument '" .. o.args[1] .. "'") end
   if o.repo and not o.ref then
     local _, _, why = kos.read_dir(o.repo)
     if why ~= nil and why ~= "notdir" then
@@ -194,14 +137,15 @@ function M.budget(...)
 end
 
 -- kedge report show [ID] | send
-function M.report(...)
-  local args = {...}
+function M.report(o, args)
   local sub = table.remove(args, 1)
   if sub ~= "show" and sub ~= "send" and sub ~= "list" then
     return usage("report", "give list, show [ID] or send")
   end
-  local o, err = parse("report", args, with())
+  local err
+  o, err = prepare("report", o)
   if not o then return usage("report", err) end
+  o.args = #args > 0 and args or nil
   local report = require "kedge.report"
   if sub == "list" then
     if o.args then return usage("report", "list takes no argument") end
