@@ -113,11 +113,6 @@ int kd_chart_output(kd_buf *out, const kd_chart_result *r,
 int kd_chart_values_parse(kd_value **out, kd_arena *a, const char *text,
 			  size_t len, const char *name, kd_err *err);
 
-/* Used only by core/main.c's cmd_render until the CLI calls
- * kd_chart_template; new callers use kd_chart_values_layers. Merges src
- * into dst as successive -f files combine (dst may share src's maps). */
-int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src);
-
 /* The one values-layer merge, used by kedge render (-f files) and by the
  * pass (bundle values, targetValues, the site's values): layers[0..n) in
  * order, later ones winning; maps merge recursively, anything else

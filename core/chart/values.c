@@ -65,11 +65,6 @@ static int merge_into(kd_arena *a, kd_value *dst, const kd_value *src)
 	return 0;
 }
 
-int kd_chart_values_merge(kd_arena *a, kd_value *dst, const kd_value *src)
-{
-	return merge_into(a, dst, src);
-}
-
 int kd_chart_values_layers(kd_value **out, kd_arena *a, kd_value *const *layers,
 			   size_t n, kd_err *err)
 {

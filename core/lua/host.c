@@ -157,19 +157,6 @@ static void set_arg(lua_State *L, int argc, char **argv, const char *script)
 	lua_setglobal(L, "arg");
 }
 
-int kd_lua_preload(kd_lua *kl, const char *module, lua_CFunction open)
-{
-	lua_State *L = kl->L;
-
-	if (!lua_checkstack(L, 3))
-		return -1;
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	lua_pushcfunction(L, open);
-	lua_setfield(L, -2, module);
-	lua_pop(L, 1);
-	return 0;
-}
-
 int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
 		    int argc, char **argv, int *status, kd_err *err)
 {

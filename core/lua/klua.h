@@ -56,10 +56,6 @@ size_t kd_lua_swap_heap_limit(lua_State *L, size_t limit);
 int kd_lua_run_main(kd_lua *kl, const char *module, const char *func,
 		    int argc, char **argv, int *status, kd_err *err);
 
-/* Adds a C module to package.preload, for entry points only the binary's
- * main() provides. Returns -1 when the state is out of stack. */
-int kd_lua_preload(kd_lua *kl, const char *module, lua_CFunction open);
-
 /* Pushes v as a Lua value. Raises a Lua error past KD_LIMIT_DEPTH. */
 void kd_lua_push_value(lua_State *L, const kd_value *v);
 /* Converts the Lua value at idx (nil becomes null). Tables that carry the
