@@ -18,15 +18,6 @@ static bool isnil(const kd_value *v)
 	return !v || v->type == KD_NULL;
 }
 
-static kd_value *mkmap(kd_tmpl_ex *x, size_t n)
-{
-	kd_value *v = kd_value_map(x->a, n);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
 FN(f_required)
 {
 	(void)argc;
@@ -138,13 +129,13 @@ FN(f_lookup)
 
 	(void)argc;
 	if (!lk)
-		return mkmap(x, 0);
+		return kd_tmpl_mk_map(x, 0);
 	rc = lk->fn(lk->ud, argv[0]->u.str.ptr,
 			  argv[1]->u.str.ptr, argv[2]->u.str.ptr,
 			  argv[3]->u.str.ptr, x->a, &v, &e);
 	if (rc)
 		kd_tmpl_fail(x, rc, "%s", e.msg);
-	return v ? v : mkmap(x, 0);
+	return v ? v : kd_tmpl_mk_map(x, 0);
 }
 
 static const kd_tmpl_func funcs[] = {

@@ -23,51 +23,6 @@
 
 #define FN(name) static kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
 
-static kd_value *mkbool(kd_tmpl_ex *x, bool b)
-{
-	kd_value *v = kd_value_bool(x->a, b);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
-static kd_value *mkint(kd_tmpl_ex *x, int64_t i)
-{
-	kd_value *v = kd_value_int(x->a, i);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
-static kd_value *mkfloat(kd_tmpl_ex *x, double f)
-{
-	kd_value *v = kd_value_float(x->a, f);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
-static kd_value *mklist(kd_tmpl_ex *x, size_t n)
-{
-	kd_value *v = kd_value_list(x->a, n);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
-static kd_value *mkmap(kd_tmpl_ex *x, size_t n)
-{
-	kd_value *v = kd_value_map(x->a, n);
-
-	if (!v)
-		kd_tmpl_errorf(x, "out of memory");
-	return v;
-}
-
 static void lpush(kd_tmpl_ex *x, kd_value *l, kd_value *v)
 {
 	if (kd_list_push(x->a, l, v ? v : &kd_tmpl_nil))
@@ -111,7 +66,7 @@ FN(f_slice)
 		e = to_int64(argv[2]);
 	if (s < 0 || e < s || e > len)
 		kd_tmpl_fail(x, 0, "reflect.Value.Slice: slice index out of bounds");
-	r = mklist(x, (size_t)(e - s));
+	r = kd_tmpl_mk_list(x, (size_t)(e - s));
 	for (i = (size_t)s; i < (size_t)e; i++)
 		lpush(x, r, l->u.list.items[i]);
 	return r;
@@ -211,13 +166,13 @@ static kd_value *strslice(kd_tmpl_ex *x, kd_value *v)
 	size_t i;
 
 	if (isnil(v))
-		return mklist(x, 0);
+		return kd_tmpl_mk_list(x, 0);
 	if (v->type != KD_LIST) {
-		r = mklist(x, 1);
+		r = kd_tmpl_mk_list(x, 1);
 		lpush(x, r, strv(x, v));
 		return r;
 	}
-	r = mklist(x, v->u.list.len);
+	r = kd_tmpl_mk_list(x, v->u.list.len);
 	for (i = 0; i < v->u.list.len; i++)
 		if (!isnil(v->u.list.items[i]))
 			lpush(x, r, strv(x, v->u.list.items[i]));
@@ -225,8 +180,8 @@ static kd_value *strslice(kd_tmpl_ex *x, kd_value *v)
 }
 
 FN(f_toString) { (void)argc; return strv(x, argv[0]); }
-FN(f_int64) { (void)argc; return mkint(x, to_int64(argv[0])); }
-FN(f_float64) { (void)argc; return mkfloat(x, to_float64(argv[0])); }
+FN(f_int64) { (void)argc; return kd_tmpl_mk_int(x, to_int64(argv[0])); }
+FN(f_float64) { (void)argc; return kd_tmpl_mk_float(x, to_float64(argv[0])); }
 FN(f_atoi)
 {
 	bool ok;
@@ -241,7 +196,7 @@ FN(f_atoi)
 	if (ok && (strchr(argv[0]->u.str.ptr, 'x') || strchr(argv[0]->u.str.ptr, 'X') ||
 		   (argv[0]->u.str.ptr[0] == '0' && argv[0]->u.str.len > 1)))
 		r = 0;
-	return mkint(x, r);
+	return kd_tmpl_mk_int(x, r);
 }
 
 FN(f_default)
@@ -251,7 +206,7 @@ FN(f_default)
 	return argv[1];
 }
 
-FN(f_empty) { (void)argc; return mkbool(x, empty(argv[0])); }
+FN(f_empty) { (void)argc; return kd_tmpl_mk_bool(x, empty(argv[0])); }
 
 FN(f_coalesce)
 {
@@ -454,18 +409,18 @@ static bool has_sub(const kd_value *s, const kd_value *sub)
 		memmem(s->u.str.ptr, s->u.str.len, sub->u.str.ptr, sub->u.str.len));
 }
 
-FN(f_contains) { (void)argc; return mkbool(x, has_sub(argv[1], argv[0])); }
+FN(f_contains) { (void)argc; return kd_tmpl_mk_bool(x, has_sub(argv[1], argv[0])); }
 FN(f_hasPrefix)
 {
 	(void)argc;
-	return mkbool(x, argv[1]->u.str.len >= argv[0]->u.str.len &&
+	return kd_tmpl_mk_bool(x, argv[1]->u.str.len >= argv[0]->u.str.len &&
 			 !memcmp(argv[1]->u.str.ptr, argv[0]->u.str.ptr,
 				 argv[0]->u.str.len));
 }
 FN(f_hasSuffix)
 {
 	(void)argc;
-	return mkbool(x, argv[1]->u.str.len >= argv[0]->u.str.len &&
+	return kd_tmpl_mk_bool(x, argv[1]->u.str.len >= argv[0]->u.str.len &&
 			 !memcmp(argv[1]->u.str.ptr + argv[1]->u.str.len -
 					 argv[0]->u.str.len,
 				 argv[0]->u.str.ptr, argv[0]->u.str.len));
@@ -558,7 +513,7 @@ FN(f_join)
 static kd_value *split_list(kd_tmpl_ex *x, const kd_value *sep,
 			    const kd_value *s)
 {
-	kd_value *r = mklist(x, 4);
+	kd_value *r = kd_tmpl_mk_list(x, 4);
 	size_t i = 0, st = 0, n = s->u.str.len, sn = sep->u.str.len;
 
 	if (sn == 0) {
@@ -592,7 +547,7 @@ FN(f_split)
 	char k[32];
 
 	(void)argc;
-	m = mkmap(x, l->u.list.len);
+	m = kd_tmpl_mk_map(x, l->u.list.len);
 	for (i = 0; i < l->u.list.len; i++) {
 		int n = snprintf(k, sizeof k, "_%zu", i);
 
@@ -603,7 +558,7 @@ FN(f_split)
 
 FN(f_list)
 {
-	kd_value *l = mklist(x, (size_t)argc);
+	kd_value *l = kd_tmpl_mk_list(x, (size_t)argc);
 	int i;
 
 	for (i = 0; i < argc; i++)
@@ -613,7 +568,7 @@ FN(f_list)
 
 FN(f_dict)
 {
-	kd_value *m = mkmap(x, (size_t)argc / 2 + 1);
+	kd_value *m = kd_tmpl_mk_map(x, (size_t)argc / 2 + 1);
 	int i;
 
 	for (i = 0; i < argc; i += 2) {
@@ -656,14 +611,14 @@ FN(f_unset)
 FN(f_hasKey)
 {
 	(void)argc;
-	return mkbool(x, !isnil(argv[0]) &&
+	return kd_tmpl_mk_bool(x, !isnil(argv[0]) &&
 			 kd_map_get(argv[0], argv[1]->u.str.ptr,
 				    argv[1]->u.str.len) != NULL);
 }
 
 FN(f_keys)
 {
-	kd_value *l = mklist(x, 4);
+	kd_value *l = kd_tmpl_mk_list(x, 4);
 	int i;
 	size_t k;
 
@@ -677,7 +632,7 @@ FN(f_keys)
 
 FN(f_values)
 {
-	kd_value *l = mklist(x, 4);
+	kd_value *l = kd_tmpl_mk_list(x, 4);
 	size_t k;
 
 	(void)argc;
@@ -689,7 +644,7 @@ FN(f_values)
 
 FN(f_pick)
 {
-	kd_value *m = mkmap(x, 4), *v;
+	kd_value *m = kd_tmpl_mk_map(x, 4), *v;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -704,7 +659,7 @@ FN(f_pick)
 
 FN(f_omit)
 {
-	kd_value *m = mkmap(x, 4);
+	kd_value *m = kd_tmpl_mk_map(x, 4);
 	size_t k;
 	int i;
 
@@ -727,7 +682,7 @@ FN(f_omit)
 
 FN(f_pluck)
 {
-	kd_value *l = mklist(x, 4), *v;
+	kd_value *l = kd_tmpl_mk_list(x, 4), *v;
 	int i;
 
 	for (i = 1; i < argc; i++)
@@ -823,7 +778,7 @@ FN(f_last)
 
 static kd_value *sub_list(kd_tmpl_ex *x, kd_value *l, size_t s, size_t e)
 {
-	kd_value *r = mklist(x, e - s);
+	kd_value *r = kd_tmpl_mk_list(x, e - s);
 
 	for (; s < e; s++)
 		lpush(x, r, l->u.list.items[s]);
@@ -835,7 +790,7 @@ FN(f_rest)
 	(void)argc;
 	need_list(x, argv[0], "find rest");
 	if (!argv[0]->u.list.len)
-		return mklist(x, 0);
+		return kd_tmpl_mk_list(x, 0);
 	return sub_list(x, argv[0], 1, argv[0]->u.list.len);
 }
 
@@ -844,7 +799,7 @@ FN(f_initial)
 	(void)argc;
 	need_list(x, argv[0], "find initial");
 	if (!argv[0]->u.list.len)
-		return mklist(x, 0);
+		return kd_tmpl_mk_list(x, 0);
 	return sub_list(x, argv[0], 0, argv[0]->u.list.len - 1);
 }
 
@@ -860,7 +815,7 @@ FN(f_append)
 
 FN(f_prepend)
 {
-	kd_value *l = need_list(x, argv[0], "prepend"), *r = mklist(x, 4);
+	kd_value *l = need_list(x, argv[0], "prepend"), *r = kd_tmpl_mk_list(x, 4);
 	size_t i;
 
 	(void)argc;
@@ -872,7 +827,7 @@ FN(f_prepend)
 
 FN(f_concat)
 {
-	kd_value *r = mklist(x, 4);
+	kd_value *r = kd_tmpl_mk_list(x, 4);
 	int i;
 	size_t k;
 
@@ -900,7 +855,7 @@ static bool in_list(const kd_value *l, size_t n, const kd_value *v)
 
 FN(f_uniq)
 {
-	kd_value *l = need_list(x, argv[0], "find uniq"), *r = mklist(x, 4);
+	kd_value *l = need_list(x, argv[0], "find uniq"), *r = kd_tmpl_mk_list(x, 4);
 	size_t i;
 
 	(void)argc;
@@ -914,14 +869,14 @@ FN(f_has)
 {
 	(void)argc;
 	if (isnil(argv[1]))
-		return mkbool(x, false);
+		return kd_tmpl_mk_bool(x, false);
 	need_list(x, argv[1], "find has");
-	return mkbool(x, in_list(argv[1], argv[1]->u.list.len, argv[0]));
+	return kd_tmpl_mk_bool(x, in_list(argv[1], argv[1]->u.list.len, argv[0]));
 }
 
 FN(f_without)
 {
-	kd_value *l = need_list(x, argv[0], "find without"), *r = mklist(x, 4);
+	kd_value *l = need_list(x, argv[0], "find without"), *r = kd_tmpl_mk_list(x, 4);
 	size_t i;
 	int k;
 
@@ -937,7 +892,7 @@ FN(f_without)
 
 FN(f_compact)
 {
-	kd_value *l = need_list(x, argv[0], "compact"), *r = mklist(x, 4);
+	kd_value *l = need_list(x, argv[0], "compact"), *r = kd_tmpl_mk_list(x, 4);
 	size_t i;
 
 	(void)argc;
@@ -949,7 +904,7 @@ FN(f_compact)
 
 FN(f_reverse)
 {
-	kd_value *l = need_list(x, argv[0], "find reverse"), *r = mklist(x, 4);
+	kd_value *l = need_list(x, argv[0], "find reverse"), *r = kd_tmpl_mk_list(x, 4);
 	size_t i;
 
 	(void)argc;
@@ -973,7 +928,7 @@ FN(f_sortAlpha)
 
 	(void)argc;
 	if (!isnil(argv[0]) && argv[0]->type != KD_LIST) {
-		l = mklist(x, 1);
+		l = kd_tmpl_mk_list(x, 1);
 		lpush(x, l, strv(x, argv[0]));
 		return l;
 	}
@@ -999,10 +954,10 @@ FN(f_add)
 
 	for (i = 0; i < argc; i++)
 		s = wrap_add(s, to_int64(argv[i]));
-	return mkint(x, s);
+	return kd_tmpl_mk_int(x, s);
 }
-FN(f_add1) { (void)argc; return mkint(x, wrap_add(to_int64(argv[0]), 1)); }
-FN(f_sub) { (void)argc; return mkint(x, wrap_sub(to_int64(argv[0]), to_int64(argv[1]))); }
+FN(f_add1) { (void)argc; return kd_tmpl_mk_int(x, wrap_add(to_int64(argv[0]), 1)); }
+FN(f_sub) { (void)argc; return kd_tmpl_mk_int(x, wrap_sub(to_int64(argv[0]), to_int64(argv[1]))); }
 FN(f_mul)
 {
 	int64_t s = to_int64(argv[0]);
@@ -1010,7 +965,7 @@ FN(f_mul)
 
 	for (i = 1; i < argc; i++)
 		s = wrap_mul(s, to_int64(argv[i]));
-	return mkint(x, s);
+	return kd_tmpl_mk_int(x, s);
 }
 FN(f_div)
 {
@@ -1021,8 +976,8 @@ FN(f_div)
 		kd_tmpl_fail(x, 0, "runtime error: integer divide by zero");
 	/* Go: the most negative int64 / -1 is itself (it overflows) */
 	if (b == -1)
-		return mkint(x, wrap_sub(0, to_int64(argv[0])));
-	return mkint(x, to_int64(argv[0]) / b);
+		return kd_tmpl_mk_int(x, wrap_sub(0, to_int64(argv[0])));
+	return kd_tmpl_mk_int(x, to_int64(argv[0]) / b);
 }
 FN(f_mod)
 {
@@ -1032,8 +987,8 @@ FN(f_mod)
 	if (b == 0)
 		kd_tmpl_fail(x, 0, "runtime error: integer divide by zero");
 	if (b == -1)
-		return mkint(x, 0);
-	return mkint(x, to_int64(argv[0]) % b);
+		return kd_tmpl_mk_int(x, 0);
+	return kd_tmpl_mk_int(x, to_int64(argv[0]) % b);
 }
 FN(f_max)
 {
@@ -1043,7 +998,7 @@ FN(f_max)
 	for (i = 1; i < argc; i++)
 		if (to_int64(argv[i]) > m)
 			m = to_int64(argv[i]);
-	return mkint(x, m);
+	return kd_tmpl_mk_int(x, m);
 }
 FN(f_min)
 {
@@ -1053,10 +1008,10 @@ FN(f_min)
 	for (i = 1; i < argc; i++)
 		if (to_int64(argv[i]) < m)
 			m = to_int64(argv[i]);
-	return mkint(x, m);
+	return kd_tmpl_mk_int(x, m);
 }
-FN(f_ceil) { (void)argc; return mkfloat(x, ceil(to_float64(argv[0]))); }
-FN(f_floor) { (void)argc; return mkfloat(x, floor(to_float64(argv[0]))); }
+FN(f_ceil) { (void)argc; return kd_tmpl_mk_float(x, ceil(to_float64(argv[0]))); }
+FN(f_floor) { (void)argc; return kd_tmpl_mk_float(x, floor(to_float64(argv[0]))); }
 
 static const char b64c[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -1136,8 +1091,8 @@ static const char *kind_name(const kd_value *v)
 
 FN(f_kindOf) { (void)argc; const char *k = kind_name(argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
 FN(f_typeOf) { (void)argc; const char *k = kd_tmpl_type_name(argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
-FN(f_kindIs) { (void)argc; return mkbool(x, !strcmp(argv[0]->u.str.ptr, kind_name(argv[1]))); }
-FN(f_typeIs) { (void)argc; return mkbool(x, !strcmp(argv[0]->u.str.ptr, kd_tmpl_type_name(argv[1]))); }
+FN(f_kindIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kind_name(argv[1]))); }
+FN(f_typeIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kd_tmpl_type_name(argv[1]))); }
 
 /* ---- Helm ---- */
 
@@ -1224,7 +1179,7 @@ static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth);
 static kd_value *struct_view(kd_tmpl_ex *x, const kd_value *v,
 			     const json_field *f, int depth)
 {
-	kd_value *m = mkmap(x, 8);
+	kd_value *m = kd_tmpl_mk_map(x, 8);
 
 	for (; f->go; f++) {
 		const kd_value *e = kd_map_getz(v, f->go);
@@ -1283,7 +1238,7 @@ static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth)
 		for (i = 0; i < v->u.map.len; i++)
 			e[i] = &v->u.map.ents[i];
 		qsort(e, v->u.map.len, sizeof *e, cmp_ent_key);
-		r = mkmap(x, v->u.map.len);
+		r = kd_tmpl_mk_map(x, v->u.map.len);
 		for (i = 0; i < v->u.map.len; i++)
 			mset(x, r, e[i]->key, e[i]->klen, json_view(x, e[i]->val, depth + 1));
 		return r;
@@ -1370,7 +1325,7 @@ kd_value *kd_sprig_to_yaml(kd_tmpl_ex *x, const kd_value *arg)
 
 static kd_value *err_map(kd_tmpl_ex *x, const char *msg)
 {
-	kd_value *m = mkmap(x, 1);
+	kd_value *m = kd_tmpl_mk_map(x, 1);
 
 	mset(x, m, "Error", 5, kd_tmpl_str(x, msg, strlen(msg)));
 	return m;
@@ -1429,7 +1384,7 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 			snprintf(m, sizeof m, "%s", err.msg);
 		}
 		if (array) {
-			kd_value *l = mklist(x, 1);
+			kd_value *l = kd_tmpl_mk_list(x, 1);
 
 			lpush(x, l, kd_tmpl_str(x, m, strlen(m)));
 			return l;
@@ -1438,9 +1393,9 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 	}
 	if (array) {
 		if (v->type == KD_NULL)
-			return mklist(x, 0);
+			return kd_tmpl_mk_list(x, 0);
 		if (v->type != KD_LIST) {
-			kd_value *l = mklist(x, 1);
+			kd_value *l = kd_tmpl_mk_list(x, 1);
 			const char *m = yaml ? "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go value of type []interface {}"
 					     : "json: cannot unmarshal object into Go value of type []interface {}";
 
@@ -1450,7 +1405,7 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 		return v;
 	}
 	if (v->type == KD_NULL)
-		return mkmap(x, 0);
+		return kd_tmpl_mk_map(x, 0);
 	if (v->type != KD_MAP) {
 		char m[200];
 
@@ -1525,7 +1480,7 @@ FN(f_seq)
 static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 			    int64_t step)
 {
-	kd_value *l = mklist(x, 4);
+	kd_value *l = kd_tmpl_mk_list(x, 4);
 	int64_t i, n = 0;
 
 	if (stop < start) {
@@ -1535,7 +1490,7 @@ static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 			if (++n > 1000000)
 				kd_tmpl_fail(x, KD_ELIMIT, "too many items");
 			else
-				lpush(x, l, mkint(x, i));
+				lpush(x, l, kd_tmpl_mk_int(x, i));
 		return l;
 	}
 	if (step <= 0)
@@ -1544,7 +1499,7 @@ static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 		if (++n > 1000000)
 			kd_tmpl_fail(x, KD_ELIMIT, "too many items");
 		else
-			lpush(x, l, mkint(x, i));
+			lpush(x, l, kd_tmpl_mk_int(x, i));
 	return l;
 }
 
@@ -1566,8 +1521,8 @@ FN(f_all)
 
 	for (i = 0; i < argc; i++)
 		if (empty(argv[i]))
-			return mkbool(x, false);
-	return mkbool(x, true);
+			return kd_tmpl_mk_bool(x, false);
+	return kd_tmpl_mk_bool(x, true);
 }
 
 FN(f_any)
@@ -1576,8 +1531,8 @@ FN(f_any)
 
 	for (i = 0; i < argc; i++)
 		if (!empty(argv[i]))
-			return mkbool(x, true);
-	return mkbool(x, false);
+			return kd_tmpl_mk_bool(x, true);
+	return kd_tmpl_mk_bool(x, false);
 }
 
 static bool is_values_obj(kd_tmpl_ex *x, const kd_value *v)
@@ -1636,10 +1591,10 @@ FN(f_chunk)
 		kd_tmpl_fail(x, 0, "Cannot chunk type %s", kind_word(l));
 	if (size <= 0)
 		kd_tmpl_fail(x, 0, "runtime error: integer divide by zero");
-	r = mklist(x, 4);
+	r = kd_tmpl_mk_list(x, 4);
 	for (i = 0; i < l->u.list.len; i++) {
 		if (i % (size_t)size == 0) {
-			c = mklist(x, (size_t)size);
+			c = kd_tmpl_mk_list(x, (size_t)size);
 			lpush(x, r, c);
 		}
 		lpush(x, c, l->u.list.items[i]);
@@ -1886,7 +1841,7 @@ FN(f_splitn)
 	char k[32];
 
 	(void)argc;
-	m = mkmap(x, 4);
+	m = kd_tmpl_mk_map(x, 4);
 	if (n == 0)
 		return m;
 	for (i = 0; i < l->u.list.len; i++) {
@@ -2010,7 +1965,7 @@ FN(f_ext)
 FN(f_isAbs)
 {
 	(void)argc;
-	return mkbool(x, argv[0]->u.str.len && argv[0]->u.str.ptr[0] == '/');
+	return kd_tmpl_mk_bool(x, argv[0]->u.str.len && argv[0]->u.str.ptr[0] == '/');
 }
 
 static kd_value *json_with(kd_tmpl_ex *x, kd_value *v, int indent, bool html,
@@ -2060,9 +2015,9 @@ FN(f_addf)
 
 	for (i = 0; i < argc; i++)
 		s = dec_round(s + to_float64(argv[i]));
-	return mkfloat(x, s);
+	return kd_tmpl_mk_float(x, s);
 }
-FN(f_add1f) { (void)argc; return mkfloat(x, dec_round(to_float64(argv[0]) + 1)); }
+FN(f_add1f) { (void)argc; return kd_tmpl_mk_float(x, dec_round(to_float64(argv[0]) + 1)); }
 FN(f_subf)
 {
 	double s = to_float64(argv[0]);
@@ -2070,7 +2025,7 @@ FN(f_subf)
 
 	for (i = 1; i < argc; i++)
 		s = dec_round(s - to_float64(argv[i]));
-	return mkfloat(x, s);
+	return kd_tmpl_mk_float(x, s);
 }
 FN(f_mulf)
 {
@@ -2079,7 +2034,7 @@ FN(f_mulf)
 
 	for (i = 1; i < argc; i++)
 		s = dec_round(s * to_float64(argv[i]));
-	return mkfloat(x, s);
+	return kd_tmpl_mk_float(x, s);
 }
 FN(f_divf)
 {
@@ -2088,7 +2043,7 @@ FN(f_divf)
 
 	for (i = 1; i < argc; i++)
 		s = dec_round(s / to_float64(argv[i]));
-	return mkfloat(x, s);
+	return kd_tmpl_mk_float(x, s);
 }
 FN(f_maxf)
 {
@@ -2097,7 +2052,7 @@ FN(f_maxf)
 
 	for (i = 1; i < argc; i++)
 		m = fmax(m, to_float64(argv[i]));
-	return mkfloat(x, m);
+	return kd_tmpl_mk_float(x, m);
 }
 FN(f_minf)
 {
@@ -2106,7 +2061,7 @@ FN(f_minf)
 
 	for (i = 1; i < argc; i++)
 		m = fmin(m, to_float64(argv[i]));
-	return mkfloat(x, m);
+	return kd_tmpl_mk_float(x, m);
 }
 FN(f_round)
 {
@@ -2116,7 +2071,7 @@ FN(f_round)
 
 	if (d - i >= rh)
 		i += 1;
-	return mkfloat(x, i / p);
+	return kd_tmpl_mk_float(x, i / p);
 }
 
 FN(f_b32enc)
@@ -2434,7 +2389,7 @@ FN(f_typeIsLike)
 	const char *w = argv[0]->u.str.ptr;
 
 	(void)argc;
-	return mkbool(x, !strcmp(w, t) || (w[0] == '*' && !strcmp(w + 1, t)));
+	return kd_tmpl_mk_bool(x, !strcmp(w, t) || (w[0] == '*' && !strcmp(w + 1, t)));
 }
 
 /* net/url, as Sprig's urlParse and urlJoin use it (the common forms) */
@@ -2442,7 +2397,7 @@ FN(f_urlParse)
 {
 	const char *s = argv[0]->u.str.ptr, *e = s + argv[0]->u.str.len;
 	const char *p = s, *q;
-	kd_value *m = mkmap(x, 8);
+	kd_value *m = kd_tmpl_mk_map(x, 8);
 	const char *scheme = "", *user = "", *host = "", *path = "", *query = "",
 		   *frag = "", *opaque = "";
 	size_t ns = 0, nu = 0, nh = 0, np = 0, nq = 0, nf = 0, no = 0;

@@ -20,7 +20,7 @@
 
 #define FN(name) static kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
 
-static kd_value *mkbool(kd_tmpl_ex *x, bool b)
+kd_value *kd_tmpl_mk_bool(kd_tmpl_ex *x, bool b)
 {
 	kd_value *v = kd_value_bool(x->a, b);
 
@@ -29,9 +29,36 @@ static kd_value *mkbool(kd_tmpl_ex *x, bool b)
 	return v;
 }
 
-static kd_value *mkint(kd_tmpl_ex *x, int64_t i)
+kd_value *kd_tmpl_mk_int(kd_tmpl_ex *x, int64_t i)
 {
 	kd_value *v = kd_value_int(x->a, i);
+
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+kd_value *kd_tmpl_mk_float(kd_tmpl_ex *x, double f)
+{
+	kd_value *v = kd_value_float(x->a, f);
+
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+kd_value *kd_tmpl_mk_list(kd_tmpl_ex *x, size_t n)
+{
+	kd_value *v = kd_value_list(x->a, n);
+
+	if (!v)
+		kd_tmpl_errorf(x, "out of memory");
+	return v;
+}
+
+kd_value *kd_tmpl_mk_map(kd_tmpl_ex *x, size_t n)
+{
+	kd_value *v = kd_value_map(x->a, n);
 
 	if (!v)
 		kd_tmpl_errorf(x, "out of memory");
@@ -47,7 +74,7 @@ static bool isnil(const kd_value *v)
 
 FN(f_and) { (void)x; (void)argc; return argv[0]; }
 
-FN(f_not) { (void)argc; return mkbool(x, !kd_tmpl_truth(argv[0])); }
+FN(f_not) { (void)argc; return kd_tmpl_mk_bool(x, !kd_tmpl_truth(argv[0])); }
 
 enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING, K_COMPLEX };
 
@@ -116,8 +143,8 @@ static bool do_eq(kd_tmpl_ex *x, kd_value **argv, int argc)
 	return false;
 }
 
-FN(f_eq) { return mkbool(x, do_eq(x, argv, argc)); }
-FN(f_ne) { return mkbool(x, !do_eq(x, argv, argc)); }
+FN(f_eq) { return kd_tmpl_mk_bool(x, do_eq(x, argv, argc)); }
+FN(f_ne) { return kd_tmpl_mk_bool(x, !do_eq(x, argv, argc)); }
 
 static bool do_lt(kd_tmpl_ex *x, kd_value *a, kd_value *b)
 {
@@ -141,15 +168,15 @@ static bool do_lt(kd_tmpl_ex *x, kd_value *a, kd_value *b)
 	}
 }
 
-FN(f_lt) { (void)argc; return mkbool(x, do_lt(x, argv[0], argv[1])); }
+FN(f_lt) { (void)argc; return kd_tmpl_mk_bool(x, do_lt(x, argv[0], argv[1])); }
 FN(f_le)
 {
 	kd_value *p[2] = {argv[0], argv[1]};
 
 	(void)argc;
 	if (do_lt(x, argv[0], argv[1]))
-		return mkbool(x, true);
-	return mkbool(x, do_eq(x, p, 2));
+		return kd_tmpl_mk_bool(x, true);
+	return kd_tmpl_mk_bool(x, do_eq(x, p, 2));
 }
 FN(f_gt)
 {
@@ -157,10 +184,10 @@ FN(f_gt)
 
 	(void)argc;
 	if (do_lt(x, argv[0], argv[1]))
-		return mkbool(x, false);
-	return mkbool(x, !do_eq(x, p, 2));
+		return kd_tmpl_mk_bool(x, false);
+	return kd_tmpl_mk_bool(x, !do_eq(x, p, 2));
 }
-FN(f_ge) { (void)argc; return mkbool(x, !do_lt(x, argv[0], argv[1])); }
+FN(f_ge) { (void)argc; return kd_tmpl_mk_bool(x, !do_lt(x, argv[0], argv[1])); }
 
 FN(f_len)
 {
@@ -170,9 +197,9 @@ FN(f_len)
 	if (isnil(v))
 		kd_tmpl_fail(x, 0, "len of nil pointer");
 	switch (v->type) {
-	case KD_STR: return mkint(x, (int64_t)v->u.str.len);
-	case KD_LIST: return mkint(x, (int64_t)v->u.list.len);
-	case KD_MAP: return mkint(x, (int64_t)v->u.map.len);
+	case KD_STR: return kd_tmpl_mk_int(x, (int64_t)v->u.str.len);
+	case KD_LIST: return kd_tmpl_mk_int(x, (int64_t)v->u.list.len);
+	case KD_MAP: return kd_tmpl_mk_int(x, (int64_t)v->u.map.len);
 	default: kd_tmpl_fail(x, 0, "len of type %s", kd_tmpl_type_name(v));
 	}
 }
@@ -206,7 +233,7 @@ FN(f_index)
 			if (item->type == KD_LIST)
 				item = item->u.list.items[k];
 			else
-				item = mkint(x, (unsigned char)item->u.str.ptr[k]);
+				item = kd_tmpl_mk_int(x, (unsigned char)item->u.str.ptr[k]);
 		} else if (item->type == KD_MAP) {
 			kd_value *r;
 

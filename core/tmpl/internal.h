@@ -128,6 +128,15 @@ typedef struct kd_tmpl_ex {
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
 void kd_tmpl_errorf(kd_tmpl_ex *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+
+/* Results for template functions, in the execution's arena: NULL, with
+ * the execution stopped on "out of memory", when the arena is spent. */
+kd_value *kd_tmpl_mk_bool(kd_tmpl_ex *x, bool b);
+kd_value *kd_tmpl_mk_int(kd_tmpl_ex *x, int64_t i);
+kd_value *kd_tmpl_mk_float(kd_tmpl_ex *x, double f);
+kd_value *kd_tmpl_mk_list(kd_tmpl_ex *x, size_t n);
+kd_value *kd_tmpl_mk_map(kd_tmpl_ex *x, size_t n);
+
 /* Raises "template: ...: error calling NAME: " + inner, for a function
  * whose own execution of a template failed (include), as Go chains the
  * two errors; a chain too long for one message loses its middle. */
