@@ -349,20 +349,7 @@ function M.commands_by_name()
   return M._by_name
 end
 
--- Levenshtein distance, for "did you mean".
-local function distance(a, b)
-  local prev, cur = {}, {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    cur[0] = i
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev, cur = cur, prev
-  end
-  return prev[#b]
-end
+local distance = kedge.edit_distance
 
 -- The closest of names to word, when it is close enough to be a typo.
 function M.suggest(word, names)

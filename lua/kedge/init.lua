@@ -23,6 +23,21 @@ local function duration(s)
   return total > 0 and total or nil
 end
 
+-- Levenshtein distance, for "did you mean" hints.
+local function distance(a, b)
+  local prev, cur = {}, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    cur[0] = i
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[#b]
+end
+
 return {
   version = core.version,
   commit = core.commit,
@@ -31,4 +46,5 @@ return {
   list = core.list,
   is_null = core.is_null,
   duration = duration,
+  edit_distance = distance,
 }

@@ -88,19 +88,7 @@ local function deep_copy(v)
 end
 M.copy = deep_copy
 
-local function distance(a, b)
-  local prev, cur = {}, {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    cur[0] = i
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev, cur = cur, prev
-  end
-  return prev[#b]
-end
+local distance = kedge.edit_distance
 
 -- The candidate closest to word, if it is close enough to be a likely typo.
 function M.closest(word, candidates)
