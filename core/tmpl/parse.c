@@ -341,6 +341,80 @@ bad:
 		 (int)(l->pos - start), l->in + start);
 }
 
+/* A quoted string or character constant, escapes skipped over. */
+static void lx_quoted(lexer *l, int c, size_t start, int line)
+{
+	size_t p = l->pos + 1;
+
+	for (;;) {
+		if (p >= l->len || l->in[p] == '\n') {
+			lx_error(l, line, c == '"' ?
+				 "unterminated quoted string" :
+				 "unterminated character constant");
+			return;
+		}
+		if (l->in[p] == '\\') {
+			p++;
+			if (p < l->len && l->in[p] != '\n')
+				p++;
+			continue;
+		}
+		if (l->in[p] == c)
+			break;
+		p++;
+	}
+	l->pos = p + 1;
+	lx_push(l, c == '"' ? I_STRING : I_CHARCONST, start, l->pos, line);
+}
+
+/* Skips an alphanumeric run; 0 when a terminator follows it, else the
+ * lexer has failed on the character after it. */
+static int lx_alnum_run(lexer *l, int line)
+{
+	char rb[32];
+
+	while (l->pos < l->len && is_alnum((unsigned char)l->in[l->pos]))
+		l->pos++;
+	if (at_terminator(l))
+		return 0;
+	fmt_rune(rb, sizeof rb, (unsigned char)l->in[l->pos]);
+	l->pos++;
+	lx_error(l, line, "bad character %s", rb);
+	return -1;
+}
+
+/* $, $name, . or .Field (c is '$' or '.', at l->pos). */
+static void lx_var_or_field(lexer *l, int c, size_t start, int line)
+{
+	l->pos++;
+	if (at_terminator(l)) {
+		lx_push(l, c == '$' ? I_VAR : I_DOT, start, l->pos, line);
+		return;
+	}
+	if (lx_alnum_run(l, line))
+		return;
+	lx_push(l, c == '$' ? I_VAR : I_FIELD, start, l->pos, line);
+}
+
+/* A keyword, true/false, or an identifier. */
+static void lx_word(lexer *l, size_t start, int line)
+{
+	size_t n;
+	int kw;
+
+	if (lx_alnum_run(l, line))
+		return;
+	n = l->pos - start;
+	kw = kw_lookup(l->in + start, n);
+	if (kw)
+		lx_push(l, kw, start, l->pos, line);
+	else if ((n == 4 && !memcmp(l->in + start, "true", 4)) ||
+		 (n == 5 && !memcmp(l->in + start, "false", 5)))
+		lx_push(l, I_BOOL, start, l->pos, line);
+	else
+		lx_push(l, I_IDENT, start, l->pos, line);
+}
+
 static void lx_action(lexer *l)
 {
 	int trim, c, line = l->line;
@@ -397,33 +471,9 @@ static void lx_action(lexer *l)
 		lx_push(l, I_PIPE, start, l->pos, line);
 		return;
 	case '"':
-	case '\'': {
-		size_t p = l->pos + 1;
-
-		for (;;) {
-			if (p >= l->len || l->in[p] == '\n') {
-				lx_error(l, line, c == '"' ?
-					 "unterminated quoted string" :
-					 "unterminated character constant");
-				return;
-			}
-			if (l->in[p] == '\\') {
-				p++;
-				if (p < l->len && l->in[p] != '\n') {
-					p++;
-					continue;
-				}
-				continue;
-			}
-			if (l->in[p] == c)
-				break;
-			p++;
-		}
-		l->pos = p + 1;
-		lx_push(l, c == '"' ? I_STRING : I_CHARCONST, start, l->pos,
-			line);
+	case '\'':
+		lx_quoted(l, c, start, line);
 		return;
-	}
 	case '`': {
 		const char *e = memchr(l->in + l->pos + 1, '`',
 				       l->len - l->pos - 1);
@@ -443,23 +493,7 @@ static void lx_action(lexer *l)
 			lx_number(l);
 			return;
 		}
-		l->pos++;
-		if (at_terminator(l)) {
-			lx_push(l, c == '$' ? I_VAR : I_DOT, start, l->pos,
-				line);
-			return;
-		}
-		while (l->pos < l->len && is_alnum((unsigned char)l->in[l->pos]))
-			l->pos++;
-		if (!at_terminator(l)) {
-			char rb[32];
-
-			fmt_rune(rb, sizeof rb, (unsigned char)l->in[l->pos]);
-			l->pos++;
-			lx_error(l, line, "bad character %s", rb);
-			return;
-		}
-		lx_push(l, c == '$' ? I_VAR : I_FIELD, start, l->pos, line);
+		lx_var_or_field(l, c, start, line);
 		return;
 	case '(':
 		l->pos++;
@@ -477,26 +511,7 @@ static void lx_action(lexer *l)
 		return;
 	}
 	if (is_alnum(c)) {
-		int kw;
-
-		while (l->pos < l->len && is_alnum((unsigned char)l->in[l->pos]))
-			l->pos++;
-		if (!at_terminator(l)) {
-			char rb[32];
-
-			fmt_rune(rb, sizeof rb, (unsigned char)l->in[l->pos]);
-			l->pos++;
-			lx_error(l, line, "bad character %s", rb);
-			return;
-		}
-		kw = kw_lookup(l->in + start, l->pos - start);
-		if (kw)
-			lx_push(l, kw, start, l->pos, line);
-		else if ((l->pos - start == 4 && !memcmp(l->in + start, "true", 4)) ||
-			 (l->pos - start == 5 && !memcmp(l->in + start, "false", 5)))
-			lx_push(l, I_BOOL, start, l->pos, line);
-		else
-			lx_push(l, I_IDENT, start, l->pos, line);
+		lx_word(l, start, line);
 		return;
 	}
 	if (c < 0x7f && c >= 0x20) {
