@@ -45,12 +45,15 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 # tests of the data core are built a second time with the host's gcc and
 # glibc, over the same sources and libyaml's pinned source, for
 # tests/unit/t0100-valgrind.sh.
-HOST_UNIT     := test_base test_json test_yaml test_semver test_tmpl
+HOST_UNIT     := test_base test_json test_yaml test_semver test_tmpl test_sprig
 HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
 # core/tmpl/crypto.c: the host's copies of mbedTLS (Debian's 2.28, the
 # version kedge pins) and libsodium (libmbedtls-dev, libsodium-dev).
 HOST_CRYPTO_LIBS = -lmbedx509 -lmbedcrypto -lsodium
 HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c core/chart/funcs.c core/chart/files.c
+# The template engine stands alone: its tests link base, json (for their
+# data) and tmpl only, so a dependency on sprig or chart fails the build.
+HOST_SRC_test_tmpl = core/base/*.c core/json/*.c core/tmpl/*.c
 
 # libFuzzer builds: clang with sanitizers over the decoders' own sources and
 # libyaml's (the copy of its source kept in the dependency prefix), not the
@@ -108,6 +111,11 @@ $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBKEDGE
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c \
 		$(LIBKEDGE) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(BUILD)/tests/host/test_tmpl: tests/unit/test_tmpl.c tests/render.h $(wildcard $(HOST_SRC_test_tmpl))
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Werror=implicit-function-declaration \
+		-Icore -Itests $< $(HOST_SRC_test_tmpl) -lm -o $@
 
 $(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC))
 	@mkdir -p $(dir $@)

@@ -419,6 +419,18 @@ lua_Integer kd_lua_opt_integer(lua_State *L, int idx, const char *field,
 	return i;
 }
 
+int kd_lua_opt_number(lua_State *L, int idx, const char *field, double *out)
+{
+	if (!opt_field(L, idx, field))
+		return 0;
+	if (lua_type(L, -1) != LUA_TNUMBER)
+		luaL_error(L, "option '%s' must be a number of seconds, not a %s",
+			   field, luaL_typename(L, -1));
+	*out = lua_tonumber(L, -1);
+	lua_pop(L, 1);
+	return 1;
+}
+
 int kd_lua_opt_numbers_as_float(lua_State *L, int idx)
 {
 	const char *s = kd_lua_opt_string(L, idx, "numbers", "native");

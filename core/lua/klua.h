@@ -90,6 +90,9 @@ lua_Integer kd_lua_opt_integer(lua_State *L, int idx, const char *field,
  * a string; NULL when absent. Valid while the options table holds it;
  * raises on another type or a closed secret. */
 const char *kd_lua_opt_secret(lua_State *L, int idx, const char *field);
+/* A number of seconds at options[field]: 1 with *out set, 0 when absent;
+ * anything but a number raises. */
+int kd_lua_opt_number(lua_State *L, int idx, const char *field, double *out);
 /* opts.numbers: "native" (0, the default) or "float" (1). */
 int kd_lua_opt_numbers_as_float(lua_State *L, int idx);
 /* Turns every integer in v into a float, as Helm's values files read

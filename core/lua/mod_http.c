@@ -54,18 +54,8 @@ static double opt_seconds(lua_State *L, int idx, const char *field)
 {
 	double d;
 
-	if (lua_isnoneornil(L, idx))
+	if (!kd_lua_opt_number(L, idx, field, &d))
 		return 0;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	if (lua_getfield(L, idx, field) == LUA_TNIL) {
-		lua_pop(L, 1);
-		return 0;
-	}
-	if (lua_type(L, -1) != LUA_TNUMBER)
-		luaL_error(L, "option '%s' must be a number of seconds, not a %s",
-			   field, luaL_typename(L, -1));
-	d = lua_tonumber(L, -1);
-	lua_pop(L, 1);
 	if (!(d > 0 && d <= 86400))
 		luaL_error(L, "option '%s' must be more than 0 and at most 86400 seconds",
 			   field);

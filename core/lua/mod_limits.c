@@ -56,6 +56,10 @@ static const struct {
 	LIMIT(WEBHOOK_RESPONSE_BYTES, "webhook_response_bytes"),
 	LIMIT(SMOKE_BODY_BYTES, "smoke_body_bytes"),
 	LIMIT(PROC_OUTPUT_BYTES, "proc_output_bytes"),
+	LIMIT(FS_READ_BYTES, "fs_read_bytes"),
+	LIMIT(FS_DIR_ENTRIES, "fs_dir_entries"),
+	LIMIT(FS_LOCK_WAIT_S, "fs_lock_wait_s"),
+	LIMIT(FS_SLEEP_S, "fs_sleep_s"),
 };
 
 int kd_lua_open_limits(lua_State *L)

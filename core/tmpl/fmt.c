@@ -277,8 +277,8 @@ static void quote_rune_body(kd_buf *b, unsigned long r, char q, bool ascii)
 		put_rune(b, r);
 }
 
-/* strconv.Quote */
-void kd_tmpl_quote(kd_buf *b, const char *s, size_t n)
+/* strconv.Quote, or with ascii strconv.QuoteToASCII */
+static void quote_str(kd_buf *b, const char *s, size_t n, bool ascii)
 {
 	size_t i = 0;
 
@@ -292,30 +292,15 @@ void kd_tmpl_quote(kd_buf *b, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		quote_rune_body(b, r, '"', false);
+		quote_rune_body(b, r, '"', ascii);
 		i += (size_t)k;
 	}
 	kd_buf_putc(b, '"');
 }
 
-static void quote_ascii(kd_buf *b, const char *s, size_t n)
+void kd_tmpl_quote(kd_buf *b, const char *s, size_t n)
 {
-	size_t i = 0;
-
-	kd_buf_putc(b, '"');
-	while (i < n) {
-		unsigned long r;
-		int k = utf8_dec((const unsigned char *)s + i, n - i, &r);
-
-		if (k < 0) {
-			kd_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
-			i++;
-			continue;
-		}
-		quote_rune_body(b, r, '"', true);
-		i += (size_t)k;
-	}
-	kd_buf_putc(b, '"');
+	quote_str(b, s, n, false);
 }
 
 static void print_val(kd_buf *b, const kd_value *v, char verb,
@@ -397,6 +382,172 @@ static void print_gosyntax(kd_buf *b, const kd_value *v, int depth, bool top)
 	}
 }
 
+/* complex128: "(re+imi)", each part a float, the imaginary one signed */
+static void print_complex(kd_buf *b, const kd_value *v, char verb,
+			  const spec *sp)
+{
+	double re = v->u.map.ents[0].val->u.f, im = v->u.map.ents[1].val->u.f;
+	char fv = verb == 'v' ? 'g' : verb;
+	spec s2 = *sp;
+
+	if (!strchr("vgGeEfF", verb)) {
+		bad_verb(b, v, verb);
+		return;
+	}
+	kd_buf_putc(b, '(');
+	fmt_float(b, re, fv, sp->hasprec ? sp->prec : strchr("gG", fv) ? -1 : 6, sp);
+	s2.plus = true;
+	fmt_float(b, im, fv, sp->hasprec ? sp->prec : strchr("gG", fv) ? -1 : 6, &s2);
+	kd_buf_puts(b, "i)");
+}
+
+static void print_int(kd_buf *b, const kd_value *v, char verb,
+		      const spec *sp)
+{
+	switch (verb) {
+	case 'v': case 'd': fmt_int(b, v->u.i, 10, verb, sp); return;
+	case 'b': fmt_int(b, v->u.i, 2, verb, sp); return;
+	case 'o': case 'O': fmt_int(b, v->u.i, 8, verb, sp); return;
+	case 'x': case 'X': fmt_int(b, v->u.i, 16, verb, sp); return;
+	case 'c': {
+		kd_buf t = KD_BUF_INIT(16);
+
+		put_rune(&t, v->u.i < 0 ? 0xfffd : (unsigned long)v->u.i);
+		pad(b, t.ptr, t.len, sp);
+		kd_buf_free(&t);
+		return;
+	}
+	case 'q': {
+		kd_buf t = KD_BUF_INIT(32);
+		unsigned long r = v->u.i < 0 || v->u.i > 0x10ffff
+					  ? 0xfffd : (unsigned long)v->u.i;
+
+		kd_buf_putc(&t, '\'');
+		quote_rune_body(&t, r, '\'', sp->plus);
+		kd_buf_putc(&t, '\'');
+		pad(b, t.ptr, t.len, sp);
+		kd_buf_free(&t);
+		return;
+	}
+	case 'U': {
+		char t[40];
+		int n = snprintf(t, sizeof t, "U+%04llX",
+				 (unsigned long long)v->u.i);
+
+		pad(b, t, (size_t)n, sp);
+		return;
+	}
+	}
+	bad_verb(b, v, verb);
+}
+
+static void print_float(kd_buf *b, const kd_value *v, char verb,
+			const spec *sp)
+{
+	switch (verb) {
+	case 'v': fmt_float(b, v->u.f, 'g', sp->hasprec ? sp->prec : -1, sp); return;
+	case 'g': case 'G':
+		fmt_float(b, v->u.f, verb, sp->hasprec ? sp->prec : -1, sp);
+		return;
+	case 'e': case 'E': case 'f': case 'F':
+		fmt_float(b, v->u.f, verb, sp->hasprec ? sp->prec : 6, sp);
+		return;
+	}
+	bad_verb(b, v, verb);
+}
+
+static void print_str(kd_buf *b, const kd_value *v, char verb,
+		      const spec *sp)
+{
+	const char *s = v->u.str.ptr;
+	size_t n = v->u.str.len, i;
+
+	switch (verb) {
+	case 'v': case 's':
+		if (sp->hasprec) {
+			size_t k = 0, c = 0;
+
+			while (k < n && c < (size_t)sp->prec) {
+				k++;
+				while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+					k++;
+				c++;
+			}
+			n = k;
+		}
+		pad(b, s, n, sp);
+		return;
+	case 'q': {
+		kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
+
+		if (sp->sharp && !memchr(s, '`', n) && !memchr(s, '\n', n)) {
+			kd_buf_putc(&t, '`');
+			kd_buf_put(&t, s, n);
+			kd_buf_putc(&t, '`');
+		} else if (sp->plus) {
+			quote_str(&t, s, n, true);
+		} else {
+			kd_tmpl_quote(&t, s, n);
+		}
+		pad(b, t.ptr, t.len, sp);
+		kd_buf_free(&t);
+		return;
+	}
+	case 'x': case 'X': {
+		kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
+		const char *d = verb == 'x' ? "0123456789abcdef"
+					    : "0123456789ABCDEF";
+
+		for (i = 0; i < n; i++) {
+			if (sp->space && i)
+				kd_buf_putc(&t, ' ');
+			if (sp->sharp && (sp->space || i == 0)) {
+				kd_buf_putc(&t, '0');
+				kd_buf_putc(&t, verb);
+			}
+			kd_buf_putc(&t, d[(unsigned char)s[i] >> 4]);
+			kd_buf_putc(&t, d[(unsigned char)s[i] & 15]);
+		}
+		pad(b, t.ptr, t.len, sp);
+		kd_buf_free(&t);
+		return;
+	}
+	}
+	bad_verb(b, v, verb);
+}
+
+/* Go prints a map with its keys sorted */
+static void print_map(kd_buf *b, const kd_value *v, char verb,
+		      const spec *sp, int depth)
+{
+	size_t i, n = v->u.map.len;
+	const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
+
+	kd_buf_puts(b, "map[");
+	if (n && !e) {
+		kd_buf_puts(b, "...]");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		e[i] = &v->u.map.ents[i];
+	if (n)
+		qsort(e, n, sizeof *e, cmp_ent);
+	for (i = 0; i < n; i++) {
+		kd_value k;
+
+		if (i)
+			kd_buf_putc(b, ' ');
+		k.type = KD_STR;
+		k.u.str.ptr = e[i]->key;
+		k.u.str.len = e[i]->klen;
+		print_val(b, &k, verb, sp, depth + 1);
+		kd_buf_putc(b, ':');
+		print_val(b, e[i]->val, verb, sp, depth + 1);
+	}
+	free(e);
+	kd_buf_putc(b, ']');
+}
+
 static void print_val(kd_buf *b, const kd_value *v, char verb,
 		      const spec *sp, int depth)
 {
@@ -426,20 +577,7 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 		return;
 	}
 	if (kd_tmpl_is_complex(v)) {
-		/* "(re+imi)": each part a float, the imaginary one signed */
-		double re = v->u.map.ents[0].val->u.f, im = v->u.map.ents[1].val->u.f;
-		char fv = verb == 'v' ? 'g' : verb;
-		spec s2 = *sp;
-
-		if (!strchr("vgGeEfF", verb)) {
-			bad_verb(b, v, verb);
-			return;
-		}
-		kd_buf_putc(b, '(');
-		fmt_float(b, re, fv, sp->hasprec ? sp->prec : strchr("gG", fv) ? -1 : 6, sp);
-		s2.plus = true;
-		fmt_float(b, im, fv, sp->hasprec ? sp->prec : strchr("gG", fv) ? -1 : 6, &s2);
-		kd_buf_puts(b, "i)");
+		print_complex(b, v, verb, sp);
 		return;
 	}
 	if (!v || v->type == KD_NULL) {
@@ -457,112 +595,14 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 			bad_verb(b, v, verb);
 		return;
 	case KD_INT:
-		switch (verb) {
-		case 'v': case 'd': fmt_int(b, v->u.i, 10, verb, sp); return;
-		case 'b': fmt_int(b, v->u.i, 2, verb, sp); return;
-		case 'o': case 'O': fmt_int(b, v->u.i, 8, verb, sp); return;
-		case 'x': case 'X': fmt_int(b, v->u.i, 16, verb, sp); return;
-		case 'c': {
-			kd_buf t = KD_BUF_INIT(16);
-
-			put_rune(&t, v->u.i < 0 ? 0xfffd : (unsigned long)v->u.i);
-			pad(b, t.ptr, t.len, sp);
-			kd_buf_free(&t);
-			return;
-		}
-		case 'q': {
-			kd_buf t = KD_BUF_INIT(32);
-			unsigned long r = v->u.i < 0 || v->u.i > 0x10ffff
-						  ? 0xfffd : (unsigned long)v->u.i;
-
-			kd_buf_putc(&t, '\'');
-			quote_rune_body(&t, r, '\'', sp->plus);
-			kd_buf_putc(&t, '\'');
-			pad(b, t.ptr, t.len, sp);
-			kd_buf_free(&t);
-			return;
-		}
-		case 'U': {
-			char t[40];
-			int n = snprintf(t, sizeof t, "U+%04llX",
-					 (unsigned long long)v->u.i);
-
-			pad(b, t, (size_t)n, sp);
-			return;
-		}
-		}
-		bad_verb(b, v, verb);
+		print_int(b, v, verb, sp);
 		return;
 	case KD_FLOAT:
-		switch (verb) {
-		case 'v': fmt_float(b, v->u.f, 'g', sp->hasprec ? sp->prec : -1, sp); return;
-		case 'g': case 'G':
-			fmt_float(b, v->u.f, verb, sp->hasprec ? sp->prec : -1, sp);
-			return;
-		case 'e': case 'E': case 'f': case 'F':
-			fmt_float(b, v->u.f, verb, sp->hasprec ? sp->prec : 6, sp);
-			return;
-		}
-		bad_verb(b, v, verb);
+		print_float(b, v, verb, sp);
 		return;
-	case KD_STR: {
-		const char *s = v->u.str.ptr;
-		size_t n = v->u.str.len;
-
-		switch (verb) {
-		case 'v': case 's':
-			if (sp->hasprec) {
-				size_t k = 0, c = 0;
-
-				while (k < n && c < (size_t)sp->prec) {
-					k++;
-					while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
-						k++;
-					c++;
-				}
-				n = k;
-			}
-			pad(b, s, n, sp);
-			return;
-		case 'q': {
-			kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
-
-			if (sp->sharp && !memchr(s, '`', n) && !memchr(s, '\n', n)) {
-				kd_buf_putc(&t, '`');
-				kd_buf_put(&t, s, n);
-				kd_buf_putc(&t, '`');
-			} else if (sp->plus) {
-				quote_ascii(&t, s, n);
-			} else {
-				kd_tmpl_quote(&t, s, n);
-			}
-			pad(b, t.ptr, t.len, sp);
-			kd_buf_free(&t);
-			return;
-		}
-		case 'x': case 'X': {
-			kd_buf t = KD_BUF_INIT((size_t)-1 / 2);
-			const char *d = verb == 'x' ? "0123456789abcdef"
-						    : "0123456789ABCDEF";
-
-			for (i = 0; i < n; i++) {
-				if (sp->space && i)
-					kd_buf_putc(&t, ' ');
-				if (sp->sharp && (sp->space || i == 0)) {
-					kd_buf_putc(&t, '0');
-					kd_buf_putc(&t, verb);
-				}
-				kd_buf_putc(&t, d[(unsigned char)s[i] >> 4]);
-				kd_buf_putc(&t, d[(unsigned char)s[i] & 15]);
-			}
-			pad(b, t.ptr, t.len, sp);
-			kd_buf_free(&t);
-			return;
-		}
-		}
-		bad_verb(b, v, verb);
+	case KD_STR:
+		print_str(b, v, verb, sp);
 		return;
-	}
 	case KD_LIST:
 		kd_buf_putc(b, '[');
 		for (i = 0; i < v->u.list.len; i++) {
@@ -572,35 +612,9 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 		}
 		kd_buf_putc(b, ']');
 		return;
-	case KD_MAP: {
-		size_t n = v->u.map.len;
-		const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
-
-		kd_buf_puts(b, "map[");
-		if (n && !e) {
-			kd_buf_puts(b, "...]");
-			return;
-		}
-		for (i = 0; i < n; i++)
-			e[i] = &v->u.map.ents[i];
-		if (n)
-			qsort(e, n, sizeof *e, cmp_ent);
-		for (i = 0; i < n; i++) {
-			kd_value k;
-
-			if (i)
-				kd_buf_putc(b, ' ');
-			k.type = KD_STR;
-			k.u.str.ptr = e[i]->key;
-			k.u.str.len = e[i]->klen;
-			print_val(b, &k, verb, sp, depth + 1);
-			kd_buf_putc(b, ':');
-			print_val(b, e[i]->val, verb, sp, depth + 1);
-		}
-		free(e);
-		kd_buf_putc(b, ']');
+	case KD_MAP:
+		print_map(b, v, verb, sp, depth);
 		return;
-	}
 	default:
 		return;
 	}

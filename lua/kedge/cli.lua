@@ -18,6 +18,7 @@
 local core = require "kedge.core"
 local kedge = require "kedge"
 local git = require "kedge.git"
+local limits = require "kedge.limits"
 
 local M = {}
 
@@ -26,8 +27,9 @@ M.EXIT = {ok = 0, failed = 1, usage = 2}
 -- The state directory: one default, one variable, for every command.
 M.STATE_DIR_ENV = "KEDGE_STATE_DIR"
 M.DEFAULT_STATE_DIR = git.DEFAULT_STATE
--- One rule for --lock-timeout, wherever a command takes a lock.
-M.LOCK_TIMEOUT_MAX = 600
+-- One rule for --lock-timeout, wherever a command takes a lock: the most
+-- kedge.os.lock waits (KD_LIMIT_FS_LOCK_WAIT_S).
+M.LOCK_TIMEOUT_MAX = limits.fs_lock_wait_s
 
 -- ---- flag groups shared by several commands ----
 

@@ -61,11 +61,23 @@ ssl.engine  = "enable"
 ssl.pemfile = "$G/good.crt"
 ssl.privkey = "$G/good.key"
 EOF
+# A restarted lighttpd may lose its port to a moment of load (it exits
+# when the bind fails): it gets three tries before the test bails out.
 hook_start() {
-	lighttpd -D -f "$H/lighttpd.conf" 2>>"$H/stderr" &
-	HOOK_PID=$!
-	server_pids+=($HOOK_PID)
-	wait_listening "$HOOK_PORT" "$H/error.log"
+	local try i
+	for try in 1 2 3; do
+		lighttpd -D -f "$H/lighttpd.conf" 2>>"$H/stderr" &
+		HOOK_PID=$!
+		server_pids+=($HOOK_PID)
+		for i in $(seq 1 400); do
+			listening "$HOOK_PORT" && return 0
+			kill -0 "$HOOK_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$HOOK_PID" 2>/dev/null
+		wait "$HOOK_PID" 2>/dev/null
+	done
+	wait_listening "$HOOK_PORT" "$H/stderr"
 }
 hook_stop() {
 	kill "$HOOK_PID"
