@@ -94,8 +94,9 @@ need_test_tools() {
 		openssl:openssl nc:netcat-openbsd git:git perl:perl flock:util-linux \
 		ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server \
 		go:golang-go rsync:rsync etcd:etcd-server python3:python3 \
-		/usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev
-	# the host-built template tests link core/tmpl/crypto.c against these
+		/usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev \
+		promtool:prometheus systemd-analyze:systemd faketime:faketime
+	# the host-built template tests link core/sprig/crypto.c against these
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 }
 
