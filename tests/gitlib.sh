@@ -33,9 +33,11 @@ taken=" "
 free_port() {
 	local i
 	for i in $(seq 1 100); do
-		port=$((20000 + RANDOM % 40000))
+		# below the kernel's ephemeral range (32768 and up), where an
+		# outgoing connection's local port would make the bind fail
+		port=$((20000 + RANDOM % 12000))
 		[[ $taken == *" $port "* ]] && continue
-		listening "$port" && continue
+		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
 		taken+="$port "
 		return 0
 	done

@@ -308,6 +308,57 @@ M.commands = {
     footer = "Exit codes: 0 no problems, 1 problems found (each named by file and\n" ..
       "line), 2 bad command line or no such --repo folder.\n",
     run = {"kedge.checkcli", "main"}, max_args = 0},
+  {name = "agent", summary = "keep the site in the repo's state, unattended (pull mode)",
+    usage = "agent [--config FILE] [--once] [options] | agent install|uninstall [--root DIR]",
+    description = "The pull-mode agent of an edge node. Reads its config (default\n" ..
+      "/etc/kedge/agent.yaml), then ticks: a cheap remote check of the ref\n" ..
+      "(one ref advertisement, no fetch when it did not move), and a whole pass\n" ..
+      "(as kedge apply) only when the commit moved, the last pass failed (with\n" ..
+      "exponential backoff), a report waits in the outbox, or the drift\n" ..
+      "interval elapsed (live objects someone else changed are re-applied).\n" ..
+      "Each tick runs in a child process; between ticks the agent sleeps.\n" ..
+      "Its state is STATE_DIR/agent.json (kedge status prints it).\n" ..
+      "Signals: TERM/INT stop (a running pass may finish), HUP re-reads the\n" ..
+      "config, USR1 ticks now. Every config key can be given as a flag.\n" ..
+      "  install    write the systemd unit kedge-agent.service (and the config\n" ..
+      "             when absent) under --root (default /)\n" ..
+      "  uninstall  remove the unit; the config and the state stay",
+    flags = {
+      {name = "config", arg = "FILE", env = "KEDGE_CONFIG", help = "the agent's config",
+        default_help = "/etc/kedge/agent.yaml"},
+      {name = "once", type = "bool", help = "run one tick and exit with its code (for cron and tests)"},
+      {name = "root", arg = "DIR", help = "install/uninstall: the root folder to write under",
+        default_help = "/"},
+      {name = "tick-child", type = "bool", hidden = true, help = "one tick, as the agent's child"},
+      PASS_REPO[1], PASS_REPO[2], PASS_REPO[3], state_dir(nil), GIT, KUBECONFIG, CONTEXT,
+      {name = "interval", arg = "DURATION", help = "between ticks", default_help = "5m"},
+      {name = "jitter", arg = "DURATION", help = "random extra wait", default_help = "10% of interval"},
+      {name = "drift-interval", arg = "DURATION", help = "between drift checks (0s: none)",
+        default_help = "15m"},
+      {name = "backoff-initial", arg = "DURATION", help = "wait after a first failure",
+        default_help = "interval"},
+      {name = "backoff-max", arg = "DURATION", help = "longest wait after failures", default_help = "1h"},
+      {name = "metrics-textfile", arg = "PATH", help = "write Prometheus metrics to PATH (.prom)"},
+      {name = "metrics-listen", arg = "HOST:PORT", help = "serve GET /metrics (e.g. 127.0.0.1:9101)"},
+      {name = "identity", arg = "FILE", help = "the site's age identity"},
+    },
+    footer = "Exit codes: 0 stopped cleanly (--once: the tick's code, as kedge apply's);\n" ..
+      "1 the config is missing or invalid (--once, install); 2 bad command line.\n",
+    run = {"kedge.cli.agent", "run"}, max_args = 1},
+  {name = "status", summary = "show what the agent on this node is doing",
+    usage = "status [--config FILE | --state-dir DIR] [--json]",
+    description = "Prints STATE_DIR/agent.json for a person: whether the agent runs, the\n" ..
+      "site, the commit and its age, each bundle's version and state, the last\n" ..
+      "tick and pass, the last error and the outbox backlog.",
+    flags = {
+      {name = "config", arg = "FILE", env = "KEDGE_CONFIG", help = "read the state dir from this config",
+        default_help = "/etc/kedge/agent.yaml"},
+      state_dir(nil),
+      {name = "json", type = "bool", help = "agent.json with the bundles and the outbox, as JSON"},
+    },
+    footer = "Exit codes: 0 the agent runs and its last tick succeeded; 1 it failed or\n" ..
+      "is not running; 2 bad command line; 3 no agent state in the state dir.\n",
+    run = {"kedge.cli.agent", "status"}, max_args = 0},
   {name = "help", summary = "show help for kedge or one command",
     usage = "help [COMMAND]",
     description = "Prints kedge's help, or one command's (as `kedge COMMAND --help` does).",

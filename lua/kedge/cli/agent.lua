@@ -1,0 +1,183 @@
+-- kedge.cli.agent: `kedge agent [install|uninstall]` and `kedge status`,
+-- handlers of the command table (kedge.cli).
+local config = require "kedge.agent.config"
+local json = require "kedge.json"
+local kos = require "kedge.os"
+local state = require "kedge.agent.state"
+
+local M = {}
+
+-- The flags that override config keys (kedge.agent.config.override's keys).
+local OVERRIDES = {"site", "repo", "ref", "state_dir", "kubeconfig", "context", "interval", "jitter",
+  "drift_interval", "backoff_initial", "backoff_max", "metrics_textfile", "metrics_listen", "identity",
+  "ca_file", "token_file", "username", "password_file", "ssh_key", "ssh_key_passphrase_file",
+  "known_hosts", "trust_new_host", "verify", "trusted_keys"}
+
+local function config_path(o)
+  return o.config or config.DEFAULT_PATH
+end
+
+-- The site when neither the config nor --site names it: $KEDGE_SITE, else
+-- the host name up to its first dot (as kedge apply).
+local function default_site()
+  local s = os.getenv("KEDGE_SITE")
+  if s and s ~= "" then return s end
+  local f = io.open("/proc/sys/kernel/hostname", "r")
+  local h = f and f:read("l")
+  if f then f:close() end
+  return h and h:match("^([^.%s]+)")
+end
+
+-- A loader for the agent: the config file with the flags over it.
+local function loader(o)
+  local flags = {}
+  for _, k in ipairs(OVERRIDES) do
+    if o[k] ~= nil then flags[k] = type(o[k]) == "boolean" and tostring(o[k]) or o[k] end
+  end
+  return function()
+    local cfg, errs = config.load(config_path(o))
+    if cfg then cfg, errs = config.override(cfg, flags) end
+    if not cfg then return nil, config.format_errors(errs) end
+    cfg.site = cfg.site or default_site()
+    if not cfg.site then
+      return nil, config_path(o) .. ": no site: set site: in the config, --site or $KEDGE_SITE"
+    end
+    return cfg
+  end
+end
+
+-- The config `kedge agent install` writes when there is none.
+local function sample(o)
+  return table.concat({
+    "# The kedge agent's config: `kedge help agent`, README \"Agent\".",
+    "site: " .. (o.site or "CHANGE-ME"),
+    "repo: " .. (o.repo or "https://git.example.org/sites.git"),
+    "ref: " .. (o.ref or "main"),
+    "# token-file: /etc/kedge/git-token",
+    "# interval: 5m",
+    "# drift-interval: 15m",
+    "# metrics:",
+    "#   textfile: /var/lib/node_exporter/textfile_collector/kedge.prom",
+    "#   listen: 127.0.0.1:9101",
+    ""}, "\n")
+end
+
+local function install(o, uninstall)
+  local systemd = require "kedge.agent.systemd"
+  local root = o.root or "/"
+  local r, err
+  if uninstall then
+    r, err = systemd.uninstall{root = root}
+  else
+    r, err = systemd.install{root = root, exe = kos.exe(), config = config_path(o),
+      state_dir = o.state_dir or require("kedge.cli").DEFAULT_STATE_DIR,
+      config_text = sample(o)}
+  end
+  if not r then
+    io.stderr:write("kedge agent: ", tostring(err), "\n")
+    return 1
+  end
+  for _, p in ipairs(r.written or {}) do print("wrote " .. p) end
+  for _, p in ipairs(r.kept or {}) do print("kept " .. p) end
+  for _, p in ipairs(r.removed or {}) do print("removed " .. p) end
+  for _, c in ipairs(r.ran or {}) do print("ran " .. c) end
+  return 0
+end
+
+function M.run(o, args, cmd)
+  if o.tick_child then return require("kedge.agent.tick").main() end
+  local sub = args[1]
+  if sub == "install" or sub == "uninstall" then return install(o, sub == "uninstall") end
+  if sub then return require("kedge.cli").usage_error(cmd, "agent takes install or uninstall, not '" .. sub .. "'") end
+  local load = loader(o)
+  local cfg, err = load()
+  if not cfg then
+    io.stderr:write("kedge agent: ", err, "\n")
+    if o.once then return 1 end
+    cfg, err = require("kedge.agent").wait_config(load, o)
+    if not cfg then return err == "stopped" and 0 or 1 end
+  end
+  local a = require("kedge.agent").new{config = cfg, reload = load}
+  local ok, rerr = a:run(o.once)
+  if not ok then
+    io.stderr:write("kedge agent: ", rerr, "\n")
+    return 1
+  end
+  return o.once and a:once_code() or 0
+end
+
+-- ---- kedge status ----
+
+-- " (5m ago)" for an ISO 8601 UTC time ("" when it is not one).
+local function age(iso)
+  if type(iso) ~= "string" then return "" end
+  local y, mo, d, h, mi, sec = iso:match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)Z$")
+  if not y then return "" end
+  local now = os.time()
+  -- os.time reads a table as local time: correct by the zone's offset
+  local offset = os.time(os.date("*t", now)) - os.time(os.date("!*t", now))
+  local secs = now - (os.time{year = y, month = mo, day = d, hour = h, min = mi, sec = sec} + offset)
+  if secs < 120 then return string.format(" (%ds ago)", secs) end
+  if secs < 7200 then return string.format(" (%dm ago)", secs // 60) end
+  if secs < 172800 then return string.format(" (%dh ago)", secs // 3600) end
+  return string.format(" (%dd ago)", secs // 86400)
+end
+
+local function status_dir(o)
+  if o.state_dir then return o.state_dir end
+  local cfg = config.load(config_path(o))
+  return cfg and cfg.state_dir or require("kedge.cli").DEFAULT_STATE_DIR
+end
+
+local function print_status(st, rec, dir, running, pending)
+  print(string.format("agent:    %s", running and ("running (pid " .. math.tointeger(st.pid) .. ")") or
+    "not running" .. (st.pid and (" (last pid " .. math.tointeger(st.pid) .. ")") or "")))
+  print(string.format("site:     %s", tostring(st.site or "-")))
+  print(string.format("state:    %s", dir))
+  local ls = st.last_success or {}
+  print(string.format("commit:   %s%s", tostring(st.commit or "-"),
+    ls.at and (", last applied at " .. ls.at .. age(ls.at)) or ""))
+  local lt, lp = st.last_tick or {}, st.last_pass or {}
+  print(string.format("tick:     %s at %s%s; next %s", tostring(lt.result or "none yet"),
+    tostring(lt.at or "-"), age(lt.at), tostring(st.next_tick or "-")))
+  print(string.format("pass:     %s at %s%s%s", tostring(lp.result or "none yet"), tostring(lp.at or "-"),
+    age(lp.at), lp.report and (", report " .. lp.report) or ""))
+  if (st.consecutive_failures or 0) > 0 then
+    print(string.format("failures: %d in a row", st.consecutive_failures))
+  end
+  local err = lt.error or lp.error
+  if err then print("error:    " .. tostring(err)) end
+  print(string.format("drift:    %d corrections", st.drift_corrections or 0))
+  print(string.format("outbox:   %d report%s pending", pending, pending == 1 and "" or "s"))
+  local names = {}
+  for name in pairs(rec and rec.bundles or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local b = rec.bundles[name]
+    print(string.format("bundle:   %-20s %s %s, good at %s%s", name, tostring(b.chart or "-"),
+      tostring(b.version or "-"), tostring(b.commit or "-"):sub(1, 12), age(b.at)))
+  end
+end
+
+function M.status(o)
+  local dir = status_dir(o)
+  local st, err = state.read(dir)
+  if not st then
+    io.stderr:write("kedge status: ", err or ("no agent state in " .. dir ..
+      " (is `kedge agent` running with this state dir? see `kedge help agent`)"), "\n")
+    return 3
+  end
+  local rec = state.site_record(dir, st.site) or {}
+  local running = state.alive(st.pid)
+  local pending = state.outbox_pending(dir)
+  if o.json then
+    st.running, st.outbox_pending, st.bundles, st.state_dir = running, pending, rec.bundles, dir
+    io.write(json.encode(st, {indent = 2}), "\n")
+  else
+    print_status(st, rec, dir, running, pending)
+  end
+  local lt = st.last_tick or {}
+  return (running and (st.consecutive_failures or 0) == 0 and lt.result ~= "failed") and 0 or 1
+end
+
+return M
