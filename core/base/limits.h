@@ -128,6 +128,10 @@
 #ifndef KD_LIMIT_GIT_PACKS
 #define KD_LIMIT_GIT_PACKS 16
 #endif
+/* Refs a remote may advertise to kd_git_remote_head. */
+#ifndef KD_LIMIT_GIT_REMOTE_REFS
+#define KD_LIMIT_GIT_REMOTE_REFS 100000u
+#endif
 #ifndef KD_LIMIT_GIT_READ_BYTES
 #define KD_LIMIT_GIT_READ_BYTES (256u << 20)
 #endif

@@ -109,6 +109,21 @@ int kd_git_read_secret(const char *file, const char *env, kd_buf *out,
 int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		kd_err *err);
 
+/* What the ref names on the remote now, from one ref advertisement (no
+ * fetch, no lock, nothing written): the agent's cheap check before a pass.
+ * Resolved as kd_git_sync resolves it (a branch, then a tag, peeled to its
+ * commit; semver:RANGE; a commit id is itself and needs no network). Uses
+ * o's URL, ref, state_dir (for current) and transport options. */
+typedef struct kd_git_head_result {
+	char commit[41];    /* the commit the ref names */
+	char ref[256];      /* the full ref name it resolved through */
+	char current[41];   /* what the state directory serves ("" when nothing) */
+	int changed;        /* commit differs from current */
+} kd_git_head_result;
+
+int kd_git_remote_head(const kd_git_sync_opts *o, kd_git_head_result *out,
+		       kd_err *err);
+
 /* --- reading a checked-out revision -------------------------------- */
 
 typedef struct kd_git_rev kd_git_rev;

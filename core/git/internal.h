@@ -41,6 +41,18 @@ int kd_git_setup(const char *url, const char *ca_file, kd_err *err);
 int kd_git_fail(const kd_git_ctx *c, const char *where, kd_err *err,
 		int gitrc, const char *what);
 
+/* The "Authorization: Bearer" header for o->token into buf: 1 when set,
+ * 0 without a token, KD_EINVAL when it does not fit or has a line break. */
+int kd_git_token_header(const kd_git_sync_opts *o, char *buf, size_t size, kd_err *err);
+/* A 40-hex commit id? */
+int kd_git_is_hex40(const char *s);
+/* The commit state/current serves ("" when none). */
+void kd_git_read_current(const char *state, char out[41]);
+/* The highest of tags (names without refs/tags/) that is a version in the
+ * semver range, into best_name; KD_ENOTFOUND naming url when none is. */
+int kd_git_best_tag(const char *url, const char *range, const char *const *tags, size_t n,
+		    char best_name[256], kd_err *err);
+
 /* "SHA256:<base64>" of an SSH public key blob, as ssh-keygen -l prints. */
 void kd_git_ssh_fingerprint(const void *key, size_t n, char out[64]);
 

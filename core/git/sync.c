@@ -209,6 +209,16 @@ static int open_mirror(syncer *s, kd_err *err)
 	return rc ? git_fail(s, err, rc, "opening the mirror of") : 0;
 }
 
+int kd_git_token_header(const kd_git_sync_opts *o, char *buf, size_t size, kd_err *err)
+{
+	if (!o->token)
+		return 0;
+	if ((size_t)snprintf(buf, size, "Authorization: Bearer %s", o->token) >= size ||
+	    strpbrk(o->token, "\r\n"))
+		return kd_err_set(err, KD_EINVAL, "the token is too long or has a line break");
+	return 1;
+}
+
 static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
 {
 	static char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
@@ -228,11 +238,10 @@ static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	if (s->o->token) {
-		if ((size_t)snprintf(header, sizeof header, "Authorization: Bearer %s",
-				     s->o->token) >= sizeof header ||
-		    strpbrk(s->o->token, "\r\n"))
-			return kd_err_set(err, KD_EINVAL, "the token is too long or has a line break");
+	rc = kd_git_token_header(s->o, header, sizeof header, err);
+	if (rc < 0)
+		return rc;
+	if (rc) {
 		fo.custom_headers.strings = headers;
 		fo.custom_headers.count = 1;
 	}
@@ -262,7 +271,7 @@ cleanup:
 
 /* --- resolving the ref ------------------------------------------------- */
 
-static int is_hex40(const char *s)
+int kd_git_is_hex40(const char *s)
 {
 	size_t i;
 
@@ -295,55 +304,61 @@ cleanup:
 	return rc;
 }
 
-static int resolve_semver(syncer *s, const char *range, kd_err *err)
+int kd_git_best_tag(const char *url, const char *range, const char *const *tags, size_t n,
+		    char best_name[256], kd_err *err)
 {
 	kd_arena a = KD_ARENA_INIT(1u << 20);
 	kd_semver_range *r = NULL;
 	kd_semver best = {0}, v;
-	git_strarray tags = {0};
-	char best_name[256] = "";
 	kd_err perr = KD_ERR_INIT;
 	int rc;
 
+	best_name[0] = '\0';
 	rc = kd_semver_range_parse(&r, &a, range, strlen(range), err);
 	if (rc) {
 		kd_err_prefix(err, "--ref semver:%s", range);
 		goto cleanup;
 	}
-	rc = git_tag_list(&tags, s->repo);
-	if (rc) {
-		rc = git_fail(s, err, rc, "listing the tags of");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < tags.count; i++) {
-		const char *t = tags.strings[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *t = tags[i];
 
-		if (strlen(t) >= sizeof best_name ||
-		    kd_semver_parse(&v, t, strlen(t), 1, &perr) ||
+		/* "refs/tags/" and the name must fit a 256-byte ref name */
+		if (strlen(t) >= 246 || kd_semver_parse(&v, t, strlen(t), 1, &perr) ||
 		    !kd_semver_range_match(r, &v))
 			continue;
 		if (!best_name[0] || kd_semver_cmp(&v, &best) > 0) {
-			/* v points into tags.strings, which lives until the end */
+			/* v points into tags, which outlives this loop */
 			best = v;
-			snprintf(best_name, sizeof best_name, "%s", t);
+			snprintf(best_name, 256, "%s", t);
 		}
 	}
-	if (!best_name[0]) {
+	if (!best_name[0])
 		rc = kd_err_set(err, KD_ENOTFOUND, "no tag of %s matches semver range \"%s\" "
-				"(%zu tags looked at)", s->o->url, range, tags.count);
-		goto cleanup;
-	}
-	snprintf(s->refname, sizeof s->refname, "refs/tags/%s", best_name);
-	{
-		git_oid id;
+				"(%zu tags looked at)", url, range, n);
+cleanup:
+	kd_arena_free(&a);
+	return rc;
+}
 
-		rc = git_reference_name_to_id(&id, s->repo, s->refname);
-		rc = rc ? kd_err_set(err, KD_ENOTFOUND, "%s vanished", s->refname)
-			: peel(s, &id, err);
-	}
+static int resolve_semver(syncer *s, const char *range, kd_err *err)
+{
+	git_strarray tags = {0};
+	char best_name[256];
+	git_oid id;
+	int rc;
+
+	rc = git_tag_list(&tags, s->repo);
+	if (rc)
+		return git_fail(s, err, rc, "listing the tags of");
+	rc = kd_git_best_tag(s->o->url, range, (const char *const *)tags.strings, tags.count,
+			     best_name, err);
+	if (rc)
+		goto cleanup;
+	snprintf(s->refname, sizeof s->refname, "refs/tags/%.245s", best_name);
+	rc = git_reference_name_to_id(&id, s->repo, s->refname);
+	rc = rc ? kd_err_set(err, KD_ENOTFOUND, "%s vanished", s->refname) : peel(s, &id, err);
 cleanup:
 	git_strarray_dispose(&tags);
-	kd_arena_free(&a);
 	return rc;
 }
 
@@ -355,7 +370,7 @@ static int resolve(syncer *s, kd_err *err)
 
 	if (!strncmp(ref, "semver:", 7))
 		return resolve_semver(s, ref + 7, err);
-	if (is_hex40(ref)) {
+	if (kd_git_is_hex40(ref)) {
 		git_odb *odb = NULL;
 		int there = 0;
 
@@ -796,7 +811,7 @@ static int switch_current(syncer *s, const char *id, kd_err *err)
 	return fs_fail(rc, err);
 }
 
-static void read_current(const char *state, char out[41])
+void kd_git_read_current(const char *state, char out[41])
 {
 	char link[PATH_MAX_KD], target[128];
 	ssize_t n;
@@ -865,7 +880,7 @@ static void prune_revs(syncer *s, const char *current)
 			rm_tree(path);
 			continue;
 		}
-		if (strlen(d->d_name) != 40 || !is_hex40(d->d_name) ||
+		if (strlen(d->d_name) != 40 || !kd_git_is_hex40(d->d_name) ||
 		    !strcmp(d->d_name, current) || lstat(path, &st))
 			continue;
 		if (n == cap) {
@@ -1092,9 +1107,9 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	rc = open_mirror(&s, err);
 	if (rc)
 		goto cleanup;
-	read_current(s.state, cur);
+	kd_git_read_current(s.state, cur);
 	/* a commit id that is here already needs no network at all */
-	if (is_hex40(o->ref)) {
+	if (kd_git_is_hex40(o->ref)) {
 		git_oid oid;
 		git_commit *c = NULL;
 

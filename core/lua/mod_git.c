@@ -12,6 +12,10 @@
  *         timeout (seconds, 0 none) bounds the whole sync: past it,
  *         timeout_message goes to stderr and the process ends (see
  *         watchdog below).
+ *   git.remote_head{sync's options} -> {commit=, ref=, current=, changed=}
+ *     or nil, err: what the ref names on the remote now, from one ref
+ *     advertisement (no fetch, no lock); current is what the state
+ *     directory serves, changed whether they differ.
  *   git.DEFAULT_STATE: the state directory when none is given
  *   git.open(state [, commit]) -> repo or nil, err
  *   git.open_dir(path) -> a plain folder served as a repo (id() is nil,
@@ -248,74 +252,72 @@ static void watchdog_stop(watchdog *w)
 	w->running = 0;
 }
 
-static int git_sync(lua_State *L)
+/* The secrets sync's and remote_head's options name (files, or the
+ * variables token_env/password_env), wiped before they are freed. */
+typedef struct secrets {
+	kd_buf token, password, key_pass;
+} secrets;
+
+static void secrets_free(secrets *s)
 {
-	kd_git_sync_opts o = {0};
-	kd_git_sync_result *r;
-	kd_buf token = KD_BUF_INIT(8192), password = KD_BUF_INIT(8192),
-	       key_pass = KD_BUF_INIT(8192);
-	kd_err err = KD_ERR_INIT;
-	const char *verify, *token_file, *password_file, *pass_file, *token_env,
-		*password_env, *timeout_msg;
-	watchdog w;
-	double timeout;
-	int rc;
+	memset(s->token.ptr, 0, s->token.len);
+	memset(s->password.ptr, 0, s->password.len);
+	memset(s->key_pass.ptr, 0, s->key_pass.len);
+	kd_buf_free(&s->token);
+	kd_buf_free(&s->password);
+	kd_buf_free(&s->key_pass);
+}
+
+/* Reads the options table at index 1 into o (raises on a bad one). */
+static void read_opts(lua_State *L, kd_git_sync_opts *o)
+{
+	const char *verify;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	o.url = kd_lua_opt_string(L, 1, "repo", NULL);
-	o.ref = kd_lua_opt_string(L, 1, "ref", NULL);
-	if (!o.url || !o.ref)
-		return luaL_argerror(L, 1, "repo and ref are required");
-	o.state_dir = kd_lua_opt_string(L, 1, "state", NULL);
-	o.ca_file = kd_lua_opt_string(L, 1, "ca_file", NULL);
-	o.username = kd_lua_opt_string(L, 1, "username", NULL);
-	o.ssh_key = kd_lua_opt_string(L, 1, "ssh_key", NULL);
-	o.known_hosts = kd_lua_opt_string(L, 1, "known_hosts", NULL);
-	o.trust_new_host = kd_lua_opt_bool(L, 1, "trust_new_host", 0);
-	o.trusted_keys = kd_lua_opt_string(L, 1, "trusted_keys", NULL);
-	o.lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
-	o.progress = kd_lua_opt_bool(L, 1, "progress", 0);
-	token_file = kd_lua_opt_string(L, 1, "token_file", NULL);
-	password_file = kd_lua_opt_string(L, 1, "password_file", NULL);
-	pass_file = kd_lua_opt_string(L, 1, "ssh_key_passphrase_file", NULL);
-	token_env = kd_lua_opt_string(L, 1, "token_env", NULL);
-	password_env = kd_lua_opt_string(L, 1, "password_env", NULL);
-	timeout_msg = kd_lua_opt_string(L, 1, "timeout_message", "git sync: timed out\n");
-	lua_getfield(L, 1, "timeout");
-	timeout = luaL_optnumber(L, -1, 0);
-	lua_pop(L, 1);
+	o->url = kd_lua_opt_string(L, 1, "repo", NULL);
+	o->ref = kd_lua_opt_string(L, 1, "ref", NULL);
+	if (!o->url || !o->ref)
+		luaL_argerror(L, 1, "repo and ref are required");
+	o->state_dir = kd_lua_opt_string(L, 1, "state", NULL);
+	o->ca_file = kd_lua_opt_string(L, 1, "ca_file", NULL);
+	o->username = kd_lua_opt_string(L, 1, "username", NULL);
+	o->ssh_key = kd_lua_opt_string(L, 1, "ssh_key", NULL);
+	o->known_hosts = kd_lua_opt_string(L, 1, "known_hosts", NULL);
+	o->trust_new_host = kd_lua_opt_bool(L, 1, "trust_new_host", 0);
+	o->trusted_keys = kd_lua_opt_string(L, 1, "trusted_keys", NULL);
+	o->lock_timeout_s = (int)kd_lua_opt_integer(L, 1, "lock_timeout", 60);
+	o->progress = kd_lua_opt_bool(L, 1, "progress", 0);
 	verify = kd_lua_opt_string(L, 1, "verify", "off");
-	if (kd_git_parse_verify(verify, &o.verify))
-		return luaL_argerror(L, 1, "verify is \"off\", \"head\" or \"tag\"");
-	r = lua_newuserdatauv(L, sizeof *r, 0);
-	/* every option is read (and may raise) before anything is allocated */
-	if ((rc = kd_git_read_secret(token_file, token_env, &token, &err)) ||
-	    (rc = kd_git_read_secret(password_file, password_env, &password, &err)) ||
-	    (rc = kd_git_read_secret(pass_file, NULL, &key_pass, &err)))
-		goto cleanup;
-	o.token = token.len ? token.ptr : NULL;
-	o.password = password.len ? password.ptr : NULL;
-	o.ssh_key_pass = key_pass.len ? key_pass.ptr : NULL;
-	if (watchdog_start(&w, timeout, timeout_msg)) {
-		rc = kd_err_set(&err, KD_EINTERNAL, "cannot start the --timeout watchdog");
-		goto cleanup;
-	}
-	rc = kd_git_sync(&o, r, &err);
-	watchdog_stop(&w);
-cleanup:
-	memset(token.ptr, 0, token.len);
-	memset(password.ptr, 0, password.len);
-	memset(key_pass.ptr, 0, key_pass.len);
-	kd_buf_free(&token);
-	kd_buf_free(&password);
-	kd_buf_free(&key_pass);
-	if (rc && rc != KD_GIT_EREFUSED) {
-		push_err(L, &err);
-		if (rc != KD_GIT_EBUSY)
-			return 2;
-		lua_pushliteral(L, "busy");
-		return 3;
-	}
+	if (kd_git_parse_verify(verify, &o->verify))
+		luaL_argerror(L, 1, "verify is \"off\", \"head\" or \"tag\"");
+}
+
+/* Reads the secrets the options at index 1 name; call after read_opts
+ * and before anything else may raise (sec holds heap memory). */
+static int read_secrets(lua_State *L, kd_git_sync_opts *o, secrets *sec, kd_err *err)
+{
+	const char *token_env = kd_lua_opt_string(L, 1, "token_env", NULL);
+	const char *password_env = kd_lua_opt_string(L, 1, "password_env", NULL);
+	const char *token_file = kd_lua_opt_string(L, 1, "token_file", NULL);
+	const char *password_file = kd_lua_opt_string(L, 1, "password_file", NULL);
+	const char *pass_file = kd_lua_opt_string(L, 1, "ssh_key_passphrase_file", NULL);
+	int rc;
+
+	sec->token = (kd_buf)KD_BUF_INIT(8192);
+	sec->password = (kd_buf)KD_BUF_INIT(8192);
+	sec->key_pass = (kd_buf)KD_BUF_INIT(8192);
+	if ((rc = kd_git_read_secret(token_file, token_env, &sec->token, err)) ||
+	    (rc = kd_git_read_secret(password_file, password_env, &sec->password, err)) ||
+	    (rc = kd_git_read_secret(pass_file, NULL, &sec->key_pass, err)))
+		return rc;
+	o->token = sec->token.len ? sec->token.ptr : NULL;
+	o->password = sec->password.len ? sec->password.ptr : NULL;
+	o->ssh_key_pass = sec->key_pass.len ? sec->key_pass.ptr : NULL;
+	return 0;
+}
+
+static void push_sync_result(lua_State *L, const kd_git_sync_result *r, int rc, const kd_err *err)
+{
 	lua_createtable(L, 0, 8);
 	if (r->current[0]) {
 		lua_pushstring(L, r->current);
@@ -338,9 +340,80 @@ cleanup:
 	if (rc == KD_GIT_EREFUSED) {
 		lua_pushstring(L, r->refusal);
 		lua_setfield(L, -2, "refused");
-		lua_pushstring(L, err.msg);
+		lua_pushstring(L, err->msg);
 		lua_setfield(L, -2, "message");
 	}
+}
+
+static int git_sync(lua_State *L)
+{
+	kd_git_sync_opts o = {0};
+	kd_git_sync_result *r;
+	secrets sec;
+	kd_err err = KD_ERR_INIT;
+	const char *timeout_msg;
+	watchdog w;
+	double timeout;
+	int rc;
+
+	read_opts(L, &o);
+	timeout_msg = kd_lua_opt_string(L, 1, "timeout_message", "git sync: timed out\n");
+	lua_getfield(L, 1, "timeout");
+	timeout = luaL_optnumber(L, -1, 0);
+	lua_pop(L, 1);
+	r = lua_newuserdatauv(L, sizeof *r, 0);
+	/* every option is read (and may raise) before anything is allocated */
+	rc = read_secrets(L, &o, &sec, &err);
+	if (rc)
+		goto cleanup;
+	if (watchdog_start(&w, timeout, timeout_msg)) {
+		rc = kd_err_set(&err, KD_EINTERNAL, "cannot start the --timeout watchdog");
+		goto cleanup;
+	}
+	rc = kd_git_sync(&o, r, &err);
+	watchdog_stop(&w);
+cleanup:
+	secrets_free(&sec);
+	if (rc && rc != KD_GIT_EREFUSED) {
+		push_err(L, &err);
+		if (rc != KD_GIT_EBUSY)
+			return 2;
+		lua_pushliteral(L, "busy");
+		return 3;
+	}
+	push_sync_result(L, r, rc, &err);
+	return 1;
+}
+
+/* git.remote_head{sync's options} -> {commit=, ref=, current=, changed=}
+ * or nil, err: one ref advertisement, no fetch (kd_git_remote_head). */
+static int git_remote_head(lua_State *L)
+{
+	kd_git_sync_opts o = {0};
+	kd_git_head_result *r;
+	secrets sec;
+	kd_err err = KD_ERR_INIT;
+	int rc;
+
+	read_opts(L, &o);
+	r = lua_newuserdatauv(L, sizeof *r, 0);
+	rc = read_secrets(L, &o, &sec, &err);
+	if (!rc)
+		rc = kd_git_remote_head(&o, r, &err);
+	secrets_free(&sec);
+	if (rc)
+		return push_err(L, &err);
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, r->commit);
+	lua_setfield(L, -2, "commit");
+	lua_pushstring(L, r->ref);
+	lua_setfield(L, -2, "ref");
+	if (r->current[0]) {
+		lua_pushstring(L, r->current);
+		lua_setfield(L, -2, "current");
+	}
+	lua_pushboolean(L, r->changed);
+	lua_setfield(L, -2, "changed");
 	return 1;
 }
 
@@ -428,6 +501,7 @@ int kd_lua_open_git(lua_State *L)
 	static const luaL_Reg funcs[] = {
 		{"push", git_push},
 		{"sync", git_sync},
+		{"remote_head", git_remote_head},
 		{"open", git_open},
 		{"open_dir", git_open_dir},
 		{NULL, NULL},

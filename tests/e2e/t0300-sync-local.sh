@@ -168,4 +168,24 @@ wait
 is "$(cat "$TMP"/par*.out | grep -c "^$(head_of "$R") ")" 4 "four syncs started together all succeed, one after another"
 ok "and the state is consistent" test "$(readlink "$S/current")" = "rev/$(head_of "$R")"
 
+# --- git.remote_head on a local path: branches, tags, semver, ids ---
+H=$TMP/heads
+git init -q -b main "$H" && git -C "$H" commit -q --allow-empty -m one && git -C "$H" tag v1.0.0
+git -C "$H" commit -q --allow-empty -m two && git -C "$H" tag -a v1.2.0 -m annotated
+git -C "$H" commit -q --allow-empty -m three
+run "$KEDGE" lua -e 'local git = require "kedge.git"
+for _, ref in ipairs{"main", "v1.0.0", "v1.2.0", "semver:^1", "semver:^2", "nope", string.rep("ab", 20)} do
+  local h, err = git.remote_head{repo = arg[1], ref = ref, state = arg[2]}
+  print(ref, h and h.commit or "-", h and h.ref or err)
+end' "$H" "$TMP/heads-state"
+lines() { sed -n "$1p" <<<"$out"; }
+is "$(lines 1)" "main	$(git -C "$H" rev-parse main)	refs/heads/main" "remote_head: a branch"
+is "$(lines 2)" "v1.0.0	$(git -C "$H" rev-parse v1.0.0)	refs/tags/v1.0.0" "a lightweight tag"
+is "$(lines 3)" "v1.2.0	$(git -C "$H" rev-parse 'v1.2.0^{commit}')	refs/tags/v1.2.0" "an annotated tag, peeled to its commit"
+is "$(lines 4)" "semver:^1	$(git -C "$H" rev-parse 'v1.2.0^{commit}')	refs/tags/v1.2.0" "the highest tag in a semver range"
+like "$(lines 5)" "no tag of .* matches semver range" "no tag in the range: an error"
+like "$(lines 6)" "ref \"nope\" not found" "an unknown ref: an error naming it"
+is "$(lines 7)" "$(printf 'ab%.0s' $(seq 20))	$(printf 'ab%.0s' $(seq 20))	$(printf 'ab%.0s' $(seq 20))" "a commit id is itself"
+ok "nothing was written" test ! -e "$TMP/heads-state"
+
 done_testing

@@ -142,4 +142,28 @@ sync --repo "$GOOD_URL/site.git" --ref main
 is "$out" "$c3 $S/rev/$c3" "once the server is back, the next sync gets the new commit"
 is "$(cmp "$W/blob.bin" "$S/rev/$c3/blob.bin" && echo same)" same "intact"
 
+# --- git.remote_head: the agent's cheap check, one ref advertisement ---
+before=$(posts)
+gets=$(grep -c '^GET /site.git/info/refs' "$SRV/requests.log")
+head_lua='local git = require "kedge.git"
+local url, ca, st, tok = ...
+local h, err = git.remote_head{repo = url, ref = "main", state = st, ca_file = ca,
+  token_file = tok ~= "" and tok or nil}
+if not h then print("error: " .. err) return end
+print(h.commit, h.current, h.changed, h.ref)'
+run "$KEDGE" lua -e "$head_lua" "$GOOD_URL/site.git" "$SRV/ca.crt" "$S" ""
+is "$out" "$c3	$c3	false	refs/heads/main" "remote_head: the ref's commit, what is served, unchanged"
+is "$(posts)" "$before" "with no upload-pack request"
+is "$(grep -c '^GET /site.git/info/refs' "$SRV/requests.log")" "$((gets + 1))" "and one ref advertisement"
+ok "a push" commit_file "$W" head.txt "moved"
+run "$KEDGE" lua -e "$head_lua" "$GOOD_URL/site.git" "$SRV/ca.crt" "$S" ""
+is "$out" "$(head_of "$W")	$c3	true	refs/heads/main" "remote_head sees the ref move before any fetch"
+is "$(readlink "$S/current")" "rev/$c3" "and changes nothing in the state directory"
+run "$KEDGE" lua -e "$head_lua" "$GOOD_URL/private/site.git" "$SRV/ca.crt" "$S" ""
+like "$out" "error: .*401" "remote_head on a private repo without credentials fails"
+run "$KEDGE" lua -e "$head_lua" "$GOOD_URL/private/site.git" "$SRV/ca.crt" "$S" "$TMP/token"
+like "$out" "^[0-9a-f]{40}	" "and answers with the token"
+run "$KEDGE" lua -e "$head_lua" "$EXPIRED_URL/site.git" "$SRV/ca.crt" "$S" ""
+like "$out" "error: .*expired" "an expired certificate is refused"
+
 done_testing
