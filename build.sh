@@ -11,11 +11,13 @@ LOGDIR="$ROOT/build/logs"
 
 usage() {
 	cat <<'EOF'
-usage: ./build.sh [all|deps|test|fuzz|clean]
+usage: ./build.sh [all|deps|test|demo|fuzz|clean]
 
   all    (default) build the dependencies if needed, then build/kedge
   deps   build only the dependencies; the last line printed is their prefix
   test   all, then the test programs, then every test through prove
+  demo   all, then a first run of `kedge agent` against a local control
+         plane (tests/agent/demo.sh); everything it starts is stopped
   fuzz   build the fuzzers (clang, libFuzzer) and run each for
          ${FUZZ_SECONDS:-60} seconds on its corpus in tests/fuzz/corpus/<name>/
   clean  remove build/ and .deps/ (the dependency cache stays)
@@ -215,7 +217,7 @@ case $cmd in
 	usage
 	exit 0
 	;;
-all | deps | test | fuzz | clean) ;;
+all | deps | test | demo | fuzz | clean) ;;
 *)
 	usage >&2
 	exit 2
@@ -248,6 +250,13 @@ test)
 	prefix=$(deps_build)
 	build_kedge "$prefix"
 	run_tests "$prefix"
+	;;
+demo)
+	need_build_tools
+	need_test_tools
+	prefix=$(deps_build)
+	build_kedge "$prefix"
+	bash tests/agent/demo.sh
 	;;
 fuzz)
 	need_build_tools

@@ -5,7 +5,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +69,26 @@ static void put_time(kd_buf *b)
 	kd_buf_printf(b, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
 }
 
+/* Under systemd, stderr is the journal when $JOURNAL_STREAM names it
+ * ("dev:inode" of the stream): then text lines carry a syslog priority
+ * prefix instead of a time, which the journal records itself. */
+static int journal_stream(void)
+{
+	static int known = -1;
+	const char *v;
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	v = getenv("JOURNAL_STREAM");
+	if (v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+	    (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
+		known = 1;
+	return known;
+}
+
 static void put_json_string(kd_buf *b, const char *s, size_t n)
 {
 	kd_value v = {.type = KD_STR, .u.str = {s, n}};
@@ -121,8 +143,14 @@ void kd_log_fields(kd_log_level l, const char *msg, const kd_value *fields)
 		}
 		kd_buf_puts(&b, "}\n");
 	} else {
-		put_time(&b);
-		kd_buf_printf(&b, " %s %s", upper[l], msg);
+		static const char prio[] = {'7', '6', '4', '3'};
+
+		if (journal_stream()) {
+			kd_buf_printf(&b, "<%c>%s", prio[l], msg);
+		} else {
+			put_time(&b);
+			kd_buf_printf(&b, " %s %s", upper[l], msg);
+		}
 		for (i = 0; i < n; i++) {
 			const kd_map_ent *e = &fields->u.map.ents[i];
 

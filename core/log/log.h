@@ -1,7 +1,10 @@
 /* kd_log: kedge's log lines on stderr. Text by default for people
  * ("2026-11-22T05:10:00.123Z INFO  synced repo  commit=abc123"), or one
  * JSON object per line for log shippers ({"time":…,"level":…,"msg":…,
- * plus the fields}). Lines below the configured level are dropped. */
+ * plus the fields}). Lines below the configured level are dropped. Under
+ * systemd, when $JOURNAL_STREAM names stderr, text lines have no time and
+ * begin with a syslog priority ("<6>synced repo  commit=abc123"; <3>
+ * error, <4> warn, <6> info, <7> debug), which the journal reads. */
 #ifndef KD_LOG_LOG_H
 #define KD_LOG_LOG_H
 

@@ -55,7 +55,8 @@ function M.new(opts)
     st = {pid = nil, started = iso(kos.now()), config = cfg.source, site = cfg.site,
       commit = prev.commit, passes = prev.passes or {}, drift_corrections = prev.drift_corrections or 0,
       sync_failures = prev.sync_failures or 0, consecutive_failures = prev.consecutive_failures or 0,
-      last_pass = prev.last_pass, last_success = prev.last_success, last_tick = prev.last_tick}},
+      last_pass = prev.last_pass, last_success = prev.last_success, last_tick = prev.last_tick,
+      ticks = 0}},
     Agent)
   a.hist = prev.histogram
   a.last_drift = nil
@@ -147,6 +148,7 @@ end
 function Agent:tick_done(c, ans, status)
   local now = kos.now()
   self.tick_pid = nil
+  self.st.ticks = (self.st.ticks or 0) + 1
   self.last_exit = status.signal and status.signal ~= 0 and 1 or status.status
   self.st.last_tick = {at = iso(now), result = ans.result, commit = ans.commit, ran = ans.ran,
     reasons = ans.reasons, error = ans.error}
@@ -198,7 +200,12 @@ function Agent:lease_done(c, ans)
   if c.op == "renew" then
     local was = self.leader
     self.leader = ans.leader == true
-    if was and not self.leader then log.warn("agent: lost the lease", {holder = ans.holder}) end
+    if was and not self.leader then
+      log.warn("agent: lost the lease", {holder = ans.holder, error = ans.error})
+      -- another node may take over once it expires: the pass stops first
+      local t = self.tick_pid and self.children[self.tick_pid]
+      if t then t.child:kill("TERM") end
+    end
   end
 end
 
@@ -396,7 +403,9 @@ function Agent:run(once)
       next_wd = now + wd
     end
     local le = self.cfg.leader_election
-    next_renew = le and self.leader and (next_renew or now + le.lease_duration / 3) or nil
+    -- a lease is renewed while this node leads and while a tick runs (its
+    -- pass may outlast the lease; renew never takes it from another)
+    next_renew = le and (self.leader or self.tick_pid) and (next_renew or now + le.lease_duration / 3) or nil
     if next_renew and now >= next_renew then
       self:spawn("renew")
       next_renew = now + le.lease_duration / 3

@@ -27,11 +27,14 @@ local function git_opts(cfg)
   return g
 end
 
--- Why a pass must run now (empty: it need not).
+-- Why a pass must run now (empty: it need not). What counts is the last
+-- pass state.json recorded, not what the state dir serves: a pass killed
+-- after its sync but before its record runs again.
 local function reasons_for(req, head, cfg)
   local r = {}
-  if head.changed then r[#r + 1] = "commit" end
-  if req.last_failed then r[#r + 1] = "retry" end
+  local last = (state.site_record(cfg.state_dir, cfg.site) or {}).last_pass or {}
+  if last.commit ~= head.commit then r[#r + 1] = "commit"
+  elseif last.result ~= "success" or req.last_failed then r[#r + 1] = "retry" end
   if state.outbox_pending(cfg.state_dir) > 0 then r[#r + 1] = "outbox" end
   if req.drift_due then r[#r + 1] = "drift" end
   return r
@@ -41,7 +44,7 @@ local function run_pass(cfg, req, out)
   local pass = require "kedge.pass"
   local P = pass.new{repo = cfg.repo, ref = cfg.ref, state_dir = cfg.state_dir, site = cfg.site,
     kubeconfig = cfg.kubeconfig, context = cfg.context, git = cfg.git, mode = "apply",
-    deliver = true, lock_timeout = 0, drift = req.drift_due or nil}
+    deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait}
   local t0 = kos.monotonic()
   out.code = pass.run(P)
   out.duration = kos.monotonic() - t0
@@ -74,7 +77,9 @@ local function lease_op(req, out)
   local l = require("kedge.agent.lease").new{client = c, namespace = le.namespace, name = le.name,
     holder = req.holder, duration = le.lease_duration}
   local got, info
-  if req.op == "release" then got, info = l:release() else got, info = l:acquire() end
+  if req.op == "release" then got, info = l:release()
+  elseif req.op == "renew" then got, info = l:renew()
+  else got, info = l:acquire() end
   c:close()
   if got == nil then
     out.result, out.error, out.step = "failed", tostring(info), "lease"

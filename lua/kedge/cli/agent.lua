@@ -69,9 +69,15 @@ local function install(o, uninstall)
   if uninstall then
     r, err = systemd.uninstall{root = root}
   else
-    r, err = systemd.install{root = root, exe = kos.exe(), config = config_path(o),
-      state_dir = o.state_dir or require("kedge.cli").DEFAULT_STATE_DIR,
-      config_text = sample(o)}
+    -- a config already there decides the state dir and what else the
+    -- unit must let the agent write (ProtectSystem=strict)
+    local path = config_path(o)
+    local have = config.load(root == "/" and path or (root:gsub("/+$", "") .. path))
+    local writable = {}
+    if have and have.metrics.textfile then writable[1] = have.metrics.textfile:match("^(.*)/[^/]+$") end
+    r, err = systemd.install{root = root, exe = kos.exe(), config = path,
+      state_dir = o.state_dir or (have and have.state_dir) or require("kedge.cli").DEFAULT_STATE_DIR,
+      writable = writable, config_text = sample(o)}
   end
   if not r then
     io.stderr:write("kedge agent: ", tostring(err), "\n")
