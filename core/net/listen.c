@@ -118,7 +118,7 @@ int kd_net_read_head(int fd, char *buf, size_t max, int timeout_ms, size_t *len,
 	if (max < 4 || timeout_ms <= 0)
 		return kd_err_set(err, KD_EINVAL, "reading a request: max below 4 bytes or no timeout");
 	while (have < max) {
-		ssize_t n = recv(fd, buf + have, max - have, 0);
+		ssize_t n = recv(fd, buf + have, max - have, MSG_DONTWAIT);
 		size_t from = have > 3 ? have - 3 : 0;
 		char *end;
 
@@ -154,7 +154,7 @@ int kd_net_write_all(int fd, const void *data, size_t len, int timeout_ms,
 	if (timeout_ms <= 0)
 		return kd_err_set(err, KD_EINVAL, "writing an answer: no timeout");
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
