@@ -203,4 +203,27 @@
 #define KD_LIMIT_FS_SLEEP_S 60
 #endif
 
+/* The resident agent's pieces (core/proc, core/net/listen.c, kedge.os):
+ * fds one poll watches, signal names one read returns, bytes one read of
+ * a child's stdout returns, the largest request head a listener reads,
+ * its accept backlog, and the longest wait of a listener's read or write. */
+#ifndef KD_LIMIT_POLL_FDS
+#define KD_LIMIT_POLL_FDS 1024
+#endif
+#ifndef KD_LIMIT_SIGNALS_READ
+#define KD_LIMIT_SIGNALS_READ 64
+#endif
+#ifndef KD_LIMIT_CHILD_READ_BYTES
+#define KD_LIMIT_CHILD_READ_BYTES (1u << 20)
+#endif
+#ifndef KD_LIMIT_LISTEN_REQUEST_BYTES
+#define KD_LIMIT_LISTEN_REQUEST_BYTES (64u << 10)
+#endif
+#ifndef KD_LIMIT_LISTEN_BACKLOG
+#define KD_LIMIT_LISTEN_BACKLOG 16
+#endif
+#ifndef KD_LIMIT_LISTEN_WAIT_S
+#define KD_LIMIT_LISTEN_WAIT_S 60
+#endif
+
 #endif

@@ -117,6 +117,9 @@ int kd_lua_open_git(lua_State *L);
 int kd_lua_open_kubeconfig(lua_State *L);
 int kd_lua_open_chart(lua_State *L);
 int kd_lua_open_os(lua_State *L);
+/* Adds the resident agent's functions (mod_osev.c) to the kedge.os table
+ * on top of the stack. */
+void kd_lua_os_events(lua_State *L);
 int kd_lua_open_proc(lua_State *L);
 int kd_lua_open_regex(lua_State *L);
 

@@ -60,6 +60,12 @@ static const struct {
 	LIMIT(FS_DIR_ENTRIES, "fs_dir_entries"),
 	LIMIT(FS_LOCK_WAIT_S, "fs_lock_wait_s"),
 	LIMIT(FS_SLEEP_S, "fs_sleep_s"),
+	LIMIT(POLL_FDS, "poll_fds"),
+	LIMIT(SIGNALS_READ, "signals_read"),
+	LIMIT(CHILD_READ_BYTES, "child_read_bytes"),
+	LIMIT(LISTEN_REQUEST_BYTES, "listen_request_bytes"),
+	LIMIT(LISTEN_BACKLOG, "listen_backlog"),
+	LIMIT(LISTEN_WAIT_S, "listen_wait_s"),
 };
 
 int kd_lua_open_limits(lua_State *L)

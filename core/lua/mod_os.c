@@ -20,7 +20,10 @@
  *     garbage collector, and by the kernel when the process ends
  *   now() → wall clock seconds since the epoch (a float)
  *   monotonic() → seconds of a clock that never goes back (a float)
- *   sleep(seconds) (at most KD_LIMIT_FS_SLEEP_S) */
+ *   sleep(seconds) (at most KD_LIMIT_FS_SLEEP_S)
+ *
+ * Signals, children, poll, a listener and sd_notify for the resident
+ * agent are in the same table, from mod_osev.c. */
 #include "lua/klua.h"
 
 #include "base/fs.h"
@@ -250,5 +253,6 @@ int kd_lua_open_os(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
+	kd_lua_os_events(L);
 	return 1;
 }

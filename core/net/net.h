@@ -206,4 +206,30 @@ int kd_net_request_run(kd_net_client *c, const kd_net_request *req,
 int kd_net_tcp_probe(const char *host, unsigned port, int timeout_ms,
 		     kd_err *err);
 
+/* --- a TCP listener (listen.c) ----------------------------------------- */
+
+/* A small server's side, for the agent's metrics: one request head read
+ * and one answer written per connection, each bounded in bytes and time,
+ * so a slow or hostile client costs at most its timeout. Every socket is
+ * nonblocking and close-on-exec; writes never raise SIGPIPE. */
+
+/* Listens on host (a numeric IPv4 or IPv6 address, or "localhost" for
+ * 127.0.0.1) and port (0: any free one) with SO_REUSEADDR, into *fd_out.
+ * KD_EINVAL for another host, KD_EIO when the address is taken. */
+int kd_net_listen(int *fd_out, const char *host, unsigned port, kd_err *err);
+/* The port a listener is bound to (the one picked for port 0). */
+int kd_net_listen_port(int fd, unsigned *port, kd_err *err);
+/* A pending connection into *conn_out, or -1 there when none is. */
+int kd_net_accept(int fd, int *conn_out, kd_err *err);
+/* Reads a request head, everything up to and including the first blank
+ * line ("\r\n\r\n"), into buf; its length in *len. KD_ELIMIT when max
+ * bytes come without one, KD_EIO when timeout_ms passes or the peer closes
+ * first. Bytes after the head may have been read and are dropped. */
+int kd_net_read_head(int fd, char *buf, size_t max, int timeout_ms, size_t *len,
+		     kd_err *err);
+/* Writes all of data within timeout_ms (KD_EIO past it, or when the peer
+ * has gone). */
+int kd_net_write_all(int fd, const void *data, size_t len, int timeout_ms,
+		     kd_err *err);
+
 #endif
