@@ -581,6 +581,11 @@ end
 
 -- --- inventory ----------------------------------------------------------------------
 
+M.key_of = key_of
+
+-- Objects annotated so are left as they are by drift correction.
+M.DRIFT_ANNOTATION = "kedge.io/drift"
+
 local function inventory_name(bundle) return "kedge-inventory-" .. bundle end
 
 local function inventory_path(state_dir, bundle)
@@ -609,6 +614,31 @@ function Client:inventory(bundle, state_dir)
   local list, jerr = json.decode(text, {name = "inventory of bundle " .. bundle})
   if not list then return nil, jerr end
   return list
+end
+
+-- The bundles kedge keeps an inventory of on this cluster (sorted names),
+-- or nil, err.
+function Client:bundles()
+  local cms, err = self:list("v1", "ConfigMap", {namespace = M.INVENTORY_NAMESPACE,
+    selector = "app.kubernetes.io/managed-by=kedge"})
+  if not cms then return nil, err end
+  local names = {}
+  for _, cm in ipairs(cms) do
+    local b = type(cm.data) == "table" and cm.data.bundle
+    if type(b) == "string" and meta(cm).name == inventory_name(b) then names[#names + 1] = b end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Drops a bundle's inventory, once it is empty (its bundle removed).
+function Client:forget(bundle, state_dir)
+  local ok, err = self:delete({apiVersion = "v1", kind = "ConfigMap",
+    metadata = {namespace = M.INVENTORY_NAMESPACE, name = inventory_name(bundle)}})
+  if not ok then return nil, err end
+  if self._inv_text then self._inv_text[bundle] = nil end
+  if state_dir then os.remove(inventory_path(state_dir, bundle)) end
+  return true
 end
 
 function Client:_save_inventory(bundle, entries, state_dir)
@@ -733,7 +763,9 @@ end
 --   had and this one lacks, after this one applied), wait (seconds:
 --   readiness), state_dir (inventory copy on disk), sources (names of
 --   where each object came from, for messages), crd_timeout (default 60),
---   progress (function(action, ref) called after each object applies).
+--   progress (function(action, ref) called after each object applies),
+--   skip (a set of key_of(ref): objects kept in the inventory but not
+--   applied, for drift left alone).
 -- Returns {applied = {{ref=, action=, uid=}}, pruned=, skipped=,
 --   requests=} or nil, err, partial result. err.kind-like prefixes:
 --   "invalid:" nothing was applied; "timeout:" applied but not ready.
@@ -816,13 +848,19 @@ function Client:apply(objs, opts)
       local res, rerr = self:_resolve_new(o, defined, opts.crd_timeout or 60)
       if not res then return nil, rerr end
       local prepared = prepare(o, aopts, res)
+      local ref = ref_of(prepared)
+      if opts.skip and opts.skip[key_of(ref)] then
+        -- left as someone else changed it, and still the bundle's
+        entries[#entries + 1] = entry_of(prepared)
+        goto next
+      end
       local live, action, st = self:apply_one(prepared, aopts)
       if not live then return nil, action, st end
-      local ref = ref_of(prepared)
       report.applied[#report.applied + 1] = {ref = ref, action = action,
         uid = meta(live).uid, object = opts.keep_objects and live or nil}
       entries[#entries + 1] = entry_of(prepared, live)
       if opts.progress then opts.progress(action, ref) end
+      ::next::
     end
     return true
   end
@@ -1208,7 +1246,9 @@ function Client:plan(objs, opts)
           changes[#changes + 1] = {ref = ref, action = "create", diff = M.diff({}, after)}
         else
           local d = M.diff(live, after)
-          changes[#changes + 1] = {ref = ref, action = #d > 0 and "update" or "unchanged", diff = d}
+          local ann = meta(live).annotations
+          changes[#changes + 1] = {ref = ref, action = #d > 0 and "update" or "unchanged", diff = d,
+            drift_ignored = type(ann) == "table" and ann[M.DRIFT_ANNOTATION] == "ignore" or nil}
         end
       end
     end

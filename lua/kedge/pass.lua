@@ -22,6 +22,7 @@
 local errors = require "kedge.errors"
 local git = require "kedge.git"
 local json = require "kedge.json"
+local kedge = require "kedge"
 local kos = require "kedge.os"
 local limits = require "kedge.limits"
 local log = require "kedge.log"
@@ -393,6 +394,36 @@ function Pass:rollback(bd)
   return good.commit
 end
 
+-- Drift: at the commit a bundle was last applied good at, every change
+-- the plan finds is someone else's doing (an object edited or deleted on
+-- the cluster): it is re-applied and listed (object, action, fields). An
+-- object annotated kedge.io/drift: ignore is left as it is (aopts.skip).
+-- nil when the bundle's commit moved (the changes are the repo's).
+function Pass:drift_of(bd, plan, aopts)
+  if not aopts.force then return nil end
+  local list = {}
+  for _, ch in ipairs(plan.changes) do
+    local what = string.format("%s/%s%s", ch.ref.kind, ch.ref.namespace ~= "" and (ch.ref.namespace .. "/") or "",
+      ch.ref.name)
+    if ch.action ~= "unchanged" and ch.drift_ignored then
+      aopts.skip = aopts.skip or {}
+      aopts.skip[kube_mod.key_of(ch.ref)] = true
+      log.info("drift left alone (" .. kube_mod.DRIFT_ANNOTATION .. ": ignore)", {bundle = bd.name, object = what})
+    elseif ch.action ~= "unchanged" then
+      local fields = {}
+      for i, line in ipairs(ch.diff or {}) do
+        if i > 20 then break end
+        fields[#fields + 1] = line
+      end
+      list[#list + 1] = {object = what, action = ch.action == "create" and "recreated" or "reverted",
+        fields = kedge.list(fields)}
+      log.warn("drift: " .. what .. (ch.action == "create" and " was deleted; recreating it" or
+        " was changed; reverting it"), {bundle = bd.name})
+    end
+  end
+  return kedge.list(list)
+end
+
 function Pass:apply_one(bd, c)
   local r = self:result_of(bd.name)
   local objs = self.rendered_objects[bd.name]
@@ -407,14 +438,24 @@ function Pass:apply_one(bd, c)
     if not ok then return nil, aerr end
     r.created = r.created + 1
   end
+  -- at the commit last applied good, what differs is drift: kedge's
+  -- fields are taken back from whoever changed them (force)
+  local good = self:read_state().bundles[bd.name]
+  aopts.force = good and self.commit and good.commit == self.commit.id or nil
   local plan, perr = c:plan(objs, aopts)
   if not plan then return nil, perr end
   local changed = #plan.prune > 0
   r.updated, r.unchanged = 0, 0
+  local drift = self:drift_of(bd, plan, aopts)
   for _, ch in ipairs(plan.changes) do
-    if ch.action == "create" then r.created = r.created + 1; changed = true
+    if aopts.skip and aopts.skip[kube_mod.key_of(ch.ref)] then r.unchanged = r.unchanged + 1
+    elseif ch.action == "create" then r.created = r.created + 1; changed = true
     elseif ch.action == "update" then r.updated = r.updated + 1; changed = true
     else r.unchanged = r.unchanged + 1 end
+  end
+  if drift then
+    r.drift = drift
+    self.drift_corrections = (self.drift_corrections or 0) + #drift
   end
   local wait = self:wait_for()
   if changed then
@@ -475,6 +516,33 @@ function Pass:apply(list)
     self:progress("apply", string.format("%s: %d created, %d updated, %d unchanged, %d pruned; ready",
       bd.name, r.created, r.updated, r.unchanged, r.pruned))
   end
+  if list == self.bundles then return self:prune_removed(c) end
+  return true
+end
+
+-- Bundles the cluster holds an inventory of (one site, one cluster) that
+-- the repo no longer gives this site: what the inventory holds is pruned
+-- (as an apply of an empty set), the inventory dropped, and the bundle
+-- leaves state.json at the record step (self.removed). The inventory is
+-- written before a bundle's objects are created, so a crash at any point
+-- leaves nothing kedge created unowned.
+function Pass:prune_removed(c)
+  local now = {}
+  for _, bd in ipairs(self.bundles) do now[bd.name] = true end
+  local all, lerr = c:bundles()
+  if not all then return self:fail("apply", M.EXIT.apply, "listing kedge's inventories: " .. lerr) end
+  self.removed = {}
+  for _, name in ipairs(all) do
+    if now[name] then goto next end
+    local res, err = c:apply({}, {bundle = name, prune = true, state_dir = self.opts.state_dir})
+    if res then res.forgot, err = c:forget(name, self.opts.state_dir) end
+    if not res or not res.forgot then
+      return self:fail("apply", M.EXIT.apply, "removing bundle " .. name .. ": " .. tostring(err))
+    end
+    self.removed[#self.removed + 1] = name
+    self:progress("apply", string.format("%s: no longer in the repo, %d pruned", name, #res.pruned))
+    ::next::
+  end
   return true
 end
 
@@ -521,6 +589,7 @@ function Pass:record()
   all.sites[self.site_name] = st
   local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
   local n = 0
+  for _, name in ipairs(self.removed or {}) do st.bundles[name] = nil end
   for _, bd in ipairs(self.bundles) do
     local r = self.results[bd.name]
     if r and r.status == STATUS.OK then

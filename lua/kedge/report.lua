@@ -296,6 +296,7 @@ local function norm_bundle(b)
     unchanged = count(b.unchanged), pruned = count(b.pruned),
     objects = next(objects) and objects or nil,
     budget = b.budget, smoke = norm_smoke(b.smoke), errors = norm_errors(b.errors),
+    drift = b.drift and #b.drift > 0 and b.drift or nil,
   }
 end
 

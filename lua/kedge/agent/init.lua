@@ -59,8 +59,13 @@ function M.new(opts)
       ticks = 0}},
     Agent)
   a.hist = prev.histogram
-  a.last_drift = nil
-  if cfg.drift_interval > 0 then a.next_drift = kos.monotonic() + cfg.drift_interval end
+  -- the drift clock survives restarts (agent.json's last_drift), so an
+  -- agent restarted often, or run with --once from cron, still checks
+  a.st.last_drift = prev.last_drift or kos.now()
+  if cfg.drift_interval > 0 then
+    local since = kos.now() - a.st.last_drift
+    a.next_drift = kos.monotonic() + math.max(0, cfg.drift_interval - since)
+  end
   return a
 end
 
@@ -96,7 +101,7 @@ function Agent:save()
   st.pid = my_pid()
   st.next_tick = iso(kos.now() + math.max(0, self.next_tick - kos.monotonic()))
   st.histogram = self.hist
-  st.leader = self.cfg.leader_election and self.leader or nil
+  if self.cfg.leader_election then st.leader = self.leader == true else st.leader = nil end
   local ok, err = state.write(self.cfg.state_dir, st)
   if not ok then log.error("agent: cannot write its state", {error = err}) end
   self:write_metrics()
@@ -117,6 +122,7 @@ end
 function Agent:spawn(op)
   local req = {config = self.cfg, op = op, holder = self.holder,
     last_failed = self.st.consecutive_failures > 0 or nil,
+    undelivered = (self.st.last_pass or {}).result == "undelivered" or nil,
     drift_due = not op and self.next_drift and kos.monotonic() >= self.next_drift or nil}
   local child, err = kos.spawn({kos.exe(), "agent", "--tick-child"}, {stdout = "pipe", setsid = true,
     env = {[tick.ENV] = json.encode(req)}})
@@ -167,6 +173,7 @@ function Agent:tick_done(c, ans, status)
     if not failed then self.st.last_success = {at = iso(now), unix = now, commit = ans.commit} end
   end
   if c.req.drift_due and not failed then
+    self.st.last_drift = now
     self.next_drift = kos.monotonic() + self.cfg.drift_interval
   end
   if failed then

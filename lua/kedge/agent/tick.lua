@@ -35,7 +35,9 @@ local function reasons_for(req, head, cfg)
   local last = (state.site_record(cfg.state_dir, cfg.site) or {}).last_pass or {}
   if last.commit ~= head.commit then r[#r + 1] = "commit"
   elseif last.result ~= "success" or req.last_failed then r[#r + 1] = "retry" end
-  if state.outbox_pending(cfg.state_dir) > 0 then r[#r + 1] = "outbox" end
+  -- reports wait for a destination that failed (a site without report
+  -- destinations keeps its outbox, as kedge apply does: nothing to retry)
+  if req.undelivered and state.outbox_pending(cfg.state_dir) > 0 then r[#r + 1] = "outbox" end
   if req.drift_due then r[#r + 1] = "drift" end
   return r
 end
