@@ -2,8 +2,6 @@
  * toStrings, converting the way cast.ToInt64 and its kin do. */
 #include "sprig/internal.h"
 
-#include "base/limits.h"
-
 #include <string.h>
 
 FN(f_toString) { (void)argc; return kd_sprig_str(x, argv[0]); }

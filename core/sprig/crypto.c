@@ -30,8 +30,6 @@
 #include <sodium.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
