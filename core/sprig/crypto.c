@@ -30,15 +30,10 @@
 #include <sodium.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define TFN(name) kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc); \
-	kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
 
 #define PEM_MAX 16384
 
@@ -178,7 +173,7 @@ static int gen_key(mbedtls_pk_context *pk, const char *typ, int rsa_bits,
 	return rc;
 }
 
-TFN(kd_sprig_fn_genPrivateKey)
+FN(f_genPrivateKey)
 {
 	const char *typ = argv[0]->u.str.ptr;
 	char msg[256], *pem;
@@ -650,7 +645,7 @@ static void req(certreq *q, const kd_value *cn, const kd_value *ips,
 	q->ca = ca;
 }
 
-TFN(kd_sprig_fn_genCA)
+FN(f_genCA)
 {
 	certreq q;
 
@@ -660,7 +655,7 @@ TFN(kd_sprig_fn_genCA)
 	return gen_cert(x, &q, NULL, NULL);
 }
 
-TFN(kd_sprig_fn_genCAWithKey)
+FN(f_genCAWithKey)
 {
 	certreq q;
 
@@ -669,7 +664,7 @@ TFN(kd_sprig_fn_genCAWithKey)
 	return gen_cert(x, &q, argv[2], NULL);
 }
 
-TFN(kd_sprig_fn_genSelfSignedCert)
+FN(f_genSelfSignedCert)
 {
 	certreq q;
 
@@ -679,7 +674,7 @@ TFN(kd_sprig_fn_genSelfSignedCert)
 	return gen_cert(x, &q, NULL, NULL);
 }
 
-TFN(kd_sprig_fn_genSelfSignedCertWithKey)
+FN(f_genSelfSignedCertWithKey)
 {
 	certreq q;
 
@@ -688,7 +683,7 @@ TFN(kd_sprig_fn_genSelfSignedCertWithKey)
 	return gen_cert(x, &q, argv[4], NULL);
 }
 
-TFN(kd_sprig_fn_genSignedCert)
+FN(f_genSignedCert)
 {
 	certreq q;
 
@@ -699,7 +694,7 @@ TFN(kd_sprig_fn_genSignedCert)
 	return gen_cert(x, &q, NULL, argv[4]);
 }
 
-TFN(kd_sprig_fn_genSignedCertWithKey)
+FN(f_genSignedCertWithKey)
 {
 	certreq q;
 
@@ -709,7 +704,7 @@ TFN(kd_sprig_fn_genSignedCertWithKey)
 	return gen_cert(x, &q, argv[5], argv[4]);
 }
 
-TFN(kd_sprig_fn_buildCustomCert)
+FN(f_buildCustomCert)
 {
 	unsigned char *cert = NULL, *key = NULL;
 	size_t cn, kn, bad;
@@ -1010,7 +1005,7 @@ static void bcrypt_new(kd_tmpl_ex *x, kd_buf *b, const char *pw, size_t pn)
 	bcrypt_hash(x, b, pw, pn, salt, 10);
 }
 
-TFN(kd_sprig_fn_bcrypt)
+FN(f_bcrypt)
 {
 	kd_buf *b = kd_tmpl_tmpbuf(x);
 
@@ -1019,7 +1014,7 @@ TFN(kd_sprig_fn_bcrypt)
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-TFN(kd_sprig_fn_htpasswd)
+FN(f_htpasswd)
 {
 	const kd_value *u = argv[0];
 	kd_buf *b = kd_tmpl_tmpbuf(x);
@@ -1186,7 +1181,7 @@ static void be32(kd_buf *b, uint32_t v)
 	kd_buf_put(b, c, 4);
 }
 
-TFN(kd_sprig_fn_derivePassword)
+FN(f_derivePassword)
 {
 	static const char seed[] = "com.lyndir.masterpassword";
 	uint32_t counter = (uint32_t)argv[0]->u.i;
@@ -1260,7 +1255,7 @@ static void aes_key(unsigned char key[32], const kd_value *pw)
 	memcpy(key, pw->u.str.ptr, pw->u.str.len < 32 ? pw->u.str.len : 32);
 }
 
-TFN(kd_sprig_fn_encryptAES)
+FN(f_encryptAES)
 {
 	const kd_value *pt = argv[1];
 	unsigned char key[32], iv[16], *buf;
@@ -1302,7 +1297,7 @@ TFN(kd_sprig_fn_encryptAES)
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-TFN(kd_sprig_fn_decryptAES)
+FN(f_decryptAES)
 {
 	const kd_value *c64 = argv[1];
 	unsigned char key[32], iv[16], *buf, *pt;
@@ -1357,7 +1352,7 @@ TFN(kd_sprig_fn_decryptAES)
 
 /* ---- digests and random values ---- */
 
-TFN(kd_sprig_fn_sha512sum)
+FN(f_sha512sum)
 {
 	unsigned char d[64];
 	char hex[129];
@@ -1374,7 +1369,7 @@ TFN(kd_sprig_fn_sha512sum)
 
 /* randInt min max: uniform in [min, max); Go's rand.Intn panics unless
  * max > min */
-TFN(kd_sprig_fn_randInt)
+FN(f_randInt)
 {
 	int64_t lo = argv[0]->u.i, hi = argv[1]->u.i;
 	uint64_t span, v, limit;
@@ -1395,7 +1390,7 @@ TFN(kd_sprig_fn_randInt)
 	return r;
 }
 
-TFN(kd_sprig_fn_randBytes)
+FN(f_randBytes)
 {
 	int64_t n = argv[0]->u.i;
 	unsigned char *p;
@@ -1419,19 +1414,27 @@ TFN(kd_sprig_fn_randBytes)
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-/* the kernel's CSPRNG (Sprig uses crypto/rand) */
-int kd_sprig_fill_random(unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = getrandom(p, n, 0);
+static const kd_tmpl_func crypto_funcs[] = {
+	{"genPrivateKey", f_genPrivateKey, "s", false, false},
+	{"genCA", f_genCA, "si", false, false},
+	{"genCAWithKey", f_genCAWithKey, "sis", false, false},
+	{"genSelfSignedCert", f_genSelfSignedCert, "slli", false, false},
+	{"genSelfSignedCertWithKey", f_genSelfSignedCertWithKey, "sllis", false, false},
+	{"genSignedCert", f_genSignedCert, "sllia", false, false},
+	{"genSignedCertWithKey", f_genSignedCertWithKey, "sllias", false, false},
+	{"buildCustomCert", f_buildCustomCert, "ss", false, false},
+	{"bcrypt", f_bcrypt, "s", false, false},
+	{"htpasswd", f_htpasswd, "ss", false, false},
+	{"derivePassword", f_derivePassword, "issss", false, false},
+	{"encryptAES", f_encryptAES, "ss", false, false},
+	{"decryptAES", f_decryptAES, "ss", false, false},
+	{"sha512sum", f_sha512sum, "s", false, false},
+	{"randInt", f_randInt, "ii", false, false},
+	{"randBytes", f_randBytes, "i", false, false},
+	{NULL, NULL, NULL, false, false},
+};
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+void kd_sprig_register_crypto(kd_tmpl_funcs *fs)
+{
+	kd_tmpl_funcs_add(fs, crypto_funcs);
 }

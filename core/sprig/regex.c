@@ -47,15 +47,6 @@ static kd_value *vlist(kd_tmpl_ex *x)
 	return v;
 }
 
-static void vpush(kd_tmpl_ex *x, kd_value *l, kd_value *v)
-{
-	if (kd_list_push(x->a, l, v))
-		kd_tmpl_errorf(x, "out of memory");
-}
-
-#define RXFN(name) kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc); \
-	kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
-
 static kd_value *match(kd_tmpl_ex *x, kd_value **argv, bool must)
 {
 	kd_regex *rx;
@@ -68,8 +59,8 @@ static kd_value *match(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return vbool(x, find(x, rx, argv[1], 0, cap) == 1);
 }
 
-RXFN(kd_sprig_fn_regexMatch) { (void)argc; return match(x, argv, false); }
-RXFN(kd_sprig_fn_mustRegexMatch) { (void)argc; return match(x, argv, true); }
+FN(f_regexMatch) { (void)argc; return match(x, argv, false); }
+FN(f_mustRegexMatch) { (void)argc; return match(x, argv, true); }
 
 /* all matches, Go's FindAllString: an empty match right after a previous
  * match is skipped */
@@ -83,7 +74,7 @@ static kd_value *find_all(kd_tmpl_ex *x, kd_regex *rx, const kd_value *s,
 	if (lim == 0)
 		return split ? l : &kd_tmpl_nil;
 	if (split && s->u.str.len == 0) {
-		vpush(x, l, kd_tmpl_str(x, "", 0));
+		kd_sprig_push(x, l, kd_tmpl_str(x, "", 0));
 		return l;
 	}
 	while (pos <= s->u.str.len) {
@@ -100,19 +91,19 @@ static kd_value *find_all(kd_tmpl_ex *x, kd_regex *rx, const kd_value *s,
 		}
 		if (split) {
 			if (!(cap[1] == 0 && cap[0] == 0)) {
-				vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, cap[0] - beg));
+				kd_sprig_push(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, cap[0] - beg));
 				count++;
 			}
 			beg = cap[1];
 		} else {
-			vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + cap[0], cap[1] - cap[0]));
+			kd_sprig_push(x, l, kd_tmpl_str(x, s->u.str.ptr + cap[0], cap[1] - cap[0]));
 			count++;
 		}
 		prev_end = cap[1];
 		pos = cap[1] > cap[0] ? cap[1] : cap[1] + 1;
 	}
 	if (split)
-		vpush(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, s->u.str.len - beg));
+		kd_sprig_push(x, l, kd_tmpl_str(x, s->u.str.ptr + beg, s->u.str.len - beg));
 	else if (!l->u.list.len)
 		return l;
 	return l;
@@ -129,8 +120,8 @@ static kd_value *findall_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return find_all(x, rx, argv[1], argv[2]->u.i, false);
 }
 
-RXFN(kd_sprig_fn_regexFindAll) { (void)argc; return findall_fn(x, argv, false); }
-RXFN(kd_sprig_fn_mustRegexFindAll) { (void)argc; return findall_fn(x, argv, true); }
+FN(f_regexFindAll) { (void)argc; return findall_fn(x, argv, false); }
+FN(f_mustRegexFindAll) { (void)argc; return findall_fn(x, argv, true); }
 
 static kd_value *split_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 {
@@ -143,8 +134,8 @@ static kd_value *split_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return find_all(x, rx, argv[1], argv[2]->u.i, true);
 }
 
-RXFN(kd_sprig_fn_regexSplit) { (void)argc; return split_fn(x, argv, false); }
-RXFN(kd_sprig_fn_mustRegexSplit) { (void)argc; return split_fn(x, argv, true); }
+FN(f_regexSplit) { (void)argc; return split_fn(x, argv, false); }
+FN(f_mustRegexSplit) { (void)argc; return split_fn(x, argv, true); }
 
 static kd_value *find_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 {
@@ -158,8 +149,8 @@ static kd_value *find_fn(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return kd_tmpl_str(x, argv[1]->u.str.ptr + cap[0], cap[1] - cap[0]);
 }
 
-RXFN(kd_sprig_fn_regexFind) { (void)argc; return find_fn(x, argv, false); }
-RXFN(kd_sprig_fn_mustRegexFind) { (void)argc; return find_fn(x, argv, true); }
+FN(f_regexFind) { (void)argc; return find_fn(x, argv, false); }
+FN(f_mustRegexFind) { (void)argc; return find_fn(x, argv, true); }
 
 /* Go's Regexp.Expand for $1 ${1} $name */
 static void expand(kd_buf *b, const kd_value *repl, const kd_value *s,
@@ -250,12 +241,12 @@ static kd_value *replace_fn(kd_tmpl_ex *x, kd_value **argv, bool must,
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
-RXFN(kd_sprig_fn_regexReplaceAll) { (void)argc; return replace_fn(x, argv, false, false); }
-RXFN(kd_sprig_fn_mustRegexReplaceAll) { (void)argc; return replace_fn(x, argv, true, false); }
-RXFN(kd_sprig_fn_regexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, false, true); }
-RXFN(kd_sprig_fn_mustRegexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, true, true); }
+FN(f_regexReplaceAll) { (void)argc; return replace_fn(x, argv, false, false); }
+FN(f_mustRegexReplaceAll) { (void)argc; return replace_fn(x, argv, true, false); }
+FN(f_regexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, false, true); }
+FN(f_mustRegexReplaceAllLiteral) { (void)argc; return replace_fn(x, argv, true, true); }
 
-RXFN(kd_sprig_fn_regexQuoteMeta)
+FN(f_regexQuoteMeta)
 {
 	kd_buf b = KD_BUF_INIT(1u << 28);
 	size_t i;
@@ -269,4 +260,26 @@ RXFN(kd_sprig_fn_regexQuoteMeta)
 		kd_buf_putc(&b, c);
 	}
 	return kd_tmpl_buf_value(x, &b);
+}
+
+static const kd_tmpl_func regex_funcs[] = {
+	{"regexMatch", f_regexMatch, "ss", false, false},
+	{"mustRegexMatch", f_mustRegexMatch, "ss", false, false},
+	{"regexFindAll", f_regexFindAll, "ssi", false, false},
+	{"mustRegexFindAll", f_mustRegexFindAll, "ssi", false, false},
+	{"regexSplit", f_regexSplit, "ssi", false, false},
+	{"mustRegexSplit", f_mustRegexSplit, "ssi", false, false},
+	{"regexFind", f_regexFind, "ss", false, false},
+	{"mustRegexFind", f_mustRegexFind, "ss", false, false},
+	{"regexReplaceAll", f_regexReplaceAll, "sss", false, false},
+	{"mustRegexReplaceAll", f_mustRegexReplaceAll, "sss", false, false},
+	{"regexReplaceAllLiteral", f_regexReplaceAllLiteral, "sss", false, false},
+	{"mustRegexReplaceAllLiteral", f_mustRegexReplaceAllLiteral, "sss", false, false},
+	{"regexQuoteMeta", f_regexQuoteMeta, "s", false, false},
+	{NULL, NULL, NULL, false, false},
+};
+
+void kd_sprig_register_regex(kd_tmpl_funcs *fs)
+{
+	kd_tmpl_funcs_add(fs, regex_funcs);
 }

@@ -24,8 +24,7 @@ static int semver_cmp(const kd_value *a, const kd_value *b)
 	return kd_semver_cmp(&x, &y);
 }
 
-kd_value *kd_sprig_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_sprig_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc)
+FN(f_semver)
 {
 	kd_value *m;
 	kd_semver v;
@@ -49,8 +48,7 @@ kd_value *kd_sprig_fn_semver(kd_tmpl_ex *x, kd_value **argv, int argc)
 }
 
 /* Sprig parses the constraint first, then the version. */
-kd_value *kd_sprig_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc);
-kd_value *kd_sprig_fn_semver_compare(kd_tmpl_ex *x, kd_value **argv, int argc)
+FN(f_semverCompare)
 {
 	kd_semver_range *r;
 	kd_semver v;
@@ -85,7 +83,14 @@ static kd_value *semver_method(kd_tmpl_ex *x, kd_value *recv, int kind,
 	return kd_value_int(x->a, semver_cmp(recv, o));
 }
 
+static const kd_tmpl_func semver_funcs[] = {
+	{"semver", f_semver, "s", false, false},
+	{"semverCompare", f_semverCompare, "ss", false, false},
+	{NULL, NULL, NULL, false, false},
+};
+
 void kd_sprig_register_semver(kd_tmpl_funcs *fs)
 {
+	kd_tmpl_funcs_add(fs, semver_funcs);
 	kd_tmpl_funcs_add_methods(fs, semver_method);
 }

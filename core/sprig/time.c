@@ -1,7 +1,7 @@
 /* Sprig's date functions over a time value: now, date, dateInZone,
  * htmlDate, htmlDateInZone, unixEpoch, toDate, mustToDate, dateModify,
- * mustDateModify, ago, durationRound, with Go's reference-time layouts,
- * and the methods of a time (.Year, .Format, ...).
+ * mustDateModify, ago, durationRound and duration, with Go's
+ * reference-time layouts, and the methods of a time (.Year, .Format, ...).
  * A time is a map {unix, nsec, utc} that the execution registers as a
  * time object. Zones: the local zone (TZ) and UTC. */
 #include "sprig/internal.h"
@@ -211,10 +211,7 @@ static kd_value *format(kd_tmpl_ex *x, const kd_value *layout,
 	return kd_tmpl_buf_value(x, &b);
 }
 
-#define TFN(name) kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc); \
-	kd_value *name(kd_tmpl_ex *x, kd_value **argv, int argc)
-
-TFN(kd_sprig_fn_now)
+FN(f_now)
 {
 	struct timespec ts;
 
@@ -224,15 +221,15 @@ TFN(kd_sprig_fn_now)
 	return time_value(x, (int64_t)ts.tv_sec, ts.tv_nsec, false);
 }
 
-TFN(kd_sprig_fn_date) { (void)argc; return format(x, argv[0], argv[1], NULL); }
+FN(f_date) { (void)argc; return format(x, argv[0], argv[1], NULL); }
 
-TFN(kd_sprig_fn_dateInZone)
+FN(f_dateInZone)
 {
 	(void)argc;
 	return format(x, argv[0], argv[1], argv[2]->u.str.ptr);
 }
 
-TFN(kd_sprig_fn_htmlDate)
+FN(f_htmlDate)
 {
 	kd_value l = {KD_STR, {0}};
 
@@ -242,7 +239,7 @@ TFN(kd_sprig_fn_htmlDate)
 	return format(x, &l, argv[0], NULL);
 }
 
-TFN(kd_sprig_fn_htmlDateInZone)
+FN(f_htmlDateInZone)
 {
 	kd_value l = {KD_STR, {0}};
 
@@ -252,7 +249,7 @@ TFN(kd_sprig_fn_htmlDateInZone)
 	return format(x, &l, argv[0], argv[1]->u.str.ptr);
 }
 
-TFN(kd_sprig_fn_unixEpoch)
+FN(f_unixEpoch)
 {
 	int64_t unix;
 	long nsec;
@@ -466,25 +463,403 @@ typedef struct tzone {
 	char name[16];
 } tzone;
 
-/* 0, or -1 with Go's ParseError text in msg */
+/* What go_parse has read of the value so far, as Go's parse keeps it:
+ * month, day and yday are -1 until given. */
+typedef struct parsed {
+	int64_t year;
+	int month, day, yday, hour, min, sec;
+	long ns, zoff;
+	bool pmset, amset, zset, zutc;
+	const char *range; /* the field read out of its range */
+	char zname[16];
+} parsed;
+
+/* The date elements: years, months, weekdays, days and days of the year.
+ * Reads at *vp, past a padding space it skips there (_2); -1: the value
+ * does not match. */
+static int parse_date_elem(parsed *p, const chunk *c, const char **vp,
+			   size_t *np, size_t *used)
+{
+	const char *v = *vp;
+	size_t n = *np;
+	int hold = 0;
+
+	switch (c->std) {
+	case T_LONGYEAR:
+		if (n < 4 || !isdig(v, n, 0) || !isdig(v, n, 1) ||
+		    !isdig(v, n, 2) || !isdig(v, n, 3))
+			return -1;
+		p->year = (v[0] - '0') * 1000 + (v[1] - '0') * 100 +
+			  (v[2] - '0') * 10 + v[3] - '0';
+		*used = 4;
+		break;
+	case T_YEAR:
+		if (n < 2 || !isdig(v, n, 0) || !isdig(v, n, 1))
+			return -1;
+		p->year = (v[0] - '0') * 10 + v[1] - '0';
+		p->year += p->year >= 69 ? 1900 : 2000;
+		*used = 2;
+		break;
+	case T_LONGMONTH:
+	case T_MONTH:
+		hold = lookup_name(months, 12, c->std == T_MONTH ? 3 : 0, v, n, used);
+		if (hold < 0)
+			return -1;
+		p->month = hold + 1;
+		break;
+	case T_NUMMONTH:
+	case T_ZEROMONTH:
+		p->month = getnum(v, n, used, c->std == T_ZEROMONTH);
+		if (p->month < 0)
+			return -1;
+		if (p->month < 1 || p->month > 12)
+			p->range = "month";
+		break;
+	case T_LONGWEEKDAY:
+	case T_WEEKDAY:
+		if (lookup_name(days, 7, c->std == T_WEEKDAY ? 3 : 0, v, n, used) < 0)
+			return -1;
+		break;
+	case T_DAY:
+	case T_UNDERDAY:
+	case T_ZERODAY:
+		if (c->std == T_UNDERDAY && n > 0 && v[0] == ' ') {
+			*vp = ++v;
+			*np = --n;
+		}
+		p->day = getnum(v, n, used, c->std == T_ZERODAY);
+		if (p->day < 0)
+			return -1;
+		break;
+	case T_UNDERYEARDAY:
+	case T_ZEROYEARDAY: {
+		size_t k = 0;
+
+		for (hold = 0; k < 3 && c->std == T_UNDERYEARDAY && k < n && v[k] == ' '; k++)
+			;
+		if (n < 3)
+			return -1;
+		for (; k < 3; k++) {
+			if (!isdig(v, n, k))
+				return -1;
+			hold = hold * 10 + v[k] - '0';
+		}
+		p->yday = hold;
+		*used = 3;
+		if (p->yday < 1 || p->yday > 366)
+			p->range = "day-of-year";
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* The clock elements: hours, minutes, seconds, AM/PM and fractions of a
+ * second. rest is the layout after this element: seconds take the
+ * fraction the value has unless rest spells it out next. */
+static int parse_clock_elem(parsed *p, const chunk *c, const char *rest,
+			    const char *v, size_t n, size_t *used)
+{
+	switch (c->std) {
+	case T_HOUR:
+		p->hour = getnum(v, n, used, false);
+		if (p->hour < 0)
+			return -1;
+		if (p->hour > 23)
+			p->range = "hour";
+		break;
+	case T_HOUR12:
+	case T_ZEROHOUR12:
+		p->hour = getnum(v, n, used, c->std == T_ZEROHOUR12);
+		if (p->hour < 0)
+			return -1;
+		if (p->hour > 12)
+			p->range = "hour";
+		break;
+	case T_MINUTE:
+	case T_ZEROMINUTE:
+		p->min = getnum(v, n, used, c->std == T_ZEROMINUTE);
+		if (p->min < 0)
+			return -1;
+		if (p->min > 59)
+			p->range = "minute";
+		break;
+	case T_SECOND:
+	case T_ZEROSECOND: {
+		chunk nx;
+
+		p->sec = getnum(v, n, used, c->std == T_ZEROSECOND);
+		if (p->sec < 0)
+			return -1;
+		if (p->sec > 59) {
+			p->range = "second";
+			break;
+		}
+		/* fractional seconds the layout does not spell out */
+		nx = next_chunk(rest);
+		if (n >= *used + 2 && (v[*used] == '.' || v[*used] == ',') &&
+		    isdig(v, n, *used + 1) && nx.std != T_FRAC0 && nx.std != T_FRAC9) {
+			size_t k = *used + 1, d = 0;
+
+			for (p->ns = 0; isdig(v, n, k); k++, d++)
+				if (d < 9)
+					p->ns = p->ns * 10 + v[k] - '0';
+			for (; d < 9; d++)
+				p->ns *= 10;
+			*used = k;
+		}
+		break;
+	}
+	case T_PM:
+	case T_pm:
+		if (n < 2)
+			return -1;
+		if (!strncmp(v, c->std == T_PM ? "PM" : "pm", 2))
+			p->pmset = true;
+		else if (!strncmp(v, c->std == T_PM ? "AM" : "am", 2))
+			p->amset = true;
+		else
+			return -1;
+		*used = 2;
+		break;
+	case T_FRAC0:
+	case T_FRAC9: {
+		size_t k = 1, d = 0;
+
+		if (c->std == T_FRAC9 && (n < 1 || (v[0] != '.' && v[0] != ',')))
+			break;
+		if (n < 1 || (v[0] != '.' && v[0] != ','))
+			return -1;
+		for (p->ns = 0; isdig(v, n, k); k++, d++)
+			if (d < 9)
+				p->ns = p->ns * 10 + v[k] - '0';
+		if (c->std == T_FRAC0 && d != (size_t)c->digits)
+			return -1;
+		for (; d < 9; d++)
+			p->ns *= 10;
+		*used = k;
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* A numeric zone offset: -0700, -07:00, Z07:00 and their kin, where a
+ * lone Z is UTC. */
+static int parse_offset_elem(parsed *p, const chunk *c, const char *v,
+			     size_t n, size_t *used)
+{
+	bool iso = c->std <= T_ISO8601COLONSECONDSTZ;
+	bool colon = c->std == T_ISO8601COLONTZ ||
+		     c->std == T_ISO8601COLONSECONDSTZ ||
+		     c->std == T_NUMCOLONTZ || c->std == T_NUMCOLONSECONDSTZ;
+	bool secs = c->std == T_ISO8601SECONDSTZ ||
+		    c->std == T_ISO8601COLONSECONDSTZ ||
+		    c->std == T_NUMSECONDSTZ || c->std == T_NUMCOLONSECONDSTZ;
+	bool shrt = c->std == T_ISO8601SHORTTZ || c->std == T_NUMSHORTTZ;
+	size_t want = 3 + (shrt ? 0 : 2 + colon) + (secs ? 2 + colon : 0);
+	int hh, mm = 0, ss = 0;
+
+	if (iso && n >= 1 && v[0] == 'Z') {
+		*used = 1;
+		p->zset = p->zutc = true;
+		p->zoff = 0;
+		return 0;
+	}
+	if (n < want || (v[0] != '+' && v[0] != '-') ||
+	    !isdig(v, n, 1) || !isdig(v, n, 2))
+		return -1;
+	hh = (v[1] - '0') * 10 + v[2] - '0';
+	if (!shrt) {
+		size_t o = 3 + colon;
+
+		if ((colon && v[3] != ':') || !isdig(v, n, o) || !isdig(v, n, o + 1))
+			return -1;
+		mm = (v[o] - '0') * 10 + v[o + 1] - '0';
+		if (secs) {
+			o += 2 + colon;
+			if ((colon && v[o - 1] != ':') || !isdig(v, n, o) ||
+			    !isdig(v, n, o + 1))
+				return -1;
+			ss = (v[o] - '0') * 10 + v[o + 1] - '0';
+		}
+	}
+	p->zoff = (hh * 3600L + mm * 60L + ss) * (v[0] == '-' ? -1 : 1);
+	p->zset = true;
+	*used = want;
+	return 0;
+}
+
+/* A zone name (MST): UTC, or what Go's parseTimeZone takes for one. */
+static int parse_zone_elem(parsed *p, const char *v, size_t n, size_t *out)
+{
+	size_t used = 0;
+
+	if (n >= 3 && !strncmp(v, "UTC", 3)) {
+		*out = 3;
+		p->zset = p->zutc = true;
+		p->zoff = 0;
+		return 0;
+	}
+	/* Go's parseTimeZone: GMT with an hour offset, ChST and MeST, or
+	 * three to five capitals (four or five ending in T, or WITA) */
+	if (n >= 3 && !strncmp(v, "GMT", 3)) {
+		used = 3;
+		if (n > 4 && (v[3] == '+' || v[3] == '-') && isdig(v, n, 4)) {
+			size_t k = 4;
+			long h = 0;
+
+			while (isdig(v, n, k) && h < 100)
+				h = h * 10 + v[k++] - '0';
+			if (h <= 23)
+				used = k;
+		}
+	} else if (n >= 4 && (!strncmp(v, "ChST", 4) || !strncmp(v, "MeST", 4))) {
+		used = 4;
+	} else {
+		while (used < 6 && used < n && v[used] >= 'A' && v[used] <= 'Z')
+			used++;
+		if (used < 3 || used == 6 || (used == 5 && v[4] != 'T') ||
+		    (used == 4 && v[3] != 'T' && strncmp(v, "WITA", 4)))
+			return -1;
+	}
+	snprintf(p->zname, sizeof p->zname, "%.*s", (int)used, v);
+	*out = used;
+	return 0;
+}
+
+/* One element of the layout, read at *vp: 0 with the bytes it took in
+ * *used, or -1 when the value does not match it. */
+static int parse_elem(parsed *p, const chunk *c, const char *rest,
+		      const char **vp, size_t *np, size_t *used)
+{
+	switch (c->std) {
+	case T_LONGYEAR: case T_YEAR: case T_LONGMONTH: case T_MONTH:
+	case T_NUMMONTH: case T_ZEROMONTH: case T_LONGWEEKDAY: case T_WEEKDAY:
+	case T_DAY: case T_UNDERDAY: case T_ZERODAY: case T_UNDERYEARDAY:
+	case T_ZEROYEARDAY:
+		return parse_date_elem(p, c, vp, np, used);
+	case T_ISO8601TZ: case T_ISO8601SECONDSTZ: case T_ISO8601SHORTTZ:
+	case T_ISO8601COLONTZ: case T_ISO8601COLONSECONDSTZ:
+	case T_NUMTZ: case T_NUMSECONDSTZ: case T_NUMSHORTTZ:
+	case T_NUMCOLONTZ: case T_NUMCOLONSECONDSTZ:
+		return parse_offset_elem(p, c, *vp, *np, used);
+	case T_TZ:
+		return parse_zone_elem(p, *vp, *np, used);
+	default:
+		return parse_clock_elem(p, c, rest, *vp, *np, used);
+	}
+}
+
+/* Go's checks once the value is read: AM/PM, the day of the year against
+ * month and day, the day within its month. 0, or -1 with the error in
+ * msg. */
+static int resolve_date(parsed *p, const char *value, size_t vn, char *msg,
+			size_t mn)
+{
+	char qv[300];
+
+	if (p->pmset && p->hour < 12)
+		p->hour += 12;
+	else if (p->amset && p->hour == 12)
+		p->hour = 0;
+	if (p->yday >= 0) {
+		int m = 1, d = p->yday;
+
+		if (p->yday > 365 + (days_in(2, p->year) == 29)) {
+			quote_into(qv, sizeof qv, value, vn);
+			snprintf(msg, mn, "parsing time %s: day-of-year out of range", qv);
+			return -1;
+		}
+		while (d > days_in(m, p->year))
+			d -= days_in(m++, p->year);
+		if ((p->month >= 0 && p->month != m) || (p->day >= 0 && p->day != d)) {
+			quote_into(qv, sizeof qv, value, vn);
+			snprintf(msg, mn, "parsing time %s: day-of-year does not match %s",
+				 qv, p->month >= 0 && p->month != m ? "month" : "day");
+			return -1;
+		}
+		p->month = m;
+		p->day = d;
+	}
+	if (p->month < 0)
+		p->month = 1;
+	if (p->day < 0)
+		p->day = 1;
+	if (p->day < 1 || p->day > days_in(p->month, p->year)) {
+		quote_into(qv, sizeof qv, value, vn);
+		snprintf(msg, mn, "parsing time %s: day out of range", qv);
+		return -1;
+	}
+	return 0;
+}
+
+/* *unix, read as a wall clock, placed in the zone the value named: UTC,
+ * the local zone, or a fixed zone that *z describes. */
+static void place_zone(const parsed *p, int64_t *unix, tzone *z)
+{
+	long zoff = p->zoff;
+
+	memset(z, 0, sizeof *z);
+	if (p->zset && p->zutc) {
+		*unix -= zoff;
+		z->utc = true;
+	} else if (p->zset || p->zname[0]) {
+		/* an offset or a zone name: the local zone when it has them at
+		 * that instant, else a fixed zone (a name alone: offset 0, or
+		 * GMT+h) */
+		int64_t civil = *unix;
+		time_t tt;
+		struct tm tm;
+
+		if (!p->zset && !strncmp(p->zname, "GMT", 3))
+			zoff = atol(p->zname + 3) * 3600L;
+		if (!p->zset) {
+			long off = local_off(civil);
+
+			off = local_off(civil - off);
+			tt = (time_t)(civil - off);
+			if (localtime_r(&tt, &tm) && tm.tm_zone &&
+			    !strcmp(tm.tm_zone, p->zname)) {
+				*unix = civil - off;
+				return;
+			}
+		}
+		*unix = civil - zoff;
+		tt = (time_t)*unix;
+		if (p->zset && localtime_r(&tt, &tm) && tm.tm_gmtoff == zoff &&
+		    (!p->zname[0] || (tm.tm_zone && !strcmp(tm.tm_zone, p->zname))))
+			return;
+		z->fixed = true;
+		z->off = zoff;
+		snprintf(z->name, sizeof z->name, "%s", p->zname);
+	} else {
+		/* wall clock in the local zone: the offset at that instant */
+		long off = local_off(*unix);
+
+		off = local_off(*unix - off);
+		*unix -= off;
+	}
+}
+
+/* Go's time.Parse: the layout's elements in turn, then the checks, then
+ * the zone. 0, or -1 with Go's ParseError text in msg. */
 static int go_parse(const char *layout, const char *value, size_t vn,
 		    int64_t *unix, long *nsec, tzone *z, char *msg, size_t mn)
 {
 	const char *l = layout, *v = value;
 	size_t n = vn;
-	int64_t year = 0;
-	int month = -1, day = -1, yday = -1, hour = 0, min = 0, sec = 0;
-	long ns = 0, zoff = 0;
-	bool pmset = false, amset = false, zset = false, zutc = false;
-	const char *range = NULL;
-	char zname[16] = "";
+	parsed p = {.month = -1, .day = -1, .yday = -1};
 	char ql[300], qv[300], qe[300], qs[300];
 
 	for (;;) {
 		chunk c = next_chunk(l);
 		const char *elem = l + c.pre;
 		size_t used = 0;
-		int hold = 0;
 
 		if (n < c.pre || memcmp(v, l, c.pre)) {
 			quote_into(qe, sizeof qe, v, n);
@@ -503,316 +878,25 @@ static int go_parse(const char *layout, const char *value, size_t vn,
 			break;
 		}
 		l = elem + c.len;
-		switch (c.std) {
-		case T_LONGYEAR:
-			if (n < 4 || !isdig(v, n, 0) || !isdig(v, n, 1) ||
-			    !isdig(v, n, 2) || !isdig(v, n, 3))
-				goto badelem;
-			year = (v[0] - '0') * 1000 + (v[1] - '0') * 100 +
-			       (v[2] - '0') * 10 + v[3] - '0';
-			used = 4;
-			break;
-		case T_YEAR:
-			if (n < 2 || !isdig(v, n, 0) || !isdig(v, n, 1))
-				goto badelem;
-			year = (v[0] - '0') * 10 + v[1] - '0';
-			year += year >= 69 ? 1900 : 2000;
-			used = 2;
-			break;
-		case T_LONGMONTH:
-		case T_MONTH:
-			hold = lookup_name(months, 12, c.std == T_MONTH ? 3 : 0, v, n, &used);
-			if (hold < 0)
-				goto badelem;
-			month = hold + 1;
-			break;
-		case T_NUMMONTH:
-		case T_ZEROMONTH:
-			month = getnum(v, n, &used, c.std == T_ZEROMONTH);
-			if (month < 0)
-				goto badelem;
-			if (month < 1 || month > 12)
-				range = "month";
-			break;
-		case T_LONGWEEKDAY:
-		case T_WEEKDAY:
-			if (lookup_name(days, 7, c.std == T_WEEKDAY ? 3 : 0, v, n, &used) < 0)
-				goto badelem;
-			break;
-		case T_DAY:
-		case T_UNDERDAY:
-		case T_ZERODAY:
-			if (c.std == T_UNDERDAY && n > 0 && v[0] == ' ') {
-				v++;
-				n--;
-			}
-			day = getnum(v, n, &used, c.std == T_ZERODAY);
-			if (day < 0)
-				goto badelem;
-			break;
-		case T_UNDERYEARDAY:
-		case T_ZEROYEARDAY: {
-			size_t k = 0;
-
-			for (hold = 0; k < 3 && c.std == T_UNDERYEARDAY && k < n && v[k] == ' '; k++)
-				;
-			if (n < 3)
-				goto badelem;
-			for (; k < 3; k++) {
-				if (!isdig(v, n, k))
-					goto badelem;
-				hold = hold * 10 + v[k] - '0';
-			}
-			yday = hold;
-			used = 3;
-			if (yday < 1 || yday > 366)
-				range = "day-of-year";
-			break;
+		if (parse_elem(&p, &c, l, &v, &n, &used)) {
+			quote_into(qe, sizeof qe, v, n);
+			quote_into(qs, sizeof qs, elem, c.len);
+			goto bad;
 		}
-		case T_HOUR:
-			hour = getnum(v, n, &used, false);
-			if (hour < 0)
-				goto badelem;
-			if (hour > 23)
-				range = "hour";
-			break;
-		case T_HOUR12:
-		case T_ZEROHOUR12:
-			hour = getnum(v, n, &used, c.std == T_ZEROHOUR12);
-			if (hour < 0)
-				goto badelem;
-			if (hour > 12)
-				range = "hour";
-			break;
-		case T_MINUTE:
-		case T_ZEROMINUTE:
-			min = getnum(v, n, &used, c.std == T_ZEROMINUTE);
-			if (min < 0)
-				goto badelem;
-			if (min > 59)
-				range = "minute";
-			break;
-		case T_SECOND:
-		case T_ZEROSECOND: {
-			chunk nx;
-
-			sec = getnum(v, n, &used, c.std == T_ZEROSECOND);
-			if (sec < 0)
-				goto badelem;
-			if (sec > 59) {
-				range = "second";
-				break;
-			}
-			/* fractional seconds the layout does not spell out */
-			nx = next_chunk(l);
-			if (n >= used + 2 && (v[used] == '.' || v[used] == ',') &&
-			    isdig(v, n, used + 1) && nx.std != T_FRAC0 && nx.std != T_FRAC9) {
-				size_t k = used + 1, d = 0;
-
-				for (ns = 0; isdig(v, n, k); k++, d++)
-					if (d < 9)
-						ns = ns * 10 + v[k] - '0';
-				for (; d < 9; d++)
-					ns *= 10;
-				used = k;
-			}
-			break;
-		}
-		case T_PM:
-		case T_pm:
-			if (n < 2)
-				goto badelem;
-			if (!strncmp(v, c.std == T_PM ? "PM" : "pm", 2))
-				pmset = true;
-			else if (!strncmp(v, c.std == T_PM ? "AM" : "am", 2))
-				amset = true;
-			else
-				goto badelem;
-			used = 2;
-			break;
-		case T_ISO8601TZ: case T_ISO8601SECONDSTZ: case T_ISO8601SHORTTZ:
-		case T_ISO8601COLONTZ: case T_ISO8601COLONSECONDSTZ:
-		case T_NUMTZ: case T_NUMSECONDSTZ: case T_NUMSHORTTZ:
-		case T_NUMCOLONTZ: case T_NUMCOLONSECONDSTZ: {
-			bool iso = c.std <= T_ISO8601COLONSECONDSTZ;
-			bool colon = c.std == T_ISO8601COLONTZ ||
-				     c.std == T_ISO8601COLONSECONDSTZ ||
-				     c.std == T_NUMCOLONTZ || c.std == T_NUMCOLONSECONDSTZ;
-			bool secs = c.std == T_ISO8601SECONDSTZ ||
-				    c.std == T_ISO8601COLONSECONDSTZ ||
-				    c.std == T_NUMSECONDSTZ || c.std == T_NUMCOLONSECONDSTZ;
-			bool shrt = c.std == T_ISO8601SHORTTZ || c.std == T_NUMSHORTTZ;
-			size_t want = 3 + (shrt ? 0 : 2 + colon) + (secs ? 2 + colon : 0);
-			int hh, mm = 0, ss = 0;
-
-			if (iso && n >= 1 && v[0] == 'Z') {
-				used = 1;
-				zset = zutc = true;
-				zoff = 0;
-				break;
-			}
-			if (n < want || (v[0] != '+' && v[0] != '-') ||
-			    !isdig(v, n, 1) || !isdig(v, n, 2))
-				goto badelem;
-			hh = (v[1] - '0') * 10 + v[2] - '0';
-			if (!shrt) {
-				size_t o = 3 + colon;
-
-				if ((colon && v[3] != ':') || !isdig(v, n, o) || !isdig(v, n, o + 1))
-					goto badelem;
-				mm = (v[o] - '0') * 10 + v[o + 1] - '0';
-				if (secs) {
-					o += 2 + colon;
-					if ((colon && v[o - 1] != ':') || !isdig(v, n, o) ||
-					    !isdig(v, n, o + 1))
-						goto badelem;
-					ss = (v[o] - '0') * 10 + v[o + 1] - '0';
-				}
-			}
-			zoff = (hh * 3600L + mm * 60L + ss) * (v[0] == '-' ? -1 : 1);
-			zset = true;
-			used = want;
-			break;
-		}
-		case T_TZ:
-			if (n >= 3 && !strncmp(v, "UTC", 3)) {
-				used = 3;
-				zset = zutc = true;
-				zoff = 0;
-				break;
-			}
-			/* Go's parseTimeZone: GMT with an hour offset, ChST and
-			 * MeST, or three to five capitals (four or five ending
-			 * in T, or WITA) */
-			if (n >= 3 && !strncmp(v, "GMT", 3)) {
-				used = 3;
-				if (n > 4 && (v[3] == '+' || v[3] == '-') && isdig(v, n, 4)) {
-					size_t k = 4;
-					long h = 0;
-
-					while (isdig(v, n, k) && h < 100)
-						h = h * 10 + v[k++] - '0';
-					if (h <= 23)
-						used = k;
-				}
-			} else if (n >= 4 && (!strncmp(v, "ChST", 4) || !strncmp(v, "MeST", 4))) {
-				used = 4;
-			} else {
-				while (used < 6 && used < n && v[used] >= 'A' && v[used] <= 'Z')
-					used++;
-				if (used < 3 || used == 6 || (used == 5 && v[4] != 'T') ||
-				    (used == 4 && v[3] != 'T' && strncmp(v, "WITA", 4)))
-					goto badelem;
-			}
-			snprintf(zname, sizeof zname, "%.*s", (int)used, v);
-			break;
-		case T_FRAC0:
-		case T_FRAC9: {
-			size_t k = 1, d = 0;
-
-			if (c.std == T_FRAC9 && (n < 1 || (v[0] != '.' && v[0] != ',')))
-				break;
-			if (n < 1 || (v[0] != '.' && v[0] != ','))
-				goto badelem;
-			for (ns = 0; isdig(v, n, k); k++, d++)
-				if (d < 9)
-					ns = ns * 10 + v[k] - '0';
-			if (c.std == T_FRAC0 && d != (size_t)c.digits)
-				goto badelem;
-			for (; d < 9; d++)
-				ns *= 10;
-			used = k;
-			break;
-		}
-		}
-		if (range) {
+		if (p.range) {
 			quote_into(qv, sizeof qv, value, vn);
-			snprintf(msg, mn, "parsing time %s: %s out of range", qv, range);
+			snprintf(msg, mn, "parsing time %s: %s out of range", qv, p.range);
 			return -1;
 		}
 		v += used;
 		n -= used;
-		continue;
-badelem:
-		quote_into(qe, sizeof qe, v, n);
-		quote_into(qs, sizeof qs, elem, c.len);
-		goto bad;
 	}
-	if (pmset && hour < 12)
-		hour += 12;
-	else if (amset && hour == 12)
-		hour = 0;
-	if (yday >= 0) {
-		int m = 1, d = yday;
-
-		if (yday > 365 + (days_in(2, year) == 29)) {
-			quote_into(qv, sizeof qv, value, vn);
-			snprintf(msg, mn, "parsing time %s: day-of-year out of range", qv);
-			return -1;
-		}
-		while (d > days_in(m, year))
-			d -= days_in(m++, year);
-		if ((month >= 0 && month != m) || (day >= 0 && day != d)) {
-			quote_into(qv, sizeof qv, value, vn);
-			snprintf(msg, mn, "parsing time %s: day-of-year does not match %s",
-				 qv, month >= 0 && month != m ? "month" : "day");
-			return -1;
-		}
-		month = m;
-		day = d;
-	}
-	if (month < 0)
-		month = 1;
-	if (day < 0)
-		day = 1;
-	if (day < 1 || day > days_in(month, year)) {
-		quote_into(qv, sizeof qv, value, vn);
-		snprintf(msg, mn, "parsing time %s: day out of range", qv);
+	if (resolve_date(&p, value, vn, msg, mn))
 		return -1;
-	}
-	*unix = days_from_civil(year, month, day) * 86400 + hour * 3600L +
-		min * 60L + sec;
-	*nsec = ns;
-	memset(z, 0, sizeof *z);
-	if (zset && zutc) {
-		*unix -= zoff;
-		z->utc = true;
-	} else if (zset || zname[0]) {
-		/* an offset or a zone name: the local zone when it has them at
-		 * that instant, else a fixed zone (a name alone: offset 0, or
-		 * GMT+h) */
-		int64_t civil = *unix;
-		time_t tt;
-		struct tm tm;
-
-		if (!zset && !strncmp(zname, "GMT", 3))
-			zoff = atol(zname + 3) * 3600L;
-		if (!zset) {
-			long off = local_off(civil);
-
-			off = local_off(civil - off);
-			tt = (time_t)(civil - off);
-			if (localtime_r(&tt, &tm) && tm.tm_zone &&
-			    !strcmp(tm.tm_zone, zname)) {
-				*unix = civil - off;
-				return 0;
-			}
-		}
-		*unix = civil - zoff;
-		tt = (time_t)*unix;
-		if (zset && localtime_r(&tt, &tm) && tm.tm_gmtoff == zoff &&
-		    (!zname[0] || (tm.tm_zone && !strcmp(tm.tm_zone, zname))))
-			return 0;
-		z->fixed = true;
-		z->off = zoff;
-		snprintf(z->name, sizeof z->name, "%s", zname);
-	} else {
-		/* wall clock in the local zone: the offset at that instant */
-		long off = local_off(*unix);
-
-		off = local_off(*unix - off);
-		*unix -= off;
-	}
+	*unix = days_from_civil(p.year, p.month, p.day) * 86400 + p.hour * 3600L +
+		p.min * 60L + p.sec;
+	*nsec = p.ns;
+	place_zone(&p, unix, z);
 	return 0;
 bad:
 	quote_into(qv, sizeof qv, value, vn);
@@ -843,10 +927,33 @@ static kd_value *to_date(kd_tmpl_ex *x, kd_value **argv, bool must)
 	return time_value(x, unix, nsec, z.utc);
 }
 
-TFN(kd_sprig_fn_toDate) { (void)argc; return to_date(x, argv, false); }
-TFN(kd_sprig_fn_mustToDate) { (void)argc; return to_date(x, argv, true); }
+FN(f_toDate) { (void)argc; return to_date(x, argv, false); }
+FN(f_mustToDate) { (void)argc; return to_date(x, argv, true); }
 
 /* ---- durations ---- */
+
+/* time.Duration(seconds).String() */
+FN(f_duration)
+{
+	int64_t s = kd_sprig_int64(argv[0]);
+	char t[64];
+	int n = 0;
+	uint64_t u = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
+
+	(void)argc;
+	if (u > 9223372036ull) /* beyond time.Duration's range in seconds */
+		u %= 9223372036ull;
+	if (s < 0)
+		t[n++] = '-';
+	if (u == 0)
+		return kd_tmpl_str(x, "0s", 2);
+	if (u >= 3600)
+		n += snprintf(t + n, sizeof t - (size_t)n, "%lluh", (unsigned long long)(u / 3600));
+	if (u >= 60)
+		n += snprintf(t + n, sizeof t - (size_t)n, "%llum", (unsigned long long)(u / 60 % 60));
+	n += snprintf(t + n, sizeof t - (size_t)n, "%llus", (unsigned long long)(u % 60));
+	return kd_tmpl_str(x, t, (size_t)n);
+}
 
 /* Go's time.ParseDuration: 0 or -1 with the error text in msg */
 static int parse_duration(const char *s, size_t n, int64_t *out, char *msg,
@@ -1018,10 +1125,10 @@ static kd_value *date_modify(kd_tmpl_ex *x, kd_value **argv, bool must)
 			  kd_map_getz(argv[1], "utc")->u.b);
 }
 
-TFN(kd_sprig_fn_dateModify) { (void)argc; return date_modify(x, argv, false); }
-TFN(kd_sprig_fn_mustDateModify) { (void)argc; return date_modify(x, argv, true); }
+FN(f_dateModify) { (void)argc; return date_modify(x, argv, false); }
+FN(f_mustDateModify) { (void)argc; return date_modify(x, argv, true); }
 
-TFN(kd_sprig_fn_ago)
+FN(f_ago)
 {
 	kd_buf b = KD_BUF_INIT(64);
 	int64_t unix, d, r;
@@ -1044,7 +1151,7 @@ TFN(kd_sprig_fn_ago)
 	return kd_tmpl_buf_value(x, &b);
 }
 
-TFN(kd_sprig_fn_durationRound)
+FN(f_durationRound)
 {
 	static const struct { uint64_t n; const char *s; } steps[] = {
 		{3600ULL * 24 * 365 * 1000000000ULL, "y"},
@@ -1212,8 +1319,26 @@ static bool time_print(kd_tmpl_ex *x, kd_buf *b, const kd_value *v, int kind)
 	return true;
 }
 
+static const kd_tmpl_func time_funcs[] = {
+	{"now", f_now, "", false, false},
+	{"date", f_date, "sa", false, false},
+	{"dateInZone", f_dateInZone, "sas", false, false},
+	{"htmlDate", f_htmlDate, "a", false, false},
+	{"htmlDateInZone", f_htmlDateInZone, "as", false, false},
+	{"unixEpoch", f_unixEpoch, "a", false, false},
+	{"toDate", f_toDate, "ss", false, false},
+	{"mustToDate", f_mustToDate, "ss", false, false},
+	{"dateModify", f_dateModify, "sa", false, false},
+	{"mustDateModify", f_mustDateModify, "sa", false, false},
+	{"ago", f_ago, "a", false, false},
+	{"durationRound", f_durationRound, "a", false, false},
+	{"duration", f_duration, "a", false, false},
+	{NULL, NULL, NULL, false, false},
+};
+
 void kd_sprig_register_time(kd_tmpl_funcs *fs)
 {
+	kd_tmpl_funcs_add(fs, time_funcs);
 	kd_tmpl_funcs_add_methods(fs, time_methods);
 	kd_tmpl_funcs_add_printer(fs, time_print);
 }

@@ -1,0 +1,44 @@
+/* Sprig's reflection: kindOf, typeOf, kindIs, typeIs and typeIsLike, in
+ * Go's names for the kinds and types of values. */
+#include "sprig/internal.h"
+
+#include <string.h>
+
+static const char *kind_name(const kd_value *v)
+{
+	if (kd_sprig_isnil(v))
+		return "invalid";
+	switch (v->type) {
+	case KD_LIST: return "slice";
+	case KD_MAP: return "map";
+	default: return kd_tmpl_type_name(v);
+	}
+}
+
+FN(f_kindOf) { (void)argc; const char *k = kind_name(argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
+FN(f_typeOf) { (void)argc; const char *k = kd_tmpl_type_name(argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
+FN(f_kindIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kind_name(argv[1]))); }
+FN(f_typeIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kd_tmpl_type_name(argv[1]))); }
+
+FN(f_typeIsLike)
+{
+	const char *t = kd_tmpl_type_name(argv[1]);
+	const char *w = argv[0]->u.str.ptr;
+
+	(void)argc;
+	return kd_tmpl_mk_bool(x, !strcmp(w, t) || (w[0] == '*' && !strcmp(w + 1, t)));
+}
+
+static const kd_tmpl_func types_funcs[] = {
+	{"kindOf", f_kindOf, "a", false, false},
+	{"typeOf", f_typeOf, "a", false, false},
+	{"kindIs", f_kindIs, "sa", false, false},
+	{"typeIs", f_typeIs, "sa", false, false},
+	{"typeIsLike", f_typeIsLike, "sa", false, false},
+	{NULL, NULL, NULL, false, false},
+};
+
+void kd_sprig_register_types(kd_tmpl_funcs *fs)
+{
+	kd_tmpl_funcs_add(fs, types_funcs);
+}
