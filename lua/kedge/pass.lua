@@ -516,7 +516,6 @@ function Pass:apply(list)
     self:progress("apply", string.format("%s: %d created, %d updated, %d unchanged, %d pruned; ready",
       bd.name, r.created, r.updated, r.unchanged, r.pruned))
   end
-  if list == self.bundles then return self:prune_removed(c) end
   return true
 end
 
@@ -526,7 +525,9 @@ end
 -- leaves state.json at the record step (self.removed). The inventory is
 -- written before a bundle's objects are created, so a crash at any point
 -- leaves nothing kedge created unowned.
-function Pass:prune_removed(c)
+function Pass:prune_removed()
+  local c, cerr = self:kube_client()
+  if not c then return self:fail("apply", M.EXIT.apply, cerr) end
   local now = {}
   for _, bd in ipairs(self.bundles) do now[bd.name] = true end
   local all, lerr = c:bundles()
@@ -584,6 +585,13 @@ end
 -- 8. record: the last good commit per bundle, written atomically.
 function Pass:record()
   if self.mode == "plan" or not self.opts.state_dir or not self.commit then return true end
+  -- once every bundle of the site is applied good
+  for _, bd in ipairs(self.bundles) do
+    local r = self.results[bd.name]
+    if not (r and r.status == STATUS.OK) then goto recorded end
+  end
+  self:prune_removed() -- a failure is the pass's; what was applied is still recorded
+  ::recorded::
   local all = self:read_all_state()
   local st = self:read_state()
   all.sites[self.site_name] = st

@@ -19,7 +19,6 @@ function M.unit(o)
     "# Written by `kedge agent install`; `kedge agent uninstall` removes it.",
     "[Unit]",
     "Description=kedge agent: keeps this site in the state its config repo describes",
-    "Documentation=man:kedge(1)",
     "Wants=network-online.target",
     "After=network-online.target",
     "",
