@@ -585,7 +585,9 @@ end
 -- 8. record: the last good commit per bundle, written atomically.
 function Pass:record()
   if self.mode == "plan" or not self.opts.state_dir or not self.commit then return true end
-  -- once every bundle of the site is applied good
+  -- only after a whole pass: the site's bundles selected, none failed,
+  -- and every one applied good
+  if self.failure or not self.reached.select or not self.site then goto recorded end
   for _, bd in ipairs(self.bundles) do
     local r = self.results[bd.name]
     if not (r and r.status == STATUS.OK) then goto recorded end
