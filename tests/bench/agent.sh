@@ -68,8 +68,8 @@ agent_config "$SITE" "ca-file: $SRV/ca.crt
 wait: 0s"
 sed -i "s|^repo: .*|repo: $GOOD_URL/sites.git|" "$CONF"
 "$KEDGE" agent --config "$CONF" --once >/dev/null 2>&1 || { echo "agent bench: the first tick failed"; exit 0; }
-git clone -q --bare "$GOOD_URL/sites.git" "$TMP/gs.git" 2>/dev/null
 export GIT_SSL_CAINFO=$SRV/ca.crt
+git clone -q --bare "$GOOD_URL/sites.git" "$TMP/gs.git" || { echo "agent bench: git clone failed"; exit 0; }
 echo "== one no-op tick (repo unchanged) against HTTPS on 127.0.0.1, median of 21"
 median "kedge agent --once" 21 "$KEDGE" agent --config "$CONF" --once
 median "git fetch" 21 git -C "$TMP/gs.git" fetch -q origin '+refs/heads/*:refs/heads/*'

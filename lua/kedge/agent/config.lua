@@ -29,17 +29,20 @@ M.MAX_BYTES = 1 << 20
 M.GIT_KEYS = {"ca-file", "token-file", "username", "password-file", "ssh-key",
   "ssh-key-passphrase-file", "known-hosts", "trust-new-host", "verify", "trusted-keys"}
 
+local function lua_name(key) return (key:gsub("-", "_")) end
+
 -- Every top-level key, as the file spells it.
 M.KEYS = {"site", "repo", "ref", "state-dir", "kubeconfig", "context", "interval", "jitter",
   "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait"}
 for _, k in ipairs(M.GIT_KEYS) do M.KEYS[#M.KEYS + 1] = k end
 table.sort(M.KEYS)
 
+local GIT_LUA = {}
+for _, k in ipairs(M.GIT_KEYS) do GIT_LUA[lua_name(k)] = true end
+
 local BACKOFF_KEYS = {"initial", "max"}
 local METRICS_KEYS = {"listen", "textfile"}
 local LEASE_KEYS = {"lease-duration", "name", "namespace"}
-
-local function lua_name(key) return (key:gsub("-", "_")) end
 
 local UNITS = {ms = 0.001, s = 1, m = 60, h = 3600}
 
@@ -284,9 +287,9 @@ local function set_flag(cfg, k, v)
     local l, why = parse_listen(v)
     if not l then return "--metrics-listen: " .. why end
     cfg.metrics.listen = l
-  elseif cfg.git[k] ~= nil or k:match("_file$") or k == "ssh_key" or k == "known_hosts" or
-    k == "verify" or k == "username" or k == "trust_new_host" then
-    cfg.git[k] = (k == "trust_new_host") and (v == true or v == "true") or v
+  elseif GIT_LUA[k] then
+    if k == "trust_new_host" then v = v == true or v == "true" end
+    cfg.git[k] = v
   else
     cfg[k] = v
   end
