@@ -208,4 +208,18 @@ is "$?" 0 "given one (and SIGHUP), it starts ticking"
 agent_stop
 is "$AGENT_RC" 0 "and stops cleanly"
 
+# --- the binary replaced in place (an upgrade): the next tick runs the new one ---
+cp "$KEDGE" "$AG/kedge-old"
+"$AG/kedge-old" agent --config "$CONF" >>"$AG/agent.out" 2>>"$AG/upgrade.log" &
+AGENT_PID=$!
+wait_for 'st.pid' "$AGENT_PID" 20
+n=$(agent_json 'st.ticks')
+cp "$KEDGE" "$AG/kedge-new" && mv -f "$AG/kedge-new" "$AG/kedge-old"
+kill -USR1 "$AGENT_PID"
+wait_for 'st.ticks' $((n + 1)) 20
+is "$?" 0 "after the binary was replaced, the next tick still runs"
+is "$(agent_json 'st.consecutive_failures')" 0 "and succeeds"
+agent_stop
+is "$AGENT_RC" 0 "and the agent stops cleanly"
+
 done_testing

@@ -124,10 +124,19 @@ function Agent:spawn(op)
     last_failed = self.st.consecutive_failures > 0 or nil,
     undelivered = (self.st.last_pass or {}).result == "undelivered" or nil,
     drift_due = not op and self.next_drift and kos.monotonic() >= self.next_drift or nil}
-  local child, err = kos.spawn({kos.exe(), "agent", "--tick-child"}, {stdout = "pipe", setsid = true,
+  -- a binary replaced in place (an upgrade) reads "PATH (deleted)": the
+  -- next tick runs the new one at the same path
+  local exe = kos.exe():gsub(" %(deleted%)$", "")
+  local child, err = kos.spawn({exe, "agent", "--tick-child"}, {stdout = "pipe", setsid = true,
     env = {[tick.ENV] = json.encode(req)}})
   if not child then
     log.error("agent: cannot start a tick", {error = err})
+    if not op then
+      -- counted and backed off like a failed tick, never retried in a spin
+      self.st.consecutive_failures = self.st.consecutive_failures + 1
+      self.next_tick = kos.monotonic() + self:backoff()
+      self:save()
+    end
     return nil
   end
   self.children[child.pid] = {child = child, op = op or "tick", req = req, out = {},
