@@ -62,7 +62,8 @@ is "$(mine)" "" "the killed runs left no tick child behind"
 # outbox is empty
 last=$(git -C "$W" rev-parse HEAD)
 agent_start
-ok "after the kills, the agent reaches the final commit" wait_for 'st.last_success and st.last_success.commit' "$last" 90
+wait_for 'st.last_success and st.last_success.commit' "$last" 240
+tap_report $? "after the kills, the agent reaches the final commit" "$(tail -n 15 "$AG/agent.log")"
 for i in $(seq 1 100); do
 	[ "$(agent_json 'st.last_tick.result')" = unchanged ] && [ -z "$(ls "$STATE/outbox"/*.json 2>/dev/null)" ] && break
 	kill -USR1 "$AGENT_PID"
