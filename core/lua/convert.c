@@ -491,3 +491,10 @@ void kd_lua_values_to_float(kd_value *v)
 {
 	to_float_depth(v, 0);
 }
+
+int kd_lua_fail(lua_State *L, const kd_err *err)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, err->msg);
+	return 2;
+}

@@ -93,6 +93,9 @@ const char *kd_lua_opt_secret(lua_State *L, int idx, const char *field);
 /* A number of seconds at options[field]: 1 with *out set, 0 when absent;
  * anything but a number raises. */
 int kd_lua_opt_number(lua_State *L, int idx, const char *field, double *out);
+/* An expected failure, as Lua functions return it: pushes nil and err's
+ * message; returns 2 (the results). */
+int kd_lua_fail(lua_State *L, const kd_err *err);
 /* opts.numbers: "native" (0, the default) or "float" (1). */
 int kd_lua_opt_numbers_as_float(lua_State *L, int idx);
 /* Turns every integer in v into a float, as Helm's values files read

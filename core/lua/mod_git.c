@@ -73,13 +73,6 @@ static int rev_close(lua_State *L)
 	return 0;
 }
 
-static int push_err(lua_State *L, const kd_err *err)
-{
-	lua_pushnil(L);
-	lua_pushstring(L, err->msg);
-	return 2;
-}
-
 static int rev_read(lua_State *L)
 {
 	kd_git_rev *r = check_rev(L);
@@ -101,7 +94,7 @@ static int rev_list(lua_State *L)
 	int rc = kd_git_rev_list(r, dir, &list, &n, &err);
 
 	if (rc)
-		return push_err(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
 		lua_createtable(L, 0, 2);
@@ -127,7 +120,7 @@ static int rev_commit(lua_State *L)
 
 	if (rc) {
 		kd_buf_free(&json);
-		return push_err(L, &err);
+		return kd_lua_fail(L, &err);
 	}
 	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
 	rc = kd_json_decode(&v, a, json.ptr, json.len, kd_git_rev_id(r), NULL, &err);
@@ -162,7 +155,7 @@ static int git_open(lua_State *L)
 	lr->rev = NULL;
 	luaL_setmetatable(L, REV_MT);
 	if (kd_git_rev_open(&lr->rev, state, commit, &err))
-		return push_err(L, &err);
+		return kd_lua_fail(L, &err);
 	return 1;
 }
 
@@ -175,7 +168,7 @@ static int git_open_dir(lua_State *L)
 	lr->rev = NULL;
 	luaL_setmetatable(L, REV_MT);
 	if (kd_git_rev_open_dir(&lr->rev, dir, &err))
-		return push_err(L, &err);
+		return kd_lua_fail(L, &err);
 	return 1;
 }
 
@@ -375,7 +368,7 @@ static int git_sync(lua_State *L)
 cleanup:
 	secrets_free(&sec);
 	if (rc && rc != KD_GIT_EREFUSED) {
-		push_err(L, &err);
+		kd_lua_fail(L, &err);
 		if (rc != KD_GIT_EBUSY)
 			return 2;
 		lua_pushliteral(L, "busy");
@@ -402,7 +395,7 @@ static int git_remote_head(lua_State *L)
 		rc = kd_git_remote_head(&o, r, &err);
 	secrets_free(&sec);
 	if (rc)
-		return push_err(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, r->commit);
 	lua_setfield(L, -2, "commit");
@@ -485,7 +478,7 @@ cleanup:
 	kd_buf_free(&token);
 	kd_buf_free(&password);
 	if (rc)
-		return push_err(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_createtable(L, 0, 3);
 	lua_pushstring(L, r.commit);
 	lua_setfield(L, -2, "commit");

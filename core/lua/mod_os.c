@@ -40,13 +40,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static int fail(lua_State *L, const kd_err *err)
-{
-	lua_pushnil(L);
-	lua_pushstring(L, err->msg);
-	return 2;
-}
-
 static unsigned opt_mode(lua_State *L, int arg, unsigned def)
 {
 	lua_Integer m = luaL_optinteger(L, arg, def);
@@ -64,7 +57,7 @@ static int os_write_atomic(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_fs_write_atomic(path, data, len, mode, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -82,7 +75,7 @@ static int os_read_file(lua_State *L)
 	rc = kd_fs_read_file(path, (size_t)limit, &b, &err);
 	if (rc) {
 		kd_buf_free(&b);
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	}
 	lua_pushlstring(L, b.ptr, b.len);
 	kd_buf_free(&b);
@@ -143,7 +136,7 @@ static int os_mkdir(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_fs_mkdirs(path, mode, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -171,7 +164,7 @@ static int os_sync_dir(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_fs_sync_dir(luaL_checkstring(L, 1), &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -199,7 +192,7 @@ static int os_lock(lua_State *L)
 	*fd = -1;
 	luaL_setmetatable(L, LOCK_MT);
 	if (kd_fs_lock(fd, path, (double)timeout, NULL, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	return 1;
 }
 

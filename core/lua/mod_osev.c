@@ -54,13 +54,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static int fail(lua_State *L, const kd_err *err)
-{
-	lua_pushnil(L);
-	lua_pushstring(L, err->msg);
-	return 2;
-}
-
 static int signo_of(lua_State *L, int idx)
 {
 	const char *name = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
@@ -297,7 +290,7 @@ static int os_spawn(lua_State *L)
 	c->out_fd = -1;
 	luaL_setmetatable(L, CHILD_MT);
 	if (kd_proc_spawn(c, argv, &o, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	return 1;
 }
 
@@ -330,7 +323,7 @@ static int child_read(lua_State *L)
 		      "1 to KD_LIMIT_CHILD_READ_BYTES bytes");
 	p = luaL_buffinitsize(L, &b, (size_t)max);
 	if (kd_proc_child_read(c, p, (size_t)max, &got, &eof, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	if (eof) {
 		lua_pushnil(L);
 		return 1;
@@ -380,7 +373,7 @@ static int child_kill(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_proc_child_kill(c, signo_of(L, 2), &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -399,7 +392,7 @@ static int os_exe(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_proc_exe(path, sizeof path, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushstring(L, path);
 	return 1;
 }
@@ -412,7 +405,7 @@ static int os_notify(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_proc_notify(text, len, &sent, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, sent);
 	return 1;
 }
@@ -456,7 +449,7 @@ static int os_listen(lua_State *L)
 	luaL_setmetatable(L, LIS_MT);
 	if (kd_net_listen(&l->fd, host, (unsigned)port, &err) ||
 	    kd_net_listen_port(l->fd, &l->port, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	return 1;
 }
 
@@ -481,7 +474,7 @@ static int lis_accept(lua_State *L)
 	*fd = -1;
 	luaL_setmetatable(L, CONN_MT);
 	if (kd_net_accept(l->fd, fd, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	if (*fd < 0)
 		lua_pushnil(L);
 	return 1;
@@ -511,7 +504,7 @@ static int conn_read_request(lua_State *L)
 		      "4 to KD_LIMIT_LISTEN_REQUEST_BYTES bytes");
 	p = luaL_buffinitsize(L, &b, (size_t)max);
 	if (kd_net_read_head(fd, p, (size_t)max, ms, &len, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	luaL_pushresultsize(&b, len);
 	return 1;
 }
@@ -524,7 +517,7 @@ static int conn_write(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_net_write_all(fd, data, len, wait_ms_of(L, 3, 5), &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -107,13 +107,6 @@ static int check_range(lua_State *L, int idx, kd_semver_range **r,
 	return kd_semver_range_parse(r, *a, s, len, err);
 }
 
-static int fail(lua_State *L, const kd_err *err)
-{
-	lua_pushnil(L);
-	lua_pushstring(L, err->msg);
-	return 2;
-}
-
 /* semver.parse(s [, {strict=bool}]) -> {major, minor, patch, prerelease,
  * build, original} */
 static int semver_parse(lua_State *L)
@@ -125,7 +118,7 @@ static int semver_parse(lua_State *L)
 	kd_semver v;
 
 	if (kd_semver_parse(&v, s, len, !strict, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_createtable(L, 0, 6);
 	push_number(L, v.major);
 	lua_setfield(L, -2, "major");
@@ -152,7 +145,7 @@ static int semver_compare(lua_State *L)
 	check_version_type(L, 2);
 	if (check_version(L, 1, &a, 1, &err) ||
 	    check_version(L, 2, &b, 1, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushinteger(L, kd_semver_cmp(&a, &b));
 	return 1;
 }
@@ -169,12 +162,12 @@ static int semver_satisfies(lua_State *L)
 	check_version_type(L, 1);
 	luaL_checkstring(L, 2);
 	if (check_version(L, 1, &v, 1, &err))
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	rc = check_range(L, 2, &r, &a, &err);
 	if (!rc)
 		lua_pushboolean(L, kd_semver_range_match(r, &v));
 	kd_arena_free(a);
-	return rc ? fail(L, &err) : 1;
+	return rc ? kd_lua_fail(L, &err) : 1;
 }
 
 /* semver.max_satisfying(list, range) -> the highest matching entry, or nil.
@@ -194,7 +187,7 @@ static int semver_max_satisfying(lua_State *L)
 	rc = check_range(L, 2, &r, &a, &err);
 	if (rc) {
 		kd_arena_free(a);
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	}
 	n = luaL_len(L, 1);
 	for (i = 1; i <= n; i++) {
@@ -233,7 +226,7 @@ static int semver_valid_range(lua_State *L)
 
 	kd_arena_free(a);
 	if (rc)
-		return fail(L, &err);
+		return kd_lua_fail(L, &err);
 	lua_pushboolean(L, 1);
 	return 1;
 }

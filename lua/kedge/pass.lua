@@ -440,7 +440,9 @@ function Pass:apply_one(bd, c)
   end
   -- at the commit last applied good, what differs is drift: kedge's
   -- fields are taken back from whoever changed them (force)
-  local good = self:read_state().bundles[bd.name]
+  -- what state.json said before this pass (read once; record rewrites it)
+  self.good_before = self.good_before or self:read_state().bundles
+  local good = self.good_before[bd.name]
   aopts.force = good and self.commit and good.commit == self.commit.id or nil
   local plan, perr = c:plan(objs, aopts)
   if not plan then return nil, perr end
