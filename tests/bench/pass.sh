@@ -5,50 +5,23 @@
 # local kube-apiserver of tests/servers/kube/ (or KEDGE_TEST_KUBECONFIG's
 # cluster). Prints wall time and peak RSS of each (the design's target: a
 # full pass of 20 bundles under 32 MiB). A benchmark: figures only, exit 0.
-#
-# The local server is Kubernetes v1.20 without a kubelet: the site declares
-# kubeVersion 1.20.2, the charts are the corpus charts that render for it and
-# whose kinds it serves (some twice, under other release names), and the
-# apply does not wait for readiness (--wait 0): no Pod ever runs here.
+# The site is tests/bench/site20.sh's (Kubernetes v1.20 without a kubelet:
+# the apply does not wait for readiness).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export KEDGE_CACHE=${KEDGE_CACHE:-$HOME/.cache/kedge}
 . tests/lib.sh
 . tests/servers/kube/lib.sh
+. tests/bench/site20.sh
 kube_start
-CHARTS=${KEDGE_CHARTS:-../shared/charts}
-[ -d "$CHARTS" ] || CHARTS=/work/shared/charts
-# The corpus charts whose every kind a v1.20 server serves when rendered for
-# it (the others render policy/v1 PodDisruptionBudgets, newer CRD schemas or
-# APIServices the bare server cannot answer): four releases of each.
-POOL=(coredns fluent-bit kube-state-metrics prometheus-node-exporter vault)
-R=$TMP/sites
-mkdir -p "$R/sites" "$R/charts"
-cat >"$R/sites/bench.yaml" <<'X'
-name: bench
-labels: {bench: "yes"}
-capacity: {cpu: "512", memory: 2Ti, ephemeral-storage: 10Ti, storage: 100Ti, pods: 5000, nodes: 8}
-policy: {missing-requests: count-as-zero}
-kubeVersion: "1.20.2"
-X
-for c in "${POOL[@]}"; do cp -r "$CHARTS/$c" "$R/charts/$c"; done
-for i in $(seq 1 20); do
-	c=${POOL[$(((i - 1) % ${#POOL[@]}))]}
-	b=$(printf 'b%02d-%s' "$i" "$c" | cut -c1-40)
-	mkdir -p "$R/bundles/$b"
-	printf 'chart: charts/%s\nrelease: r%02d\nnamespace: bench-%02d\ntargets:\n  - matchLabels: {bench: "yes"}\n' \
-		"$c" "$i" "$i" >"$R/bundles/$b/bundle.yaml"
-done
 export HOME=$TMP/home
 mkdir -p "$HOME"
-git init -q -b main "$R" && git -C "$R" add -A -f &&
-	git -C "$R" -c user.name=bench -c user.email=bench@kedge.invalid commit -q -m bench &&
-	git clone -q --bare "$R" "$TMP/sites.git" || { echo "Bail out! no repo"; exit 0; }
+site20 "$TMP/sites" || { echo "Bail out! no repo"; exit 0; }
 
 run_one() { # label command
 	local t0 t1 rss
 	t0=$(date +%s.%N)
-	/usr/bin/time -f '%M' -o "$TMP/rss" "$KEDGE" "$2" --site bench --repo "$TMP/sites.git" \
+	/usr/bin/time -f '%M' -o "$TMP/rss" "$KEDGE" "$2" --site bench --repo "$SITE20_REPO" \
 		--state-dir "$TMP/state" --kubeconfig "$KUBE_ADMIN" --no-progress \
 		$([ "$2" = apply ] && echo --wait 0) >"$TMP/out" 2>"$TMP/err"
 	local rc=$?
