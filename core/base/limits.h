@@ -174,6 +174,14 @@
 #ifndef KD_LIMIT_REPORT_SUMMARY_ENTRIES
 #define KD_LIMIT_REPORT_SUMMARY_ENTRIES 1000
 #endif
+/* The fleet view (kedge fleet status): the largest report read from a
+ * status branch, and report names kept per site for its history. */
+#ifndef KD_LIMIT_FLEET_REPORT_BYTES
+#define KD_LIMIT_FLEET_REPORT_BYTES (1u << 20)
+#endif
+#ifndef KD_LIMIT_FLEET_HISTORY
+#define KD_LIMIT_FLEET_HISTORY 20
+#endif
 #ifndef KD_LIMIT_WEBHOOK_RESPONSE_BYTES
 #define KD_LIMIT_WEBHOOK_RESPONSE_BYTES (64u << 10)
 #endif

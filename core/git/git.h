@@ -154,6 +154,39 @@ typedef struct kd_git_entry {
 int kd_git_rev_list(const kd_git_rev *r, const char *dir,
 		    kd_git_entry **out, size_t *n, kd_err *err);
 
+/* --- reading branches without a checkout (the fleet view) ---------- */
+
+typedef struct kd_git_store kd_git_store;
+
+/* Opens the repository at path (a bare one such as state/mirror.git, or a
+ * working copy's) for reading; nothing is written. */
+int kd_git_store_open(kd_git_store **out, const char *path, kd_err *err);
+void kd_git_store_free(kd_git_store *s);
+
+typedef struct kd_git_branch {
+	char name[256];     /* without refs/heads/ */
+	char commit[41];
+	int64_t time;       /* the commit's time, Unix seconds */
+} kd_git_branch;
+
+/* The branches whose names start with prefix, sorted by name, into a heap
+ * array the caller frees; broken (when not NULL) counts the branches
+ * skipped because they name no commit. */
+int kd_git_store_branches(kd_git_store *s, const char *prefix, kd_git_branch **out,
+			  size_t *n, size_t *broken, kd_err *err);
+/* The entries of dir ("" the root) in the tree of rev (a commit id or a
+ * ref), sorted by name, into a heap array the caller frees. */
+int kd_git_store_list(kd_git_store *s, const char *rev, const char *dir,
+		      kd_git_entry **out, size_t *n, kd_err *err);
+/* A file of rev's tree, appended to out; KD_ELIMIT past max bytes. */
+int kd_git_store_read(kd_git_store *s, const char *rev, const char *path, size_t max,
+		      kd_buf *out, kd_err *err);
+/* The commit rev (a branch, a tag, a commit id) names, and its time. */
+int kd_git_store_resolve(kd_git_store *s, const char *rev, kd_git_branch *out, kd_err *err);
+/* How many commits a has that b lacks (ahead) and b has that a lacks. */
+int kd_git_store_ahead_behind(kd_git_store *s, const char *a, const char *b, size_t *ahead,
+			      size_t *behind, kd_err *err);
+
 /* --- pushing files to a branch (status reports) ------------------------ */
 
 typedef struct kd_git_push_file {

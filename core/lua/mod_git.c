@@ -25,6 +25,15 @@
  *   repo:commit() -> {id=, time=, author=, committer=, message=, ref=,
  *                     signature={state=, mode=, principal=, key=, key_type=}}
  *   repo:id(), repo:path(), repo:close() (also <close> and __gc)
+ *   git.store(path) -> store or nil, err: a repository's branches read
+ *     straight from its objects (no checkout, nothing written):
+ *   store:branches(prefix) -> {{name=, commit=, time=}, ...}, broken
+ *     (sorted by name; broken counts branches that name no commit)
+ *   store:list(rev, dir) -> {{name=, type=}, ...} or nil, err
+ *   store:read(rev, path [, max]) -> bytes or nil, err (max: bytes)
+ *   store:resolve(rev) -> {commit=, time=} or nil, err
+ *   store:ahead_behind(a, b) -> ahead, behind or nil, err
+ *   store:close() (also <close> and __gc)
  *   git.push{repo=, branch=, work=, files={[path]=bytes, ...}, message=,
  *            author=, email=, attempts=, and sync's transport options:
  *            ca_file=, token_file=, username=, password_file=, ssh_key=,
@@ -50,6 +59,7 @@
 #include <unistd.h>
 
 #define REV_MT "kedge.GitRepo"
+#define STORE_MT "kedge.GitStore"
 
 typedef struct lrev {
 	kd_git_rev *rev;
@@ -489,6 +499,163 @@ cleanup:
 	return 1;
 }
 
+/* --- git.store: branches without a checkout ---------------------------- */
+
+typedef struct lstore {
+	kd_git_store *s;
+} lstore;
+
+static kd_git_store *check_store(lua_State *L)
+{
+	lstore *ls = luaL_checkudata(L, 1, STORE_MT);
+
+	if (!ls->s)
+		luaL_error(L, "the store is closed");
+	return ls->s;
+}
+
+static int store_close(lua_State *L)
+{
+	lstore *ls = luaL_checkudata(L, 1, STORE_MT);
+
+	kd_git_store_free(ls->s);
+	ls->s = NULL;
+	return 0;
+}
+
+static int store_branches(lua_State *L)
+{
+	kd_git_store *s = check_store(L);
+	const char *prefix = luaL_optstring(L, 2, "");
+	kd_git_branch *list = NULL;
+	kd_err err = KD_ERR_INIT;
+	size_t n, broken = 0;
+
+	if (kd_git_store_branches(s, prefix, &list, &n, &broken, &err))
+		return kd_lua_fail(L, &err);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, list[i].name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, list[i].commit);
+		lua_setfield(L, -2, "commit");
+		lua_pushinteger(L, list[i].time);
+		lua_setfield(L, -2, "time");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	free(list);
+	kd_lua_set_list(L, -1);
+	lua_pushinteger(L, (lua_Integer)broken);
+	return 2;
+}
+
+static int store_list(lua_State *L)
+{
+	kd_git_store *s = check_store(L);
+	const char *rev = luaL_checkstring(L, 2);
+	const char *dir = luaL_optstring(L, 3, "");
+	kd_git_entry *list = NULL;
+	kd_err err = KD_ERR_INIT;
+	size_t n;
+
+	if (kd_git_store_list(s, rev, dir, &list, &n, &err))
+		return kd_lua_fail(L, &err);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, list[i].name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, list[i].type == 'd' ? "dir" : list[i].type == 'l' ? "link" : "file");
+		lua_setfield(L, -2, "type");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	free(list);
+	kd_lua_set_list(L, -1);
+	return 1;
+}
+
+static int store_read(lua_State *L)
+{
+	kd_git_store *s = check_store(L);
+	const char *rev = luaL_checkstring(L, 2);
+	const char *path = luaL_checkstring(L, 3);
+	lua_Integer max = luaL_optinteger(L, 4, KD_LIMIT_GIT_READ_BYTES);
+	kd_buf out = KD_BUF_INIT(KD_LIMIT_GIT_READ_BYTES);
+	kd_err err = KD_ERR_INIT;
+	int rc;
+
+	luaL_argcheck(L, max >= 0, 4, "a byte count");
+	rc = kd_git_store_read(s, rev, path, (size_t)max, &out, &err);
+	return kd_lua_return_buf(L, rc, &out, &err);
+}
+
+static int store_ahead_behind(lua_State *L)
+{
+	kd_git_store *s = check_store(L);
+	size_t ahead, behind;
+	kd_err err = KD_ERR_INIT;
+
+	if (kd_git_store_ahead_behind(s, luaL_checkstring(L, 2), luaL_checkstring(L, 3), &ahead,
+				      &behind, &err))
+		return kd_lua_fail(L, &err);
+	lua_pushinteger(L, (lua_Integer)ahead);
+	lua_pushinteger(L, (lua_Integer)behind);
+	return 2;
+}
+
+static int store_resolve(lua_State *L)
+{
+	kd_git_store *s = check_store(L);
+	kd_git_branch b;
+	kd_err err = KD_ERR_INIT;
+
+	if (kd_git_store_resolve(s, luaL_checkstring(L, 2), &b, &err))
+		return kd_lua_fail(L, &err);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, b.commit);
+	lua_setfield(L, -2, "commit");
+	lua_pushinteger(L, b.time);
+	lua_setfield(L, -2, "time");
+	return 1;
+}
+
+static int git_store(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	kd_err err = KD_ERR_INIT;
+	lstore *ls = lua_newuserdatauv(L, sizeof *ls, 0);
+
+	ls->s = NULL;
+	luaL_setmetatable(L, STORE_MT);
+	if (kd_git_store_open(&ls->s, path, &err))
+		return kd_lua_fail(L, &err);
+	return 1;
+}
+
+static void store_metatable(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"branches", store_branches},
+		{"list", store_list},
+		{"read", store_read},
+		{"resolve", store_resolve},
+		{"ahead_behind", store_ahead_behind},
+		{"close", store_close},
+		{NULL, NULL},
+	};
+
+	if (luaL_newmetatable(L, STORE_MT)) {
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, store_close);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, store_close);
+		lua_setfield(L, -2, "__close");
+	}
+	lua_pop(L, 1);
+}
+
 int kd_lua_open_git(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -497,6 +664,7 @@ int kd_lua_open_git(lua_State *L)
 		{"remote_head", git_remote_head},
 		{"open", git_open},
 		{"open_dir", git_open_dir},
+		{"store", git_store},
 		{NULL, NULL},
 	};
 	static const luaL_Reg methods[] = {
@@ -518,6 +686,7 @@ int kd_lua_open_git(lua_State *L)
 		lua_setfield(L, -2, "__close");
 	}
 	lua_pop(L, 1);
+	store_metatable(L);
 	luaL_newlib(L, funcs);
 	lua_pushliteral(L, KD_GIT_DEFAULT_STATE);
 	lua_setfield(L, -2, "DEFAULT_STATE");

@@ -53,6 +53,8 @@ static const struct {
 	LIMIT(REPORTS_KEPT, "reports_kept"),
 	LIMIT(REPORT_OUTPUT_BYTES, "report_output_bytes"),
 	LIMIT(REPORT_SUMMARY_ENTRIES, "report_summary_entries"),
+	LIMIT(FLEET_REPORT_BYTES, "fleet_report_bytes"),
+	LIMIT(FLEET_HISTORY, "fleet_history"),
 	LIMIT(WEBHOOK_RESPONSE_BYTES, "webhook_response_bytes"),
 	LIMIT(SMOKE_BODY_BYTES, "smoke_body_bytes"),
 	LIMIT(PROC_OUTPUT_BYTES, "proc_output_bytes"),

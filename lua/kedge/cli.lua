@@ -359,6 +359,31 @@ M.commands = {
     footer = "Exit codes: 0 the agent runs and its last tick succeeded; 1 it failed or\n" ..
       "is not running; 2 bad command line; 3 no agent state in the state dir.\n",
     run = {"kedge.cli.agent", "status"}, max_args = 0},
+  {name = "fleet", summary = "the state of every site, from the config repo and its status branches",
+    usage = "fleet status --repo URL|PATH [--ref REF] [--site GLOB] [--bundle B] [--stale DURATION] [--json] [--html FILE]",
+    description = "Joins the desired state (the repo at REF: each site's bundles and their\n" ..
+      "chart versions) with the newest report each site pushed to its status\n" ..
+      "branch (kedge/status/<site>). One line per site: the report's age, its\n" ..
+      "commit (current, behind by N, ahead), the result, the failing bundle and\n" ..
+      "its first error; then a summary and, per bundle, the versions wanted\n" ..
+      "and running. A site is stale when its report is older than --stale\n" ..
+      "(default: 3 times the larger of the agent's interval and drift interval\n" ..
+      "the report names, else 45m). A folder is read in place (nothing\n" ..
+      "written); a URL is synced into the state directory first.",
+    flags = {
+      {name = "repo", arg = "URL|PATH", help = "the config repo: a URL, or a folder holding a git repository"},
+      {name = "ref", arg = "REF", default = "main", help = "the desired state's branch, tag or commit"},
+      {name = "site", arg = "GLOB", help = "only the sites whose names match (* and ?)"},
+      {name = "bundle", arg = "NAME", help = "only the sites that want or run this bundle"},
+      {name = "stale", type = "duration", arg = "DURATION", help = "a report older than this is stale"},
+      {name = "json", type = "bool", help = "the whole model as JSON on stdout"},
+      {name = "html", arg = "FILE", help = "also write a self-contained HTML dashboard (no network needed to view it)"},
+      state_dir(nil), GIT, PROGRESS,
+    },
+    footer = "Exit codes: 0 every site ok; 1 some site failing (or the fleet could not\n" ..
+      "be read); 2 bad command line; 3 none failing but some stale or never\n" ..
+      "reported.\n",
+    run = {"kedge.cli.fleet", "main"}},
   {name = "help", summary = "show help for kedge or one command",
     usage = "help [COMMAND]",
     description = "Prints kedge's help, or one command's (as `kedge COMMAND --help` does).",

@@ -657,6 +657,7 @@ function Pass:report()
     commit = self.commit and self.commit.id ~= "working-tree" and self.commit.id or nil,
     signature = sig and {state = sig.state, principal = sig.principal, key = sig.key},
     started = self.started}
+  r.agent = opts.agent
   self.report_obj = r
   for _, bd in ipairs(self.bundles) do
     local res = self:result_of(bd.name)

@@ -46,7 +46,9 @@ local function run_pass(cfg, req, out)
   local pass = require "kedge.pass"
   local P = pass.new{repo = cfg.repo, ref = cfg.ref, state_dir = cfg.state_dir, site = cfg.site,
     kubeconfig = cfg.kubeconfig, context = cfg.context, git = cfg.git, mode = "apply",
-    deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait}
+    deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait,
+    -- in the report: how often this site reports (the fleet view's stale bound)
+    agent = {interval = cfg.interval, drift_interval = cfg.drift_interval}}
   local t0 = kos.monotonic()
   out.code = pass.run(P)
   out.duration = kos.monotonic() - t0

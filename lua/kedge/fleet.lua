@@ -1,0 +1,284 @@
+-- kedge.fleet: the fleet at a glance from Git alone. The desired state
+-- (the config repo at a ref: each site's bundles and their chart versions)
+-- is joined with the newest report each site pushed to its status branch
+-- (kedge/status/<site>), read straight from the repository's objects.
+--
+--   local model = fleet.collect{store = s, commit = id, tree = t, now = os.time()}
+--
+-- A site is ok (its newest report says ok and is recent), failing (the
+-- report says otherwise), stale (the report is older than the stale
+-- bound) or never (no report). The model is plain data: kedge fleet
+-- status prints it, encodes it as JSON, or makes the dashboard from it.
+local json = require "kedge.json"
+local yaml = require "kedge.yaml"
+local limits = require "kedge.limits"
+local site = require "kedge.site"
+local kedge = require "kedge"
+
+local M = {}
+
+M.BRANCH_PREFIX = "kedge/status/"
+-- A status branch's report bigger than this is skipped (a site cannot
+-- make the fleet view read megabytes); reports named per site at most.
+M.MAX_REPORT_BYTES = limits.fleet_report_bytes
+M.HISTORY = limits.fleet_history
+-- Without an agent interval in the report, a report is stale after this.
+M.DEFAULT_STALE = 3 * 900
+M.STATES = {"ok", "failing", "stale", "never"}
+
+local STAMP = "%-(%d%d%d%d%d%d%d%dT%d%d%d%d%d%dZ)%-"
+
+local function parse_time(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, se = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)Z$")
+  if not y then return nil end
+  local t = os.time{year = y, month = mo, day = d, hour = h, min = mi, sec = se}
+  local now = os.time()
+  return t - (os.time(os.date("!*t", now)) - now)
+end
+M.parse_time = parse_time
+
+-- ---- the desired state ------------------------------------------------------
+
+-- The chart's version from its Chart.yaml (a folder) or its file name
+-- (NAME-VERSION.tgz); "?" when neither says.
+local function chart_version(tree, path, memo)
+  if memo[path] then return memo[path] end
+  local v = "?"
+  if path:match("%.tgz$") then
+    v = path:match("%-(%d+%.%d+%.%d+[%w%.%-+]*)%.tgz$") or "?"
+  else
+    local text = tree:read(path .. "/Chart.yaml")
+    local ok, doc = pcall(function() return text and yaml.decode(text) end)
+    if ok and type(doc) == "table" and doc.version ~= nil then v = tostring(doc.version) end
+  end
+  memo[path] = v
+  return v
+end
+
+-- site name -> {labels=, bundles={{name=, chart=, version=}}, error=}, and
+-- the loaded repo (nil, problems when it does not load).
+function M.desired(tree)
+  local repo, err = site.load(tree)
+  if not repo then return nil, err end
+  local out, memo = {}, {}
+  for _, name in ipairs(repo.site_names) do
+    local s = repo.sites[name]
+    local d = {labels = s.labels or {}, bundles = {}}
+    local list, serr = site.select(repo, name)
+    if not list then
+      d.error = serr
+    else
+      for _, b in ipairs(list) do
+        d.bundles[#d.bundles + 1] = {name = b.name, chart = b.chart,
+          version = b.chart and chart_version(tree, b.chart, memo) or "?"}
+      end
+    end
+    out[name] = d
+  end
+  return out, repo
+end
+
+-- ---- the reports ---------------------------------------------------------------
+
+-- The report files of a status branch, newest first (by the stamp in the id).
+local function report_files(store, branch)
+  local ents, err = store:list(branch, "reports")
+  if not ents then return nil, err end
+  local files = {}
+  for _, e in ipairs(ents) do
+    local id = e.type == "file" and e.name:match("^(.+)%.json$")
+    if id then files[#files + 1] = {id = id, stamp = id:match(STAMP) or ""} end
+  end
+  table.sort(files, function(a, b)
+    if a.stamp ~= b.stamp then return a.stamp > b.stamp end
+    return a.id > b.id
+  end)
+  return files
+end
+
+local function read_report(store, branch, id)
+  local text, err = store:read(branch, "reports/" .. id .. ".json", M.MAX_REPORT_BYTES)
+  if not text then return nil, err end
+  local ok, doc, derr = pcall(json.decode, text)
+  if not ok or doc == nil then return nil, "not JSON: " .. tostring(derr or doc) end
+  if type(doc) ~= "table" or doc.kind ~= "report" or type(doc.result) ~= "string" then
+    return nil, "not a kedge report (no kind: report with a result)"
+  end
+  return doc
+end
+
+-- The newest readable report of every status branch: site -> {branch=,
+-- doc=, history={ids}}, and the skipped ones ({site=, file=, reason=}).
+function M.reports(store)
+  local branches, broken = store:branches(M.BRANCH_PREFIX)
+  local by_site, skipped = {}, {}
+  for _, br in ipairs(branches) do
+    local name = br.name:sub(#M.BRANCH_PREFIX + 1)
+    local files, err = report_files(store, br.name)
+    local entry = {branch = br.name, pushed = br.time, history = {}}
+    if not files then
+      skipped[#skipped + 1] = {site = name, file = br.name, reason = err}
+    else
+      for i = 1, math.min(#files, M.HISTORY) do entry.history[i] = files[i].id end
+      -- a corrupt or huge newest report falls back to the one before
+      for i = 1, math.min(#files, 3) do
+        local doc, rerr = read_report(store, br.name, files[i].id)
+        if doc then entry.doc = doc; break end
+        skipped[#skipped + 1] = {site = name, file = br.name .. ":reports/" .. files[i].id .. ".json",
+          reason = rerr}
+      end
+    end
+    by_site[name] = entry
+  end
+  return by_site, skipped, broken
+end
+
+-- ---- the join --------------------------------------------------------------------
+
+local function first_failure(doc)
+  for _, b in ipairs(doc.bundles or {}) do
+    if b.status ~= "ok" and b.status ~= "unchanged" and b.status ~= "skipped" then
+      local e = type(b.errors) == "table" and b.errors[1] or nil
+      if not e then
+        for _, s in ipairs(b.smoke or {}) do
+          if s.status == "failed" then e = "smoke " .. tostring(s.name) .. ": " .. tostring(s.message) end
+        end
+      end
+      if e or doc.result ~= "ok" then return b.name, e end
+    end
+  end
+  return nil, type(doc.errors) == "table" and doc.errors[1] or nil
+end
+
+-- States bundles may hold that are not failures (release policy).
+local HELD = {held = true, paused = true, waiting = true, window = true}
+
+local function held_of(doc)
+  local out = {}
+  for _, b in ipairs(doc.bundles or {}) do
+    if HELD[b.status] then
+      out[#out + 1] = b.name .. " " .. b.status .. (b.reason and (": " .. tostring(b.reason)) or "")
+    end
+  end
+  return out
+end
+
+local function stale_after(o, doc)
+  if o.stale then return o.stale end
+  local a = type(doc.agent) == "table" and doc.agent or {}
+  local every = math.max(tonumber(a.interval) or 0, tonumber(a.drift_interval) or 0)
+  return every > 0 and 3 * every or M.DEFAULT_STALE
+end
+
+local function relation(o, commit, memo)
+  if not commit then return {state = "none"} end
+  if commit == o.commit then return {state = "current"} end
+  if memo[commit] then return memo[commit] end
+  local ahead, behind = o.store:ahead_behind(commit, o.commit)
+  local r
+  if not ahead then r = {state = "unknown"}
+  elseif ahead > 0 and behind == 0 then r = {state = "ahead", by = ahead}
+  elseif behind > 0 and ahead == 0 then r = {state = "behind", by = behind}
+  else r = {state = "diverged", ahead = ahead, behind = behind} end
+  memo[commit] = r
+  return r
+end
+
+local function site_entry(o, name, want, got, memo)
+  local e = {name = name, labels = want and want.labels or {}, history = got and got.history or {},
+    desired = {bundles = want and want.bundles or {}, error = want and want.error}}
+  local doc = got and got.doc
+  if not doc then
+    e.state = "never"
+    return e
+  end
+  local t = parse_time(doc.finished) or parse_time(doc.started)
+  e.report = {id = doc.id, result = doc.result, finished = doc.finished, commit = doc.commit,
+    age = t and math.max(0, o.now - t) or nil, kedge = type(doc.kedge) == "table" and doc.kedge.version or nil,
+    bundles = doc.bundles or {}, errors = doc.errors or {}, smoke = doc.smoke}
+  e.commit = relation(o, doc.commit, memo)
+  e.failing_bundle, e.first_error = first_failure(doc)
+  e.held = held_of(doc)
+  e.stale_after = stale_after(o, doc)
+  if doc.result ~= "ok" then e.state = "failing"
+  elseif not e.report.age or e.report.age > e.stale_after then e.state = "stale"
+  else e.state = "ok" end
+  return e
+end
+
+-- A glob (* and ?) as an anchored Lua pattern.
+function M.glob(g)
+  return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
+end
+
+local function wanted(e, o)
+  if o.site and not e.name:match(M.glob(o.site)) then return false end
+  if not o.bundle then return true end
+  for _, b in ipairs(e.desired.bundles) do if b.name == o.bundle then return true end end
+  for _, b in ipairs(e.report and e.report.bundles or {}) do if b.name == o.bundle then return true end end
+  return false
+end
+
+-- Per bundle: the version the repo wants on how many sites, and the
+-- versions the sites' reports say they run.
+local function bundle_summary(sites, o)
+  local by = {}
+  local function get(n)
+    by[n] = by[n] or {name = n, want = {}, running = {}}
+    return by[n]
+  end
+  for _, e in ipairs(sites) do
+    for _, b in ipairs(e.desired.bundles) do
+      local s = get(b.name)
+      s.want[b.version] = (s.want[b.version] or 0) + 1
+    end
+    for _, b in ipairs(e.report and e.report.bundles or {}) do
+      if type(b.name) == "string" then
+        local s = get(b.name)
+        local v = tostring(b.version or "?")
+        s.running[v] = (s.running[v] or 0) + 1
+      end
+    end
+  end
+  local out = {}
+  for n, s in pairs(by) do
+    if not o.bundle or n == o.bundle then out[#out + 1] = s end
+  end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
+-- The whole model. o: store, commit (the desired commit id), commit_time,
+-- tree (read/list at that commit), now, and the filters site (glob),
+-- bundle, stale (seconds, or nil for each report's own bound).
+function M.collect(o)
+  local want, repo_or_err = M.desired(o.tree)
+  if not want then return nil, repo_or_err end
+  local got, skipped, broken = M.reports(o.store)
+  local model = {commit = o.commit, commit_time = o.commit_time, generated = o.now,
+    sites = kedge.list({}), unknown_sites = kedge.list({}), skipped = kedge.list(skipped),
+    broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0}}
+  local memo = {}
+  for _, name in ipairs(repo_or_err.site_names) do
+    local e = site_entry(o, name, want[name], got[name], memo)
+    if wanted(e, o) then
+      model.sites[#model.sites + 1] = e
+      model.summary.sites = model.summary.sites + 1
+      model.summary[e.state] = model.summary[e.state] + 1
+    end
+  end
+  local extra = {}
+  for name in pairs(got) do if not want[name] then extra[#extra + 1] = name end end
+  table.sort(extra)
+  for _, name in ipairs(extra) do
+    local e = site_entry(o, name, nil, got[name], memo)
+    if wanted(e, o) then model.unknown_sites[#model.unknown_sites + 1] = e end
+  end
+  model.summary.unknown = #model.unknown_sites
+  model.summary.skipped = #skipped
+  model.bundles = kedge.list(bundle_summary(model.sites, o))
+  return model
+end
+
+return M
