@@ -30,11 +30,11 @@ M.OPERATORS = {"DoesNotExist", "Exists", "In", "NotIn"}
 local DIMENSIONS = {"cpu", "memory", "ephemeral-storage", "storage", "pods", "nodes"}
 
 local KEYS = {
-  settings = {"kubeVersion", "policy", "report"},
+  settings = {"kubeVersion", "policy", "report", "recipients"},
   site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
-          "exec", "kubeVersion", "report"},
+          "exec", "kubeVersion", "report", "recipients"},
   bundle = {"chart", "release", "namespace", "values", "targets", "targetValues",
-            "dependsOn", "smoke"},
+            "dependsOn", "smoke", "secrets"},
   selector = {"matchLabels", "matchExpressions"},
   target_values = {"matchLabels", "matchExpressions", "values"},
   expression = {"key", "operator", "values"},
@@ -498,8 +498,10 @@ local function exists(tree, path)
 end
 
 -- Values: a file name, a list of file names (relative to the bundle's
--- folder, merged in order) or an inline map.
-local function load_values(P, tree, doc, path, v, dir, files_out)
+-- folder, merged in order) or an inline map. A file ending in .age is an
+-- encrypted layer: not read here (loading needs no key); layers_out, when
+-- given, gets every layer in order ({value=} or {secret=path}).
+local function load_values(P, tree, doc, path, v, dir, files_out, layers_out)
   if v == nil then return {} end
   if type(v) == "string" then v = {v} end
   if is_map(v) then return v end
@@ -513,6 +515,16 @@ local function load_values(P, tree, doc, path, v, dir, files_out)
       P:add(doc, join(path, i - 1), "values lists name files, each a string, not %s", kind_of(f))
     elseif f:match("^/") or f:match("%.%.") then
       P:add(doc, join(path, i - 1), 'values file "%s" must be a path inside the bundle folder', f)
+    elseif f:match("%.age$") then
+      local fp = dir .. "/" .. f
+      if not layers_out then
+        P:add(doc, join(path, i - 1), "encrypted values (%s) go in the bundle's values, not here", f)
+      elseif not tree:read(fp) then
+        P:add(doc, join(path, i - 1), 'encrypted values file "%s" does not exist (%s)', f, fp)
+      else
+        if files_out then files_out[#files_out + 1] = fp end
+        layers_out[#layers_out + 1] = {secret = fp}
+      end
     else
       local fp = dir .. "/" .. f
       local fv, fdoc = read_yaml(P, tree, fp)
@@ -521,6 +533,7 @@ local function load_values(P, tree, doc, path, v, dir, files_out)
         if fv ~= nil and not kedge.is_null(fv) then
           if want(P, fdoc, "", fv, "map", "a values file") then
             layers[#layers + 1] = fv
+            if layers_out then layers_out[#layers_out + 1] = {value = fv} end
           end
         end
       end
@@ -550,20 +563,108 @@ local function resolve(repo, s, b)
   return s, b
 end
 
--- bundle values ◄ every matching targetValues entry, in order ◄ the site's
--- values[bundle].
-function M.values_for(repo, s, b)
+-- A decrypted YAML document (an encrypted layer or the site's secrets
+-- file) through opts.decrypt(bytes, path) -> plaintext or nil, err.
+local function decrypt_yaml(repo, path, decrypt)
+  local data, rerr = repo.tree:read(path)
+  if not data then return nil, path .. ": " .. tostring(rerr) end
+  local text, derr = decrypt(data, path)
+  if not text then return nil, path .. ": " .. tostring(derr) end
+  -- no positions: a parse error must not quote the plaintext
+  local v = yaml.decode(text)
+  if v == nil then return nil, path .. ": the decrypted file is not YAML" end
+  if kedge.is_null(v) then return {} end
+  if type(v) ~= "table" or is_list(v) then return nil, path .. ": the decrypted file is not a map" end
+  return v
+end
+
+-- The files whose layers opts lacks a key for go to opts.skipped (a
+-- list), and the values are made without them (kedge check without
+-- --identity); with opts.decrypt they are decrypted in memory.
+local function secret_layer(repo, path, opts)
+  if not opts.decrypt then
+    if opts.skipped then opts.skipped[#opts.skipped + 1] = path end
+    return {}
+  end
+  return decrypt_yaml(repo, path, opts.decrypt)
+end
+
+-- bundle values (encrypted layers in their place) ◄ every matching
+-- targetValues entry, in order ◄ the site's values[bundle] ◄ the site's
+-- secrets file's [bundle]. Returns the values, or nil, err when a layer
+-- does not decrypt.
+function M.values_for(repo, s, b, opts)
   s, b = resolve(repo, s, b)
-  local layers = {b.values or {}}
+  opts = opts or {}
+  local base = b.values or {}
+  if b.values_layers then
+    local ls = {}
+    for _, l in ipairs(b.values_layers) do
+      local v, err = l.value, nil
+      if l.secret then v, err = secret_layer(repo, l.secret, opts) end
+      if not v then return nil, err end
+      ls[#ls + 1] = v
+    end
+    base = chart.merge_values(ls)
+  end
+  local layers = {base}
   for _, tv in ipairs(b.targetValues or {}) do
     if M.matches(tv, s.labels) then layers[#layers + 1] = tv.values or {} end
   end
   if s.values and s.values[b.name] then layers[#layers + 1] = s.values[b.name] end
+  if s.secrets_file then
+    local sv, err = secret_layer(repo, s.secrets_file, opts)
+    if not sv then return nil, err end
+    if type(sv[b.name]) == "table" then layers[#layers + 1] = sv[b.name] end
+  end
   return chart.merge_values(layers)
+end
+
+-- The objects of the bundle's secrets: files (whole manifests, decrypted
+-- in memory), appended to objs; nil, err when one does not decrypt.
+local function secret_objects(repo, b, opts, objs)
+  for _, path in ipairs(b.secrets or {}) do
+    if not opts.decrypt then
+      if opts.skipped then opts.skipped[#opts.skipped + 1] = path end
+    else
+      local data, rerr = repo.tree:read(path)
+      if not data then return nil, path .. ": " .. tostring(rerr) end
+      local text, derr = opts.decrypt(data, path)
+      if not text then return nil, path .. ": " .. tostring(derr) end
+      local docs = yaml.decode_all(text)
+      if not docs then return nil, path .. ": the decrypted file is not YAML" end
+      for _, o in ipairs(docs) do
+        if type(o) == "table" and not kedge.is_null(o) and next(o) ~= nil then
+          if type(o.kind) ~= "string" or type(o.apiVersion) ~= "string" then
+            return nil, path .. ": every document must be a Kubernetes object (apiVersion, kind)"
+          end
+          objs[#objs + 1] = o
+        end
+      end
+    end
+  end
+  return true
 end
 
 ------------------------------------------------------------------------
 -- loading
+
+-- age recipients: X25519 (age1...) or SSH ed25519 public keys; kedge.age
+-- parses them fully where they are used.
+local function check_recipients(P, doc, path, v)
+  if v == nil then return nil end
+  if type(v) == "string" then v = {v} end
+  if not want(P, doc, path, v, "list", "recipients") then return nil end
+  local out = {}
+  for i, r in ipairs(v) do
+    if type(r) ~= "string" or not (r:match("^age1[02-9ac-hj-np-z]+$") or r:match("^ssh%-ed25519 [%w+/=]+")) then
+      P:add(doc, join(path, i - 1), "a recipient is an age public key (age1...) or an ssh-ed25519 public key line")
+    else
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
 
 local function load_settings(P, tree)
   local ents = list_names(tree, "") or {}
@@ -578,6 +679,7 @@ local function load_settings(P, tree)
   settings.kubeVersion = check_kube_version(P, doc, "kubeVersion", v.kubeVersion)
   settings.policy = check_policy(P, doc, "policy", v.policy)
   settings.report = check_reports(P, doc, "report", v.report)
+  settings.recipients = check_recipients(P, doc, "recipients", v.recipients)
   return settings
 end
 
@@ -618,6 +720,10 @@ local function load_site(P, tree, path, stem, settings)
   s.kubeVersion = check_kube_version(P, doc, "kubeVersion", v.kubeVersion)
   s.kube_version = s.kubeVersion or settings.kubeVersion or M.DEFAULT_KUBE_VERSION
   s.report = check_reports(P, doc, "report", v.report) or deep_copy(settings.report) or {}
+  s.recipients = check_recipients(P, doc, "recipients", v.recipients) or {}
+  -- the site's encrypted last values layer, when the repo has one
+  local sf = "sites/" .. stem .. ".secrets.yaml.age"
+  if tree:read(sf) then s.secrets_file = sf end
   return s
 end
 
@@ -701,7 +807,22 @@ local function load_bundle(P, tree, name)
     b.namespace = v.namespace
   end
   b.values_files = {}
-  b.values = load_values(P, tree, doc, "values", v.values, dir, b.values_files)
+  local layers = {}
+  b.values = load_values(P, tree, doc, "values", v.values, dir, b.values_files, layers)
+  for _, l in ipairs(layers) do if l.secret then b.values_layers = layers end end
+  b.secrets = {}
+  if v.secrets ~= nil and want(P, doc, "secrets", v.secrets, "list", "secrets") then
+    for i, f in ipairs(v.secrets) do
+      local at = join("secrets", i - 1)
+      if type(f) ~= "string" or not f:match("%.age$") or f:match("^/") or f:match("%.%.") then
+        P:add(doc, at, "secrets lists encrypted manifest files in the bundle folder, each NAME.age")
+      elseif not tree:read(dir .. "/" .. f) then
+        P:add(doc, at, 'secrets file "%s" does not exist (%s/%s)', f, dir, f)
+      else
+        b.secrets[#b.secrets + 1] = dir .. "/" .. f
+      end
+    end
+  end
   if v.targets ~= nil then
     b.targets = {}
     if want(P, doc, "targets", v.targets, "list", "targets") then
@@ -973,7 +1094,11 @@ function M.render(repo, s, b, opts)
   if not c then
     return fail_at(b.doc, "chart", "chart %s: %s", b.chart, err)
   end
-  local values = M.values_for(repo, s, b)
+  local values, verr = M.values_for(repo, s, b, opts)
+  if not values then
+    c:close()
+    return fail_at(b.doc, "values", "bundle %s for site %s: %s", b.name, s.name, verr)
+  end
   local ms, rerr = c:render(values, {release = b.release, namespace = b.namespace,
     kube_version = opts.kube_version or s.kube_version, api_versions = opts.api_versions,
     api_versions_only = opts.api_versions_only, is_upgrade = opts.is_upgrade, include_crds = opts.include_crds ~= false, numbers = "float"})
@@ -1006,6 +1131,12 @@ function M.render(repo, s, b, opts)
       end
     end
   end
+  local n = #ms.objects
+  local ok, serr = secret_objects(repo, b, opts, ms.objects)
+  if not ok then return fail_at(b.doc, "secrets", "bundle %s for site %s: %s", b.name, s.name, serr) end
+  for i = n + 1, #ms.objects do ms.sources[i] = "secrets" end
+  -- what the pass keeps off the disk: the bundle holds decrypted data
+  ms.secret = (b.values_layers or #b.secrets > 0 or s.secrets_file) and opts.decrypt and true or nil
   return ms
 end
 
