@@ -174,6 +174,10 @@
 #ifndef KD_LIMIT_REPORT_SUMMARY_ENTRIES
 #define KD_LIMIT_REPORT_SUMMARY_ENTRIES 1000
 #endif
+/* Decrypted secret strings the logger masks (kd_log_add_secret). */
+#ifndef KD_LIMIT_LOG_SECRETS
+#define KD_LIMIT_LOG_SECRETS 4096
+#endif
 /* The fleet view (kedge fleet status): the largest report read from a
  * status branch, and report names kept per site for its history. */
 #ifndef KD_LIMIT_FLEET_REPORT_BYTES

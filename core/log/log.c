@@ -1,6 +1,8 @@
 #include "log/log.h"
 
 #include "base/buf.h"
+#include "base/err.h"
+#include "base/limits.h"
 #include "json/json.h"
 
 #include <stdarg.h>
@@ -17,6 +19,61 @@ static kd_log_format log_format = KD_LOG_TEXT;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error",
 					  "off"};
+
+/* Strings no line may show (decrypted secrets), heap copies held for the
+ * process; at most KD_LIMIT_LOG_SECRETS, the first ones kept. */
+static struct {
+	char *ptr;
+	size_t len;
+} secrets[KD_LIMIT_LOG_SECRETS];
+static size_t nsecrets;
+
+int kd_log_add_secret(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < KD_LOG_SECRET_MIN)
+		return 0;
+	for (i = 0; i < nsecrets; i++)
+		if (secrets[i].len == n && !memcmp(secrets[i].ptr, s, n))
+			return 0;
+	if (nsecrets == KD_LIMIT_LOG_SECRETS)
+		return KD_ELIMIT;
+	secrets[nsecrets].ptr = malloc(n);
+	if (!secrets[nsecrets].ptr)
+		return KD_ENOMEM;
+	memcpy(secrets[nsecrets].ptr, s, n);
+	secrets[nsecrets].len = n;
+	nsecrets++;
+	return 0;
+}
+
+/* The line with every registered secret replaced by "(secret)". */
+static void mask_secrets(kd_buf *line)
+{
+	kd_buf out = KD_BUF_INIT(1 << 20);
+	size_t at = 0, i;
+
+	if (!nsecrets || line->failed)
+		return;
+	while (at < line->len) {
+		size_t hit = 0;
+
+		for (i = 0; i < nsecrets && !hit; i++)
+			if (secrets[i].len <= line->len - at &&
+			    !memcmp(line->ptr + at, secrets[i].ptr, secrets[i].len))
+				hit = secrets[i].len;
+		if (hit) {
+			kd_buf_puts(&out, "(secret)");
+			at += hit;
+		} else {
+			kd_buf_putc(&out, line->ptr[at++]);
+		}
+	}
+	memset(line->ptr, 0, line->len);
+	kd_buf_free(line);
+	*line = out;
+}
 
 void kd_log_setup(kd_log_level min, kd_log_format format)
 {
@@ -161,6 +218,7 @@ void kd_log_fields(kd_log_level l, const char *msg, const kd_value *fields)
 		}
 		kd_buf_putc(&b, '\n');
 	}
+	mask_secrets(&b);
 	/* One write per line keeps lines whole when several processes (an
 	 * agent and its children) share stderr. */
 	if (!b.failed) {

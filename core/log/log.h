@@ -37,4 +37,10 @@ void kd_log_fields(kd_log_level l, const char *msg, const kd_value *fields);
 void kd_log(kd_log_level l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* From now on, every line shows "(secret)" where these bytes would be
+ * (strings shorter than KD_LOG_SECRET_MIN are ignored: they would mask
+ * ordinary words). KD_ELIMIT past KD_LIMIT_LOG_SECRETS, KD_ENOMEM. */
+#define KD_LOG_SECRET_MIN 4
+int kd_log_add_secret(const char *s, size_t n);
+
 #endif

@@ -54,6 +54,18 @@ static int core_log(lua_State *L)
 	return 0;
 }
 
+/* core.log_secret(s): no log line shows s from now on (decrypted secrets) */
+static int core_log_secret(lua_State *L)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, 1, &n);
+	int rc = kd_log_add_secret(s, n);
+
+	if (rc)
+		return luaL_error(L, "cannot hold another secret for the logger (%d)", rc);
+	return 0;
+}
+
 static int core_log_enabled(lua_State *L)
 {
 	kd_log_level level;
@@ -102,6 +114,7 @@ int kd_lua_open_core(lua_State *L)
 		{"is_null", core_is_null},
 		{"log", core_log},
 		{"log_enabled", core_log_enabled},
+		{"log_secret", core_log_secret},
 		{"log_setup", core_log_setup},
 		{"isatty", core_isatty},
 		{NULL, NULL},
