@@ -11,7 +11,8 @@
  *     or nil, err, why: "notdir" (not a folder), "missing" (absent), "error"
  *   mkdir(path[, mode]) → true or nil, err: with its missing parents (mode
  *     defaults to 0700); an existing folder is fine
- *   stat(path) → {type = "file"|"dir"|"other", size = bytes} or nil, err
+ *   stat(path) → {type = "file"|"dir"|"other", size = bytes, mode = permission
+ *     bits} or nil, err
  *   sync_dir(path) → true or nil, err (fsync of a folder, so a rename or a
  *     removal in it is on disk before kedge says so)
  *   lock(path, timeout) → a held lock or nil, err: flock() on path (made
@@ -151,11 +152,13 @@ static int os_stat(lua_State *L)
 		lua_pushfstring(L, "cannot stat %s: %s", path, strerror(errno));
 		return 2;
 	}
-	lua_createtable(L, 0, 2);
+	lua_createtable(L, 0, 3);
 	lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other");
 	lua_setfield(L, -2, "type");
 	lua_pushinteger(L, (lua_Integer)st.st_size);
 	lua_setfield(L, -2, "size");
+	lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+	lua_setfield(L, -2, "mode");
 	return 1;
 }
 

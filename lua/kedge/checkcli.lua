@@ -32,10 +32,56 @@ local function show(p)
   return p.message
 end
 
+-- The encrypted files a site's bundles use, in order, each once.
+local function secret_files(s, list)
+  local out, seen = {}, {}
+  local function add(p) if not seen[p] then seen[p] = true; out[#out + 1] = p end end
+  for _, b in ipairs(list) do
+    for _, l in ipairs(b.values_layers or {}) do if l.secret then add(l.secret) end end
+    for _, p in ipairs(b.secrets or {}) do add(p) end
+  end
+  if s.secrets_file then add(s.secrets_file) end
+  return out
+end
+
+-- Without a key: each encrypted file the site uses must be an age file
+-- encrypted to every recipient the site declares.
+local function check_recipients(repo, s, list, res)
+  local files = secret_files(s, list)
+  if #files == 0 then return end
+  local age = require "kedge.age"
+  if #s.recipients == 0 then
+    res.problems[#res.problems + 1] = {file = s.file, site = s.name, message = string.format(
+      "site %s uses encrypted files (%s) but declares no recipients: add recipients: [age1...] " ..
+      "(its identity's public key, kedge keygen prints it)", s.name, table.concat(files, ", "))}
+    return
+  end
+  for _, f in ipairs(files) do
+    local bytes = repo.tree:read(f)
+    local info, ierr = bytes and age.inspect(bytes)
+    if not info then
+      res.problems[#res.problems + 1] = {file = f, site = s.name,
+        message = "not a valid age file: " .. tostring(ierr)}
+    else
+      for _, r in ipairs(s.recipients) do
+        local has = age.has_recipient(bytes, r)
+        if has == false then
+          res.problems[#res.problems + 1] = {file = s.file, site = s.name, message = string.format(
+            "%s is not encrypted to %s's recipient %s; run kedge rekey", f, s.name, r)}
+        elseif has == nil then
+          res.warnings[#res.warnings + 1] = string.format("%s: cannot tell whether it is encrypted " ..
+            "to %s's recipient %s (made by another tool: no kedge-hint); kedge rekey rewrites it", f, s.name, r)
+        end
+      end
+    end
+  end
+end
+
 -- Checks one site: select, then render every selected bundle. Returns
 -- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=}.
-local function check_site(repo, name)
-  local res = {name = name, bundles = kedge.list({}), problems = kedge.list({})}
+local function check_site(repo, name, dec)
+  local res = {name = name, bundles = kedge.list({}), problems = kedge.list({}),
+    warnings = kedge.list({}), secrets_left_out = kedge.list({})}
   local list, err, e = site.select(repo, name)
   if not list then
     res.problems[#res.problems + 1] = problem(err, name, e)
@@ -44,9 +90,10 @@ local function check_site(repo, name)
   end
   local s = repo.sites[name]
   res.kube_version = s.kube_version
+  check_recipients(repo, s, list, res)
   local rendered = {}
   for _, b in ipairs(list) do
-    local r, rerr, re = site.render(repo, s, b)
+    local r, rerr, re = site.render(repo, s, b, {decrypt = dec, skipped = res.secrets_left_out})
     local entry = {name = b.name, chart = b.chart}
     if r then
       entry.version = r.chart.version
@@ -101,8 +148,15 @@ function M.main(o)
         names = {o.site}
       end
     end
+    local dec
+    if o.identity then
+      local derr
+      dec, derr = require("kedge.secrets").decryptor{identity = o.identity}
+      if not dec then return usage("--identity: " .. derr) end
+    end
     for _, n in ipairs(names) do
-      local r = check_site(repo, n)
+      local r = check_site(repo, n, dec)
+      for _, w in ipairs(r.warnings) do out.warnings[#out.warnings + 1] = w end
       out.sites[#out.sites + 1] = r
       for _, p in ipairs(r.problems) do out.problems[#out.problems + 1] = p end
     end
@@ -119,8 +173,10 @@ function M.main(o)
         parts[#parts + 1] = b.objects and string.format("%s %s (%d objects)", b.name,
           b.version, b.objects) or (b.name .. " (failed)")
       end
-      print(string.format("%-4s %s (Kubernetes %s): %s", r.ok and "ok" or "FAIL", r.name,
-        r.kube_version or "?", #parts > 0 and table.concat(parts, ", ") or "no bundles"))
+      print(string.format("%-4s %s (Kubernetes %s): %s%s", r.ok and "ok" or "FAIL", r.name,
+        r.kube_version or "?", #parts > 0 and table.concat(parts, ", ") or "no bundles",
+        #r.secrets_left_out > 0 and string.format(" [rendered without %d encrypted file%s: no --identity]",
+          #r.secrets_left_out, #r.secrets_left_out == 1 and "" or "s") or ""))
     end
     for _, p in ipairs(out.problems) do io.stderr:write(show(p), "\n") end
     for _, r in ipairs(out.sites) do

@@ -81,6 +81,10 @@ local PROGRESS = {
   {name = "no-progress", type = "bool", key = "progress", value = false, help = "none"},
 }
 
+local IDENTITY = {name = "identity", arg = "FILE", env = "KEDGE_IDENTITY",
+  help = "the site's age identity: decrypts .age values and secrets in memory",
+  default_help = "/etc/kedge/identity when it exists"}
+
 local PASS_REPO = {
   {name = "site", arg = "NAME", env = "KEDGE_SITE", help = "the site (sites/NAME.yaml)",
     default_help = "$KEDGE_SITE, else the host name up to its first dot"},
@@ -247,7 +251,7 @@ M.commands = {
       "them, checks the resource budget and server-side dry-runs every object,\n" ..
       "printing what would be created, changed (field by field) and pruned.\n" ..
       "Changes nothing on the cluster.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, PROGRESS, hide{WAIT, LOCK_TIMEOUT}},
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, hide{WAIT, LOCK_TIMEOUT}},
     footer = PASS_EXIT, run = {"kedge.passcli", "plan"}, max_args = 0},
   {name = "apply", summary = "run the whole pass: sync, render, budget, apply, smoke, report",
     usage = "apply [--site NAME] [--repo URL|PATH --ref REF] [options]",
@@ -258,7 +262,7 @@ M.commands = {
       "to its last good revision), and the report: written to the outbox,\n" ..
       "then delivered to the site's destinations. The site's `recipe:` runs\n" ..
       "instead of the built-in one, in the sandbox.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, PROGRESS, WAIT,
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, WAIT,
       {name = "no-deliver", type = "bool", help = "leave the report in the outbox"},
       LOCK_TIMEOUT},
     footer = PASS_EXIT, run = {"kedge.passcli", "apply"}, max_args = 0},
@@ -269,7 +273,7 @@ M.commands = {
       "capacity minus its reserve, with the shortfall. Needs no cluster.\n" ..
       "--repo PATH without --ref reads a plain checkout (uncommitted changes\n" ..
       "included); without --repo, the revision the state directory serves.",
-    flags = {PASS_REPO, GIT, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
+    flags = {PASS_REPO, GIT, IDENTITY, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
     footer = "Exit codes: 0 fits, 1 failed, 2 bad command line, 20 does not fit.\n",
     run = {"kedge.passcli", "budget"}, max_args = 0},
   {name = "report", summary = "show the pass reports or send the outbox",
@@ -298,6 +302,8 @@ M.commands = {
       "how to fix it; one line per site on stdout. Writes nothing."
     end,
     flags = {
+      {name = "identity", arg = "FILE", help = "decrypt the .age files and render fully (without it: " ..
+        "rendered without them, and each is checked to be encrypted to its sites' recipients)"},
       {name = "repo", arg = "PATH", default = ".", help = "the config repo: a plain checkout"},
       {name = "site", arg = "NAME", help = "check this site only"},
       {name = "all-sites", type = "bool", key = "all", help = "check every site (the default)"},

@@ -1173,9 +1173,27 @@ local function flatten(v, prefix, out)
   return out
 end
 
--- A Secret's values never reach the output, only that they change.
-local function secret_path(obj, p)
-  return obj.kind == "Secret" and (p:match("^data%.") or p:match("^stringData%."))
+-- Strings decrypted from the config repo (kedge.secrets registers them):
+-- a diff shows that a value holding one changed, never the value.
+local known_secrets = {}
+
+function M.secret(s)
+  if type(s) == "string" and #s >= 4 then known_secrets[s] = true end
+end
+
+local function holds_secret(v)
+  if type(v) ~= "string" or next(known_secrets) == nil then return false end
+  for s in pairs(known_secrets) do
+    if v:find(s, 1, true) then return true end
+  end
+  return false
+end
+
+-- A Secret's values never reach the output, only that they change; nor
+-- does any value holding a decrypted secret.
+local function secret_path(obj, p, a, b)
+  return (obj.kind == "Secret" and (p:match("^data%.") or p:match("^stringData%.")))
+    or holds_secret(a) or holds_secret(b)
 end
 
 -- A readable diff of two objects (normalized): "~ path: old → new",
@@ -1185,13 +1203,13 @@ function M.diff(live, want)
   local a, b = flatten(normalize(live), "", {}), flatten(normalize(want), "", {})
   local lines = {}
   local seen = {}
-  local function show(p, v) return secret_path(want, p) and "(hidden)" or v end
+  local function show(p, v) return secret_path(want, p, v) and "(secret)" or v end
   for _, p in ipairs(b) do
     seen[p] = true
     if a[p] == nil then
       lines[#lines + 1] = "+ " .. p .. ": " .. show(p, b[p])
     elseif a[p] ~= b[p] then
-      lines[#lines + 1] = "~ " .. p .. ": " .. (secret_path(want, p) and "(hidden, changed)"
+      lines[#lines + 1] = "~ " .. p .. ": " .. (secret_path(want, p, a[p], b[p]) and "(secret changed)"
         or a[p] .. " → " .. b[p])
     end
   end

@@ -221,12 +221,28 @@ function Pass:select()
   return true
 end
 
+-- The function that decrypts the repo's .age files with the site's
+-- identity (kedge.secrets), made once per pass; nil, err when the
+-- identity file is unusable.
+function Pass:decryptor()
+  if not self.decrypt then
+    local secrets = require "kedge.secrets"
+    local dec, err = secrets.decryptor{identity = self.opts.identity,
+      missing = self.opts.identity_hint or "--identity FILE"}
+    if not dec then return nil, err end
+    self.decrypt = dec
+  end
+  return self.decrypt
+end
+
 -- 4. render: every selected bundle's chart with its values.
 function Pass:render()
   local total = 0
   -- With a cluster (plan, apply), charts see its .Capabilities as Helm
   -- install shows them; offline (kedge budget), the site's kubeVersion.
-  local ropts = {}
+  local dec, derr = self:decryptor()
+  if not dec then return self:fail("render", M.EXIT.failed, derr) end
+  local ropts = {decrypt = dec}
   if not self.opts.offline and #self.bundles > 0 then
     local c, cerr = self:kube_client()
     local caps = c and c:capabilities()
@@ -360,7 +376,7 @@ function Pass:good_objects(bd, good)
       if x.name == bd.name then old = x end
     end
     if not old then return nil, "the bundle was not selected at " .. good.commit:sub(1, 12) end
-    local manifests, rerr = site_mod.render(repo, s, old, {})
+    local manifests, rerr = site_mod.render(repo, s, old, {decrypt = self:decryptor()})
     rev:close()
     if not manifests then return nil, rerr end
     return objects_of(manifests), old.namespace
@@ -369,6 +385,10 @@ function Pass:good_objects(bd, good)
   -- the last good pass stand in for the re-render
   local text = read_file(self:good_path(bd.name))
   local saved = text and json.decode(text, {name = self:good_path(bd.name)})
+  if type(saved) == "table" and saved.secret then
+    return nil, "the tree of " .. good.commit:sub(1, 12) .. " is gone (" .. err ..
+      "), and the objects of a bundle with secrets are never kept on disk"
+  end
   if type(saved) ~= "table" or saved.commit ~= good.commit then
     return nil, "the tree of " .. good.commit:sub(1, 12) .. " is gone (" .. err ..
       ") and no objects were recorded with it"
@@ -607,8 +627,12 @@ function Pass:record()
     if r and r.status == STATUS.OK then
       st.bundles[bd.name] = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
       n = n + 1
+      -- decrypted data never reaches the disk: a bundle with secrets is
+      -- re-rendered from its commit's tree when it must be rolled back
+      local secret = self.rendered[bd.name] and self.rendered[bd.name].secret
       local ok, err = kos.write_atomic(self:good_path(bd.name), json.encode({commit = self.commit.id,
-        namespace = bd.namespace, objects = self.rendered_objects[bd.name]}))
+        namespace = bd.namespace, objects = not secret and self.rendered_objects[bd.name] or nil,
+        secret = secret}))
       if not ok then return self:fail("record", M.EXIT.failed, err) end
     end
   end

@@ -54,7 +54,8 @@ local function new_pass(o, mode)
   return pass.new{repo = o.repo, ref = o.ref or "main", state_dir = o.state_dir, site = o.site,
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
-    tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout}
+    tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout,
+    identity = o.identity}
 end
 
 local function print_failure(cmd, P)

@@ -99,7 +99,7 @@ t.same(kube.diff({}, {kind = "ConfigMap", data = {a = "1"}}), {'+ data.a: "1"', 
   "diff: an object to create is all additions, no line for the empty live side")
 local s1 = {kind = "Secret", data = {password = "aHVudGVyMg=="}}
 local s2 = {kind = "Secret", data = {password = "aHVudGVyMw==", user = "YWRtaW4="}}
-t.same(kube.diff(s1, s2), {"~ data.password: (hidden, changed)", "+ data.user: (hidden)"},
+t.same(kube.diff(s1, s2), {"~ data.password: (secret changed)", "+ data.user: (secret)"},
   "diff: a Secret's values are hidden")
 
 -- connect

@@ -47,6 +47,7 @@ local function run_pass(cfg, req, out)
   local P = pass.new{repo = cfg.repo, ref = cfg.ref, state_dir = cfg.state_dir, site = cfg.site,
     kubeconfig = cfg.kubeconfig, context = cfg.context, git = cfg.git, mode = "apply",
     deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait,
+    identity = cfg.identity, identity_hint = "identity: in " .. tostring(cfg.source),
     -- in the report: how often this site reports (the fleet view's stale bound)
     agent = {interval = cfg.interval, drift_interval = cfg.drift_interval}}
   local t0 = kos.monotonic()
