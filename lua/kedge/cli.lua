@@ -365,6 +365,22 @@ M.commands = {
     footer = "Exit codes: 0 the agent runs and its last tick succeeded; 1 it failed or\n" ..
       "is not running; 2 bad command line; 3 no agent state in the state dir.\n",
     run = {"kedge.cli.agent", "status"}, max_args = 0},
+  {name = "rekey", summary = "re-encrypt the repo's .age files to the recipients they should have",
+    usage = "rekey -i IDENTITY [--repo PATH] [--dry-run]",
+    description = "For every .age file of the checkout: the recipients of every site that\n" ..
+      "uses it (its bundles' values and secrets, sites/NAME.secrets.yaml.age)\n" ..
+      "plus kedge.yaml's recipients. A file encrypted to exactly those is left\n" ..
+      "alone; any other is decrypted with IDENTITY in memory and encrypted\n" ..
+      "anew (armored if it was), replaced atomically. Run it after a site's\n" ..
+      "key rotates or a site starts using a file, then commit the result.",
+    flags = {
+      {name = "identity", short = "i", arg = "FILE", help = "a key every file is encrypted to " ..
+        "(the operations team's, in kedge.yaml's recipients)"},
+      {name = "repo", arg = "PATH", default = ".", help = "the config repo: a plain checkout"},
+      {name = "dry-run", type = "bool", help = "say which files would change; write nothing"},
+    },
+    footer = "Exit codes: 0 done, 1 a file could not be rekeyed (named), 2 bad command line.\n",
+    run = {"kedge.cli.rekey", "main"}, max_args = 0},
   {name = "fleet", summary = "the state of every site, from the config repo and its status branches",
     usage = "fleet status --repo URL|PATH [--ref REF] [--site GLOB] [--bundle B] [--stale DURATION] [--json] [--html FILE]",
     description = "Joins the desired state (the repo at REF: each site's bundles and their\n" ..
