@@ -154,9 +154,28 @@ local function getn(t)
   return #t
 end
 
+-- tostring as gopher-lua's: a number prints as Go's fmt.Sprint of its
+-- float64 ("2" for 10/5, the shortest text that reads back otherwise).
+-- Only tostring: Lua 5.4's own `..` still writes a float result of
+-- arithmetic such as 10/5 as "2.0" (numbers from obj are integers).
+local function go_tostring(v)
+  if math.type(v) == "float" then
+    local i = math.tointeger(v)
+    if i then return string.format("%d", i) end
+    if v ~= v then return "NaN" end
+    if v == math.huge or v == -math.huge then return v > 0 and "+Inf" or "-Inf" end
+    for digits = 15, 17 do
+      local s = string.format("%." .. digits .. "g", v)
+      if tonumber(s) == v or digits == 17 then return s end
+    end
+  end
+  return tostring(v)
+end
+
 local function prepare(env, obj)
   env.obj = obj
   env.actionParams = {}
+  env.tostring = go_tostring
   env.unpack = table.unpack
   env.table.getn = getn
   env.os = setmetatable({time = safe_time, date = os.date}, {__index = sandbox.absent})
