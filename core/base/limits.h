@@ -50,6 +50,19 @@
 #define KD_LIMIT_RECIPE_SECONDS 60
 #endif
 
+/* One Argo CD health script run (kedge.health): Lua VM instructions,
+ * heap (bytes) and wall-clock seconds (Argo CD's own deadline is 1 s). A
+ * script reads one object; these stop a loop or a runaway table fast. */
+#ifndef KD_LIMIT_HEALTH_INSTRUCTIONS
+#define KD_LIMIT_HEALTH_INSTRUCTIONS 10000000u
+#endif
+#ifndef KD_LIMIT_HEALTH_HEAP
+#define KD_LIMIT_HEALTH_HEAP (16u << 20)
+#endif
+#ifndef KD_LIMIT_HEALTH_SECONDS
+#define KD_LIMIT_HEALTH_SECONDS 1
+#endif
+
 /* Bytes a single arena may hold before allocations fail. */
 #ifndef KD_LIMIT_ARENA_BYTES
 #define KD_LIMIT_ARENA_BYTES (1024u << 20)

@@ -4,7 +4,8 @@
  * bytecode) into a fresh environment holding an allow-list of globals:
  * basic functions without load/dofile/require/collectgarbage, copies of
  * string (without dump), table, math and utf8, and os.time/clock/date/
- * difftime; print goes to the log. extra_globals (the kedge API a recipe
+ * difftime; print goes to the log (and (""):dump is gone from the
+ * string methods too). extra_globals (the kedge API a recipe
  * may use) is added on top. The copies keep a recipe from changing the
  * host's libraries.
  *
@@ -432,6 +433,32 @@ static int sandbox_host(lua_State *L)
 	return 1;
 }
 
+/* ("").dump reaches string.dump through the string metatable, whose
+ * __index is the host's string table: point it at a copy without dump,
+ * so a sandboxed run cannot reach dump that way (the host still calls
+ * string.dump through the global; nothing calls it as a string method). */
+static void hide_string_dump(lua_State *L)
+{
+	lua_pushliteral(L, "");
+	if (!lua_getmetatable(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+		lua_newtable(L);
+		lua_pushnil(L);
+		while (lua_next(L, -3)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, -4);
+		}
+		lua_pushnil(L);
+		lua_setfield(L, -2, "dump");
+		lua_setfield(L, -3, "__index");
+	}
+	lua_pop(L, 3);
+}
+
 int kd_lua_open_sandbox(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -443,6 +470,7 @@ int kd_lua_open_sandbox(lua_State *L)
 		{NULL, NULL},
 	};
 
+	hide_string_dump(L);
 	luaL_newlib(L, funcs);
 	return 1;
 }

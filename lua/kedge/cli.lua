@@ -406,6 +406,24 @@ M.commands = {
       "be read); 2 bad command line; 3 none failing but some stale or never\n" ..
       "reported.\n",
     run = {"kedge.cli.fleet", "main"}},
+  {name = "health", summary = "judge objects with Argo CD health.lua scripts",
+    usage = "health [--scripts DIR] [--json] FILE...",
+    description = "Runs the health script of each object in the YAML or JSON FILEs (every\n" ..
+      "document; a List's items; '-' reads stdin): DIR/<group>/<Kind>/health.lua\n" ..
+      "(DIR/<Kind>/ for the core group; an '_' in a folder name matches any\n" ..
+      "text without '/'), as Argo CD runs them: the object as `obj`, in a\n" ..
+      "sandbox with an instruction, memory and 1-second limit. Prints each\n" ..
+      "object's status (Healthy, Progressing, Degraded, Suspended, Missing,\n" ..
+      "Unknown) and message; a script that fails gives Unknown with its error.\n" ..
+      "An object with no script is listed as having none.",
+    flags = {
+      {name = "scripts", arg = "DIR", default = "health",
+        help = "the scripts folder (a config repo's health/)"},
+      {name = "json", type = "bool", help = "one JSON object a line per input object"},
+    },
+    footer = "Exit codes: 0 every object that has a script is Healthy; 1 some object is\n" ..
+      "not, a script failed, or a FILE could not be read; 2 bad command line.\n",
+    run = {"kedge.cli.health", "main"}},
   {name = "help", summary = "show help for kedge or one command",
     usage = "help [COMMAND]",
     description = "Prints kedge's help, or one command's (as `kedge COMMAND --help` does).",
