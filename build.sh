@@ -97,7 +97,7 @@ need_test_tools() {
 		ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server \
 		go:golang-go rsync:rsync etcd:etcd-server python3:python3 \
 		/usr/share/gocode/src/github.com/modern-go/reflect2:golang-github-modern-go-reflect2-dev \
-		promtool:prometheus systemd-analyze:systemd faketime:faketime
+		promtool:prometheus systemd-analyze:systemd faketime:faketime age:age
 	# the host-built template tests link core/sprig/crypto.c against these
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 }

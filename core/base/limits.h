@@ -187,6 +187,24 @@
 #ifndef KD_LIMIT_REPORT_SUMMARY_ENTRIES
 #define KD_LIMIT_REPORT_SUMMARY_ENTRIES 1000
 #endif
+/* age files (core/age): the largest file decrypted or made in memory, its
+ * header, stanzas in a header, the bytes of a stanza body kept (X25519
+ * and ssh-ed25519 bodies are 32), and identities in an identity file. */
+#ifndef KD_LIMIT_AGE_FILE_BYTES
+#define KD_LIMIT_AGE_FILE_BYTES (256u << 20)
+#endif
+#ifndef KD_LIMIT_AGE_HEADER_BYTES
+#define KD_LIMIT_AGE_HEADER_BYTES (64u << 10)
+#endif
+#ifndef KD_LIMIT_AGE_STANZAS
+#define KD_LIMIT_AGE_STANZAS 256
+#endif
+#ifndef KD_LIMIT_AGE_STANZA_BODY
+#define KD_LIMIT_AGE_STANZA_BODY 64
+#endif
+#ifndef KD_LIMIT_AGE_IDENTITIES
+#define KD_LIMIT_AGE_IDENTITIES 64
+#endif
 /* Decrypted secret strings the logger masks (kd_log_add_secret). */
 #ifndef KD_LIMIT_LOG_SECRETS
 #define KD_LIMIT_LOG_SECRETS 4096

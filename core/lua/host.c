@@ -75,6 +75,7 @@ static void register_preload(lua_State *L)
 		{"kedge.tmpl", kd_lua_open_tmpl},
 		{"kedge.http", kd_lua_open_http},
 		{"kedge.semver", kd_lua_open_semver},
+		{"kedge.age", kd_lua_open_age},
 		{"kedge.git", kd_lua_open_git},
 		{"kedge.kubeconfig", kd_lua_open_kubeconfig},
 		{"kedge.chart", kd_lua_open_chart},

@@ -116,6 +116,7 @@ int kd_lua_open_sandbox(lua_State *L);
 int kd_lua_open_tmpl(lua_State *L);
 int kd_lua_open_http(lua_State *L);
 int kd_lua_open_semver(lua_State *L);
+int kd_lua_open_age(lua_State *L);
 int kd_lua_open_git(lua_State *L);
 int kd_lua_open_kubeconfig(lua_State *L);
 int kd_lua_open_chart(lua_State *L);

@@ -365,6 +365,48 @@ M.commands = {
     footer = "Exit codes: 0 the agent runs and its last tick succeeded; 1 it failed or\n" ..
       "is not running; 2 bad command line; 3 no agent state in the state dir.\n",
     run = {"kedge.cli.agent", "status"}, max_args = 0},
+  {name = "keygen", summary = "make an age identity (a site's key) and print its recipient",
+    usage = "keygen [-o FILE]",
+    description = "Writes a new X25519 identity in age-keygen's format (# created, # public\n" ..
+      "key, AGE-SECRET-KEY-1...) to FILE (mode 0600; an existing file is never\n" ..
+      "replaced) and prints its recipient (age1...) on stderr; without -o, all\n" ..
+      "of it goes to stdout. Put the recipient in the site file's recipients:.",
+    flags = {{name = "output", short = "o", arg = "FILE", help = "the identity file"}},
+    footer = "Exit codes: 0 written, 1 failed, 2 bad command line.\n",
+    run = {"kedge.cli.age", "keygen"}, max_args = 0},
+  {name = "encrypt", summary = "encrypt a file to sites or recipients (age format)",
+    usage = "encrypt [-r RECIPIENT ...] [-R FILE ...] [--site S ...] [-a] [-o OUT] FILE",
+    description = "Encrypts FILE (- for stdin) in the age format to every recipient given:\n" ..
+      "age1... and ssh-ed25519 keys (-r), files of them (-R), and with --site\n" ..
+      "the site file's recipients plus kedge.yaml's (from --repo). Writes\n" ..
+      "FILE.age (or OUT, - for stdout) atomically. kedge adds a kedge-hint\n" ..
+      "stanza per X25519 recipient (4 bytes of the recipient's SHA-256) so that\n" ..
+      "kedge check can tell without a key that a file is encrypted to a site;\n" ..
+      "age and other tools ignore it.",
+    flags = {
+      {name = "recipient", short = "r", type = "list", arg = "RECIPIENT", help = "an age1 or ssh-ed25519 public key"},
+      {name = "recipients-file", short = "R", type = "list", arg = "FILE", help = "a file of recipients, one per line"},
+      {name = "site", type = "list", arg = "NAME", help = "the recipients of this site (sites/NAME.yaml)"},
+      {name = "repo", arg = "PATH", default = ".", help = "the config repo, for --site"},
+      {name = "armor", short = "a", type = "bool", help = "ASCII armor (-----BEGIN AGE ENCRYPTED FILE-----)"},
+      {name = "output", short = "o", arg = "OUT", help = "where to write", default_help = "FILE.age"},
+      {name = "force", type = "bool", help = "replace OUT when it exists"},
+    },
+    footer = "Exit codes: 0 written, 1 failed, 2 bad command line.\n",
+    run = {"kedge.cli.age", "encrypt"}, max_args = 1},
+  {name = "decrypt", summary = "decrypt an age file",
+    usage = "decrypt -i IDENTITY [-o OUT] FILE",
+    description = "Decrypts FILE (binary or armored; - for stdin) with the identities given\n" ..
+      "(AGE-SECRET-KEY-1 files, or an unencrypted OpenSSH ed25519 key) to stdout\n" ..
+      "or OUT. Nothing is written unless the whole file authenticates.\n" ..
+      "Passphrase (scrypt) files are refused.",
+    flags = {
+      {name = "identity", short = "i", type = "list", arg = "FILE", help = "an identity file"},
+      {name = "output", short = "o", arg = "OUT", help = "where to write (mode 0600)", default_help = "stdout"},
+    },
+    footer = "Exit codes: 0 decrypted, 1 failed (no identity matched, altered or\n" ..
+      "truncated file: named), 2 bad command line.\n",
+    run = {"kedge.cli.age", "decrypt"}, max_args = 1},
   {name = "rekey", summary = "re-encrypt the repo's .age files to the recipients they should have",
     usage = "rekey -i IDENTITY [--repo PATH] [--dry-run]",
     description = "For every .age file of the checkout: the recipients of every site that\n" ..

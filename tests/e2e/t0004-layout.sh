@@ -10,7 +10,7 @@
 floor() {
 	case $1 in
 	base) echo 0 ;;
-	json | yaml | regex | semver) echo 1 ;;
+	json | yaml | regex | semver | age) echo 1 ;;
 	log | tmpl) echo 2 ;;
 	sprig) echo 3 ;;
 	net | proc | version) echo 4 ;;

@@ -1,0 +1,42 @@
+# kedge's age against Debian's age both ways (X25519, ssh-ed25519, armor,
+# empty and multi-MiB payloads), the C2SP vectors, and bad files.
+. tests/lib.sh
+VECTORS=${KEDGE_AGE_VECTORS:-../shared/age-vectors}
+[ -d "$VECTORS" ] || VECTORS=/work/shared/age-vectors
+VECTORS=$(cd "$VECTORS" && pwd)
+cd "$TMP" || exit 1
+"$KEDGE" keygen -o k.key 2>/dev/null
+R=$(age-keygen -y k.key)
+like "$R" "^age1" "kedge keygen: age-keygen reads the identity"
+head -c 5000000 /dev/urandom >big
+: >empty
+ssh-keygen -q -t ed25519 -N '' -f s
+for f in big empty; do
+	"$KEDGE" encrypt -r "$R" -o "$f.k.age" "$f" && age -d -i k.key "$f.k.age" | cmp -s - "$f"
+	is "$?" 0 "kedge encrypts ($f), age decrypts"
+	age -r "$R" -o "$f.a.age" "$f" && "$KEDGE" decrypt -i k.key "$f.a.age" | cmp -s - "$f"
+	is "$?" 0 "age encrypts ($f), kedge decrypts"
+done
+"$KEDGE" encrypt -a -r "$R" -R s.pub -o two.age big && age -d -i s two.age | cmp -s - big && age -d -i k.key two.age | cmp -s - big
+is "$?" 0 "armored, to an X25519 and an ssh-ed25519 recipient: age decrypts with either"
+age -a -R s.pub -o s.age big && "$KEDGE" decrypt -i s s.age | cmp -s - big
+is "$?" 0 "age to ssh-ed25519 (armored): kedge decrypts with the SSH key"
+run python3 "$VECTORS/check.py" "$KEDGE"
+like "$out" "^96 right, 0 wrong" "the C2SP age vectors: 96 right, 0 wrong"
+echo "# $(printf '%s\n' "$out" | tail -n 1)"
+# bad files: a clear error, exit 1, nothing written
+age-keygen -o other.key 2>/dev/null
+run "$KEDGE" decrypt -i other.key -o out big.k.age
+is "$rc:$([ -e out ] && echo out)" "1:" "a wrong identity: exit 1, no output file"
+like "$err" "no identity matched" "saying no identity matched"
+head -c 3000000 big.k.age >trunc.age
+run "$KEDGE" decrypt -i k.key trunc.age
+like "$rc:$err" "^1:.*(truncated|authentication)" "a truncated file is refused"
+is "$out" "" "and releases nothing"
+cp big.k.age flip.age && printf '\x01' | dd of=flip.age bs=1 seek=2000000 conv=notrunc 2>/dev/null
+run "$KEDGE" decrypt -i k.key flip.age
+like "$rc:$err" "^1:.*chunk" "a flipped byte in a chunk: refused, naming the chunk"
+sed '2s/^-> X25519 ./-> X25519 A/' big.k.age >hdr.age
+run "$KEDGE" decrypt -i k.key hdr.age
+is "$rc" 1 "a changed header: refused"
+done_testing
