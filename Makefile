@@ -33,6 +33,9 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LUA_SRC   := $(sort $(wildcard lua/*.lua lua/*/*.lua lua/*/*/*.lua recipes/*.lua))
 EMBED_C   := $(BUILD)/gen/embedded.c
 EMBED_OBJ := $(BUILD)/obj/gen/embedded.o
+# core/regex's Unicode tables, written from Perl's Unicode database.
+UNICODE_C   := $(BUILD)/gen/unicode.c
+UNICODE_OBJ := $(BUILD)/obj/gen/unicode.o
 LIBKEDGE  := $(BUILD)/libkedge.a
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -50,7 +53,7 @@ HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
 # core/tmpl/crypto.c: the host's copies of mbedTLS (Debian's 2.28, the
 # version kedge pins) and libsodium (libmbedtls-dev, libsodium-dev).
 HOST_CRYPTO_LIBS = -lmbedx509 -lmbedcrypto -lsodium
-HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c core/chart/funcs.c core/chart/files.c
+HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c core/chart/funcs.c core/chart/files.c $(UNICODE_C)
 # The template engine stands alone: its tests link base, json (for their
 # data) and tmpl only, so a dependency on sprig or chart fails the build.
 HOST_SRC_test_tmpl = core/base/*.c core/json/*.c core/tmpl/*.c
@@ -90,7 +93,16 @@ $(EMBED_OBJ): $(EMBED_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIBKEDGE): $(CORE_OBJ) $(EMBED_OBJ)
+$(UNICODE_C): tools/gen_unicode.pl
+	@mkdir -p $(dir $@)
+	perl tools/gen_unicode.pl >$@.tmp
+	@mv $@.tmp $@
+
+$(UNICODE_OBJ): $(UNICODE_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBKEDGE): $(CORE_OBJ) $(EMBED_OBJ) $(UNICODE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -117,14 +129,14 @@ $(BUILD)/tests/host/test_tmpl: tests/unit/test_tmpl.c tests/render.h $(wildcard 
 	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Werror=implicit-function-declaration \
 		-Icore -Itests $< $(HOST_SRC_test_tmpl) -lm -o $@
 
-$(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC))
+$(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC)) $(UNICODE_C)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Icore -Itests $(YAML_DEFS) \
 		$< $(HOST_SRC) $(YAML_LIB_SRC) -lm $(HOST_CRYPTO_LIBS) -o $@
 
 fuzz: $(FUZZ_BIN)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard $(HOST_SRC))
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard $(HOST_SRC)) $(UNICODE_C)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) $(YAML_DEFS) $< $(HOST_SRC) \
 		$(YAML_LIB_SRC) -lm $(HOST_CRYPTO_LIBS) -o $@

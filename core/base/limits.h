@@ -128,6 +128,29 @@
 #define KD_LIMIT_TMPL_CRYPTO_OPS 64
 #endif
 
+/* Regular expressions (core/regex), Go's own bounds so a pattern Go
+ * refuses is refused here with Go's message: the deepest parse tree
+ * ("expression nests too deeply"), the largest repeat count ("invalid
+ * repeat count", also for nested repeats multiplying past it), the most
+ * instructions of a compiled program (Go's 128 MiB of 40-byte
+ * instructions) and runes in the pattern ("expression too large"). The
+ * most capture groups is kedge's own bound (the size of a capture array). */
+#ifndef KD_LIMIT_REGEX_DEPTH
+#define KD_LIMIT_REGEX_DEPTH 1000
+#endif
+#ifndef KD_LIMIT_REGEX_REPEAT
+#define KD_LIMIT_REGEX_REPEAT 1000
+#endif
+#ifndef KD_LIMIT_REGEX_INSTS
+#define KD_LIMIT_REGEX_INSTS 3355443
+#endif
+#ifndef KD_LIMIT_REGEX_RUNES
+#define KD_LIMIT_REGEX_RUNES 33554432
+#endif
+#ifndef KD_LIMIT_REGEX_GROUPS
+#define KD_LIMIT_REGEX_GROUPS 100
+#endif
+
 /* Config repo checkouts (core/git): files and bytes in one tree, the
  * mirror's packs, and the largest file kedge.git's repo:read returns. */
 #ifndef KD_LIMIT_GIT_TREE_FILES

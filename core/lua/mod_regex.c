@@ -2,8 +2,8 @@
  * Lua, so smoke tests check bodies with the same regular expressions a
  * chart's regexMatch uses.
  *
- * regex.match(re, s) → true or false; nil, message for a bad pattern or
- *   one too complex for the input (the matcher has a step budget). */
+ * regex.match(re, s) → true or false; nil, message for a bad pattern
+ *   (Go's message). Matching is linear in the input. */
 #include "lua/klua.h"
 
 #include "regex/regex.h"

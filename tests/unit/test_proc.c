@@ -108,7 +108,7 @@ static void test_regex(void)
 	ok(strstr(err.msg, "missing closing )") != NULL, "regex: %s", err.msg);
 	memset(big, 'a', 4000);
 	big[4000] = 0;
-	is_int(kd_regex_match("(a*)*b", 6, big, 4000, &err), KD_ELIMIT, "regex: step budget");
+	is_int(kd_regex_match("(a*)*b", 6, big, 4000, &err), 0, "regex: no blow-up, linear time");
 }
 
 int main(void)
