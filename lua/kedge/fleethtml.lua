@@ -21,16 +21,19 @@ local M = {}
 -- ---- the embedded model --------------------------------------------------------
 -- The page shows a few fields of each report's bundles; the rest (object
 -- names, budgets, drift) stays in the report and out of a file that may
--- hold 5,000 sites. Reports are the sites' words: fields are copied as
--- they are, and the page's script copes with any type.
+-- hold 5,000 sites, and empty lists and zero counts are left out. Reports
+-- are the sites' words: fields are copied as they are, and the page's
+-- script copes with any type. Each site is encoded on its own, so the
+-- fleet is never copied whole a second time (kedge's Lua heap is bounded).
 
 local function list_of(v, each)
+  if type(v) ~= "table" or #v == 0 then return nil end
   local out = {}
-  if type(v) == "table" then
-    for i, x in ipairs(v) do out[i] = each and each(x) or x end
-  end
+  for i, x in ipairs(v) do out[i] = each and each(x) or x end
   return kedge.list(out)
 end
+
+local function nonzero(n) return n ~= 0 and n or nil end
 
 local function slim_smoke(s)
   if type(s) ~= "table" then return {message = tostring(s)} end
@@ -39,9 +42,9 @@ end
 
 local function slim_bundle(b)
   if type(b) ~= "table" then return {name = tostring(b)} end
-  return {name = b.name, version = b.version, status = b.status, chart = b.chart,
-    created = b.created, updated = b.updated, unchanged = b.unchanged, pruned = b.pruned,
-    errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke)}
+  return {name = b.name, version = b.version, status = b.status,
+    created = nonzero(b.created), updated = nonzero(b.updated), unchanged = nonzero(b.unchanged),
+    pruned = nonzero(b.pruned), errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke)}
 end
 
 local function slim_report(r)
@@ -61,19 +64,36 @@ local function slim_site(e)
     first_error = e.first_error, held = list_of(e.held), stale_after = e.stale_after}
 end
 
-local function slim(m)
-  return {repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
-    generated = m.generated, summary = m.summary, bundles = m.bundles,
-    skipped = m.skipped, broken_branches = m.broken_branches,
-    sites = list_of(m.sites, slim_site), unknown_sites = list_of(m.unknown_sites, slim_site)}
-end
-
--- The model as JSON that is inert inside a script element.
-function M.data(model)
-  local text = assert(json.encode(slim(model), {escape_html = true}))
-  -- escape_html is the whole defence: make sure, it is cheap
+-- JSON that is inert inside a script element: escape_html is the whole
+-- defence, and checking it is cheap.
+local function inert(v)
+  local text = assert(json.encode(v, {escape_html = true}))
   assert(not text:find("[<>&]"), "fleethtml: unescaped markup in the embedded JSON")
   return text
+end
+
+-- Appends the model's JSON to out, as
+-- {"head": {...}, "sites": [...], "unknown_sites": [...]}.
+local function add_data(out, m)
+  out[#out + 1] = '{"head":'
+  out[#out + 1] = inert{repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
+    generated = m.generated, summary = m.summary, bundles = m.bundles,
+    skipped = m.skipped, broken_branches = m.broken_branches}
+  for _, key in ipairs{"sites", "unknown_sites"} do
+    out[#out + 1] = ',"' .. key .. '":['
+    for i, e in ipairs(m[key]) do
+      out[#out + 1] = (i > 1 and "," or "") .. inert(slim_site(e))
+    end
+    out[#out + 1] = "]"
+  end
+  out[#out + 1] = "}"
+end
+
+-- The model's JSON as the page embeds it.
+function M.data(model)
+  local out = {}
+  add_data(out, model)
+  return table.concat(out)
 end
 
 -- ---- the page -----------------------------------------------------------------
@@ -138,7 +158,7 @@ local BODY = [==[
 ]==]
 
 function M.render(model)
-  return table.concat{
+  local out = {
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
     -- no request leaves the page, whatever a later edit adds
@@ -146,9 +166,11 @@ function M.render(model)
     "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
     "<title>kedge fleet</title>\n<style>\n", style, "</style>\n</head>\n<body>\n",
     BODY,
-    "<script type=\"application/json\" id=\"fleet-data\">", M.data(model), "</script>\n",
-    "<script>\n", script, "</script>\n</body>\n</html>\n",
+    "<script type=\"application/json\" id=\"fleet-data\">",
   }
+  add_data(out, model)
+  out[#out + 1] = "</script>\n<script>\n" .. script .. "</script>\n</body>\n</html>\n"
+  return table.concat(out)
 end
 
 return M
