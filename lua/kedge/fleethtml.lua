@@ -23,8 +23,7 @@ local M = {}
 -- names, budgets, drift) stays in the report and out of a file that may
 -- hold 5,000 sites, and empty lists and zero counts are left out. Reports
 -- are the sites' words: fields are copied as they are, and the page's
--- script copes with any type. Each site is encoded on its own, so the
--- fleet is never copied whole a second time (kedge's Lua heap is bounded).
+-- script copes with any type.
 
 local function list_of(v, each)
   if type(v) ~= "table" or #v == 0 then return nil end
@@ -53,13 +52,24 @@ local function slim_report(r)
     kedge = r.kedge, errors = list_of(r.errors), bundles = list_of(r.bundles, slim_bundle)}
 end
 
-local function slim_want(b)
-  return {name = b.name, version = b.version}
+-- Most sites want the same bundles at the same versions: each distinct
+-- list is written once (wants[]) and a site names its index (from 1).
+local function want_index(wants, bundles)
+  local key = {}
+  for i, b in ipairs(bundles) do key[i] = tostring(b.name) .. "=" .. tostring(b.version) end
+  key = table.concat(key, "\n")
+  if not wants.index[key] then
+    local list = {}
+    for i, b in ipairs(bundles) do list[i] = {name = b.name, version = b.version} end
+    wants[#wants + 1] = kedge.list(list)
+    wants.index[key] = #wants
+  end
+  return wants.index[key]
 end
 
-local function slim_site(e)
+local function slim_site(e, wants)
   return {name = e.name, state = e.state, labels = e.labels, history = list_of(e.history),
-    desired = {bundles = list_of(e.desired.bundles, slim_want), error = e.desired.error},
+    desired = {want = want_index(wants, e.desired.bundles), error = e.desired.error},
     report = slim_report(e.report), commit = e.commit, failing_bundle = e.failing_bundle,
     first_error = e.first_error, held = list_of(e.held), stale_after = e.stale_after}
 end
@@ -72,21 +82,37 @@ local function inert(v)
   return text
 end
 
--- Appends the model's JSON to out, as
--- {"head": {...}, "sites": [...], "unknown_sites": [...]}.
+-- Sites are encoded BATCH at a time: a json.encode call has a fixed cost
+-- that 5,000 calls would make seconds, and one call for all of them would
+-- hold the whole fleet twice.
+local BATCH = 250
+
+-- Appends a list's JSON to out, BATCH entries per encode.
+local function add_list(out, list, wants)
+  out[#out + 1] = "["
+  for first = 1, #list, BATCH do
+    local batch = {}
+    for i = first, math.min(#list, first + BATCH - 1) do batch[#batch + 1] = slim_site(list[i], wants) end
+    local text = inert(kedge.list(batch))
+    out[#out + 1] = (first > 1 and "," or "") .. text:sub(2, -2)
+  end
+  out[#out + 1] = "]"
+end
+
+-- Appends the model's JSON to out, as {"head": {...}, "sites": [...],
+-- "unknown_sites": [...], "wants": [[{name, version}...]...]}.
 local function add_data(out, m)
+  local wants = {index = {}}
   out[#out + 1] = '{"head":'
   out[#out + 1] = inert{repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
     generated = m.generated, summary = m.summary, bundles = m.bundles,
     skipped = m.skipped, broken_branches = m.broken_branches}
   for _, key in ipairs{"sites", "unknown_sites"} do
-    out[#out + 1] = ',"' .. key .. '":['
-    for i, e in ipairs(m[key]) do
-      out[#out + 1] = (i > 1 and "," or "") .. inert(slim_site(e))
-    end
-    out[#out + 1] = "]"
+    out[#out + 1] = ',"' .. key .. '":'
+    add_list(out, m[key], wants)
   end
-  out[#out + 1] = "}"
+  wants.index = nil
+  out[#out + 1] = ',"wants":' .. inert(kedge.list(wants)) .. "}"
 end
 
 -- The model's JSON as the page embeds it.

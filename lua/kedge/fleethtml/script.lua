@@ -10,6 +10,11 @@ var parsed = JSON.parse(document.getElementById("fleet-data").textContent);
 var data = parsed.head;
 data.sites = parsed.sites;
 data.unknown_sites = parsed.unknown_sites;
+// a site's wanted bundles: an index into the distinct lists
+function wantedOf(s) {
+  var w = s.desired && arr(parsed.wants)[Number(s.desired.want) - 1];
+  return arr(w);
+}
 var ROW_H = 28, MARGIN = 15;
 var STATE_RANK = {failing: 0, stale: 1, never: 2, unknown: 3, ok: 4};
 var rows = [], shown = [], filter = {state: "", bundle: "", labels: [], text: ""};
@@ -80,7 +85,7 @@ function detailText(s, unknown) {
 function makeRow(s, unknown) {
   return {s: s, name: str(s.name), state: unknown ? "unknown" : str(s.state), unknown: unknown,
     age: s.report && typeof s.report.age === "number" ? s.report.age : Infinity,
-    commit: commitText(s), nbundles: arr(s.desired && s.desired.bundles).length,
+    commit: commitText(s), nbundles: wantedOf(s).length,
     detail: detailText(s, unknown), search: null};
 }
 function searchText(r) {
@@ -93,7 +98,7 @@ function searchText(r) {
   return r.search;
 }
 function hasBundle(r, name) {
-  var d = r.s.desired ? arr(r.s.desired.bundles) : [], g = r.s.report ? arr(r.s.report.bundles) : [];
+  var d = wantedOf(r.s), g = r.s.report ? arr(r.s.report.bundles) : [];
   return d.some(function (b) { return b && b.name === name; }) || g.some(function (b) { return b && b.name === name; });
 }
 function labelsMatch(r) {
@@ -263,7 +268,7 @@ function section(title, node) { return [el("h3", {text: title}), node]; }
 function bundleJoin(s) {
   var by = {}, order = [];
   function get(n) { n = str(n); if (!by[n]) { by[n] = {name: n}; order.push(n); } return by[n]; }
-  arr(s.desired && s.desired.bundles).forEach(function (b) { get(obj(b).name).want = obj(b).version; });
+  wantedOf(s).forEach(function (b) { get(obj(b).name).want = obj(b).version; });
   arr(s.report && s.report.bundles).forEach(function (b) { b = obj(b); get(b.name).got = b; });
   return order.map(function (n) { return by[n]; });
 }
