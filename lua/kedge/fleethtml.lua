@@ -85,7 +85,7 @@ end
 -- Sites are encoded BATCH at a time: a json.encode call has a fixed cost
 -- that 5,000 calls would make seconds, and one call for all of them would
 -- hold the whole fleet twice.
-local BATCH = 250
+local BATCH = 50
 
 -- Appends a list's JSON to out, BATCH entries per encode.
 local function add_list(out, list, wants)

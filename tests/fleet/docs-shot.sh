@@ -18,7 +18,7 @@ echo "exit $?"
 start_chromedriver || { echo "no chromedriver"; exit 1; }
 mkdir -p "$(dirname "$OUT")"
 cat >"$TMP/plan.json" <<X
-{"args": $(chromium_args 1280,760), "steps": [
+{"args": $(chromium_args 1440,900), "steps": [
 {"name": "open", "open": "file://$TMP/fleet.html"},
 {"name": "ready", "wait": "return document.body.dataset.ready === '1'", "timeout": 20},
 {"name": "click", "click": "#rows tr[data-site='site-0001'] td"},

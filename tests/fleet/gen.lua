@@ -69,13 +69,15 @@ local function report_of(name, i, commit_id, age)
   local r = report.new{site = name, repo = "https://git.example.org/fleet.git", ref = "main",
     commit = commit_id, started = at - 40}
   local failing = i % 20 == 1
+  local broken = math.min(7, nbundles)
   for j = 1, nbundles do
     local v = (i % 10 == 0 and j == 3) and "1.2.9" or version(j)
     local b = {name = bundle_name(j), chart = "charts/" .. bundle_name(j), version = v,
       release = bundle_name(j), namespace = bundle_name(j), status = "unchanged", unchanged = 1,
       smoke = {{name = "up", kind = "condition", status = "passed", duration = 0.2}}}
-    if failing and j == 7 then
-      b.status, b.errors = "failed", {"apply ConfigMap b07/b07: admission webhook denied the request: quota exceeded"}
+    if failing and j == broken then
+      b.status, b.errors = "failed", {string.format(
+        "apply ConfigMap %s/%s: admission webhook denied the request: quota exceeded", b.name, b.name)}
       b.smoke = {{name = "up", kind = "condition", status = "failed", duration = 30, message = "timed out"}}
     end
     report.add_bundle(r, b)

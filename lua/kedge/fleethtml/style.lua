@@ -62,7 +62,7 @@ div.card { cursor: default; }
 #detail table { width: 100%; border-collapse: collapse; font-size: 13px; }
 #detail th, #detail td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #eef0f3; vertical-align: top; }
 #detail td { overflow-wrap: anywhere; }
-#detail-bundles td:first-child, #detail-smoke td:first-child { overflow-wrap: normal; white-space: nowrap; }
+#detail-bundles td:nth-child(-n+5), #detail-smoke td:nth-child(-n+5) { overflow-wrap: normal; white-space: nowrap; }
 #detail dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; font-size: 13px; }
 #detail dt { color: var(--muted); } #detail dd { margin: 0; overflow-wrap: anywhere; }
 .err { color: var(--failing); white-space: pre-wrap; overflow-wrap: anywhere; }
