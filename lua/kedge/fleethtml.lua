@@ -82,9 +82,9 @@ local function inert(v)
   return text
 end
 
--- Sites are encoded BATCH at a time: a json.encode call has a fixed cost
--- that 5,000 calls would make seconds, and one call for all of them would
--- hold the whole fleet twice.
+-- Sites are encoded BATCH at a time: one call for the whole fleet would
+-- hold it twice more (as the encoder's values and as text) next to the
+-- model, under a capped Lua heap.
 local BATCH = 50
 
 -- Appends a list's JSON to out, BATCH entries per encode.
@@ -113,13 +113,6 @@ local function add_data(out, m)
   end
   wants.index = nil
   out[#out + 1] = ',"wants":' .. inert(kedge.list(wants)) .. "}"
-end
-
--- The model's JSON as the page embeds it.
-function M.data(model)
-  local out = {}
-  add_data(out, model)
-  return table.concat(out)
 end
 
 -- ---- the page -----------------------------------------------------------------
