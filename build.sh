@@ -100,6 +100,7 @@ need_test_tools() {
 		promtool:prometheus systemd-analyze:systemd faketime:faketime age:age
 	# the host-built template tests link core/sprig/crypto.c against these
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
+	need chromium:chromium chromedriver:chromium-driver
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.
