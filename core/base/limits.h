@@ -168,6 +168,12 @@
 #ifndef KD_LIMIT_GIT_REMOTE_REFS
 #define KD_LIMIT_GIT_REMOTE_REFS 100000u
 #endif
+/* Bytes of a parsed tree libgit2 keeps cached when branches are read
+ * without a checkout (git.store): a fleet's sites/ tree is read once per
+ * site, and re-parsing 5,000 entries each time costs milliseconds. */
+#ifndef KD_LIMIT_GIT_STORE_TREE_CACHE
+#define KD_LIMIT_GIT_STORE_TREE_CACHE (4u << 20)
+#endif
 #ifndef KD_LIMIT_GIT_READ_BYTES
 #define KD_LIMIT_GIT_READ_BYTES (256u << 20)
 #endif

@@ -30,6 +30,8 @@ int kd_git_store_open(kd_git_store **out, const char *path, kd_err *err)
 	*out = NULL;
 	if ((rc = kd_git_setup(path, NULL, err)))
 		return rc;
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+			 (size_t)KD_LIMIT_GIT_STORE_TREE_CACHE);
 	s = calloc(1, sizeof *s);
 	if (!s)
 		return kd_err_set(err, KD_ENOMEM, "out of memory");

@@ -16,7 +16,7 @@ t.is(regex.match("^a+$", "aab"), false, "regex: no match is false")
 local m, err = regex.match("x[", "x")
 t.ok(m == nil and err:find("missing closing %]"), "regex: a bad pattern is nil, err")
 m, err = regex.match("(a*)*b", string.rep("a", 5000))
-t.ok(m == nil and err:find("too complex"), "regex: the step budget stops a pathological pattern")
+t.is(m, false, "regex: a pathological pattern for a backtracker answers false (linear time)")
 t.ok(not pcall(regex.match, {}, "x"), "regex: a non-string pattern raises")
 
 -- --- declarations -------------------------------------------------------------------
