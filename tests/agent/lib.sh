@@ -115,7 +115,17 @@ agent_webhook() {
 	cat >"$HOOK/hook-cgi" <<EOT
 #!/bin/sh
 [ "\$HTTP_AUTHORIZATION" = "Bearer hook-token-agent" ] || { printf 'Status: 401 Unauthorized\r\n\r\n'; exit 0; }
-cat >"$HOOK/got/\$(date +%s%N).json"
+# a receiver that honours Idempotency-Key, as kedge asks of one: a report
+# sent again (a kill between the 200 and kedge's record of it) is
+# acknowledged and counted in resent, not kept twice
+key=\$(printf '%s' "\$HTTP_IDEMPOTENCY_KEY" | tr -cd 'A-Za-z0-9._-')
+if [ -n "\$key" ] && [ -e "$HOOK/got/\$key.json" ]; then
+	cat >/dev/null
+	echo "\$key" >>"$HOOK/resent"
+else
+	name=\${key:-\$(date +%s%N)}
+	cat >"$HOOK/got/\$name.json.tmp" && mv "$HOOK/got/\$name.json.tmp" "$HOOK/got/\$name.json"
+fi
 printf 'Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nok\n'
 EOT
 	chmod +x "$HOOK/hook-cgi"
@@ -139,5 +149,6 @@ EOT
 	HOOK_URL=https://127.0.0.1:$HOOK_PORT/hook HOOK_CA=$HOOK/ca.crt HOOK_TOKEN_FILE=$HOOK/token
 }
 
-# The report ids the webhook got, one per line, sorted (duplicates kept).
+# The report ids the webhook kept, one per line, sorted (duplicates kept:
+# a report kept twice would mean two different Idempotency-Keys for it).
 hook_ids() { cat "$HOOK"/got/*.json 2>/dev/null | sed -n 's/^  "id": "\(.*\)",$/\1/p' | sort; }

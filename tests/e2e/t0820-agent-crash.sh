@@ -97,6 +97,7 @@ for f in "$HOOK"/got/*.json "$STATE"/reports/*.json "$STATE"/outbox/*.json; do
 	"$KEDGE" lua -e 'assert(require("kedge.json").decode(io.open(arg[1]):read("a")))' "$f" 2>/dev/null || bad=$((bad + 1))
 done
 is "$bad" 0 "no report is corrupt (delivered, sent and pending ones all parse)"
-echo "# $(printf '%s\n' "$written" | sed '/^$/d' | wc -l) reports written over $KILLS kills"
+echo "# $(printf '%s\n' "$written" | sed '/^$/d' | wc -l) reports written over $KILLS kills;" \
+	"$(cat "$HOOK/resent" 2>/dev/null | wc -l) sent again after a kill between the 200 and its record (same Idempotency-Key)"
 
 done_testing
