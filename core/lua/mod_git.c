@@ -94,17 +94,9 @@ static int rev_read(lua_State *L)
 	return kd_lua_return_buf(L, rc, &out, &err);
 }
 
-static int rev_list(lua_State *L)
+/* A tree listing as {{name=, type="file"|"dir"|"link"}, ...}; frees list. */
+static int push_entries(lua_State *L, kd_git_entry *list, size_t n)
 {
-	kd_git_rev *r = check_rev(L);
-	const char *dir = luaL_optstring(L, 2, "");
-	kd_git_entry *list = NULL;
-	kd_err err = KD_ERR_INIT;
-	size_t n;
-	int rc = kd_git_rev_list(r, dir, &list, &n, &err);
-
-	if (rc)
-		return kd_lua_fail(L, &err);
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
 		lua_createtable(L, 0, 2);
@@ -117,6 +109,20 @@ static int rev_list(lua_State *L)
 	free(list);
 	kd_lua_set_list(L, -1);
 	return 1;
+}
+
+static int rev_list(lua_State *L)
+{
+	kd_git_rev *r = check_rev(L);
+	const char *dir = luaL_optstring(L, 2, "");
+	kd_git_entry *list = NULL;
+	kd_err err = KD_ERR_INIT;
+	size_t n;
+	int rc = kd_git_rev_list(r, dir, &list, &n, &err);
+
+	if (rc)
+		return kd_lua_fail(L, &err);
+	return push_entries(L, list, n);
 }
 
 static int rev_commit(lua_State *L)
@@ -561,18 +567,7 @@ static int store_list(lua_State *L)
 
 	if (kd_git_store_list(s, rev, dir, &list, &n, &err))
 		return kd_lua_fail(L, &err);
-	lua_createtable(L, (int)n, 0);
-	for (size_t i = 0; i < n; i++) {
-		lua_createtable(L, 0, 2);
-		lua_pushstring(L, list[i].name);
-		lua_setfield(L, -2, "name");
-		lua_pushstring(L, list[i].type == 'd' ? "dir" : list[i].type == 'l' ? "link" : "file");
-		lua_setfield(L, -2, "type");
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-	free(list);
-	kd_lua_set_list(L, -1);
-	return 1;
+	return push_entries(L, list, n);
 }
 
 static int store_read(lua_State *L)

@@ -32,22 +32,10 @@ local function show(p)
   return p.message
 end
 
--- The encrypted files a site's bundles use, in order, each once.
-local function secret_files(s, list)
-  local out, seen = {}, {}
-  local function add(p) if not seen[p] then seen[p] = true; out[#out + 1] = p end end
-  for _, b in ipairs(list) do
-    for _, l in ipairs(b.values_layers or {}) do if l.secret then add(l.secret) end end
-    for _, p in ipairs(b.secrets or {}) do add(p) end
-  end
-  if s.secrets_file then add(s.secrets_file) end
-  return out
-end
-
 -- Without a key: each encrypted file the site uses must be an age file
 -- encrypted to every recipient the site declares.
 local function check_recipients(repo, s, list, res)
-  local files = secret_files(s, list)
+  local files = site.secret_files(s, list)
   if #files == 0 then return end
   local age = require "kedge.age"
   if #s.recipients == 0 then

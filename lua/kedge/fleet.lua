@@ -12,6 +12,7 @@
 local json = require "kedge.json"
 local yaml = require "kedge.yaml"
 local limits = require "kedge.limits"
+local report = require "kedge.report"
 local site = require "kedge.site"
 local kedge = require "kedge"
 
@@ -28,15 +29,7 @@ M.STATES = {"ok", "failing", "stale", "never"}
 
 local STAMP = "%-(%d%d%d%d%d%d%d%dT%d%d%d%d%d%dZ)%-"
 
-local function parse_time(s)
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, se = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)Z$")
-  if not y then return nil end
-  local t = os.time{year = y, month = mo, day = d, hour = h, min = mi, sec = se}
-  local now = os.time()
-  return t - (os.time(os.date("!*t", now)) - now)
-end
-M.parse_time = parse_time
+local parse_time = report.parse_time
 
 -- ---- the desired state ------------------------------------------------------
 
@@ -212,8 +205,9 @@ function M.glob(g)
   return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
 end
 
-local function wanted(e, o)
-  if o.site and not e.name:match(M.glob(o.site)) then return false end
+-- site_pattern: M.glob of o.site, made once per collect
+local function wanted(e, o, site_pattern)
+  if site_pattern and not e.name:match(site_pattern) then return false end
   if not o.bundle then return true end
   for _, b in ipairs(e.desired.bundles) do if b.name == o.bundle then return true end end
   for _, b in ipairs(e.report and e.report.bundles or {}) do if b.name == o.bundle then return true end end
@@ -259,10 +253,10 @@ function M.collect(o)
   local model = {commit = o.commit, commit_time = o.commit_time, generated = o.now,
     sites = kedge.list({}), unknown_sites = kedge.list({}), skipped = kedge.list(skipped),
     broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0}}
-  local memo = {}
+  local memo, pat = {}, o.site and M.glob(o.site)
   for _, name in ipairs(repo_or_err.site_names) do
     local e = site_entry(o, name, want[name], got[name], memo)
-    if wanted(e, o) then
+    if wanted(e, o, pat) then
       model.sites[#model.sites + 1] = e
       model.summary.sites = model.summary.sites + 1
       model.summary[e.state] = model.summary[e.state] + 1
@@ -273,7 +267,7 @@ function M.collect(o)
   table.sort(extra)
   for _, name in ipairs(extra) do
     local e = site_entry(o, name, nil, got[name], memo)
-    if wanted(e, o) then model.unknown_sites[#model.unknown_sites + 1] = e end
+    if wanted(e, o, pat) then model.unknown_sites[#model.unknown_sites + 1] = e end
   end
   model.summary.unknown = #model.unknown_sites
   model.summary.skipped = #skipped

@@ -162,6 +162,8 @@ local function parse_time(s)
   return t - offset
 end
 
+M.parse_time = parse_time
+
 local function random_hex(n)
   local f = io.open("/dev/urandom", "rb")
   local bytes = f and f:read(n)
@@ -180,6 +182,8 @@ local function fnv(s)
   end
   return string.format("%08x", h)
 end
+
+M.fnv = fnv
 
 local function safe_name(s)
   return (tostring(s):gsub("[^%w%._-]", "_"):sub(1, 64))

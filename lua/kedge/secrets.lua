@@ -100,10 +100,15 @@ function M.decryptor(o)
   local ident, err = M.read_identity(path)
   if not ident then return nil, err end
   local age = require "kedge.age"
+  -- a pass renders every bundle with the site's secrets file: decrypted
+  -- (and registered) once per file content
+  local seen = {}
   return function(bytes, file)
+    if seen[bytes] then return seen[bytes] end
     local text, derr = age.decrypt(bytes, ident)
     if not text then return nil, string.format("%s: %s (identity %s)", file, tostring(derr), path) end
     M.register(text)
+    seen[bytes] = text
     return text
   end
 end

@@ -620,6 +620,19 @@ function M.values_for(repo, s, b, opts)
   return chart.merge_values(layers)
 end
 
+-- The encrypted files site s uses through its selected bundles (list):
+-- values layers, secrets: manifests, then its own secrets file; each once.
+function M.secret_files(s, list)
+  local out, seen = {}, {}
+  local function add(p) if not seen[p] then seen[p] = true; out[#out + 1] = p end end
+  for _, b in ipairs(list) do
+    for _, l in ipairs(b.values_layers or {}) do if l.secret then add(l.secret) end end
+    for _, p in ipairs(b.secrets or {}) do add(p) end
+  end
+  if s.secrets_file then add(s.secrets_file) end
+  return out
+end
+
 -- The objects of the bundle's secrets: files (whole manifests, decrypted
 -- in memory), appended to objs; nil, err when one does not decrypt.
 local function secret_objects(repo, b, opts, objs)

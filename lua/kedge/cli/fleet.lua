@@ -21,13 +21,6 @@ local function fail(msg)
   return M.EXIT.failing
 end
 
--- FNV-1a: a cache folder per repo URL.
-local function fnv(s)
-  local h = 2166136261
-  for i = 1, #s do h = ((h ~ s:byte(i)) * 16777619) & 0xffffffff end
-  return string.format("%08x", h)
-end
-
 local function is_dir(p)
   local st = kos.stat(p)
   return st and st.type == "dir"
@@ -37,19 +30,6 @@ end
 -- a state directory (its mirror holds every branch, status ones too).
 local function is_url(s)
   return s:match("^%a[%w+.-]*://") ~= nil or s:match("^[%w._-]+@[%w._-]+:") ~= nil
-end
-
--- mkdir -p of the default cache folder (kedge.os.mkdir makes one level).
-local function make_dirs(path)
-  local at = ""
-  for part in path:gmatch("[^/]+") do
-    at = at .. "/" .. part
-    if not is_dir(at) then
-      local ok, err = kos.mkdir(at)
-      if not ok then return nil, err end
-    end
-  end
-  return true
 end
 
 local function open_source(o)
@@ -64,8 +44,8 @@ local function open_source(o)
   local base = os.getenv("KEDGE_CACHE") or ((os.getenv("HOME") or "/tmp") .. "/.cache/kedge")
   local state = o.state_dir
   if not state then
-    state = base .. "/fleet/" .. fnv(o.repo)
-    local ok, merr = make_dirs(base .. "/fleet")
+    state = base .. "/fleet/" .. require("kedge.report").fnv(o.repo)
+    local ok, merr = kos.mkdir(base .. "/fleet")
     if not ok then return nil, merr end
   end
   local sync = require "kedge.cli.sync"

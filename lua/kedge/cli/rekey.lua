@@ -34,19 +34,14 @@ end
 -- sites that use it.
 local function wanted(repo)
   local want, users = {}, {}
-  local function add(f, rs, who)
-    want[f] = want[f] or {}
-    users[f] = users[f] or {}
-    for _, r in ipairs(rs) do want[f][r] = true end
-    if who then users[f][#users[f] + 1] = who end
-  end
   for _, name in ipairs(repo.site_names) do
     local s = repo.sites[name]
-    for _, b in ipairs(site.select(repo, name) or {}) do
-      for _, l in ipairs(b.values_layers or {}) do if l.secret then add(l.secret, s.recipients, name) end end
-      for _, p in ipairs(b.secrets or {}) do add(p, s.recipients, name) end
+    for _, f in ipairs(site.secret_files(s, site.select(repo, name) or {})) do
+      want[f] = want[f] or {}
+      users[f] = users[f] or {}
+      for _, r in ipairs(s.recipients) do want[f][r] = true end
+      users[f][#users[f] + 1] = name
     end
-    if s.secrets_file then add(s.secrets_file, s.recipients, name) end
   end
   return want, users
 end
