@@ -696,7 +696,9 @@ local function load_settings(P, tree)
   return settings
 end
 
-local function load_site(P, tree, path, stem, settings)
+-- listed: the names in sites/ (the site's secrets file is looked up there,
+-- not read: a fleet of thousands of sites has few such files)
+local function load_site(P, tree, path, stem, settings, listed)
   local v, doc = read_yaml(P, tree, path)
   if not doc then return nil end
   if not want(P, doc, "", v, "map", "a site file") then return nil end
@@ -735,8 +737,7 @@ local function load_site(P, tree, path, stem, settings)
   s.report = check_reports(P, doc, "report", v.report) or deep_copy(settings.report) or {}
   s.recipients = check_recipients(P, doc, "recipients", v.recipients) or {}
   -- the site's encrypted last values layer, when the repo has one
-  local sf = "sites/" .. stem .. ".secrets.yaml.age"
-  if tree:read(sf) then s.secrets_file = sf end
+  if listed[stem .. ".secrets.yaml.age"] then s.secrets_file = "sites/" .. stem .. ".secrets.yaml.age" end
   return s
 end
 
@@ -951,13 +952,15 @@ function M.load(tree)
   if not sents then
     P:add({file = "sites/"}, "", "the repo has no sites folder (%s): add sites/<name>.yaml, one file per site", serr)
   else
+    local listed = {}
+    for _, e in ipairs(sents) do listed[e.name] = true end
     for _, e in ipairs(sents) do
       local stem = e.name:match("^(.+)%.ya?ml$")
       if stem and (e.type == nil or e.type == "file" or e.type == "link") then
         if repo.sites[stem] then
           P:add({file = "sites/" .. e.name}, "", "site %s is defined twice (sites/%s.yaml and sites/%s.yml): keep one", stem, stem, stem)
         else
-          local s = load_site(P, tree, "sites/" .. e.name, stem, repo.settings)
+          local s = load_site(P, tree, "sites/" .. e.name, stem, repo.settings, listed)
           if s then
             repo.sites[stem] = s
             repo.site_names[#repo.site_names + 1] = stem

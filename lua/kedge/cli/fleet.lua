@@ -26,12 +26,12 @@ local function is_dir(p)
   return st and st.type == "dir"
 end
 
--- The repository to read: a folder opened in place, or a URL synced into
--- a state directory (its mirror holds every branch, status ones too).
 local function is_url(s)
   return s:match("^%a[%w+.-]*://") ~= nil or s:match("^[%w._-]+@[%w._-]+:") ~= nil
 end
 
+-- The repository to read: a folder opened in place, or a URL synced into
+-- a state directory (its mirror holds every branch, status ones too).
 local function open_source(o)
   if not is_url(o.repo) then
     if not is_dir(o.repo) then return nil, "--repo " .. o.repo .. ": no such folder" end
