@@ -37,7 +37,7 @@ M.EXIT = {ok = 0, failed = 1, usage = 2, changes = 10, budget = 20, apply = 21,
 -- The status of a bundle's result, of a step in p.trail and of a custom
 -- step in the report.
 M.STATUS = {PENDING = "pending", APPLIED = "applied", OK = "ok", FAILED = "failed",
-  SKIPPED = "skipped", PASSED = "passed"}
+  SKIPPED = "skipped", PASSED = "passed", HELD = "held"}
 
 -- The result of a whole pass: in its report, and (SUCCESS, FAILED) in
 -- state.json's last_pass.
@@ -59,9 +59,9 @@ local function lazy(name)
     return m[k]
   end})
 end
-local site_mod, budget_mod, smoke_mod, report_mod, kube_mod =
+local site_mod, budget_mod, smoke_mod, report_mod, kube_mod, gates_mod =
   lazy("kedge.site"), lazy("kedge.budget"), lazy("kedge.smoke"), lazy("kedge.report"),
-  lazy("kedge.kube")
+  lazy("kedge.kube"), lazy("kedge.gates")
 
 local function read_file(path)
   local f = io.open(path, "rb")
@@ -209,7 +209,36 @@ function Pass:load()
   return true
 end
 
--- 3. select: the bundles that target this site, in dependsOn order.
+-- What the release policy's gates (kedge.gates) see of the pass.
+function Pass:gate_context()
+  return {site = self.site, site_name = self.site_name, repo = self.repo, commit = self.commit,
+    good = self.opts.state_dir and self:read_state().bundles or {}, opts = self.opts,
+    state_dir = self.opts.state_dir,
+    now = os.time()}
+end
+
+-- Holds a selected bundle back from this pass (held: {gate=, reason=,
+-- until=}, as kedge.gates gives it): it keeps what runs now and leaves the
+-- steps after this one; its result says why.
+function Pass:hold(bd, held)
+  for i, x in ipairs(self.bundles) do
+    if x == bd then table.remove(self.bundles, i); break end
+  end
+  for i, n in ipairs(self.bundle_names or {}) do
+    if n == bd.name then table.remove(self.bundle_names, i); break end
+  end
+  self.rendered[bd.name] = nil
+  if self.rendered_objects then self.rendered_objects[bd.name] = nil end
+  local r = self:result_of(bd.name)
+  r.chart, r.release, r.namespace = r.chart or bd.chart, r.release or bd.release, r.namespace or bd.namespace
+  r.status, r.held = STATUS.HELD, held
+  self.held[#self.held + 1] = bd
+  self:progress("select", string.format("%s held (%s): %s%s", bd.name, held.gate, held.reason,
+    held["until"] and (" until " .. os.date("!%Y-%m-%dT%H:%M:%SZ", held["until"])) or ""))
+end
+
+-- 3. select: the bundles that target this site, in dependsOn order, less
+-- those a gate of the release policy holds.
 function Pass:select()
   local list, err = site_mod.select(self.repo, self.site_name)
   if not list then return self:fail("select", M.EXIT.failed, err) end
@@ -217,7 +246,14 @@ function Pass:select()
   local names = {}
   for _, bd in ipairs(list) do names[#names + 1] = bd.name end
   self.bundle_names = names
-  self:progress("select", #names > 0 and table.concat(names, ", ") or "no bundle targets this site")
+  local ctx = #gates_mod.LIST > 0 and #list > 0 and self:gate_context()
+  for _, bd in ipairs(ctx and {table.unpack(list)} or {}) do
+    local held, _, gerr = gates_mod.ask(ctx, bd)
+    if gerr then return self:fail("select", M.EXIT.failed, "bundle " .. bd.name .. ": " .. gerr) end
+    if held then self:hold(bd, held) end
+  end
+  self:progress("select", #names > 0 and table.concat(names, ", ") or
+    (#self.held > 0 and "every bundle is held" or "no bundle targets this site"))
   return true
 end
 
@@ -552,6 +588,7 @@ function Pass:prune_removed()
   if not c then return self:fail("apply", M.EXIT.apply, cerr) end
   local now = {}
   for _, bd in ipairs(self.bundles) do now[bd.name] = true end
+  for _, bd in ipairs(self.held) do now[bd.name] = true end
   local all, lerr = c:bundles()
   if not all then return self:fail("apply", M.EXIT.apply, "listing kedge's inventories: " .. lerr) end
   self.removed = {}
@@ -688,6 +725,7 @@ function Pass:report()
     if res.status == STATUS.PENDING then res.status = STATUS.SKIPPED end
     report_mod.add_bundle(r, res)
   end
+  for _, bd in ipairs(self.held) do report_mod.add_bundle(r, self:result_of(bd.name)) end
   if self.budget_result then report_mod.set_budget(r, self.budget_result) end
   for _, st in ipairs(self.custom_steps) do
     r.steps = r.steps or {}
@@ -720,7 +758,7 @@ M.STEPS = {
   {name = "load", run = Pass.load, needs = "sync", ready = function(p) return p.tree end,
     records = {"repo", "site"}},
   {name = "select", run = Pass.select, needs = "load", ready = function(p) return p.site end,
-    records = {"bundles", "bundle_names"}},
+    records = {"bundles", "bundle_names", "held", "results"}},
   {name = "render", run = Pass.render, needs = "select", ready = function(p) return p.bundle_names end,
     records = {"rendered", "rendered_objects", "results"}},
   {name = "budget", run = Pass.budget, needs = "render", ready = rendered,
@@ -777,11 +815,17 @@ function Pass:step(name, fn)
   return true
 end
 
+function Pass:held_names()
+  local names = {}
+  for _, bd in ipairs(self.held) do names[#names + 1] = bd.name end
+  return names
+end
+
 -- Facts about the pass so far, for recipes.
 function Pass:info()
   return {site = self.site_name, labels = self.site and self.site.labels, mode = self.mode,
     commit = self.commit and self.commit.id, bundles = self.bundle_names or {},
-    failure = self.failure, results = self.results}
+    held = self:held_names(), failure = self.failure, results = self.results}
 end
 
 -- f as a field of p: p.f(...) (as recipes call) and p:f(...) both work.
@@ -793,7 +837,7 @@ local function bind(p, f)
 end
 
 -- The Pass methods callers reach as fields (besides the steps).
-local BOUND = {"step", "fail", "info", "progress", "read_state", "result_of", "kube_client"}
+local BOUND = {"step", "fail", "info", "progress", "read_state", "result_of", "kube_client", "hold"}
 
 -- opts: repo, ref, state_dir, site, kubeconfig, context, timeout (seconds
 -- per API request deadline), wait (readiness timeout), git (extra options
@@ -806,7 +850,7 @@ local BOUND = {"step", "fail", "info", "progress", "read_state", "result_of", "k
 -- with the site's kubeVersion instead of the cluster's capabilities).
 function M.new(opts)
   assert(type(opts) == "table", "pass.new: options must be a table")
-  local p = setmetatable({opts = opts, mode = opts.mode or "apply", bundles = {}, rendered = {},
+  local p = setmetatable({opts = opts, mode = opts.mode or "apply", bundles = {}, held = {}, rendered = {},
     results = {}, custom_steps = {}, smoke_funcs = {}, changes = 0,
     started = os.time(), state_dir = opts.state_dir, site_name = opts.site,
     trail = {}, reached = {}}, Pass)

@@ -86,6 +86,11 @@ function M.plan(o)
         print("- " .. kube.describe(e) .. " (bundle " .. name .. ": pruned, no longer rendered)")
       end
     end
+    for _, bd in ipairs(P.held) do
+      local h = P.results[bd.name].held
+      print(string.format("= bundle %s held (%s): %s%s", bd.name, h.gate, h.reason,
+        h["until"] and (" until " .. os.date("!%Y-%m-%dT%H:%M:%SZ", h["until"])) or ""))
+    end
     print(string.format("plan: %d change%s in %d bundle%s", P.changes, P.changes == 1 and "" or "s",
       #(P.bundle_names or {}), #(P.bundle_names or {}) == 1 and "" or "s"))
   end

@@ -301,6 +301,8 @@ local function norm_bundle(b)
     objects = next(objects) and objects or nil,
     budget = b.budget, smoke = norm_smoke(b.smoke), errors = norm_errors(b.errors),
     drift = b.drift and #b.drift > 0 and b.drift or nil,
+    held = b.held and {gate = b.held.gate, reason = b.held.reason,
+      ["until"] = tonumber(b.held["until"]) and rfc3339(b.held["until"]) or nil},
   }
 end
 

@@ -17,7 +17,8 @@ t.same(names, {"sync", "load", "select", "render", "budget", "plan", "apply", "s
   "record", "report"}, "the steps in the pass's order")
 
 t.same({pass.STATUS.OK, pass.STATUS.FAILED, pass.STATUS.PENDING, pass.STATUS.APPLIED,
-  pass.STATUS.SKIPPED, pass.STATUS.PASSED}, {"ok", "failed", "pending", "applied", "skipped", "passed"},
+  pass.STATUS.SKIPPED, pass.STATUS.PASSED, pass.STATUS.HELD},
+  {"ok", "failed", "pending", "applied", "skipped", "passed", "held"},
   "the status strings")
 t.same({pass.RESULT.OK, pass.RESULT.BUDGET_REFUSED, pass.RESULT.APPLY_FAILED,
   pass.RESULT.SMOKE_FAILED, pass.RESULT.SUCCESS}, {"ok", "budget-refused", "apply-failed",
@@ -97,5 +98,38 @@ t.is(e.absent, nil, "a plain nil error names nothing")
 fn = assert(pass.compile_recipe("return function(pass) return pass.load() end", "recipes/ok.lua", lim))
 t.ok(pass.call_recipe(L, fn, "recipes/ok.lua", lim), "a recipe that works returns true")
 t.is(L.trail[#L.trail].name, "load", "and its steps are in the trail")
+
+-- a gate holds a bundle: it leaves the pass (not rendered, budgeted or
+-- planned), its result says which gate, why and until when
+local gates = require "kedge.gates"
+local asked = {}
+gates.add{name = "test-hold-web", check = function(ctx, bd)
+  asked[#asked + 1] = bd.name
+  t.is(ctx.site_name, "berlin-01", "a gate sees the site")
+  if bd.name == "web" then return {reason = "not now", ["until"] = 86400} end
+end}
+local H = new_pass("berlin-01")
+t.ok(H.sync() and H.load() and H.select() and H.render() and H.budget(), "a pass with a held bundle runs")
+local all = site.select(H.repo, "berlin-01")
+t.is(#asked, #all, "every selected bundle is asked")
+t.is(#H.bundles, #all - 1, "the held bundle left the pass's bundles")
+t.same(H.info().held, {"web"}, "info lists it as held")
+t.ok(not H.rendered.web, "it is not rendered")
+for _, n in ipairs(H.bundle_names) do t.ok(n ~= "web", "nor among the names (" .. n .. ")") end
+t.same(H.results.web.held, {gate = "test-hold-web", reason = "not now", ["until"] = 86400}, "its result says why")
+t.is(H.results.web.status, "held", "with the status held")
+local report = require "kedge.report"
+local r = report.new{site = "berlin-01"}
+report.add_bundle(r, H.results.web)
+report.finish(r, "ok")
+t.same(report.document(r).bundles[1].held, {gate = "test-hold-web", reason = "not now",
+  ["until"] = "1970-01-02T00:00:00Z"}, "the report carries the gate, the reason and the time")
+gates.LIST[#gates.LIST] = nil
+gates.add{name = "test-broken", check = function() return nil, "no clock" end}
+local B = new_pass("berlin-01")
+t.ok(B.sync() and B.load(), "loads")
+ok, err = B.select()
+t.like(err, "gate test%-broken: no clock", "a gate that cannot decide fails the select step, naming itself")
+gates.LIST[#gates.LIST] = nil
 
 t.done()

@@ -1,0 +1,50 @@
+-- kedge.gates: the release policy's gates, asked in the select step of a
+-- pass whether each selected bundle may move this pass. A gate that says
+-- no holds the bundle: it keeps running what it runs now (its last good
+-- revision), and is not rendered, applied, pruned, drift-corrected or
+-- recorded; the report and the plan say which gate held it, why, and
+-- until when it holds.
+--
+-- A gate is {name =, check = function(ctx, bd)}: check returns nil to let
+-- the bundle through, or {reason = TEXT, ["until"] = EPOCH|nil} to hold
+-- it (or nil, nil, ERR: the gate could not decide, the pass fails with
+-- ERR naming the gate). ctx is the pass's view for gates:
+--   site, site_name, repo (site.load's), commit ({id, time}), good (the
+--   site's bundles in state.json: name -> {commit, version, ...}),
+--   opts (the pass's options: allow_downgrade, ignore_windows, ...),
+--   state_dir, now (epoch seconds).
+-- Gates run in the order of M.LIST; the first that holds a bundle wins.
+-- Each lives in its own module, kedge.gates.NAME, returning the gate.
+local M = {}
+
+-- The gates' modules, in the order they are asked.
+M.ORDER = {}
+
+M.LIST = {}
+
+-- Adds a gate at the end of M.LIST (one per name).
+function M.add(gate)
+  assert(type(gate) == "table" and type(gate.name) == "string" and type(gate.check) == "function",
+    "gates.add{name = ..., check = function(ctx, bundle) ... end}")
+  for _, g in ipairs(M.LIST) do
+    assert(g.name ~= gate.name, "gates.add: a gate " .. gate.name .. " is there already")
+  end
+  M.LIST[#M.LIST + 1] = gate
+end
+
+-- Asks every gate about bd: nil (it moves), or {gate =, reason =,
+-- ["until"] =}; nil, nil, err when a gate failed.
+function M.ask(ctx, bd)
+  for _, g in ipairs(M.LIST) do
+    local held, err = g.check(ctx, bd)
+    if err then return nil, nil, "gate " .. g.name .. ": " .. tostring(err) end
+    if held then
+      return {gate = g.name, reason = tostring(held.reason), ["until"] = held["until"]}
+    end
+  end
+  return nil
+end
+
+for _, name in ipairs(M.ORDER) do M.add(require("kedge.gates." .. name)) end
+
+return M
