@@ -53,7 +53,7 @@ HOST_UNIT_BIN := $(HOST_UNIT:%=$(BUILD)/tests/host/%)
 # core/tmpl/crypto.c: the host's copies of mbedTLS (Debian's 2.28, the
 # version kedge pins) and libsodium (libmbedtls-dev, libsodium-dev).
 HOST_CRYPTO_LIBS = -lmbedx509 -lmbedcrypto -lsodium
-HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c core/chart/funcs.c core/chart/files.c $(UNICODE_C)
+HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/regex/*.c core/tmpl/*.c core/sprig/*.c core/chart/funcs.c core/chart/files.c core/age/*.c $(UNICODE_C)
 # The template engine stands alone: its tests link base, json (for their
 # data) and tmpl only, so a dependency on sprig or chart fails the build.
 HOST_SRC_test_tmpl = core/base/*.c core/json/*.c core/tmpl/*.c
@@ -62,7 +62,7 @@ HOST_SRC_test_tmpl = core/base/*.c core/json/*.c core/tmpl/*.c
 # libyaml's (the copy of its source kept in the dependency prefix), not the
 # musl archives, since the sanitizer runtimes need glibc.
 YAML_SRC ?= $(DEPS)/src/libyaml
-FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore
 # A missing prototype here once truncated a pointer to an int (memmem).
 FUZZ_CFLAGS += -Werror=implicit-function-declaration
 # Undefined behaviour stops the fuzzer like a crash, with the input saved.
