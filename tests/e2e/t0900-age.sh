@@ -39,4 +39,21 @@ like "$rc:$err" "^1:.*chunk" "a flipped byte in a chunk: refused, naming the chu
 sed '2s/^-> X25519 ./-> X25519 A/' big.k.age >hdr.age
 run "$KEDGE" decrypt -i k.key hdr.age
 is "$rc" 1 "a changed header: refused"
+sed '2i -> grease-x abc\nAAAA' big.k.age >mac.age
+run "$KEDGE" decrypt -i k.key mac.age
+like "$rc:$err" "^1:.*header MAC mismatch" "a stanza added to the header: the MAC mismatch is named"
+# a file only to a stanza type kedge does not know: skipped, as the spec asks
+printf 'age-encryption.org/v1\n-> future-kind abc\nAAAA\n--- %s\n' "$(head -c 32 /dev/zero | base64 | tr -d '=')" >unknown.age
+head -c 40 /dev/urandom >>unknown.age
+run "$KEDGE" decrypt -i k.key unknown.age
+like "$rc:$err" "^1:.*no identity matched" "an unknown stanza type is skipped: no identity matched"
+# a huge header: refused at its limit, before any key work
+{ echo age-encryption.org/v1; for i in $(seq 1 300); do printf -- '-> X25519 %s\n%s\n' \
+	"$(head -c 32 /dev/urandom | base64 | tr -d '=')" "$(head -c 32 /dev/urandom | base64 | tr -d '=')"; done; } >huge.age
+run "$KEDGE" decrypt -i k.key huge.age
+like "$rc:$err" "^1:.*more than 256 stanzas" "a header of 300 stanzas is refused at the limit"
+head -c 100000 /dev/zero | tr '\0' 'A' | sed 's/^/-> X25519 /' | { echo age-encryption.org/v1; cat; echo; } >long.age
+run "$KEDGE" decrypt -i k.key long.age
+is "$rc" 1 "a 100 KB header line is refused"
+is "$out" "" "releasing nothing"
 done_testing
