@@ -26,8 +26,10 @@ FN(f_required)
 	return argv[1];
 }
 
+/* A template's output as a string; tpl's (strip) without "<no value>",
+ * as Helm's tpl returns it, include's as it is. */
 static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,
-				  kd_value *dot)
+				  kd_value *dot, bool strip)
 {
 	kd_buf *saved = x->out;
 	kd_buf *b = kd_tmpl_tmpbuf(x);
@@ -39,6 +41,8 @@ static kd_value *render_to_string(kd_tmpl_ex *x, const char *name,
 	x->out = saved;
 	x->fn = fn;
 	x->at = at;
+	if (strip)
+		kd_tmpl_strip_no_value(b, 0);
 	return kd_tmpl_tmpbuf_value(x, b);
 }
 
@@ -71,7 +75,7 @@ FN(f_include)
 		snprintf(inner, sizeof inner, "%s", x->err->msg);
 		kd_tmpl_fail_chain(x, x->err->code ? x->err->code : KD_EINVAL, inner);
 	}
-	r = render_to_string(x, argv[0]->u.str.ptr, argv[1]);
+	r = render_to_string(x, argv[0]->u.str.ptr, argv[1], false);
 	x->jb = saved;
 	return r;
 }
@@ -113,7 +117,7 @@ FN(f_tpl)
 			     perr.msg);
 	}
 	kd_tmpl_lookup(x->t, nm)->file = x->tname;
-	r = render_to_string(x, nm, argv[1]);
+	r = render_to_string(x, nm, argv[1], true);
 	/* Helm's tpl works on a clone of the set: what the text defined
 	 * goes away again (and lookups stay short) */
 	kd_tmpl_drop_defs(x->t, head);

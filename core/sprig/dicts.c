@@ -178,13 +178,12 @@ FN(f_deepCopy)
 	return r;
 }
 
+/* Helm's top-level object and its .Values are chartutil.Values, not
+ * plain maps; a map a template put in their place (set $ "Values" ...)
+ * is plain: what counts is the value held, not the field it is in. */
 static bool is_values_obj(kd_tmpl_ex *x, const kd_value *v)
 {
-	const kd_value *r = x->root;
-
-	if (!r || r->type != KD_MAP || !kd_map_getz(r, "Values"))
-		return false;
-	return v == r || v == kd_map_getz(r, "Values");
+	return x->values && (v == x->values || v == x->root);
 }
 
 FN(f_dig)

@@ -309,8 +309,11 @@ static kd_value *err_map(kd_tmpl_ex *x, const char *msg)
 	return m;
 }
 
+/* fromYaml/fromJson and their Array forms give a map (or list) holding
+ * the error; mustFromJson (must) fails the template with it and, as Go's
+ * json.Unmarshal into interface{}, returns whatever the text holds. */
 static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
-			   bool array)
+			   bool array, bool must)
 {
 	kd_err err = KD_ERR_INIT;
 	kd_value *v = NULL;
@@ -361,6 +364,10 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 		} else {
 			snprintf(m, sizeof m, "%s", err.msg);
 		}
+		if (must) {
+			kd_tmpl_fail(x, 0, "%s", m);
+			return NULL;
+		}
 		if (array) {
 			kd_value *l = kd_tmpl_mk_list(x, 1);
 
@@ -369,6 +376,8 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 		}
 		return err_map(x, m);
 	}
+	if (must)
+		return v;
 	if (array) {
 		if (v->type == KD_NULL)
 			return kd_tmpl_mk_list(x, 0);
@@ -396,10 +405,11 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 	return v;
 }
 
-FN(f_fromYaml) { (void)argc; return from_text(x, argv[0], true, false); }
-FN(f_fromYamlArray) { (void)argc; return from_text(x, argv[0], true, true); }
-FN(f_fromJson) { (void)argc; return from_text(x, argv[0], false, false); }
-FN(f_fromJsonArray) { (void)argc; return from_text(x, argv[0], false, true); }
+FN(f_fromYaml) { (void)argc; return from_text(x, argv[0], true, false, false); }
+FN(f_fromYamlArray) { (void)argc; return from_text(x, argv[0], true, true, false); }
+FN(f_fromJson) { (void)argc; return from_text(x, argv[0], false, false, false); }
+FN(f_fromJsonArray) { (void)argc; return from_text(x, argv[0], false, true, false); }
+FN(f_mustFromJson) { (void)argc; return from_text(x, argv[0], false, false, true); }
 
 static kd_value *json_with(kd_tmpl_ex *x, kd_value *v, int indent, bool html,
 			   bool must)
@@ -675,6 +685,7 @@ static const kd_tmpl_func encoding_funcs[] = {
 	{"mustToPrettyJson", f_mustToPrettyJson, "a", false, false},
 	{"fromJson", f_fromJson, "s", false, false},
 	{"fromJsonArray", f_fromJsonArray, "s", false, false},
+	{"mustFromJson", f_mustFromJson, "s", false, false},
 	{"toYaml", f_toYaml, "a", false, false},
 	{"fromYaml", f_fromYaml, "s", false, false},
 	{"fromYamlArray", f_fromYamlArray, "s", false, false},

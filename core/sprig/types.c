@@ -1,5 +1,5 @@
-/* Sprig's reflection: kindOf, typeOf, kindIs, typeIs and typeIsLike, in
- * Go's names for the kinds and types of values. */
+/* Sprig's reflection: kindOf, typeOf, kindIs, typeIs, typeIsLike and
+ * deepEqual, in Go's names for the kinds and types of values. */
 #include "sprig/internal.h"
 
 #include <string.h>
@@ -29,12 +29,24 @@ FN(f_typeIsLike)
 	return kd_tmpl_mk_bool(x, !strcmp(w, t) || (w[0] == '*' && !strcmp(w + 1, t)));
 }
 
+/* reflect.DeepEqual: the same Go type (chartutil.Values is not a plain
+ * map, int64 is not float64), then the same contents. */
+FN(f_deepEqual)
+{
+	(void)argc;
+	if (kd_sprig_isnil(argv[0]) || kd_sprig_isnil(argv[1]))
+		return kd_tmpl_mk_bool(x, kd_sprig_isnil(argv[0]) && kd_sprig_isnil(argv[1]));
+	return kd_tmpl_mk_bool(x, !strcmp(kd_tmpl_type_name(argv[0]), kd_tmpl_type_name(argv[1])) &&
+				      kd_value_equal(argv[0], argv[1]));
+}
+
 static const kd_tmpl_func types_funcs[] = {
 	{"kindOf", f_kindOf, "a", false, false},
 	{"typeOf", f_typeOf, "a", false, false},
 	{"kindIs", f_kindIs, "sa", false, false},
 	{"typeIs", f_typeIs, "sa", false, false},
 	{"typeIsLike", f_typeIsLike, "sa", false, false},
+	{"deepEqual", f_deepEqual, "aa", false, false},
 	{NULL, NULL, NULL, false, false},
 };
 

@@ -866,8 +866,7 @@ void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot)
 	x->depth--;
 }
 
-/* Helm's "<no value>" removal. */
-static void strip_no_value(kd_buf *b, size_t from)
+void kd_tmpl_strip_no_value(kd_buf *b, size_t from)
 {
 	static const char nv[] = "<no value>";
 	size_t r = from, w = from;
@@ -925,11 +924,12 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 		goto done;
 	}
 	x.root = root;
+	x.values = root && root->type == KD_MAP ? kd_map_getz(root, "Values") : NULL;
 	for (i = 0; i < t->funcs->nprepares; i++)
 		t->funcs->prepares[i](&x, root);
 	push(&x, "$", root);
 	walk_list(&x, root, d->root);
-	strip_no_value(out, start);
+	kd_tmpl_strip_no_value(out, start);
 	for (i = 0; i < x.nalloc; i++)
 		kd_buf_free(x.tmpbufs[i]);
 done:

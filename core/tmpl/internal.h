@@ -112,6 +112,8 @@ typedef struct kd_tmpl_ex {
 	jmp_buf *jb;
 	const kd_value *root;      /* the data given to kd_tmpl_exec */
 	const kd_value *top;       /* helm's top-level object, for tpl */
+	const kd_value *values;    /* the top's .Values as given (a chartutil.Values
+				    * until a template replaces it with set) */
 	size_t iters;
 	bool dot_iface;            /* dot is statically interface{} */
 	const char *fn;            /* function being called */

@@ -56,6 +56,10 @@ void kd_tmpl_set_object(kd_tmpl *t, const kd_value *v, int kind);
 /* A pointer for the host's functions (kd_tmpl_host), kept by the set. */
 void kd_tmpl_set_host(kd_tmpl *t, void *host);
 
+/* Removes every "<no value>" from b past from, as Helm does to a
+ * template's output and to what tpl returns. */
+void kd_tmpl_strip_no_value(kd_buf *b, size_t from);
+
 /* Executes the template `name` with dot as data, appending to out (whose
  * limit bounds the output). On error out holds what was written before. */
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
