@@ -14,6 +14,7 @@
 -- Times are epoch seconds given by the caller: the module reads no clock.
 local kos = require "kedge.os"
 local limits = require "kedge.limits"
+local kedge = require "kedge"
 
 local M = {}
 
@@ -270,6 +271,19 @@ end
 -- The folder of the zone files.
 function M.dir() return os.getenv("TZDIR") or "/usr/share/zoneinfo" end
 
+-- ' (did you mean "Europe/Berlin"?)' for a misspelt name, from the
+-- zone files next to where it would be.
+local function near(name)
+  local dir, base = name:match("^(.*)/([^/]+)$")
+  local names = kos.read_dir(M.dir() .. (dir and ("/" .. dir) or "")) or {}
+  local best, bd
+  for _, n in ipairs(names) do
+    local d = kedge.edit_distance(base or name, n)
+    if d <= 2 and (not bd or d < bd) then best, bd = n, d end
+  end
+  return best and string.format(' (did you mean "%s"?)', (dir and (dir .. "/") or "") .. best) or ""
+end
+
 function M.load(name)
   if cache[name] then return cache[name] end
   if name == "UTC" or name == "Z" then cache[name] = fixed("UTC", 0); return cache[name] end
@@ -282,7 +296,8 @@ function M.load(name)
   local data, err = kos.read_file(path, limits.tz_file_bytes)
   if not data then
     if not kos.stat(path) then
-      return nil, string.format('unknown time zone "%s": this node has no %s (install the tzdata package, or use UTC or an offset like +02:00)', name, path)
+      return nil, string.format('unknown time zone "%s": this node has no %s%s (install the tzdata package, or use UTC or an offset like +02:00)',
+        name, path, near(name))
     end
     return nil, string.format('time zone "%s": %s', name, tostring(err))
   end
