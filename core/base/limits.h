@@ -298,4 +298,24 @@
 #define KD_LIMIT_LISTEN_WAIT_S 60
 #endif
 
+/* Deployment windows (kedge.tz, kedge.windows): the largest TZif file
+ * read, its transitions and local time types, the windows one list
+ * (bundle, site or kedge.yaml) may hold, and how many days ahead the
+ * search for the next opening looks. */
+#ifndef KD_LIMIT_TZ_FILE_BYTES
+#define KD_LIMIT_TZ_FILE_BYTES (256u << 10)
+#endif
+#ifndef KD_LIMIT_TZ_TRANSITIONS
+#define KD_LIMIT_TZ_TRANSITIONS 4096
+#endif
+#ifndef KD_LIMIT_TZ_TYPES
+#define KD_LIMIT_TZ_TYPES 256
+#endif
+#ifndef KD_LIMIT_WINDOWS
+#define KD_LIMIT_WINDOWS 64
+#endif
+#ifndef KD_LIMIT_WINDOWS_SEARCH_DAYS
+#define KD_LIMIT_WINDOWS_SEARCH_DAYS 8
+#endif
+
 #endif

@@ -71,6 +71,11 @@ static const struct {
 	LIMIT(LISTEN_REQUEST_BYTES, "listen_request_bytes"),
 	LIMIT(LISTEN_BACKLOG, "listen_backlog"),
 	LIMIT(LISTEN_WAIT_S, "listen_wait_s"),
+	LIMIT(TZ_FILE_BYTES, "tz_file_bytes"),
+	LIMIT(TZ_TRANSITIONS, "tz_transitions"),
+	LIMIT(TZ_TYPES, "tz_types"),
+	LIMIT(WINDOWS, "windows"),
+	LIMIT(WINDOWS_SEARCH_DAYS, "windows_search_days"),
 };
 
 int kd_lua_open_limits(lua_State *L)

@@ -214,7 +214,7 @@ function Pass:gate_context()
   return {site = self.site, site_name = self.site_name, repo = self.repo, commit = self.commit,
     good = self.opts.state_dir and self:read_state().bundles or {}, opts = self.opts,
     state_dir = self.opts.state_dir,
-    now = os.time()}
+    now = os.time(), result_of = self.result_of}
 end
 
 -- Holds a selected bundle back from this pass (held: {gate=, reason=,

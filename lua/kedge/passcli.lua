@@ -55,7 +55,7 @@ local function new_pass(o, mode)
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
     tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout,
-    identity = o.identity}
+    identity = o.identity, ignore_windows = o.ignore_windows}
 end
 
 local function print_failure(cmd, P)
@@ -84,6 +84,11 @@ function M.plan(o)
       end
       for _, e in ipairs(res and res.prune or {}) do
         print("- " .. kube.describe(e) .. " (bundle " .. name .. ": pruned, no longer rendered)")
+      end
+    end
+    for _, name in ipairs(P.bundle_names or {}) do
+      for _, ov in ipairs(P.results[name] and P.results[name].overridden or {}) do
+        print(string.format("! bundle %s let through by %s: %s", name, ov.by, ov.reason))
       end
     end
     for _, bd in ipairs(P.held) do

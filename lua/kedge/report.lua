@@ -303,6 +303,7 @@ local function norm_bundle(b)
     drift = b.drift and #b.drift > 0 and b.drift or nil,
     held = b.held and {gate = b.held.gate, reason = b.held.reason,
       ["until"] = tonumber(b.held["until"]) and rfc3339(b.held["until"]) or nil},
+    overridden = b.overridden,
   }
 end
 

@@ -18,6 +18,7 @@ local semver = require "kedge.semver"
 local kedge = require "kedge"
 local errors = require "kedge.errors"
 local chart = require "kedge.chart"
+local windows = require "kedge.windows"
 
 local M = {}
 
@@ -30,11 +31,11 @@ M.OPERATORS = {"DoesNotExist", "Exists", "In", "NotIn"}
 local DIMENSIONS = {"cpu", "memory", "ephemeral-storage", "storage", "pods", "nodes"}
 
 local KEYS = {
-  settings = {"kubeVersion", "policy", "report", "recipients"},
+  settings = {"kubeVersion", "policy", "report", "recipients", "windows"},
   site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
-          "exec", "kubeVersion", "report", "recipients"},
+          "exec", "kubeVersion", "report", "recipients", "windows"},
   bundle = {"chart", "release", "namespace", "values", "targets", "targetValues",
-            "dependsOn", "smoke", "secrets"},
+            "dependsOn", "smoke", "secrets", "windows"},
   selector = {"matchLabels", "matchExpressions"},
   target_values = {"matchLabels", "matchExpressions", "values"},
   expression = {"key", "operator", "values"},
@@ -129,7 +130,7 @@ end
 local Problems = {}
 Problems.__index = Problems
 
-local function new_problems() return setmetatable({list = {}}, Problems) end
+local function new_problems() return setmetatable({list = {}, warnings = {}}, Problems) end
 
 -- doc = {file=, pos=}; path = the node's path in the document.
 function Problems:add(doc, path, fmt, ...)
@@ -679,6 +680,20 @@ local function check_recipients(P, doc, path, v)
   return out
 end
 
+-- windows: (kedge.windows) of kedge.yaml, a site or a bundle: the list,
+-- each problem at its field; repeated windows are warnings.
+local function check_windows(P, doc, v)
+  local list, problems, warns = windows.parse(v, "windows")
+  for _, p in ipairs(problems) do
+    P:add(doc, (p.path:gsub("%[(%d+)%]", ".%1")), "%s: %s", p.path, p.message)
+  end
+  for _, w in ipairs(warns) do
+    P.warnings[#P.warnings + 1] = string.format("%s: %s: %s (remove one)",
+      M.where(doc, (w.path:gsub("%[(%d+)%]", ".%1"))), w.path, w.message)
+  end
+  return list
+end
+
 local function load_settings(P, tree)
   local ents = list_names(tree, "") or {}
   local present = false
@@ -693,6 +708,7 @@ local function load_settings(P, tree)
   settings.policy = check_policy(P, doc, "policy", v.policy)
   settings.report = check_reports(P, doc, "report", v.report)
   settings.recipients = check_recipients(P, doc, "recipients", v.recipients)
+  settings.windows = check_windows(P, doc, v.windows)
   return settings
 end
 
@@ -736,6 +752,7 @@ local function load_site(P, tree, path, stem, settings, listed)
   s.kube_version = s.kubeVersion or settings.kubeVersion or M.DEFAULT_KUBE_VERSION
   s.report = check_reports(P, doc, "report", v.report) or deep_copy(settings.report) or {}
   s.recipients = check_recipients(P, doc, "recipients", v.recipients) or {}
+  s.windows = check_windows(P, doc, v.windows)
   -- the site's encrypted last values layer, when the repo has one
   if listed[stem .. ".secrets.yaml.age"] then s.secrets_file = "sites/" .. stem .. ".secrets.yaml.age" end
   return s
@@ -876,6 +893,7 @@ local function load_bundle(P, tree, name)
     end
   end
   b.smoke = check_smoke(P, doc, "smoke", v.smoke)
+  b.windows = check_windows(P, doc, v.windows)
   return b
 end
 
@@ -973,6 +991,7 @@ function M.load(tree)
     end
   end
   table.sort(repo.site_names)
+  for _, w in ipairs(P.warnings) do repo.warnings[#repo.warnings + 1] = w end
 
   -- cross references
   for _, n in ipairs(repo.bundle_names) do

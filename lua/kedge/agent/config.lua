@@ -11,7 +11,8 @@
 -- trust_new_host, verify, trusted_keys}, state_dir, kubeconfig, context,
 -- interval, jitter, drift_interval, backoff {initial, max}, metrics
 -- {textfile, listen {host, port}}, leader_election {namespace, name,
--- lease_duration} or nil, identity, wait, source (the file's path).
+-- lease_duration} or nil, identity, wait, ignore_windows (an emergency:
+-- deployment windows hold no bundle), source (the file's path).
 -- Durations are seconds.
 local git = require "kedge.git"
 local site = require "kedge.site"
@@ -33,7 +34,7 @@ local function lua_name(key) return (key:gsub("-", "_")) end
 
 -- Every top-level key, as the file spells it.
 M.KEYS = {"site", "repo", "ref", "state-dir", "kubeconfig", "context", "interval", "jitter",
-  "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait"}
+  "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait", "ignore-windows"}
 for _, k in ipairs(M.GIT_KEYS) do M.KEYS[#M.KEYS + 1] = k end
 table.sort(M.KEYS)
 
@@ -245,6 +246,12 @@ function M.parse(text, name)
     kubeconfig = c:string(doc, "kubeconfig", "kubeconfig"), context = c:string(doc, "context", "context"),
     identity = c:string(doc, "identity", "identity")}
   cfg.git = c:git(doc)
+  local iw = doc["ignore-windows"]
+  if iw ~= nil and type(iw) ~= "boolean" then
+    c:add("ignore-windows", "ignore-windows: want true or false, not %s", kind(iw))
+  else
+    cfg.ignore_windows = iw or nil
+  end
   c:timing(doc, cfg)
   c:metrics(doc, cfg)
   c:leader(doc, cfg)
@@ -287,6 +294,8 @@ local function set_flag(cfg, k, v)
     local l, why = parse_listen(v)
     if not l then return "--metrics-listen: " .. why end
     cfg.metrics.listen = l
+  elseif k == "ignore_windows" then
+    cfg.ignore_windows = (v == true or v == "true") or nil
   elseif GIT_LUA[k] then
     if k == "trust_new_host" then v = v == true or v == "true" end
     cfg.git[k] = v

@@ -5,7 +5,8 @@
 -- JSON object on stdout:
 --   {commit=, ran=bool, reasons={...}, result=, code=, duration=, report=,
 --    error=, step=, drift_corrections=, sync_failed=bool, busy=bool,
---    leader=bool|nil, outbox_pending=}
+--    leader=bool|nil, outbox_pending=, held={{bundle=, gate=, reason=,
+--    until=}}, held_until=}
 -- A tick first asks the remote for the ref (one ref advertisement, no
 -- fetch); the pass runs only when the commit moved, the last pass failed,
 -- a report waits in the outbox, or a drift check is due.
@@ -39,6 +40,7 @@ local function reasons_for(req, head, cfg)
   -- destinations keeps its outbox, as kedge apply does: nothing to retry)
   if req.undelivered and state.outbox_pending(cfg.state_dir) > 0 then r[#r + 1] = "outbox" end
   if req.drift_due then r[#r + 1] = "drift" end
+  if req.held_due then r[#r + 1] = "held" end
   return r
 end
 
@@ -48,6 +50,7 @@ local function run_pass(cfg, req, out)
     kubeconfig = cfg.kubeconfig, context = cfg.context, git = cfg.git, mode = "apply",
     deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait,
     identity = cfg.identity, identity_hint = "identity: in " .. tostring(cfg.source),
+    ignore_windows = cfg.ignore_windows,
     -- in the report: how often this site reports (the fleet view's stale bound)
     agent = {interval = cfg.interval, drift_interval = cfg.drift_interval}}
   local t0 = kos.monotonic()
@@ -57,6 +60,14 @@ local function run_pass(cfg, req, out)
   out.commit = P.commit and P.commit.id or out.commit
   out.report = P.report_obj and P.report_obj.id or nil
   out.drift_corrections = P.drift_corrections or 0
+  -- what the release policy holds, and when the first hold ends (the
+  -- agent runs a pass then, even with nothing new in the repo)
+  for _, bd in ipairs(P.held or {}) do
+    local h = P.results[bd.name].held
+    out.held = out.held or {}
+    out.held[#out.held + 1] = {bundle = bd.name, gate = h.gate, reason = h.reason, ["until"] = h["until"]}
+    if h["until"] and (not out.held_until or h["until"] < out.held_until) then out.held_until = h["until"] end
+  end
   if P.failure then
     out.step, out.error = P.failure.step, P.failure.message
     out.busy = P.failure.step == "lock"

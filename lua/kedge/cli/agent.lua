@@ -11,7 +11,7 @@ local M = {}
 local OVERRIDES = {"site", "repo", "ref", "state_dir", "kubeconfig", "context", "interval", "jitter",
   "drift_interval", "backoff_initial", "backoff_max", "metrics_textfile", "metrics_listen", "identity",
   "ca_file", "token_file", "username", "password_file", "ssh_key", "ssh_key_passphrase_file",
-  "known_hosts", "trust_new_host", "verify", "trusted_keys"}
+  "known_hosts", "trust_new_host", "verify", "trusted_keys", "ignore_windows"}
 
 local function config_path(o)
   return o.config or config.DEFAULT_PATH
@@ -158,6 +158,10 @@ local function print_status(st, rec, dir, running, pending)
   local names = {}
   for name in pairs(rec and rec.bundles or {}) do names[#names + 1] = name end
   table.sort(names)
+  for _, h in ipairs(st.held or {}) do
+    print(string.format("held:     %-20s %s: %s%s", tostring(h.bundle), tostring(h.gate), tostring(h.reason),
+      h["until"] and (", until " .. os.date("!%Y-%m-%dT%H:%M:%SZ", h["until"])) or ""))
+  end
   for _, name in ipairs(names) do
     local b = rec.bundles[name]
     print(string.format("bundle:   %-20s %s %s, good at %s%s", name, tostring(b.chart or "-"),
