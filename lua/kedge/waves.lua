@@ -89,12 +89,13 @@ end
 -- What a site's reports say of the bundle on the revision: {state =
 -- "success"|"failed"|"pending", at = when it first succeeded, finished =
 -- its newest report's time, error =}. docs: the site's reports, any order;
--- those of other commits do not count.
-function M.outcome(docs, bundle_name, commit_id)
+-- those of other commits, and those finished after now (a peer's clock
+-- ahead of ours; or kedge rollout status --at a past time), do not count.
+function M.outcome(docs, bundle_name, commit_id, now)
   local newest, newest_t, first_ok
   for _, d in ipairs(docs or {}) do
-    if type(d) == "table" and d.commit == commit_id then
-      local t = report.parse_time(tostring(d.finished or "")) or 0
+    local t = type(d) == "table" and report.parse_time(tostring(d.finished or "")) or nil
+    if t and d.commit == commit_id and (not now or t <= now) then
       local b
       for _, x in ipairs(type(d.bundles) == "table" and d.bundles or {}) do
         if type(x) == "table" and x.name == bundle_name then b = x end
@@ -125,7 +126,7 @@ local function wave_stats(w, o)
   w.outcomes, w.succeeded, w.failed = {}, 0, 0
   local times = {}
   for _, n in ipairs(w.sites) do
-    local r = o.peers and M.outcome(o.peers[n], o.bundle.name, o.commit.id) or {state = "pending"}
+    local r = o.peers and M.outcome(o.peers[n], o.bundle.name, o.commit.id, o.now) or {state = "pending"}
     w.outcomes[n] = r
     if r.state == "success" then
       w.succeeded = w.succeeded + 1

@@ -122,6 +122,8 @@ t.is(waves.outcome({rep("c1", T0, "ok", {{name = "up", status = "failed"}})}, "w
 t.is(waves.outcome({rep("c1", T0, "held")}, "web", "c1").state, "pending", "a held bundle is not decided")
 t.is(waves.outcome({rep("c1", T0, "failed"), rep("c1", T0 + 60, "ok")}, "web", "c1").state, "success",
   "the newest report decides (a retry that succeeded)")
+t.is(waves.outcome({rep("c1", T0 + 50, "ok")}, "web", "c1", T0 + 49).state, "pending",
+  "a report finished after now does not count yet (a clock ahead, or --at a past time)")
 t.is(waves.outcome({"garbage", {commit = "c1", bundles = "x"}}, "web", "c1").state, "pending",
   "malformed reports are pending, never an error")
 

@@ -86,7 +86,13 @@ local function print_bundle(b)
       w.quorum, when))
     for _, l in ipairs(group(w.sites)) do print(l) end
   end
-  if b.next then print("  next: " .. b.next.reason) end
+  if b.halted then
+    for _, w in ipairs(b.waves) do
+      if w.state == "halted" then print("  " .. w.reason); break end
+    end
+  elseif b.next then
+    print("  next: " .. b.next.reason)
+  end
 end
 
 function M.main(o, args)
