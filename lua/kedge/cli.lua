@@ -452,6 +452,28 @@ M.commands = {
       "be read); 2 bad command line; 3 none failing but some stale or never\n" ..
       "reported.\n",
     run = {"kedge.cli.fleet", "main"}},
+  {name = "rollout", summary = "where each bundle's staged rollout (waves) stands",
+    usage = "rollout status --repo URL|PATH [--ref REF] [--bundle B] [--json] [--at TIME]",
+    description = "For every bundle with rollout: in its bundle.yaml, the revision rolling\n" ..
+      "out (the commit REF names), each wave's sites with their state (done,\n" ..
+      "soaking, applying, failed, waiting on health, halted, not yet) and when\n" ..
+      "the next wave opens, decided as each site's wave gate decides it: from\n" ..
+      "the repo, the clock and the reports on the status branches\n" ..
+      "(kedge/status/<site>). --at answers for another time, to plan ahead.\n" ..
+      "A folder is read in place (nothing written); a URL is synced into the\n" ..
+      "state directory first.",
+    flags = {
+      {name = "repo", arg = "URL|PATH", help = "the config repo: a URL, or a folder holding a git repository"},
+      {name = "ref", arg = "REF", default = "main", help = "the branch, tag or commit rolling out"},
+      {name = "bundle", arg = "NAME", help = "only this bundle"},
+      {name = "json", type = "bool", help = "the answer as JSON on stdout"},
+      {name = "at", arg = "TIME", help = "decide at this RFC 3339 time", default_help = "now"},
+      state_dir(nil), GIT, PROGRESS,
+    },
+    footer = "Exit codes: 0 no rollout is halted; 1 some rollout is halted (a failure\n" ..
+      "beyond its health gate), or the repo could not be read; 2 bad command\n" ..
+      "line.\n",
+    run = {"kedge.cli.rollout", "main"}},
   {name = "health", summary = "judge objects with Argo CD health.lua scripts",
     usage = "health [--scripts DIR] [--json] FILE...",
     description = "Runs the health script of each object in the YAML or JSON FILEs (every\n" ..

@@ -127,6 +127,38 @@ function M.reports(store)
   return by_site, skipped, broken
 end
 
+-- The reports some sites pushed about one commit, for the release
+-- policy's waves (kedge.waves): site -> {doc, ...}, at most the newest
+-- and the two oldest of that commit per site (the newest decides, the
+-- oldest success starts a soak), chosen by their ids alone; and the
+-- skipped ones ({site=, file=, reason=}). nil when no status branch is
+-- there at all (the peers are unknown: an air gap, or reports that go
+-- elsewhere).
+function M.commit_reports(store, names, commit_id)
+  local branches = store:branches(M.BRANCH_PREFIX)
+  if #branches == 0 then return nil, {} end
+  local have = {}
+  for _, br in ipairs(branches) do have[br.name] = true end
+  local tag = "%-" .. commit_id:sub(1, 7):gsub("%W", "%%%0") .. "%-"
+  local by_site, skipped = {}, {}
+  for _, name in ipairs(names) do
+    local branch = M.BRANCH_PREFIX .. name
+    local files = have[branch] and report_files(store, branch) or {}
+    local mine = {}
+    for _, f in ipairs(files) do if f.id:find(tag) then mine[#mine + 1] = f end end
+    local pick = {mine[1], mine[#mine] ~= mine[1] and mine[#mine] or nil,
+      #mine > 2 and mine[#mine - 1] or nil}
+    local docs = {}
+    for _, f in pairs(pick) do
+      local doc, err = read_report(store, branch, f.id)
+      if doc then docs[#docs + 1] = doc
+      else skipped[#skipped + 1] = {site = name, file = branch .. ":reports/" .. f.id .. ".json", reason = err} end
+    end
+    by_site[name] = docs
+  end
+  return by_site, skipped
+end
+
 -- ---- the join --------------------------------------------------------------------
 
 local function first_failure(doc)

@@ -18,7 +18,7 @@
 local M = {}
 
 -- The gates' modules, in the order they are asked.
-M.ORDER = {"window"}
+M.ORDER = {"window", "wave"}
 
 M.LIST = {}
 

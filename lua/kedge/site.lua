@@ -35,7 +35,10 @@ local KEYS = {
   site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
           "exec", "kubeVersion", "report", "recipients", "windows"},
   bundle = {"chart", "release", "namespace", "values", "targets", "targetValues",
-            "dependsOn", "smoke", "secrets", "windows"},
+            "dependsOn", "smoke", "secrets", "windows", "rollout"},
+  rollout = {"waves", "health"},
+  wave = {"name", "selector", "percent", "soak"},
+  health = {"minSuccess", "maxFailures", "whenUnknown"},
   selector = {"matchLabels", "matchExpressions"},
   target_values = {"matchLabels", "matchExpressions", "values"},
   expression = {"key", "operator", "values"},
@@ -788,6 +791,90 @@ local function check_smoke(P, doc, path, v)
   return v
 end
 
+-- rollout: {waves = [{name, selector | percent, soak}], health = {...}}
+-- -> {waves = {{name=, selector=, percent=, soak=SECONDS}}, health =
+-- {min_success = PERCENT, max_failures = N, when_unknown = "wait"|"proceed"}}
+-- (kedge.waves decides with it). percent is cumulative over the sites the
+-- selector waves leave, so it must grow from wave to wave.
+local function check_rollout(P, doc, v)
+  if v == nil or not want(P, doc, "rollout", v, "map", "rollout") then return nil end
+  check_keys(P, doc, "rollout", v, KEYS.rollout, "rollout")
+  local r = {waves = {}, health = {min_success = 100, max_failures = 0, when_unknown = "wait"}}
+  if v.waves == nil or (type(v.waves) == "table" and next(v.waves) == nil) then
+    P:add(doc, "rollout", "rollout needs waves: a list of {name, selector or percent, soak}")
+  elseif want(P, doc, "rollout.waves", v.waves, "list", "rollout.waves") then
+    local seen, last = {}, 0
+    for i, w in ipairs(v.waves) do
+      local p = join("rollout.waves", i - 1)
+      if want(P, doc, p, w, "map", "a wave") then
+        check_keys(P, doc, p, w, KEYS.wave, "a wave")
+        local out = {}
+        if type(w.name) ~= "string" or not name_ok(w.name) then
+          P:add(doc, join(p, "name"), "a wave needs a name (lowercase letters, digits and \"-\")")
+        elseif seen[w.name] then
+          P:add(doc, join(p, "name"), 'wave "%s" is declared twice', w.name)
+        else
+          seen[w.name], out.name = true, w.name
+        end
+        if (w.selector == nil) == (w.percent == nil) then
+          P:add(doc, p, "a wave needs a selector {matchLabels: ...} or a percent (1 to 100), one of them")
+        elseif w.selector ~= nil then
+          if check_selector(P, doc, join(p, "selector"), w.selector, KEYS.selector, "a wave's selector") then
+            out.selector = w.selector
+          end
+        elseif math.type(w.percent) ~= "integer" or w.percent < 1 or w.percent > 100 then
+          P:add(doc, join(p, "percent"), "percent must be a whole number from 1 to 100, not %s", tostring(w.percent))
+        elseif w.percent <= last then
+          P:add(doc, join(p, "percent"), "percent %d does not grow past the wave before (%d): percents count " ..
+            "the sites so far, so a later wave names a larger share", w.percent, last)
+        else
+          out.percent, last = w.percent, w.percent
+        end
+        out.soak = 0
+        if w.soak ~= nil then
+          local d = type(w.soak) == "string" and kedge.duration(w.soak) or nil
+          if not d then
+            P:add(doc, join(p, "soak"), 'soak must be a duration like "2h", "30m" or "1h30m", not %s', tostring(w.soak))
+          else
+            out.soak = math.floor(d)
+          end
+        end
+        r.waves[#r.waves + 1] = out
+      end
+    end
+  end
+  local h = v.health
+  if h ~= nil and want(P, doc, "rollout.health", h, "map", "rollout.health") then
+    check_keys(P, doc, "rollout.health", h, KEYS.health, "rollout.health")
+    if h.minSuccess ~= nil then
+      local n = tostring(h.minSuccess):match("^(%d+)%%$")
+      n = tonumber(n)
+      if not n or n > 100 then
+        P:add(doc, "rollout.health.minSuccess", 'minSuccess must be a share like "90%%" (0%% to 100%%), not %s',
+          tostring(h.minSuccess))
+      else
+        r.health.min_success = n
+      end
+    end
+    if h.maxFailures ~= nil then
+      if math.type(h.maxFailures) ~= "integer" or h.maxFailures < 0 then
+        P:add(doc, "rollout.health.maxFailures", "maxFailures must be a whole number, 0 or more, not %s",
+          tostring(h.maxFailures))
+      else
+        r.health.max_failures = h.maxFailures
+      end
+    end
+    if h.whenUnknown ~= nil then
+      if h.whenUnknown ~= "wait" and h.whenUnknown ~= "proceed" then
+        P:add(doc, "rollout.health.whenUnknown", 'whenUnknown must be wait or proceed, not %s', tostring(h.whenUnknown))
+      else
+        r.health.when_unknown = h.whenUnknown
+      end
+    end
+  end
+  return r
+end
+
 local function load_bundle(P, tree, name)
   local dir = "bundles/" .. name
   local path = dir .. "/bundle.yaml"
@@ -894,6 +981,7 @@ local function load_bundle(P, tree, name)
   end
   b.smoke = check_smoke(P, doc, "smoke", v.smoke)
   b.windows = check_windows(P, doc, v.windows)
+  b.rollout = check_rollout(P, doc, v.rollout)
   return b
 end
 
@@ -1022,6 +1110,26 @@ function M.load(tree)
         if not M.targets(repo.bundles[bn], s) then
           repo.warnings[#repo.warnings + 1] = string.format(
             "%s: values for bundle %s, which does not target this site (they are unused)", s.file, bn)
+        end
+      end
+    end
+  end
+
+  for _, n in ipairs(repo.bundle_names) do
+    local b = repo.bundles[n]
+    for i, w in ipairs(b.rollout and b.rollout.waves or {}) do
+      if w.selector then
+        local hit = false
+        for _, sn in ipairs(repo.site_names) do
+          if M.targets(b, repo.sites[sn]) and M.matches(w.selector, repo.sites[sn].labels or {}) then
+            hit = true
+            break
+          end
+        end
+        if not hit then
+          repo.warnings[#repo.warnings + 1] = string.format("%s: rollout.waves.%d.selector of wave %s " ..
+            "matches no site the bundle targets (the wave is empty)", M.where(b.doc, "rollout.waves." ..
+            (i - 1) .. ".selector"), i - 1, tostring(w.name))
         end
       end
     end

@@ -32,7 +32,7 @@ end
 
 -- The repository to read: a folder opened in place, or a URL synced into
 -- a state directory (its mirror holds every branch, status ones too).
-local function open_source(o)
+function M.open_source(o)
   if not is_url(o.repo) then
     if not is_dir(o.repo) then return nil, "--repo " .. o.repo .. ": no such folder" end
     local store, err = git.store(o.repo)
@@ -64,7 +64,7 @@ local function open_source(o)
   return {store = store, commit = r.commit, commit_time = c and c.time}
 end
 
-local function tree_of(src)
+function M.tree_of(src)
   local s, c = src.store, src.commit
   return {read = function(_, p) return s:read(c, p) end,
     list = function(_, d) return s:list(c, d ~= "." and d or "") end}
@@ -149,10 +149,10 @@ function M.main(o, args)
   if args[1] ~= "status" then return usage("give status (kedge fleet status --repo URL|PATH)") end
   if #args > 1 then return usage("status takes no argument: " .. args[2]) end
   if not o.repo then return usage("--repo is required (the config repo: a URL or a folder)") end
-  local src, err = open_source(o)
+  local src, err = M.open_source(o)
   if not src then return fail(err) end
   local m, cerr = fleet.collect{store = src.store, commit = src.commit, commit_time = src.commit_time,
-    tree = tree_of(src), now = os.time(), site = o.site, bundle = o.bundle, stale = o.stale}
+    tree = M.tree_of(src), now = os.time(), site = o.site, bundle = o.bundle, stale = o.stale}
   src.store:close()
   if not m then return fail("the config repo at " .. src.commit:sub(1, 12) .. " does not load:\n" .. cerr) end
   m.repo, m.ref = o.repo, o.ref
