@@ -18,7 +18,10 @@
 local M = {}
 
 -- The gates' modules, in the order they are asked.
-M.ORDER = {}
+M.ORDER = {
+  "pause",
+  "downgrade",
+}
 
 M.LIST = {}
 

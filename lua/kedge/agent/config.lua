@@ -11,7 +11,8 @@
 -- trust_new_host, verify, trusted_keys}, state_dir, kubeconfig, context,
 -- interval, jitter, drift_interval, backoff {initial, max}, metrics
 -- {textfile, listen {host, port}}, leader_election {namespace, name,
--- lease_duration} or nil, identity, wait, source (the file's path).
+-- lease_duration} or nil, identity, wait, allow_downgrade (the pass's
+-- --allow-downgrade), source (the file's path).
 -- Durations are seconds.
 local git = require "kedge.git"
 local site = require "kedge.site"
@@ -35,6 +36,7 @@ local function lua_name(key) return (key:gsub("-", "_")) end
 M.KEYS = {"site", "repo", "ref", "state-dir", "kubeconfig", "context", "interval", "jitter",
   "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait"}
 for _, k in ipairs(M.GIT_KEYS) do M.KEYS[#M.KEYS + 1] = k end
+M.KEYS[#M.KEYS + 1] = "allow-downgrade"
 table.sort(M.KEYS)
 
 local GIT_LUA = {}
@@ -119,6 +121,15 @@ function Check:string(map, key, path)
   if v == nil then return nil end
   if type(v) ~= "string" or v == "" then
     self:add(path, "%s: want a non-empty string, not %s", key, kind(v))
+    return nil
+  end
+  return v
+end
+
+function Check:boolean(map, key)
+  local v = map[key]
+  if v ~= nil and type(v) ~= "boolean" then
+    self:add(key, "%s: want true or false, not %s", key, kind(v))
     return nil
   end
   return v
@@ -245,6 +256,7 @@ function M.parse(text, name)
     kubeconfig = c:string(doc, "kubeconfig", "kubeconfig"), context = c:string(doc, "context", "context"),
     identity = c:string(doc, "identity", "identity")}
   cfg.git = c:git(doc)
+  cfg.allow_downgrade = c:boolean(doc, "allow-downgrade")
   c:timing(doc, cfg)
   c:metrics(doc, cfg)
   c:leader(doc, cfg)
@@ -287,6 +299,8 @@ local function set_flag(cfg, k, v)
     local l, why = parse_listen(v)
     if not l then return "--metrics-listen: " .. why end
     cfg.metrics.listen = l
+  elseif k == "allow_downgrade" then
+    cfg[k] = v == true or v == "true"
   elseif GIT_LUA[k] then
     if k == "trust_new_host" then v = v == true or v == "true" end
     cfg.git[k] = v
