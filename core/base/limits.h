@@ -196,6 +196,12 @@
 #define KD_LIMIT_CHART_MANIFESTS 100000u
 #endif
 
+/* The good revisions state.json keeps per bundle (lua/kedge/pass.lua), the
+ * ones kedge rollback can go back to without a network. */
+#ifndef KD_LIMIT_GOOD_HISTORY
+#define KD_LIMIT_GOOD_HISTORY 10
+#endif
+
 /* Pass reports (lua/kedge/report.lua): undelivered reports and bytes the
  * outbox holds before the oldest are compacted into a summary, delivered
  * reports kept for `kedge report show`, bytes of a smoke test's output

@@ -51,6 +51,7 @@ static const struct {
 	LIMIT(CHART_FILES, "chart_files"),
 	LIMIT(CHART_DEPTH, "chart_depth"),
 	LIMIT(CHART_MANIFESTS, "chart_manifests"),
+	LIMIT(GOOD_HISTORY, "good_history"),
 	LIMIT(OUTBOX_REPORTS, "outbox_reports"),
 	LIMIT(OUTBOX_BYTES, "outbox_bytes"),
 	LIMIT(REPORTS_KEPT, "reports_kept"),

@@ -120,6 +120,10 @@ local WAIT = {name = "wait", type = "duration", arg = "DURATION", default_help =
 local IGNORE_WINDOWS = {name = "ignore-windows", type = "bool",
   help = "an emergency: change bundles outside their deployment windows (logged and reported)"}
 
+-- The release policy's overrides of a pass (kedge.gates).
+local ALLOW_DOWNGRADE = {name = "allow-downgrade", type = "bool",
+  help = "let a bundle move to a lower chart version than its last good one"}
+
 local PASS_EXIT = "Exit codes: 0 ok, 1 failed, 2 bad command line, 10 (plan) changes\n" ..
   "pending, 20 budget refused (nothing applied), 21 apply failed, 22 smoke\n" ..
   "test failed, 23 report not delivered (kept in the outbox).\n"
@@ -254,7 +258,8 @@ M.commands = {
       "them, checks the resource budget and server-side dry-runs every object,\n" ..
       "printing what would be created, changed (field by field) and pruned.\n" ..
       "Changes nothing on the cluster.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, IGNORE_WINDOWS, hide{WAIT, LOCK_TIMEOUT}},
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, IGNORE_WINDOWS, ALLOW_DOWNGRADE,
+      hide{WAIT, LOCK_TIMEOUT}},
     footer = PASS_EXIT, run = {"kedge.passcli", "plan"}, max_args = 0},
   {name = "apply", summary = "run the whole pass: sync, render, budget, apply, smoke, report",
     usage = "apply [--site NAME] [--repo URL|PATH --ref REF] [options]",
@@ -267,7 +272,7 @@ M.commands = {
       "instead of the built-in one, in the sandbox.",
     flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, WAIT,
       {name = "no-deliver", type = "bool", help = "leave the report in the outbox"},
-      IGNORE_WINDOWS, LOCK_TIMEOUT},
+      IGNORE_WINDOWS, ALLOW_DOWNGRADE, LOCK_TIMEOUT},
     footer = PASS_EXIT, run = {"kedge.passcli", "apply"}, max_args = 0},
   {name = "budget", summary = "print the site's resource budget table",
     usage = "budget [--site NAME] [--repo PATH | --repo URL --ref REF] [--state-dir DIR]",
@@ -351,6 +356,7 @@ M.commands = {
       {name = "metrics-listen", arg = "HOST:PORT", help = "serve GET /metrics (e.g. 127.0.0.1:9101)"},
       {name = "identity", arg = "FILE", help = "the site's age identity"},
       IGNORE_WINDOWS,
+      ALLOW_DOWNGRADE,
     },
     footer = "Exit codes: 0 stopped cleanly (--once: the tick's code, as kedge apply's);\n" ..
       "1 the config is missing or invalid (--once, install); 2 bad command line.\n",

@@ -18,7 +18,7 @@
 local M = {}
 
 -- The gates' modules, in the order they are asked.
-M.ORDER = {"window", "wave"}
+M.ORDER = {"pause", "window", "downgrade", "wave"}
 
 M.LIST = {}
 

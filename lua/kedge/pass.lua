@@ -383,7 +383,8 @@ function Pass:good_path(name)
 end
 
 -- STATE_DIR/state.json: {sites = {[site] = {bundles = {[name] = {commit=,
--- at=, chart=, version=}}, last_pass = {...}}}}; one state directory
+-- at=, chart=, version=, history = {{commit=, at=, chart=, version=},
+-- ...}}}, last_pass = {...}}}}; one state directory
 -- may serve several sites of the same repo.
 function Pass:read_all_state()
   local text = read_file(self:state_path())
@@ -641,6 +642,22 @@ function Pass:smoke(list)
   return true
 end
 
+-- A bundle's good revisions, newest first, for kedge rollback: entry (a
+-- new record of state.json: {commit=, at=, chart=, version=}) and the
+-- ones old (the record it replaces) lists, another commit each, at most
+-- limits.good_history.
+function M.history(old, entry)
+  local list = {{commit = entry.commit, at = entry.at, chart = entry.chart, version = entry.version}}
+  local before = type(old) == "table" and (type(old.history) == "table" and old.history or {old}) or {}
+  for _, h in ipairs(before) do
+    if #list >= limits.good_history then break end
+    if type(h) == "table" and type(h.commit) == "string" and h.commit ~= entry.commit then
+      list[#list + 1] = {commit = h.commit, at = h.at, chart = h.chart, version = h.version}
+    end
+  end
+  return list
+end
+
 -- 8. record: the last good commit per bundle, written atomically.
 function Pass:record()
   if self.mode == "plan" or not self.opts.state_dir or not self.commit then return true end
@@ -662,7 +679,9 @@ function Pass:record()
   for _, bd in ipairs(self.bundles) do
     local r = self.results[bd.name]
     if r and r.status == STATUS.OK then
-      st.bundles[bd.name] = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
+      local entry = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
+      entry.history = M.history(st.bundles[bd.name], entry)
+      st.bundles[bd.name] = entry
       n = n + 1
       -- decrypted data never reaches the disk: a bundle with secrets is
       -- re-rendered from its commit's tree when it must be rolled back

@@ -55,7 +55,7 @@ local function new_pass(o, mode)
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
     tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout,
-    identity = o.identity, ignore_windows = o.ignore_windows}
+    identity = o.identity, ignore_windows = o.ignore_windows, allow_downgrade = o.allow_downgrade}
 end
 
 local function print_failure(cmd, P)

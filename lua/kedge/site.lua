@@ -49,6 +49,11 @@ local KEYS = {
                     "ssh-key", "known-hosts", "attempts"},
   dir = {"dir"},
 }
+-- The release policy's keys of a site and a bundle (kedge.gates.pause,
+-- kedge.gates.downgrade): one line each, so the gates' keys merge apart.
+for _, k in ipairs{"allowDowngrade", "paused", "reason"} do
+  KEYS.site[#KEYS.site + 1], KEYS.bundle[#KEYS.bundle + 1] = k, k
+end
 
 ------------------------------------------------------------------------
 -- small helpers
@@ -697,6 +702,22 @@ local function check_windows(P, doc, v)
   return list
 end
 
+-- allowDowngrade, paused and its reason, on a site or a bundle (v), into
+-- out: booleans as given (nil when absent), the reason a non-empty string.
+local function check_release(P, doc, v, out)
+  if v.allowDowngrade ~= nil and want(P, doc, "allowDowngrade", v.allowDowngrade, "boolean") then
+    out.allowDowngrade = v.allowDowngrade
+  end
+  if v.paused ~= nil and want(P, doc, "paused", v.paused, "boolean") then out.paused = v.paused end
+  if v.reason ~= nil and want(P, doc, "reason", v.reason, "string") then
+    if v.reason == "" then P:add(doc, "reason", "reason must say why (it is shown where the pause is)") end
+    out.reason = v.reason
+  end
+  if out.paused and v.reason == nil then
+    P:add(doc, "paused", "paused: true needs a reason: (why, and who to ask; reports and kedge status show it)")
+  end
+end
+
 local function load_settings(P, tree)
   local ents = list_names(tree, "") or {}
   local present = false
@@ -758,6 +779,7 @@ local function load_site(P, tree, path, stem, settings, listed)
   s.windows = check_windows(P, doc, v.windows)
   -- the site's encrypted last values layer, when the repo has one
   if listed[stem .. ".secrets.yaml.age"] then s.secrets_file = "sites/" .. stem .. ".secrets.yaml.age" end
+  check_release(P, doc, v, s)
   return s
 end
 
@@ -982,6 +1004,7 @@ local function load_bundle(P, tree, name)
   b.smoke = check_smoke(P, doc, "smoke", v.smoke)
   b.windows = check_windows(P, doc, v.windows)
   b.rollout = check_rollout(P, doc, v.rollout)
+  check_release(P, doc, v, b)
   return b
 end
 
@@ -1213,6 +1236,43 @@ local function tree_root(repo)
   local ok, p = pcall(function() return t:path() end)
   if ok and type(p) == "string" then return p end
   return nil
+end
+
+-- A chart's name and version without rendering it ({name=, version=}, or
+-- nil, err): Chart.yaml of a chart folder, the archive's of a .tgz. tree:
+-- anything with read(path) (a .tgz outside a tree with path() is read
+-- through a temporary file). The gates and kedge check --base read it.
+function M.chart_meta(tree, path)
+  if path:match("%.tgz$") then
+    local file, tmp = nil, nil
+    local ok, root = pcall(function() return tree:path() end)
+    if ok and type(root) == "string" then
+      file = root .. "/" .. path
+    else
+      local bytes, err = tree:read(path)
+      if not bytes then return nil, err end
+      tmp = os.tmpname()
+      local f = assert(io.open(tmp, "wb"))
+      f:write(bytes)
+      f:close()
+      file = tmp
+    end
+    local c, err = chart.load(file)
+    if tmp then os.remove(tmp) end
+    if not c then return nil, err end
+    local meta = {name = c:name(), version = c:version()}
+    c:close()
+    return meta
+  end
+  local text, err = tree:read(path .. "/Chart.yaml")
+  if not text then return nil, err end
+  local v, derr = yaml.decode(text, {name = path .. "/Chart.yaml"})
+  if type(v) ~= "table" then return nil, derr or (path .. "/Chart.yaml is not a map") end
+  local version = math.type(v.version) and tostring(v.version) or v.version
+  if type(version) ~= "string" then
+    return nil, path .. "/Chart.yaml has no version (a string, e.g. version: 1.2.3)"
+  end
+  return {name = type(v.name) == "string" and v.name or path:match("[^/]+$"), version = version}
 end
 
 -- Renders the bundle's chart for the site with values_for and the site's

@@ -12,7 +12,8 @@
 -- interval, jitter, drift_interval, backoff {initial, max}, metrics
 -- {textfile, listen {host, port}}, leader_election {namespace, name,
 -- lease_duration} or nil, identity, wait, ignore_windows (an emergency:
--- deployment windows hold no bundle), source (the file's path).
+-- deployment windows hold no bundle), allow_downgrade (the pass's
+-- --allow-downgrade), source (the file's path).
 -- Durations are seconds.
 local git = require "kedge.git"
 local site = require "kedge.site"
@@ -36,6 +37,7 @@ local function lua_name(key) return (key:gsub("-", "_")) end
 M.KEYS = {"site", "repo", "ref", "state-dir", "kubeconfig", "context", "interval", "jitter",
   "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait", "ignore-windows"}
 for _, k in ipairs(M.GIT_KEYS) do M.KEYS[#M.KEYS + 1] = k end
+M.KEYS[#M.KEYS + 1] = "allow-downgrade"
 table.sort(M.KEYS)
 
 local GIT_LUA = {}
@@ -120,6 +122,15 @@ function Check:string(map, key, path)
   if v == nil then return nil end
   if type(v) ~= "string" or v == "" then
     self:add(path, "%s: want a non-empty string, not %s", key, kind(v))
+    return nil
+  end
+  return v
+end
+
+function Check:boolean(map, key)
+  local v = map[key]
+  if v ~= nil and type(v) ~= "boolean" then
+    self:add(key, "%s: want true or false, not %s", key, kind(v))
     return nil
   end
   return v
@@ -252,6 +263,7 @@ function M.parse(text, name)
   else
     cfg.ignore_windows = iw or nil
   end
+  cfg.allow_downgrade = c:boolean(doc, "allow-downgrade")
   c:timing(doc, cfg)
   c:metrics(doc, cfg)
   c:leader(doc, cfg)
@@ -296,6 +308,8 @@ local function set_flag(cfg, k, v)
     cfg.metrics.listen = l
   elseif k == "ignore_windows" then
     cfg.ignore_windows = (v == true or v == "true") or nil
+  elseif k == "allow_downgrade" then
+    cfg[k] = v == true or v == "true"
   elseif GIT_LUA[k] then
     if k == "trust_new_host" then v = v == true or v == "true" end
     cfg.git[k] = v

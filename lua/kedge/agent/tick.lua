@@ -51,6 +51,7 @@ local function run_pass(cfg, req, out)
     deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait,
     identity = cfg.identity, identity_hint = "identity: in " .. tostring(cfg.source),
     ignore_windows = cfg.ignore_windows,
+    allow_downgrade = cfg.allow_downgrade,
     -- in the report: how often this site reports (the fleet view's stale bound)
     agent = {interval = cfg.interval, drift_interval = cfg.drift_interval}}
   local t0 = kos.monotonic()
