@@ -24,6 +24,17 @@
 --   health.key(obj)                -> "<group>/<Kind>" or "<Kind>"
 --   health.convert(v)              -> the Lua value a script sees as obj
 --   health.STATUSES                -> {"Healthy", ...} and STATUSES.Healthy = true
+--   health.open(tree [, folder])   -> scripts (a pass's tree: a kedge.git repo
+--                                     or site.dir_tree; folder default
+--                                     "health"), or nil, err, "missing"
+--   scripts:check(obj)             -> as check, from the tree; nil when no
+--                                     script fits or it gave no health ("")
+--   health.recorder(holder)        -> function(obj, res, bundle) for
+--                                     kube.connect{on_health=}: keeps the
+--                                     newest result per object in
+--                                     holder(bundle).health (see there)
+--   health.ready(res)              -> ready, why, "failed": the readiness a
+--                                     result means (see M.ready)
 --
 -- A script returning nil, nothing, or an empty table gives status "" and
 -- message "" (Argo CD's "no health"); a status outside STATUSES gives
@@ -233,6 +244,107 @@ function M.check(dir, obj, lim)
   local out = M.run(code, obj, "@" .. path, lim)
   out.script = path
   return out
+end
+
+-- ---- scripts in a pass's tree ----
+
+local Scripts = {}
+Scripts.__index = Scripts
+
+local function entries(tree, dir)
+  local out = {}
+  for _, e in ipairs(tree:list(dir) or {}) do
+    if type(e) == "table" then out[e.name] = e.type else out[e] = "file" end
+  end
+  return out
+end
+
+-- Indexes folder/<group>/<Kind>/health.lua (folder/<Kind>/ for the core
+-- group) once, so a wait asks the tree only for the scripts it runs.
+function M.open(tree, folder)
+  folder = folder or "health"
+  local top, name = folder:match("^(.-)/?([^/]+)$")
+  if entries(tree, top)[name] ~= "dir" then return nil, folder .. ": no such folder", "missing" end
+  local self = setmetatable({tree = tree, exact = {}, wild = {}, codes = {}}, Scripts)
+  local keys = {}
+  for g, gt in pairs(entries(tree, folder)) do
+    if gt == "dir" then
+      local kinds = entries(tree, folder .. "/" .. g)
+      if kinds["health.lua"] == "file" then keys[#keys + 1] = g end
+      for k, kt in pairs(kinds) do
+        if kt == "dir" and entries(tree, folder .. "/" .. g .. "/" .. k)["health.lua"] == "file" then
+          keys[#keys + 1] = g .. "/" .. k
+        end
+      end
+    end
+  end
+  table.sort(keys)
+  for _, key in ipairs(keys) do
+    local path = folder .. "/" .. key .. "/health.lua"
+    self.exact[key] = path
+    if key:find("_", 1, true) then self.wild[#self.wild + 1] = {pattern = glob_pattern(key), path = path} end
+  end
+  self.count = #keys
+  return self
+end
+
+function Scripts:find(obj)
+  local key = M.key(obj)
+  if not key then return nil end
+  if not key:find("_", 1, true) and self.exact[key] then return self.exact[key] end
+  for _, w in ipairs(self.wild) do
+    if key:match(w.pattern) then return w.path end
+  end
+  return nil
+end
+
+function Scripts:check(obj, lim)
+  local path = self:find(obj)
+  if not path then return nil end
+  local code = self.codes[path]
+  if not code then
+    local text, err = self.tree:read(path)
+    if not text then return {status = "Unknown", message = tostring(err), error = true, script = path} end
+    code, self.codes[path] = text, text
+  end
+  local out = M.run(code, obj, "@" .. path, lim)
+  -- "no health" from the script: kedge's own rules decide
+  if out.status == "" then return nil end
+  out.script = path
+  return out
+end
+
+-- What a wait's scripts said, for the report: holder(bundle) gives the
+-- table (a bundle's result) whose .health lists {apiVersion, kind,
+-- namespace, name, status, message, script}, the newest per object, or nil
+-- for an object of no bundle the caller knows.
+function M.recorder(holder)
+  local seen = {}
+  return function(obj, res, bundle)
+    local h = bundle and holder(bundle)
+    if not h then return end
+    local m = type(obj.metadata) == "table" and obj.metadata or {}
+    local key = table.concat({bundle, tostring(obj.apiVersion), tostring(obj.kind),
+      tostring(m.namespace or ""), tostring(m.name)}, "\0")
+    local e = seen[key]
+    if not e then
+      e = {apiVersion = obj.apiVersion, kind = obj.kind, namespace = m.namespace, name = m.name}
+      h.health = h.health or {}
+      h.health[#h.health + 1] = e
+      seen[key] = e
+    end
+    e.status, e.message, e.script = res.status, res.message, res.script
+  end
+end
+
+-- Healthy is ready; Suspended is ready too (the caller reports it);
+-- Degraded is a failure waiting cannot mend; Progressing, Missing and
+-- Unknown (a script that failed) are not ready until the wait times out.
+function M.ready(res)
+  local why = res.status .. (res.message ~= "" and (": " .. res.message) or "")
+  if res.status == "Healthy" or res.status == "Suspended" then return true, why end
+  if res.status == "Degraded" then return false, why, "failed" end
+  return false, why
 end
 
 return M

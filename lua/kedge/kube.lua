@@ -7,7 +7,10 @@
 --
 -- connect{kubeconfig=, context=, namespace=, field_manager=, timeout=
 --   (seconds per attempt, default 30), attempts= (per request, default 5),
---   deadline=} → client, or nil, err
+--   deadline=, health= (kedge.health scripts from the repo: their answer
+--   decides readiness for the kinds they cover), on_health= (function(obj,
+--   res, bundle), told each script's answer in a wait, with the bundle label
+--   of the object)} → client, or nil, err
 -- client:discover([refresh]) → {version=, api_versions=, resources=}
 -- client:get(obj | apiVersion, kind, namespace, name) → object, or nil, err,
 --   status (err is "not found" for a 404)
@@ -24,6 +27,8 @@
 --   apply recorded
 -- kube.ready(obj) → ready (boolean), reason (string), "failed" when waiting
 --   cannot help — the readiness rules
+-- client:ready(obj) → the same, and the health script's result as a fourth
+--   value when the client's scripts judged obj
 -- kube.diff(live, want) → lines of a readable diff
 --
 -- Operational failures return nil, err; programming errors raise.
@@ -146,6 +151,8 @@ function M.connect(opts)
     timeout = opts.timeout or 30,
     attempts = opts.attempts or 5,
     http = hc,
+    health = opts.health,
+    on_health = opts.on_health,
     _gv = {},        -- group version → {Kind → resource} (discovery cache)
     _requests = 0,
   }, Client)
@@ -1053,6 +1060,15 @@ function M.ready(obj)
   return true, "ready"
 end
 
+-- The repo's health script for obj's kind, when there is one and it gives
+-- a status; else the rules above.
+function Client:ready(obj)
+  local res = self.health and self.health:check(obj)
+  if not res then return M.ready(obj) end
+  local ok, why, fatal = require("kedge.health").ready(res)
+  return ok, why, fatal, res
+end
+
 -- For a workload that is not ready, the first Pod problem among its Pods
 -- (matchLabels only), so a timeout can say "ImagePullBackOff".
 function Client:_pod_hint(live)
@@ -1098,7 +1114,11 @@ function Client:wait(objs, timeout, opts)
     for _, p in ipairs(pending) do
       local live, err, st = self:get(p.o.apiVersion, p.o.kind, p.ref.namespace, p.ref.name)
       if live then
-        local ok, why, fatal = M.ready(live)
+        local ok, why, fatal, res = self:ready(live)
+        if res and self.on_health then
+          local labels = meta(live).labels
+          self.on_health(live, res, type(labels) == "table" and labels[M.BUNDLE_LABEL] or nil)
+        end
         if not ok then
           p.why, p.live = why, live
           still[#still + 1] = p

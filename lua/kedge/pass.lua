@@ -125,8 +125,14 @@ end
 function Pass:kube_client()
   if self.kube then return self.kube end
   local opts = self.opts
+  -- the repo's health/<group>/<Kind>/health.lua scripts judge readiness of
+  -- the kinds they cover; what they said goes into the bundle's report
+  local health = require "kedge.health"
+  local scripts = self.tree and health.open(self.tree) or nil
   local c, err = kube_mod.connect{kubeconfig = opts.kubeconfig, context = opts.context,
-    deadline = opts.timeout}
+    deadline = opts.timeout, health = scripts, on_health = scripts and health.recorder(function(name)
+      return self:bundle_by_name(name) and self:result_of(name)
+    end)}
   if not c then return nil, err end
   self.kube = c
   return c

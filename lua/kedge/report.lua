@@ -291,6 +291,24 @@ local function norm_errors(list)
   return kedge.list(out)
 end
 
+-- What the repo's health scripts said of the bundle's objects (the wait's
+-- newest answer each), at most MAX_NAMES, those not Healthy first.
+local function norm_health(list)
+  if type(list) ~= "table" or #list == 0 then return nil end
+  local out = {}
+  for pass = 1, 2 do
+    for _, h in ipairs(list) do
+      if #out >= M.MAX_NAMES then break end
+      if (h.status ~= "Healthy") == (pass == 1) then
+        local msg = type(h.message) == "string" and h.message:sub(1, M.MAX_OUTPUT) or nil
+        out[#out + 1] = {apiVersion = h.apiVersion, kind = h.kind, namespace = h.namespace,
+          name = h.name, status = h.status, message = msg ~= "" and msg or nil, script = h.script}
+      end
+    end
+  end
+  return kedge.list(out)
+end
+
 local function norm_bundle(b)
   local objects = {created = names(b.created), updated = names(b.updated), pruned = names(b.pruned)}
   return {
@@ -304,6 +322,7 @@ local function norm_bundle(b)
     held = b.held and {gate = b.held.gate, reason = b.held.reason,
       ["until"] = tonumber(b.held["until"]) and rfc3339(b.held["until"]) or nil},
     overridden = b.overridden,
+    health = norm_health(b.health),
   }
 end
 

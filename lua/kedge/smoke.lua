@@ -33,7 +33,8 @@
 --   condition apiVersion, kind, namespace (the bundle's) of the object
 --             named like the test, or object {apiVersion, kind, name,
 --             namespace} for any object; condition (a status condition
---             type; absent: kedge.kube's readiness rules), status
+--             type; absent: the client's readiness, the repo's health
+--             script when one covers the kind), status
 --             ("True"), timeout (60)
 --   helm-test timeout (300, per test object, as helm test --timeout),
 --             logs (true)
@@ -406,7 +407,7 @@ function run_kind.condition(t, ctx)
     return live
   end, function(live)
     if not t.condition then
-      local r, why, fatal = kube.ready(live)
+      local r, why, fatal = ctx.kube:ready(live)
       return r, what .. ": " .. why, fatal
     end
     for _, c in ipairs(conditions_of(live)) do
