@@ -60,6 +60,11 @@ end
 function M.download(client, repo, entry, max)
   local urls = type(entry.urls) == "table" and entry.urls or {}
   if #urls == 0 then return nil, string.format("chart %s %s in %s has no urls", entry.name, entry.version, repo) end
+  if entry.digest ~= nil and type(entry.digest) ~= "string" then
+    -- a YAML number where a hex string belongs: the text is lost, so is the check
+    return nil, string.format("chart %s %s in %s: the index's digest is not a sha256 hex string (quote it)",
+      entry.name, entry.version, repo)
+  end
   local last, lkind
   for _, u in ipairs(urls) do
     local url = require("kedge.oci").resolve_url(base(repo), u)

@@ -113,7 +113,7 @@ function R:pull(spec)
   local e, perr = chartrepo.pick(index, spec.repo, spec.name, spec.version)
   if not e then return nil, perr end
   -- a known digest already in the cache needs no download
-  local want = type(e.digest) == "string" and e.digest:gsub("^sha256:", ""):lower()
+  local want = type(e.digest) == "string" and e.digest:gsub("^sha256:", ""):lower() or nil
   local have = want and self:cached(want)
   if have then return have, want, e.version end
   local tgz, hex, kind = chartrepo.download(c, spec.repo, e, max)
