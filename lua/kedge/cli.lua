@@ -310,7 +310,8 @@ M.commands = {
       "and holds what they request against the site's capacity minus its\n" ..
       "reserve (kedge budget's table; a site that does not fit is a problem).\n" ..
       "Every problem is printed on stderr as FILE:LINE:COL: what is wrong and\n" ..
-      "how to fix it; one line per site on stdout. Writes nothing."
+      "how to fix it; one line per site on stdout. Writes nothing (remote\n" ..
+      "charts are fetched into memory, or into --state-dir's chart cache)."
     end,
     flags = {
       {name = "identity", arg = "FILE", help = "decrypt the .age files and render fully (without it: " ..

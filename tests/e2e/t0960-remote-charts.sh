@@ -33,10 +33,11 @@ CHARTS=$(cd "$CHARTS" && pwd)
 
 SRV=$TMP/srv
 mkdir -p "$SRV/www"
-lighttpd_pid= registry_pid=
+lighttpd_pid= registry_pid= registry2_pid=
 cleanup() {
 	[ -n "$lighttpd_pid" ] && kill "$lighttpd_pid" 2>/dev/null
 	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
+	[ -n "$registry2_pid" ] && kill "$registry2_pid" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -138,6 +139,7 @@ server.modules       = ("mod_openssl", "mod_cgi", "mod_accesslog")
 accesslog.filename   = "$SRV/access.log"
 \$HTTP["url"] =~ "^/(e500|cut)/" { cgi.assign = (".yaml" => "/bin/sh", ".tgz" => "/bin/sh") }
 \$HTTP["url"] =~ "^/cut/index" { cgi.assign = () }
+\$HTTP["url"] =~ "^/token/" { cgi.assign = (".sh" => "/bin/bash") }
 \$SERVER["socket"] == "127.0.0.1:$TLS_PORT" {
 	ssl.engine  = "enable"
 	ssl.pemfile = "$SRV/srv.crt"
@@ -196,8 +198,82 @@ is "$("${CURL[@]}" -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v
 	--data-binary "@$SRV/ms-manifest.json" -o /dev/null -w '%{http_code}' \
 	"https://$REG/v2/charts/metrics-server/manifests/3.13.1")" 201 "its manifest is pushed as tag 3.13.1"
 
-printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'kedge:s3cret-registry-pw' | base64)" >"$TMP/auth.json"
-printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'kedge:wrong-pw-123' | base64)" >"$TMP/bad-auth.json"
+# --- a second registry behind the token flow ----------------------------------------
+# The token service is a CGI script: it checks the basic pair and signs a
+# JWT (RS256, its certificate in x5c) granting the scope asked for, as
+# distribution's token auth expects.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SRV/token.key" -out "$SRV/token.crt" \
+	-days 2 -subj "/CN=kedge test token issuer" 2>/dev/null
+mkdir -p "$W/token"
+cat >"$W/token/token.sh" <<EOF
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+want="Basic \$(printf 'kedge:s3cret-registry-pw' | base64)"
+if [ "\$HTTP_AUTHORIZATION" != "\$want" ]; then
+	printf 'Status: 401 Unauthorized\r\nContent-Type: application/json\r\n\r\n{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}'
+	exit 0
+fi
+scope=\$(printf '%s' "\$QUERY_STRING" | tr '&' '\n' | sed -n 's/^scope=//p' | sed 's/%3A/:/g; s/%2F/\//g; s/%2C/,/g')
+name=\${scope#repository:}; actions=\${name##*:}; name=\${name%:*}
+acts=\$(printf '%s' "\$actions" | sed 's/[^,][^,]*/"&"/g')
+now=\$(date +%s)
+x5c=\$(openssl x509 -in $SRV/token.crt -outform DER | openssl base64 -A)
+h=\$(printf '{"alg":"RS256","typ":"JWT","x5c":["%s"]}' "\$x5c" | b64url)
+c=\$(printf '{"iss":"kedge-test-issuer","sub":"kedge","aud":"kedge-registry","exp":%d,"nbf":%d,"iat":%d,"jti":"%s","access":[{"type":"repository","name":"%s","actions":[%s]}]}' \\
+	\$((now + 300)) \$((now - 10)) "\$now" "\$RANDOM\$RANDOM" "\$name" "\$acts" | b64url)
+sig=\$(printf '%s.%s' "\$h" "\$c" | openssl dgst -sha256 -sign $SRV/token.key -binary | b64url)
+printf 'Content-Type: application/json\r\n\r\n{"token":"%s.%s.%s"}' "\$h" "\$c" "\$sig"
+EOF
+free_port; TREG_PORT=$port
+TREG=127.0.0.1:$TREG_PORT
+cat >"$SRV/registry2.yml" <<EOF
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $SRV/registry2}
+http:
+  addr: $TREG
+  tls: {certificate: $SRV/srv.crt, key: $SRV/srv.key}
+auth:
+  token:
+    realm: $REPO_URL/token/token.sh
+    service: kedge-registry
+    issuer: kedge-test-issuer
+    rootcertbundle: $SRV/token.crt
+EOF
+docker-registry serve "$SRV/registry2.yml" >"$SRV/registry2.log" 2>&1 &
+registry2_pid=$!
+wait_listening "$TREG_PORT"
+TOKEN=$("${CURL[@]}" "$REPO_URL/token/token.sh?service=kedge-registry&scope=repository:charts/coredns:pull,push" |
+	sed 's/.*"token":"\([^"]*\)".*/\1/')
+TCURL=(curl -sS --cacert "$SRV/ca.crt" -H "Authorization: Bearer $TOKEN")
+tpush_blob() {
+	local loc d
+	loc=$("${TCURL[@]}" -X POST -D - -o /dev/null "https://$TREG/v2/$1/blobs/uploads/" |
+		tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+	case $loc in /*) loc=https://$TREG$loc ;; esac
+	d=sha256:$(sha "$2")
+	case $loc in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
+	"${TCURL[@]}" -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" \
+		-o /dev/null -w '%{http_code}' "$loc"
+}
+CD=$W/repo/coredns-1.46.2.tgz
+python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))), end="")' \
+	"$CHARTS/coredns/Chart.yaml" >"$SRV/cd-config.json"
+is "$(tpush_blob charts/coredns "$SRV/cd-config.json")$(tpush_blob charts/coredns "$CD")" 201201 \
+	"a chart is pushed to the token-auth registry with a token from the CGI token service"
+cat >"$SRV/cd-manifest.json" <<EOF
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:$(sha "$SRV/cd-config.json")","size":$(stat -c %s "$SRV/cd-config.json")},
+"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"sha256:$(sha "$CD")","size":$(stat -c %s "$CD")}]}
+EOF
+is "$("${TCURL[@]}" -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+	--data-binary "@$SRV/cd-manifest.json" -o /dev/null -w '%{http_code}' \
+	"https://$TREG/v2/charts/coredns/manifests/1.46.2")" 201 "...and its manifest"
+
+printf '{"auths": {"%s": {"auth": "%s"}, "%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'kedge:s3cret-registry-pw' | base64)" \
+	"$TREG" "$(printf 'kedge:s3cret-registry-pw' | base64)" >"$TMP/auth.json"
+printf '{"auths": {"%s": {"auth": "%s"}, "%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'kedge:wrong-pw-123' | base64)" \
+	"$TREG" "$(printf 'kedge:wrong-pw-123' | base64)" >"$TMP/bad-auth.json"
 
 # --- the config repo --------------------------------------------------------------
 R=$TMP/repo
@@ -210,10 +286,11 @@ bundle() { # NAME CASE CHART-LINES...
 	{ printf '%s\n' "$@"; printf 'release: rel\nnamespace: default\ntargets: [{matchLabels: {case: %s}}]\n' "$c"; } \
 		>"$R/bundles/$n/bundle.yaml"
 }
-for s in good baddigest trunc e500 cut plain stale; do site "$s"; done
+for s in good bearer baddigest trunc e500 cut plain stale; do site "$s"; done
 bundle dns good "chart: {repo: \"$REPO_URL/repo\", name: coredns, version: \"1.46.x\"}"
 bundle metrics good "chart: oci://$REG/charts/metrics-server" 'version: "3.13.x"'
 bundle prom good "chart: charts/prometheus"
+bundle tokened bearer "chart: oci://$TREG/charts/coredns" 'version: 1.46.2'
 bundle baddigest baddigest "chart: {repo: \"$REPO_URL/bad-digest\", name: coredns, version: 1.46.2}"
 bundle trunc trunc "chart: {repo: \"$REPO_URL/trunc\", name: coredns, version: 1.46.2}"
 bundle e500 e500 "chart: {repo: \"$REPO_URL/e500\", name: coredns, version: 1.46.2}"
@@ -287,6 +364,13 @@ ok "a cached archive is named by its sha256" \
 check --site good --state-dir "$STATE" --registry-config "$TMP/auth.json"
 is "$rc" 0 "kedge check fetches remote charts too"
 like "$out" "dns 1\.46\.2 .*metrics 3\.13\.1 .*prom " "its line names the versions the ranges picked"
+
+render bearer tokened
+is "$out" "$(cat "$CHARTS/golden/coredns.yaml")" "the bearer token flow: a token for the pull scope, then the chart (golden coredns.yaml)"
+[ "$rc" = 0 ] || echo "# $err"
+run "$KEDGE" check --repo "$R" --registry-ca "$SRV/ca.crt" --site bearer --registry-config "$TMP/bad-auth.json"
+like "$err" "registry $TREG refused the credentials of kedge from .*bad-auth\.json \(token service answered 401\): bad credentials" \
+	"the token service refusing the pair is named, without the password"
 
 # --- bad input ------------------------------------------------------------------------
 n=$(cached)
