@@ -362,6 +362,7 @@ M.commands = {
       {name = "metrics-textfile", arg = "PATH", help = "write Prometheus metrics to PATH (.prom)"},
       {name = "metrics-listen", arg = "HOST:PORT", help = "serve GET /metrics (e.g. 127.0.0.1:9101)"},
       {name = "identity", arg = "FILE", help = "the site's age identity"},
+      REGISTRY,
     },
     footer = "Exit codes: 0 stopped cleanly (--once: the tick's code, as kedge apply's);\n" ..
       "1 the config is missing or invalid (--once, install); 2 bad command line.\n",

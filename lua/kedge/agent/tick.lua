@@ -48,6 +48,7 @@ local function run_pass(cfg, req, out)
     kubeconfig = cfg.kubeconfig, context = cfg.context, git = cfg.git, mode = "apply",
     deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait,
     identity = cfg.identity, identity_hint = "identity: in " .. tostring(cfg.source),
+    registry = {config = cfg.registry_config, ca_file = cfg.registry_ca, insecure = cfg.insecure_registry},
     -- in the report: how often this site reports (the fleet view's stale bound)
     agent = {interval = cfg.interval, drift_interval = cfg.drift_interval}}
   local t0 = kos.monotonic()
