@@ -194,6 +194,11 @@ function Client:token(host, ch)
   return tok
 end
 
+local function req_without_auth(req)
+  req.headers.Authorization = nil
+  return req
+end
+
 -- One GET with the credentials a 401 asks for, following redirects.
 -- opts: accept (list of media types), max_body, scope (the token scope
 -- the caller expects), what (names the request in errors). Returns the
@@ -220,6 +225,13 @@ function Client:get(url, opts)
       timeout = self.opts.timeout or 30, max_body = opts.max_body}
     local r, err = http.request(req)
     if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
+    if r.status == 401 and host == origin and auth then
+      -- what was kept (a token) may have expired: ask again once
+      self.auth_for[akey], self.tokens = nil, {}
+      auth = nil
+      r, err = http.request(req_without_auth(req))
+      if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
+    end
     if r.status == 401 and host == origin and not auth then
       local ch = challenge(r.headers["www-authenticate"])
       local c = self:creds(host)
