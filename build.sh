@@ -101,6 +101,7 @@ need_test_tools() {
 	# the host-built template tests link core/sprig/crypto.c against these
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 	need chromium:chromium chromedriver:chromium-driver
+	need docker-registry:docker-registry htpasswd:apache2-utils curl:curl /usr/lib/python3/dist-packages/yaml:python3-yaml
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.

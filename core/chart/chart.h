@@ -44,11 +44,26 @@ typedef struct kd_chart kd_chart;
 
 /* Loads a chart directory or .tgz file. */
 int kd_chart_load(kd_chart **out, const char *path, kd_err *err);
+/* Loads a packaged chart held in memory (fetched from a chart repository
+ * or a registry); name stands for its path in messages. */
+int kd_chart_load_tgz(kd_chart **out, const char *data, size_t len,
+		      const char *name, kd_err *err);
+/* Adds a packaged chart as a subchart, as if it lay in charts/ (where
+ * `helm dependency build` puts what it fetches). */
+int kd_chart_add_sub(kd_chart *c, const char *data, size_t len,
+		     const char *name, kd_err *err);
 void kd_chart_free(kd_chart *c);
 
 /* Chart.yaml's name and version. */
 const char *kd_chart_name(const kd_chart *c);
 const char *kd_chart_version(const kd_chart *c);
+/* Chart.yaml as read (a v1 chart's requirements.yaml dependencies under
+ * "dependencies"), Chart.lock (or requirements.lock) or NULL, and the
+ * names of the subcharts charts/ holds: what a dependency build needs. */
+const kd_value *kd_chart_meta(const kd_chart *c);
+const kd_value *kd_chart_lock(const kd_chart *c);
+size_t kd_chart_nsubs(const kd_chart *c);
+const char *kd_chart_sub_name(const kd_chart *c, size_t i);
 
 typedef struct kd_chart_opts {
 	const char *release;       /* NULL: "release-name" */

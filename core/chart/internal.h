@@ -23,6 +23,7 @@ struct kd_chart {
 	kd_chart_map *maps;  /* root only */
 	const char *path;    /* where it was loaded from, for messages */
 	kd_value *meta;      /* Chart.yaml (and requirements.yaml's deps) */
+	kd_value *lock;      /* Chart.lock (or requirements.lock), or NULL */
 	const char *name, *version, *api_version, *type;
 	kd_value *values;    /* values.yaml, a map */
 	const char *schema;  /* values.schema.json text, or NULL */

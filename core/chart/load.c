@@ -630,6 +630,17 @@ static int add_requirements(sorter *s, const kd_chart_file *f)
 	return 0;
 }
 
+/* Chart.lock (requirements.lock in a v1 chart): kept for a dependency
+ * build, which pins the versions it names. */
+static int read_lock(sorter *s, const kd_chart_file *f)
+{
+	if (kd_yaml_decode(&s->c->lock, s->a, f->data, f->len, f->name, NULL, s->err))
+		return yaml_err(s->err, s->path, f->name);
+	if (s->c->lock->type != KD_MAP)
+		s->c->lock = NULL;
+	return 0;
+}
+
 /* A file under charts/: a provenance file stays the parent's; the rest
  * goes to its subchart's list, named by the first path component. */
 static int add_to_sub(sorter *s, const kd_chart_file *f)
@@ -670,8 +681,10 @@ static int sort_file(sorter *s, const kd_chart_file *f)
 	kd_chart *c = s->c;
 	const char *nm = f->name;
 
-	if (!strcmp(nm, "Chart.yaml") || !strcmp(nm, "Chart.lock"))
+	if (!strcmp(nm, "Chart.yaml"))
 		return 0;
+	if (!strcmp(nm, "Chart.lock"))
+		return read_lock(s, f);
 	if (!strcmp(nm, "values.yaml")) {
 		if (kd_chart_values_parse(&c->values, s->a, f->data, f->len,
 					  "values.yaml", s->err))
@@ -683,6 +696,8 @@ static int sort_file(sorter *s, const kd_chart_file *f)
 		c->schema_len = f->len;
 		return 0;
 	}
+	if (!strcmp(nm, "requirements.lock") && read_lock(s, f))
+		return s->err->code;
 	if (!strcmp(nm, "requirements.yaml") || !strcmp(nm, "requirements.lock"))
 		return add_requirements(s, f);
 	if (!strncmp(nm, "charts/", 7))
@@ -814,6 +829,77 @@ int kd_chart_load(kd_chart **out, const char *path, kd_err *err)
 	c->root = true;
 	*out = c;
 	return 0;
+}
+
+int kd_chart_load_tgz(kd_chart **out, const char *data, size_t len,
+		      const char *name, kd_err *err)
+{
+	kd_arena *a = malloc(sizeof *a);
+	kd_chart_raw raw = {0};
+	kd_chart *c = NULL;
+	int rc;
+
+	if (!a)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	kd_arena_init(a, KD_LIMIT_ARENA_BYTES);
+	rc = len > KD_LIMIT_CHART_BYTES
+		     ? kd_err_set(err, KD_ELIMIT, "chart %s: the archive is larger than %u MiB (KD_LIMIT_CHART_BYTES)",
+				  name, KD_LIMIT_CHART_BYTES >> 20)
+		     : kd_chart_untar(a, &raw, data, len, name, err);
+	if (!rc)
+		rc = kd_chart_from_files(&c, a, &raw, name, err);
+	if (rc) {
+		kd_arena_free(a);
+		free(a);
+		return rc;
+	}
+	c->root = true;
+	*out = c;
+	return 0;
+}
+
+int kd_chart_add_sub(kd_chart *c, const char *data, size_t len,
+		     const char *name, kd_err *err)
+{
+	kd_chart_raw raw = {0};
+	kd_chart *sc = NULL, **ns;
+	char *sp = kd_arena_alloc(c->a, strlen(c->path) + strlen(name) + 16);
+	int rc;
+
+	if (!sp)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	sprintf(sp, "%s/charts/%s", c->path, name);
+	rc = kd_chart_untar(c->a, &raw, data, len, sp, err);
+	if (!rc)
+		rc = kd_chart_from_files(&sc, c->a, &raw, sp, err);
+	if (rc)
+		return rc;
+	ns = kd_arena_grow(c->a, c->subs, c->nsubs * sizeof *ns, (c->nsubs + 1) * sizeof *ns);
+	if (!ns)
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
+	c->subs = ns;
+	c->subs[c->nsubs++] = sc;
+	return 0;
+}
+
+const kd_value *kd_chart_meta(const kd_chart *c)
+{
+	return c->meta;
+}
+
+const kd_value *kd_chart_lock(const kd_chart *c)
+{
+	return c->lock;
+}
+
+size_t kd_chart_nsubs(const kd_chart *c)
+{
+	return c->nsubs;
+}
+
+const char *kd_chart_sub_name(const kd_chart *c, size_t i)
+{
+	return i < c->nsubs ? c->subs[i]->name : NULL;
 }
 
 void kd_chart_free(kd_chart *c)

@@ -82,6 +82,7 @@ static void register_preload(lua_State *L)
 		{"kedge.os", kd_lua_open_os},
 		{"kedge.proc", kd_lua_open_proc},
 		{"kedge.regex", kd_lua_open_regex},
+		{"kedge.digest", kd_lua_open_digest},
 		{NULL, NULL},
 	};
 	const kd_lua_embedded *f;

@@ -126,5 +126,6 @@ int kd_lua_open_os(lua_State *L);
 void kd_lua_os_events(lua_State *L);
 int kd_lua_open_proc(lua_State *L);
 int kd_lua_open_regex(lua_State *L);
+int kd_lua_open_digest(lua_State *L);
 
 #endif

@@ -1,6 +1,9 @@
 /* kedge.chart: Helm charts for Lua.
  *
  *   chart.load(path) -> chart | nil, err     (a directory or a .tgz)
+ *   chart.load_tgz(bytes, name) -> chart | nil, err  (a .tgz in memory)
+ *   c:info() -> {meta=, lock=, subcharts={names}}  (Chart.yaml, Chart.lock)
+ *   c:add_subchart(bytes, name) -> true | nil, err (a .tgz, as in charts/)
  *   c:name(), c:version()
  *   c:render([values [, opts]]) -> manifests | nil, err
  *   c:template([values [, opts]]) -> text | nil, err  (what kedge render prints)
@@ -67,6 +70,57 @@ static int chart_load(lua_State *L)
 		lua_pushstring(L, err.msg);
 		return 2;
 	}
+	return 1;
+}
+
+static int chart_load_tgz(lua_State *L)
+{
+	size_t len;
+	const char *data = luaL_checklstring(L, 1, &len);
+	const char *name = luaL_checkstring(L, 2);
+	lchart *lc = lua_newuserdatauv(L, sizeof *lc, 0);
+	kd_err err = KD_ERR_INIT;
+
+	lc->c = NULL;
+	luaL_setmetatable(L, CHART_MT);
+	if (kd_chart_load_tgz(&lc->c, data, len, name, &err))
+		return kd_lua_fail(L, &err);
+	return 1;
+}
+
+static int chart_info(lua_State *L)
+{
+	const kd_chart *c = check_chart(L)->c;
+	size_t i, n = kd_chart_nsubs(c);
+
+	lua_createtable(L, 0, 3);
+	kd_lua_push_value(L, kd_chart_meta(c));
+	lua_setfield(L, -2, "meta");
+	if (kd_chart_lock(c)) {
+		kd_lua_push_value(L, kd_chart_lock(c));
+		lua_setfield(L, -2, "lock");
+	}
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_pushstring(L, kd_chart_sub_name(c, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	kd_lua_set_list(L, -1);
+	lua_setfield(L, -2, "subcharts");
+	return 1;
+}
+
+static int chart_add_subchart(lua_State *L)
+{
+	lchart *lc = check_chart(L);
+	size_t len;
+	const char *data = luaL_checklstring(L, 2, &len);
+	const char *name = luaL_checkstring(L, 3);
+	kd_err err = KD_ERR_INIT;
+
+	if (kd_chart_add_sub(lc->c, data, len, name, &err))
+		return kd_lua_fail(L, &err);
+	lua_pushboolean(L, 1);
 	return 1;
 }
 
@@ -353,6 +407,7 @@ int kd_lua_open_chart(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"load", chart_load},
+		{"load_tgz", chart_load_tgz},
 		{"helm_template", chart_helm_template},
 		{"merge_values", chart_merge_values},
 		{NULL, NULL},
@@ -360,6 +415,8 @@ int kd_lua_open_chart(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{"name", chart_name},
 		{"version", chart_version},
+		{"info", chart_info},
+		{"add_subchart", chart_add_subchart},
 		{"render", chart_render},
 		{"template", chart_template},
 		{"close", chart_gc},

@@ -67,7 +67,7 @@ end
 
 -- Checks one site: select, then render every selected bundle. Returns
 -- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=}.
-local function check_site(repo, name, dec)
+local function check_site(repo, name, dec, charts)
   local res = {name = name, bundles = kedge.list({}), problems = kedge.list({}),
     warnings = kedge.list({}), secrets_left_out = kedge.list({})}
   local list, err, e = site.select(repo, name)
@@ -81,7 +81,8 @@ local function check_site(repo, name, dec)
   check_recipients(repo, s, list, res)
   local rendered = {}
   for _, b in ipairs(list) do
-    local r, rerr, re = site.render(repo, s, b, {decrypt = dec, skipped = res.secrets_left_out})
+    local r, rerr, re = site.render(repo, s, b, {decrypt = dec, skipped = res.secrets_left_out,
+      charts = charts})
     local entry = {name = b.name, chart = b.chart}
     if r then
       entry.version = r.chart.version
@@ -142,8 +143,11 @@ function M.main(o)
       dec, derr = require("kedge.secrets").decryptor{identity = o.identity}
       if not dec then return usage("--identity: " .. derr) end
     end
+    -- remote charts: fetched once for every site, cached with --state-dir
+    local charts = require("kedge.charts").new{state_dir = o.state_dir,
+      registry = {config = o.registry_config, ca_file = o.registry_ca, insecure = o.insecure_registry}}
     for _, n in ipairs(names) do
-      local r = check_site(repo, n, dec)
+      local r = check_site(repo, n, dec, charts)
       for _, w in ipairs(r.warnings) do out.warnings[#out.warnings + 1] = w end
       out.sites[#out.sites + 1] = r
       for _, p in ipairs(r.problems) do out.problems[#out.problems + 1] = p end

@@ -94,6 +94,17 @@ local PASS_REPO = {
   state_dir(M.DEFAULT_STATE_DIR),
 }
 
+-- Where remote charts come from (kedge.charts, kedge.oci).
+local REGISTRY = {
+  {name = "registry-config", arg = "FILE", help = "credentials for chart repositories and " ..
+    "registries (auth.json format: {\"auths\": {HOST: {\"auth\": base64(user:password)}}})",
+    default_help = "$REGISTRY_AUTH_FILE, then ~/.docker/config.json"},
+  {name = "registry-ca", arg = "FILE", help = "trusted CAs for chart repositories and registries",
+    default_help = "the system bundle"},
+  {name = "insecure-registry", type = "list", arg = "HOST", help = "allow plain HTTP to HOST[:PORT] " ..
+    "(repeatable; 127.0.0.0/8 always may)"},
+}
+
 local KUBECONFIG = {name = "kubeconfig", arg = "FILE", help = "the kubeconfig",
   default_help = "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml, ~/.kube/config, in-cluster"}
 local CONTEXT = {name = "context", arg = "NAME", help = "a context other than current-context"}
@@ -258,7 +269,7 @@ M.commands = {
       "them, checks the resource budget and server-side dry-runs every object,\n" ..
       "printing what would be created, changed (field by field) and pruned.\n" ..
       "Changes nothing on the cluster.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, IGNORE_WINDOWS, ALLOW_DOWNGRADE,
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, PROGRESS, IGNORE_WINDOWS, ALLOW_DOWNGRADE,
       hide{WAIT, LOCK_TIMEOUT}},
     footer = PASS_EXIT, run = {"kedge.passcli", "plan"}, max_args = 0},
   {name = "apply", summary = "run the whole pass: sync, render, budget, apply, smoke, report",
@@ -270,7 +281,7 @@ M.commands = {
       "to its last good revision), and the report: written to the outbox,\n" ..
       "then delivered to the site's destinations. The site's `recipe:` runs\n" ..
       "instead of the built-in one, in the sandbox.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, PROGRESS, WAIT,
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, PROGRESS, WAIT,
       {name = "no-deliver", type = "bool", help = "leave the report in the outbox"},
       IGNORE_WINDOWS, ALLOW_DOWNGRADE, LOCK_TIMEOUT},
     footer = PASS_EXIT, run = {"kedge.passcli", "apply"}, max_args = 0},
@@ -281,7 +292,7 @@ M.commands = {
       "capacity minus its reserve, with the shortfall. Needs no cluster.\n" ..
       "--repo PATH without --ref reads a plain checkout (uncommitted changes\n" ..
       "included); without --repo, the revision the state directory serves.",
-    flags = {PASS_REPO, GIT, IDENTITY, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
+    flags = {PASS_REPO, GIT, IDENTITY, REGISTRY, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
     footer = "Exit codes: 0 fits, 1 failed, 2 bad command line, 20 does not fit.\n",
     run = {"kedge.passcli", "budget"}, max_args = 0},
   {name = "report", summary = "show the pass reports or send the outbox",
@@ -307,7 +318,8 @@ M.commands = {
       "and holds what they request against the site's capacity minus its\n" ..
       "reserve (kedge budget's table; a site that does not fit is a problem).\n" ..
       "Every problem is printed on stderr as FILE:LINE:COL: what is wrong and\n" ..
-      "how to fix it; one line per site on stdout. Writes nothing."
+      "how to fix it; one line per site on stdout. Writes nothing (remote\n" ..
+      "charts are fetched into memory, or into --state-dir's chart cache)."
     end,
     flags = {
       {name = "identity", arg = "FILE", help = "decrypt the .age files and render fully (without it: " ..
@@ -315,6 +327,9 @@ M.commands = {
       {name = "repo", arg = "PATH", default = ".", help = "the config repo: a plain checkout"},
       {name = "site", arg = "NAME", help = "check this site only"},
       {name = "all-sites", type = "bool", key = "all", help = "check every site (the default)"},
+      {name = "state-dir", arg = "DIR", help = "keep fetched remote charts in DIR's chart cache " ..
+        "(and use it when their repository is unreachable)", default_help = "fetched into memory only"},
+      REGISTRY,
       {name = "json", type = "bool", help = "print one JSON object: {ok, repo, sites: [{name, ok, " ..
         "kube_version, bundles: [{name, chart, version, objects}], problems}], problems: " ..
         "[{file, line, col, message, site}], warnings}"},
@@ -357,6 +372,7 @@ M.commands = {
       {name = "identity", arg = "FILE", help = "the site's age identity"},
       IGNORE_WINDOWS,
       ALLOW_DOWNGRADE,
+      REGISTRY,
     },
     footer = "Exit codes: 0 stopped cleanly (--once: the tick's code, as kedge apply's);\n" ..
       "1 the config is missing or invalid (--once, install); 2 bad command line.\n",

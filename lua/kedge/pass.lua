@@ -277,6 +277,16 @@ function Pass:decryptor()
   return self.decrypt
 end
 
+-- Where remote charts come from: one resolver a pass, caching in the
+-- state directory (opts.registry: config, ca_file, insecure).
+function Pass:charts()
+  if not self.chart_source then
+    self.chart_source = require("kedge.charts").new{state_dir = self.opts.state_dir,
+      registry = self.opts.registry}
+  end
+  return self.chart_source
+end
+
 -- 4. render: every selected bundle's chart with its values.
 function Pass:render()
   local total = 0
@@ -284,7 +294,7 @@ function Pass:render()
   -- install shows them; offline (kedge budget), the site's kubeVersion.
   local dec, derr = self:decryptor()
   if not dec then return self:fail("render", M.EXIT.failed, derr) end
-  local ropts = {decrypt = dec}
+  local ropts = {decrypt = dec, charts = self:charts()}
   if not self.opts.offline and #self.bundles > 0 then
     local c, cerr = self:kube_client()
     local caps = c and c:capabilities()
@@ -419,7 +429,7 @@ function Pass:good_objects(bd, good)
       if x.name == bd.name then old = x end
     end
     if not old then return nil, "the bundle was not selected at " .. good.commit:sub(1, 12) end
-    local manifests, rerr = site_mod.render(repo, s, old, {decrypt = self:decryptor()})
+    local manifests, rerr = site_mod.render(repo, s, old, {decrypt = self:decryptor(), charts = self:charts()})
     rev:close()
     if not manifests then return nil, rerr end
     return objects_of(manifests), old.namespace
@@ -872,7 +882,8 @@ local BOUND = {"step", "fail", "info", "progress", "read_state", "result_of", "k
 -- for another apply on the state directory, default 60), tree (an already
 -- opened tree:
 -- skips sync, e.g. a plain checkout for kedge budget), offline (render
--- with the site's kubeVersion instead of the cluster's capabilities).
+-- with the site's kubeVersion instead of the cluster's capabilities),
+-- registry (remote charts: {config=, ca_file=, insecure=}, kedge.charts').
 function M.new(opts)
   assert(type(opts) == "table", "pass.new: options must be a table")
   local p = setmetatable({opts = opts, mode = opts.mode or "apply", bundles = {}, held = {}, rendered = {},

@@ -50,12 +50,18 @@ local function prepare(cmd, o)
   return o
 end
 
+-- The --registry-* flags as kedge.charts takes them.
+function M.registry_opts(o)
+  return {config = o.registry_config, ca_file = o.registry_ca, insecure = o.insecure_registry}
+end
+
 local function new_pass(o, mode)
   return pass.new{repo = o.repo, ref = o.ref or "main", state_dir = o.state_dir, site = o.site,
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
     tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout,
-    identity = o.identity, ignore_windows = o.ignore_windows, allow_downgrade = o.allow_downgrade}
+    identity = o.identity, ignore_windows = o.ignore_windows, allow_downgrade = o.allow_downgrade,
+    registry = M.registry_opts(o)}
 end
 
 local function print_failure(cmd, P)

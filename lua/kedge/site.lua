@@ -34,8 +34,9 @@ local KEYS = {
   settings = {"kubeVersion", "policy", "report", "recipients", "windows"},
   site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
           "exec", "kubeVersion", "report", "recipients", "windows"},
-  bundle = {"chart", "release", "namespace", "values", "targets", "targetValues",
+  bundle = {"chart", "version", "release", "namespace", "values", "targets", "targetValues",
             "dependsOn", "smoke", "secrets", "windows", "rollout"},
+  remote_chart = {"repo", "name", "version"},
   rollout = {"waves", "health"},
   wave = {"name", "selector", "percent", "soak"},
   health = {"minSuccess", "maxFailures", "whenUnknown"},
@@ -813,6 +814,76 @@ local function check_smoke(P, doc, path, v)
   return v
 end
 
+-- A chart from a Helm repository: {repo: https://…, name:, version: RANGE}.
+local function remote_repo_chart(P, doc, v, b)
+  local c = v.chart
+  check_keys(P, doc, "chart", c, KEYS.remote_chart, "a chart from a repository")
+  local ok = true
+  if c.repo == nil or c.name == nil then
+    P:add(doc, "chart", "a chart from a repository needs repo: (https://…) and name:")
+    ok = false
+  end
+  ok = (c.repo == nil or want(P, doc, "chart.repo", c.repo, "string", "chart.repo")) and ok
+  ok = (c.name == nil or want(P, doc, "chart.name", c.name, "string", "chart.name")) and ok
+  if type(c.repo) == "string" and not c.repo:match("^https?://[^/]") then
+    P:add(doc, "chart.repo", "chart.repo %q must be an https:// (or http://) URL", c.repo)
+    ok = false
+  end
+  if c.version ~= nil and want(P, doc, "chart.version", c.version, "string", "chart.version") then
+    local vok, verr = semver.valid_range(c.version)
+    if not vok then P:add(doc, "chart.version", "chart.version %q: %s", c.version, verr); ok = false end
+  end
+  if v.version ~= nil then P:add(doc, "version", "give the version inside chart: (chart.version)") end
+  if ok then
+    b.remote = {kind = "repo", repo = c.repo, name = c.name, version = c.version}
+    b.chart = c.repo:gsub("/+$", "") .. "/" .. c.name
+  end
+end
+
+-- The bundle's chart: a path in the repo, oci://… with version:, or a
+-- repository's.
+local function load_chart(P, tree, doc, v, b)
+  if v.chart == nil then
+    P:add(doc, "", "the bundle names no chart: add chart: charts/<folder or .tgz>")
+  elseif kind_of(v.chart) == "map" then
+    remote_repo_chart(P, doc, v, b)
+  elseif want(P, doc, "chart", v.chart, "string", "chart") and v.chart:match("^oci://") then
+    b.chart, b.remote = v.chart, {kind = "oci", ref = v.chart, version = v.version}
+    local ok, why = require("kedge.oci").parse_ref(v.chart)
+    if not ok then P:add(doc, "chart", "%s", why) end
+    if v.version == nil then
+      P:add(doc, "chart", "an oci:// chart needs version: (a version or a range, like 1.2.x)")
+    elseif want(P, doc, "version", v.version, "string", "version") then
+      local vok, verr = semver.valid_range(v.version)
+      if not vok then P:add(doc, "version", "version %q: %s", v.version, verr) end
+    end
+  elseif type(v.chart) == "string" then
+    b.chart = v.chart
+    if v.version ~= nil then
+      P:add(doc, "version", "version: is for charts from a registry (oci://) or a repository ({repo:, name:, version:}); a chart in the repo has its own")
+    end
+    local ok, why = false, nil
+    if v.chart:match("^/") or v.chart:match("%.%.") then
+      why = "must be a path inside the repo, from its root"
+    else
+      ok, why = exists(tree, v.chart)
+    end
+    if not ok then
+      local near = ""
+      local parent = v.chart:match("^(.*)/[^/]*$") or ""
+      local ents = list_names(tree, parent)
+      if ents and not why then
+        local cands = {}
+        for _, e in ipairs(ents) do cands[#cands + 1] = (parent ~= "" and parent .. "/" or "") .. e.name end
+        local c = M.closest(v.chart, cands)
+        if c then near = string.format(' (did you mean "%s"?)', c) end
+      end
+      P:add(doc, "chart", 'chart "%s" %s%s', v.chart,
+        why or "does not exist in the repo (a chart folder or .tgz, from the repo root)", near)
+    end
+  end
+end
+
 -- rollout: {waves = [{name, selector | percent, soak}], health = {...}}
 -- -> {waves = {{name=, selector=, percent=, soak=SECONDS}}, health =
 -- {min_success = PERCENT, max_failures = N, when_unknown = "wait"|"proceed"}}
@@ -908,30 +979,7 @@ local function load_bundle(P, tree, name)
   if not name_ok(name) or #name > 47 then
     P:add(doc, "", 'bundle folder name "%s" must be lowercase letters, digits, "-" and "." (47 at most), starting and ending with a letter or digit', name)
   end
-  if v.chart == nil then
-    P:add(doc, "", "the bundle names no chart: add chart: charts/<folder or .tgz>")
-  elseif want(P, doc, "chart", v.chart, "string", "chart") then
-    b.chart = v.chart
-    local ok, why = false, nil
-    if v.chart:match("^/") or v.chart:match("%.%.") then
-      why = "must be a path inside the repo, from its root"
-    else
-      ok, why = exists(tree, v.chart)
-    end
-    if not ok then
-      local near = ""
-      local parent = v.chart:match("^(.*)/[^/]*$") or ""
-      local ents = list_names(tree, parent)
-      if ents and not why then
-        local cands = {}
-        for _, e in ipairs(ents) do cands[#cands + 1] = (parent ~= "" and parent .. "/" or "") .. e.name end
-        local c = M.closest(v.chart, cands)
-        if c then near = string.format(' (did you mean "%s"?)', c) end
-      end
-      P:add(doc, "chart", 'chart "%s" %s%s', v.chart,
-        why or "does not exist in the repo (a chart folder or .tgz, from the repo root)", near)
-    end
-  end
+  load_chart(P, tree, doc, v, b)
   b.release = name
   if v.release ~= nil and want(P, doc, "release", v.release, "string", "release") then
     if not name_ok(v.release) or #v.release > 53 then
@@ -1238,6 +1286,35 @@ local function tree_root(repo)
   return nil
 end
 
+-- The bundle's chart, loaded: from the repo's tree, or fetched through
+-- opts.charts (a kedge.charts resolver; without one, fetched into memory
+-- only), with the dependencies charts/ lacks fetched the same way.
+local function load_chart_of(repo, b, opts)
+  local c, err
+  if b.remote then
+    opts.charts = opts.charts or require("kedge.charts").new{}
+    local tgz, info = opts.charts:fetch(b.remote)
+    if not tgz then return nil, info end
+    c, err = chart.load_tgz(tgz, b.chart .. ":" .. tostring(info.version))
+    if not c then return nil, string.format("chart %s: %s", b.chart, err) end
+  else
+    local root = tree_root(repo)
+    if not root then return nil, "site.render: the tree has no path() to load charts from" end
+    c, err = chart.load(root .. "/" .. b.chart)
+    if not c then return nil, string.format("chart %s: %s", b.chart, err) end
+  end
+  local deps = c:info().meta.dependencies
+  if type(deps) == "table" and #deps > 0 then
+    opts.charts = opts.charts or require("kedge.charts").new{}
+    local ok, derr = opts.charts:dependencies(c)
+    if not ok then
+      c:close()
+      return nil, string.format("chart %s: %s", b.chart, derr)
+    end
+  end
+  return c
+end
+
 -- A chart's name and version without rendering it ({name=, version=}, or
 -- nil, err): Chart.yaml of a chart folder, the archive's of a .tgz. tree:
 -- anything with read(path) (a .tgz outside a tree with path() is read
@@ -1291,12 +1368,8 @@ end
 function M.render(repo, s, b, opts)
   s, b = resolve(repo, s, b)
   opts = opts or {}
-  local root = tree_root(repo)
-  if not root then return nil, "site.render: the tree has no path() to load charts from" end
-  local c, err = chart.load(root .. "/" .. b.chart)
-  if not c then
-    return fail_at(b.doc, "chart", "chart %s: %s", b.chart, err)
-  end
+  local c, err = load_chart_of(repo, b, opts)
+  if not c then return fail_at(b.doc, "chart", "%s", err) end
   local values, verr = M.values_for(repo, s, b, opts)
   if not values then
     c:close()

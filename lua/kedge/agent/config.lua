@@ -13,7 +13,8 @@
 -- {textfile, listen {host, port}}, leader_election {namespace, name,
 -- lease_duration} or nil, identity, wait, ignore_windows (an emergency:
 -- deployment windows hold no bundle), allow_downgrade (the pass's
--- --allow-downgrade), source (the file's path).
+-- --allow-downgrade), registry_config, registry_ca, insecure_registry (a
+-- list: remote charts, kedge.charts), source (the file's path).
 -- Durations are seconds.
 local git = require "kedge.git"
 local site = require "kedge.site"
@@ -35,7 +36,8 @@ local function lua_name(key) return (key:gsub("-", "_")) end
 
 -- Every top-level key, as the file spells it.
 M.KEYS = {"site", "repo", "ref", "state-dir", "kubeconfig", "context", "interval", "jitter",
-  "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait", "ignore-windows"}
+  "drift-interval", "backoff", "metrics", "leader-election", "identity", "wait", "ignore-windows",
+  "registry-config", "registry-ca", "insecure-registry"}
 for _, k in ipairs(M.GIT_KEYS) do M.KEYS[#M.KEYS + 1] = k end
 M.KEYS[#M.KEYS + 1] = "allow-downgrade"
 table.sort(M.KEYS)
@@ -255,7 +257,18 @@ function M.parse(text, name)
     ref = c:string(doc, "ref", "ref") or "main",
     state_dir = c:string(doc, "state-dir", "state-dir") or git.DEFAULT_STATE,
     kubeconfig = c:string(doc, "kubeconfig", "kubeconfig"), context = c:string(doc, "context", "context"),
-    identity = c:string(doc, "identity", "identity")}
+    identity = c:string(doc, "identity", "identity"),
+    registry_config = c:string(doc, "registry-config", "registry-config"),
+    registry_ca = c:string(doc, "registry-ca", "registry-ca")}
+  local ir = doc["insecure-registry"]
+  if type(ir) == "string" then ir = {ir} end
+  if ir ~= nil then
+    local okl = type(ir) == "table" and (next(ir) == nil or #ir > 0)
+    for _, h in ipairs(okl and ir or {}) do okl = okl and type(h) == "string" and h ~= "" end
+    if okl then cfg.insecure_registry = ir else
+      c:add("insecure-registry", "insecure-registry: want a host or a list of hosts (HOST[:PORT]), not %s", kind(ir))
+    end
+  end
   cfg.git = c:git(doc)
   local iw = doc["ignore-windows"]
   if iw ~= nil and type(iw) ~= "boolean" then

@@ -11,7 +11,8 @@ local M = {}
 local OVERRIDES = {"site", "repo", "ref", "state_dir", "kubeconfig", "context", "interval", "jitter",
   "drift_interval", "backoff_initial", "backoff_max", "metrics_textfile", "metrics_listen", "identity",
   "ca_file", "token_file", "username", "password_file", "ssh_key", "ssh_key_passphrase_file",
-  "known_hosts", "trust_new_host", "verify", "trusted_keys", "ignore_windows", "allow_downgrade"}
+  "known_hosts", "trust_new_host", "verify", "trusted_keys", "ignore_windows", "allow_downgrade",
+  "registry_config", "registry_ca", "insecure_registry"}
 
 local function config_path(o)
   return o.config or config.DEFAULT_PATH

@@ -1,0 +1,84 @@
+/* kedge.digest: the checksums and encodings that fetching charts and
+ * images needs: content digests (sha256) and registry credentials
+ * (base64, as auth.json stores "user:password").
+ *
+ *   digest.sha256(bytes) -> 64 lowercase hex digits
+ *   digest.base64_encode(bytes) -> text (standard alphabet, padded)
+ *   digest.base64_decode(text) -> bytes | nil, err */
+#include "lua/klua.h"
+
+#include <lauxlib.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/sha256.h>
+#include <stdlib.h>
+
+static int digest_sha256(lua_State *L)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len, i;
+	const char *data = luaL_checklstring(L, 1, &len);
+	unsigned char sum[32];
+	char out[64];
+
+	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
+	for (i = 0; i < sizeof sum; i++) {
+		out[2 * i] = hex[sum[i] >> 4];
+		out[2 * i + 1] = hex[sum[i] & 15];
+	}
+	lua_pushlstring(L, out, sizeof out);
+	return 1;
+}
+
+/* One of mbedTLS's base64 directions over the string at index 1. */
+static int base64(lua_State *L, int decode)
+{
+	size_t len, need = 0;
+	const unsigned char *in = (const unsigned char *)luaL_checklstring(L, 1, &len);
+	unsigned char *out;
+	int rc;
+
+	rc = decode ? mbedtls_base64_decode(NULL, 0, &need, in, len)
+		    : mbedtls_base64_encode(NULL, 0, &need, in, len);
+	if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "not valid base64");
+		return 2;
+	}
+	out = malloc(need + 1);
+	if (!out)
+		return luaL_error(L, "out of memory");
+	rc = decode ? mbedtls_base64_decode(out, need + 1, &need, in, len)
+		    : mbedtls_base64_encode(out, need + 1, &need, in, len);
+	if (rc) {
+		free(out);
+		lua_pushnil(L);
+		lua_pushliteral(L, "not valid base64");
+		return 2;
+	}
+	lua_pushlstring(L, (const char *)out, need);
+	free(out);
+	return 1;
+}
+
+static int digest_b64enc(lua_State *L)
+{
+	return base64(L, 0);
+}
+
+static int digest_b64dec(lua_State *L)
+{
+	return base64(L, 1);
+}
+
+int kd_lua_open_digest(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"sha256", digest_sha256},
+		{"base64_encode", digest_b64enc},
+		{"base64_decode", digest_b64dec},
+		{NULL, NULL},
+	};
+
+	luaL_newlib(L, funcs);
+	return 1;
+}
