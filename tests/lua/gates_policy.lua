@@ -41,10 +41,10 @@ t.is(semver.compare("2.1.0+build.1", "2.1.0+build.2"), 0, "build metadata does n
 t.is(semver.compare("2.1.0-1", "2.1.0-alpha"), -1, "a numeric prerelease identifier before an alphanumeric one")
 t.is(semver.compare("v2.1", "2.1.0"), 0, "read as Helm reads chart versions (v prefix, missing patch)")
 
-t.same(gates.ORDER, {"pause", "downgrade"}, "the policy's gates, pause first")
+t.same(gates.ORDER, {"pause", "window", "downgrade", "wave"}, "the release policy's gates, pause first")
 local names = {}
 for _, g in ipairs(gates.LIST) do names[#names + 1] = g.name end
-t.same(names, {"pause", "downgrade"}, "both are in the list the select step asks")
+t.same(names, {"pause", "window", "downgrade", "wave"}, "all are in the list the select step asks")
 t.ok(limits.good_history >= 2, "state.json keeps a few good revisions (limits.good_history)")
 
 local function load()
