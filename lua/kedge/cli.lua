@@ -408,13 +408,14 @@ M.commands = {
       "read from the mirror's objects) and applied (pruning what it lacks).\n" ..
       "state.json then names it as the bundle's good revision, and the bundle\n" ..
       "is paused here so the agent does not roll it forward again: `kedge\n" ..
-      "resume --bundle B` lets it move. state.json keeps each bundle's last\n" ..
-      "good revisions (limits.h: KD_LIMIT_GOOD_HISTORY).",
+      "resume --bundle B` lets it move. Without --bundle, a bundle with no such\n" ..
+      "revision stays as it is. state.json keeps each bundle's last good\n" ..
+      "revisions (limits.h: KD_LIMIT_GOOD_HISTORY).",
     flags = {POLICY_BUNDLE,
       {name = "to", arg = "previous|COMMIT", default_help = "previous",
         help = "the good revision to restore: the one before the current, or a commit id (a prefix)"},
       PASS_REPO[1], state_dir(M.DEFAULT_STATE_DIR), PASS_KUBE, IDENTITY, WAIT, LOCK_TIMEOUT},
-    footer = "Exit codes: 0 rolled back and paused, 1 failed (no earlier good revision,\n" ..
+    footer = "Exit codes: 0 rolled back and paused, 1 failed (no such good revision,\n" ..
       "its tree is gone, the apply failed), 2 bad command line.\n",
     run = {"kedge.cli.policy", "rollback"}, max_args = 0},
   {name = "keygen", summary = "make an age identity (a site's key) and print its recipient",

@@ -207,6 +207,13 @@ is "$(color web)" b "web stays where it was rolled back to"
 run "$KEDGE" resume --site edge --state-dir "$S"
 pass apply
 is "$(color web)" e "kedge resume: web rolls forward to the repo's revision"
+run "$KEDGE" rollback --site edge --state-dir "$S" --kubeconfig "$KUBE_ADMIN" --wait 30
+is_rc 0 "kedge rollback without --bundle"
+like "$out" "bundle fresh has no earlier good revision than ${C5:0:12} .*: left as it is" \
+	"a bundle with nothing earlier is named and left alone"
+is "$(color web)" b "web went back to its previous good revision"
+is "$(color other)" yankee "and other to its own"
+is "$(color fresh)" z "fresh stays"
 
 # --- kedge check --base: chart versions in the repo's CI ---
 run "$KEDGE" check --repo "$W" --base HEAD

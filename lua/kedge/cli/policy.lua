@@ -191,8 +191,9 @@ local function restore(P, name, rec, to, hist)
   return res
 end
 
--- The bundles to roll back and where to: {{name=, rec=, to=, hist=}}, or
--- nil, err (before anything is touched).
+-- The bundles to roll back and where to: {{name=, rec=, to=, hist=}} and
+-- why the others of the site stay (without bundle: those with no such
+-- revision), or nil, err (before anything is touched).
 local function plan_rollback(state_dir, site_name, bundle, to)
   local all = read_state(state_dir .. "/state.json")
   local st = all and all.sites[site_name]
@@ -210,21 +211,29 @@ local function plan_rollback(state_dir, site_name, bundle, to)
     for n in pairs(st.bundles) do names[#names + 1] = n end
     table.sort(names)
   end
-  local list = {}
+  local list, left = {}, {}
   for _, n in ipairs(names) do
     local h, hist = target(n, st.bundles[n], to)
-    if not h then return nil, hist .. (bundle and "" or "; give --bundle B to roll back another one") end
-    list[#list + 1] = {name = n, rec = st.bundles[n], to = h, hist = hist}
+    if h then
+      list[#list + 1] = {name = n, rec = st.bundles[n], to = h, hist = hist}
+    elseif bundle then
+      return nil, hist
+    else
+      left[#left + 1] = hist
+    end
   end
-  return list
+  -- every bundle of the site: those that cannot go back stay as they are
+  if #list == 0 then return nil, table.concat(left, "; ") end
+  return list, left
 end
 
 function M.rollback(o)
   local s = site_of(o)
   if not s then return usage("rollback", "give the site with --site NAME (or $KEDGE_SITE)") end
   local to = o.to or "previous"
-  local list, perr = plan_rollback(o.state_dir, s, o.bundle, to)
-  if not list then return fail("rollback", perr) end
+  local list, left = plan_rollback(o.state_dir, s, o.bundle, to)
+  if not list then return fail("rollback", left) end
+  for _, why in ipairs(left) do print(why .. ": left as it is") end
   local lock, lerr = kos.lock(o.state_dir .. "/pass.lock", o.lock_timeout or 60)
   if not lock then return fail("rollback", lerr) end
   local P = pass.new{state_dir = o.state_dir, site = s, mode = "apply", kubeconfig = o.kubeconfig,
