@@ -116,6 +116,84 @@ local function check_site(repo, name, dec, charts)
   return res
 end
 
+-- ---- --base REF: chart versions against an earlier commit ----
+
+-- Every file under path in tree, as {relative path = bytes} (a .tgz: its
+-- own bytes); nil when the chart is not there.
+local function chart_files(tree, path)
+  if path:match("%.tgz$") then
+    local b = tree:read(path)
+    return b and {[""] = b}
+  end
+  if not tree:read(path .. "/Chart.yaml") then return nil end
+  local out = {}
+  local function walk(dir)
+    for _, e in ipairs(tree:list(dir) or {}) do
+      local p = dir .. "/" .. e.name
+      if e.type == "dir" then walk(p) elseif e.type ~= "link" then out[p] = tree:read(p) or "" end
+    end
+  end
+  walk(path)
+  return out
+end
+
+local function same_files(a, b)
+  for k, v in pairs(a) do if b[k] ~= v then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+-- The charts the repo's bundles use, each once, sorted.
+local function chart_paths(repo)
+  local seen, list = {}, {}
+  for _, n in ipairs(repo.bundle_names) do
+    local c = repo.bundles[n].chart
+    if c and not seen[c] then seen[c] = true; list[#list + 1] = c end
+  end
+  table.sort(list)
+  return list
+end
+
+-- Problems for the charts changed since base without a version bump and
+-- the versions that went down (chart-testing's version-increment check,
+-- by Helm's semver order): added to out.problems. Returns nil, err when
+-- base cannot be read.
+local function check_versions(o, repo, out)
+  local git = require "kedge.git"
+  local semver = require "kedge.semver"
+  local store, err = git.store(o.repo)
+  if not store then return nil, "--base needs the repo's git history: " .. err end
+  local at, rerr = store:resolve(o.base)
+  if not at then store:close(); return nil, "--base " .. o.base .. ": " .. rerr end
+  local old = site.store_tree(store, at.commit)
+  local short = o.base .. " (" .. at.commit:sub(1, 12) .. ")"
+  for _, path in ipairs(chart_paths(repo)) do
+    local before = chart_files(old, path)
+    local was = before and site.chart_meta(old, path)
+    local now, merr = site.chart_meta(repo.tree, path)
+    if was and now then
+      local file = path:match("%.tgz$") and path or (path .. "/Chart.yaml")
+      local c, cerr = semver.compare(now.version, was.version)
+      if not c then
+        out.problems[#out.problems + 1] = {file = file, message = "chart " .. now.name .. ": " .. cerr}
+      elseif c < 0 then
+        out.problems[#out.problems + 1] = {file = file, message = string.format(
+          "chart %s went down from %s at %s to %s: every site that ran %s would hold it (set a version above %s, or allowDowngrade: true where the downgrade is meant)",
+          now.name, was.version, short, now.version, was.version, was.version)}
+      elseif c == 0 and not same_files(before, chart_files(repo.tree, path)) then
+        out.problems[#out.problems + 1] = {file = file, message = string.format(
+          "chart %s changed since %s but its version did not: %s then and now (bump the version in %s above %s)",
+          now.name, short, now.version, file, was.version)}
+      end
+    elseif was and not now then
+      out.problems[#out.problems + 1] = {file = path, message = tostring(merr)}
+    end
+  end
+  store:close()
+  out.base = {ref = o.base, commit = at.commit}
+  return true
+end
+
 function M.main(o)
   if o.site and o.all then return usage("give --site NAME or --all-sites, not both") end
   local tree, terr = site.dir_tree(o.repo)
@@ -146,6 +224,10 @@ function M.main(o)
     -- remote charts: fetched once for every site, cached with --state-dir
     local charts = require("kedge.charts").new{state_dir = o.state_dir,
       registry = {config = o.registry_config, ca_file = o.registry_ca, insecure = o.insecure_registry}}
+    if o.base then
+      local ok, berr = check_versions(o, repo, out)
+      if not ok then tree:close(); return usage(berr) end
+    end
     for _, n in ipairs(names) do
       local r = check_site(repo, n, dec, charts)
       for _, w in ipairs(r.warnings) do out.warnings[#out.warnings + 1] = w end

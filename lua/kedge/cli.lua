@@ -135,6 +135,9 @@ local IGNORE_WINDOWS = {name = "ignore-windows", type = "bool",
 local ALLOW_DOWNGRADE = {name = "allow-downgrade", type = "bool",
   help = "let a bundle move to a lower chart version than its last good one"}
 
+local POLICY_BUNDLE = {name = "bundle", arg = "B", help = "one bundle",
+  default_help = "every bundle of the site"}
+
 local PASS_EXIT = "Exit codes: 0 ok, 1 failed, 2 bad command line, 10 (plan) changes\n" ..
   "pending, 20 budget refused (nothing applied), 21 apply failed, 22 smoke\n" ..
   "test failed, 23 report not delivered (kept in the outbox).\n"
@@ -304,7 +307,7 @@ M.commands = {
     footer = "Exit codes: 0 ok, 1 failed, 2 bad command line, 23 not delivered.\n",
     run = {"kedge.passcli", "report"}},
   {name = "check", summary = "check a config repo without a cluster (for its CI)",
-    usage = "check [--site NAME | --all-sites] [--repo PATH] [--json]",
+    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--json]",
     description = function()
       return "Checks a config repo the way a pass would, without a cluster or a state\n" ..
       "directory, so the repo's CI can refuse a change before it merges: loads\n" ..
@@ -330,6 +333,9 @@ M.commands = {
       {name = "state-dir", arg = "DIR", help = "keep fetched remote charts in DIR's chart cache " ..
         "(and use it when their repository is unreachable)", default_help = "fetched into memory only"},
       REGISTRY,
+      {name = "base", arg = "REF", help = "also compare the charts with REF (a commit, branch or " ..
+        "tag of the checkout): a chart changed without a version bump, or whose version went down, " ..
+        "is a problem"},
       {name = "json", type = "bool", help = "print one JSON object: {ok, repo, sites: [{name, ok, " ..
         "kube_version, bundles: [{name, chart, version, objects}], problems}], problems: " ..
         "[{file, line, col, message, site}], warnings}"},
@@ -381,7 +387,8 @@ M.commands = {
     usage = "status [--config FILE | --state-dir DIR] [--json]",
     description = "Prints STATE_DIR/agent.json for a person: whether the agent runs, the\n" ..
       "site, the commit and its age, each bundle's version and state, the last\n" ..
-      "tick and pass, the last error and the outbox backlog.",
+      "tick and pass, the last error and the outbox backlog; then the bundles\n" ..
+      "paused here (kedge pause, kedge rollback): who paused them, when and why.",
     flags = {
       {name = "config", arg = "FILE", env = "KEDGE_CONFIG", help = "read the state dir from this config",
         default_help = "/etc/kedge/agent.yaml"},
@@ -391,6 +398,45 @@ M.commands = {
     footer = "Exit codes: 0 the agent runs and its last tick succeeded; 1 it failed or\n" ..
       "is not running; 2 bad command line; 3 no agent state in the state dir.\n",
     run = {"kedge.cli.agent", "status"}, max_args = 0},
+  {name = "pause", summary = "pause the site, or one bundle, here (kedge resume lifts it)",
+    usage = "pause [--bundle B] --reason TEXT [--site NAME] [--state-dir DIR]",
+    description = "Pauses the site's bundle B (without --bundle: every bundle of the site)\n" ..
+      "in the state directory (STATE_DIR/paused.json, with who, when and why):\n" ..
+      "passes and the agent neither update nor drift-correct it until `kedge\n" ..
+      "resume`. The report and `kedge status` say who paused it and why. A\n" ..
+      "pause for the whole fleet belongs in the repo: paused: true, reason:.",
+    flags = {POLICY_BUNDLE,
+      {name = "reason", arg = "TEXT", help = "why, and who to ask (required)"},
+      PASS_REPO[1], state_dir(M.DEFAULT_STATE_DIR)},
+    footer = "Exit codes: 0 paused, 1 failed, 2 bad command line.\n",
+    run = {"kedge.cli.policy", "pause"}, max_args = 0},
+  {name = "resume", summary = "lift what kedge pause (or kedge rollback) paused here",
+    usage = "resume [--bundle B] [--site NAME] [--state-dir DIR]",
+    description = "Lifts the local pause of bundle B (without --bundle: the site's own\n" ..
+      "and every bundle's); the next pass moves them on. Pauses in the repo\n" ..
+      "stay until the repo lifts them.",
+    flags = {POLICY_BUNDLE, PASS_REPO[1], state_dir(M.DEFAULT_STATE_DIR)},
+    footer = "Exit codes: 0 done (also when nothing was paused), 1 failed, 2 bad command line.\n",
+    run = {"kedge.cli.policy", "resume"}, max_args = 0},
+  {name = "rollback", summary = "go back to an earlier good revision, offline, and pause there",
+    usage = "rollback [--bundle B] [--to previous|COMMIT] [--site NAME] [options]",
+    description = "Restores bundle B (without --bundle: every bundle of the site) from the\n" ..
+      "state directory alone, with no network: the good revision before the\n" ..
+      "current one (--to previous, the default) or the named earlier good\n" ..
+      "commit, re-rendered from that commit's tree (kept by kedge sync, else\n" ..
+      "read from the mirror's objects) and applied (pruning what it lacks).\n" ..
+      "state.json then names it as the bundle's good revision, and the bundle\n" ..
+      "is paused here so the agent does not roll it forward again: `kedge\n" ..
+      "resume --bundle B` lets it move. Without --bundle, a bundle with no such\n" ..
+      "revision stays as it is. state.json keeps each bundle's last good\n" ..
+      "revisions (limits.h: KD_LIMIT_GOOD_HISTORY).",
+    flags = {POLICY_BUNDLE,
+      {name = "to", arg = "previous|COMMIT", default_help = "previous",
+        help = "the good revision to restore: the one before the current, or a commit id (a prefix)"},
+      PASS_REPO[1], state_dir(M.DEFAULT_STATE_DIR), PASS_KUBE, IDENTITY, WAIT, LOCK_TIMEOUT},
+    footer = "Exit codes: 0 rolled back and paused, 1 failed (no such good revision,\n" ..
+      "its tree is gone, the apply failed), 2 bad command line.\n",
+    run = {"kedge.cli.policy", "rollback"}, max_args = 0},
   {name = "keygen", summary = "make an age identity (a site's key) and print its recipient",
     usage = "keygen [-o FILE]",
     description = "Writes a new X25519 identity in age-keygen's format (# created, # public\n" ..

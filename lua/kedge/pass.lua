@@ -417,9 +417,12 @@ function Pass:read_state()
 end
 
 -- The objects of a bundle at its last good commit good (re-rendered from
--- that commit's tree, else as recorded then), and their namespace.
-function Pass:good_objects(bd, good)
-  local rev, err = git.open(self.opts.state_dir, good.commit)
+-- that commit's tree, else as recorded then), their namespace, and whether
+-- they hold decrypted data. tree: that commit's tree when the caller has
+-- it (kedge rollback, from the mirror), else rev/<commit>.
+function Pass:good_objects(bd, good, tree)
+  local rev, err = tree, nil
+  if not rev then rev, err = git.open(self.opts.state_dir, good.commit) end
   if rev then
     local repo, lerr = site_mod.load(rev)
     if not repo then return nil, lerr end
@@ -432,7 +435,7 @@ function Pass:good_objects(bd, good)
     local manifests, rerr = site_mod.render(repo, s, old, {decrypt = self:decryptor(), charts = self:charts()})
     rev:close()
     if not manifests then return nil, rerr end
-    return objects_of(manifests), old.namespace
+    return objects_of(manifests), old.namespace, manifests.secret
   end
   -- kedge sync keeps only the newest trees: the objects recorded with
   -- the last good pass stand in for the re-render

@@ -21,7 +21,7 @@ end
 
 -- The site when --site is not given: $KEDGE_SITE, else the host name up to
 -- its first dot (an edge node usually is named after its site).
-local function default_site()
+function M.default_site()
   local s = os.getenv("KEDGE_SITE")
   if s and s ~= "" then return s end
   local f = io.open("/proc/sys/kernel/hostname", "r") or io.open("/etc/hostname", "r")
@@ -36,7 +36,7 @@ end
 local function prepare(cmd, o)
   local ok, err = synccli.check(o)
   if not ok then return nil, err end
-  o.site = o.site or default_site()
+  o.site = o.site or M.default_site()
   if not o.site then return nil, "give the site with --site NAME (or $KEDGE_SITE)" end
   o.git = synccli.git_opts(o)
   local tty = core.isatty(2)

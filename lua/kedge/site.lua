@@ -1426,4 +1426,14 @@ function M.dir_tree(path)
   return require("kedge.git").open_dir(path)
 end
 
+-- A revision of a git.store (a checkout's history, the state directory's
+-- mirror) as a tree: read and list, no path() (nothing is on disk).
+function M.store_tree(store, rev)
+  return {
+    read = function(_, path) return store:read(rev, path) end,
+    list = function(_, dir) return store:list(rev, dir or "") end,
+    close = function() end,
+  }
+end
+
 return M

@@ -170,9 +170,41 @@ local function print_status(st, rec, dir, running, pending)
   end
 end
 
+-- The local pauses of the state directory (kedge pause, kedge rollback):
+-- {{site=, bundle= (nil: the whole site), who=, at=, reason=}}, sorted.
+local function local_pauses(dir)
+  local doc = require("kedge.gates.pause").read(dir) or {sites = {}}
+  local out, sites = {}, {}
+  for name in pairs(doc.sites) do sites[#sites + 1] = name end
+  table.sort(sites)
+  for _, name in ipairs(sites) do
+    local s = doc.sites[name]
+    local function add(bundle, p)
+      if type(p) == "table" then
+        out[#out + 1] = {site = name, bundle = bundle, who = p.who, at = p.at, reason = p.reason}
+      end
+    end
+    add(nil, s.site)
+    local names = {}
+    for b in pairs(type(s.bundles) == "table" and s.bundles or {}) do names[#names + 1] = b end
+    table.sort(names)
+    for _, b in ipairs(names) do add(b, s.bundles[b]) end
+  end
+  return require("kedge").list(out)
+end
+
+local function print_pauses(list)
+  for _, p in ipairs(list) do
+    print(string.format("paused:   %-20s site %s, by %s at %s%s: %s", p.bundle or "every bundle",
+      tostring(p.site), tostring(p.who), tostring(p.at), age(p.at), tostring(p.reason)))
+  end
+end
+
 function M.status(o)
   local dir = status_dir(o)
   local st, err = state.read(dir)
+  local pauses = local_pauses(dir)
+  if not st and not o.json then print_pauses(pauses) end
   if not st then
     io.stderr:write("kedge status: ", err or ("no agent state in " .. dir ..
       " (is `kedge agent` running with this state dir? see `kedge help agent`)"), "\n")
@@ -183,9 +215,11 @@ function M.status(o)
   local pending = state.outbox_pending(dir)
   if o.json then
     st.running, st.outbox_pending, st.bundles, st.state_dir = running, pending, rec.bundles, dir
+    st.paused = pauses
     io.write(json.encode(st, {indent = 2}), "\n")
   else
     print_status(st, rec, dir, running, pending)
+    print_pauses(pauses)
   end
   local lt = st.last_tick or {}
   return (running and (st.consecutive_failures or 0) == 0 and lt.result ~= "failed") and 0 or 1
