@@ -12,7 +12,10 @@
 --   site, site_name, repo (site.load's), commit ({id, time}), good (the
 --   site's bundles in state.json: name -> {commit, version, ...}),
 --   opts (the pass's options: allow_downgrade, ignore_windows, ...),
---   state_dir, now (epoch seconds).
+--   state_dir, now (epoch seconds), result_of (the pass's: a gate an
+--   option overrides, as --ignore-windows does the window gate, lets the
+--   bundle through and adds {gate =, reason =, by =} to its result's
+--   overridden list, which the plan and the report show).
 -- Gates run in the order of M.LIST; the first that holds a bundle wins.
 -- Each lives in its own module, kedge.gates.NAME, returning the gate.
 local M = {}

@@ -124,6 +124,9 @@ is "$(kc get v1 ConfigMap win web-settings data.color)" blue "and the bundle app
 run "$KEDGE" report show --state-dir "$S" --site s1
 like "$out" '"overridden"' "the report says a window was overridden"
 like "$out" '"by": "--ignore-windows"' "and by what"
+pass plan --ignore-windows
+is "$rc" 0 "plan --ignore-windows: nothing left to change"
+like "$out" "! bundle web let through by --ignore-windows: outside its deployment windows" "the plan says what it let through"
 
 # a change waits for the window; it goes once the window is open
 printf 'color: red\n' >"$W/charts/cm/values.yaml"

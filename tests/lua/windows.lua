@@ -92,6 +92,12 @@ end
 z = assert(tz.parse_tzif(tzif("2", {0, 0, 0, 0, 1, 4}, string.pack(">i4BB", 0, 0, 0) .. "UTC\0" ..
   tzif("2", {0, 0, 0, 0, 1, 4}, string.pack(">i4BB", 0, 0, 0) .. "UTC\0" .. "\nCET-1CEST,M3.5.0,M10.5.0/3\n")), "mini"))
 t.is(tz.offset(z, utc(2027, 7, 1)), 7200, "a file with no transitions and a footer rule follows the rule")
+-- version 1: 32-bit times, no footer; before the first transition, type 0
+z = assert(tz.parse_tzif(tzif("\0", {0, 0, 0, 1, 2, 8}, string.pack(">i4B", 1000000, 1) ..
+  string.pack(">i4BBi4BB", 3600, 0, 0, 7200, 1, 4) .. "AAA\0BBB\0"), "v1"))
+t.same({tz.offset(z, 999999)}, {3600, false, "AAA"}, "a version 1 file: type 0 before the transition")
+t.same({tz.offset(z, 1000000)}, {7200, true, "BBB"}, "the transition's type from then on")
+t.same({tz.offset(z, utc(2100, 1, 1))}, {7200, true, "BBB"}, "and after it, with no footer")
 -- every truncation of a real file is refused or parsed, never a crash
 local real = assert(require("kedge.os").read_file(tz.dir() .. "/Europe/Berlin"))
 local refused = 0
@@ -224,5 +230,30 @@ t.is(windows.next_open(plus2, utc(2027, 3, 3, 15)), utc(2027, 3, 4, 7), "after 1
 local never = lists({{kind = "deny", from = "00:00", to = "24:00", timezone = "UTC"}})
 t.is(windows.next_open(never, utc(2027, 3, 3)), nil, "a deny of every day: no opening within the search")
 t.is(windows.blocked(lists({}, {}), 0), nil, "no windows: always open")
+
+-- the gate: held with the reason and until when; --ignore-windows notes it
+local gate = require "kedge.gates.window"
+local site_w = parse({{kind = "allow", days = {"sat"}, from = "01:00", to = "02:00", timezone = "UTC"}})
+local results = {}
+local ctx = {site = {file = "sites/s1.yaml", windows = site_w}, repo = {settings = {}},
+  commit = {id = "c1"}, good = {web = {commit = "c1"}}, opts = {}, now = utc(2027, 3, 3, 12),
+  result_of = function(n) results[n] = results[n] or {}; return results[n] end}
+local held = gate.check(ctx, {name = "web", file = "bundles/web/bundle.yaml"})
+t.same(held, {reason = "outside its deployment windows (sites/s1.yaml allows only allow sat 01:00-02:00 UTC)",
+  ["until"] = utc(2027, 3, 6, 1)}, "the gate holds the bundle, at its last good commit too, until Saturday 01:00Z")
+ctx.now = utc(2027, 3, 6, 1, 30)
+t.is(gate.check(ctx, {name = "web"}), nil, "inside the window it lets it through")
+ctx.now, ctx.opts.ignore_windows = utc(2027, 3, 3, 12), true
+t.is(gate.check(ctx, {name = "web"}), nil, "--ignore-windows lets it through")
+t.same(results.web.overridden, {{gate = "window", by = "--ignore-windows",
+  reason = "outside its deployment windows (sites/s1.yaml allows only allow sat 01:00-02:00 UTC)"}},
+  "and notes it in the result")
+t.is(gate.check({site = {}, repo = {settings = {}}, opts = {}, now = 0}, {name = "x"}), nil, "no windows: no hold")
+ctx.opts.ignore_windows = nil
+ctx.site.windows = parse({{kind = "deny", from = "00:00", to = "24:00", timezone = "UTC"}})
+held = gate.check(ctx, {name = "web"})
+t.like(held.reason, "inside deny every day 00:00%-24:00 UTC of sites/s1.yaml%); none opens in the next 8 days",
+  "a window that never opens: said, and no until")
+t.is(held["until"], nil, "no until")
 
 t.done()

@@ -25,10 +25,13 @@ M.RESULTS = {"success", "failed", "busy", "undelivered"}
 
 -- hist: {counts = {per bucket}, sum =, count =}; adds one observation.
 function M.observe(hist, seconds)
-  hist.counts = hist.counts or {}
+  -- dense: a sparse list (a first pass over 0.5 s) went to agent.json as a
+  -- map and came back with string keys, which the next write refused
+  local old, counts = hist.counts or {}, {}
   for i, le in ipairs(M.BUCKETS) do
-    if seconds <= le then hist.counts[i] = (hist.counts[i] or 0) + 1 end
+    counts[i] = (old[i] or old[tostring(i)] or 0) + (seconds <= le and 1 or 0)
   end
+  hist.counts = counts
   hist.sum = (hist.sum or 0) + seconds
   hist.count = (hist.count or 0) + 1
 end
