@@ -101,30 +101,38 @@ local function read_report(store, branch, id)
   return doc
 end
 
--- The newest readable report of every status branch: site -> {branch=,
--- doc=, history={ids}}, and the skipped ones ({site=, file=, reason=}).
+-- Every status branch: site -> {branch=, pushed=, history={ids}, files=},
+-- and the branches whose reports cannot be listed ({site=, file=,
+-- reason=}). Reports are read one site at a time (newest), so the fleet's
+-- 5,000 documents are never held at once.
 function M.reports(store)
   local branches, broken = store:branches(M.BRANCH_PREFIX)
   local by_site, skipped = {}, {}
   for _, br in ipairs(branches) do
     local name = br.name:sub(#M.BRANCH_PREFIX + 1)
     local files, err = report_files(store, br.name)
-    local entry = {branch = br.name, pushed = br.time, history = {}}
+    local entry = {branch = br.name, pushed = br.time, history = {}, files = files or {}}
     if not files then
       skipped[#skipped + 1] = {site = name, file = br.name, reason = err}
     else
       for i = 1, math.min(#files, M.HISTORY) do entry.history[i] = files[i].id end
-      -- a corrupt or huge newest report falls back to the one before
-      for i = 1, math.min(#files, 3) do
-        local doc, rerr = read_report(store, br.name, files[i].id)
-        if doc then entry.doc = doc; break end
-        skipped[#skipped + 1] = {site = name, file = br.name .. ":reports/" .. files[i].id .. ".json",
-          reason = rerr}
-      end
     end
     by_site[name] = entry
   end
   return by_site, skipped, broken
+end
+
+-- The newest readable report of a status branch (a corrupt or huge one
+-- falls back to the one before), the unreadable ones added to skipped.
+function M.newest(store, name, entry, skipped)
+  for i = 1, math.min(#entry.files, 3) do
+    local id = entry.files[i].id
+    local doc, rerr = read_report(store, entry.branch, id)
+    if doc then return doc end
+    skipped[#skipped + 1] = {site = name, file = entry.branch .. ":reports/" .. id .. ".json",
+      reason = rerr}
+  end
+  return nil
 end
 
 -- ---- the join --------------------------------------------------------------------
@@ -142,6 +150,56 @@ local function first_failure(doc)
     end
   end
   return nil, type(doc.errors) == "table" and doc.errors[1] or nil
+end
+
+-- The first Degraded answer of a repo's health script among the bundles,
+-- as "bundle: Kind ns/name: message".
+local function first_degraded(bundles)
+  for _, b in ipairs(bundles) do
+    for _, h in ipairs(b.health or {}) do
+      if h.status == "Degraded" then
+        return string.format("%s: %s %s%s: %s", tostring(b.name), tostring(h.kind),
+          h.namespace and (tostring(h.namespace) .. "/") or "", tostring(h.name), tostring(h.message or ""))
+      end
+    end
+  end
+  return nil
+end
+
+-- What the model keeps of a report's bundles: the site's words as given
+-- (any type), without object names, budgets, drift or smoke output, and
+-- of the health scripts' answers only those not Healthy.
+local function list_of(v, each)
+  if type(v) ~= "table" or #v == 0 then return nil end
+  local out = {}
+  for i, x in ipairs(v) do out[i] = each and each(x) or x end
+  return kedge.list(out)
+end
+
+local function nonzero(n) return n ~= 0 and n or nil end
+
+local function slim_smoke(x)
+  if type(x) ~= "table" then return {message = tostring(x)} end
+  return {name = x.name, kind = x.kind, status = x.status, duration = x.duration, message = x.message}
+end
+
+local function slim_health(list)
+  local out = {}
+  for _, h in ipairs(type(list) == "table" and list or {}) do
+    if type(h) == "table" and h.status ~= "Healthy" then
+      out[#out + 1] = {kind = h.kind, namespace = h.namespace, name = h.name, status = h.status,
+        message = h.message}
+    end
+  end
+  return list_of(out)
+end
+
+local function slim_bundle(b)
+  if type(b) ~= "table" then return {name = tostring(b)} end
+  return {name = b.name, version = b.version, status = b.status,
+    created = nonzero(b.created), updated = nonzero(b.updated), unchanged = nonzero(b.unchanged),
+    pruned = nonzero(b.pruned), errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke),
+    health = slim_health(b.health)}
 end
 
 -- States bundles may hold that are not failures (release policy).
@@ -178,10 +236,10 @@ local function relation(o, commit, memo)
   return r
 end
 
-local function site_entry(o, name, want, got, memo)
+local function site_entry(o, name, want, got, memo, skipped)
   local e = {name = name, labels = want and want.labels or {}, history = got and got.history or {},
     desired = {bundles = want and want.bundles or {}, error = want and want.error}}
-  local doc = got and got.doc
+  local doc = got and M.newest(o.store, name, got, skipped)
   if not doc then
     e.state = "never"
     return e
@@ -189,9 +247,11 @@ local function site_entry(o, name, want, got, memo)
   local t = parse_time(doc.finished) or parse_time(doc.started)
   e.report = {id = doc.id, result = doc.result, finished = doc.finished, commit = doc.commit,
     age = t and math.max(0, o.now - t) or nil, kedge = type(doc.kedge) == "table" and doc.kedge.version or nil,
-    bundles = doc.bundles or {}, errors = doc.errors or {}, smoke = doc.smoke}
+    bundles = list_of(doc.bundles, slim_bundle) or kedge.list({}), errors = doc.errors or {},
+    smoke = doc.smoke}
   e.commit = relation(o, doc.commit, memo)
   e.failing_bundle, e.first_error = first_failure(doc)
+  e.degraded = first_degraded(e.report.bundles)
   e.held = held_of(doc)
   e.stale_after = stale_after(o, doc)
   if doc.result ~= "ok" then e.state = "failing"
@@ -255,7 +315,7 @@ function M.collect(o)
     broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0}}
   local memo, pat = {}, o.site and M.glob(o.site)
   for _, name in ipairs(repo_or_err.site_names) do
-    local e = site_entry(o, name, want[name], got[name], memo)
+    local e = site_entry(o, name, want[name], got[name], memo, skipped)
     if wanted(e, o, pat) then
       model.sites[#model.sites + 1] = e
       model.summary.sites = model.summary.sites + 1
@@ -266,7 +326,7 @@ function M.collect(o)
   for name in pairs(got) do if not want[name] then extra[#extra + 1] = name end end
   table.sort(extra)
   for _, name in ipairs(extra) do
-    local e = site_entry(o, name, nil, got[name], memo)
+    local e = site_entry(o, name, nil, got[name], memo, skipped)
     if wanted(e, o, pat) then model.unknown_sites[#model.unknown_sites + 1] = e end
   end
   model.summary.unknown = #model.unknown_sites

@@ -19,9 +19,8 @@ local script = require "kedge.fleethtml.script"
 local M = {}
 
 -- ---- the embedded model --------------------------------------------------------
--- The page shows a few fields of each report's bundles; the rest (object
--- names, budgets, drift) stays in the report and out of a file that may
--- hold 5,000 sites, and empty lists and zero counts are left out. Reports
+-- The model's reports already keep a lean summary of each bundle
+-- (kedge.fleet); the page leaves out empty lists as well. Reports
 -- are the sites' words: fields are copied as they are, and the page's
 -- script copes with any type.
 
@@ -32,24 +31,10 @@ local function list_of(v, each)
   return kedge.list(out)
 end
 
-local function nonzero(n) return n ~= 0 and n or nil end
-
-local function slim_smoke(s)
-  if type(s) ~= "table" then return {message = tostring(s)} end
-  return {name = s.name, kind = s.kind, status = s.status, duration = s.duration, message = s.message}
-end
-
-local function slim_bundle(b)
-  if type(b) ~= "table" then return {name = tostring(b)} end
-  return {name = b.name, version = b.version, status = b.status,
-    created = nonzero(b.created), updated = nonzero(b.updated), unchanged = nonzero(b.unchanged),
-    pruned = nonzero(b.pruned), errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke)}
-end
-
 local function slim_report(r)
   if not r then return nil end
   return {id = r.id, result = r.result, finished = r.finished, commit = r.commit, age = r.age,
-    kedge = r.kedge, errors = list_of(r.errors), bundles = list_of(r.bundles, slim_bundle)}
+    kedge = r.kedge, errors = list_of(r.errors), bundles = list_of(r.bundles)}
 end
 
 -- Most sites want the same bundles at the same versions: each distinct
@@ -71,7 +56,7 @@ local function slim_site(e, wants)
   return {name = e.name, state = e.state, labels = e.labels, history = list_of(e.history),
     desired = {want = want_index(wants, e.desired.bundles), error = e.desired.error},
     report = slim_report(e.report), commit = e.commit, failing_bundle = e.failing_bundle,
-    first_error = e.first_error, held = list_of(e.held), stale_after = e.stale_after}
+    first_error = e.first_error, degraded = e.degraded, held = list_of(e.held), stale_after = e.stale_after}
 end
 
 -- JSON that is inert inside a script element: escape_html is the whole

@@ -95,6 +95,7 @@ local function detail(e)
   if e.report and e.report.result ~= "ok" then parts[#parts + 1] = e.report.result end
   if e.failing_bundle then parts[#parts + 1] = e.failing_bundle end
   if e.first_error then parts[#parts + 1] = tostring(e.first_error):gsub("\n.*", "") end
+  if e.degraded then parts[#parts + 1] = "Degraded " .. tostring(e.degraded):gsub("\n.*", "") end
   for _, h in ipairs(e.held or {}) do parts[#parts + 1] = h end
   if e.desired.error then parts[#parts + 1] = "desired state: " .. e.desired.error end
   return table.concat(parts, ": ")
@@ -139,6 +140,24 @@ local function print_model(m, o)
   end
 end
 
+-- The model as JSON, a site at a time: one encode of 5,000 sites would
+-- hold the whole text and the encoder's copy at once.
+local function write_json(m)
+  local lists = {sites = m.sites, unknown_sites = m.unknown_sites}
+  m.sites, m.unknown_sites = nil, nil
+  local rest = json.encode(m, {indent = 2, sort_keys = true})
+  m.sites, m.unknown_sites = lists.sites, lists.unknown_sites
+  io.write("{\n")
+  for _, key in ipairs{"sites", "unknown_sites"} do
+    io.write('  "', key, '": [')
+    for i, e in ipairs(lists[key]) do
+      io.write(i > 1 and ",\n" or "\n", json.encode(e, {indent = 2, sort_keys = true}))
+    end
+    io.write(#lists[key] > 0 and "\n  ],\n" or "],\n")
+  end
+  io.write(rest:sub(3), "\n")
+end
+
 local function exit_code(m)
   if m.summary.failing > 0 then return M.EXIT.failing end
   if m.summary.stale > 0 or m.summary.never > 0 then return M.EXIT.stale end
@@ -162,7 +181,7 @@ function M.main(o, args)
     if not ok then return fail("--html " .. o.html .. ": " .. tostring(werr)) end
   end
   if o.json then
-    io.write(json.encode(m, {indent = 2, sort_keys = true}), "\n")
+    write_json(m)
   else
     print_model(m, o)
   end
