@@ -49,12 +49,21 @@ local function chart_version(tree, path, memo)
   return v
 end
 
+-- Most sites select the same bundles: one list (read-only) serves them all.
+local function shared(lists, bundles)
+  local key = {}
+  for i, b in ipairs(bundles) do key[i] = b.name .. "\0" .. tostring(b.chart) .. "\0" .. b.version end
+  key = table.concat(key, "\n")
+  lists[key] = lists[key] or bundles
+  return lists[key]
+end
+
 -- site name -> {labels=, bundles={{name=, chart=, version=}}, error=}, and
 -- the loaded repo (nil, problems when it does not load).
 function M.desired(tree)
   local repo, err = site.load(tree)
   if not repo then return nil, err end
-  local out, memo = {}, {}
+  local out, memo, lists = {}, {}, {}
   for _, name in ipairs(repo.site_names) do
     local s = repo.sites[name]
     local d = {labels = s.labels or {}, bundles = {}}
@@ -66,6 +75,7 @@ function M.desired(tree)
         d.bundles[#d.bundles + 1] = {name = b.name, chart = b.chart,
           version = b.chart and chart_version(tree, b.chart, memo) or "?"}
       end
+      d.bundles = shared(lists, d.bundles)
     end
     out[name] = d
   end
@@ -275,26 +285,26 @@ local function wanted(e, o, site_pattern)
 end
 
 -- Per bundle: the version the repo wants on how many sites, and the
--- versions the sites' reports say they run.
-local function bundle_summary(sites, o)
-  local by = {}
+-- versions the sites' reports say they run, counted a site at a time.
+local function count_bundles(by, e)
   local function get(n)
     by[n] = by[n] or {name = n, want = {}, running = {}}
     return by[n]
   end
-  for _, e in ipairs(sites) do
-    for _, b in ipairs(e.desired.bundles) do
+  for _, b in ipairs(e.desired.bundles) do
+    local s = get(b.name)
+    s.want[b.version] = (s.want[b.version] or 0) + 1
+  end
+  for _, b in ipairs(e.report and e.report.bundles or {}) do
+    if type(b.name) == "string" then
       local s = get(b.name)
-      s.want[b.version] = (s.want[b.version] or 0) + 1
-    end
-    for _, b in ipairs(e.report and e.report.bundles or {}) do
-      if type(b.name) == "string" then
-        local s = get(b.name)
-        local v = tostring(b.version or "?")
-        s.running[v] = (s.running[v] or 0) + 1
-      end
+      local v = tostring(b.version or "?")
+      s.running[v] = (s.running[v] or 0) + 1
     end
   end
+end
+
+local function bundle_summary(by, o)
   local out = {}
   for n, s in pairs(by) do
     if not o.bundle or n == o.bundle then out[#out + 1] = s end
@@ -305,33 +315,43 @@ end
 
 -- The whole model. o: store, commit (the desired commit id), commit_time,
 -- tree (read/list at that commit), now, and the filters site (glob),
--- bundle, stale (seconds, or nil for each report's own bound).
+-- bundle, stale (seconds, or nil for each report's own bound). With
+-- o.each, every site shown is handed to o.each(entry, "sites" or
+-- "unknown_sites") as soon as it is made, in the order of the lists, and
+-- the model's lists stay empty: 5,000 sites are never held at once.
 function M.collect(o)
   local want, repo_or_err = M.desired(o.tree)
   if not want then return nil, repo_or_err end
   local got, skipped, broken = M.reports(o.store)
   local model = {commit = o.commit, commit_time = o.commit_time, generated = o.now,
     sites = kedge.list({}), unknown_sites = kedge.list({}), skipped = kedge.list(skipped),
-    broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0}}
-  local memo, pat = {}, o.site and M.glob(o.site)
-  for _, name in ipairs(repo_or_err.site_names) do
-    local e = site_entry(o, name, want[name], got[name], memo, skipped)
-    if wanted(e, o, pat) then
-      model.sites[#model.sites + 1] = e
+    broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0,
+    unknown = 0}}
+  local memo, pat, by = {}, o.site and M.glob(o.site), {}
+  local function add(e, key)
+    if not wanted(e, o, pat) then return end
+    if key == "sites" then
       model.summary.sites = model.summary.sites + 1
       model.summary[e.state] = model.summary[e.state] + 1
+      count_bundles(by, e)
+    else
+      model.summary.unknown = model.summary.unknown + 1
     end
+    if o.each then o.each(e, key) else model[key][#model[key] + 1] = e end
+  end
+  for _, name in ipairs(repo_or_err.site_names) do
+    add(site_entry(o, name, want[name], got[name], memo, skipped), "sites")
+    want[name], got[name] = nil, got[name] and false
   end
   local extra = {}
-  for name in pairs(got) do if not want[name] then extra[#extra + 1] = name end end
+  for name, g in pairs(got) do if g then extra[#extra + 1] = name end end
   table.sort(extra)
   for _, name in ipairs(extra) do
-    local e = site_entry(o, name, nil, got[name], memo, skipped)
-    if wanted(e, o, pat) then model.unknown_sites[#model.unknown_sites + 1] = e end
+    add(site_entry(o, name, nil, got[name], memo, skipped), "unknown_sites")
+    got[name] = false
   end
-  model.summary.unknown = #model.unknown_sites
   model.summary.skipped = #skipped
-  model.bundles = kedge.list(bundle_summary(model.sites, o))
+  model.bundles = kedge.list(bundle_summary(by, o))
   return model
 end
 

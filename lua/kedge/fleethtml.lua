@@ -2,6 +2,8 @@
 -- from kedge.fleet's model (kedge fleet status --html FILE).
 --
 --   local html = require("kedge.fleethtml").render(model)
+--   local page = require("kedge.fleethtml").new()  -- or a site at a time:
+--   page.site(entry, "sites"); ...; local html = page.finish(model)
 --
 -- The file needs nothing but itself: CSS and JS inline, no fonts, no
 -- network, so it opens from a USB stick in a browser that is offline.
@@ -67,37 +69,36 @@ local function inert(v)
   return text
 end
 
--- Sites are encoded BATCH at a time: one call for the whole fleet would
--- hold it twice more (as the encoder's values and as text) next to the
--- model, under a capped Lua heap.
-local BATCH = 50
-
--- Appends a list's JSON to out, BATCH entries per encode.
-local function add_list(out, list, wants)
-  out[#out + 1] = "["
-  for first = 1, #list, BATCH do
-    local batch = {}
-    for i = first, math.min(#list, first + BATCH - 1) do batch[#batch + 1] = slim_site(list[i], wants) end
-    local text = inert(kedge.list(batch))
-    out[#out + 1] = (first > 1 and "," or "") .. text:sub(2, -2)
-  end
-  out[#out + 1] = "]"
-end
-
--- Appends the model's JSON to out, as {"head": {...}, "sites": [...],
--- "unknown_sites": [...], "wants": [[{name, version}...]...]}.
-local function add_data(out, m)
+-- The page's data, a site at a time (kedge.fleet.collect's each): its
+-- JSON text is {"sites": [...], "unknown_sites": [...], "wants":
+-- [[{name, version}...]...], "head": {...}}, the head last as the summary
+-- is known only when every site is in.
+local function data_writer(out)
+  local w, open, n = {}, nil, 0
   local wants = {index = {}}
-  out[#out + 1] = '{"head":'
-  out[#out + 1] = inert{repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
-    generated = m.generated, summary = m.summary, bundles = m.bundles,
-    skipped = m.skipped, broken_branches = m.broken_branches}
-  for _, key in ipairs{"sites", "unknown_sites"} do
-    out[#out + 1] = ',"' .. key .. '":'
-    add_list(out, m[key], wants)
+  local function switch(key)
+    out[#out + 1] = (open and "]," or "{") .. '"' .. key .. '":['
+    open, n = key, 0
   end
-  wants.index = nil
-  out[#out + 1] = ',"wants":' .. inert(kedge.list(wants)) .. "}"
+  function w.site(e, key)
+    if key ~= open then
+      if key == "unknown_sites" and not open then switch("sites") end
+      switch(key)
+    end
+    out[#out + 1] = (n > 0 and "," or "") .. inert(slim_site(e, wants))
+    n = n + 1
+  end
+  function w.finish(m)
+    if not open then switch("sites") end
+    if open == "sites" then switch("unknown_sites") end
+    wants.index = nil
+    out[#out + 1] = '],"wants":' .. inert(kedge.list(wants)) .. ',"head":'
+    out[#out + 1] = inert{repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
+      generated = m.generated, summary = m.summary, bundles = m.bundles,
+      skipped = m.skipped, broken_branches = m.broken_branches}
+    out[#out + 1] = "}"
+  end
+  return w
 end
 
 -- ---- the page -----------------------------------------------------------------
@@ -161,7 +162,9 @@ local BODY = [==[
 </aside>
 ]==]
 
-function M.render(model)
+-- A page to fill: page.site(entry, "sites" | "unknown_sites") per site in
+-- the model's order, then page.finish(model) → the HTML text.
+function M.new()
   local out = {
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
@@ -172,9 +175,23 @@ function M.render(model)
     BODY,
     "<script type=\"application/json\" id=\"fleet-data\">",
   }
-  add_data(out, model)
-  out[#out + 1] = "</script>\n<script>\n" .. script .. "</script>\n</body>\n</html>\n"
-  return table.concat(out)
+  local data = data_writer(out)
+  local page = {site = data.site}
+  function page.finish(model)
+    data.finish(model)
+    out[#out + 1] = "</script>\n<script>\n" .. script .. "</script>\n</body>\n</html>\n"
+    return table.concat(out)
+  end
+  return page
+end
+
+-- The page of a whole model (its lists filled).
+function M.render(model)
+  local page = M.new()
+  for _, key in ipairs{"sites", "unknown_sites"} do
+    for _, e in ipairs(model[key]) do page.site(e, key) end
+  end
+  return page.finish(model)
 end
 
 return M
