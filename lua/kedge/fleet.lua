@@ -49,12 +49,21 @@ local function chart_version(tree, path, memo)
   return v
 end
 
+-- Most sites select the same bundles: one list (read-only) serves them all.
+local function shared(lists, bundles)
+  local key = {}
+  for i, b in ipairs(bundles) do key[i] = b.name .. "\0" .. tostring(b.chart) .. "\0" .. b.version end
+  key = table.concat(key, "\n")
+  lists[key] = lists[key] or bundles
+  return lists[key]
+end
+
 -- site name -> {labels=, bundles={{name=, chart=, version=}}, error=}, and
 -- the loaded repo (nil, problems when it does not load).
 function M.desired(tree)
   local repo, err = site.load(tree)
   if not repo then return nil, err end
-  local out, memo = {}, {}
+  local out, memo, lists = {}, {}, {}
   for _, name in ipairs(repo.site_names) do
     local s = repo.sites[name]
     local d = {labels = s.labels or {}, bundles = {}}
@@ -66,6 +75,7 @@ function M.desired(tree)
         d.bundles[#d.bundles + 1] = {name = b.name, chart = b.chart,
           version = b.chart and chart_version(tree, b.chart, memo) or "?"}
       end
+      d.bundles = shared(lists, d.bundles)
     end
     out[name] = d
   end
@@ -101,26 +111,21 @@ local function read_report(store, branch, id)
   return doc
 end
 
--- The newest readable report of every status branch: site -> {branch=,
--- doc=, history={ids}}, and the skipped ones ({site=, file=, reason=}).
+-- Every status branch: site -> {branch=, pushed=, history={ids}, files=},
+-- and the branches whose reports cannot be listed ({site=, file=,
+-- reason=}). Reports are read one site at a time (newest), so the fleet's
+-- 5,000 documents are never held at once.
 function M.reports(store)
   local branches, broken = store:branches(M.BRANCH_PREFIX)
   local by_site, skipped = {}, {}
   for _, br in ipairs(branches) do
     local name = br.name:sub(#M.BRANCH_PREFIX + 1)
     local files, err = report_files(store, br.name)
-    local entry = {branch = br.name, pushed = br.time, history = {}}
+    local entry = {branch = br.name, pushed = br.time, history = {}, files = files or {}}
     if not files then
       skipped[#skipped + 1] = {site = name, file = br.name, reason = err}
     else
       for i = 1, math.min(#files, M.HISTORY) do entry.history[i] = files[i].id end
-      -- a corrupt or huge newest report falls back to the one before
-      for i = 1, math.min(#files, 3) do
-        local doc, rerr = read_report(store, br.name, files[i].id)
-        if doc then entry.doc = doc; break end
-        skipped[#skipped + 1] = {site = name, file = br.name .. ":reports/" .. files[i].id .. ".json",
-          reason = rerr}
-      end
     end
     by_site[name] = entry
   end
@@ -159,6 +164,19 @@ function M.commit_reports(store, names, commit_id)
   return by_site, skipped
 end
 
+-- The newest readable report of a status branch (a corrupt or huge one
+-- falls back to the one before), the unreadable ones added to skipped.
+function M.newest(store, name, entry, skipped)
+  for i = 1, math.min(#entry.files, 3) do
+    local id = entry.files[i].id
+    local doc, rerr = read_report(store, entry.branch, id)
+    if doc then return doc end
+    skipped[#skipped + 1] = {site = name, file = entry.branch .. ":reports/" .. id .. ".json",
+      reason = rerr}
+  end
+  return nil
+end
+
 -- ---- the join --------------------------------------------------------------------
 
 local function first_failure(doc)
@@ -174,6 +192,56 @@ local function first_failure(doc)
     end
   end
   return nil, type(doc.errors) == "table" and doc.errors[1] or nil
+end
+
+-- The first Degraded answer of a repo's health script among the bundles,
+-- as "bundle: Kind ns/name: message".
+local function first_degraded(bundles)
+  for _, b in ipairs(bundles) do
+    for _, h in ipairs(b.health or {}) do
+      if h.status == "Degraded" then
+        return string.format("%s: %s %s%s: %s", tostring(b.name), tostring(h.kind),
+          h.namespace and (tostring(h.namespace) .. "/") or "", tostring(h.name), tostring(h.message or ""))
+      end
+    end
+  end
+  return nil
+end
+
+-- What the model keeps of a report's bundles: the site's words as given
+-- (any type), without object names, budgets, drift or smoke output, and
+-- of the health scripts' answers only those not Healthy.
+local function list_of(v, each)
+  if type(v) ~= "table" or #v == 0 then return nil end
+  local out = {}
+  for i, x in ipairs(v) do out[i] = each and each(x) or x end
+  return kedge.list(out)
+end
+
+local function nonzero(n) return n ~= 0 and n or nil end
+
+local function slim_smoke(x)
+  if type(x) ~= "table" then return {message = tostring(x)} end
+  return {name = x.name, kind = x.kind, status = x.status, duration = x.duration, message = x.message}
+end
+
+local function slim_health(list)
+  local out = {}
+  for _, h in ipairs(type(list) == "table" and list or {}) do
+    if type(h) == "table" and h.status ~= "Healthy" then
+      out[#out + 1] = {kind = h.kind, namespace = h.namespace, name = h.name, status = h.status,
+        message = h.message}
+    end
+  end
+  return list_of(out)
+end
+
+local function slim_bundle(b)
+  if type(b) ~= "table" then return {name = tostring(b)} end
+  return {name = b.name, version = b.version, status = b.status,
+    created = nonzero(b.created), updated = nonzero(b.updated), unchanged = nonzero(b.unchanged),
+    pruned = nonzero(b.pruned), errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke),
+    health = slim_health(b.health)}
 end
 
 -- States bundles may hold that are not failures (release policy).
@@ -210,10 +278,10 @@ local function relation(o, commit, memo)
   return r
 end
 
-local function site_entry(o, name, want, got, memo)
+local function site_entry(o, name, want, got, memo, skipped)
   local e = {name = name, labels = want and want.labels or {}, history = got and got.history or {},
     desired = {bundles = want and want.bundles or {}, error = want and want.error}}
-  local doc = got and got.doc
+  local doc = got and M.newest(o.store, name, got, skipped)
   if not doc then
     e.state = "never"
     return e
@@ -221,9 +289,11 @@ local function site_entry(o, name, want, got, memo)
   local t = parse_time(doc.finished) or parse_time(doc.started)
   e.report = {id = doc.id, result = doc.result, finished = doc.finished, commit = doc.commit,
     age = t and math.max(0, o.now - t) or nil, kedge = type(doc.kedge) == "table" and doc.kedge.version or nil,
-    bundles = doc.bundles or {}, errors = doc.errors or {}, smoke = doc.smoke}
+    bundles = list_of(doc.bundles, slim_bundle) or kedge.list({}), errors = doc.errors or {},
+    smoke = doc.smoke}
   e.commit = relation(o, doc.commit, memo)
   e.failing_bundle, e.first_error = first_failure(doc)
+  e.degraded = first_degraded(e.report.bundles)
   e.held = held_of(doc)
   e.stale_after = stale_after(o, doc)
   if doc.result ~= "ok" then e.state = "failing"
@@ -247,26 +317,26 @@ local function wanted(e, o, site_pattern)
 end
 
 -- Per bundle: the version the repo wants on how many sites, and the
--- versions the sites' reports say they run.
-local function bundle_summary(sites, o)
-  local by = {}
+-- versions the sites' reports say they run, counted a site at a time.
+local function count_bundles(by, e)
   local function get(n)
     by[n] = by[n] or {name = n, want = {}, running = {}}
     return by[n]
   end
-  for _, e in ipairs(sites) do
-    for _, b in ipairs(e.desired.bundles) do
+  for _, b in ipairs(e.desired.bundles) do
+    local s = get(b.name)
+    s.want[b.version] = (s.want[b.version] or 0) + 1
+  end
+  for _, b in ipairs(e.report and e.report.bundles or {}) do
+    if type(b.name) == "string" then
       local s = get(b.name)
-      s.want[b.version] = (s.want[b.version] or 0) + 1
-    end
-    for _, b in ipairs(e.report and e.report.bundles or {}) do
-      if type(b.name) == "string" then
-        local s = get(b.name)
-        local v = tostring(b.version or "?")
-        s.running[v] = (s.running[v] or 0) + 1
-      end
+      local v = tostring(b.version or "?")
+      s.running[v] = (s.running[v] or 0) + 1
     end
   end
+end
+
+local function bundle_summary(by, o)
   local out = {}
   for n, s in pairs(by) do
     if not o.bundle or n == o.bundle then out[#out + 1] = s end
@@ -277,33 +347,43 @@ end
 
 -- The whole model. o: store, commit (the desired commit id), commit_time,
 -- tree (read/list at that commit), now, and the filters site (glob),
--- bundle, stale (seconds, or nil for each report's own bound).
+-- bundle, stale (seconds, or nil for each report's own bound). With
+-- o.each, every site shown is handed to o.each(entry, "sites" or
+-- "unknown_sites") as soon as it is made, in the order of the lists, and
+-- the model's lists stay empty: 5,000 sites are never held at once.
 function M.collect(o)
   local want, repo_or_err = M.desired(o.tree)
   if not want then return nil, repo_or_err end
   local got, skipped, broken = M.reports(o.store)
   local model = {commit = o.commit, commit_time = o.commit_time, generated = o.now,
     sites = kedge.list({}), unknown_sites = kedge.list({}), skipped = kedge.list(skipped),
-    broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0}}
-  local memo, pat = {}, o.site and M.glob(o.site)
-  for _, name in ipairs(repo_or_err.site_names) do
-    local e = site_entry(o, name, want[name], got[name], memo)
-    if wanted(e, o, pat) then
-      model.sites[#model.sites + 1] = e
+    broken_branches = broken, summary = {sites = 0, ok = 0, failing = 0, stale = 0, never = 0,
+    unknown = 0}}
+  local memo, pat, by = {}, o.site and M.glob(o.site), {}
+  local function add(e, key)
+    if not wanted(e, o, pat) then return end
+    if key == "sites" then
       model.summary.sites = model.summary.sites + 1
       model.summary[e.state] = model.summary[e.state] + 1
+      count_bundles(by, e)
+    else
+      model.summary.unknown = model.summary.unknown + 1
     end
+    if o.each then o.each(e, key) else model[key][#model[key] + 1] = e end
+  end
+  for _, name in ipairs(repo_or_err.site_names) do
+    add(site_entry(o, name, want[name], got[name], memo, skipped), "sites")
+    want[name], got[name] = nil, got[name] and false
   end
   local extra = {}
-  for name in pairs(got) do if not want[name] then extra[#extra + 1] = name end end
+  for name, g in pairs(got) do if g then extra[#extra + 1] = name end end
   table.sort(extra)
   for _, name in ipairs(extra) do
-    local e = site_entry(o, name, nil, got[name], memo)
-    if wanted(e, o, pat) then model.unknown_sites[#model.unknown_sites + 1] = e end
+    add(site_entry(o, name, nil, got[name], memo, skipped), "unknown_sites")
+    got[name] = false
   end
-  model.summary.unknown = #model.unknown_sites
   model.summary.skipped = #skipped
-  model.bundles = kedge.list(bundle_summary(model.sites, o))
+  model.bundles = kedge.list(bundle_summary(by, o))
   return model
 end
 

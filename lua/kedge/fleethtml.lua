@@ -2,6 +2,8 @@
 -- from kedge.fleet's model (kedge fleet status --html FILE).
 --
 --   local html = require("kedge.fleethtml").render(model)
+--   local page = require("kedge.fleethtml").new()  -- or a site at a time:
+--   page.site(entry, "sites"); ...; local html = page.finish(model)
 --
 -- The file needs nothing but itself: CSS and JS inline, no fonts, no
 -- network, so it opens from a USB stick in a browser that is offline.
@@ -19,9 +21,8 @@ local script = require "kedge.fleethtml.script"
 local M = {}
 
 -- ---- the embedded model --------------------------------------------------------
--- The page shows a few fields of each report's bundles; the rest (object
--- names, budgets, drift) stays in the report and out of a file that may
--- hold 5,000 sites, and empty lists and zero counts are left out. Reports
+-- The model's reports already keep a lean summary of each bundle
+-- (kedge.fleet); the page leaves out empty lists as well. Reports
 -- are the sites' words: fields are copied as they are, and the page's
 -- script copes with any type.
 
@@ -32,24 +33,10 @@ local function list_of(v, each)
   return kedge.list(out)
 end
 
-local function nonzero(n) return n ~= 0 and n or nil end
-
-local function slim_smoke(s)
-  if type(s) ~= "table" then return {message = tostring(s)} end
-  return {name = s.name, kind = s.kind, status = s.status, duration = s.duration, message = s.message}
-end
-
-local function slim_bundle(b)
-  if type(b) ~= "table" then return {name = tostring(b)} end
-  return {name = b.name, version = b.version, status = b.status,
-    created = nonzero(b.created), updated = nonzero(b.updated), unchanged = nonzero(b.unchanged),
-    pruned = nonzero(b.pruned), errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke)}
-end
-
 local function slim_report(r)
   if not r then return nil end
   return {id = r.id, result = r.result, finished = r.finished, commit = r.commit, age = r.age,
-    kedge = r.kedge, errors = list_of(r.errors), bundles = list_of(r.bundles, slim_bundle)}
+    kedge = r.kedge, errors = list_of(r.errors), bundles = list_of(r.bundles)}
 end
 
 -- Most sites want the same bundles at the same versions: each distinct
@@ -71,7 +58,7 @@ local function slim_site(e, wants)
   return {name = e.name, state = e.state, labels = e.labels, history = list_of(e.history),
     desired = {want = want_index(wants, e.desired.bundles), error = e.desired.error},
     report = slim_report(e.report), commit = e.commit, failing_bundle = e.failing_bundle,
-    first_error = e.first_error, held = list_of(e.held), stale_after = e.stale_after}
+    first_error = e.first_error, degraded = e.degraded, held = list_of(e.held), stale_after = e.stale_after}
 end
 
 -- JSON that is inert inside a script element: escape_html is the whole
@@ -82,37 +69,36 @@ local function inert(v)
   return text
 end
 
--- Sites are encoded BATCH at a time: one call for the whole fleet would
--- hold it twice more (as the encoder's values and as text) next to the
--- model, under a capped Lua heap.
-local BATCH = 50
-
--- Appends a list's JSON to out, BATCH entries per encode.
-local function add_list(out, list, wants)
-  out[#out + 1] = "["
-  for first = 1, #list, BATCH do
-    local batch = {}
-    for i = first, math.min(#list, first + BATCH - 1) do batch[#batch + 1] = slim_site(list[i], wants) end
-    local text = inert(kedge.list(batch))
-    out[#out + 1] = (first > 1 and "," or "") .. text:sub(2, -2)
-  end
-  out[#out + 1] = "]"
-end
-
--- Appends the model's JSON to out, as {"head": {...}, "sites": [...],
--- "unknown_sites": [...], "wants": [[{name, version}...]...]}.
-local function add_data(out, m)
+-- The page's data, a site at a time (kedge.fleet.collect's each): its
+-- JSON text is {"sites": [...], "unknown_sites": [...], "wants":
+-- [[{name, version}...]...], "head": {...}}, the head last as the summary
+-- is known only when every site is in.
+local function data_writer(out)
+  local w, open, n = {}, nil, 0
   local wants = {index = {}}
-  out[#out + 1] = '{"head":'
-  out[#out + 1] = inert{repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
-    generated = m.generated, summary = m.summary, bundles = m.bundles,
-    skipped = m.skipped, broken_branches = m.broken_branches}
-  for _, key in ipairs{"sites", "unknown_sites"} do
-    out[#out + 1] = ',"' .. key .. '":'
-    add_list(out, m[key], wants)
+  local function switch(key)
+    out[#out + 1] = (open and "]," or "{") .. '"' .. key .. '":['
+    open, n = key, 0
   end
-  wants.index = nil
-  out[#out + 1] = ',"wants":' .. inert(kedge.list(wants)) .. "}"
+  function w.site(e, key)
+    if key ~= open then
+      if key == "unknown_sites" and not open then switch("sites") end
+      switch(key)
+    end
+    out[#out + 1] = (n > 0 and "," or "") .. inert(slim_site(e, wants))
+    n = n + 1
+  end
+  function w.finish(m)
+    if not open then switch("sites") end
+    if open == "sites" then switch("unknown_sites") end
+    wants.index = nil
+    out[#out + 1] = '],"wants":' .. inert(kedge.list(wants)) .. ',"head":'
+    out[#out + 1] = inert{repo = m.repo, ref = m.ref, commit = m.commit, commit_time = m.commit_time,
+      generated = m.generated, summary = m.summary, bundles = m.bundles,
+      skipped = m.skipped, broken_branches = m.broken_branches}
+    out[#out + 1] = "}"
+  end
+  return w
 end
 
 -- ---- the page -----------------------------------------------------------------
@@ -176,7 +162,9 @@ local BODY = [==[
 </aside>
 ]==]
 
-function M.render(model)
+-- A page to fill: page.site(entry, "sites" | "unknown_sites") per site in
+-- the model's order, then page.finish(model) → the HTML text.
+function M.new()
   local out = {
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
@@ -187,9 +175,23 @@ function M.render(model)
     BODY,
     "<script type=\"application/json\" id=\"fleet-data\">",
   }
-  add_data(out, model)
-  out[#out + 1] = "</script>\n<script>\n" .. script .. "</script>\n</body>\n</html>\n"
-  return table.concat(out)
+  local data = data_writer(out)
+  local page = {site = data.site}
+  function page.finish(model)
+    data.finish(model)
+    out[#out + 1] = "</script>\n<script>\n" .. script .. "</script>\n</body>\n</html>\n"
+    return table.concat(out)
+  end
+  return page
+end
+
+-- The page of a whole model (its lists filled).
+function M.render(model)
+  local page = M.new()
+  for _, key in ipairs{"sites", "unknown_sites"} do
+    for _, e in ipairs(model[key]) do page.site(e, key) end
+  end
+  return page.finish(model)
 end
 
 return M

@@ -47,7 +47,7 @@ spec:
   mode: {{ .Values.mode | quote }}
   size: 3
 YAML
-printf 'name: lab\nlabels: {env: lab}\ncapacity: {cpu: "2", memory: 4Gi, pods: 20}\n' >"$R/sites/lab.yaml"
+printf 'name: lab\nlabels: {env: lab}\ncapacity: {cpu: "2", memory: 4Gi, pods: 20}\nreport: [{git-branch: true}]\n' >"$R/sites/lab.yaml"
 cat >"$R/bundles/g/bundle.yaml" <<YAML
 chart: charts/g
 release: g
@@ -88,6 +88,11 @@ run grep -c '"status": "Degraded"' "$(last_report)"
 ok "the report carries the script's status" test "$out" -ge 1
 run grep -c "\"script\": \"health/$GROUP/Gadget/health.lua\"" "$(last_report)"
 ok "and which script said it" test "$out" -ge 1
+run "$KEDGE" fleet status --repo "$TMP/sites.git"
+is "$rc" 1 "fleet status: the site is failing"
+like "$out" "Degraded g: Gadget h$ID/g1: mode is broken, size 3" "and shows the first Degraded message"
+run "$KEDGE" fleet status --repo "$TMP/sites.git" --json
+like "$out" '"degraded": "g: Gadget h'"$ID"'/g1: mode is broken, size 3"' "--json has it as degraded"
 
 setmode ok
 pass 60
@@ -101,6 +106,19 @@ pass 60
 is "$rc" 0 "Suspended counts as ready"
 run grep -c '"status": "Suspended"' "$(last_report)"
 ok "and is reported" test "$out" -ge 1
+cat >"$TMP/agent.yaml" <<YAML
+site: lab
+repo: $TMP/sites.git
+state-dir: $TMP/astate
+kubeconfig: $KUBE_ADMIN
+wait: 60s
+YAML
+run "$KEDGE" agent --config "$TMP/agent.yaml" --once
+is "$rc" 0 "an agent's tick with the Suspended script succeeds"
+run "$KEDGE" status --state-dir "$TMP/astate"
+like "$out" "health: +g +Suspended Gadget h$ID/g1: paused by its owner" "kedge status shows what the script said"
+run "$KEDGE" status --state-dir "$TMP/astate" --json
+like "$out" '"status": "Suspended"' "and --json has it under health"
 
 for m in loop raise garbage; do
 	setmode "$m"

@@ -136,6 +136,42 @@ local function status_dir(o)
   return cfg and cfg.state_dir or require("kedge.cli").DEFAULT_STATE_DIR
 end
 
+-- What the repo's health scripts said of each bundle's objects in the
+-- last pass (its report: STATE/reports or the outbox): bundle -> list of
+-- {kind, namespace, name, status, message}; nil without a report.
+local function last_health(dir, st)
+  local id = type(st.last_pass) == "table" and st.last_pass.report or nil
+  if type(id) ~= "string" then return nil end
+  local doc = require("kedge.report").show(dir, id)
+  if type(doc) ~= "table" then return nil end
+  local out
+  for _, b in ipairs(doc.bundles or {}) do
+    if type(b.health) == "table" and #b.health > 0 then
+      out = out or {}
+      out[b.name] = b.health
+    end
+  end
+  return out
+end
+
+local function print_health(health)
+  local names = {}
+  for name in pairs(health or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local healthy = 0
+    for _, h in ipairs(health[name]) do
+      if h.status == "Healthy" then
+        healthy = healthy + 1
+      else
+        print(string.format("health:   %-20s %s %s %s%s%s", name, tostring(h.status), tostring(h.kind),
+          h.namespace and (h.namespace .. "/") or "", tostring(h.name), h.message and (": " .. h.message) or ""))
+      end
+    end
+    if healthy > 0 then print(string.format("health:   %-20s %d Healthy", name, healthy)) end
+  end
+end
+
 local function print_status(st, rec, dir, running, pending)
   print(string.format("agent:    %s", running and ("running (pid " .. math.tointeger(st.pid) .. ")") or
     "not running" .. (st.pid and (" (last pid " .. math.tointeger(st.pid) .. ")") or "")))
@@ -168,6 +204,7 @@ local function print_status(st, rec, dir, running, pending)
     print(string.format("bundle:   %-20s %s %s, good at %s%s", name, tostring(b.chart or "-"),
       tostring(b.version or "-"), tostring(b.commit or "-"):sub(1, 12), age(b.at)))
   end
+  print_health(st.health)
 end
 
 -- The local pauses of the state directory (kedge pause, kedge rollback):
@@ -213,6 +250,7 @@ function M.status(o)
   local rec = state.site_record(dir, st.site) or {}
   local running = state.alive(st.pid)
   local pending = state.outbox_pending(dir)
+  st.health = last_health(dir, st)
   if o.json then
     st.running, st.outbox_pending, st.bundles, st.state_dir = running, pending, rec.bundles, dir
     st.paused = pauses

@@ -95,17 +95,14 @@ local function detail(e)
   if e.report and e.report.result ~= "ok" then parts[#parts + 1] = e.report.result end
   if e.failing_bundle then parts[#parts + 1] = e.failing_bundle end
   if e.first_error then parts[#parts + 1] = tostring(e.first_error):gsub("\n.*", "") end
+  if e.degraded then parts[#parts + 1] = "Degraded " .. tostring(e.degraded):gsub("\n.*", "") end
   for _, h in ipairs(e.held or {}) do parts[#parts + 1] = h end
   if e.desired.error then parts[#parts + 1] = "desired state: " .. e.desired.error end
   return table.concat(parts, ": ")
 end
 
-local function print_sites(list)
+local function print_header()
   print(string.format("%-24s %-8s %-7s %-24s %s", "SITE", "STATE", "REPORT", "COMMIT", "DETAIL"))
-  for _, e in ipairs(list) do
-    print(string.format("%-24s %-8s %-7s %-24s %s", e.name, e.state,
-      e.report and M.age(e.report.age) or "-", commit_text(e), detail(e)))
-  end
 end
 
 local function versions(map)
@@ -117,26 +114,68 @@ local function versions(map)
   return #out > 0 and table.concat(out, ", ") or "none reported"
 end
 
-local function print_model(m, o)
-  print_sites(m.sites)
-  if #m.unknown_sites > 0 then
-    print("\nreports from sites the repo no longer has:")
-    print_sites(m.unknown_sites)
+-- The text view, a site as it comes (kedge.fleet.collect's each), the
+-- summary at the end.
+local function text_out(o)
+  local w, open = {}, nil
+  local function switch(key)
+    if key == "unknown_sites" then
+      if not open then print_header() end
+      print("\nreports from sites the repo no longer has:")
+    end
+    print_header()
+    open = key
   end
-  local s = m.summary
-  print(string.format("\n%d site%s: %d ok, %d failing, %d stale, %d never reported " ..
-    "(desired: %s at %s)", s.sites, s.sites == 1 and "" or "s", s.ok, s.failing, s.stale, s.never,
-    m.commit:sub(1, 12), o.ref))
-  for _, b in ipairs(m.bundles) do
-    print(string.format("bundle %s: wanted %s; running %s", b.name, versions(b.want), versions(b.running)))
+  function w.site(e, key)
+    if key ~= open then switch(key) end
+    print(string.format("%-24s %-8s %-7s %-24s %s", e.name, e.state,
+      e.report and M.age(e.report.age) or "-", commit_text(e), detail(e)))
   end
-  for _, k in ipairs(m.skipped) do
-    io.stderr:write(string.format("warning: skipped %s: %s\n", k.file, k.reason))
+  function w.finish(m)
+    if not open then print_header() end
+    local s = m.summary
+    print(string.format("\n%d site%s: %d ok, %d failing, %d stale, %d never reported " ..
+      "(desired: %s at %s)", s.sites, s.sites == 1 and "" or "s", s.ok, s.failing, s.stale, s.never,
+      m.commit:sub(1, 12), o.ref))
+    for _, b in ipairs(m.bundles) do
+      print(string.format("bundle %s: wanted %s; running %s", b.name, versions(b.want), versions(b.running)))
+    end
+    for _, k in ipairs(m.skipped) do
+      io.stderr:write(string.format("warning: skipped %s: %s\n", k.file, k.reason))
+    end
+    if (m.broken_branches or 0) > 0 then
+      io.stderr:write(string.format("warning: %d status branch%s name no commit\n", m.broken_branches,
+        m.broken_branches == 1 and "" or "es"))
+    end
   end
-  if (m.broken_branches or 0) > 0 then
-    io.stderr:write(string.format("warning: %d status branch%s name no commit\n", m.broken_branches,
-      m.broken_branches == 1 and "" or "es"))
+  return w
+end
+
+-- The model as JSON, a site at a time as it comes: one encode of 5,000
+-- sites would hold the whole model, the encoder's copy and the text at once.
+local function json_out()
+  local w, open, n = {}, nil, 0
+  local function switch(key)
+    if open then io.write(n > 0 and "\n  ],\n" or "],\n") else io.write("{\n") end
+    io.write('  "', key, '": [')
+    open, n = key, 0
   end
+  function w.site(e, key)
+    if key ~= open then
+      if key == "unknown_sites" and not open then switch("sites") end
+      switch(key)
+    end
+    io.write(n > 0 and ",\n" or "\n", json.encode(e, {indent = 2, sort_keys = true}))
+    n = n + 1
+  end
+  function w.finish(m)
+    if not open then switch("sites") end
+    if open == "sites" then switch("unknown_sites") end
+    io.write(n > 0 and "\n  ],\n" or "],\n")
+    m.sites, m.unknown_sites = nil, nil
+    io.write(json.encode(m, {indent = 2, sort_keys = true}):sub(3), "\n")
+  end
+  return w
 end
 
 local function exit_code(m)
@@ -151,21 +190,21 @@ function M.main(o, args)
   if not o.repo then return usage("--repo is required (the config repo: a URL or a folder)") end
   local src, err = M.open_source(o)
   if not src then return fail(err) end
+  -- each site goes to the outputs as it is made, and is dropped then
+  local outs = {o.json and json_out() or text_out(o)}
+  local page = o.html and require("kedge.fleethtml").new()
+  if page then outs[2] = page end
   local m, cerr = fleet.collect{store = src.store, commit = src.commit, commit_time = src.commit_time,
-    tree = M.tree_of(src), now = os.time(), site = o.site, bundle = o.bundle, stale = o.stale}
+    tree = M.tree_of(src), now = os.time(), site = o.site, bundle = o.bundle, stale = o.stale,
+    each = function(e, key) for _, w in ipairs(outs) do w.site(e, key) end end}
   src.store:close()
   if not m then return fail("the config repo at " .. src.commit:sub(1, 12) .. " does not load:\n" .. cerr) end
   m.repo, m.ref = o.repo, o.ref
-  if o.html then
-    local html = require "kedge.fleethtml"
-    local ok, werr = kos.write_atomic(o.html, html.render(m), 420)
+  if page then
+    local ok, werr = kos.write_atomic(o.html, page.finish(m), 420)
     if not ok then return fail("--html " .. o.html .. ": " .. tostring(werr)) end
   end
-  if o.json then
-    io.write(json.encode(m, {indent = 2, sort_keys = true}), "\n")
-  else
-    print_model(m, o)
-  end
+  outs[1].finish(m)
   io.stdout:flush()
   return exit_code(m)
 end

@@ -78,6 +78,7 @@ function detailText(s, unknown) {
   if (s.report && s.report.result !== "ok") p.push(str(s.report.result));
   if (s.failing_bundle) p.push(str(s.failing_bundle));
   if (s.first_error) p.push(firstLine(s.first_error));
+  if (s.degraded) p.push("Degraded " + firstLine(s.degraded));
   arr(s.held).forEach(function (h) { p.push(str(h)); });
   if (s.desired && s.desired.error) p.push("desired state: " + firstLine(s.desired.error));
   return p.join(": ");
@@ -313,7 +314,7 @@ function reportFacts(s) {
   return facts([["report", r.id, "mono"], ["result", r.result], ["finished", r.finished],
     ["age", age(r.age)], ["stale after", typeof s.stale_after === "number" ? age(s.stale_after) : ""],
     ["commit", commitText(s), "mono"], ["kedge", r.kedge], ["failing bundle", s.failing_bundle],
-    ["first error", s.first_error, "err"], ["desired state", s.desired && s.desired.error, "err"]], "detail-report");
+    ["first error", s.first_error, "err"], ["degraded", s.degraded, "err"], ["desired state", s.desired && s.desired.error, "err"]], "detail-report");
 }
 function detailNodes(r) {
   var s = r.s, out = [], labels = obj(s.labels);
