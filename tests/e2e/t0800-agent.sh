@@ -77,6 +77,8 @@ mkdir -p "$AG/metrics"
 NOTIFY_SOCKET=$AG/notify.sock agent_start
 wait_for 'st.ticks' 1
 is "$?" 0 "the resident agent ticks at once"
+# the listener writes what it receives on its own time: wait for it (bounded)
+for i in $(seq 1 200); do grep -q "READY=1" "$AG/notify.log" 2>/dev/null && break; sleep 0.05; done
 like "$(cat "$AG/notify.log")" "READY=1" "it tells systemd READY=1"
 like "$(cat "$AG/notify.log")" "STATUS=" "and a STATUS line"
 run "$KEDGE" status --config "$CONF"
@@ -149,6 +151,7 @@ agent_stop
 is "$AGENT_RC" 0 "SIGTERM: exit 0"
 [ $(($(date +%s) - t0)) -le 10 ]
 tap_report $? "within 10 s"
+for i in $(seq 1 200); do grep -q "STOPPING=1" "$AG/notify.log" 2>/dev/null && break; sleep 0.05; done
 like "$(cat "$AG/notify.log")" "STOPPING=1" "it tells systemd STOPPING=1"
 
 # --- drift: changed or deleted objects are put back, ignore is honoured ---

@@ -34,7 +34,7 @@ end
 
 -- All a child writes until end of file (at most secs seconds).
 local function read_all(c, secs)
-  local out, deadline = {}, kos.monotonic() + (secs or 5)
+  local out, deadline = {}, kos.monotonic() + (secs or 30)
   while kos.monotonic() < deadline do
     local fd = c:stdout_fd()
     if not fd then break end
