@@ -25,10 +25,15 @@ M.RESULTS = {"success", "failed", "busy", "undelivered"}
 
 -- hist: {counts = {per bucket}, sum =, count =}; adds one observation.
 function M.observe(hist, seconds)
-  hist.counts = hist.counts or {}
+  -- every bucket kept, as a dense list: a sparse one (no tick under the
+  -- first bound yet) comes back from agent.json as a map with string keys,
+  -- which the next integer key would collide with
+  local old, counts = hist.counts or {}, {}
   for i, le in ipairs(M.BUCKETS) do
-    if seconds <= le then hist.counts[i] = (hist.counts[i] or 0) + 1 end
+    counts[i] = math.tointeger(old[i] or old[tostring(i)]) or 0
+    if seconds <= le then counts[i] = counts[i] + 1 end
   end
+  hist.counts = counts
   hist.sum = (hist.sum or 0) + seconds
   hist.count = (hist.count or 0) + 1
 end
@@ -56,7 +61,7 @@ local function histogram(out, hist)
   family(out, "kedge_pass_duration_seconds", "histogram", "How long passes took.")
   for i, le in ipairs(M.BUCKETS) do
     out[#out + 1] = string.format('kedge_pass_duration_seconds_bucket{le="%s"} %s', num(le),
-      num(counts[i] or 0))
+      num(counts[i] or counts[tostring(i)] or 0))
   end
   out[#out + 1] = 'kedge_pass_duration_seconds_bucket{le="+Inf"} ' .. num(hist.count or 0)
   out[#out + 1] = "kedge_pass_duration_seconds_sum " .. num(hist.sum or 0)
