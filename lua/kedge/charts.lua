@@ -104,7 +104,8 @@ function R:pull(spec)
   if not c then return nil, err end
   local max = limits.chart_bytes
   if spec.kind == "oci" then
-    local tgz, d, v = c:pull_chart(spec.ref, spec.version or "*", max)
+    local tgz, d, v = c:pull_chart(spec.ref, spec.version or "*", max,
+      function(ld) return self:cached(ld:match("^sha256:(%x+)$")) end)
     if not tgz then return nil, d, v end
     return tgz, d:gsub("^sha256:", ""), v
   end

@@ -364,8 +364,9 @@ function Client:chart_version(host, name, range)
 end
 
 -- A chart in Helm's OCI layout: returns the .tgz bytes, the layer's
--- digest and the version, or nil, err, kind.
-function Client:pull_chart(ref, range, max)
+-- digest and the version, or nil, err, kind. have(digest), when given,
+-- returns the layer's bytes when the caller already holds them (a cache).
+function Client:pull_chart(ref, range, max, have)
   local host, name = M.parse_ref(ref)
   if not host then return nil, name end
   local version, verr, vkind = self:chart_version(host, name, range)
@@ -383,6 +384,8 @@ function Client:pull_chart(ref, range, max)
   if not layer or type(layer.digest) ~= "string" then
     return nil, what .. ": the manifest has no " .. M.HELM_LAYER .. " layer"
   end
+  local kept = have and have(layer.digest)
+  if kept then return kept, layer.digest, version end
   local tgz, berr, bkind = self:blob(host, name, layer.digest, math.tointeger(layer.size), max)
   if not tgz then return nil, berr, bkind end
   return tgz, layer.digest, version

@@ -338,7 +338,7 @@ for _, b in ipairs(assert(site.select(repo, sname))) do
 		if not ms then io.stderr:write(err, "\n") os.exit(1) end
 		for _, m in ipairs(ms) do io.write("---\n# Source: ", m.source, "\n", m.text, "\n") end
 	end
-end' "$R" "$1" "$2" "$STATE" "${3:-$TMP/auth.json}" "$SRV/ca.crt"
+end' "$R" "$1" "$2" "${RSTATE:-$STATE}" "${3:-$TMP/auth.json}" "$SRV/ca.crt"
 }
 cached() { find "$STATE/cache/charts/sha256" -name '*.tgz' 2>/dev/null | wc -l; }
 
@@ -364,6 +364,8 @@ ok "a cached archive is named by its sha256" \
 check --site good --state-dir "$STATE" --registry-config "$TMP/auth.json"
 is "$rc" 0 "kedge check fetches remote charts too"
 like "$out" "dns 1\.46\.2 .*metrics 3\.13\.1 .*prom " "its line names the versions the ranges picked"
+is "$(grep -c 'GET /repo/coredns-1.46.2.tgz' "$SRV/access.log")" 1 \
+	"an archive whose digest the cache holds is not downloaded again (only index.yaml is read)"
 
 render bearer tokened
 is "$out" "$(cat "$CHARTS/golden/coredns.yaml")" "the bearer token flow: a token for the pull scope, then the chart (golden coredns.yaml)"
@@ -413,7 +415,8 @@ like "$err" "chart charts/prom-stale: the lock file \(Chart\.lock\) is out of sy
 # the registry serves a blob whose bytes are not its digest
 blob=$(find "$SRV/registry" -path "*/blobs/sha256/*/$(sha "$SRV/ms.tgz")/data")
 printf 'x' >>"$blob"
-render good metrics "$TMP/auth.json"
+# (a cache holding the layer's digest would not ask for it: an empty one)
+RSTATE=$TMP/state3 render good metrics "$TMP/auth.json"
 like "$err" "oci://$REG/charts/metrics-server@sha256:$(sha "$SRV/ms.tgz"): .*(digest|bytes arrived)" \
 	"a registry answering a corrupted blob is refused (served from the cache only when unreachable)"
 

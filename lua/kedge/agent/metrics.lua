@@ -25,11 +25,13 @@ M.RESULTS = {"success", "failed", "busy", "undelivered"}
 
 -- hist: {counts = {per bucket}, sum =, count =}; adds one observation.
 function M.observe(hist, seconds)
-  -- dense: a sparse list (a first pass over 0.5 s) went to agent.json as a
-  -- map and came back with string keys, which the next write refused
+  -- every bucket kept, as a dense list: a sparse one (no tick under the
+  -- first bound yet) comes back from agent.json as a map with string keys,
+  -- which the next integer key would collide with
   local old, counts = hist.counts or {}, {}
   for i, le in ipairs(M.BUCKETS) do
-    counts[i] = (old[i] or old[tostring(i)] or 0) + (seconds <= le and 1 or 0)
+    counts[i] = math.tointeger(old[i] or old[tostring(i)]) or 0
+    if seconds <= le then counts[i] = counts[i] + 1 end
   end
   hist.counts = counts
   hist.sum = (hist.sum or 0) + seconds
@@ -59,7 +61,7 @@ local function histogram(out, hist)
   family(out, "kedge_pass_duration_seconds", "histogram", "How long passes took.")
   for i, le in ipairs(M.BUCKETS) do
     out[#out + 1] = string.format('kedge_pass_duration_seconds_bucket{le="%s"} %s', num(le),
-      num(counts[i] or 0))
+      num(counts[i] or counts[tostring(i)] or 0))
   end
   out[#out + 1] = 'kedge_pass_duration_seconds_bucket{le="+Inf"} ' .. num(hist.count or 0)
   out[#out + 1] = "kedge_pass_duration_seconds_sum " .. num(hist.sum or 0)
