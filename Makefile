@@ -8,6 +8,8 @@ ifeq ($(origin CC),default)
 CC      = musl-gcc
 endif
 HOSTCC  ?= gcc
+# A cross build (./build.sh arm64) passes its own, and BUILD=build/arm64.
+STRIP   ?= strip
 CLANG   ?= clang
 KEDGE_VERSION := $(shell cat VERSION)
 KEDGE_COMMIT  ?= unknown
@@ -104,14 +106,14 @@ $(UNICODE_OBJ): $(UNICODE_C)
 
 $(LIBKEDGE): $(CORE_OBJ) $(EMBED_OBJ) $(UNICODE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(BUILD)/kedge.debug: $(BUILD)/obj/core/main.o $(LIBKEDGE)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # What ships is stripped; kedge.debug keeps the symbols for gdb.
 $(BUILD)/kedge: $(BUILD)/kedge.debug
-	strip -o $@ $<
+	$(STRIP) -o $@ $<
 
 tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN)
 

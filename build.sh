@@ -11,11 +11,15 @@ LOGDIR="$ROOT/build/logs"
 
 usage() {
 	cat <<'EOF'
-usage: ./build.sh [all|deps|test|demo|fuzz|clean]
+usage: ./build.sh [all|deps|arm64|test|demo|fuzz|clean]
 
   all    (default) build the dependencies if needed, then build/kedge
+  arm64  build/arm64/kedge: the same binary for aarch64, cross-compiled
+         with Debian's gcc-aarch64-linux-gnu against musl built from its
+         pinned source; its dependencies are cached apart (deps-<key>-aarch64)
   deps   build only the dependencies; the last line printed is their prefix
-  test   all, then the test programs, then every test through prove
+  test   all and arm64, then the test programs, then every test through
+         prove (the arm64 binary's smoke suite runs under qemu-aarch64-static)
   demo   all, then a first run of `kedge agent` against a local control
          plane (tests/agent/demo.sh); everything it starts is stopped
   fuzz   build the fuzzers (clang, libFuzzer) and run each for
@@ -102,6 +106,7 @@ need_test_tools() {
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 	need chromium:chromium chromedriver:chromium-driver
 	need docker-registry:docker-registry htpasswd:apache2-utils curl:curl /usr/lib/python3/dist-packages/yaml:python3-yaml
+	need qemu-aarch64-static:qemu-user-static
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.
@@ -113,6 +118,11 @@ libfuzzer_works() {
 	local rc=$?
 	rm -f "$ROOT/build/fuzz/.probe"
 	return $rc
+}
+
+# The cross compiler (its binutils come with it); musl is built from source.
+need_arm64_tools() {
+	need aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
 }
 
 need_fuzz_tools() {
@@ -143,6 +153,16 @@ build_kedge() {
 	[[ -f $ROOT/Makefile ]] || die "no Makefile yet: nothing to build beyond the dependencies"
 	say "building kedge"
 	make -j"$JOBS" DEPS="$prefix" CC=musl-gcc KEDGE_COMMIT="$(commit_id)"
+}
+
+# build_arm64: build/arm64/kedge, its objects under build/arm64/ so the
+# native build's are untouched.
+build_arm64() {
+	local prefix
+	prefix=$(DEPS_ARCH=aarch64 deps_build)
+	say "building kedge for aarch64"
+	make -j"$JOBS" BUILD=build/arm64 DEPS="$prefix" CC="$prefix/musl/bin/musl-gcc" \
+		AR=aarch64-linux-gnu-ar STRIP=aarch64-linux-gnu-strip KEDGE_COMMIT="$(commit_id)" build/arm64/kedge
 }
 
 run_tests() {
@@ -219,7 +239,7 @@ case $cmd in
 	usage
 	exit 0
 	;;
-all | deps | test | demo | fuzz | clean) ;;
+all | deps | arm64 | test | demo | fuzz | clean) ;;
 *)
 	usage >&2
 	exit 2
@@ -246,11 +266,18 @@ all)
 	prefix=$(deps_build)
 	build_kedge "$prefix"
 	;;
+arm64)
+	need_build_tools
+	need_arm64_tools
+	build_arm64
+	;;
 test)
 	need_build_tools
 	need_test_tools
+	need_arm64_tools
 	prefix=$(deps_build)
 	build_kedge "$prefix"
+	build_arm64
 	run_tests "$prefix"
 	;;
 demo)

@@ -11,6 +11,11 @@
 #   .deps/build/<pkg>/           scratch build trees
 #   $LOGDIR/<pkg>.log            full build logs
 #   ${KEDGE_CACHE:-~/.cache/kedge}/deps-<key>/{include,lib}   the result
+#   ${KEDGE_CACHE:-~/.cache/kedge}/deps-<key>-<arch>/           a cross build's,
+#       with musl/ (its libc and musl-gcc wrapper) beside include/ and lib/
+#
+# DEPS_ARCH (a machine name as uname -m spells it, e.g. aarch64) asks for a
+# cross build with Debian's <arch>-linux-gnu- gcc; empty or unset is native.
 
 # Build order: each package only needs those before it.
 DEPS_ORDER=(zlib mbedtls http-parser libyaml lua5.4 libssh2 libgit2 libsodium)
@@ -24,6 +29,9 @@ DEPS_EXPECT=(
 	lib/liblua.a lib/libgit2.a lib/libssh2.a lib/libmbedtls.a lib/libmbedx509.a
 	lib/libmbedcrypto.a lib/libhttp_parser.a lib/libyaml.a lib/libz.a
 )
+
+# A cross build first builds musl itself (the native one is Debian's).
+DEPS_CROSS_EXPECT=(musl/bin/musl-gcc musl/lib/musl-gcc.specs musl/lib/libc.a)
 
 DEPS_DIR="$ROOT/.deps"
 DEPS_PINS="$ROOT/vendor/pins"
@@ -48,18 +56,39 @@ src_dir_of() {
 	printf '%s/src/%s_%s\n' "$DEPS_DIR" "$1" "${v#*:}"
 }
 
+# deps_cross: the cross compiler's prefix for DEPS_ARCH ("" when native).
+deps_cross() {
+	[[ -n ${DEPS_ARCH:-} ]] && printf '%s-linux-gnu-\n' "$DEPS_ARCH"
+	return 0
+}
+
+# deps_cc_version: the identity of the compiler the dependencies are built with.
+deps_cc_version() {
+	local cross
+	cross=$(deps_cross)
+	if [[ -n $cross ]]; then
+		command -v "${cross}gcc" >/dev/null || die "${cross}gcc not found (Debian package gcc-${cross%-})"
+		"${cross}gcc" --version
+	else
+		command -v musl-gcc >/dev/null || die "musl-gcc not found (Debian package musl-tools)"
+		musl-gcc --version
+	fi
+}
+
 # deps_key: first 16 hex of sha256 over every file under vendor/ (names and
-# contents) and the compiler's identity.
+# contents), the compiler's identity and, for a cross build, the target.
 deps_key() {
-	command -v musl-gcc >/dev/null || die "musl-gcc not found (Debian package musl-tools)"
+	local cc
+	cc=$(deps_cc_version)
 	{
 		(cd "$ROOT" && find vendor -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
-		musl-gcc --version
+		printf '%s\n' "$cc"
+		[[ -z ${DEPS_ARCH:-} ]] || printf 'target %s\n' "$DEPS_ARCH"
 	} | sha256sum | cut -c1-16
 }
 
 deps_prefix() {
-	printf '%s/deps-%s\n' "$DEPS_CACHE" "$(deps_key)"
+	printf '%s/deps-%s%s\n' "$DEPS_CACHE" "$(deps_key)" "${DEPS_ARCH:+-$DEPS_ARCH}"
 }
 
 # --- sources ------------------------------------------------------------------
@@ -211,8 +240,9 @@ build_one() {
 
 # deps_build: make sure the prefix for the current key exists; print it.
 deps_build() {
-	local prefix stage pkg f start
+	local prefix stage pkg f start cross expect
 	prefix=$(deps_prefix)
+	cross=$(deps_cross)
 	if [[ -f $prefix/.kedge-deps ]]; then
 		printf '%s\n' "$prefix"
 		return 0
@@ -232,7 +262,7 @@ deps_build() {
 	start=$SECONDS
 	say "building dependencies into $prefix"
 	# Every source is fetched and verified before anything is compiled.
-	for pkg in "${DEPS_ORDER[@]}"; do
+	for pkg in ${cross:+musl} "${DEPS_ORDER[@]}"; do
 		unpack "$pkg" >/dev/null
 	done
 	stage="$prefix.tmp"
@@ -243,6 +273,13 @@ deps_build() {
 
 	(
 		export CC=musl-gcc AR=ar RANLIB=ranlib
+		if [[ -n $cross ]]; then
+			CROSS=$cross build_one musl "$stage"
+			# vendor/musl-toolchain.cmake and the Lua recipe read these
+			export CC="$stage/musl/bin/musl-gcc" AR="${cross}ar" RANLIB="${cross}ranlib"
+			export KEDGE_DEPS_ARCH=$DEPS_ARCH
+			export KEDGE_DEPS_MULTIARCH="${cross%-}"
+		fi
 		export CFLAGS="-O2 -ffunction-sections -fdata-sections"
 		export PKG_CONFIG_LIBDIR="$stage/lib/pkgconfig" PKG_CONFIG_PATH=
 		export KEDGE_DEPS_PREFIX="$stage"
@@ -252,18 +289,22 @@ deps_build() {
 		done
 	)
 
-	for f in "${DEPS_EXPECT[@]}"; do
+	expect=("${DEPS_EXPECT[@]}")
+	[[ -z $cross ]] || expect+=("${DEPS_CROSS_EXPECT[@]}")
+	for f in "${expect[@]}"; do
 		[[ -e $stage/$f ]] || die "dependency build incomplete: $f missing"
 	done
 	# Only headers and static libraries are kept; pkg-config and CMake files
 	# are rewritten to name the final prefix instead of the staging one.
 	rm -rf "${stage:?}/bin" "${stage:?}/share" "${stage:?}/man"
 	find "$stage/lib" -maxdepth 1 \( -name '*.so*' -o -name '*.la' \) -delete
-	find "$stage/lib" -type f \( -name '*.pc' -o -name '*.cmake' \) -print0 |
+	# A cross build's musl wrapper and specs file name their folder too.
+	find "$stage/lib" ${cross:+"$stage/musl"} -type f \
+		\( -name '*.pc' -o -name '*.cmake' -o -name musl-gcc -o -name '*.specs' \) -print0 |
 		xargs -0 -r sed -i "s|$stage|$prefix|g"
 	{
 		echo "# kedge dependency prefix, key $(deps_key)"
-		echo "# compiler: $(musl-gcc --version | head -n 1)"
+		echo "# compiler: $(deps_cc_version | head -n 1)${DEPS_ARCH:+, target $DEPS_ARCH}"
 		grep -Ev '^[[:space:]]*(#|$)' "$DEPS_PINS"
 	} >"$stage/.kedge-deps"
 	mv -T "$stage" "$prefix"

@@ -127,6 +127,8 @@ int kd_lua_open_core(lua_State *L)
 	lua_setfield(L, -2, "version");
 	lua_pushstring(L, kd_version_commit());
 	lua_setfield(L, -2, "commit");
+	lua_pushstring(L, kd_version_arch());
+	lua_setfield(L, -2, "arch");
 	kd_version_libs(libs);
 	lua_createtable(L, 0, KD_VERSION_LIBS);
 	for (i = 0; i < KD_VERSION_LIBS; i++) {

@@ -20,6 +20,23 @@ const char *kd_version_commit(void)
 	return KEDGE_COMMIT;
 }
 
+const char *kd_version_arch(void)
+{
+#if defined(__x86_64__)
+	return "x86_64";
+#elif defined(__aarch64__)
+	return "aarch64";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__i386__)
+	return "i386";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+	return "unknown";
+#endif
+}
+
 void kd_version_libs(kd_version_lib out[KD_VERSION_LIBS])
 {
 	int major, minor, rev;

@@ -40,7 +40,9 @@ like "$out" "lua +5\.4\." "Lua is 5.4"
 like "$out" "libgit2 +1\.5\." "libgit2 is 1.5"
 like "$out" "mbedtls +2\.28\." "mbedTLS is 2.28"
 run "$KEDGE" version --json
-like "$out" '^\{"kedge":"[0-9.a-z-]+","commit":"[^"]+","lua":"5\.4\.[0-9]+"' "version --json is one JSON object"
+like "$out" '^\{"kedge":"[0-9.a-z-]+","commit":"[^"]+","arch":"(x86_64|aarch64)","lua":"5\.4\.[0-9]+"' "version --json is one JSON object"
+is "$(printf '%s' "$out" | sed -n 's/.*"arch":"\([^"]*\)".*/\1/p')" "$(uname -m)" "version --json names the machine it was built for"
+like "$("$KEDGE" version | head -n 1)" "^kedge [^ ]+ \(commit [^,]+, $(uname -m)\)$" "version's first line names it too"
 
 # The README's round trip: YAML -> value -> JSON -> value -> YAML.
 run "$KEDGE" lua -e '

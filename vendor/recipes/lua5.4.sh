@@ -7,7 +7,8 @@ LUA_DEFS="-DLUA_COMPAT_5_3 -DLUA_USE_POSIX"
 
 # Debian's luaconf.h patch includes a generated header naming the multiarch
 # triplet (used only in the default C module search path).
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo "$(uname -m)-linux-gnu")
+# A cross build names its target in KEDGE_DEPS_MULTIARCH.
+multiarch=${KEDGE_DEPS_MULTIARCH:-$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo "$(uname -m)-linux-gnu")}
 mkdir -p "$BLD/gen" "$BLD/obj"
 cat >"$BLD/gen/lua5.4-deb-multiarch.h" <<H
 #ifndef _LUA_DEB_MULTIARCH_

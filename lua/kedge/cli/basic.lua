@@ -7,13 +7,13 @@ local M = {}
 function M.version(o)
   local libs = core.library_names
   if o.json then
-    local parts = {string.format('{"kedge":"%s","commit":"%s"', core.version, core.commit)}
+    local parts = {string.format('{"kedge":"%s","commit":"%s","arch":"%s"', core.version, core.commit, core.arch)}
     for _, n in ipairs(libs) do
       parts[#parts + 1] = string.format(',"%s":"%s"', n, core.libraries[n])
     end
     io.write(table.concat(parts), "}\n")
   else
-    io.write(string.format("kedge %s (commit %s)\n", core.version, core.commit))
+    io.write(string.format("kedge %s (commit %s, %s)\n", core.version, core.commit, core.arch))
     for _, n in ipairs(libs) do io.write(string.format("%-12s %s\n", n, core.libraries[n])) end
   end
   return 0
