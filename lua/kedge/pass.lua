@@ -330,11 +330,32 @@ function Pass:render()
 end
 
 -- 5. budget: refuse the whole pass before anything is touched.
+-- A held bundle keeps running its last good revision, and what that
+-- uses counts against the site's capacity too: its objects re-rendered
+-- from that revision's tree, as a rollback would (not counted, with a
+-- warning, when the tree is gone).
+function Pass:held_budget_input(input)
+  if #self.held == 0 or not self.opts.state_dir then return end
+  local good = self:read_state().bundles
+  for _, bd in ipairs(self.held) do
+    local g = good[bd.name]
+    if g and g.commit then
+      local objs, why = self:good_objects(bd, g)
+      if objs then
+        input[#input + 1] = {bundle = bd.name, objects = objs}
+      else
+        log.warn("budget: held bundle " .. bd.name .. " is left out: " .. tostring(why))
+      end
+    end
+  end
+end
+
 function Pass:budget()
   local input = {}
   for _, bd in ipairs(self.bundles) do
     input[#input + 1] = {bundle = bd.name, objects = self.rendered_objects[bd.name]}
   end
+  self:held_budget_input(input)
   local res, err = budget_mod.compute(self.site, input)
   if not res then return self:fail("budget", M.EXIT.failed, err) end
   self.budget_result = res

@@ -162,6 +162,9 @@ like "$err" "web held \(pause\): paused on the site by operator-ann at [0-9TZ:-]
 	"holds it, saying who paused it, when and why"
 is "$(color web)" d "web stays"
 is "$(color other)" z "the others move"
+run "$KEDGE" budget --site edge --state-dir "$S"
+like "$out" "(^|[[:space:]])web[[:space:]]" "the budget counts what the held bundle still runs"
+like "$err" "web held \(pause\)" "and says it is held"
 run "$KEDGE" status --state-dir "$S"
 like "$out" "paused: +web +site edge, by operator-ann at .*: replacing the switch" "kedge status shows who paused what and why"
 run "$KEDGE" resume --site edge --state-dir "$S" --bundle web
