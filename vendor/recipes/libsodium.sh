@@ -32,7 +32,9 @@ sed -e "s/@VERSION@/$ver/" -e "s/@SODIUM_LIBRARY_VERSION_MAJOR@/$major/" \
 	"$S/include/sodium/version.h.in" >"$BLD/include/sodium/version.h"
 DEFS="-DCONFIGURED=1 -DNATIVE_LITTLE_ENDIAN=1 -DHAVE_LINUX_COMPATIBLE_GETRANDOM=1 -DHAVE_SYS_RANDOM_H=1 -DHAVE_MMAP=1 -DHAVE_MPROTECT=1 -DHAVE_MADVISE=1 -DHAVE_MLOCK=1 -DHAVE_POSIX_MEMALIGN=1 -DHAVE_GETPID=1"
 # the target's byte order, as the compiler sees it (a cross build's differs from the host's)
-"$CC" -dM -E -x c /dev/null | grep -q '^#define __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__$' ||
+# (read whole: grep -q stopping early would fail the pipe under pipefail)
+macros=$("$CC" -dM -E -x c /dev/null)
+[[ $macros == *"#define __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__"* ]] ||
 	DEFS=${DEFS/NATIVE_LITTLE_ENDIAN/NATIVE_BIG_ENDIAN}
 for f in "${files[@]}"; do
 	o="$BLD/obj/$(basename "${f%.c}").o"
