@@ -73,7 +73,7 @@ YAML_LIB_SRC = $(wildcard $(YAML_SRC)/src/*.c)
 YAML_DEFS = -I$(YAML_SRC)/include -DYAML_VERSION_MAJOR=0 -DYAML_VERSION_MINOR=2 \
 	    -DYAML_VERSION_PATCH=5 -DYAML_VERSION_STRING='"0.2.5"'
 
-.PHONY: all tests fuzz clean
+.PHONY: all tests fuzz san clean
 all: $(BUILD)/kedge
 
 $(BUILD)/obj/%.o: %.c
@@ -115,7 +115,7 @@ $(BUILD)/kedge.debug: $(BUILD)/obj/core/main.o $(LIBKEDGE)
 $(BUILD)/kedge: $(BUILD)/kedge.debug
 	$(STRIP) -o $@ $<
 
-tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN)
+tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN) $(SAN_BIN)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBKEDGE)
 	@mkdir -p $(dir $@)
@@ -135,6 +135,41 @@ $(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC)) $(UNICODE_C)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -w -Icore -Itests $(YAML_DEFS) \
 		$< $(HOST_SRC) $(YAML_LIB_SRC) -lm $(HOST_CRYPTO_LIBS) -o $@
+
+# AddressSanitizer and UndefinedBehaviorSanitizer builds (clang, glibc) of
+# the data core's unit tests and of every fuzz target's corpus replay, for
+# tests/unit/t0110-sanitizers.sh: the same sources compiled once into
+# $(BUILD)/san/, any report stops the run.
+SAN_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-Werror=implicit-function-declaration -w -Icore -Itests $(YAML_DEFS)
+SAN_SRC  = $(sort $(wildcard $(subst $(UNICODE_C),,$(HOST_SRC)))) $(UNICODE_C) $(YAML_LIB_SRC)
+SAN_OBJ  = $(patsubst %.c,$(BUILD)/san/obj/%.o,$(subst $(YAML_SRC)/,yaml/,$(SAN_SRC)))
+SAN_LIB  = $(BUILD)/san/libsan.a
+SAN_BIN  = $(addprefix $(BUILD)/tests/san/,$(HOST_UNIT) test_regex) \
+	$(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/san/replay_%)
+
+san: $(SAN_BIN)
+
+$(BUILD)/san/obj/yaml/%.o: $(YAML_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(BUILD)/san/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(SAN_LIB): $(SAN_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/san/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c $(SAN_LIB) -lm $(HOST_CRYPTO_LIBS) -o $@
+
+$(BUILD)/tests/san/%: tests/unit/%.c $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) $< $(SAN_LIB) -lm $(HOST_CRYPTO_LIBS) -o $@
 
 fuzz: $(FUZZ_BIN)
 

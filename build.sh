@@ -107,6 +107,7 @@ need_test_tools() {
 	need chromium:chromium chromedriver:chromium-driver
 	need docker-registry:docker-registry htpasswd:apache2-utils curl:curl /usr/lib/python3/dist-packages/yaml:python3-yaml
 	need qemu-aarch64-static:qemu-user-static
+	need clang:clang
 }
 
 # clang's libFuzzer: Debian ships its runtime in libclang-rt-<major>-dev.
