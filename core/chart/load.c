@@ -803,6 +803,20 @@ int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
 	return 0;
 }
 
+/* The end of a load: the chart as the root owning arena a, or (rc != 0)
+ * the arena freed and rc returned. */
+static int root_chart(kd_chart **out, kd_chart *c, kd_arena *a, int rc)
+{
+	if (rc) {
+		kd_arena_free(a);
+		free(a);
+		return rc;
+	}
+	c->root = true;
+	*out = c;
+	return 0;
+}
+
 int kd_chart_load(kd_chart **out, const char *path, kd_err *err)
 {
 	kd_arena *a = malloc(sizeof *a);
@@ -821,14 +835,7 @@ int kd_chart_load(kd_chart **out, const char *path, kd_err *err)
 	} else {
 		rc = load_tgz(&c, a, path, err);
 	}
-	if (rc) {
-		kd_arena_free(a);
-		free(a);
-		return rc;
-	}
-	c->root = true;
-	*out = c;
-	return 0;
+	return root_chart(out, c, a, rc);
 }
 
 int kd_chart_load_tgz(kd_chart **out, const char *data, size_t len,
@@ -848,14 +855,7 @@ int kd_chart_load_tgz(kd_chart **out, const char *data, size_t len,
 		     : kd_chart_untar(a, &raw, data, len, name, err);
 	if (!rc)
 		rc = kd_chart_from_files(&c, a, &raw, name, err);
-	if (rc) {
-		kd_arena_free(a);
-		free(a);
-		return rc;
-	}
-	c->root = true;
-	*out = c;
-	return 0;
+	return root_chart(out, c, a, rc);
 }
 
 int kd_chart_add_sub(kd_chart *c, const char *data, size_t len,

@@ -208,10 +208,9 @@ local function first_degraded(bundles)
   return nil
 end
 
--- What the model keeps of a report's bundles: the site's words as given
--- (any type), without object names, budgets, drift or smoke output, and
--- of the health scripts' answers only those not Healthy.
-local function list_of(v, each)
+-- v's items (each(x) of them when given) as a list; nil for an empty or
+-- non-list v: the model and the dashboard leave empty lists out.
+function M.list_of(v, each)
   if type(v) ~= "table" or #v == 0 then return nil end
   local out = {}
   for i, x in ipairs(v) do out[i] = each and each(x) or x end
@@ -233,14 +232,17 @@ local function slim_health(list)
         message = h.message}
     end
   end
-  return list_of(out)
+  return M.list_of(out)
 end
 
+-- What the model keeps of a report's bundles: the site's words as given
+-- (any type), without object names, budgets, drift or smoke output, and
+-- of the health scripts' answers only those not Healthy.
 local function slim_bundle(b)
   if type(b) ~= "table" then return {name = tostring(b)} end
   return {name = b.name, version = b.version, status = b.status,
     created = nonzero(b.created), updated = nonzero(b.updated), unchanged = nonzero(b.unchanged),
-    pruned = nonzero(b.pruned), errors = list_of(b.errors), smoke = list_of(b.smoke, slim_smoke),
+    pruned = nonzero(b.pruned), errors = M.list_of(b.errors), smoke = M.list_of(b.smoke, slim_smoke),
     health = slim_health(b.health)}
 end
 
@@ -289,7 +291,7 @@ local function site_entry(o, name, want, got, memo, skipped)
   local t = parse_time(doc.finished) or parse_time(doc.started)
   e.report = {id = doc.id, result = doc.result, finished = doc.finished, commit = doc.commit,
     age = t and math.max(0, o.now - t) or nil, kedge = type(doc.kedge) == "table" and doc.kedge.version or nil,
-    bundles = list_of(doc.bundles, slim_bundle) or kedge.list({}), errors = doc.errors or {},
+    bundles = M.list_of(doc.bundles, slim_bundle) or kedge.list({}), errors = doc.errors or {},
     smoke = doc.smoke}
   e.commit = relation(o, doc.commit, memo)
   e.failing_bundle, e.first_error = first_failure(doc)

@@ -26,12 +26,7 @@ local M = {}
 -- are the sites' words: fields are copied as they are, and the page's
 -- script copes with any type.
 
-local function list_of(v, each)
-  if type(v) ~= "table" or #v == 0 then return nil end
-  local out = {}
-  for i, x in ipairs(v) do out[i] = each and each(x) or x end
-  return kedge.list(out)
-end
+local list_of = require("kedge.fleet").list_of
 
 local function slim_report(r)
   if not r then return nil end
