@@ -80,6 +80,9 @@ typedef struct kd_chart_opts {
 	bool no_hooks;
 	const char *const *show_only; /* template paths or globs */
 	size_t n_show_only;
+	/* Helm's lookup against a live cluster (chart/funcs.h; Helm install's
+	 * view); NULL: an empty map, as helm template gives */
+	const struct kd_chart_lookup *lookup;
 } kd_chart_opts;
 
 /* Helm's install order (releaseutil.InstallOrder), kinds first to last,

@@ -675,6 +675,8 @@ static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
 	size_t i;
 	int rc = kd_tmpl_new(&t, kd_chart_funcs(), r->err);
 
+	if (!rc && r->o && r->o->lookup)
+		kd_chart_set_lookup(t, r->o->lookup);
 	for (i = 0; i < ts->n && !rc; i++) {
 		rc = kd_tmpl_parse_ref(t, ts->t[i].name, ts->t[i].f->data, ts->t[i].f->len, r->err);
 		if (rc)

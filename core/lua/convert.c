@@ -498,3 +498,32 @@ int kd_lua_fail(lua_State *L, const kd_err *err)
 	lua_pushstring(L, err->msg);
 	return 2;
 }
+
+/* opts.lookup (the table at stack index 3) called from inside a render. */
+int kd_lua_opts_lookup(void *ud, const char *api_version, const char *kind,
+		       const char *ns, const char *name, kd_arena *a,
+		       kd_value **out, kd_err *err)
+{
+	lua_State *L = ud;
+	int rc = 0;
+
+	if (!lua_checkstack(L, 8))
+		return kd_err_set(err, KD_ELIMIT, "lookup: Lua stack exhausted");
+	lua_getfield(L, 3, "lookup");
+	lua_pushstring(L, api_version);
+	lua_pushstring(L, kind);
+	lua_pushstring(L, ns);
+	lua_pushstring(L, name);
+	if (lua_pcall(L, 4, 2, 0) != LUA_OK) {
+		rc = kd_err_set(err, KD_EINVAL, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return rc;
+	}
+	if (lua_isnil(L, -2))
+		rc = kd_err_set(err, KD_EIO, "%s",
+				lua_isstring(L, -1) ? lua_tostring(L, -1) : "failed");
+	else
+		rc = kd_lua_to_value(L, lua_gettop(L) - 1, a, out, err);
+	lua_pop(L, 2);
+	return rc;
+}

@@ -66,6 +66,14 @@ void kd_lua_push_value(lua_State *L, const kd_value *v);
 int kd_lua_to_value(lua_State *L, int idx, kd_arena *a, kd_value **out,
 		    kd_err *err);
 
+/* Helm's lookup for a render binding whose options table is at stack
+ * index 3 (kedge.tmpl.render, chart:render): calls its lookup function
+ * (apiVersion, kind, namespace, name) -> object or nil, err, with ud the
+ * lua_State; a kd_chart_lookup_fn. */
+int kd_lua_opts_lookup(void *ud, const char *api_version, const char *kind,
+		       const char *ns, const char *name, kd_arena *a,
+		       kd_value **out, kd_err *err);
+
 /* Pushes a userdata holding a fresh arena and returns the arena. A Lua
  * error (out of memory while pushing a result) cannot leak it: the
  * userdata's __gc frees it. Callers free it themselves when done;

@@ -18,7 +18,9 @@
  * api_versions_only (they replace the default set), is_upgrade,
  * include_crds, skip_tests, no_hooks, show_only (list, template only),
  * numbers ("native" or "float": how Lua numbers in values arrive; Helm
- * reads values files as floats). A manifest is {source=, text=, kind=,
+ * reads values files as floats), lookup (a function for Helm's lookup:
+ * apiVersion, kind, namespace, name -> the object, or nil, err;
+ * kedge.kube's client:lookup() makes one; without it, an empty map). A manifest is {source=, text=, kind=,
  * hook=, test=, crd=, value=} where value is the document decoded (a list
  * of documents for a CRD file that holds several). Render failures return
  * nil and the message; no partial list is ever returned. */
@@ -26,6 +28,7 @@
 
 #include "base/limits.h"
 #include "chart/chart.h"
+#include "chart/funcs.h"
 #include "yaml/yaml.h"
 
 #include <lauxlib.h>
@@ -176,8 +179,10 @@ static const char *opt_str(lua_State *L, int idx, const char *field, kd_arena *a
 	return s ? kd_arena_strdup(a, s) : NULL;
 }
 
-/* Reads (values, opts) at 2 and 3 into o and *vals. */
-static void read_args(lua_State *L, kd_arena *a, kd_chart_opts *o, kd_value **vals)
+/* Reads (values, opts) at 2 and 3 into o and *vals; lk serves opts.lookup
+ * when there is one. */
+static void read_args(lua_State *L, kd_arena *a, kd_chart_opts *o, kd_value **vals,
+		      const kd_chart_lookup *lk)
 {
 	kd_err err = KD_ERR_INIT;
 
@@ -206,6 +211,15 @@ static void read_args(lua_State *L, kd_arena *a, kd_chart_opts *o, kd_value **va
 	o->include_crds = kd_lua_opt_bool(L, 3, "include_crds", 0);
 	o->skip_tests = kd_lua_opt_bool(L, 3, "skip_tests", 0);
 	o->no_hooks = kd_lua_opt_bool(L, 3, "no_hooks", 0);
+	if (lua_istable(L, 3)) {
+		int t = lua_getfield(L, 3, "lookup");
+
+		lua_pop(L, 1);
+		if (t != LUA_TNIL && t != LUA_TFUNCTION)
+			luaL_argerror(L, 3, "option 'lookup' must be a function");
+		if (t == LUA_TFUNCTION)
+			o->lookup = lk;
+	}
 }
 
 static void set_bool(lua_State *L, const char *k, bool b)
@@ -224,9 +238,11 @@ static int chart_render(lua_State *L)
 	kd_err err = KD_ERR_INIT;
 	size_t i, k = 0;
 
+	kd_chart_lookup lk = {kd_lua_opts_lookup, L};
+
 	lua_settop(L, 3);
 	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
-	read_args(L, a, &o, &vals);
+	read_args(L, a, &o, &vals, &lk);
 	if (kd_chart_render(&res, lc->c, vals, &o, &err)) {
 		kd_arena_free(a);
 		lua_pushnil(L);
@@ -284,9 +300,11 @@ static int chart_template(lua_State *L)
 	kd_buf out = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	int rc;
 
+	kd_chart_lookup lk = {kd_lua_opts_lookup, L};
+
 	lua_settop(L, 3);
 	a = kd_lua_push_arena(L, KD_LIMIT_ARENA_BYTES);
-	read_args(L, a, &o, &vals);
+	read_args(L, a, &o, &vals, &lk);
 	rc = kd_chart_render(&res, lc->c, vals, &o, &err);
 	if (!rc) {
 		rc = kd_chart_output(&out, &res, &o, &err);

@@ -44,35 +44,6 @@ static int cmp_files(const void *pa, const void *pb)
 	return -strcmp(a->name, b->name);
 }
 
-/* Calls opts.lookup (the table at stack index 3) from inside a render. */
-static int lua_lookup(void *ud, const char *api_version, const char *kind,
-		      const char *ns, const char *name, kd_arena *a,
-		      kd_value **out, kd_err *err)
-{
-	lua_State *L = ud;
-	int rc = 0;
-
-	if (!lua_checkstack(L, 8))
-		return kd_err_set(err, KD_ELIMIT, "lookup: Lua stack exhausted");
-	lua_getfield(L, 3, "lookup");
-	lua_pushstring(L, api_version);
-	lua_pushstring(L, kind);
-	lua_pushstring(L, ns);
-	lua_pushstring(L, name);
-	if (lua_pcall(L, 4, 2, 0) != LUA_OK) {
-		rc = kd_err_set(err, KD_EINVAL, "%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-		return rc;
-	}
-	if (lua_isnil(L, -2))
-		rc = kd_err_set(err, KD_EIO, "%s",
-				lua_isstring(L, -1) ? lua_tostring(L, -1) : "failed");
-	else
-		rc = kd_lua_to_value(L, lua_gettop(L) - 1, a, out, err);
-	lua_pop(L, 2);
-	return rc;
-}
-
 static int tmpl_render(lua_State *L)
 {
 	size_t len;
@@ -82,7 +53,7 @@ static int tmpl_render(lua_State *L)
 	kd_buf out = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	kd_value *data, *files = NULL;
 	kd_tmpl *t = NULL;
-	kd_chart_lookup lk = {lua_lookup, L};
+	kd_chart_lookup lk = {kd_lua_opts_lookup, L};
 	kd_arena *a;
 	int rc, as_float;
 

@@ -305,6 +305,8 @@ function Pass:render()
     ropts.kube_version = caps.KubeVersion.Version
     ropts.api_versions = caps.APIVersions
     ropts.api_versions_only = true
+    -- and lookup answers from the cluster, as helm install's does
+    ropts.lookup = c:lookup()
   end
   for _, bd in ipairs(self.bundles) do
     local manifests, err = site_mod.render(self.repo, self.site, bd, ropts)

@@ -1364,7 +1364,9 @@ end
 --   tests (helm.sh/hook: test objects).
 -- opts: kube_version (instead of the site's), api_versions,
 -- api_versions_only (they replace Helm's default set), is_upgrade,
--- include_crds (default true).
+-- include_crds (default true), lookup (Helm's lookup against a live
+-- cluster: kedge.kube's client:lookup(); without it an empty map, as
+-- helm template gives).
 function M.render(repo, s, b, opts)
   s, b = resolve(repo, s, b)
   opts = opts or {}
@@ -1377,7 +1379,8 @@ function M.render(repo, s, b, opts)
   end
   local ms, rerr = c:render(values, {release = b.release, namespace = b.namespace,
     kube_version = opts.kube_version or s.kube_version, api_versions = opts.api_versions,
-    api_versions_only = opts.api_versions_only, is_upgrade = opts.is_upgrade, include_crds = opts.include_crds ~= false, numbers = "float"})
+    api_versions_only = opts.api_versions_only, is_upgrade = opts.is_upgrade,
+    include_crds = opts.include_crds ~= false, numbers = "float", lookup = opts.lookup})
   local cname, cversion = c:name(), c:version()
   c:close()
   if not ms then

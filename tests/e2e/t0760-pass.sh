@@ -376,4 +376,31 @@ like "$out" '"result": "apply-failed"' "the report's result is apply-failed"
 like "$out" '"status": "skipped"' "metrics (after web) is skipped"
 is "$(kc get v1 ConfigMap web web-settings data.color)" red "nothing of the failed revision was applied"
 
+# --- lookup answers from the cluster in a pass, as helm install's does ---
+rm "$W/charts/cm/templates/ghost.yaml"
+web_bundle ""
+cat >"$W/charts/cm/templates/seen.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-seen
+data:
+  given: {{ dig "data" "k" "absent" (lookup "v1" "ConfigMap" .Release.Namespace "given") | quote }}
+  listed: {{ dig "items" (list) (lookup "v1" "ConfigMap" .Release.Namespace "") | len | quote }}
+EOF
+push "lookup"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: given\n  namespace: web\ndata:\n  k: from-the-cluster\n' >"$TMP/given.yaml"
+pass plan berlin
+is_rc 10 "plan with lookup: the new object is pending"
+like "$out" 'given: .?absent' "before the object exists, lookup is an empty map"
+ok "the test creates the object the chart looks up" kc create "$TMP/given.yaml"
+pass apply berlin
+is_rc 0 "apply with lookup"
+is "$(kc get v1 ConfigMap web web-seen data.given)" from-the-cluster "the chart rendered what lookup read from the cluster"
+listed=$(kc get v1 ConfigMap web web-seen data.listed)
+[ "$listed" -ge 2 ] 2>/dev/null
+tap_report $? "lookup with an empty name lists the namespace's objects ($listed)"
+run "$KEDGE" render web "$W/charts/cm" --namespace web
+like "$out" 'given: "absent"' "kedge render keeps helm template's offline lookup"
+
 done_testing
