@@ -31,9 +31,15 @@ sed -e "s/@VERSION@/$ver/" -e "s/@SODIUM_LIBRARY_VERSION_MAJOR@/$major/" \
 	-e "s/@SODIUM_LIBRARY_MINIMAL_DEF@/#define SODIUM_LIBRARY_MINIMAL 1/" \
 	"$S/include/sodium/version.h.in" >"$BLD/include/sodium/version.h"
 DEFS="-DCONFIGURED=1 -DNATIVE_LITTLE_ENDIAN=1 -DHAVE_LINUX_COMPATIBLE_GETRANDOM=1 -DHAVE_SYS_RANDOM_H=1 -DHAVE_MMAP=1 -DHAVE_MPROTECT=1 -DHAVE_MADVISE=1 -DHAVE_MLOCK=1 -DHAVE_POSIX_MEMALIGN=1 -DHAVE_GETPID=1"
-# the target's byte order, as the compiler sees it (a cross build's differs from the host's)
-"$CC" -dM -E -x c /dev/null | grep -q '^#define __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__$' ||
-	DEFS=${DEFS/NATIVE_LITTLE_ENDIAN/NATIVE_BIG_ENDIAN}
+# The target's byte order, as the compiler sees it (a cross build's could
+# differ from the host's). Read whole, not through grep -q: under pipefail a
+# grep that stops early makes the pipeline fail and picked big-endian.
+order=$("$CC" -dM -E -x c /dev/null | sed -n 's/^#define __BYTE_ORDER__ //p')
+case $order in
+__ORDER_LITTLE_ENDIAN__) ;;
+__ORDER_BIG_ENDIAN__) DEFS=${DEFS/NATIVE_LITTLE_ENDIAN/NATIVE_BIG_ENDIAN} ;;
+*) echo "cannot tell the byte order from $CC (__BYTE_ORDER__ '$order')" >&2; exit 1 ;;
+esac
 for f in "${files[@]}"; do
 	o="$BLD/obj/$(basename "${f%.c}").o"
 	# shellcheck disable=SC2086 # DEFS and CFLAGS are word lists
