@@ -108,8 +108,11 @@ $(LIBKEDGE): $(CORE_OBJ) $(EMBED_OBJ) $(UNICODE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/kedge.debug: $(BUILD)/obj/core/main.o $(LIBKEDGE)
-	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+# A new dependency prefix (another cache key) relinks: its stamp is a prerequisite.
+DEPS_STAMP = $(wildcard $(DEPS)/.kedge-deps)
+
+$(BUILD)/kedge.debug: $(BUILD)/obj/core/main.o $(LIBKEDGE) $(DEPS_STAMP)
+	$(CC) $(ALL_LDFLAGS) $(filter %.o %.a,$^) $(LIBS) -o $@
 
 # What ships is stripped; kedge.debug keeps the symbols for gdb.
 $(BUILD)/kedge: $(BUILD)/kedge.debug
@@ -117,11 +120,11 @@ $(BUILD)/kedge: $(BUILD)/kedge.debug
 
 tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN) $(SAN_BIN)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBKEDGE)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBKEDGE) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBKEDGE) $(ALL_LDFLAGS) $(LIBS) -o $@
 
-$(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBKEDGE)
+$(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBKEDGE) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c \
 		$(LIBKEDGE) $(ALL_LDFLAGS) $(LIBS) -o $@
