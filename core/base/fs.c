@@ -78,8 +78,14 @@ int kd_fs_write_atomic(const char *path, const void *data, size_t len,
 		       unsigned mode, kd_err *err)
 {
 	char tmp[KD_FS_PATH_MAX], dir[KD_FS_PATH_MAX];
+	struct stat st;
 	int fd, rc = 0;
 
+	/* the rename would put a plain file where a device (/dev/null), a
+	 * fifo or a folder was: for every other program on the node too */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return kd_err_set(err, KD_EINVAL, "%s: not a regular file; kedge replaces only files "
+				  "(give a file's path)", path);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
 		return kd_err_set(err, KD_EINVAL, "%s: path too long", path);
 	dir_of(path, dir);

@@ -28,7 +28,9 @@ enum {
 /* Replaces path with data: writes path.tmp.<pid>, fsyncs it, renames it
  * over path and fsyncs the folder. The new file gets mode (less the
  * umask). The file's folder is made (0700) when missing; its parent must
- * exist. On failure path is untouched and the temporary file removed. */
+ * exist. On failure path is untouched and the temporary file removed.
+ * Only a regular file (or a symlink) is replaced: a device, fifo or
+ * folder at path is KD_EINVAL. */
 int kd_fs_write_atomic(const char *path, const void *data, size_t len,
 		       unsigned mode, kd_err *err);
 

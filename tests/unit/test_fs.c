@@ -69,6 +69,10 @@ static void test_write_and_read(void)
 	ok(kd_fs_write_atomic(at("a/f"), "x", 1, 0600, &err) != 0 &&
 	   kd_fs_read_file(at("a"), 100, (b.len = 0, &b), &err) == 0 &&
 	   b.len == 6, "a failed write leaves the old file as it was");
+	ok(kd_fs_write_atomic("/dev/null", "x", 1, 0600, &err) == KD_EINVAL &&
+	   strstr(err.msg, "not a regular file") && stat("/dev/null", &st) == 0 &&
+	   S_ISCHR(st.st_mode), "a device is never replaced: /dev/null stays a device");
+	ok(kd_fs_write_atomic(dir, "x", 1, 0600, &err) == KD_EINVAL, "nor a folder");
 	kd_buf_free(&b);
 }
 
