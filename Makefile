@@ -118,7 +118,7 @@ $(BUILD)/kedge.debug: $(BUILD)/obj/core/main.o $(LIBKEDGE) $(DEPS_STAMP)
 $(BUILD)/kedge: $(BUILD)/kedge.debug
 	$(STRIP) -o $@ $<
 
-tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN) $(SAN_BIN)
+tests: $(BUILD)/kedge $(UNIT_BIN) $(REPLAY_BIN) $(HOST_UNIT_BIN)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBKEDGE) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -153,6 +153,7 @@ SAN_BIN  = $(addprefix $(BUILD)/tests/san/,$(HOST_UNIT) test_regex) \
 	$(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/san/replay_%)
 
 san: $(SAN_BIN)
+tests: $(SAN_BIN)
 
 $(BUILD)/san/obj/yaml/%.o: $(YAML_SRC)/%.c
 	@mkdir -p $(dir $@)
