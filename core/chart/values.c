@@ -3,6 +3,7 @@
  * Helm's strvals package. */
 #include "chart/internal.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 #include "json/json.h"
 #include "yaml/yaml.h"
@@ -157,22 +158,11 @@ static kd_value *typed(sv *p, const char *v, size_t n)
 	if (p->kind == KD_CHART_SET_STRING)
 		return kd_value_str(a, v, n);
 	if (p->kind == KD_CHART_SET_FILE) {
-		FILE *f = fopen(v, "rb");
 		kd_buf b = KD_BUF_INIT(KD_LIMIT_DOC_BYTES);
-		char tmp[8192];
-		size_t got;
 		kd_value *r;
 
-		if (!f) {
-			kd_err_set(p->err, KD_EIO, "open %s: %s", v, strerror(errno));
-			return NULL;
-		}
-		while ((got = fread(tmp, 1, sizeof tmp, f)) > 0)
-			kd_buf_put(&b, tmp, got);
-		fclose(f);
-		if (b.failed) {
+		if (kd_fs_read_file(v, KD_LIMIT_DOC_BYTES, &b, p->err)) {
 			kd_buf_free(&b);
-			kd_err_set(p->err, KD_ELIMIT, "%s: file too large", v);
 			return NULL;
 		}
 		r = kd_value_str(a, b.ptr, b.len);
