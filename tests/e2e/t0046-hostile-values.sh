@@ -33,4 +33,28 @@ printf 'a: fine\n' >"$TMP/v.yaml"
 run "$KEDGE" render "$C" -f "$TMP/v.yaml" --set-file a=<(printf from-a-pipe)
 like "$out" 'a: "from-a-pipe"' "a finite pipe still reads whole"
 
+# 12: --set errors keep their reason and leave out the (maybe huge) input
+big=$(head -c 100000 /dev/zero | tr '\0' x)
+run "$KEDGE" render "$C" --set "a.b[x$big]=1"
+is "$rc" 1 "a 100 kB --set with a bad index fails"
+like "$err" '^Error: failed parsing --set data: error parsing index: strconv.Atoi: parsing "x+": invalid syntax$' \
+	"Helm's prefix, then the reason, not cut off by an echo of the input"
+run "$KEDGE" render "$C" --set "$big,b"
+like "$err" 'failed parsing --set data: key "x{64}" has no value \(cannot end with ,\)$' "a long key is cut, the reason kept"
+run "$KEDGE" render "$C" --set-json "{$big"
+like "$err" 'failed parsing --set-json data JSON: --set-json:1:2: expected a string key' "--set-json: the JSON reason"
+is "$(printf '%s' "$err" | wc -c | tr -d ' ')" "$(printf '%s' "$err" | head -c 400 | wc -c | tr -d ' ')" "and a short message"
+lists() { printf 'a'; for ((i = 0; i < $1; i++)); do printf '[0]'; done; printf '=1'; }
+run "$KEDGE" render "$C" --set "$(lists 300)"
+is "$rc" 1 "300 levels of [0] fail"
+is "$err" "Error: failed parsing --set data: lists nested more than 256 deep (KD_LIMIT_DEPTH)" \
+	"naming the depth limit, not out of memory"
+run "$KEDGE" render "$C" --set "$(lists 256)"
+like "$err" "lists nested more than 256 deep" "one past the limit fails"
+run "$KEDGE" render "$C" --set "$(lists 255)"
+is "$rc" 0 "255 levels (the root map makes 256) render: $err"
+like "$out" 'a: "\[\[\[\[' "as nested lists"
+
+# 17 is tested in t0730-check.sh (a chart folder linking out of the repo)
+
 done_testing
