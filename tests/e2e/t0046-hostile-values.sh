@@ -55,6 +55,27 @@ run "$KEDGE" render "$C" --set "$(lists 255)"
 is "$rc" 0 "255 levels (the root map makes 256) render: $err"
 like "$out" 'a: "\[\[\[\[' "as nested lists"
 
+# 5: uniqueItems over 300,000 items (about 2 MB of values) in seconds, not
+# minutes (each item hashed once); the pair found is the pairwise scan's:
+# the first item that has a later copy, and its first copy
+U=$TMP/u
+mkdir -p "$U/templates"
+printf 'apiVersion: v2\nname: u\nversion: 0.1.0\n' >"$U/Chart.yaml"
+printf 'n: {{ len .Values.l }}\n' >"$U/templates/n.yaml"
+printf '{"type":"object","properties":{"l":{"type":"array","uniqueItems":true}}}\n' >"$U/values.schema.json"
+awk 'BEGIN { printf "l: ["; for (i = 0; i < 300000; i++) printf "%s{\"k\": %d, \"s\": \"v%d\"}", i ? "," : "", i, i; print "]" }' >"$TMP/uniq.yaml"
+start=$(date +%s%N)
+run timeout 60 "$KEDGE" render "$U" -f "$TMP/uniq.yaml"
+echo "# 300,000 unique items checked in $((($(date +%s%N) - start) / 1000000)) ms"
+is "$rc" 0 "300,000 distinct maps pass uniqueItems: $err"
+like "$out" "n: 300000" "all there"
+sed 's/{"k": 299999, "s": "v299999"}/{"s": "v7", "k": 7}/; s/{"k": 299990, "s": "v299990"}/{"k": 3, "s": "v3"}/' "$TMP/uniq.yaml" >"$TMP/dup.yaml"
+start=$(date +%s%N)
+run timeout 60 "$KEDGE" render "$U" -f "$TMP/dup.yaml"
+echo "# 300,000 items with duplicates checked in $((($(date +%s%N) - start) / 1000000)) ms"
+is "$rc" 1 "duplicates far apart are found"
+like "$err" "l: array items\[3,299990\] must be unique" "the first item with a copy, and that copy (keys in another order are equal)"
+
 # 17 is tested in t0730-check.sh (a chart folder linking out of the repo)
 
 done_testing
