@@ -121,6 +121,11 @@
 #ifndef KD_LIMIT_TMPL_RANGE_ITERATIONS
 #define KD_LIMIT_TMPL_RANGE_ITERATIONS 10000000u
 #endif
+/* Numbers one seq, until or untilStep makes: past it the render fails
+ * naming this limit (Helm has none; a shorter list would be wrong). */
+#ifndef KD_LIMIT_TMPL_SEQ_ITEMS
+#define KD_LIMIT_TMPL_SEQ_ITEMS 1000000u
+#endif
 /* Key generations (genCA, genPrivateKey, ...) and password hashes (bcrypt,
  * htpasswd, derivePassword) per render: each costs milliseconds to
  * seconds, and charts need a handful. */

@@ -76,6 +76,36 @@ echo "# 300,000 items with duplicates checked in $((($(date +%s%N) - start) / 10
 is "$rc" 1 "duplicates far apart are found"
 like "$err" "l: array items\[3,299990\] must be unique" "the first item with a copy, and that copy (keys in another order are equal)"
 
+# 16: at the limits, Helm's result or an error naming the limit
+T=$TMP/t
+mkdir -p "$T/templates"
+printf 'apiVersion: v2\nname: t\nversion: 0.1.0\n' >"$T/Chart.yaml"
+tpl() { printf '%s\n' "$1" >"$T/templates/x.yaml"; run timeout 60 "$KEDGE" render "$T"; }
+tpl 'a: {{ len (seq 1000000) }}'
+like "$out" "a: 6888895" "seq of 1,000,000 numbers (the limit) is whole"
+tpl 'a: {{ len (seq 1000001) }}'
+is "$rc" 1 "seq past 1,000,000 numbers fails, not a shorter list"
+like "$err" "error calling seq: seq: more than 1000000 numbers \(KD_LIMIT_TMPL_SEQ_ITEMS\)" "naming the limit"
+tpl 'a: {{ len (until 1000001) }}'
+like "$err" "error calling until: more than 1000000 items \(KD_LIMIT_TMPL_SEQ_ITEMS\)" "until too"
+tpl 'a: {{ mustRegexMatch "((a{1000}){1000}){1000}" "a" }}'
+is "$rc" 1 "nested repeats multiplying past 1000 are refused"
+like "$err" 'error parsing regexp: invalid repeat count: `\{1000\}`' "with Go's message"
+tpl 'a: {{ regexMatch "((a{1000}){1000}){1000}" "a" }}'
+like "$out" "a: false" "regexMatch gives sprig's false for a bad pattern, as Helm does"
+
+# 3: 70,000 nested groups: Go's "expression nests too deeply", no crash
+deep="$(printf '(%.0s' $(seq 70000))a$(printf ')%.0s' $(seq 70000))"
+printf 'a: {{ mustRegexMatch "%s" "a" }}\n' "$deep" >"$T/templates/x.yaml"
+run timeout 60 "$KEDGE" render "$T"
+is "$rc" 1 "mustRegexMatch with 70,000 nested groups fails (no SIGSEGV: 139)"
+like "$err" "error parsing regexp: expression nests too deeply" "with Go's message"
+printf 'a: {{ regexMatch "%s" "a" }}\n' "$deep" >"$T/templates/x.yaml"
+run timeout 60 "$KEDGE" render "$T"
+like "$out" "a: false" "regexMatch: false, as Helm"
+run timeout 60 "$KEDGE" lua -e 'local m, e = require("kedge.regex").match(string.rep("(", 70000) .. "a" .. string.rep(")", 70000), "a") print(m, e)'
+like "$out" "^nil.*expression nests too deeply" "kedge.regex: nil and Go's message: $err"
+
 # 17 is tested in t0730-check.sh (a chart folder linking out of the repo)
 
 done_testing
