@@ -106,34 +106,41 @@ int kd_fs_write_atomic(const char *path, const void *data, size_t len,
 	return kd_fs_sync_dir(dir, err);
 }
 
-int kd_fs_read_file(const char *path, size_t limit, kd_buf *out, kd_err *err)
+int kd_fs_read_fd(int fd, const char *name, size_t limit, kd_buf *out, kd_err *err)
 {
 	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	struct stat st;
 	size_t got = 0;
 	ssize_t n;
 
-	if (fd < 0)
-		return os_error(err, "read", path);
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return kd_err_set(err, KD_EINVAL, "%s is a directory, not a file", name);
+	/* streams (/dev/zero, a pipe from `yes`) never end: the limit, not
+	 * the end of input, stops the loop */
 	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = os_error(err, "read", path);
-			goto cleanup;
+			return os_error(err, "read", name);
 		}
-		if ((size_t)n > limit - got) {
-			rc = kd_err_set(err, KD_ELIMIT, "%s is larger than %zu bytes", path, limit);
-			goto cleanup;
-		}
+		if ((size_t)n > limit - got)
+			return kd_err_set(err, KD_ELIMIT, "%s is larger than %zu bytes (the limit)",
+					  name, limit);
 		got += (size_t)n;
-		if (kd_buf_put(out, chunk, (size_t)n)) {
-			rc = kd_err_set(err, out->failed, "%s: %s", path, out->failed == KD_ELIMIT
-					? "larger than the buffer's limit" : "out of memory");
-			goto cleanup;
-		}
+		if (kd_buf_put(out, chunk, (size_t)n))
+			return kd_err_set(err, out->failed, "%s: %s", name, out->failed == KD_ELIMIT
+					  ? "larger than the buffer's limit" : "out of memory");
 	}
-cleanup:
+	return 0;
+}
+
+int kd_fs_read_file(const char *path, size_t limit, kd_buf *out, kd_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return os_error(err, "read", path);
+	rc = kd_fs_read_fd(fd, path, limit, out, err);
 	close(fd);
 	return rc;
 }

@@ -44,8 +44,12 @@ int kd_fs_sync_dir(const char *dir, kd_err *err);
 
 /* Appends the whole file to out. More than limit bytes is KD_ELIMIT
  * naming the path and the limit (out may then hold a part); a missing file
- * is KD_ENOTFOUND. */
+ * is KD_ENOTFOUND, a folder KD_EINVAL. */
 int kd_fs_read_file(const char *path, size_t limit, kd_buf *out, kd_err *err);
+/* The same for an open fd (standard input, a pipe), named name in errors.
+ * Reading stops at the limit, so an endless stream fails, and a folder is
+ * refused ("is a directory") rather than read as empty. */
+int kd_fs_read_fd(int fd, const char *name, size_t limit, kd_buf *out, kd_err *err);
 
 /* Makes path and its missing parents (mode, less the umask); an existing
  * folder is fine, an existing file is not. */

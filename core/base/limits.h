@@ -121,6 +121,11 @@
 #ifndef KD_LIMIT_TMPL_RANGE_ITERATIONS
 #define KD_LIMIT_TMPL_RANGE_ITERATIONS 10000000u
 #endif
+/* Numbers one seq, until or untilStep makes: past it the render fails
+ * naming this limit (Helm has none; a shorter list would be wrong). */
+#ifndef KD_LIMIT_TMPL_SEQ_ITEMS
+#define KD_LIMIT_TMPL_SEQ_ITEMS 1000000u
+#endif
 /* Key generations (genCA, genPrivateKey, ...) and password hashes (bcrypt,
  * htpasswd, derivePassword) per render: each costs milliseconds to
  * seconds, and charts need a handful. */
@@ -179,7 +184,9 @@
 #endif
 /* Charts (core/chart): the largest file and the largest whole chart once
  * decompressed (Helm's own bounds: 5 MiB and 100 MiB), files per chart,
- * subchart nesting, and the most manifests one render may produce. */
+ * subchart nesting, subcharts in one chart, and the most manifests one
+ * render may produce. Bytes, files and subcharts count across the whole
+ * chart, nested archives included, not per archive. */
 #ifndef KD_LIMIT_CHART_FILE_BYTES
 #define KD_LIMIT_CHART_FILE_BYTES (5u << 20)
 #endif
@@ -191,6 +198,9 @@
 #endif
 #ifndef KD_LIMIT_CHART_DEPTH
 #define KD_LIMIT_CHART_DEPTH 32
+#endif
+#ifndef KD_LIMIT_CHART_SUBCHARTS
+#define KD_LIMIT_CHART_SUBCHARTS 10000u
 #endif
 #ifndef KD_LIMIT_CHART_MANIFESTS
 #define KD_LIMIT_CHART_MANIFESTS 100000u

@@ -561,7 +561,13 @@ node *kd_chart_node_new(rctx *r, const kd_chart *c, node *parent, int depth)
 	const kd_value *deps = kd_map_getz(c->meta, "dependencies");
 	size_t i;
 
-	if (!n || depth > KD_LIMIT_CHART_DEPTH) {
+	if (depth > KD_LIMIT_CHART_DEPTH) {
+		kd_err_set(r->err, KD_ELIMIT, "chart %s: subcharts nested more than %d deep (KD_LIMIT_CHART_DEPTH)",
+			   c->name, KD_LIMIT_CHART_DEPTH);
+		r->oom = 1;
+		return NULL;
+	}
+	if (!n) {
 		r->oom = 1;
 		return NULL;
 	}

@@ -4,6 +4,8 @@
 
 #include "chart/chart.h"
 
+#include <stdint.h>
+
 typedef struct kd_chart_file {
 	const char *name; /* path inside the chart, '/'-separated */
 	const char *data; /* NUL-terminated at data[len] */
@@ -16,6 +18,8 @@ typedef struct kd_chart_map {
 	size_t n;
 	struct kd_chart_map *next;
 } kd_chart_map;
+
+typedef struct kd_chart_budget kd_chart_budget;
 
 struct kd_chart {
 	kd_arena *a;         /* the tree's arena (the root owns it) */
@@ -34,17 +38,33 @@ struct kd_chart {
 	size_t ntemplates;
 	kd_chart **subs;     /* charts/ */
 	size_t nsubs;
+	kd_chart_budget *budget; /* the load's, shared by the tree */
 };
 
-/* A raw file list as the loader collects it. */
+/* What one load has used so far, shared by a chart and all its subcharts
+ * (nested archives included): the limits hold for the whole tree, not per
+ * archive, so archives of archives cannot multiply past them. */
+struct kd_chart_budget {
+	uint64_t inflated; /* bytes out of every decompressor */
+	uint64_t bytes;    /* bytes of the files stored */
+	size_t files;      /* files stored */
+	size_t charts;     /* charts built */
+	int depth;         /* subchart nesting now being loaded */
+};
+
+/* A raw file list as the loader collects it, and the load's budget. */
 typedef struct kd_chart_raw {
 	kd_chart_file *f;
 	size_t n, cap;
-	size_t total;
+	kd_chart_budget *b;
 } kd_chart_raw;
 
 int kd_chart_raw_add(kd_arena *a, kd_chart_raw *r, const char *name,
 		     size_t nlen, const char *data, size_t len, kd_err *err);
+/* Counts one file of size bytes read from a directory or an archive
+ * against KD_LIMIT_CHART_FILES and KD_LIMIT_CHART_BYTES; what names it. */
+int kd_chart_budget_file(kd_chart_budget *b, uint64_t size, const char *what,
+			 kd_err *err);
 
 /* Reads a gzip-compressed tar archive into r (names without their first
  * component). */

@@ -231,10 +231,9 @@ static int read_file(walker *w, const char *fs, const char *rel, off_t size)
 		return kd_err_set(w->err, KD_ELIMIT,
 				  "chart %s: file %s is larger than %u MiB (KD_LIMIT_CHART_FILE_BYTES)",
 				  w->shown, rel, KD_LIMIT_CHART_FILE_BYTES >> 20);
-	if (w->raw->total + (size_t)size > KD_LIMIT_CHART_BYTES)
-		return kd_err_set(w->err, KD_ELIMIT,
-				  "chart %s: larger than %u MiB (KD_LIMIT_CHART_BYTES)",
-				  w->shown, KD_LIMIT_CHART_BYTES >> 20);
+	rc = kd_chart_budget_file(w->raw->b, (uint64_t)size, w->shown, w->err);
+	if (rc)
+		return rc;
 	fd = open(fs, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return kd_err_set(w->err, KD_EIO, "chart %s: cannot read %s: %s",
@@ -401,6 +400,8 @@ static int load_dir(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
 
 	if (!realpath(path, top))
 		return kd_err_set(err, KD_EIO, "chart %s: %s", path, strerror(errno));
+	if (!(raw.b = kd_arena_zalloc(a, sizeof *raw.b)))
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	snprintf(ign, sizeof ign, "%s/.helmignore", top);
 	f = fopen(ign, "r");
 	if (f) {
@@ -445,6 +446,8 @@ static int load_tgz(kd_chart **out, kd_arena *a, const char *path, kd_err *err)
 	size_t got = 0;
 	int fd, rc;
 
+	if (!(raw.b = kd_arena_zalloc(a, sizeof *raw.b)))
+		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return kd_err_set(err, KD_EIO, "chart %s: %s", path, strerror(errno));
@@ -721,6 +724,7 @@ static int load_sub(kd_chart **sc, sorter *s, const sub *b)
 	if (!sp)
 		return kd_err_set(s->err, KD_ENOMEM, "out of memory");
 	sprintf(sp, "%s/charts/%s", s->path, b->name);
+	sr.b = s->c->budget;
 	if (nl > 4 && !strcmp(b->name + nl - 4, ".tgz")) {
 		if (b->raw.n != 1 || strcmp(b->raw.f[0].name, b->name))
 			return kd_err_set(s->err, KD_EPARSE,
@@ -753,7 +757,13 @@ static int load_subs(sorter *s)
 
 		if (s->subs[i].name[0] == '_' || s->subs[i].name[0] == '.')
 			continue;
+		if (c->budget->depth >= KD_LIMIT_CHART_DEPTH)
+			return kd_err_set(s->err, KD_ELIMIT,
+					  "chart %s: subcharts nested more than %d deep at charts/%s (KD_LIMIT_CHART_DEPTH)",
+					  s->path, KD_LIMIT_CHART_DEPTH, s->subs[i].name);
+		c->budget->depth++;
 		rc = load_sub(&sc, s, &s->subs[i]);
+		c->budget->depth--;
 		if (rc)
 			return rc;
 		ns = kd_arena_grow(s->a, c->subs, c->nsubs * sizeof *ns,
@@ -779,6 +789,11 @@ int kd_chart_from_files(kd_chart **out, kd_arena *a, kd_chart_raw *r,
 		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	c->a = a;
 	c->path = kd_arena_strdup(a, path);
+	c->budget = r->b;
+	if (r->b->charts++ > KD_LIMIT_CHART_SUBCHARTS) /* the root is not one */
+		return kd_err_set(err, KD_ELIMIT,
+				  "chart %s: more than %u subcharts in the whole chart (KD_LIMIT_CHART_SUBCHARTS)",
+				  path, KD_LIMIT_CHART_SUBCHARTS);
 	rc = load_chart_yaml(c, a, r, path, err);
 	for (i = 0; i < r->n && !rc; i++)
 		rc = sort_file(&s, &r->f[i]);
@@ -849,7 +864,9 @@ int kd_chart_load_tgz(kd_chart **out, const char *data, size_t len,
 	if (!a)
 		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	kd_arena_init(a, KD_LIMIT_ARENA_BYTES);
-	rc = len > KD_LIMIT_CHART_BYTES
+	raw.b = kd_arena_zalloc(a, sizeof *raw.b);
+	rc = !raw.b ? kd_err_set(err, KD_ENOMEM, "out of memory")
+	     : len > KD_LIMIT_CHART_BYTES
 		     ? kd_err_set(err, KD_ELIMIT, "chart %s: the archive is larger than %u MiB (KD_LIMIT_CHART_BYTES)",
 				  name, KD_LIMIT_CHART_BYTES >> 20)
 		     : kd_chart_untar(a, &raw, data, len, name, err);
@@ -869,9 +886,12 @@ int kd_chart_add_sub(kd_chart *c, const char *data, size_t len,
 	if (!sp)
 		return kd_err_set(err, KD_ENOMEM, "out of memory");
 	sprintf(sp, "%s/charts/%s", c->path, name);
+	raw.b = c->budget;
+	raw.b->depth++;
 	rc = kd_chart_untar(c->a, &raw, data, len, sp, err);
 	if (!rc)
 		rc = kd_chart_from_files(&sc, c->a, &raw, sp, err);
+	raw.b->depth--;
 	if (rc)
 		return rc;
 	ns = kd_arena_grow(c->a, c->subs, c->nsubs * sizeof *ns, (c->nsubs + 1) * sizeof *ns);

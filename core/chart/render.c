@@ -624,8 +624,8 @@ static int tree_values(rctx *r, const kd_chart *c, const kd_value *values,
 	int rc;
 
 	*root = kd_chart_node_new(r, c, NULL, 0);
-	if (r->oom)
-		return oom(r);
+	if (r->oom) /* the nesting limit, named, or memory */
+		return r->err->code ? r->err->code : oom(r);
 	if (!values && !(values = kd_value_map(r->a, 0)))
 		return oom(r);
 	r->scratch = &scratch;

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,93 @@ static void validate_object(vs *v, const kd_value *s, const kd_value *x, kd_buf 
 		}
 }
 
+/* A hash of x's canonical form, the same for any two items
+ * kd_value_equal finds equal (map order does not count, -0 is 0). */
+static uint64_t value_hash(const kd_value *x, int depth)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)x->type, m;
+	const unsigned char *p = NULL;
+	size_t n = 0, i;
+	double f;
+
+	switch (x->type) {
+	case KD_NULL: break;
+	case KD_BOOL: h = h * 1099511628211ull + x->u.b; break;
+	case KD_INT: h = h * 1099511628211ull + (uint64_t)x->u.i; break;
+	case KD_FLOAT:
+		f = x->u.f == 0 ? 0 : x->u.f;
+		memcpy(&m, &f, sizeof m);
+		h = h * 1099511628211ull + m;
+		break;
+	case KD_STR:
+		p = (const unsigned char *)x->u.str.ptr;
+		n = x->u.str.len;
+		break;
+	case KD_LIST:
+		for (i = 0; i < x->u.list.len && depth < KD_LIMIT_DEPTH; i++)
+			h = (h ^ value_hash(x->u.list.items[i], depth + 1)) * 1099511628211ull;
+		break;
+	case KD_MAP:
+		/* a sum, so the order of the keys does not change it */
+		for (m = 0, i = 0; i < x->u.map.len && depth < KD_LIMIT_DEPTH; i++) {
+			const kd_map_ent *e = &x->u.map.ents[i];
+			uint64_t eh = 1469598103934665603ull;
+
+			for (size_t c = 0; c < e->klen; c++)
+				eh = (eh ^ (unsigned char)e->key[c]) * 1099511628211ull;
+			m += (eh ^ value_hash(e->val, depth + 1)) * 0x9e3779b97f4a7c15ull;
+		}
+		h ^= m;
+		break;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+/* uniqueItems in expected linear time: the smallest i with a later equal
+ * item and the first such j (what the pairwise scan finds), through a
+ * hash table of first occurrences. */
+static bool first_duplicate(vs *v, const kd_value *x, size_t *oi, size_t *oj)
+{
+	size_t n = x->u.list.len, cap = 16, i, j, bi = SIZE_MAX, bj = 0;
+	uint64_t *hs;
+	size_t *slot;
+
+	while (cap < n * 2)
+		cap *= 2;
+	hs = malloc(n * sizeof *hs + 1);
+	slot = malloc(cap * sizeof *slot);
+	if (!hs || !slot) {
+		free(hs);
+		free(slot);
+		v->fatal = kd_err_set(v->err, KD_ENOMEM, "out of memory");
+		return false;
+	}
+	for (i = 0; i < cap; i++)
+		slot[i] = SIZE_MAX;
+	for (j = 0; j < n; j++) {
+		size_t at;
+
+		hs[j] = value_hash(x->u.list.items[j], 0);
+		for (at = hs[j] & (cap - 1); slot[at] != SIZE_MAX; at = (at + 1) & (cap - 1))
+			if (hs[slot[at]] == hs[j] &&
+			    kd_value_equal(x->u.list.items[slot[at]], x->u.list.items[j]))
+				break;
+		if (slot[at] == SIZE_MAX)
+			slot[at] = j;
+		else if (slot[at] < bi) {
+			bi = slot[at];
+			bj = j;
+		}
+	}
+	free(hs);
+	free(slot);
+	*oi = bi;
+	*oj = bj;
+	return bi != SIZE_MAX;
+}
+
 static void validate_array(vs *v, const kd_value *s, const kd_value *x, kd_buf *path)
 {
 	const kd_value *items = kd_map_getz(s, "items"), *k;
@@ -331,13 +419,9 @@ static void validate_array(vs *v, const kd_value *s, const kd_value *x, kd_buf *
 		fmt_num(b, sizeof b, num(k));
 		report(v, path, "Array must have at most %s items", b);
 	}
-	if ((k = kd_map_getz(s, "uniqueItems")) && k->type == KD_BOOL && k->u.b)
-		for (i = 0; i < x->u.list.len; i++)
-			for (j = i + 1; j < x->u.list.len; j++)
-				if (kd_value_equal(x->u.list.items[i], x->u.list.items[j])) {
-					report(v, path, "array items[%zu,%zu] must be unique", i, j);
-					i = j = x->u.list.len;
-				}
+	if ((k = kd_map_getz(s, "uniqueItems")) && k->type == KD_BOOL && k->u.b &&
+	    first_duplicate(v, x, &i, &j))
+		report(v, path, "array items[%zu,%zu] must be unique", i, j);
 	if ((k = kd_map_getz(s, "contains"))) {
 		bool any = false;
 

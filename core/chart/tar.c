@@ -17,7 +17,7 @@ typedef struct gz {
 	const char *what;
 	kd_err *err;
 	int eof;
-	uint64_t total; /* bytes inflated so far */
+	kd_chart_budget *b; /* counts what every archive of the load inflates */
 } gz;
 
 /* Reads exactly n bytes into dst (NULL: discard). 0, or an error code. */
@@ -39,10 +39,10 @@ static int gz_read(gz *g, char *dst, size_t n)
 		g->zs.avail_out = (uInt)want;
 		zr = inflate(&g->zs, Z_NO_FLUSH);
 		want -= g->zs.avail_out;
-		g->total += want;
-		if (g->total > (uint64_t)KD_LIMIT_CHART_BYTES + 1024)
+		g->b->inflated += want;
+		if (g->b->inflated > (uint64_t)KD_LIMIT_CHART_BYTES + 1024)
 			return kd_err_set(g->err, KD_ELIMIT,
-					  "%s: the archive decompresses to more than %u MiB (KD_LIMIT_CHART_BYTES); refusing it",
+					  "%s: the archive decompresses to more than %u MiB (KD_LIMIT_CHART_BYTES), counted with the chart's other archives; refusing it",
 					  g->what, KD_LIMIT_CHART_BYTES >> 20);
 		if (dst)
 			dst += want;
@@ -325,10 +325,8 @@ static int read_file(untar *u, const char *name, size_t nlen, uint64_t size,
 
 	if (cl < 0)
 		return cl;
-	if (u->r->total + size > KD_LIMIT_CHART_BYTES)
-		return kd_err_set(u->err, KD_ELIMIT,
-				  "%s: the chart is larger than %u MiB once unpacked (KD_LIMIT_CHART_BYTES)",
-				  u->what, KD_LIMIT_CHART_BYTES >> 20);
+	if (cl > 0 && (rc = kd_chart_budget_file(u->r->b, size, u->what, u->err)))
+		return rc;
 	buf = kd_arena_alloc(u->a, (size_t)padded + 1);
 	if (!buf)
 		return kd_err_set(u->err, KD_ENOMEM, "out of memory");
@@ -413,6 +411,7 @@ int kd_chart_untar(kd_arena *a, kd_chart_raw *r, const char *data,
 	u.r = r;
 	u.what = u.g.what = what;
 	u.err = u.g.err = err;
+	u.g.b = r->b;
 	if (len < 2 || (unsigned char)data[0] != 0x1f || (unsigned char)data[1] != 0x8b)
 		return kd_err_set(err, KD_EPARSE, "%s: not a gzip-compressed chart archive", what);
 	u.g.zs.next_in = (Bytef *)data;

@@ -3,6 +3,7 @@
  * and its output. */
 #include "chart/internal.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 #include "chart/funcs.h"
 #include "tmpl/tmpl.h"
@@ -12,21 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A values file (-f), "-" for standard input; a stream or a folder ends
+ * with an error naming it (kd_fs_read_fd). */
 static int read_all(const char *path, kd_buf *b, kd_err *err)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char tmp[65536];
-	size_t n;
-
-	if (!f)
-		return kd_err_set(err, KD_EIO, "open %s: %s", path, strerror(errno));
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		kd_buf_put(b, tmp, n);
-	if (f != stdin)
-		fclose(f);
-	if (b->failed)
-		return kd_err_set(err, b->failed, "%s: too large", path);
-	return 0;
+	if (!strcmp(path, "-"))
+		return kd_fs_read_fd(0, "standard input", b->limit, b, err);
+	return kd_fs_read_file(path, b->limit, b, err);
 }
 
 /* chartutil.ValidateReleaseName */
@@ -98,8 +91,11 @@ static int user_values(kd_value **out, kd_arena *a,
 		kd_buf b = KD_BUF_INIT(KD_LIMIT_DOC_BYTES);
 
 		rc = read_all(path, &b, err);
-		if (!rc)
-			rc = kd_chart_values_parse(&files[i], a, b.ptr, b.len, path, err);
+		if (rc) {
+			kd_buf_free(&b);
+			return rc;
+		}
+		rc = kd_chart_values_parse(&files[i], a, b.ptr, b.len, path, err);
 		kd_buf_free(&b);
 		if (rc) {
 			kd_err_prefix(err, "failed to parse %s", path);

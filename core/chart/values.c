@@ -3,6 +3,7 @@
  * Helm's strvals package. */
 #include "chart/internal.h"
 
+#include "base/fs.h"
 #include "base/limits.h"
 #include "json/json.h"
 #include "yaml/yaml.h"
@@ -122,6 +123,7 @@ typedef struct sv {
 	size_t pos, len;
 	kd_chart_set_kind kind;
 	kd_err *err;
+	int lists; /* [i] nesting of the key being read */
 } sv;
 
 enum { SV_EOF = 1 };
@@ -157,22 +159,11 @@ static kd_value *typed(sv *p, const char *v, size_t n)
 	if (p->kind == KD_CHART_SET_STRING)
 		return kd_value_str(a, v, n);
 	if (p->kind == KD_CHART_SET_FILE) {
-		FILE *f = fopen(v, "rb");
 		kd_buf b = KD_BUF_INIT(KD_LIMIT_DOC_BYTES);
-		char tmp[8192];
-		size_t got;
 		kd_value *r;
 
-		if (!f) {
-			kd_err_set(p->err, KD_EIO, "open %s: %s", v, strerror(errno));
-			return NULL;
-		}
-		while ((got = fread(tmp, 1, sizeof tmp, f)) > 0)
-			kd_buf_put(&b, tmp, got);
-		fclose(f);
-		if (b.failed) {
+		if (kd_fs_read_file(v, KD_LIMIT_DOC_BYTES, &b, p->err)) {
 			kd_buf_free(&b);
-			kd_err_set(p->err, KD_ELIMIT, "%s: file too large", v);
 			return NULL;
 		}
 		r = kd_value_str(a, b.ptr, b.len);
@@ -363,7 +354,8 @@ static int key_index(sv *p, long *out)
 	errno = 0;
 	*out = strtol(b.ptr, &end, 10);
 	if (errno || *end || end == b.ptr) {
-		kd_err_set(p->err, KD_EPARSE, "error parsing index: strconv.Atoi: parsing \"%s\": invalid syntax", b.ptr);
+		kd_err_set(p->err, KD_EPARSE, "error parsing index: strconv.Atoi: parsing \"%.64s\"%s: invalid syntax",
+			   b.ptr, b.len > 64 ? " (cut)" : "");
 		kd_buf_free(&b);
 		return KD_EPARSE;
 	}
@@ -394,7 +386,8 @@ static int list_item(sv *p, kd_value *list, long i, int level)
 		return kd_err_set(p->err, KD_EINVAL, "negative %ld index not allowed", i);
 	last = p->kind == KD_CHART_SET_LITERAL ? until(p, "[.=", &b) : until(p, "[.=", &b);
 	if (b.len) {
-		kd_err_set(p->err, KD_EPARSE, "unexpected data at end of array index: \"%s\"", b.ptr);
+		kd_err_set(p->err, KD_EPARSE, "unexpected data at end of array index: \"%.64s\"%s", b.ptr,
+			   b.len > 64 ? " (cut)" : "");
 		kd_buf_free(&b);
 		return KD_EPARSE;
 	}
@@ -416,13 +409,21 @@ static int list_item(sv *p, kd_value *list, long i, int level)
 		rc = key_index(p, &ni);
 		if (rc)
 			return rc;
+		/* the value must stay within what YAML, JSON and the renderer
+		 * take (the root map and the named levels count too) */
+		if (p->lists + level + 2 >= KD_LIMIT_DEPTH)
+			return kd_err_set(p->err, KD_ELIMIT,
+					  "lists nested more than %d deep (KD_LIMIT_DEPTH)",
+					  KD_LIMIT_DEPTH);
 		if (list->u.list.len > (size_t)i && list->u.list.items[i]->type == KD_LIST)
 			cur = list->u.list.items[i];
 		else if (list->u.list.len > (size_t)i && list->u.list.items[i]->type != KD_NULL)
 			return kd_err_set(p->err, KD_ETYPE, "index %ld is not a list", i);
 		if (!cur)
 			cur = kd_value_list(p->a, 4);
+		p->lists++;
 		rc = list_item(p, cur, ni, level);
+		p->lists--;
 		if (rc)
 			return rc;
 		return set_index(p, list, i, cur);
@@ -449,7 +450,7 @@ static int key(sv *p, kd_value *data, int level)
 	last = until(p, p->kind == KD_CHART_SET_LITERAL ? "=[." : "=[,.", &k);
 	if (last < 0) {
 		if (k.len)
-			rc = kd_err_set(p->err, KD_EPARSE, "key \"%s\" has no value", k.ptr);
+			rc = kd_err_set(p->err, KD_EPARSE, "key \"%.64s\" has no value", k.ptr);
 		else
 			rc = SV_EOF;
 	} else if (last == '=') {
@@ -460,7 +461,7 @@ static int key(sv *p, kd_value *data, int level)
 			put(p, data, k.ptr, k.len, v);
 	} else if (last == ',') {
 		put(p, data, k.ptr, k.len, kd_value_str(p->a, "", 0));
-		rc = kd_err_set(p->err, KD_EPARSE, "key \"%s\" has no value (cannot end with ,)", k.ptr);
+		rc = kd_err_set(p->err, KD_EPARSE, "key \"%.64s\" has no value (cannot end with ,)", k.ptr);
 	} else if (last == '[') {
 		long i;
 		kd_value *list = kd_map_get(data, k.ptr, k.len);
@@ -485,14 +486,14 @@ static int key(sv *p, kd_value *data, int level)
 					MAX_NESTED_NAME_LEVEL);
 		} else if (inner && inner->type != KD_MAP) {
 			rc = kd_err_set(p->err, KD_ETYPE,
-					"key \"%s\" is not a map and cannot hold \"%s\"", k.ptr,
+					"key \"%.64s\" is not a map and cannot hold \"%.64s\"", k.ptr,
 					p->s + p->pos);
 		} else {
 			if (!inner)
 				inner = kd_value_map(p->a, 4);
 			rc = key(p, inner, level);
 			if (rc == 0 && inner->u.map.len == 0)
-				rc = kd_err_set(p->err, KD_EPARSE, "key map \"%s\" has no value", k.ptr);
+				rc = kd_err_set(p->err, KD_EPARSE, "key map \"%.64s\" has no value", k.ptr);
 			if (inner->u.map.len)
 				put(p, data, k.ptr, k.len, inner);
 		}
@@ -525,10 +526,14 @@ int kd_chart_values_set(kd_arena *a, kd_value *base, const char *expr,
 			kd_json_decode_opts o = {0};
 
 			o.numbers_as_float = 1;
-			if (kd_json_decode(&m, a, t, strlen(t), "--set-json", &o, err) ||
-			    m->type != KD_MAP)
+			/* the reason, not the input, which may be megabytes */
+			if (kd_json_decode(&m, a, t, strlen(t), "--set-json", &o, err)) {
+				kd_err_prefix(err, "failed parsing --set-json data JSON");
+				return err->code;
+			}
+			if (m->type != KD_MAP)
 				return kd_err_set(err, KD_EPARSE,
-						  "failed parsing --set-json data JSON: %s", expr);
+						  "failed parsing --set-json data JSON: not an object");
 			return merge_into(a, base, m);
 		}
 	}
@@ -537,7 +542,10 @@ int kd_chart_values_set(kd_arena *a, kd_value *base, const char *expr,
 		if (rc == SV_EOF)
 			return 0;
 		if (rc) {
-			kd_err_prefix(err, "failed parsing %s data %s", flag[kind], expr);
+			/* Helm's words; the expression itself is left out, as
+			 * it can be larger than the message and push the
+			 * reason out */
+			kd_err_prefix(err, "failed parsing %s data", flag[kind]);
 			return rc;
 		}
 		if (kind == KD_CHART_SET_LITERAL)

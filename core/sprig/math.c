@@ -80,28 +80,38 @@ FN(f_min)
 FN(f_ceil) { (void)argc; return kd_tmpl_mk_float(x, ceil(kd_sprig_float64(argv[0]))); }
 FN(f_floor) { (void)argc; return kd_tmpl_mk_float(x, floor(kd_sprig_float64(argv[0]))); }
 
-static void put_int_list_str(kd_buf *b, int64_t start, int64_t stop,
+/* seq's numbers as one string; false past KD_LIMIT_TMPL_SEQ_ITEMS, which
+ * the caller reports (a silently shorter list would differ from Helm). */
+static bool put_int_list_str(kd_buf *b, int64_t start, int64_t stop,
 			     int64_t step)
 {
 	int64_t i, n = 0;
 
 	if (stop < start) {
 		if (step >= 0)
-			return;
-		for (i = start; i > stop && n < 1000000; i = wrap_add(i, step), n++)
+			return true;
+		for (i = start; i > stop; i = wrap_add(i, step), n++) {
+			if (n >= KD_LIMIT_TMPL_SEQ_ITEMS)
+				return false;
 			kd_buf_printf(b, "%s%lld", n ? " " : "", (long long)i);
-		return;
+		}
+		return true;
 	}
 	if (step <= 0)
-		return;
-	for (i = start; i < stop && n < 1000000; i = wrap_add(i, step), n++)
+		return true;
+	for (i = start; i < stop; i = wrap_add(i, step), n++) {
+		if (n >= KD_LIMIT_TMPL_SEQ_ITEMS)
+			return false;
 		kd_buf_printf(b, "%s%lld", n ? " " : "", (long long)i);
+	}
+	return true;
 }
 
 FN(f_seq)
 {
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	int64_t inc = 1, st, en, step;
+	bool ok = true;
 
 	switch (argc) {
 	case 1:
@@ -109,13 +119,13 @@ FN(f_seq)
 		en = argv[0]->u.i;
 		if (en < st)
 			inc = -1;
-		put_int_list_str(&b, st, wrap_add(en, inc), inc);
+		ok = put_int_list_str(&b, st, wrap_add(en, inc), inc);
 		break;
 	case 2:
 		st = argv[0]->u.i;
 		en = argv[1]->u.i;
 		step = en < st ? -1 : 1;
-		put_int_list_str(&b, st, wrap_add(en, step), step);
+		ok = put_int_list_str(&b, st, wrap_add(en, step), step);
 		break;
 	case 3:
 		st = argv[0]->u.i;
@@ -126,8 +136,13 @@ FN(f_seq)
 			if (step > 0)
 				break;
 		}
-		put_int_list_str(&b, st, wrap_add(en, inc), step);
+		ok = put_int_list_str(&b, st, wrap_add(en, inc), step);
 		break;
+	}
+	if (!ok) {
+		kd_buf_free(&b);
+		kd_tmpl_fail(x, KD_ELIMIT, "seq: more than %u numbers (KD_LIMIT_TMPL_SEQ_ITEMS)",
+			     KD_LIMIT_TMPL_SEQ_ITEMS);
 	}
 	return kd_tmpl_buf_value(x, &b);
 }
@@ -142,8 +157,9 @@ static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 		if (step >= 0)
 			return l;
 		for (i = start; i > stop; i = wrap_add(i, step))
-			if (++n > 1000000)
-				kd_tmpl_fail(x, KD_ELIMIT, "too many items");
+			if (++n > KD_LIMIT_TMPL_SEQ_ITEMS)
+				kd_tmpl_fail(x, KD_ELIMIT, "more than %u items (KD_LIMIT_TMPL_SEQ_ITEMS)",
+					     KD_LIMIT_TMPL_SEQ_ITEMS);
 			else
 				kd_sprig_push(x, l, kd_tmpl_mk_int(x, i));
 		return l;
@@ -151,8 +167,9 @@ static kd_value *until_step(kd_tmpl_ex *x, int64_t start, int64_t stop,
 	if (step <= 0)
 		return l;
 	for (i = start; i < stop; i = wrap_add(i, step))
-		if (++n > 1000000)
-			kd_tmpl_fail(x, KD_ELIMIT, "too many items");
+		if (++n > KD_LIMIT_TMPL_SEQ_ITEMS)
+			kd_tmpl_fail(x, KD_ELIMIT, "more than %u items (KD_LIMIT_TMPL_SEQ_ITEMS)",
+				     KD_LIMIT_TMPL_SEQ_ITEMS);
 		else
 			kd_sprig_push(x, l, kd_tmpl_mk_int(x, i));
 	return l;

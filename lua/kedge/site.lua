@@ -494,13 +494,14 @@ local function list_names(tree, dir)
   return out
 end
 
+-- true, or false with why it is no chart (nil: absent) and the tree's error
 local function exists(tree, path)
   if path:match("%.tgz$") then
-    local text = tree:read(path)
-    return text ~= nil
+    local text, err = tree:read(path)
+    return text ~= nil, nil, err
   end
-  local ents = tree:list(path)
-  if not ents then return false end
+  local ents, err = tree:list(path)
+  if not ents then return false, nil, err end
   for _, e in ipairs(ents) do
     if (type(e) == "table" and e.name or e) == "Chart.yaml" then return true end
   end
@@ -862,16 +863,24 @@ local function load_chart(P, tree, doc, v, b)
     if v.version ~= nil then
       P:add(doc, "version", "version: is for charts from a registry (oci://) or a repository ({repo:, name:, version:}); a chart in the repo has its own")
     end
-    local ok, why = false, nil
+    local ok, why, terr = false, nil, nil
     if v.chart:match("^/") or v.chart:match("%.%.") then
       why = "must be a path inside the repo, from its root"
     else
-      ok, why = exists(tree, v.chart)
+      ok, why, terr = exists(tree, v.chart)
     end
     if not ok then
       local near = ""
       local parent = v.chart:match("^(.*)/[^/]*$") or ""
       local ents = list_names(tree, parent)
+      -- a symbolic link that is there but cannot be followed (out of the
+      -- repository): the tree's own reason, as for values files
+      local base = v.chart:match("[^/]*$")
+      for _, e in ipairs(ents or {}) do
+        if e.name == base and e.type == "link" and terr and not why then
+          why = "cannot be read: " .. tostring(terr)
+        end
+      end
       if ents and not why then
         local cands = {}
         for _, e in ipairs(ents) do cands[#cands + 1] = (parent ~= "" and parent .. "/" or "") .. e.name end

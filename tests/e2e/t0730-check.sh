@@ -172,7 +172,8 @@ ln -s /etc "$R/charts/etc"
 sed -i 's|^chart: charts/toolbox|chart: charts/etc|' "$R/bundles/debug-tools/bundle.yaml"
 run "$KEDGE" check --repo "$R"
 is "$rc" 1 "a chart symlinked out of the repo"
-like "$err" 'bundles/debug-tools/bundle\.yaml:2:1: chart "charts/etc" does not exist in the repo' "is refused"
+like "$err" 'bundles/debug-tools/bundle\.yaml:2:1: chart "charts/etc" cannot be read: charts/etc leads outside the repository' \
+	"is refused, saying it leads outside the repository (issue 21, finding 17)"
 
 # ---- the same repo as kedge sync serves it ----
 G=$TMP/sites

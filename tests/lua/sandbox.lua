@@ -20,6 +20,13 @@ t.same({run("return os.execute, os.exit, os.getenv, os.remove")}, {true}, "os ha
 t.ok(select(2, run("return os.time()")), "os.time is there")
 t.same({run("return string.dump")}, {true, nil}, "string.dump is gone")
 t.same({run("return getmetatable('')")}, {true, nil}, "the string metatable is hidden")
+-- issue 21, finding 15: the string metatable's __index is not the host's
+-- string table, so a string's methods hold no dump either
+t.same({run("return ('').dump, ('x').dump")}, {true, nil, nil}, "(\"\").dump is gone too")
+t.same({run("local ok, e = pcall(function() return (''):dump() end) return ok")}, {true, false},
+  "(\"\"):dump() fails")
+t.same({run("return ('ab'):upper(), ('%d'):format(7)")}, {true, "AB", "7"}, "the other string methods stay")
+t.is(type(string.dump), "function", "the host keeps string.dump")
 
 run("string.upper = nil; table.insert = nil")
 t.ok(string.upper and table.insert, "a sandbox cannot change the host's libraries")
