@@ -219,6 +219,13 @@
 #ifndef KD_LIMIT_REPORT_OUTPUT_BYTES
 #define KD_LIMIT_REPORT_OUTPUT_BYTES 4096
 #endif
+/* The largest report, JUnit file or delivery marker read back from the
+ * outbox or STATE/reports: checked before reading, a larger one is
+ * quarantined as NAME.bad (the outbox's whole bound, so no report kedge
+ * writes can be over it). */
+#ifndef KD_LIMIT_REPORT_FILE_BYTES
+#define KD_LIMIT_REPORT_FILE_BYTES (8u << 20)
+#endif
 #ifndef KD_LIMIT_REPORT_SUMMARY_ENTRIES
 #define KD_LIMIT_REPORT_SUMMARY_ENTRIES 1000
 #endif

@@ -56,6 +56,7 @@ static const struct {
 	LIMIT(OUTBOX_BYTES, "outbox_bytes"),
 	LIMIT(REPORTS_KEPT, "reports_kept"),
 	LIMIT(REPORT_OUTPUT_BYTES, "report_output_bytes"),
+	LIMIT(REPORT_FILE_BYTES, "report_file_bytes"),
 	LIMIT(REPORT_SUMMARY_ENTRIES, "report_summary_entries"),
 	LIMIT(FLEET_REPORT_BYTES, "fleet_report_bytes"),
 	LIMIT(FLEET_HISTORY, "fleet_history"),
