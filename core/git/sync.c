@@ -720,6 +720,34 @@ cleanup:
 	return rc;
 }
 
+/* rev/<id>.json is a tree's completion record: written before the tree is
+ * renamed into place and removed only after the tree is renamed away, so a
+ * tree without it is the leftover of an interrupted prune (or of a kedge
+ * that pruned in place) and may miss files: it is never served. */
+static int rev_complete(const char *state, const char *id)
+{
+	char path[PATH_MAX_KD];
+	struct stat st;
+
+	pathf(path, sizeof path, "%s/rev/%s.json", state, id);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Removes a tree atomically as far as readers can tell: renamed aside
+ * first (rev/.tmp-*, which every prune removes), then deleted. */
+static void remove_rev(const char *revdir, const char *name)
+{
+	char path[PATH_MAX_KD], aside[PATH_MAX_KD];
+
+	pathf(path, sizeof path, "%s/%s", revdir, name);
+	pathf(aside, sizeof aside, "%s/.tmp-prune-%s-%ld", revdir, name, (long)getpid());
+	rm_tree(aside);
+	if (rename(path, aside) == 0)
+		rm_tree(aside);
+	else if (errno != ENOENT)
+		kd_log(KD_LOG_WARN, "cannot move %s aside to remove it: %s", path, strerror(errno));
+}
+
 static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 {
 	char revdir[PATH_MAX_KD], final[PATH_MAX_KD], tmp[PATH_MAX_KD];
@@ -740,8 +768,13 @@ static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 		return io_error(err, "create", revdir);
 	/* the tree exists already: it was made whole before its rename; the
 	 * metadata is rewritten since the signature state may differ */
-	if (stat(final, &st) == 0)
-		return write_meta(s, revdir, id, err);
+	if (stat(final, &st) == 0) {
+		if (rev_complete(s->state, id))
+			return write_meta(s, revdir, id, err);
+		kd_log(KD_LOG_WARN, "%s has no completion record (rev/%s.json; an interrupted "
+		       "prune?) and may miss files: checking it out again", final, id);
+		remove_rev(revdir, id);
+	}
 	pathf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", revdir, id, (long)getpid());
 	rm_tree(tmp);
 	if ((rc = git_commit_lookup(&c, s->repo, &s->commit)) ||
@@ -755,7 +788,8 @@ static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 	}
 	w.root_len = strlen(tmp);
 	pathf(olddir, sizeof olddir, "%s/%s", revdir, cur);
-	if (cur[0] && stat(olddir, &st) == 0 && git_oid_fromstr(&oldid, cur) == 0 &&
+	if (cur[0] && stat(olddir, &st) == 0 && rev_complete(s->state, cur) &&
+	    git_oid_fromstr(&oldid, cur) == 0 &&
 	    git_commit_lookup(&oldc, s->repo, &oldid) == 0)
 		git_commit_tree(&oldtree, oldc);
 	rc = write_tree(&w, tree, oldtree, tmp, oldtree ? olddir : NULL, 0, err);
@@ -883,6 +917,10 @@ static void prune_revs(syncer *s, const char *current)
 		if (strlen(d->d_name) != 40 || !kd_git_is_hex40(d->d_name) ||
 		    !strcmp(d->d_name, current) || lstat(path, &st))
 			continue;
+		if (!rev_complete(s->state, d->d_name)) {
+			remove_rev(revdir, d->d_name);
+			continue;
+		}
 		if (n == cap) {
 			revent *nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *list);
 
@@ -900,10 +938,11 @@ static void prune_revs(syncer *s, const char *current)
 			kept++;
 			continue;
 		}
+		/* the tree goes first: a record without its tree is absent,
+		 * a tree without its record would be a half tree */
+		remove_rev(revdir, list[i].id);
 		pathf(path, sizeof path, "%s/%s.json", revdir, list[i].id);
 		unlink(path);
-		pathf(path, sizeof path, "%s/%s", revdir, list[i].id);
-		rm_tree(path);
 	}
 	free(list);
 }
