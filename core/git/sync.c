@@ -738,14 +738,18 @@ static int rev_complete(const char *state, const char *id)
 static void remove_rev(const char *revdir, const char *name)
 {
 	char path[PATH_MAX_KD], aside[PATH_MAX_KD];
+	kd_err err = KD_ERR_INIT;
+	struct stat st;
 
 	pathf(path, sizeof path, "%s/%s", revdir, name);
 	pathf(aside, sizeof aside, "%s/.tmp-prune-%s-%ld", revdir, name, (long)getpid());
 	rm_tree(aside);
-	if (rename(path, aside) == 0)
+	if (lstat(path, &st))
+		return;
+	if (kd_fs_replace(path, aside, &err) == 0)
 		rm_tree(aside);
-	else if (errno != ENOENT)
-		kd_log(KD_LOG_WARN, "cannot move %s aside to remove it: %s", path, strerror(errno));
+	else
+		kd_log(KD_LOG_WARN, "cannot move %s aside to remove it: %s", path, err.msg);
 }
 
 static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
