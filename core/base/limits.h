@@ -174,6 +174,12 @@
 #ifndef KD_LIMIT_GIT_STORE_TREE_CACHE
 #define KD_LIMIT_GIT_STORE_TREE_CACHE (4u << 20)
 #endif
+/* The largest file checked out of the config repo (bytes): its size is
+ * read from the object's header, so a larger blob is refused before it is
+ * loaded. */
+#ifndef KD_LIMIT_GIT_FILE_BYTES
+#define KD_LIMIT_GIT_FILE_BYTES (128u << 20)
+#endif
 #ifndef KD_LIMIT_GIT_READ_BYTES
 #define KD_LIMIT_GIT_READ_BYTES (256u << 20)
 #endif

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ typedef struct syncer {
 	char sig_state[32]; /* "verified", "not-checked" */
 	kd_git_sig_result sig;
 	int64_t commit_time;
+	int fetch_damaged;  /* the fetch failed on the mirror's own objects */
 } syncer;
 
 int kd_git_parse_verify(const char *s, kd_git_verify *out)
@@ -182,6 +184,15 @@ int kd_git_fail(const kd_git_ctx *c, const char *where, kd_err *err,
 
 static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
 {
+	const git_error *e = git_error_last();
+
+	/* the mirror's own objects failed (missing objects, a truncated pack
+	 * or index), not the remote: kd_git_sync makes the mirror anew */
+	s->fetch_damaged = e && !s->ctx.failed_code && (e->klass == GIT_ERROR_ODB ||
+			   e->klass == GIT_ERROR_ZLIB ||
+			   (e->message && (strstr(e->message, "object not found") ||
+					   strstr(e->message, "packfile") ||
+					   strstr(e->message, "corrupted"))));
 	return kd_git_fail(&s->ctx, s->state, err, gitrc, what);
 }
 
@@ -193,7 +204,10 @@ static int open_mirror(syncer *s, kd_err *err)
 	pathf(path, sizeof path, "%s/mirror.git", s->state);
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		return 0;
-	/* missing, or left half made by a crash: make it anew */
+	/* missing, or left half made by a crash, or damaged: make it anew */
+	if (access(path, F_OK) == 0)
+		kd_log(KD_LOG_WARN, "the mirror %s cannot be opened (%s): fetching it anew",
+		       path, git_error_last() ? git_error_last()->message : "damaged");
 	pathf(tmp, sizeof tmp, "%s/mirror.git.tmp", s->state);
 	rm_tree(tmp);
 	rm_tree(path);
@@ -564,8 +578,22 @@ static int write_blob(writer *w, const git_tree_entry *e, const char *path,
 	git_object *obj = NULL;
 	const git_blob *b;
 	git_object_size_t size;
-	int rc = git_tree_entry_to_object(&obj, w->s->repo, e);
+	git_odb *odb = NULL;
+	size_t hsize = 0;
+	git_object_t htype;
+	int rc = git_repository_odb(&odb, w->s->repo);
 
+	/* the header alone gives the size: a huge blob is never loaded */
+	if (!rc)
+		rc = git_odb_read_header(&hsize, &htype, odb, git_tree_entry_id(e));
+	git_odb_free(odb);
+	if (rc)
+		return git_fail(w->s, err, rc, "reading the tree of");
+	if (hsize > KD_LIMIT_GIT_FILE_BYTES)
+		return kd_err_set(err, KD_ELIMIT, "%s is %zu bytes, over the per-file limit of "
+				  "%u bytes (KD_LIMIT_GIT_FILE_BYTES): keep large files out of the "
+				  "config repo", path + w->root_len + 1, hsize, KD_LIMIT_GIT_FILE_BYTES);
+	rc = git_tree_entry_to_object(&obj, w->s->repo, e);
 	if (rc)
 		return git_fail(w->s, err, rc, "reading the tree of");
 	b = (git_blob *)obj;
@@ -622,6 +650,12 @@ static int write_tree(writer *w, const git_tree *tree, const git_tree *old,
 
 		if (!safe_name(name))
 			return kd_err_set(err, KD_EPARSE, "the tree has an entry named \"%s\"", name);
+		/* git itself refuses such trees: a checkout would carry a
+		 * repository's hooks and config into the tree */
+		if (!strcasecmp(name, ".git"))
+			return kd_err_set(err, KD_EPARSE, "the tree has an entry named \"%s\" in "
+					  "\"%s\", which git refuses: remove it from the config repo",
+					  name, dir[w->root_len] ? dir + w->root_len + 1 : "/");
 		if (strlen(dir) + strlen(name) + 2 > sizeof path)
 			return kd_err_set(err, KD_ELIMIT, "path too long: %s/%s", dir, name);
 		pathf(path, sizeof path, "%s/%s", dir, name);
@@ -1118,6 +1152,31 @@ int kd_git_setup(const char *url, const char *ca_file, kd_err *err)
 	return 0;
 }
 
+/* A mirror whose own objects fail (missing objects, a truncated pack or
+ * index) is moved aside to mirror.git.damaged and fetched anew, once, with
+ * a warning: otherwise every later sync would fail the same way. */
+static int rebuild_mirror(syncer *s, kd_git_sync_result *out, kd_err *err)
+{
+	char path[PATH_MAX_KD], aside[PATH_MAX_KD];
+	int rc;
+
+	kd_log(KD_LOG_WARN, "the mirror in %s is damaged (%s): moved aside to "
+	       "mirror.git.damaged, fetching it anew", s->state, err->msg);
+	s->fetch_damaged = 0;
+	git_repository_free(s->repo);
+	s->repo = NULL;
+	pathf(path, sizeof path, "%s/mirror.git", s->state);
+	pathf(aside, sizeof aside, "%s/mirror.git.damaged", s->state);
+	rm_tree(aside);
+	kd_err_clear(err);
+	rc = fs_fail(kd_fs_replace(path, aside, err), err);
+	if (!rc)
+		rc = open_mirror(s, err);
+	if (!rc)
+		rc = fetch(s, out, err);
+	return rc;
+}
+
 int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		kd_err *err)
 {
@@ -1172,12 +1231,15 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 			goto cleanup;
 		}
 	}
-	if (!have_commit) {
+	if (!have_commit)
 		rc = fetch(&s, out, err);
-		if (rc)
-			goto cleanup;
+	if (!rc)
+		rc = resolve(&s, err);
+	if (rc && s.fetch_damaged) {
+		rc = rebuild_mirror(&s, out, err);
+		if (!rc)
+			rc = resolve(&s, err);
 	}
-	rc = resolve(&s, err);
 	if (rc)
 		goto cleanup;
 	git_oid_tostr(id, sizeof id, &s.commit);
@@ -1205,6 +1267,11 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	if (rc)
 		goto cleanup;
 	rc = checkout(&s, id, cur, err);
+	if (rc && s.fetch_damaged) {
+		rc = rebuild_mirror(&s, out, err);
+		if (!rc)
+			rc = checkout(&s, id, cur, err);
+	}
 	if (rc)
 		goto cleanup;
 	if (strcmp(cur, id)) {

@@ -45,6 +45,7 @@ static const struct {
 	LIMIT(GIT_TREE_FILES, "git_tree_files"),
 	LIMIT(GIT_TREE_BYTES, "git_tree_bytes"),
 	LIMIT(GIT_PACKS, "git_packs"),
+	LIMIT(GIT_FILE_BYTES, "git_file_bytes"),
 	LIMIT(GIT_READ_BYTES, "git_read_bytes"),
 	LIMIT(CHART_FILE_BYTES, "chart_file_bytes"),
 	LIMIT(CHART_BYTES, "chart_bytes"),
