@@ -188,7 +188,10 @@ static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
 
 	/* the mirror's own objects failed (missing objects, a truncated pack
 	 * or index), not the remote: kd_git_sync makes the mirror anew */
-	s->fetch_damaged = e && !s->ctx.failed_code && (e->klass == GIT_ERROR_ODB ||
+	/* "no match for id" is the remote's own missing object (a dangling
+	 * upstream ref): fetching anew would not help */
+	s->fetch_damaged = e && !s->ctx.failed_code &&
+		!(e->message && strstr(e->message, "no match for id")) && (e->klass == GIT_ERROR_ODB ||
 			   e->klass == GIT_ERROR_ZLIB ||
 			   (e->message && (strstr(e->message, "object not found") ||
 					   strstr(e->message, "packfile") ||
