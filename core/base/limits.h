@@ -179,6 +179,12 @@
 #ifndef KD_LIMIT_GIT_STORE_TREE_CACHE
 #define KD_LIMIT_GIT_STORE_TREE_CACHE (4u << 20)
 #endif
+/* The largest file checked out of the config repo (bytes): its size is
+ * read from the object's header, so a larger blob is refused before it is
+ * loaded. */
+#ifndef KD_LIMIT_GIT_FILE_BYTES
+#define KD_LIMIT_GIT_FILE_BYTES (128u << 20)
+#endif
 #ifndef KD_LIMIT_GIT_READ_BYTES
 #define KD_LIMIT_GIT_READ_BYTES (256u << 20)
 #endif
@@ -228,6 +234,13 @@
 #endif
 #ifndef KD_LIMIT_REPORT_OUTPUT_BYTES
 #define KD_LIMIT_REPORT_OUTPUT_BYTES 4096
+#endif
+/* The largest report, JUnit file or delivery marker read back from the
+ * outbox or STATE/reports: checked before reading, a larger one is
+ * quarantined as NAME.bad (the outbox's whole bound, so no report kedge
+ * writes can be over it). */
+#ifndef KD_LIMIT_REPORT_FILE_BYTES
+#define KD_LIMIT_REPORT_FILE_BYTES (8u << 20)
 #endif
 #ifndef KD_LIMIT_REPORT_SUMMARY_ENTRIES
 #define KD_LIMIT_REPORT_SUMMARY_ENTRIES 1000

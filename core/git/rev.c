@@ -65,6 +65,16 @@ int kd_git_rev_open(kd_git_rev **out, const char *state_dir,
 		free(r);
 		return rc;
 	}
+	/* a tree without its completion record may be half pruned */
+	if (access(r->meta, F_OK)) {
+		int rc = kd_err_set(err, KD_ENOTFOUND, "revision %s in %s is incomplete: its "
+				    "completion record %s is missing (an interrupted prune); "
+				    "run kedge sync --ref %s to check it out again",
+				    r->id, state, r->meta, r->id);
+
+		free(r);
+		return rc;
+	}
 	*out = r;
 	return 0;
 }

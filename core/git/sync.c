@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ typedef struct syncer {
 	char sig_state[32]; /* "verified", "not-checked" */
 	kd_git_sig_result sig;
 	int64_t commit_time;
+	int fetch_damaged;  /* the fetch failed on the mirror's own objects */
 } syncer;
 
 int kd_git_parse_verify(const char *s, kd_git_verify *out)
@@ -182,6 +184,18 @@ int kd_git_fail(const kd_git_ctx *c, const char *where, kd_err *err,
 
 static int git_fail(syncer *s, kd_err *err, int gitrc, const char *what)
 {
+	const git_error *e = git_error_last();
+
+	/* the mirror's own objects failed (missing objects, a truncated pack
+	 * or index), not the remote: kd_git_sync makes the mirror anew */
+	/* "no match for id" is the remote's own missing object (a dangling
+	 * upstream ref): fetching anew would not help */
+	s->fetch_damaged = e && !s->ctx.failed_code &&
+		!(e->message && strstr(e->message, "no match for id")) && (e->klass == GIT_ERROR_ODB ||
+			   e->klass == GIT_ERROR_ZLIB ||
+			   (e->message && (strstr(e->message, "object not found") ||
+					   strstr(e->message, "packfile") ||
+					   strstr(e->message, "corrupted"))));
 	return kd_git_fail(&s->ctx, s->state, err, gitrc, what);
 }
 
@@ -193,7 +207,10 @@ static int open_mirror(syncer *s, kd_err *err)
 	pathf(path, sizeof path, "%s/mirror.git", s->state);
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		return 0;
-	/* missing, or left half made by a crash: make it anew */
+	/* missing, or left half made by a crash, or damaged: make it anew */
+	if (access(path, F_OK) == 0)
+		kd_log(KD_LOG_WARN, "the mirror %s cannot be opened (%s): fetching it anew",
+		       path, git_error_last() ? git_error_last()->message : "damaged");
 	pathf(tmp, sizeof tmp, "%s/mirror.git.tmp", s->state);
 	rm_tree(tmp);
 	rm_tree(path);
@@ -564,8 +581,22 @@ static int write_blob(writer *w, const git_tree_entry *e, const char *path,
 	git_object *obj = NULL;
 	const git_blob *b;
 	git_object_size_t size;
-	int rc = git_tree_entry_to_object(&obj, w->s->repo, e);
+	git_odb *odb = NULL;
+	size_t hsize = 0;
+	git_object_t htype;
+	int rc = git_repository_odb(&odb, w->s->repo);
 
+	/* the header alone gives the size: a huge blob is never loaded */
+	if (!rc)
+		rc = git_odb_read_header(&hsize, &htype, odb, git_tree_entry_id(e));
+	git_odb_free(odb);
+	if (rc)
+		return git_fail(w->s, err, rc, "reading the tree of");
+	if (hsize > KD_LIMIT_GIT_FILE_BYTES)
+		return kd_err_set(err, KD_ELIMIT, "%s is %zu bytes, over the per-file limit of "
+				  "%u bytes (KD_LIMIT_GIT_FILE_BYTES): keep large files out of the "
+				  "config repo", path + w->root_len + 1, hsize, KD_LIMIT_GIT_FILE_BYTES);
+	rc = git_tree_entry_to_object(&obj, w->s->repo, e);
 	if (rc)
 		return git_fail(w->s, err, rc, "reading the tree of");
 	b = (git_blob *)obj;
@@ -622,6 +653,12 @@ static int write_tree(writer *w, const git_tree *tree, const git_tree *old,
 
 		if (!safe_name(name))
 			return kd_err_set(err, KD_EPARSE, "the tree has an entry named \"%s\"", name);
+		/* git itself refuses such trees: a checkout would carry a
+		 * repository's hooks and config into the tree */
+		if (!strcasecmp(name, ".git"))
+			return kd_err_set(err, KD_EPARSE, "the tree has an entry named \"%s\" in "
+					  "\"%s\", which git refuses: remove it from the config repo",
+					  name, dir[w->root_len] ? dir + w->root_len + 1 : "/");
 		if (strlen(dir) + strlen(name) + 2 > sizeof path)
 			return kd_err_set(err, KD_ELIMIT, "path too long: %s/%s", dir, name);
 		pathf(path, sizeof path, "%s/%s", dir, name);
@@ -720,6 +757,38 @@ cleanup:
 	return rc;
 }
 
+/* rev/<id>.json is a tree's completion record: written before the tree is
+ * renamed into place and removed only after the tree is renamed away, so a
+ * tree without it is the leftover of an interrupted prune (or of a kedge
+ * that pruned in place) and may miss files: it is never served. */
+static int rev_complete(const char *state, const char *id)
+{
+	char path[PATH_MAX_KD];
+	struct stat st;
+
+	pathf(path, sizeof path, "%s/rev/%s.json", state, id);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Removes a tree atomically as far as readers can tell: renamed aside
+ * first (rev/.tmp-*, which every prune removes), then deleted. */
+static void remove_rev(const char *revdir, const char *name)
+{
+	char path[PATH_MAX_KD], aside[PATH_MAX_KD];
+	kd_err err = KD_ERR_INIT;
+	struct stat st;
+
+	pathf(path, sizeof path, "%s/%s", revdir, name);
+	pathf(aside, sizeof aside, "%s/.tmp-prune-%s-%ld", revdir, name, (long)getpid());
+	rm_tree(aside);
+	if (lstat(path, &st))
+		return;
+	if (kd_fs_replace(path, aside, &err) == 0)
+		rm_tree(aside);
+	else
+		kd_log(KD_LOG_WARN, "cannot move %s aside to remove it: %s", path, err.msg);
+}
+
 static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 {
 	char revdir[PATH_MAX_KD], final[PATH_MAX_KD], tmp[PATH_MAX_KD];
@@ -740,8 +809,13 @@ static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 		return io_error(err, "create", revdir);
 	/* the tree exists already: it was made whole before its rename; the
 	 * metadata is rewritten since the signature state may differ */
-	if (stat(final, &st) == 0)
-		return write_meta(s, revdir, id, err);
+	if (stat(final, &st) == 0) {
+		if (rev_complete(s->state, id))
+			return write_meta(s, revdir, id, err);
+		kd_log(KD_LOG_WARN, "%s has no completion record (rev/%s.json; an interrupted "
+		       "prune?) and may miss files: checking it out again", final, id);
+		remove_rev(revdir, id);
+	}
 	pathf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", revdir, id, (long)getpid());
 	rm_tree(tmp);
 	if ((rc = git_commit_lookup(&c, s->repo, &s->commit)) ||
@@ -755,7 +829,8 @@ static int checkout(syncer *s, const char *id, const char *cur, kd_err *err)
 	}
 	w.root_len = strlen(tmp);
 	pathf(olddir, sizeof olddir, "%s/%s", revdir, cur);
-	if (cur[0] && stat(olddir, &st) == 0 && git_oid_fromstr(&oldid, cur) == 0 &&
+	if (cur[0] && stat(olddir, &st) == 0 && rev_complete(s->state, cur) &&
+	    git_oid_fromstr(&oldid, cur) == 0 &&
 	    git_commit_lookup(&oldc, s->repo, &oldid) == 0)
 		git_commit_tree(&oldtree, oldc);
 	rc = write_tree(&w, tree, oldtree, tmp, oldtree ? olddir : NULL, 0, err);
@@ -883,6 +958,10 @@ static void prune_revs(syncer *s, const char *current)
 		if (strlen(d->d_name) != 40 || !kd_git_is_hex40(d->d_name) ||
 		    !strcmp(d->d_name, current) || lstat(path, &st))
 			continue;
+		if (!rev_complete(s->state, d->d_name)) {
+			remove_rev(revdir, d->d_name);
+			continue;
+		}
 		if (n == cap) {
 			revent *nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *list);
 
@@ -900,10 +979,11 @@ static void prune_revs(syncer *s, const char *current)
 			kept++;
 			continue;
 		}
+		/* the tree goes first: a record without its tree is absent,
+		 * a tree without its record would be a half tree */
+		remove_rev(revdir, list[i].id);
 		pathf(path, sizeof path, "%s/%s.json", revdir, list[i].id);
 		unlink(path);
-		pathf(path, sizeof path, "%s/%s", revdir, list[i].id);
-		rm_tree(path);
 	}
 	free(list);
 }
@@ -1075,6 +1155,31 @@ int kd_git_setup(const char *url, const char *ca_file, kd_err *err)
 	return 0;
 }
 
+/* A mirror whose own objects fail (missing objects, a truncated pack or
+ * index) is moved aside to mirror.git.damaged and fetched anew, once, with
+ * a warning: otherwise every later sync would fail the same way. */
+static int rebuild_mirror(syncer *s, kd_git_sync_result *out, kd_err *err)
+{
+	char path[PATH_MAX_KD], aside[PATH_MAX_KD];
+	int rc;
+
+	kd_log(KD_LOG_WARN, "the mirror in %s is damaged (%s): moved aside to "
+	       "mirror.git.damaged, fetching it anew", s->state, err->msg);
+	s->fetch_damaged = 0;
+	git_repository_free(s->repo);
+	s->repo = NULL;
+	pathf(path, sizeof path, "%s/mirror.git", s->state);
+	pathf(aside, sizeof aside, "%s/mirror.git.damaged", s->state);
+	rm_tree(aside);
+	kd_err_clear(err);
+	rc = fs_fail(kd_fs_replace(path, aside, err), err);
+	if (!rc)
+		rc = open_mirror(s, err);
+	if (!rc)
+		rc = fetch(s, out, err);
+	return rc;
+}
+
 int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 		kd_err *err)
 {
@@ -1129,12 +1234,15 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 			goto cleanup;
 		}
 	}
-	if (!have_commit) {
+	if (!have_commit)
 		rc = fetch(&s, out, err);
-		if (rc)
-			goto cleanup;
+	if (!rc)
+		rc = resolve(&s, err);
+	if (rc && s.fetch_damaged) {
+		rc = rebuild_mirror(&s, out, err);
+		if (!rc)
+			rc = resolve(&s, err);
 	}
-	rc = resolve(&s, err);
 	if (rc)
 		goto cleanup;
 	git_oid_tostr(id, sizeof id, &s.commit);
@@ -1162,6 +1270,11 @@ int kd_git_sync(const kd_git_sync_opts *o, kd_git_sync_result *out,
 	if (rc)
 		goto cleanup;
 	rc = checkout(&s, id, cur, err);
+	if (rc && s.fetch_damaged) {
+		rc = rebuild_mirror(&s, out, err);
+		if (!rc)
+			rc = checkout(&s, id, cur, err);
+	}
 	if (rc)
 		goto cleanup;
 	if (strcmp(cur, id)) {

@@ -170,7 +170,7 @@ function M.report(o, args)
     if not list then fail("report", lerr); return EXIT.failed end
     for _, e in ipairs(list) do
       print(string.format("%s  %-14s %s  %s", e.id, tostring(e.result or e.kind),
-        tostring(e.finished or e.started or ""),
+        tostring(e.finished or e.started or ""), e.unreadable and ("(" .. e.unreadable .. ")") or
         e.pending and "pending" or ("delivered to " .. table.concat(e.delivered or {}, ", "))))
     end
     return EXIT.ok

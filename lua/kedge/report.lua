@@ -38,6 +38,9 @@ M.KEEP_SENT = limits.reports_kept
 -- Per smoke result, bytes of output kept; per report, summary entries.
 M.MAX_OUTPUT = limits.report_output_bytes
 M.MAX_SUMMARY_ENTRIES = limits.report_summary_entries
+-- The largest report, JUnit or marker file read back: larger ones are
+-- quarantined (outbox) or listed as unreadable, never read.
+M.MAX_FILE = limits.report_file_bytes
 M.MAX_NAMES = 200
 -- Seconds outbox_write and deliver wait for another kedge on the outbox.
 M.LOCK_TIMEOUT = 120
@@ -195,6 +198,21 @@ local function read_file(path)
   local data = f:read("a")
   f:close()
   return data
+end
+
+-- A file of the outbox or STATE/reports, read only when it is a regular
+-- file within M.MAX_FILE: its size is checked first, so a huge or endless
+-- file costs no memory (the read itself is bounded too, for a file that
+-- grows in between).
+local function read_bounded(path)
+  local st, err = fs.stat(path)
+  if not st then return nil, err end
+  if st.type ~= "file" then return nil, path .. " is not a regular file" end
+  if st.size > M.MAX_FILE then
+    return nil, string.format("%s is %d bytes, over the report file limit of %d bytes (KD_LIMIT_REPORT_FILE_BYTES)",
+      path, st.size, M.MAX_FILE)
+  end
+  return fs.read_file(path, M.MAX_FILE)
 end
 
 local function count(v)
@@ -454,7 +472,7 @@ local function scan(dir)
 end
 
 local function load_doc(dir, name)
-  local text, err = read_file(dir .. "/" .. name)
+  local text, err = read_bounded(dir .. "/" .. name)
   if not text then return nil, err end
   local d, derr = json.decode(text, {name = dir .. "/" .. name})
   if not d then return nil, derr end
@@ -486,7 +504,9 @@ local function entries(state)
       local bytes = 0
       for _, name in ipairs({e.json, e.junit}) do
         local st = fs.stat(dir .. "/" .. name)
-        bytes = bytes + (st and st.size or 0)
+        -- a file over the bound is quarantined when read, so it does not
+        -- make the rest look like an outbox to compact
+        if st and st.size <= M.MAX_FILE then bytes = bytes + st.size end
       end
       out[#out + 1] = {id = id, entry = e, bytes = bytes}
     else
@@ -498,17 +518,34 @@ local function entries(state)
   return out
 end
 
--- Reads an entry's report (doc, text, junit); an unreadable one is moved
--- aside (*.json.bad) and logged, and false returned.
+-- Moves an outbox file that cannot be read (over M.MAX_FILE, not a file,
+-- not JSON) aside as NAME.bad, out of every later scan, so the reports
+-- after it are still delivered.
+local function quarantine(dir, name, why)
+  local ok, rerr = os.rename(dir .. "/" .. name, dir .. "/" .. name .. ".bad")
+  log.warn("report outbox: unreadable file moved aside as .bad; the other reports are still delivered " ..
+    "(look at it, then remove it)", {file = dir .. "/" .. name, error = why,
+    moved = ok and (dir .. "/" .. name .. ".bad") or nil, rename_error = not ok and rerr or nil})
+end
+
+-- Reads an entry's report (doc, text, junit); an unreadable one is
+-- quarantined and false returned. An unreadable JUnit file is quarantined
+-- alone: the report goes without it.
 local function load(dir, p)
   local d, text = load_doc(dir, p.entry.json)
   if not d then
-    log.error("report outbox: unreadable report, moved aside", {file = dir .. "/" .. p.entry.json, error = text})
-    os.rename(dir .. "/" .. p.entry.json, dir .. "/" .. p.entry.json .. ".bad")
+    quarantine(dir, p.entry.json, text)
     return false
   end
   p.doc, p.text = d, text
-  p.junit = p.entry.junit and read_file(dir .. "/" .. p.entry.junit) or nil
+  if p.entry.junit then
+    local junit, jerr = read_bounded(dir .. "/" .. p.entry.junit)
+    if not junit then
+      quarantine(dir, p.entry.junit, jerr)
+      p.entry.junit = nil
+    end
+    p.junit = junit
+  end
   return true
 end
 
@@ -897,18 +934,25 @@ function M.list(state)
     if not by then return nil, err end
     for id, e in pairs(by) do
       if e.json then
-        local d = load_doc(where[1], e.json)
+        local d, derr = load_doc(where[1], e.json)
+        local delivered = kedge.list({})
+        for _, name in pairs(e.markers) do
+          local m = load_doc(where[1], name)
+          delivered[#delivered + 1] = m and m.destination or name
+        end
+        table.sort(delivered)
+        local path = where[1] .. "/" .. e.json
         if d then
-          local delivered = kedge.list({})
-          for _, name in pairs(e.markers) do
-            local m = load_doc(where[1], name)
-            delivered[#delivered + 1] = m and m.destination or name
-          end
-          table.sort(delivered)
           out[#out + 1] = {id = id, site = d.site, kind = d.kind, started = d.started,
             finished = d.finished, result = d.result or d.kind, pending = where[2],
-            delivered = delivered, path = where[1] .. "/" .. e.json,
+            delivered = delivered, path = path,
             junit = e.junit and (where[1] .. "/" .. e.junit) or nil}
+        else
+          -- listed, not hidden: the next delivery quarantines it (outbox)
+          log.warn("report list: unreadable report", {file = path, error = derr})
+          out[#out + 1] = {id = id, kind = "unreadable", result = "unreadable", unreadable = derr,
+            started = (stamp(id):gsub("^(%d%d%d%d)(%d%d)(%d%d)T(%d%d)(%d%d)(%d%d)Z$", "%1-%2-%3T%4:%5:%6Z")),
+            pending = where[2], delivered = delivered, path = path}
         end
       end
     end
@@ -940,11 +984,12 @@ function M.show(state, id)
     end
     if not hit then return nil, "no report " .. id .. " in " .. state .. " (see report list)" end
   end
-  local text, rerr = read_file(hit.path)
+  if hit.unreadable then return nil, "report " .. hit.id .. " is unreadable: " .. hit.unreadable end
+  local text, rerr = read_bounded(hit.path)
   if not text then return nil, rerr end
   local d, derr = json.decode(text, {name = hit.path})
   if not d then return nil, derr end
-  return d, text, hit.junit and read_file(hit.junit) or nil
+  return d, text, hit.junit and read_bounded(hit.junit) or nil
 end
 
 return M

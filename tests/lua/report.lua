@@ -283,5 +283,52 @@ assert(report.outbox_write(nstate, report.finish(sample(), "ok")))
 sum = assert(report.deliver(nstate, {}))
 t.is(sum.pending, 0, "with no destinations a report is done at once")
 
+-- --- a hostile outbox: one huge, one garbled, one not a file --------------
+-- (findings 10 and 11 of issue 21: a 200 MB report made every delivery and
+-- `report list` fail with "not enough memory", and unreadable reports were
+-- hidden from the list)
+local hstate = tmp .. "/hostile"
+local good1 = report.finish(sample("berlin-01", 1764801000), "ok")
+local huge = report.finish(sample("berlin-01", 1764801100), "ok")
+local garbled = report.finish(sample("berlin-01", 1764801200), "ok")
+local fifo = report.finish(sample("berlin-01", 1764801300), "ok")
+local good2 = report.finish(sample("berlin-01", 1764801400), "ok")
+for _, x in ipairs({good1, huge, garbled, fifo, good2}) do assert(report.outbox_write(hstate, x)) end
+local hbox = hstate .. "/outbox/"
+t.ok(sh("truncate -s 200M " .. hbox .. huge.id .. ".json"), "a 200 MB (sparse) report in the outbox")
+local gf = assert(io.open(hbox .. garbled.id .. ".json", "wb"))
+gf:write("{\"id\": ") gf:close()
+os.remove(hbox .. fifo.id .. ".json")
+t.ok(sh("mkfifo " .. hbox .. fifo.id .. ".json"), "and a FIFO in place of a report")
+t.is(report.MAX_FILE, require("kedge.limits").report_file_bytes, "the bound is kedge.limits.report_file_bytes")
+local heap0 = collectgarbage("count")
+local hl = assert(report.list(hstate))
+t.is(#hl, 5, "list shows all five reports, the unreadable ones too")
+local unread = {}
+for _, e in ipairs(hl) do if e.unreadable then unread[e.id] = e.unreadable end end
+t.like(unread[huge.id], "is 209715200 bytes, over the report file limit of %d+ bytes %(KD_LIMIT_REPORT_FILE_BYTES%)",
+  "the huge one is listed unreadable, with its size and the limit")
+t.ok(unread[garbled.id] and unread[garbled.id]:find(garbled.id, 1, true), "the garbled one is listed unreadable, named")
+t.like(unread[fifo.id], "is not a regular file", "the FIFO is listed unreadable (and not opened)")
+t.is(hl[2].id, huge.id, "unreadable ones keep their place by the time in their id")
+local sok, serr = report.show(hstate, huge.id)
+t.ok(sok == nil and serr:find("is unreadable"), "show of an unreadable report: nil, err")
+local hstick = tmp .. "/hstick"
+sh("mkdir -p " .. hstick)
+sum = assert(report.deliver(hstate, {{dir = hstick}}))
+t.ok((collectgarbage("count") - heap0) < 65536, "list and deliver did not read the huge file (heap grew " ..
+  math.floor(collectgarbage("count") - heap0) .. " KiB)")
+t.is(sum.delivered .. " " .. sum.pending, "2 0", "the two good reports are delivered, nothing is left pending")
+for _, x in ipairs({good1, good2}) do
+  t.ok(read(hstick .. "/kedge-reports/berlin-01/" .. x.id .. ".json") ~= nil, "delivered: " .. x.id)
+end
+for _, x in ipairs({huge, garbled, fifo}) do
+  t.ok(kos.stat(hbox .. x.id .. ".json.bad") ~= nil and not kos.stat(hbox .. x.id .. ".json"),
+    "quarantined as .bad: " .. x.id)
+end
+hl = assert(report.list(hstate))
+t.is(#hl, 2, "once quarantined, list shows the delivered two")
+os.remove(hbox .. huge.id .. ".json.bad")
+
 cleanup()
 t.done()
