@@ -95,6 +95,18 @@ wait_for() {
 	return 1
 }
 
+# wait_for_at_least EXPR N [SECONDS]: as wait_for, until the number is N or
+# more (a count the agent may pass between two looks)
+wait_for_at_least() {
+	local i v n=$((${3:-30} * 10))
+	for i in $(seq 1 "$n"); do
+		v=$(agent_json "$1")
+		[ -n "$v" ] && [ "$v" -ge "$2" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ticks: how many ticks agent.json has seen end (by last_tick.at and count)
 agent_stop() {
 	kill -TERM "$AGENT_PID" 2>/dev/null
