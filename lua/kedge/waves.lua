@@ -122,7 +122,7 @@ end
 
 -- Counts wave w's outcomes; returns when its quorum succeeded (its soak
 -- starts then), or nil (not yet, or not known).
-local function wave_stats(w, o)
+local function wave_stats(w, o, health)
   w.outcomes, w.succeeded, w.failed = {}, 0, 0
   local times = {}
   for _, n in ipairs(w.sites) do
@@ -136,10 +136,10 @@ local function wave_stats(w, o)
     end
   end
   table.sort(times)
-  w.quorum = (o.health.min_success * #w.sites + 99) // 100
+  w.quorum = (health.min_success * #w.sites + 99) // 100
   if not w.opens then return nil end
   if w.quorum == 0 then return w.opens end
-  if not o.peers then return o.health.when_unknown == "proceed" and w.opens or nil end
+  if not o.peers then return health.when_unknown == "proceed" and w.opens or nil end
   local t = times[w.quorum]
   return t and math.max(t, w.opens) or nil
 end
@@ -148,15 +148,15 @@ end
 function M.plan(o)
   local b = o.bundle
   assert(b and b.rollout, "waves.plan: a bundle with rollout")
-  o.health = b.rollout.health
+  local health = b.rollout.health
   local lists, site_wave = M.assign(o.sites, b)
   local plan = {bundle = b.name, commit = o.commit.id, commit_time = o.commit.time, now = o.now,
-    unknown = o.peers == nil, health = o.health, waves = {}, site_wave = site_wave}
+    unknown = o.peers == nil, health = health, waves = {}, site_wave = site_wave}
   local opens, failures, blocked, halted_by = o.commit.time, 0, nil, nil
   for k, spec in ipairs(b.rollout.waves) do
     local w = {name = spec.name, index = k, soak = spec.soak, sites = lists[k], opens = opens}
     plan.waves[k] = w
-    local passed = wave_stats(w, o)
+    local passed = wave_stats(w, o, health)
     if halted_by then w.state, w.halted_by = "halted", halted_by
     elseif blocked then
       -- behind an open wave short of its quorum: waiting on health;
@@ -169,7 +169,7 @@ function M.plan(o)
       w.state = o.now < passed + spec.soak and "soaking" or "done"
     else w.state = "open" end
     failures = failures + w.failed
-    if failures > o.health.max_failures and not halted_by then halted_by = {wave = k} end
+    if failures > health.max_failures and not halted_by then halted_by = {wave = k} end
     if passed then opens = passed + spec.soak
     else opens, blocked = nil, {wave = k} end
   end

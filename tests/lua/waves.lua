@@ -172,6 +172,28 @@ local p3 = waves.plan{sites = sites(4), bundle = bundle(STD), commit = {id = "c1
 t.is(#p3.waves[1].sites, 0, "no canary site: the canary wave is empty")
 t.is(p3.waves[2].state, "open", "an empty wave passes at once, then soaks: early opens after 2h")
 
+-- ---- the gate (kedge.gates.wave) with what a pass gives it ----
+local gate = require "kedge.gates.wave"
+local grepo = {site_names = {}, sites = {}}
+for _, s in ipairs(fleet) do
+  grepo.site_names[#grepo.site_names + 1] = s.name
+  grepo.sites[s.name] = {name = s.name, labels = s.labels}
+end
+local gb = bundle(STD)
+local function ctx(name, extra)
+  local c = {repo = grepo, site_name = name, commit = {id = "c1", time = T0}, good = {}, now = T0 + 10 * H}
+  for k, v in pairs(extra or {}) do c[k] = v end
+  return c
+end
+t.is(gate.name, "wave", "the gate is named wave")
+t.is(gate.check(ctx("s01"), gb), nil, "a canary site passes")
+t.like(gate.check(ctx(lists[2][1]), gb).reason, "peers' reports cannot be read",
+  "without a state directory (no mirror) the peers are unknown: wait")
+t.is(gate.check(ctx(lists[2][1], {good = {web = {commit = "c1"}}}), gb), nil, "a site already running the commit passes")
+t.is(gate.check(ctx(lists[2][1], {commit = {id = "working-tree"}}), gb), nil, "a plain folder (no commit time) is not staged")
+t.is(gate.check(ctx(lists[2][1]), {name = "web"}), nil, "a bundle without rollout passes")
+t.ok(gate.check(ctx(lists[2][1], {state_dir = "/nonexistent"}), gb), "an unreadable mirror holds, never fails")
+
 -- ---- rollout: in bundle.yaml ----
 local function tree(files)
   local tr = {}

@@ -47,7 +47,7 @@ local function bundle_status(repo, bd, src, now)
     halted = plan.halted, failures = plan.failures, peers_unknown = plan.unknown, waves = kedge.list({})}
   for k, w in ipairs(plan.waves) do
     local e = {name = w.name, index = k, state = w.state, opens = stamp(w.opens), passed = stamp(w.passed),
-      soak = waves.duration_text(w.soak), quorum = w.quorum, succeeded = w.succeeded, failed = w.failed,
+      soak = waves.duration_text(w.soak), soak_seconds = w.soak, quorum = w.quorum, succeeded = w.succeeded, failed = w.failed,
       reason = waves.why(plan, k), sites = kedge.list({})}
     for _, n in ipairs(w.sites) do e.sites[#e.sites + 1] = {name = n, state = waves.site_state(plan, n)} end
     out.waves[k] = e
@@ -78,7 +78,7 @@ local function print_bundle(b)
   for _, w in ipairs(b.waves) do
     local when = w.state == "not yet" and (w.opens and ("opens " .. w.opens) or "opens later")
       or w.state == "soaking" and ("soaking " .. w.soak .. " since " .. w.passed)
-      or w.state == "done" and ("done at " .. stamp(report.parse_time(w.passed) + (kedge.duration(w.soak) or 0)))
+      or w.state == "done" and ("done at " .. stamp(report.parse_time(w.passed) + w.soak_seconds))
       or (w.state == "open" or w.state == "waiting") and w.opens and ("opened " .. w.opens) or ""
     if w.state == "waiting" then when = "waiting on health" end
     print(string.format("  wave %d/%d %-12s %3d site%s  %-8s %d ok, %d failed, %d needed  %s", w.index,
