@@ -259,6 +259,8 @@ function M.new(o)
     schema = M.SCHEMA,
     kind = "report",
     id = id,
+    -- orders reports started within one second (ids carry a random part)
+    created_ns = math.floor(fs.now() * 1e9),
     site = o.site,
     repo = M.clean_url(o.repo),
     ref = o.ref,
@@ -946,6 +948,7 @@ function M.list(state)
           out[#out + 1] = {id = id, site = d.site, kind = d.kind, started = d.started,
             finished = d.finished, result = d.result or d.kind, pending = where[2],
             delivered = delivered, path = path,
+            created_ns = math.type(d.created_ns) == "integer" and d.created_ns or 0,
             junit = e.junit and (where[1] .. "/" .. e.junit) or nil}
         else
           -- listed, not hidden: the next delivery quarantines it (outbox)
@@ -959,6 +962,8 @@ function M.list(state)
   end
   table.sort(out, function(a, b)
     if a.started ~= b.started then return tostring(a.started) < tostring(b.started) end
+    local an, bn = a.created_ns or 0, b.created_ns or 0
+    if an ~= bn then return an < bn end
     return a.id < b.id
   end)
   return out
