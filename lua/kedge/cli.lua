@@ -604,6 +604,42 @@ M.commands = {
       "not written); 2 bad command line; 3 verify refused the pack (bad or missing\n" ..
       "signature, a file changed, missing, truncated or not listed: named).\n",
     run = {"kedge.cli.pack", "pack"}, max_args = 2},
+  {name = "bootstrap", summary = "install a verified pack on a fresh node and run one pass",
+    usage = "bootstrap DIR [--site S] [--root /] [--trusted-keys FILE | --fingerprint SHA256:...] [--dry-run]",
+    description = "On a fresh node, as root: verifies the pack in DIR (a folder or a .tar:\n" ..
+      "its signature and every file, as kedge pack verify) before using\n" ..
+      "anything, then installs it step by step, each step atomic and skipped\n" ..
+      "when the node holds its result already: kedge as ROOT/usr/local/bin/kedge,\n" ..
+      "the pack's repo.git as STATE_DIR/pack/repo.git, the allowed signers (when\n" ..
+      "the commit was verified), the remote charts into the chart cache, the\n" ..
+      "agent's config and unit (kedge agent install's; the repo is the site's\n" ..
+      "upstream when the pack came from a URL, else the copy), then one pass\n" ..
+      "(kedge apply by the installed binary, from the copy). The report, the\n" ..
+      "pass's output and kedge status go to DIR/reports/SITE/. A second run\n" ..
+      "changes nothing and says so.",
+    flags = {
+      {name = "site", arg = "NAME", help = "the site to install", default_help = "the pack's only site, " ..
+        "else $KEDGE_SITE, else the host name up to its first dot"},
+      {name = "root", arg = "DIR", help = "the root folder to install under", default_help = "/"},
+      {name = "state-dir", arg = "DIR", help = "the state directory (a path on the node, under ROOT)",
+        default_help = M.DEFAULT_STATE_DIR},
+      {name = "config", arg = "FILE", help = "the agent's config (a path on the node)",
+        default_help = "/etc/kedge/agent.yaml"},
+      {name = "trusted-keys", arg = "FILE", help = "allowed signers for MANIFEST.sig (and, installed, " ..
+        "for the agent's commit verification)"},
+      {name = "fingerprint", arg = "SHA256:...", help = "trust the key with this fingerprint instead"},
+      {name = "allow-unsigned", type = "bool", help = "use a pack without a checked signature (reported)"},
+      {name = "dry-run", type = "bool", help = "print every step; change nothing"},
+      {name = "offline", type = "bool", help = "point the agent at the pack's copy even when the pack " ..
+        "came from a URL"},
+      KUBECONFIG, CONTEXT, WAIT, PROGRESS,
+    },
+    footer = "Exit codes: 0 installed and the pass succeeded (or nothing to do); 1 failed\n" ..
+      "(the steps before are done; a rerun finishes); 2 bad command line;\n" ..
+      "3 refused: the pack failed verification or is for another site\n" ..
+      "(nothing changed); 4 installed, but no kubeconfig: the pass did not run;\n" ..
+      "5 installed, the pass failed (DIR/reports/SITE/pass.log).\n",
+    run = {"kedge.cli.pack", "bootstrap"}, max_args = 1},
   {name = "help", summary = "show help for kedge or one command",
     usage = "help [COMMAND]",
     description = "Prints kedge's help, or one command's (as `kedge COMMAND --help` does).",
