@@ -4,7 +4,7 @@
  *
  *   digest.sha256(bytes) -> 64 lowercase hex digits
  *   digest.sha256_file(path) -> hex, size or nil, err: a file read in
- *     pieces (image layers, kedge's packs), never whole into memory
+ *     pieces (kedge's packs), never whole into memory
  *   digest.base64_encode(bytes) -> text (standard alphabet, padded)
  *   digest.base64_decode(text) -> bytes | nil, err */
 #include "lua/klua.h"
@@ -18,67 +18,21 @@
 #include <string.h>
 #include <unistd.h>
 
-static void push_hex(lua_State *L, const unsigned char sum[32])
+static int digest_sha256(lua_State *L)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t len, i;
+	const char *data = luaL_checklstring(L, 1, &len);
+	unsigned char sum[32];
 	char out[64];
 
-	for (size_t i = 0; i < 32; i++) {
+	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
+	for (i = 0; i < sizeof sum; i++) {
 		out[2 * i] = hex[sum[i] >> 4];
 		out[2 * i + 1] = hex[sum[i] & 15];
 	}
 	lua_pushlstring(L, out, sizeof out);
-}
-
-static int digest_sha256(lua_State *L)
-{
-	size_t len;
-	const char *data = luaL_checklstring(L, 1, &len);
-	unsigned char sum[32];
-
-	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
-	push_hex(L, sum);
 	return 1;
-}
-
-static int digest_sha256_file(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	mbedtls_sha256_context c;
-	unsigned char buf[65536], sum[32];
-	lua_Integer total = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), eno = 0;
-
-	if (fd < 0) {
-		eno = errno;
-		lua_pushnil(L);
-		lua_pushfstring(L, "cannot read %s: %s", path, strerror(eno));
-		return 2;
-	}
-	mbedtls_sha256_init(&c);
-	mbedtls_sha256_starts_ret(&c, 0);
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			eno = errno;
-			break;
-		}
-		mbedtls_sha256_update_ret(&c, buf, (size_t)n);
-		total += n;
-	}
-	close(fd);
-	mbedtls_sha256_finish_ret(&c, sum);
-	mbedtls_sha256_free(&c);
-	if (eno) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "cannot read %s: %s", path, strerror(eno));
-		return 2;
-	}
-	push_hex(L, sum);
-	lua_pushinteger(L, total);
-	return 2;
 }
 
 /* One of mbedTLS's base64 directions over the string at index 1. */
@@ -122,13 +76,59 @@ static int digest_b64dec(lua_State *L)
 	return base64(L, 1);
 }
 
+static int digest_sha256_file(lua_State *L)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *path = luaL_checkstring(L, 1);
+	mbedtls_sha256_context c;
+	unsigned char buf[65536], sum[32];
+	char out[64];
+	lua_Integer total = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), eno = 0;
+
+	if (fd < 0) {
+		eno = errno;
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot read %s: %s", path, strerror(eno));
+		return 2;
+	}
+	mbedtls_sha256_init(&c);
+	mbedtls_sha256_starts_ret(&c, 0);
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			eno = errno;
+			break;
+		}
+		mbedtls_sha256_update_ret(&c, buf, (size_t)n);
+		total += n;
+	}
+	close(fd);
+	mbedtls_sha256_finish_ret(&c, sum);
+	mbedtls_sha256_free(&c);
+	if (eno) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot read %s: %s", path, strerror(eno));
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof sum; i++) {
+		out[2 * i] = hex[sum[i] >> 4];
+		out[2 * i + 1] = hex[sum[i] & 15];
+	}
+	lua_pushlstring(L, out, sizeof out);
+	lua_pushinteger(L, total);
+	return 2;
+}
+
 int kd_lua_open_digest(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"sha256", digest_sha256},
-		{"sha256_file", digest_sha256_file},
 		{"base64_encode", digest_b64enc},
 		{"base64_decode", digest_b64dec},
+		{"sha256_file", digest_sha256_file},
 		{NULL, NULL},
 	};
 
