@@ -96,7 +96,7 @@ ok "kedge is installed, executable, the pack's binary" cmp "$N/usr/local/bin/ked
 ok "...mode 0755" test "$(stat -c %a "$N/usr/local/bin/kedge")" = 755
 ok "the agent's unit is installed" grep -q "ExecStart=/usr/local/bin/kedge agent --config /etc/kedge/agent.yaml" \
 	"$N/etc/systemd/system/kedge-agent.service"
-like "$(cat "$N/etc/kedge/agent.yaml")" "site: edge-01.*repo: /var/lib/kedge/pack/repo.git.*verify: head.*trusted-keys: /etc/kedge/allowed_signers" \
+like "$(tr '\n' ' ' <"$N/etc/kedge/agent.yaml")" "site: edge-01.*repo: /var/lib/kedge/pack/repo.git.*verify: head.*trusted-keys: /etc/kedge/allowed_signers" \
 	"the agent's config points at the pack's copy of the repo, verifying commits"
 ok "the allowed signers are installed for it" cmp "$N/etc/kedge/allowed_signers" "$K/allowed"
 run "$KEDGE" sync --repo "$N/var/lib/kedge/pack/repo.git" --ref main --verify head --trusted-keys "$K/allowed" \
@@ -115,7 +115,7 @@ before=$(stat -c %Y.%i "$N/usr/local/bin/kedge")
 boot "$N" --kubeconfig "$KUBE_ADMIN"
 is "$rc" 0 "a second run succeeds"
 is "$out" "nothing to do: the node holds this pack already" "...and changes nothing"
-like "$err" "binary  unchanged.*repo    unchanged.*agent   unchanged.*pass    unchanged" "...step by step"
+like "$(printf '%s' "$err" | tr '\n' ' ')" "binary  unchanged.*repo    unchanged.*agent   unchanged.*pass    unchanged" "...step by step"
 is "$(stat -c %Y.%i "$N/usr/local/bin/kedge")" "$before" "the binary was not rewritten"
 
 # --- refusals: the node stays untouched --------------------------------------------------------
@@ -148,7 +148,7 @@ ok "...the binary and the agent are installed" test -x "$N3/usr/local/bin/kedge"
 ok "a tar's reports go next to it" test -s "$TMP/stick/reports/edge-01/bootstrap.json"
 PACK=$TMP/stick/p2.tar boot "$N3" --kubeconfig "$KUBE_ADMIN" --wait 30
 is "$rc" 0 "once the kubeconfig is there, a rerun runs the pass"
-like "$err" "binary  unchanged.*pass    run one pass" "...and only the pass"
+like "$(printf '%s' "$err" | tr '\n' ' ')" "binary  unchanged.*agent   unchanged.*pass    run one pass" "...and only the pass"
 
 # --- a full disk during an install step -------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/tmpfs" && mount -t tmpfs -o size=8m tmpfs "$TMP/tmpfs" 2>/dev/null; then
