@@ -35,7 +35,7 @@ local KEYS = {
   site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
           "exec", "kubeVersion", "report", "recipients", "windows"},
   bundle = {"chart", "version", "release", "namespace", "values", "targets", "targetValues",
-            "dependsOn", "smoke", "secrets", "windows", "rollout"},
+            "dependsOn", "smoke", "secrets", "windows", "rollout", "extraImages"},
   remote_chart = {"repo", "name", "version"},
   rollout = {"waves", "health"},
   wave = {"name", "selector", "percent", "soak"},
@@ -1056,6 +1056,17 @@ local function load_bundle(P, tree, name)
           b.dependsOn[#b.dependsOn + 1] = d
         end
       end
+    end
+  end
+  b.extraImages = {}
+  if v.extraImages ~= nil and want(P, doc, "extraImages", v.extraImages, "list", "extraImages") then
+    -- images the rendered objects do not name (pulled at run time): packs
+    -- carry them and the image preflight asks for them too
+    local images = require "kedge.images"
+    for i, ref in ipairs(v.extraImages) do
+      local _, err = images.parse_ref(ref)
+      if err then P:add(doc, join("extraImages", i - 1), "extraImages lists image references: %s", err)
+      else b.extraImages[#b.extraImages + 1] = ref end
     end
   end
   b.smoke = check_smoke(P, doc, "smoke", v.smoke)

@@ -1,0 +1,119 @@
+-- kedge.images without a network or containerd: references as containerd
+-- normalises them, the images of rendered objects, an OCI layout's
+-- index.json, the streaming sha256 and the ustar writer. The registry,
+-- skopeo, umoci and containerd parts are tests/e2e/t0965-images.sh's.
+local t = dofile("tests/tap.lua")
+local images = require "kedge.images"
+local digest = require "kedge.digest"
+local kos = require "kedge.os"
+
+local D = "sha256:" .. string.rep("ab", 32)
+
+-- references
+local function norm(s) return (images.normalize(s)) end
+t.is(norm("nginx"), "docker.io/library/nginx:latest", "a bare name is docker.io/library/NAME:latest")
+t.is(norm("nginx:1.27"), "docker.io/library/nginx:1.27", "a tag stays")
+t.is(norm("bitnami/redis:7"), "docker.io/bitnami/redis:7", "a two-part name is on docker.io, not under library/")
+t.is(norm("index.docker.io/library/busybox"), "docker.io/library/busybox:latest", "index.docker.io is docker.io")
+t.is(norm("ghcr.io/org/team/app:v1.2"), "ghcr.io/org/team/app:v1.2", "another registry keeps its path")
+t.is(norm("localhost/app"), "localhost/app:latest", "localhost is a registry")
+t.is(norm("127.0.0.1:5000/x/y:dev"), "127.0.0.1:5000/x/y:dev", "a registry with a port, and a tag after it")
+t.is(norm("reg:5000/app"), "reg:5000/app:latest", "a first part with a port is a registry")
+t.is(norm("nginx@" .. D), "docker.io/library/nginx@" .. D, "a digest stays, no :latest")
+t.is(norm("nginx:1.27@" .. D), "docker.io/library/nginx@" .. D, "with a digest the tag is dropped, as containerd stores it")
+local r = assert(images.parse_ref("quay.io/prometheus/node-exporter:v1.8.2"))
+t.same({r.registry, r.repository, r.tag, r.digest, r.name},
+  {"quay.io", "prometheus/node-exporter", "v1.8.2", nil, "quay.io/prometheus/node-exporter"}, "parse_ref's fields")
+r = assert(images.parse_ref("a/b:t@" .. D))
+t.is(r.tag .. " " .. r.digest, "t " .. D, "parse_ref keeps the tag it was given next to the digest")
+for _, bad in ipairs{"", "Nginx", "nginx:", "nginx@sha256:abc", "nginx@md5:" .. string.rep("a", 32),
+  "a//b", "-a/b", "nginx:-x", "reg:99999/x", "a b"} do
+  local ok, err = images.parse_ref(bad)
+  t.ok(not ok and err:find("is not an image reference", 1, true), "refused: " .. string.format("%q", bad))
+end
+t.like(select(2, images.parse_ref("nginx@sha256:abc")), "sha256: and 64 hex digits", "a short digest says what a digest is")
+t.ok(not images.parse_ref(42), "a number is not a reference")
+
+-- the images of rendered objects
+local function pod(containers, init, eph)
+  return {containers = containers, initContainers = init, ephemeralContainers = eph}
+end
+local objs = {
+  {apiVersion = "v1", kind = "Pod", metadata = {name = "p"},
+    spec = pod({{name = "a", image = "nginx"}}, {{name = "i", image = "busybox:1.36"}}, {{name = "e", image = "debug"}})},
+  {apiVersion = "apps/v1", kind = "Deployment", metadata = {name = "d", namespace = "web"},
+    spec = {template = {spec = pod({{name = "a", image = "docker.io/library/nginx:latest"}, {name = "b", image = "ghcr.io/x/y:1"}})}}},
+  {kind = "StatefulSet", spec = {template = {spec = pod({{name = "s", image = "s:1"}})}}},
+  {kind = "DaemonSet", spec = {template = {spec = pod({{name = "ds", image = "ds:1"}})}}},
+  {kind = "ReplicaSet", spec = {template = {spec = pod({{name = "rs", image = "rs:1"}})}}},
+  {kind = "ReplicationController", spec = {template = {spec = pod({{name = "rc", image = "rc:1"}})}}},
+  {kind = "Job", spec = {template = {spec = pod({{name = "j", image = "job:1"}})}}},
+  {kind = "CronJob", spec = {jobTemplate = {spec = {template = {spec = pod({{name = "c", image = "cron:1"}})}}}}},
+  {kind = "ConfigMap", data = {image = "not-an-image"}},
+  {kind = "Service", spec = {template = {spec = pod({{name = "x", image = "ignored"}})}}},
+  {kind = "Deployment", spec = "broken"},
+}
+local refs = assert(images.refs(objs, {"registry.k8s.io/pause:3.9", "nginx"}))
+t.same(refs, {"docker.io/library/busybox:1.36", "docker.io/library/cron:1", "docker.io/library/debug:latest",
+  "docker.io/library/ds:1", "docker.io/library/job:1", "docker.io/library/nginx:latest",
+  "docker.io/library/rc:1", "docker.io/library/rs:1", "docker.io/library/s:1", "ghcr.io/x/y:1",
+  "registry.k8s.io/pause:3.9"}, "refs: every pod-running kind and extraImages, normalised, sorted, once each")
+local _, err = images.refs({{kind = "Deployment", metadata = {name = "d", namespace = "web"},
+  spec = {template = {spec = pod({{name = "ok", image = "a"}, {name = "bad", image = "UPPER"}})}}}})
+t.like(err, "^Deployment web/d, containers%[1%] %(bad%): \"UPPER\" is not an image reference",
+  "a reference that does not parse names the object and the container")
+t.like(select(2, images.refs({}, {"ok", 7})), "^extraImages%[1%]: an image reference must be a string",
+  "a non-string in extra is named by its index")
+t.same(assert(images.refs(nil, nil)), {}, "no objects, no images")
+
+-- an OCI layout's index.json
+local dir = (os.getenv("TMPDIR") or "/tmp") .. "/kedge-images-" .. tostring(kos.monotonic()):gsub("%.", "")
+assert(kos.mkdir(dir))
+assert(kos.write_atomic(dir .. "/index.json", [[{"schemaVersion":2,"manifests":[
+{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:]] .. string.rep("1", 64) .. [[","size":1,
+ "annotations":{"org.opencontainers.image.ref.name":"docker.io/library/nginx:1.27"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"]] .. D .. [[","size":1,
+ "annotations":{"io.containerd.image.name":"ghcr.io/x/y:1","org.opencontainers.image.ref.name":"1"}}]}]]))
+local lr = assert(images.layout_refs(dir))
+t.is(lr["docker.io/library/nginx:1.27"], "sha256:" .. string.rep("1", 64), "layout_refs reads ref.name")
+t.is(lr["ghcr.io/x/y:1"], D, "...and io.containerd.image.name")
+local p = images.present({"nginx:1.27", "ghcr.io/x/y@" .. D, "ghcr.io/x/y:2", "busybox"},
+  {layouts = {dir, dir .. "/none"}, containerd_socket = dir .. "/no.sock"})
+t.same(p.present, {["nginx:1.27"] = dir, ["ghcr.io/x/y@" .. D] = dir}, "present: by name, and a digest under another tag")
+t.same(p.missing, {"ghcr.io/x/y:2", "busybox"}, "missing: the rest, in the order asked")
+t.is(#p.skipped, 2, "a socket and a layout that are not there are skipped...")
+t.like(p.skipped[1], "^containerd: no socket at .*/no%.sock$", "...and said so")
+os.remove(dir .. "/index.json")
+os.remove(dir)
+
+-- a bundle's extraImages, checked by the loader
+local site = require "kedge.site"
+local function load_with(extra)
+  local root = dir .. "-repo"
+  for path, text in pairs{["sites/a.yaml"] = "name: a\n",
+    ["bundles/one/bundle.yaml"] = "chart: charts/one\n" .. extra,
+    ["charts/one/Chart.yaml"] = "apiVersion: v2\nname: one\nversion: 1.0.0\n"} do
+    assert(kos.mkdir((root .. "/" .. path):match("^(.*)/")))
+    assert(kos.write_atomic(root .. "/" .. path, text))
+  end
+  return site.load(assert(site.dir_tree(root)))
+end
+local repo = assert(load_with("extraImages: [nginx, 'ghcr.io/x/y@" .. D .. "']\n"))
+t.same(repo.bundles.one.extraImages, {"nginx", "ghcr.io/x/y@" .. D}, "extraImages: a list of references is kept")
+t.same(assert(load_with("")).bundles.one.extraImages, {}, "no extraImages is an empty list")
+local _, lerr = load_with("extraImages:\n  - nginx\n  - Bad:ref\n")
+t.like(lerr, "bundles/one/bundle%.yaml:4:5: extraImages lists image references: \"Bad:ref\" is not an image reference",
+  "a reference that does not parse is named with file:line")
+_, lerr = load_with("extraImages: nginx\n")
+t.like(lerr, "bundles/one/bundle%.yaml:2:%d+: extraImages must be a list", "a string is not a list")
+for _, f in ipairs{"sites/a.yaml", "sites", "bundles/one/bundle.yaml", "bundles/one", "bundles",
+  "charts/one/Chart.yaml", "charts/one", "charts", ""} do os.remove(dir .. "-repo/" .. f) end
+
+-- the streaming sha256 is the one-shot sha256
+local h = digest.sha256_new()
+h:update("a"):update("b"):update("c")
+t.is(h:hex(), digest.sha256("abc"), "sha256_new: the same digest in pieces")
+t.ok(not pcall(h.update, h, "x"), "a finished hash refuses more bytes")
+t.is(digest.sha256_new():hex(), digest.sha256(""), "nothing hashed is the empty digest")
+
+t.done()
