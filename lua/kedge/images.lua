@@ -269,4 +269,13 @@ function M.present(refs, opts)
   return out
 end
 
+------------------------------------------------------------------------
+-- pulling and installing (their own files: most passes need neither)
+
+-- images.pull(refs, layout_dir, opts): see kedge.images.pull.
+function M.pull(refs, dir, opts) return require("kedge.images.pull").pull(refs, dir, opts) end
+
+-- images.install(layout_dir, opts): see kedge.images.install.
+function M.install(dir, opts) return require("kedge.images.install").install(dir, opts) end
+
 return M
