@@ -154,4 +154,142 @@ is "$rc" 0 "a 20 MiB layer is fetched in ranged pieces"
 [ "$rc" = 0 ] || echo "# $err"
 like "$out" "bytes=2[0-9]{7} " "...all of its bytes"
 
+# --- bad input ------------------------------------------------------------------------
+idx_sum() { sha256sum "$L/index.json" | cut -d' ' -f1; }
+partials() { find "$L" -name '*.partial' | wc -l; }
+before=$(idx_sum)
+pull "$L" "$TMP/bad-auth.json" linux/amd64 "$REG/apps/bad:1.0"
+like "$err" "image $REG/apps/bad:1\.0: oci://$REG/apps/bad:1\.0: $REG refused the credentials of kedge from .*bad-auth\.json \(401\)" \
+	"a wrong password is named by user and file"
+ok "...never the password" bash -c "! printf '%s' \"\$1\" | grep -q wrong-pw-456" _ "$err$out"
+pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/nope:1.0"
+like "$err" "image $REG/apps/nope:1\.0: oci://$REG/apps/nope:1\.0: not found in the registry" "an image that is not there is named"
+# the registry's copy of bad's layer: one byte changed, the size kept
+badhex=$(digest_of badlayer | cut -c8-)
+data=$(find "$SRV/registry" -path "*/blobs/sha256/*/$badhex/data")
+cp "$data" "$TMP/bad-layer.good"
+printf 'X' | dd of="$data" bs=1 seek=20 conv=notrunc 2>/dev/null
+pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/bad:1.0"
+like "$err" "image $REG/apps/bad:1\.0: oci://$REG/apps/bad@sha256:$badhex: the blob's digest is sha256:[0-9a-f]{64}, not sha256:$badhex" \
+	"a blob whose bytes are not its digest is refused, naming image and digest"
+is "$(idx_sum) $(partials)" "$before 0" "index.json is unchanged, nothing half-written stays"
+ok "the bad blob is not in the layout" test ! -e "$L/blobs/sha256/$badhex"
+
+# a proxy in front of the registry that fails bad's layer: a 500, or a
+# body cut short after half of it
+free_port; PROXY=127.0.0.1:$port
+echo pass >"$SRV/proxy-mode"
+cat >"$SRV/proxy.py" <<'PY'
+import http.client, http.server, ssl, sys
+port, upstream, ca, modefile, target = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context(cafile=ca)
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        mode = open(modefile).read().strip()
+        if target in self.path and mode == "500":
+            self.send_response(500); self.send_header("Content-Length", "6"); self.end_headers()
+            self.wfile.write(b"broken"); return
+        c = http.client.HTTPSConnection(upstream, context=ctx)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept", "range")}
+        c.request("GET", self.path, headers=hdrs)
+        r = c.getresponse()
+        body = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if target in self.path and mode == "cut":
+            self.wfile.write(body[:len(body) // 2]); self.wfile.flush()
+            self.close_connection = True; return
+        self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+python3 "$SRV/proxy.py" "$port" "$REG" "$SRV/ca.crt" "$SRV/proxy-mode" "$badhex" >"$SRV/proxy.log" 2>&1 &
+proxy_pid=$!
+wait_listening "$port"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$PROXY" "$(printf 'kedge:s3cret-image-pw' | base64)" >"$TMP/proxy-auth.json"
+cp "$TMP/bad-layer.good" "$data"
+echo 500 >"$SRV/proxy-mode"
+pull "$L" "$TMP/proxy-auth.json" linux/amd64 "$PROXY/apps/bad:1.0"
+like "$err" "image $PROXY/apps/bad:1\.0: oci://$PROXY/apps/bad@sha256:$badhex: the server answered 500" \
+	"a 500 mid-image (plain HTTP on 127.0.0.1) is an error naming image and digest"
+is "$(idx_sum) $(partials)" "$before 0" "...index.json unchanged, no partial blob"
+echo cut >"$SRV/proxy-mode"
+pull "$L" "$TMP/proxy-auth.json" linux/amd64 "$PROXY/apps/bad:1.0"
+like "$err" "image $PROXY/apps/bad:1\.0: oci://$PROXY/apps/bad@sha256:$badhex: .*(short|closed|truncated|before|end)" \
+	"a blob cut short mid-way is an error naming image and digest"
+is "$(idx_sum) $(partials)" "$before 0" "...index.json unchanged, no partial blob"
+echo pass >"$SRV/proxy-mode"
+pull "$L" "$TMP/proxy-auth.json" linux/amd64 "$PROXY/apps/bad:1.0"
+like "$out" "^images=1 blobs=2 fetched=1 reused=1 " "fixed, the rerun resumes: the config it had is not fetched again, the layer is"
+[ "$rc" = 0 ] || echo "# $err"
+pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/bad:1.0"
+is "$rc" 0 "the fixed registry serves the image too"
+
+# --- present, install: k3s's folder and a real containerd ---------------------------------
+C=$TMP/ctr
+mkdir -p "$C" "$TMP/root/var/lib/rancher/k3s"
+printf '%s\n' 'version = 2' "root = \"$C/root\"" "state = \"$C/state\"" \
+	'disabled_plugins = ["io.containerd.grpc.v1.cri"]' \
+	'[grpc]' "  address = \"$C/c.sock\"" '[ttrpc]' "  address = \"$C/c.sock.ttrpc\"" \
+	'[debug]' "  address = \"$C/debug.sock\"" '[metrics]' '  address = ""' >"$C/config.toml"
+containerd --config "$C/config.toml" >"$C/log" 2>&1 &
+containerd_pid=$!
+for i in $(seq 1 100); do [ -S "$C/c.sock" ] && break; sleep 0.1; done
+ok "containerd runs with its own root, state and socket" ctr -a "$C/c.sock" version
+CTR=(ctr -a "$C/c.sock" -n k8s.io)
+install() {
+	run "$KEDGE" lua -e '
+local images = require "kedge.images"
+local dir, root, sock = ...
+local r, err = images.install(dir, {root = root, containerd_socket = sock, snapshotter = "native"})
+if not r then io.stderr:write(err, "\n") os.exit(1) end
+print("k3s " .. (r.k3s and ((r.k3s.written and "wrote " or "kept ") .. r.k3s.file) or "none"))
+for _, c in ipairs(r.containerd) do
+  print("containerd imported " .. #c.imported .. " already " .. #c.already .. " " .. table.concat(c.imported, " "))
+end
+for _, s in ipairs(r.skipped) do print("skipped " .. s) end' "$1" "$2" "$3"
+}
+present() {
+	run "$KEDGE" lua -e '
+local images = require "kedge.images"
+local sock, layout = select(1, ...), select(2, ...)
+local p = images.present({select(3, ...)}, {containerd_socket = sock, layouts = {layout}})
+local keys = {}
+for ref, where in pairs(p.present) do keys[#keys + 1] = ref .. "=" .. (where == layout and "layout" or where) end
+table.sort(keys)
+print("present " .. table.concat(keys, " "))
+print("missing " .. table.concat(p.missing, " "))
+for _, s in ipairs(p.skipped) do print("skipped " .. s) end' "$@"
+}
+present "$C/c.sock" "$TMP/none" "$REG/apps/two:1.0" "$REG/apps/gone:1.0"
+like "$out" "^present $" "before the install containerd holds none of them"
+like "$out" "skipped image layout $TMP/none: .*index\.json" "...and a missing layout is skipped, said so"
+install "$L" "$TMP/root" "$C/c.sock"
+is "$rc" 0 "install: the layout goes into k3s's images folder and into containerd"
+[ "$rc" = 0 ] || echo "# $err"
+like "$out" "k3s wrote $TMP/root/var/lib/rancher/k3s/agent/images/kedge-images-[0-9a-f]{16}\.tar" "the OCI archive is in agent/images/"
+like "$out" "containerd imported 6 already 0 " "containerd imports the six images (bad twice: from the registry and through the proxy)"
+TAR=$(ls "$TMP"/root/var/lib/rancher/k3s/agent/images/*.tar)
+ok "tar reads the archive kedge wrote" tar -tf "$TAR"
+run skopeo inspect "oci-archive:$TAR:$REG/apps/multi:1.0"
+like "$out" '"Architecture": "amd64"' "skopeo inspects an image of the archive"
+ok "no partial file is left in agent/images/" test "$(ls -A "$TMP/root/var/lib/rancher/k3s/agent/images" | wc -l)" = 1
+is "$("${CTR[@]}" images ls -q | sort)" "$(printf '%s\n' "$PROXY/apps/bad:1.0" "$REG/apps/bad:1.0" "$REG/apps/big:1.0" "$REG/apps/multi:1.0" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" | sort)" \
+	"ctr images ls lists the images by their references in k8s.io"
+run "${CTR[@]}" images ls
+like "$out" "$REG/apps/multi:1\.0 +application/vnd\.oci\.image\.index\.v1\+json +$(digest_of multi) " "...the multi-arch one by its index's digest"
+install "$L" "$TMP/root" "$C/c.sock"
+like "$out" "k3s kept .*kedge-images-[0-9a-f]{16}\.tar" "a second install keeps the archive"
+like "$out" "containerd imported 0 already 6 " "...and imports nothing, saying all six are there"
+present "$C/c.sock" "$TMP/none" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" "$REG/apps/gone:1.0"
+like "$out" "^present $REG/apps/two:1\.0=containerd $REG/apps/two@$(digest_of two)=containerd$" "present: containerd holds them now"
+like "$out" "missing $REG/apps/gone:1\.0" "...and names the one it lacks"
+present "$TMP/no.sock" "$L" "$REG/apps/multi:1.0"
+like "$out" "present $REG/apps/multi:1\.0=layout" "present: a layout holds an image"
+like "$out" "skipped containerd: no socket at $TMP/no\.sock" "...a socket that is not there is skipped, said so"
+
 done_testing
