@@ -106,6 +106,8 @@ need_test_tools() {
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
 	need chromium:chromium chromedriver:chromium-driver
 	need docker-registry:docker-registry htpasswd:apache2-utils curl:curl /usr/lib/python3/dist-packages/yaml:python3-yaml
+	# container images (t0965): push and check with skopeo and umoci, import into containerd
+	need skopeo:skopeo umoci:umoci containerd:containerd ctr:containerd
 	need qemu-aarch64-static:qemu-user-static
 	need clang:clang
 }
