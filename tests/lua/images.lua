@@ -109,6 +109,35 @@ t.like(lerr, "bundles/one/bundle%.yaml:2:%d+: extraImages must be a list", "a st
 for _, f in ipairs{"sites/a.yaml", "sites", "bundles/one/bundle.yaml", "bundles/one", "bundles",
   "charts/one/Chart.yaml", "charts/one", "charts", ""} do os.remove(dir .. "-repo/" .. f) end
 
+-- platforms
+local pull = require "kedge.images.pull"
+t.same(assert(pull.parse_platform("linux/arm/v7")), {os = "linux", architecture = "arm", variant = "v7"}, "os/arch/variant")
+t.same(assert(pull.parse_platform("linux/amd64")), {os = "linux", architecture = "amd64"}, "os/arch")
+t.like(select(2, pull.parse_platform("amd64")), "is not OS/ARCH%[/VARIANT%]", "a bare arch is refused, saying the form")
+t.like(pull.host_platform(), "^linux/%w+$", "the host's platform: " .. pull.host_platform())
+
+-- the ustar writer: a header a tar reader accepts (its checksum is the
+-- sum of its bytes with the checksum field as spaces)
+local tar = require "kedge.images.tar"
+local hd = tar.header("blobs/sha256/" .. string.rep("a", 64), 1234, "0")
+t.is(#hd, 512, "a header is one block")
+t.is(hd:sub(125, 136), string.format("%011o", 1234) .. "\0", "the size in octal")
+t.is(hd:sub(258, 265), "ustar\0" .. "00", "the ustar magic and version")
+local sum = 0
+for i = 1, 512 do sum = sum + ((i >= 149 and i <= 156) and 32 or hd:byte(i)) end
+t.is(tonumber(hd:sub(149, 154), 8), sum, "the checksum")
+t.ok(not pcall(tar.header, string.rep("n", 101), 0, "0"), "a name past 100 bytes raises")
+local tpath = dir .. ".tar"
+local tf = assert(io.open(tpath, "wb"))
+local w = tar.writer(tf)
+assert(w:dir("d/"))
+assert(w:data("d/x", "hello"))
+assert(w:finish())
+tf:close()
+t.is(w.bytes, 512 * 5, "a folder, a file of one block and the two end blocks")
+t.ok(not w:file("d/y", tpath .. ".missing", 1), "a file that is not there is an error")
+os.remove(tpath)
+
 -- the streaming sha256 is the one-shot sha256
 local h = digest.sha256_new()
 h:update("a"):update("b"):update("c")
