@@ -10,11 +10,14 @@
 -- org.opencontainers.image.ref.name and io.containerd.image.name.
 local core = require "kedge.core"
 local images = require "kedge.images"
+local kos = require "kedge.os"
 local layout_mod = require "kedge.images.layout"
 local limits = require "kedge.limits"
 local oci = require "kedge.oci"
 
 local M = {}
+
+M.LOCK_WAIT = 10
 
 -- The host the distribution API of a registry answers on.
 local API_HOST = {["docker.io"] = "registry-1.docker.io"}
@@ -217,6 +220,9 @@ function M.pull(refs, dir, opts)
   if not client then return nil, cerr end
   local layout, lerr = layout_mod.open(dir, true)
   if not layout then return nil, lerr end
+  -- one writer at a time (a dot file: not part of what packs list)
+  local lock <close>, kerr = kos.lock(dir .. "/.kedge-lock", M.LOCK_WAIT)
+  if not lock then return nil, "image layout " .. dir .. ": another pull is writing it (" .. tostring(kerr) .. ")" end
   layout:clean()
   local self = setmetatable({client = client, layout = layout, platforms = platforms, platform_names = names,
     progress = opts.progress, uses = {}, order = {}, fetched = {}, bytes = 0}, Puller)
