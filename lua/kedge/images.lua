@@ -272,7 +272,8 @@ end
 ------------------------------------------------------------------------
 -- pulling and installing (their own files: most passes need neither)
 
--- images.pull(refs, layout_dir, opts): see kedge.images.pull.
+-- images.pull(refs, layout_dir, opts): see kedge.images.pull (and its
+-- progress_lines(out) for opts.progress).
 function M.pull(refs, dir, opts) return require("kedge.images.pull").pull(refs, dir, opts) end
 
 -- images.install(layout_dir, opts): see kedge.images.install.

@@ -107,7 +107,7 @@ local refs = {select(5, ...)}
 local pl = {}
 for p in platforms:gmatch("[^,]+") do pl[#pl + 1] = p end
 local s, err = images.pull(refs, dir, {platforms = pl, config = auth, ca_file = ca,
-  progress = function(ev) if ev.event ~= "bytes" then io.stderr:write(ev.event, " ", ev.ref, "\n") end end})
+  progress = require("kedge.images.pull").progress_lines()})
 if not s then io.stderr:write(err, "\n") os.exit(1) end
 print(string.format("images=%d blobs=%d fetched=%d reused=%d bytes=%d stored=%d shared=%d saved=%d",
   #s.images, s.blobs, s.fetched, s.reused, s.bytes, s.stored_bytes, s.shared, s.saved))
@@ -154,6 +154,8 @@ pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/big:1.0"
 is "$rc" 0 "a 20 MiB layer is fetched in ranged pieces"
 [ "$rc" = 0 ] || echo "# $err"
 like "$out" "bytes=2[0-9]{7} " "...all of its bytes"
+like "$err" "^image 1/1 $REG/apps/big:1\.0" "progress names the image and its place in the list"
+like "$err" "  [0-9.]+ MiB fetched" "...and the bytes as they come"
 
 # --- bad input ------------------------------------------------------------------------
 idx_sum() { sha256sum "$L/index.json" | cut -d' ' -f1; }

@@ -98,8 +98,10 @@ function Puller:blob(img, desc, seen)
   return true
 end
 
--- A manifest (one platform): its config and layers, then itself.
-function Puller:manifest(img, m, bytes, d, mt)
+-- A manifest (one platform): its config and layers, then itself. own:
+-- the manifest is the image's (no index), so its config says the
+-- platform, checked before any layer is fetched.
+function Puller:manifest(img, m, bytes, d, mt, own)
   if m.schemaVersion ~= 2 or not is_type(mt, oci.MANIFEST_TYPES) then
     return nil, string.format("image %s: %s is a %s, not an image manifest (schema 2 / OCI)", img.ref, d, tostring(mt))
   end
@@ -110,6 +112,17 @@ function Puller:manifest(img, m, bytes, d, mt)
   local seen = {}
   local ok, err = self:blob(img, m.config, seen)
   if not ok then return nil, err end
+  if own then
+    local cfg = self.layout:read_json(m.config.digest)
+    local pl = type(cfg) == "table" and {os = cfg.os, architecture = cfg.architecture, variant = cfg.variant}
+    if pl and pl.os and pl.architecture then
+      if not wanted(pl, self.platforms) then
+        return nil, string.format("image %s is for %s, not %s", img.ref, platform_text(pl),
+          table.concat(self.platform_names, ", "))
+      end
+      img.platforms[1] = platform_text(pl)
+    end
+  end
   for _, l in ipairs(layers) do
     if type(l) == "table" and type(l.urls) == "table" and #l.urls > 0 then
       return nil, string.format("image %s: layer %s is a foreign layer (urls:), which kedge does not fetch",
@@ -121,53 +134,47 @@ function Puller:manifest(img, m, bytes, d, mt)
   return self.layout:put(d, bytes)
 end
 
--- One reference: resolve it, pull what its platforms need, record it.
+-- An index: the manifests of the platforms asked for, then the index
+-- itself, byte for byte.
+function Puller:index(img, m, bytes, d)
+  local list = type(m.manifests) == "table" and m.manifests or {}
+  if #list > limits.image_index_entries then
+    return nil, string.format("image %s: the index lists more than %d manifests (KD_LIMIT_IMAGE_INDEX_ENTRIES)",
+      img.ref, limits.image_index_entries)
+  end
+  local has = {}
+  for _, e in ipairs(list) do
+    has[#has + 1] = platform_text(type(e) == "table" and e.platform)
+    if type(e) == "table" and wanted(e.platform, self.platforms) then
+      local cd, cerr = descriptor(img.what, e)
+      if not cd then return nil, cerr end
+      local cm, cbytes, _, cmt = self.client:manifest(img.host, img.p.repository, cd,
+        {type(e.mediaType) == "string" and e.mediaType or oci.MANIFEST_TYPES[1]})
+      if not cm then return nil, "image " .. img.ref .. ": " .. cbytes end
+      local ok, err = self:manifest(img, cm, cbytes, cd, cmt)
+      if not ok then return nil, err end
+      img.platforms[#img.platforms + 1] = platform_text(e.platform)
+    end
+  end
+  if #img.platforms == 0 then
+    return nil, string.format("image %s: none of its platforms is %s (the index has %s)", img.ref,
+      table.concat(self.platform_names, ", "), #has > 0 and table.concat(has, ", ") or "none")
+  end
+  return self.layout:put(d, bytes)
+end
+
+-- One reference: resolve it, pull what its platforms need.
 function Puller:image(ref)
   local p, perr = images.parse_ref(ref)
   if not p then return nil, perr end
   local host = API_HOST[p.registry] or p.registry
-  local img = {ref = p.ref, p = p, host = host, platforms = {},
-    what = "image " .. p.ref}
+  local img = {ref = p.ref, p = p, host = host, platforms = {}, what = "image " .. p.ref}
   local m, bytes, d, mt = self.client:manifest(host, p.repository, p.digest or p.tag, oci.IMAGE_TYPES)
   if not m then return nil, "image " .. p.ref .. ": " .. bytes end
-  if is_type(mt, oci.INDEX_TYPES) then
-    local list = type(m.manifests) == "table" and m.manifests or {}
-    if #list > limits.image_index_entries then
-      return nil, string.format("image %s: the index lists more than %d manifests (KD_LIMIT_IMAGE_INDEX_ENTRIES)",
-        p.ref, limits.image_index_entries)
-    end
-    local seen = {}
-    for _, e in ipairs(list) do
-      seen[#seen + 1] = platform_text(type(e) == "table" and e.platform)
-      if type(e) == "table" and wanted(e.platform, self.platforms) then
-        local cd, cerr = descriptor(img.what, e)
-        if not cd then return nil, cerr end
-        local cm, cbytes, _, cmt = self.client:manifest(host, p.repository, cd, {e.mediaType or oci.MANIFEST_TYPES[1]})
-        if not cm then return nil, "image " .. p.ref .. ": " .. cbytes end
-        local ok, err = self:manifest(img, cm, cbytes, cd, cmt)
-        if not ok then return nil, err end
-        img.platforms[#img.platforms + 1] = platform_text(e.platform)
-      end
-    end
-    if #img.platforms == 0 then
-      return nil, string.format("image %s: none of its platforms is %s (the index has %s)", p.ref,
-        table.concat(self.platform_names, ", "), #seen > 0 and table.concat(seen, ", ") or "none")
-    end
-    local ok, err = self.layout:put(d, bytes)
-    if not ok then return nil, err end
-  else
-    local ok, err = self:manifest(img, m, bytes, d, mt)
-    if not ok then return nil, err end
-    -- one manifest: its config says the platform
-    local cfg = self.layout:read_json(m.config.digest)
-    local pl = type(cfg) == "table" and {os = cfg.os, architecture = cfg.architecture, variant = cfg.variant}
-    if pl and pl.os and pl.architecture then
-      if not wanted(pl, self.platforms) then
-        return nil, string.format("image %s is for %s, not %s", p.ref, platform_text(pl), table.concat(self.platform_names, ", "))
-      end
-      img.platforms[1] = platform_text(pl)
-    end
-  end
+  local ok, err
+  if is_type(mt, oci.INDEX_TYPES) then ok, err = self:index(img, m, bytes, d)
+  else ok, err = self:manifest(img, m, bytes, d, mt, true) end
+  if not ok then return nil, err end
   return {ref = p.ref, digest = d, mediaType = mt, size = #bytes, platforms = img.platforms}
 end
 
@@ -193,6 +200,22 @@ function Puller:record(r)
   end)
   idx.manifests = out
   return self.layout:write_index(idx)
+end
+
+-- A progress function for pull that writes lines to out (a file handle,
+-- default io.stderr): each image as it starts ("image 2/5 REF") and the
+-- bytes fetched at most once a second, so a long download shows it moves.
+function M.progress_lines(out)
+  out = out or io.stderr
+  local last = 0
+  return function(ev)
+    if ev.event == "image" then
+      out:write(string.format("image %d/%d %s\n", ev.n, ev.count, ev.ref))
+    elseif ev.event == "bytes" and kos.monotonic() - last >= 1 then
+      last = kos.monotonic()
+      out:write(string.format("  %.1f MiB fetched\n", ev.bytes / 1048576))
+    end
+  end
 end
 
 -- Pulls refs into the layout at dir (made when missing). opts: platforms
