@@ -150,7 +150,9 @@ like "$err" "image $REG/apps/multi:1\.0: none of its platforms is linux/s390x \(
 	"a platform the index lacks is named with those it has"
 
 # a layer past the ranged-request piece
+t0=$(date +%s%N)
 pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/big:1.0"
+echo "# a 20 MiB layer over TLS in 16 MiB pieces: $((($(date +%s%N) - t0) / 1000000)) ms"
 is "$rc" 0 "a 20 MiB layer is fetched in ranged pieces"
 [ "$rc" = 0 ] || echo "# $err"
 like "$out" "bytes=2[0-9]{7} " "...all of its bytes"
@@ -271,7 +273,9 @@ for _, s in ipairs(p.skipped) do print("skipped " .. s) end' "$@"
 present "$C/c.sock" "$TMP/none" "$REG/apps/two:1.0" "$REG/apps/gone:1.0"
 like "$out" "^present $" "before the install containerd holds none of them"
 like "$out" "skipped image layout $TMP/none: .*index\.json" "...and a missing layout is skipped, said so"
+t0=$(date +%s%N)
 install "$L" "$TMP/root" "$C/c.sock"
+echo "# install (the archive and ctr images import of 6 images, 20 MiB): $((($(date +%s%N) - t0) / 1000000)) ms"
 is "$rc" 0 "install: the layout goes into k3s's images folder and into containerd"
 [ "$rc" = 0 ] || echo "# $err"
 like "$out" "k3s wrote $TMP/root/var/lib/rancher/k3s/agent/images/kedge-images-[0-9a-f]{16}\.tar" "the OCI archive is in agent/images/"

@@ -116,6 +116,12 @@ t.same(assert(pull.parse_platform("linux/amd64")), {os = "linux", architecture =
 t.like(select(2, pull.parse_platform("amd64")), "is not OS/ARCH%[/VARIANT%]", "a bare arch is refused, saying the form")
 t.like(pull.host_platform(), "^linux/%w+$", "the host's platform: " .. pull.host_platform())
 
+-- Docker Hub's credentials, as auth files name them, are those of its API host
+local oci = require "kedge.oci"
+local hub = assert(oci.client{auths = {file = "x", auths = {["index.docker.io"] = {user = "u", basic = "dTpw"}}}})
+t.is((hub:creds("registry-1.docker.io") or {}).user, "u", "index.docker.io's credentials go to registry-1.docker.io")
+t.is(hub:creds("ghcr.io"), nil, "...and to no other host")
+
 -- the ustar writer: a header a tar reader accepts (its checksum is the
 -- sum of its bytes with the checksum field as spaces)
 local tar = require "kedge.images.tar"
