@@ -149,6 +149,17 @@ pull "$L" "$TMP/auth.json" linux/s390x "$REG/apps/multi:1.0"
 like "$err" "image $REG/apps/multi:1\.0: none of its platforms is linux/s390x \(the index has linux/amd64, linux/arm64/v8\)" \
 	"a platform the index lacks is named with those it has"
 
+# one writer at a time
+flock -o "$L/oci-layout" sleep 3 &
+flock_pid=$!
+sleep 0.3
+run "$KEDGE" lua -e 'local _, err = require("kedge.images").pull({...}, "'"$L"'", {lock_timeout = 0.2,
+  config = "'"$TMP/auth.json"'", ca_file = "'"$SRV/ca.crt"'"}) io.stderr:write(tostring(err))' "$REG/apps/two:1.0"
+like "$err" "image layout $L: another pull is writing it \(another kedge holds $L/oci-layout; waited 0\.2 s\)" \
+	"a second pull into a layout being written waits, then says who holds it"
+kill "$flock_pid"; wait "$flock_pid" 2>/dev/null
+is "$(cat "$L/oci-layout")" '{"imageLayoutVersion":"1.0.0"}' "...the lock leaves oci-layout as it was"
+
 # a layer past the ranged-request piece
 t0=$(date +%s%N)
 pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/big:1.0"

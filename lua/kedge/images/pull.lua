@@ -218,7 +218,8 @@ function M.progress_lines(out)
   end
 end
 
--- Pulls refs into the layout at dir (made when missing). opts: platforms
+-- Pulls refs into the layout at dir (made when missing; another pull into
+-- it is waited for up to opts.lock_timeout seconds, default M.LOCK_WAIT). opts: platforms
 -- (list of "os/arch[/variant]", default the host's), progress(ev) (ev.event
 -- "image" {ref, n, count} before each image, "bytes" {ref, digest, bytes
 -- fetched so far} as blobs stream, "done" {ref, digest, n, count}), and
@@ -243,8 +244,9 @@ function M.pull(refs, dir, opts)
   if not client then return nil, cerr end
   local layout, lerr = layout_mod.open(dir, true)
   if not layout then return nil, lerr end
-  -- one writer at a time (a dot file: not part of what packs list)
-  local lock <close>, kerr = kos.lock(dir .. "/.kedge-lock", M.LOCK_WAIT)
+  -- one writer at a time: a flock on the layout's marker file, which
+  -- leaves it as it is (no lock file joins the layout)
+  local lock <close>, kerr = kos.lock(dir .. "/oci-layout", opts.lock_timeout or M.LOCK_WAIT)
   if not lock then return nil, "image layout " .. dir .. ": another pull is writing it (" .. tostring(kerr) .. ")" end
   layout:clean()
   local self = setmetatable({client = client, layout = layout, platforms = platforms, platform_names = names,
