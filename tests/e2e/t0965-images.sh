@@ -149,6 +149,16 @@ pull "$L" "$TMP/auth.json" linux/s390x "$REG/apps/multi:1.0"
 like "$err" "image $REG/apps/multi:1\.0: none of its platforms is linux/s390x \(the index has linux/amd64, linux/arm64/v8\)" \
 	"a platform the index lacks is named with those it has"
 
+# Docker's media types: skopeo converts two to a Docker schema 2 manifest
+ok "skopeo pushes two as a Docker schema 2 image" skopeo copy -q -f v2s2 --dest-cert-dir "$SRV/certs.d" \
+	--dest-creds 'kedge:s3cret-image-pw' "oci:$SRV/src:two" "docker://$REG/apps/two-docker:1.0"
+pull "$L" "$TMP/auth.json" linux/amd64 "$REG/apps/two-docker:1.0"
+like "$out" "$REG/apps/two-docker:1\.0 sha256:[0-9a-f]{64} linux/amd64" "a Docker schema 2 manifest pulls too"
+dd=$(printf '%s' "$out" | sed -n "s|^$REG/apps/two-docker:1\.0 sha256:\([0-9a-f]*\) .*|\1|p")
+like "$(cat "$L/blobs/sha256/$dd")" '"mediaType": *"application/vnd\.docker\.distribution\.manifest\.v2\+json"' \
+	"...kept as the registry served it, under its digest (containerd takes it; skopeo's oci: reads only OCI types)"
+is "$(sha256sum "$L/blobs/sha256/$dd" | cut -d' ' -f1)" "$dd" "...whose bytes are that digest"
+
 # one writer at a time
 flock -o "$L/oci-layout" sleep 3 &
 flock_pid=$!
@@ -286,23 +296,23 @@ like "$out" "^present $" "before the install containerd holds none of them"
 like "$out" "skipped image layout $TMP/none: .*index\.json" "...and a missing layout is skipped, said so"
 t0=$(date +%s%N)
 install "$L" "$TMP/root" "$C/c.sock"
-echo "# install (the archive and ctr images import of 6 images, 20 MiB): $((($(date +%s%N) - t0) / 1000000)) ms"
+echo "# install (the archive and ctr images import of 7 images, 20 MiB): $((($(date +%s%N) - t0) / 1000000)) ms"
 is "$rc" 0 "install: the layout goes into k3s's images folder and into containerd"
 [ "$rc" = 0 ] || echo "# $err"
 like "$out" "k3s wrote $TMP/root/var/lib/rancher/k3s/agent/images/kedge-images-[0-9a-f]{16}\.tar" "the OCI archive is in agent/images/"
-like "$out" "containerd imported 6 already 0 " "containerd imports the six images (bad twice: from the registry and through the proxy)"
+like "$out" "containerd imported 7 already 0 " "containerd imports the seven images (bad twice: from the registry and through the proxy)"
 TAR=$(ls "$TMP"/root/var/lib/rancher/k3s/agent/images/*.tar)
 ok "tar reads the archive kedge wrote" tar -tf "$TAR"
 run skopeo inspect "oci-archive:$TAR:$REG/apps/multi:1.0"
 like "$out" '"Architecture": "amd64"' "skopeo inspects an image of the archive"
 ok "no partial file is left in agent/images/" test "$(ls -A "$TMP/root/var/lib/rancher/k3s/agent/images" | wc -l)" = 1
-is "$("${CTR[@]}" images ls -q | sort)" "$(printf '%s\n' "$PROXY/apps/bad:1.0" "$REG/apps/bad:1.0" "$REG/apps/big:1.0" "$REG/apps/multi:1.0" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" | sort)" \
+is "$("${CTR[@]}" images ls -q | sort)" "$(printf '%s\n' "$PROXY/apps/bad:1.0" "$REG/apps/bad:1.0" "$REG/apps/big:1.0" "$REG/apps/multi:1.0" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" "$REG/apps/two-docker:1.0" | sort)" \
 	"ctr images ls lists the images by their references in k8s.io"
 run "${CTR[@]}" images ls
 like "$out" "$REG/apps/multi:1\.0 +application/vnd\.oci\.image\.index\.v1\+json +$(digest_of multi) " "...the multi-arch one by its index's digest"
 install "$L" "$TMP/root" "$C/c.sock"
 like "$out" "k3s kept .*kedge-images-[0-9a-f]{16}\.tar" "a second install keeps the archive"
-like "$out" "containerd imported 0 already 6 " "...and imports nothing, saying all six are there"
+like "$out" "containerd imported 0 already 7 " "...and imports nothing, saying all seven are there"
 present "$C/c.sock" "$TMP/none" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" "$REG/apps/gone:1.0"
 like "$out" "^present $REG/apps/two:1\.0=containerd $REG/apps/two@$(digest_of two)=containerd$" "present: containerd holds them now"
 like "$out" "missing $REG/apps/gone:1\.0" "...and names the one it lacks"

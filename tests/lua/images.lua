@@ -83,6 +83,10 @@ t.same(p.present, {["nginx:1.27"] = dir, ["ghcr.io/x/y@" .. D] = dir}, "present:
 t.same(p.missing, {"ghcr.io/x/y:2", "busybox"}, "missing: the rest, in the order asked")
 t.is(#p.skipped, 2, "a socket and a layout that are not there are skipped...")
 t.like(p.skipped[1], "^containerd: no socket at .*/no%.sock$", "...and said so")
+assert(kos.write_atomic(dir .. "/index.json", '{"manifests": 3}'))
+t.like(select(2, images.layout_refs(dir)), "index%.json is not an OCI image index", "a broken index.json is named")
+t.like(images.present({"nginx"}, {layouts = {dir}}).skipped[1], "is not an OCI image index",
+  "...and present skips that layout, saying why")
 os.remove(dir .. "/index.json")
 os.remove(dir)
 
