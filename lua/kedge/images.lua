@@ -138,7 +138,8 @@ function M.refs(objects, extra)
     for _, field in ipairs(spec and {"initContainers", "containers", "ephemeralContainers"} or {}) do
       local list = spec[field]
       for i, c in ipairs(type(list) == "table" and list or {}) do
-        if type(c) == "table" and c.image ~= nil then
+        -- an empty image is Kubernetes' "set later" for pod templates
+        if type(c) == "table" and c.image ~= nil and c.image ~= "" then
           local md = type(o.metadata) == "table" and o.metadata or {}
           local where = string.format("%s %s%s, %s[%d] (%s)", tostring(o.kind),
             md.namespace and (tostring(md.namespace) .. "/") or "", tostring(md.name),

@@ -52,12 +52,13 @@ local objs = {
   {kind = "ConfigMap", data = {image = "not-an-image"}},
   {kind = "Service", spec = {template = {spec = pod({{name = "x", image = "ignored"}})}}},
   {kind = "Deployment", spec = "broken"},
+  {kind = "Deployment", spec = {template = {spec = pod({{name = "later", image = ""}, {name = "none"}})}}},
 }
 local refs = assert(images.refs(objs, {"registry.k8s.io/pause:3.9", "nginx"}))
 t.same(refs, {"docker.io/library/busybox:1.36", "docker.io/library/cron:1", "docker.io/library/debug:latest",
   "docker.io/library/ds:1", "docker.io/library/job:1", "docker.io/library/nginx:latest",
   "docker.io/library/rc:1", "docker.io/library/rs:1", "docker.io/library/s:1", "ghcr.io/x/y:1",
-  "registry.k8s.io/pause:3.9"}, "refs: every pod-running kind and extraImages, normalised, sorted, once each")
+  "registry.k8s.io/pause:3.9"}, "refs: every pod-running kind and extraImages, normalised, sorted, once each (no image, or an empty one, is none)")
 local _, err = images.refs({{kind = "Deployment", metadata = {name = "d", namespace = "web"},
   spec = {template = {spec = pod({{name = "ok", image = "a"}, {name = "bad", image = "UPPER"}})}}}})
 t.like(err, "^Deployment web/d, containers%[1%] %(bad%): \"UPPER\" is not an image reference",
