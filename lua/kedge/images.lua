@@ -192,26 +192,50 @@ end
 M.ctr_argv = ctr_argv
 
 -- containerd's images in k8s.io: {ref = digest}, or nil, err. `ctr
--- images ls` prints REF TYPE DIGEST SIZE PLATFORMS LABELS.
-function M.containerd_refs(opts)
-  local proc = require "kedge.proc"
-  local r, err = proc.run{argv = ctr_argv(opts, "images", "ls"), timeout = opts.timeout or 60,
-    max_output = limits.proc_output_bytes}
-  if not r then return nil, "containerd: " .. tostring(err) end
-  if r.status ~= 0 or not r.exited then
-    return nil, string.format("containerd at %s: ctr images ls failed (exit %d): %s", opts.containerd_socket,
-      r.status, (r.output:gsub("%s+$", ""):sub(-300)))
-  end
-  if r.truncated then
-    return nil, string.format("containerd at %s: ctr images ls printed more than %d bytes", opts.containerd_socket,
-      limits.proc_output_bytes)
-  end
+-- images ls` prints REF TYPE DIGEST SIZE PLATFORMS LABELS. With refs,
+-- only those are asked for (by name, and a digest reference's digest
+-- under any name), in batches, so a node with many images stays within
+-- the output kedge reads of a command (KD_LIMIT_PROC_OUTPUT_BYTES).
+M.CTR_BATCH = 100
+function M.containerd_refs(opts, refs)
   local out = {}
-  for line in r.output:gmatch("[^\n]+") do
-    local ref, d = line:match("^(%S+)%s+%S+%s+(sha256:%x+)")
-    -- CRI also names an image by its config's digest: not a reference
-    local p = ref and not ref:match("^sha256:") and M.parse_ref(ref)
-    if p then out[p.ref] = d end
+  local function list(filters)
+    local proc = require "kedge.proc"
+    local r, err = proc.run{argv = ctr_argv(opts, "images", "ls", table.unpack(filters)),
+      timeout = opts.timeout or 60, max_output = limits.proc_output_bytes}
+    if not r then return nil, "containerd: " .. tostring(err) end
+    if r.status ~= 0 or not r.exited then
+      return nil, string.format("containerd at %s: ctr images ls failed (exit %d): %s", opts.containerd_socket,
+        r.status, (r.output:gsub("%s+$", ""):sub(-300)))
+    end
+    if r.truncated then
+      return nil, string.format("containerd at %s: ctr images ls printed more than %d bytes (KD_LIMIT_PROC_OUTPUT_BYTES)",
+        opts.containerd_socket, limits.proc_output_bytes)
+    end
+    for line in r.output:gmatch("[^\n]+") do
+      local ref, d = line:match("^(%S+)%s+%S+%s+(sha256:%x+)")
+      -- CRI also names an image by its config's digest: not a reference
+      local p = ref and not ref:match("^sha256:") and M.parse_ref(ref)
+      if p then out[p.ref] = d end
+    end
+    return true
+  end
+  if not refs then
+    local ok, err = list({})
+    return ok and out, err
+  end
+  local filters = {}
+  for i, s in ipairs(refs) do
+    local p = M.parse_ref(s)
+    if p then
+      filters[#filters + 1] = "name==" .. p.ref
+      if p.digest then filters[#filters + 1] = "target.digest==" .. p.digest end
+    end
+    if #filters > 0 and (i % M.CTR_BATCH == 0 or i == #refs) then
+      local ok, err = list(filters)
+      if not ok then return nil, err end
+      filters = {}
+    end
   end
   return out
 end
@@ -235,7 +259,7 @@ function M.present(refs, opts)
   local sources, skipped = {}, {}
   if opts.containerd_socket then
     if socket_there(opts.containerd_socket) then
-      local have, err = M.containerd_refs(opts)
+      local have, err = M.containerd_refs(opts, refs)
       if have then sources[#sources + 1] = {where = "containerd", refs = have}
       else skipped[#skipped + 1] = err end
     else

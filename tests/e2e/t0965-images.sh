@@ -313,8 +313,10 @@ like "$out" "$REG/apps/multi:1\.0 +application/vnd\.oci\.image\.index\.v1\+json 
 install "$L" "$TMP/root" "$C/c.sock"
 like "$out" "k3s kept .*kedge-images-[0-9a-f]{16}\.tar" "a second install keeps the archive"
 like "$out" "containerd imported 0 already 7 " "...and imports nothing, saying all seven are there"
-present "$C/c.sock" "$TMP/none" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" "$REG/apps/gone:1.0"
-like "$out" "^present $REG/apps/two:1\.0=containerd $REG/apps/two@$(digest_of two)=containerd$" "present: containerd holds them now"
+present "$C/c.sock" "$TMP/none" "$REG/apps/two:1.0" "$REG/apps/two@$(digest_of two)" "$REG/apps/gone:1.0" \
+	"$REG/apps/multi@$(digest_of multi)"
+like "$out" "^present $REG/apps/multi@$(digest_of multi)=containerd $REG/apps/two:1\.0=containerd $REG/apps/two@$(digest_of two)=containerd$" \
+	"present: containerd holds them now (multi by its digest, which it holds as multi:1.0)"
 like "$out" "missing $REG/apps/gone:1\.0" "...and names the one it lacks"
 present "$TMP/no.sock" "$L" "$REG/apps/multi:1.0"
 like "$out" "present $REG/apps/multi:1\.0=layout" "present: a layout holds an image"

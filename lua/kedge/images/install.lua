@@ -97,7 +97,10 @@ end
 
 -- The layout's references whose digest containerd at socket lacks.
 local function lacking(want, copts)
-  local have, err = images.containerd_refs(copts)
+  local names = {}
+  for ref in pairs(want) do names[#names + 1] = ref end
+  table.sort(names)
+  local have, err = images.containerd_refs(copts, names)
   if not have then return nil, err end
   local out = {}
   for ref, d in pairs(want) do
