@@ -209,6 +209,17 @@ local function req_without_auth(req)
   return req
 end
 
+-- One request on the client's connection, kept alive between requests
+-- to the same host (an image's blobs: one TLS handshake, not one each).
+function Client:send(req)
+  if not self.conn then
+    local c, err = http.client{ca_file = self.opts.ca_file}
+    if not c then return nil, err end
+    self.conn = c
+  end
+  return self.conn:request(req)
+end
+
 -- One GET with the credentials a 401 asks for, following redirects.
 -- opts: accept (list of media types), max_body, scope (the token scope
 -- the caller expects), what (names the request in errors), headers (more
@@ -233,15 +244,14 @@ function Client:get(url, opts)
     local akey = host .. " " .. (opts.scope or "")
     local auth = host == origin and self.auth_for and self.auth_for[akey]
     if auth then headers.Authorization = auth end
-    local req = {url = url, headers = headers, ca_file = self.opts.ca_file,
-      timeout = self.opts.timeout or 30, max_body = opts.max_body}
-    local r, err = http.request(req)
+    local req = {url = url, headers = headers, timeout = self.opts.timeout or 30, max_body = opts.max_body}
+    local r, err = self:send(req)
     if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
     if r.status == 401 and host == origin and auth then
       -- what was kept (a token) may have expired: ask again once
       self.auth_for[akey], self.tokens = nil, {}
       auth = nil
-      r, err = http.request(req_without_auth(req))
+      r, err = self:send(req_without_auth(req))
       if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
     end
     if r.status == 401 and host == origin and not auth then
@@ -261,7 +271,7 @@ function Client:get(url, opts)
       self.auth_for = self.auth_for or {}
       self.auth_for[akey] = auth
       headers.Authorization = auth
-      r, err = http.request(req)
+      r, err = self:send(req)
       if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
       if r.status == 401 or r.status == 403 then
         local who = c and (" of " .. c.user .. " from " .. self.auths.file) or ""

@@ -111,6 +111,7 @@ local s, err = images.pull(refs, dir, {platforms = pl, config = auth, ca_file = 
 if not s then io.stderr:write(err, "\n") os.exit(1) end
 print(string.format("images=%d blobs=%d fetched=%d reused=%d bytes=%d stored=%d shared=%d saved=%d",
   #s.images, s.blobs, s.fetched, s.reused, s.bytes, s.stored_bytes, s.shared, s.saved))
+print(string.format("requests=%d connections=%d", s.requests, s.connections))
 for _, i in ipairs(s.images) do print(i.ref .. " " .. i.digest .. " " .. table.concat(i.platforms, ",")) end' \
 	"$1" "$2" "$SRV/ca.crt" "$3" "${@:4}"
 }
@@ -121,6 +122,7 @@ is "$rc" 0 "a multi-arch image and one sharing its base layer are pulled over TL
 like "$out" "^images=2 blobs=7 fetched=7 reused=0 bytes=[0-9]+ stored=[0-9]+ shared=2 saved=$(digest_of saved)$" \
 	"the summary: 7 blobs stored once; the base layer two shares and the app layer both platforms share are saved"
 like "$out" "$REG/apps/multi:1.0 $(digest_of multi) linux/amd64,linux/arm64/v8" "the index's digest, both platforms"
+like "$out" "requests=(1[2-9]|2[0-9]) connections=1$" "every request (with the 401s before credentials) on one kept-alive connection"
 is "$(cat "$L/oci-layout")" '{"imageLayoutVersion":"1.0.0"}' "oci-layout is written"
 run skopeo inspect "oci:$L:$REG/apps/multi:1.0"
 is "$rc" 0 "skopeo inspects the pulled multi-arch image by its reference"

@@ -229,7 +229,8 @@ end
 -- (already in the layout), bytes (fetched), stored_bytes (the blobs'
 -- sizes, each once), shared (blobs more than one manifest, an image's
 -- platform, uses), saved (the bytes a copy per manifest would have cost
--- more)} or nil, err: the image that failed named, index.json as it was
+-- more), requests and connections (HTTP, to the registries)} or nil,
+-- err: the image that failed named, index.json as it was
 -- before it, its finished blobs kept for the rerun.
 function M.pull(refs, dir, opts)
   opts = opts or {}
@@ -261,8 +262,9 @@ function M.pull(refs, dir, opts)
     done[#done + 1] = {ref = r.ref, digest = r.digest, platforms = r.platforms}
     self:event{event = "done", ref = r.ref, digest = r.digest, n = n, count = #refs}
   end
+  local st = client.conn and client.conn:stats() or {}
   local s = {images = done, blobs = #self.order, fetched = 0, reused = 0, bytes = self.bytes,
-    stored_bytes = 0, shared = 0, saved = 0}
+    stored_bytes = 0, shared = 0, saved = 0, requests = st.requests or 0, connections = st.connections or 0}
   for _, d in ipairs(self.order) do
     local u = self.uses[d]
     s.stored_bytes = s.stored_bytes + u.size
