@@ -3,11 +3,11 @@
  * (base64, as auth.json stores "user:password").
  *
  *   digest.sha256(bytes) -> 64 lowercase hex digits
+ *   digest.base64_encode(bytes) -> text (standard alphabet, padded)
+ *   digest.base64_decode(text) -> bytes | nil, err
  *   digest.sha256_new() -> h: h:update(bytes) -> h, h:hex() -> the 64
  *     hex digits of all bytes given (the hash ends there: update after hex
- *     raises). For blobs too large to hold, hashed as they stream by.
- *   digest.base64_encode(bytes) -> text (standard alphabet, padded)
- *   digest.base64_decode(text) -> bytes | nil, err */
+ *     raises). For blobs too large to hold, hashed as they stream by. */
 #include "lua/klua.h"
 
 #include <lauxlib.h>
@@ -15,35 +15,29 @@
 #include <mbedtls/sha256.h>
 #include <stdlib.h>
 
+static int digest_sha256(lua_State *L)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len, i;
+	const char *data = luaL_checklstring(L, 1, &len);
+	unsigned char sum[32];
+	char out[64];
+
+	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
+	for (i = 0; i < sizeof sum; i++) {
+		out[2 * i] = hex[sum[i] >> 4];
+		out[2 * i + 1] = hex[sum[i] & 15];
+	}
+	lua_pushlstring(L, out, sizeof out);
+	return 1;
+}
+
 #define HASHER_MT "kedge.Sha256"
 
 typedef struct hasher {
 	mbedtls_sha256_context ctx;
 	int done;
 } hasher;
-
-static void push_hex(lua_State *L, const unsigned char sum[32])
-{
-	static const char hex[] = "0123456789abcdef";
-	char out[64];
-
-	for (size_t i = 0; i < 32; i++) {
-		out[2 * i] = hex[sum[i] >> 4];
-		out[2 * i + 1] = hex[sum[i] & 15];
-	}
-	lua_pushlstring(L, out, sizeof out);
-}
-
-static int digest_sha256(lua_State *L)
-{
-	size_t len;
-	const char *data = luaL_checklstring(L, 1, &len);
-	unsigned char sum[32];
-
-	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
-	push_hex(L, sum);
-	return 1;
-}
 
 static int digest_sha256_new(lua_State *L)
 {
@@ -79,12 +73,18 @@ static int hasher_update(lua_State *L)
 
 static int hasher_hex(lua_State *L)
 {
+	static const char hex[] = "0123456789abcdef";
 	hasher *h = check_open_hasher(L);
 	unsigned char sum[32];
+	char out[64];
 
 	mbedtls_sha256_finish_ret(&h->ctx, sum);
 	h->done = 1;
-	push_hex(L, sum);
+	for (size_t i = 0; i < sizeof sum; i++) {
+		out[2 * i] = hex[sum[i] >> 4];
+		out[2 * i + 1] = hex[sum[i] & 15];
+	}
+	lua_pushlstring(L, out, sizeof out);
 	return 1;
 }
 
@@ -147,14 +147,15 @@ int kd_lua_open_digest(lua_State *L)
 		{"base64_decode", digest_b64dec},
 		{NULL, NULL},
 	};
-	static const luaL_Reg methods[] = {
+
+	static const luaL_Reg hasher_methods[] = {
 		{"update", hasher_update},
 		{"hex", hasher_hex},
 		{NULL, NULL},
 	};
 
 	if (luaL_newmetatable(L, HASHER_MT)) {
-		luaL_newlib(L, methods);
+		luaL_newlib(L, hasher_methods);
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, hasher_gc);
 		lua_setfield(L, -2, "__gc");

@@ -35,10 +35,10 @@
 #include <lauxlib.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define LOCK_MT "kedge.Lock"
@@ -252,11 +252,11 @@ int kd_lua_open_os(lua_State *L)
 		{"mkdir", os_mkdir},
 		{"stat", os_stat},
 		{"sync_dir", os_sync_dir},
-		{"fsync", os_fsync},
 		{"lock", os_lock},
 		{"now", os_now},
 		{"monotonic", os_monotonic},
 		{"sleep", os_sleep},
+		{"fsync", os_fsync},
 		{NULL, NULL},
 	};
 
