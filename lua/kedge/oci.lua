@@ -402,6 +402,11 @@ function Client:blob_file(host, name, d, size, path, opts)
       return fail(string.format("%s: the registry answered %d to a Range request (a blob over %d bytes is fetched in pieces)",
         what, r.status, chunk))
     end
+    local from = r.status == 206 and tonumber((r.headers["content-range"] or ""):match("^%s*bytes%s+(%d+)%-"))
+    if r.status == 206 and from ~= got then
+      return fail(string.format("%s: asked for bytes from %d, the registry sent %s", what, got,
+        r.headers["content-range"] and ("Content-Range " .. r.headers["content-range"]) or "no Content-Range"))
+    end
     if #r.body ~= n then
       return fail(string.format("%s: %d bytes arrived at offset %d, %d were asked for (the manifest says %d in all)",
         what, #r.body, got, n, size))
