@@ -560,6 +560,86 @@ M.commands = {
     footer = "Exit codes: 0 every object that has a script is Healthy; 1 some object is\n" ..
       "not, a script failed, or a FILE could not be read; 2 bad command line.\n",
     run = {"kedge.cli.health", "main"}},
+  {name = "pack", summary = "make, verify or list a signed pack for offline sites (USB, mirror)",
+    usage = "pack create OUT [--repo URL|PATH --ref REF] [--site S ... | --all-sites] [options] | " ..
+      "pack verify DIR|FILE.tar --trusted-keys FILE | pack ls DIR",
+    description = "  create  syncs the config repo (verified as kedge sync does), renders every\n" ..
+      "          bundle of the sites (default: all) and writes OUT: the repo at that\n" ..
+      "          commit as a bare repo (OUT/repo.git, signatures intact), the remote\n" ..
+      "          charts (OUT/charts/sha256/), kedge for each platform (OUT/bin/), and\n" ..
+      "          OUT/MANIFEST listing every file with its size and sha256, signed\n" ..
+      "          with --sign-key into OUT/MANIFEST.sig (ssh-keygen -Y sign -n\n" ..
+      "          kedge-pack's format). Made in OUT.tmp.<pid>, then renamed; an\n" ..
+      "          interrupted create is resumed by the next, keeping finished files.\n" ..
+      "  verify  checks MANIFEST.sig against the allowed signers, then every file's\n" ..
+      "          size and sha256, and that no file is there that MANIFEST lacks\n" ..
+      "  ls      prints what MANIFEST says (without verifying it)",
+    flags = {
+      {name = "repo", arg = "URL|PATH", help = "the config repo to pack (as kedge sync's --repo)",
+        default_help = "what the state directory serves"},
+      {name = "ref", arg = "REF", help = "a branch, tag, commit or semver:RANGE", default_help = "main"},
+      {name = "site", type = "list", arg = "S", help = "pack for this site (repeatable)"},
+      {name = "all-sites", type = "bool", help = "pack for every site (the default)"},
+      {name = "platform", type = "list", comma = true, arg = "LIST",
+        help = "linux/amd64, linux/arm64 or both, comma-separated", default_help = "the running one"},
+      {name = "sign-key", arg = "KEY", help = "sign MANIFEST with this unencrypted OpenSSH ed25519 " ..
+        "private key (ssh-keygen -t ed25519 -N '' -f KEY)"},
+      {name = "kedge-binary", type = "list", arg = "FILE", help = "the kedge to pack for FILE's " ..
+        "platform (its ELF machine decides; repeatable)",
+        default_help = "the running binary; build/arm64/kedge next to it for arm64"},
+      {name = "tar", type = "bool", help = "write one file, OUT.tar, instead of a folder"},
+      {name = "state-dir", arg = "DIR", env = M.STATE_DIR_ENV, help = "where the repo's mirror and " ..
+        "the chart cache are kept between creates", default_help = "~/.cache/kedge/pack-state"},
+      GIT, REGISTRY,
+      {name = "fingerprint", arg = "SHA256:...", help = "verify: trust the key with this fingerprint " ..
+        "(ssh-keygen -l -f KEY.pub) instead of --trusted-keys"},
+      {name = "allow-unsigned", type = "bool", help = "verify: check the files of an unsigned pack"},
+      {name = "json", type = "bool", help = "ls: MANIFEST as JSON"},
+      PROGRESS, hide{LOCK_TIMEOUT},
+    },
+    footer = "--trusted-keys is an OpenSSH allowed-signers file: 'PRINCIPAL namespaces=\"kedge-pack\"\n" ..
+      "ssh-ed25519 AAAA...' (the same file may hold the keys that sign commits).\n" ..
+      "\n" ..
+      "Exit codes: 0 done; 1 failed (create: the repo, a chart or a write; OUT is\n" ..
+      "not written); 2 bad command line; 3 verify refused the pack (bad or missing\n" ..
+      "signature, a file changed, missing, truncated or not listed: named).\n",
+    run = {"kedge.cli.pack", "pack"}, max_args = 2},
+  {name = "bootstrap", summary = "install a verified pack on a fresh node and run one pass",
+    usage = "bootstrap DIR [--site S] [--root /] [--trusted-keys FILE | --fingerprint SHA256:...] [--dry-run]",
+    description = "On a fresh node, as root: verifies the pack in DIR (a folder or a .tar:\n" ..
+      "its signature and every file, as kedge pack verify) before using\n" ..
+      "anything, then installs it step by step, each step atomic and skipped\n" ..
+      "when the node holds its result already: kedge as ROOT/usr/local/bin/kedge,\n" ..
+      "the pack's repo.git as STATE_DIR/pack/repo.git, the allowed signers (when\n" ..
+      "the commit was verified), the remote charts into the chart cache, the\n" ..
+      "agent's config and unit (kedge agent install's; the repo is the site's\n" ..
+      "upstream when the pack came from a URL, else the copy), then one pass\n" ..
+      "(kedge apply by the installed binary, from the copy). The report, the\n" ..
+      "pass's output and kedge status go to DIR/reports/SITE/. A second run\n" ..
+      "changes nothing and says so.",
+    flags = {
+      {name = "site", arg = "NAME", help = "the site to install", default_help = "the pack's only site, " ..
+        "else $KEDGE_SITE, else the host name up to its first dot"},
+      {name = "root", arg = "DIR", help = "the root folder to install under", default_help = "/"},
+      {name = "state-dir", arg = "DIR", help = "the state directory (a path on the node, under ROOT)",
+        default_help = M.DEFAULT_STATE_DIR},
+      {name = "config", arg = "FILE", help = "the agent's config (a path on the node)",
+        default_help = "/etc/kedge/agent.yaml"},
+      {name = "trusted-keys", arg = "FILE", help = "allowed signers for MANIFEST.sig (and, installed, " ..
+        "for the agent's commit verification)"},
+      {name = "fingerprint", arg = "SHA256:...", help = "trust the key with this fingerprint instead"},
+      {name = "allow-unsigned", type = "bool", help = "use a pack without a checked signature (reported)"},
+      {name = "dry-run", type = "bool", help = "print every step; change nothing"},
+      {name = "offline", type = "bool", help = "point the agent at the pack's copy even when the pack " ..
+        "came from a URL"},
+      KUBECONFIG, CONTEXT, WAIT, PROGRESS,
+    },
+    footer = "Exit codes: 0 installed and the pass succeeded (or nothing to do); 1 failed\n" ..
+      "(the steps before are done; a rerun finishes); 2 bad command line;\n" ..
+      "3 refused: the pack failed verification or is for another site\n" ..
+      "(nothing changed); 4 installed, but no kubeconfig: the pass did not run;\n" ..
+      "5 installed, the pass failed (DIR/reports/SITE/pass.log).\n",
+    run = {"kedge.cli.pack", "bootstrap"}, max_args = 1},
   {name = "help", summary = "show help for kedge or one command",
     usage = "help [COMMAND]",
     description = "Prints kedge's help, or one command's (as `kedge COMMAND --help` does).",
