@@ -36,11 +36,15 @@ local function digest_of(ref)
 end
 
 -- Every image the bundles need, once, sorted by reference: {{ref=,
--- digest=, bundles={names}}}. objects: bundle name -> rendered objects.
+-- digest=, bundles={names}}}, or nil, err (a reference that does not
+-- parse, named by bundle, object and container). objects: bundle name ->
+-- rendered objects.
 function M.needed(bundles, objects)
   local by, list = {}, {}
   for _, bd in ipairs(bundles) do
-    for _, ref in ipairs(images().refs(objects[bd.name] or {}, bd.extraImages)) do
+    local refs, err = images().refs(objects[bd.name] or {}, bd.extraImages)
+    if not refs then return nil, "bundle " .. bd.name .. ": " .. err end
+    for _, ref in ipairs(refs) do
       local e = by[ref]
       if not e then
         e = {ref = ref, digest = digest_of(ref), bundles = kedge.list({})}
@@ -58,22 +62,25 @@ end
 -- containerd_socket (default M.socket()), pack (the pack's folder).
 -- → false when the site does not require it; else {require = "present",
 -- sources = {containerd=, pack=}, needed = n, present = n, images =
--- {{ref, digest, bundles, where}}, missing = {{ref, digest, bundles}}};
--- or nil, err when the stores cannot be asked.
+-- {{ref, digest, bundles, where}}, missing = {{ref, digest, bundles}},
+-- unavailable = {why a source could not be asked}}; or nil, err for a
+-- reference that does not parse. A store that is not there (no socket,
+-- no layout) holds nothing: what only it could hold is missing.
 function M.check(site, bundles, objects, opts)
   if not (site.images and site.images.require == "present") then return false end
   opts = opts or {}
-  local list = M.needed(bundles, objects)
+  local list, nerr = M.needed(bundles, objects)
+  if not list then return nil, nerr end
   local sources = {containerd = M.socket(opts.containerd_socket),
     pack = opts.pack and (opts.pack .. "/images") or nil}
   local res = {require = "present", sources = sources, needed = #list, present = 0,
-    images = kedge.list({}), missing = kedge.list({})}
+    images = kedge.list({}), missing = kedge.list({}), unavailable = kedge.list({})}
   if #list == 0 then return res end
   local refs = {}
   for i, e in ipairs(list) do refs[i] = e.ref end
-  local found, err = images().present(refs, {containerd_socket = sources.containerd,
+  local found = images().present(refs, {containerd_socket = sources.containerd,
     layouts = {sources.pack}})
-  if not found then return nil, err end
+  for _, why in ipairs(found.skipped or {}) do res.unavailable[#res.unavailable + 1] = why end
   for _, e in ipairs(list) do
     local where = found.present and found.present[e.ref]
     e.where = where
@@ -98,6 +105,7 @@ function M.refusal(res)
     lines[#lines + 1] = string.format("  %s%s (bundle%s %s)", m.ref, m.digest and "" or " (no digest pinned)",
       #m.bundles == 1 and "" or "s", table.concat(m.bundles, ", "))
   end
+  for _, why in ipairs(res.unavailable) do lines[#lines + 1] = "  (not looked at: " .. why .. ")" end
   lines[#lines + 1] = "bring them in (ctr -n k8s.io images import, or a pack with them: --pack DIR), " ..
     "or set images: {require: off} in the site's file"
   return table.concat(lines, "\n")
