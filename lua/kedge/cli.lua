@@ -328,7 +328,7 @@ M.commands = {
       "destination), 2 bad command line, 23 not delivered (kept; run it again).\n",
     run = {"kedge.passcli", "report"}},
   {name = "check", summary = "check a config repo without a cluster (for its CI)",
-    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--json]",
+    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--images] [--json]",
     description = function()
       return "Checks a config repo the way a pass would, without a cluster or a state\n" ..
       "directory, so the repo's CI can refuse a change before it merges: loads\n" ..
@@ -357,9 +357,12 @@ M.commands = {
       {name = "base", arg = "REF", help = "also compare the charts with REF (a commit, branch or " ..
         "tag of the checkout): a chart changed without a version bump, or whose version went down, " ..
         "is a problem"},
+      {name = "images", type = "bool", help = "also list, per site, every container image its " ..
+        "rendered bundles need (containers, initContainers, ephemeralContainers and extraImages, " ..
+        "normalised as containerd names them): what a pack for the site must carry"},
       {name = "json", type = "bool", help = "print one JSON object: {ok, repo, sites: [{name, ok, " ..
-        "kube_version, bundles: [{name, chart, version, objects}], problems}], problems: " ..
-        "[{file, line, col, message, site}], warnings}"},
+        "kube_version, bundles: [{name, chart, version, objects}], problems, images: [{ref, " ..
+        "digest, bundles}] (--images)}], problems: [{file, line, col, message, site}], warnings}"},
     },
     footer = "Exit codes: 0 no problems, 1 problems found (each named by file and\n" ..
       "line), 2 bad command line or no such --repo folder.\n",

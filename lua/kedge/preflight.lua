@@ -36,14 +36,14 @@ local function digest_of(ref)
 end
 
 -- Every image the bundles need, once, sorted by reference: {{ref=,
--- digest=, bundles={names}}}, or nil, err (a reference that does not
--- parse, named by bundle, object and container). objects: bundle name ->
--- rendered objects.
+-- digest=, bundles={names}}}, or nil, err, bundle (a reference that does
+-- not parse, named by bundle, object and container). objects: bundle
+-- name -> rendered objects.
 function M.needed(bundles, objects)
   local by, list = {}, {}
   for _, bd in ipairs(bundles) do
     local refs, err = images().refs(objects[bd.name] or {}, bd.extraImages)
-    if not refs then return nil, "bundle " .. bd.name .. ": " .. err end
+    if not refs then return nil, "bundle " .. bd.name .. ": " .. err, bd end
     for _, ref in ipairs(refs) do
       local e = by[ref]
       if not e then
