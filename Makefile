@@ -82,7 +82,7 @@ GLIBC_LIBS = -lgit2 -lssh2 -lhttp_parser -llua5.4 -lz -lmbedtls $(HOST_CRYPTO_LI
 GLIBC_SRC = $(CORE_SRC) $(UNICODE_C) $(EMBED_C) $(YAML_LIB_SRC)
 GLIBC_OBJ = $(patsubst %.c,%.o,$(subst $(YAML_SRC)/,yaml/,$(subst $(BUILD)/gen/,gen/,$(GLIBC_SRC))))
 
-.PHONY: all tests fuzz san clean
+.PHONY: all tests fuzz san oom clean
 all: $(BUILD)/kedge
 
 $(BUILD)/obj/%.o: %.c
@@ -186,6 +186,17 @@ $(BUILD)/tests/san/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_LIB)
 $(BUILD)/tests/san/%: tests/unit/%.c $(SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(SAN_CFLAGS) $< $(SAN_LIB) $(GLIBC_LIBS) -o $@
+
+# Allocation-failure mode (tests/unit/oom.c, run by tests/unit/t0120-oom.sh):
+# the sanitizer objects again, every allocation through the test's own
+# wrappers so that the N-th one can fail.
+OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup
+$(BUILD)/tests/san/oom: tests/unit/oom.c $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) $< $(SAN_LIB) $(OOM_WRAP) $(GLIBC_LIBS) -o $@
+
+oom: $(BUILD)/tests/san/oom
+tests: $(BUILD)/tests/san/oom
 
 # The fuzzers: core compiled once with libFuzzer's coverage into
 # $(BUILD)/fuzz/libfuzz.a, each target linked against it.
