@@ -2,7 +2,7 @@
  * state made as core/lua/host.c makes it (the standard libraries, the C
  * modules and lua/ in package.preload), fed by the driver below. The first
  * byte picks the parser (modulo 7); the rest is cut at NUL bytes into its
- * inputs:
+ * inputs (a TZif file is the whole rest):
  *   0 Kubernetes quantities (kedge.budget.quantity, every dimension)
  *   1 TZif files and POSIX TZ strings (kedge.tz)
  *   2 agent.yaml (kedge.agent.config.parse)
@@ -10,11 +10,14 @@
  *     (kedge.site.load over an in-memory tree, then select for each site)
  *   4 reports read back from the outbox (kedge.report.list and show over
  *     a scratch state folder)
- *   5 OCI registries: tags, manifest and layer answers to a pull
- *     (kedge.oci, kedge.http.request answered from the input)
- *   6 Helm repositories: index.yaml and the archive (kedge.chartrepo.pull)
- * Answers to HTTP requests (5, 6) are parts of the form "CODE\nname:
- * value\n...\n\nbody". An expected failure is nil plus a message; a Lua
+ *   5 OCI registries: a version range, then the answers to a pull (tags,
+ *     manifest, layer; tokens, redirects) (kedge.oci, with
+ *     kedge.http.request answered from the input)
+ *   6 Helm repositories: a version range, index.yaml and the archive
+ *     (kedge.chartrepo.pull)
+ * Answers to HTTP requests (5, 6) follow the range, each of the form
+ * "CODE\nname: value\n...\n\nbody", separated by "\0---\0" (bodies hold
+ * NUL bytes). An expected failure is nil plus a message; a Lua
  * error raised out of a parser is a bug and aborts (running out of the
  * state's heap does not). */
 #include "fuzz.h"
@@ -29,22 +32,44 @@
 #include <unistd.h>
 
 static const char driver[] =
-	"local mode, parts, state = ...\n"
+	"local mode, raw, state = ...\n"
+	"local function split(max)\n"
+	"  local out, at = {}, 1\n"
+	"  while #out < max - 1 do\n"
+	"    local z = raw:find('\\0', at, true)\n"
+	"    if not z then break end\n"
+	"    out[#out + 1] = raw:sub(at, z - 1)\n"
+	"    at = z + 1\n"
+	"  end\n"
+	"  out[#out + 1] = raw:sub(at)\n"
+	"  return out\n"
+	"end\n"
+	"local parts = split(mode == 1 and 1 or (mode == 5 or mode == 6) and 2 or 8)\n"
 	"local function part(i) return parts[i] or '' end\n"
+	"local answers = {}\n"
+	"if mode == 5 or mode == 6 then\n"
+	"  local rest, at = part(2), 1\n"
+	"  while #answers < 16 do\n"
+	"    local z = rest:find('\\0---\\0', at, true)\n"
+	"    answers[#answers + 1] = rest:sub(at, z and z - 1)\n"
+	"    if not z then break end\n"
+	"    at = z + 5\n"
+	"  end\n"
+	"end\n"
 	"local function str(v) return type(v) == 'string' or v == nil end\n"
 	"local function expect(ok, err)\n"
 	"  if ok == nil and type(err) ~= 'string' and type(err) ~= 'table' then\n"
 	"    error('failure without a message: ' .. tostring(err)) end\n"
 	"end\n"
 	"local http = require 'kedge.http'\n"
-	"local answers = {}\n"
 	"http.request = function(req)\n"
 	"  local a = table.remove(answers, 1)\n"
 	"  if not a then return nil, 'connection refused' end\n"
 	"  local code, rest = a:match('^(%d+)\\n?(.*)$')\n"
 	"  if not code then return nil, 'malformed answer' end\n"
-	"  local head, body = rest:match('^(.-)\\n\\n(.*)$')\n"
-	"  if not head then head, body = '', rest end\n"
+	"  local head, body = '', rest:sub(2)\n"
+	"  if rest:sub(1, 1) ~= '\\n' then head, body = rest:match('^(.-)\\n\\n(.*)$') end\n"
+	"  if not head then head, body = rest, '' end\n"
 	"  local h = {}\n"
 	"  for name, v in head:gmatch('([^:\\n]+):%s*([^\\n]*)') do h[name:lower()] = v end\n"
 	"  if req.max_body and #body > req.max_body then return nil, 'body too large' end\n"
@@ -65,9 +90,9 @@ static const char driver[] =
 	"  end\n"
 	"elseif mode == 1 then\n"
 	"  local tz = require 'kedge.tz'\n"
-	"  local z, err = tz.parse_tzif(part(1), 'fuzz')\n"
+	"  local z, err = tz.parse_tzif(raw, 'fuzz')\n"
 	"  expect(z, err)\n"
-	"  local p, perr = tz.parse_posix(part(2))\n"
+	"  tz.parse_posix(raw)\n"
 	"  if z then\n"
 	"    for _, t in ipairs{-2^40, -1, 0, 1700000000, 4102444800, 2^40} do\n"
 	"      t = math.tointeger(t)\n"
@@ -85,7 +110,7 @@ static const char driver[] =
 	"  local site = require 'kedge.site'\n"
 	"  local files = {['kedge.yaml'] = parts[1], ['sites/a.yaml'] = parts[2],\n"
 	"    ['sites/b.yaml'] = parts[3], ['bundles/web/bundle.yaml'] = parts[4],\n"
-	"    ['bundles/web/values.yaml'] = parts[5], ['bundles/web/chart/Chart.yaml'] = parts[6],\n"
+	"    ['bundles/web/values.yaml'] = parts[5], ['charts/web/Chart.yaml'] = parts[6],\n"
 	"    ['bundles/db/bundle.yaml'] = parts[7]}\n"
 	"  local tree = {}\n"
 	"  function tree.read(_, path)\n"
@@ -139,13 +164,11 @@ static const char driver[] =
 	"  end\n"
 	"elseif mode == 5 then\n"
 	"  local oci = require 'kedge.oci'\n"
-	"  for i = 2, #parts do answers[#answers + 1] = parts[i] end\n"
-	"  local c = assert(oci.client{auths = {auths = {['registry.example'] = {auth = 'dTpw'}}}})\n"
+	"  local c = assert(oci.client{auths = {auths = {['registry.example'] = {user = 'u', basic = 'dTpw'}}}})\n"
 	"  local range = part(1) ~= '' and part(1) or '^1.0.0'\n"
 	"  expect(c:pull_chart('oci://registry.example/charts/demo', range, 1 << 20))\n"
 	"elseif mode == 6 then\n"
 	"  local chartrepo = require 'kedge.chartrepo'\n"
-	"  for i = 2, #parts do answers[#answers + 1] = parts[i] end\n"
 	"  local client = {get = function(_, url, opts)\n"
 	"    local r, err = http.request{url = url, max_body = opts and opts.max_body}\n"
 	"    if not r then return nil, err, 'unreachable' end\n"
@@ -221,8 +244,6 @@ static void remove_state(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	kd_lua_heap heap = {0, 256u << 20};
-	fz_part parts[8];
-	size_t np, i;
 	lua_State *L;
 	int rc;
 
@@ -239,7 +260,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		atexit(remove_state);
 	}
-	np = fz_split(data + 1, size - 1, parts, 8);
 	L = lua_newstate(kd_lua_heap_alloc, &heap);
 	if (!L)
 		abort();
@@ -252,11 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	lua_pushinteger(L, data[0] % 7);
-	lua_createtable(L, (int)np, 0);
-	for (i = 0; i < np; i++) {
-		lua_pushlstring(L, parts[i].p, parts[i].n);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
+	lua_pushlstring(L, (const char *)data + 1, size - 1);
 	lua_pushstring(L, state_dir);
 	rc = lua_pcall(L, 3, 0, 1);
 	if (rc != LUA_OK && rc != LUA_ERRMEM) {
