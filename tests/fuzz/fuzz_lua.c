@@ -33,6 +33,7 @@
 
 static const char driver[] =
 	"local mode, raw, state = ...\n"
+	"require('kedge.core').log_setup('error', 'text') -- warnings would slow it down\n"
 	"local function split(max)\n"
 	"  local out, at = {}, 1\n"
 	"  while #out < max - 1 do\n"
