@@ -375,4 +375,20 @@
 #define KD_LIMIT_WINDOWS_SEARCH_DAYS 8
 #endif
 
+/* Packs (kedge.pack): the largest MANIFEST read, the files one pack may
+ * list (and a tar may hold, a walk of its folder may meet), the longest
+ * path in it, and the largest single file. */
+#ifndef KD_LIMIT_PACK_MANIFEST_BYTES
+#define KD_LIMIT_PACK_MANIFEST_BYTES (64u << 20)
+#endif
+#ifndef KD_LIMIT_PACK_FILES
+#define KD_LIMIT_PACK_FILES 200000
+#endif
+#ifndef KD_LIMIT_PACK_PATH_BYTES
+#define KD_LIMIT_PACK_PATH_BYTES 1024
+#endif
+#ifndef KD_LIMIT_PACK_FILE_BYTES
+#define KD_LIMIT_PACK_FILE_BYTES (64ull << 30)
+#endif
+
 #endif

@@ -88,6 +88,10 @@ static const struct {
 	LIMIT(TZ_TYPES, "tz_types"),
 	LIMIT(WINDOWS, "windows"),
 	LIMIT(WINDOWS_SEARCH_DAYS, "windows_search_days"),
+	LIMIT(PACK_MANIFEST_BYTES, "pack_manifest_bytes"),
+	LIMIT(PACK_FILES, "pack_files"),
+	LIMIT(PACK_PATH_BYTES, "pack_path_bytes"),
+	LIMIT(PACK_FILE_BYTES, "pack_file_bytes"),
 };
 
 int kd_lua_open_limits(lua_State *L)

@@ -55,6 +55,8 @@ local KEYS = {
 for _, k in ipairs{"allowDowngrade", "paused", "reason"} do
   KEYS.site[#KEYS.site + 1], KEYS.bundle[#KEYS.bundle + 1] = k, k
 end
+-- The image preflight's key of a site (kedge.preflight).
+KEYS.site[#KEYS.site + 1], KEYS.images, M.IMAGE_REQUIRE = "images", {"require"}, {"off", "present"}
 
 ------------------------------------------------------------------------
 -- small helpers
@@ -706,6 +708,25 @@ end
 
 -- allowDowngrade, paused and its reason, on a site or a bundle (v), into
 -- out: booleans as given (nil when absent), the reason a non-empty string.
+-- images: {require: present|off}: whether a pass needs every image its
+-- objects name in the node's image store or pack first (kedge.preflight);
+-- off when absent.
+local function check_images(P, doc, v)
+  local out = {require = "off"}
+  if v == nil or not want(P, doc, "images", v, "map", "images") then return out end
+  check_keys(P, doc, "images", v, KEYS.images, "images")
+  local r = v.require
+  -- YAML 1.1 (Helm's) reads a bare off as false
+  if r == nil or r == false then return out end
+  for _, m in ipairs(M.IMAGE_REQUIRE) do
+    if r == m then out.require = r; return out end
+  end
+  P:add(doc, "images.require", 'images.require is present (every image must be on the node or in its pack before anything is applied) or off, not %s%s',
+    type(r) == "string" and ('"' .. r .. '"') or M.a(kind_of(r)),
+    type(r) == "string" and suggest(r, M.IMAGE_REQUIRE):gsub(" %(known:.*", "") or "")
+  return out
+end
+
 local function check_release(P, doc, v, out)
   if v.allowDowngrade ~= nil and want(P, doc, "allowDowngrade", v.allowDowngrade, "boolean") then
     out.allowDowngrade = v.allowDowngrade
@@ -779,6 +800,7 @@ local function load_site(P, tree, path, stem, settings, listed)
   s.report = check_reports(P, doc, "report", v.report) or deep_copy(settings.report) or {}
   s.recipients = check_recipients(P, doc, "recipients", v.recipients) or {}
   s.windows = check_windows(P, doc, v.windows)
+  s.images = check_images(P, doc, v.images)
   -- the site's encrypted last values layer, when the repo has one
   if listed[stem .. ".secrets.yaml.age"] then s.secrets_file = "sites/" .. stem .. ".secrets.yaml.age" end
   check_release(P, doc, v, s)
