@@ -20,6 +20,8 @@
  *     an error
  *   sync_dir(path) → true or nil, err (fsync of a folder, so a rename or a
  *     removal in it is on disk before kedge says so)
+ *   fsync(path) → true or nil, err (fsync of a file kedge wrote itself in
+ *     pieces, before it renames it into place)
  *   lock(path, timeout) → a held lock or nil, err: flock() on path (made
  *     when missing), waiting up to timeout seconds (at most
  *     KD_LIMIT_FS_LOCK_WAIT_S); released by lock:unlock(), <close> or the
@@ -42,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define LOCK_MT "kedge.Lock"
 #define STR_(x) #x
@@ -254,6 +258,24 @@ static int os_sync_dir(lua_State *L)
 	return 1;
 }
 
+static int os_fsync(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0 || fsync(fd)) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: fsync: %s", path, strerror(e));
+		return 2;
+	}
+	close(fd);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int lock_release(lua_State *L)
 {
 	int *fd = luaL_checkudata(L, 1, LOCK_MT);
@@ -317,6 +339,7 @@ int kd_lua_open_os(lua_State *L)
 		{"now", os_now},
 		{"monotonic", os_monotonic},
 		{"sleep", os_sleep},
+		{"fsync", os_fsync},
 		{NULL, NULL},
 	};
 

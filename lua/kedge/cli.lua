@@ -105,6 +105,16 @@ local REGISTRY = {
     "(repeatable; 127.0.0.0/8 always may)"},
 }
 
+-- Where the image preflight looks for the images a site needs
+-- (kedge.preflight: the site's images: {require: present}).
+local IMAGES = {
+  {name = "containerd-socket", arg = "PATH", help = "containerd's socket: its k8s.io namespace holds " ..
+    "the node's images", default_help = "/run/k3s/containerd/containerd.sock when it exists, else " ..
+    "/run/containerd/containerd.sock"},
+  {name = "pack", arg = "DIR", help = "the pack the site was installed from: its images/ OCI layout " ..
+    "counts as present"},
+}
+
 local KUBECONFIG = {name = "kubeconfig", arg = "FILE", help = "the kubeconfig",
   default_help = "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml, ~/.kube/config, in-cluster"}
 local CONTEXT = {name = "context", arg = "NAME", help = "a context other than current-context"}
@@ -140,7 +150,8 @@ local POLICY_BUNDLE = {name = "bundle", arg = "B", help = "one bundle",
 
 local PASS_EXIT = "Exit codes: 0 ok, 1 failed, 2 bad command line, 10 (plan) changes\n" ..
   "pending, 20 budget refused (nothing applied), 21 apply failed, 22 smoke\n" ..
-  "test failed, 23 report not delivered (kept in the outbox).\n"
+  "test failed, 23 report not delivered (kept in the outbox), 24 images\n" ..
+  "missing on the node (nothing applied; images: {require: present}).\n"
 
 local KUBE_CONN = {
   KUBECONFIG, CONTEXT,
@@ -272,8 +283,8 @@ M.commands = {
       "them, checks the resource budget and server-side dry-runs every object,\n" ..
       "printing what would be created, changed (field by field) and pruned.\n" ..
       "Changes nothing on the cluster.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, PROGRESS, IGNORE_WINDOWS, ALLOW_DOWNGRADE,
-      hide{WAIT, LOCK_TIMEOUT}},
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, IMAGES, PROGRESS, IGNORE_WINDOWS,
+      ALLOW_DOWNGRADE, hide{WAIT, LOCK_TIMEOUT}},
     footer = PASS_EXIT, run = {"kedge.passcli", "plan"}, max_args = 0},
   {name = "apply", summary = "run the whole pass: sync, render, budget, apply, smoke, report",
     usage = "apply [--site NAME] [--repo URL|PATH --ref REF] [options]",
@@ -284,7 +295,7 @@ M.commands = {
       "to its last good revision), and the report: written to the outbox,\n" ..
       "then delivered to the site's destinations. The site's `recipe:` runs\n" ..
       "instead of the built-in one, in the sandbox.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, PROGRESS, WAIT,
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, IMAGES, PROGRESS, WAIT,
       {name = "no-deliver", type = "bool", help = "leave the report in the outbox"},
       IGNORE_WINDOWS, ALLOW_DOWNGRADE, LOCK_TIMEOUT},
     footer = PASS_EXIT, run = {"kedge.passcli", "apply"}, max_args = 0},
@@ -298,16 +309,26 @@ M.commands = {
     flags = {PASS_REPO, GIT, IDENTITY, REGISTRY, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
     footer = "Exit codes: 0 fits, 1 failed, 2 bad command line, 20 does not fit.\n",
     run = {"kedge.passcli", "budget"}, max_args = 0},
-  {name = "report", summary = "show the pass reports or send the outbox",
-    usage = "report list|show [ID]|send [--site NAME] [--state-dir DIR]",
+  {name = "report", summary = "show the pass reports, send the outbox, collect a stick's reports",
+    usage = "report list|show [ID]|send [--site NAME] [--state-dir DIR] | report collect DIR [--repo URL|PATH]",
     description = "  list, show   the reports in STATE_DIR's outbox (show ID: one report's JSON)\n" ..
       "  send         deliver what the outbox holds to the site's destinations\n" ..
-      "               (from the served revision's sites/NAME.yaml)",
+      "               (from the served revision's sites/NAME.yaml)\n" ..
+      "  collect DIR  back upstream with a stick: deliver every report on it\n" ..
+      "               (DIR/reports/SITE/*.json, as kedge bootstrap writes them) to\n" ..
+      "               its site's webhooks and status branches (sites/SITE.yaml of\n" ..
+      "               --repo; dir: destinations are left out), each once: markers\n" ..
+      "               beside the reports say where each went, so a second collect\n" ..
+      "               sends nothing. Every site on the stick, or --site's only;\n" ..
+      "               a file that is no readable report of its folder's site is\n" ..
+      "               named and skipped.",
     flags = {PASS_REPO, GIT, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
-    footer = "Exit codes: 0 ok, 1 failed, 2 bad command line, 23 not delivered.\n",
+    footer = "Exit codes: 0 ok (collect: every report delivered, now or before), 1 failed\n" ..
+      "(collect: a report skipped, or a site unknown or without an upstream\n" ..
+      "destination), 2 bad command line, 23 not delivered (kept; run it again).\n",
     run = {"kedge.passcli", "report"}},
   {name = "check", summary = "check a config repo without a cluster (for its CI)",
-    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--json]",
+    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--images] [--json]",
     description = function()
       return "Checks a config repo the way a pass would, without a cluster or a state\n" ..
       "directory, so the repo's CI can refuse a change before it merges: loads\n" ..
@@ -336,9 +357,12 @@ M.commands = {
       {name = "base", arg = "REF", help = "also compare the charts with REF (a commit, branch or " ..
         "tag of the checkout): a chart changed without a version bump, or whose version went down, " ..
         "is a problem"},
+      {name = "images", type = "bool", help = "also list, per site, every container image its " ..
+        "rendered bundles need (containers, initContainers, ephemeralContainers and extraImages, " ..
+        "normalised as containerd names them): what a pack for the site must carry"},
       {name = "json", type = "bool", help = "print one JSON object: {ok, repo, sites: [{name, ok, " ..
-        "kube_version, bundles: [{name, chart, version, objects}], problems}], problems: " ..
-        "[{file, line, col, message, site}], warnings}"},
+        "kube_version, bundles: [{name, chart, version, objects}], problems, images: [{ref, " ..
+        "digest, bundles}] (--images)}], problems: [{file, line, col, message, site}], warnings}"},
     },
     footer = "Exit codes: 0 no problems, 1 problems found (each named by file and\n" ..
       "line), 2 bad command line or no such --repo folder.\n",
@@ -379,6 +403,7 @@ M.commands = {
       IGNORE_WINDOWS,
       ALLOW_DOWNGRADE,
       REGISTRY,
+      IMAGES,
     },
     footer = "Exit codes: 0 stopped cleanly (--once: the tick's code, as kedge apply's);\n" ..
       "1 the config is missing or invalid (--once, install); 2 bad command line.\n",
