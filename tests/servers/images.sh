@@ -4,7 +4,8 @@
 # skopeo to a registry of tests/servers/registry.sh. Sourced after it.
 
 # make_images DIR ARCH NAME...: DIR is an OCI layout holding NAME... (ref
-# names), each linux/ARCH (amd64, arm64).
+# names), each linux/ARCH (amd64, arm64). $IMAGE_BASE_BYTES random bytes
+# (default 0) make the shared base layer as large as a real one.
 make_images() {
 	python3 - "$@" <<'EOP'
 import gzip, hashlib, io, json, os, sys, tarfile
@@ -23,7 +24,8 @@ def layer(files):
     raw = raw.getvalue()
     return (dict(blob(gzip.compress(raw, mtime=0)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip"),
             "sha256:" + hashlib.sha256(raw).hexdigest())
-base = layer([("etc/base", b"a base layer every image shares\n" * 2000)])
+base = layer([("etc/base", b"a base layer every image shares\n"),
+              ("etc/random", os.urandom(int(os.environ.get("IMAGE_BASE_BYTES", "0"))))])
 manifests = []
 for n in names:
     own = layer([(n, ("the %s image\n" % n).encode())])
