@@ -508,19 +508,28 @@ function M.create(o)
   for _, p in ipairs(o.platforms) do
     if not M.PLATFORMS[p] then return nil, "--platform " .. p .. ": kedge runs on linux/amd64 and linux/arm64" end
   end
+  if o.sign_key then
+    -- a key that cannot sign is refused before anything is fetched
+    local ok, kerr = git.sshsig_sign(o.sign_key, M.NAMESPACE, "")
+    if not ok then return nil, kerr end
+  end
   local tmp, terr = claim_tmp(out, say)
   if not tmp then return nil, terr end
+  -- what is done stays for the next create of the same OUT
+  local function kept(msg)
+    return nil, tostring(msg) .. " (" .. tmp .. " is kept: the next create of " .. final .. " resumes from it)"
+  end
   local repo, tree = take_repo(o, tmp, say)
-  if not repo then return nil, tree end
+  if not repo then return kept(tree) end
   local charts, refs, names = take_charts(o, tree, o.sites or {}, tmp, say)
   tree:close()
-  if not charts then return nil, refs end
+  if not charts then return kept(refs) end
   local images, pulled = take_images(o, refs, tmp, say)
-  if not images then return nil, pulled end
+  if not images then return kept(pulled) end
   local binaries, berr = take_binaries(o, tmp, say)
-  if not binaries then return nil, berr end
+  if not binaries then return kept(berr) end
   local files, ferr = list_files(tmp)
-  if not files then return nil, ferr end
+  if not files then return kept(ferr) end
   local total = 0
   for _, f in ipairs(files) do total = total + f.size end
   local m = {schema = M.SCHEMA, kind = M.KIND, created = os.date("!%Y-%m-%dT%H:%M:%SZ"),
@@ -529,12 +538,12 @@ function M.create(o)
     files = files}
   local text = json.encode(m, {indent = 2, sort_keys = true}) .. "\n"
   local ok, werr = kos.write_atomic(tmp .. "/MANIFEST", text, 420)
-  if not ok then return nil, werr end
+  if not ok then return kept(werr) end
   if o.sign_key then
     local sig, serr = git.sshsig_sign(o.sign_key, M.NAMESPACE, text)
-    if not sig then return nil, serr end
+    if not sig then return kept(serr) end
     ok, werr = kos.write_atomic(tmp .. "/MANIFEST.sig", sig, 420)
-    if not ok then return nil, werr end
+    if not ok then return kept(werr) end
     local who = git.sshsig_inspect(sig)
     say("sign", "MANIFEST signed with " .. who.fingerprint)
   else
@@ -544,11 +553,11 @@ function M.create(o)
   say("files", string.format("%d files, %s", #files, human(total)))
   if o.tar then
     ok, werr = M.write_tar(tmp, final, say)
-    if not ok then return nil, werr end
+    if not ok then return kept(werr) end
     M.remove_tree(tmp)
   else
     ok, werr = os.rename(tmp, final)
-    if not ok then return nil, "cannot rename " .. tmp .. " to " .. final .. ": " .. tostring(werr) end
+    if not ok then return kept("cannot rename " .. tmp .. " to " .. final .. ": " .. tostring(werr)) end
     kos.sync_dir(parent(final))
   end
   return {path = final, manifest = m, bytes = total, images = pulled}
