@@ -184,6 +184,21 @@ PACK=$TMP/stick/p2.tar boot "$N3" --kubeconfig "$KUBE_ADMIN" --wait 30
 is "$rc" 0 "once the kubeconfig is there, a rerun runs the pass"
 like "$(printf '%s' "$err" | tr '\n' ' ')" "binary  unchanged.*agent   unchanged.*pass    run one pass" "...and only the pass"
 
+# --- a pack made from the site's upstream (a URL): the agent keeps pulling from it ---------------
+G=$TMP/git
+make_ca "$G" || echo "Bail out! no CA"
+start_git_http "$G"
+git clone -q --bare "$TMP/sites.git" "$G/repos/sites.git"
+mkdir -p "$TMP/upstate" && cp -r "$TMP/packstate/cache" "$TMP/upstate/"  # the chart repository is gone
+run "$KEDGE" pack create "$TMP/stick/up" --repo "$GOOD_URL/sites.git" --ref main --site edge-01 --ca-file "$G/ca.crt" \
+	--sign-key "$K/ops" --state-dir "$TMP/upstate" --registry-ca "$SRV/ca.crt"
+is "$rc" 0 "a pack made from an HTTPS upstream"
+[ "$rc" = 0 ] || echo "# $err"
+PACK=$TMP/stick/up boot "$TMP/node4"
+like "$(tr '\n' ' ' <"$TMP/node4/etc/kedge/agent.yaml")" "repo: $GOOD_URL/sites.git " "the agent's config names the upstream"
+PACK=$TMP/stick/up boot "$TMP/node5" --offline
+like "$(tr '\n' ' ' <"$TMP/node5/etc/kedge/agent.yaml")" "repo: /var/lib/kedge/pack/repo.git " "...or, with --offline, the pack's copy"
+
 # --- a full disk during an install step -------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/tmpfs" && mount -t tmpfs -o size=8m tmpfs "$TMP/tmpfs" 2>/dev/null; then
 	dd if=/dev/zero of="$TMP/tmpfs/filler" bs=1k count=6144 2>/dev/null
