@@ -251,6 +251,17 @@ is_rc 0 "a site without images: applies with nothing present"
 [[ $err != *"images "* ]]
 tap_report $? "and prints no images step"
 
+# --- the agent: containerd-socket: and pack: in its config ----------------------------
+agent_once() { # STATE PACK
+	printf 'site: edge\nrepo: %s\nref: main\nstate-dir: %s\nkubeconfig: %s\nwait: false\ncontainerd-socket: %s\npack: %s\n' \
+		"$REPO" "$1" "$KUBE_ADMIN" "$SOCK" "$2" >"$TMP/agent.yaml"
+	run "$KEDGE" agent --config "$TMP/agent.yaml" --once
+}
+agent_once "$TMP/agent-1" "$TMP/nopack"
+is_rc 24 "kedge agent --once with a pack lacking the images: the tick's code is 24"
+agent_once "$TMP/agent-2" "$PACK"
+is_rc 0 "with pack: naming the pack: the tick passes"
+
 # --- the site option is checked ------------------------------------------------------
 printf 'images: {require: sometimes}\n' >>"$W/sites/lab.yaml"
 run "$KEDGE" check --repo "$W" --site lab
