@@ -971,7 +971,8 @@ end
 -- <id>.done-<destination> beside the report, as in the outbox, says it
 -- went, so a second collect finds them and sends nothing. Nothing there
 -- is renamed or removed; reports are read one at a time. state: the
--- folder for the git-branch work repos. opts as deliver's. → {reports =
+-- folder for the git-branch work repos and STATE/collect.lock, held
+-- while collecting. opts as deliver's. → {reports =
 -- n, delivered = n, already = n (every destination had it before),
 -- failed = {{id, destination, error}}, pending = n, bad = {{file,
 -- error}}, other = {files: JSON that is no report}} or nil, err.
@@ -986,6 +987,9 @@ function M.collect(dir, site, destinations, state, opts)
   if not by then return nil, err end
   local ok, merr = fs.mkdir(state)
   if not ok then return nil, merr end
+  -- two collects of one stick at once would both deliver what it lacks
+  local lock <close>, lerr = fs.lock(state .. "/collect.lock", opts.lock_timeout or M.LOCK_TIMEOUT)
+  if not lock then return nil, lerr end
   local list = {}
   for id, e in pairs(by) do
     if e.json then list[#list + 1] = {id = id, entry = e} end
