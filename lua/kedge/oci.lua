@@ -361,10 +361,10 @@ function Client:blob(host, name, d, size, max)
   return r.body
 end
 
--- A blob streamed into the file path: ranged requests of at most chunk
--- bytes (default KD_LIMIT_IMAGE_CHUNK_BYTES) appended to path.partial and
+-- A blob streamed into the file path: ranged requests of at most
+-- KD_LIMIT_IMAGE_CHUNK_BYTES each, appended to path.partial and
 -- hashed as they come; renamed to path once its size and sha256 are the
--- descriptor's, else removed. progress(n), when given, hears the bytes of
+-- descriptor's, else removed. opts.progress(n), when given, hears the bytes of
 -- each piece. Returns true or nil, err, kind (kind as get's).
 function Client:blob_file(host, name, d, size, path, opts)
   opts = opts or {}
@@ -376,7 +376,7 @@ function Client:blob_file(host, name, d, size, path, opts)
     return nil, string.format("%s: the size %s is not 0 to %d bytes (KD_LIMIT_IMAGE_BLOB_BYTES)", what,
       tostring(size), L.image_blob_bytes)
   end
-  local chunk = opts.chunk or L.image_chunk_bytes
+  local chunk = L.image_chunk_bytes
   local tmp = path .. ".partial"
   local f, ferr = io.open(tmp, "wb")
   if not f then return nil, what .. ": " .. tostring(ferr) end
