@@ -273,5 +273,11 @@ like "$err" "sites/lab.yaml:3:[0-9]+: unknown key \"requires\" in images \\(did 
 printf 'name: lab\ncapacity: {pods: 10}\nimages: {require: off}\n' >"$W/sites/lab.yaml"
 run "$KEDGE" check --repo "$W" --site lab
 is "$rc" 0 "require: off is fine"
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: [{name: c, image: "Not A Ref"}]\n' \
+	>"$W/charts/app/templates/bad.yaml"
+run "$KEDGE" check --repo "$W" --site edge
+is "$rc" 1 "a site that requires its images: an image that is no reference is a problem"
+like "$err" "bundles/app/bundle.yaml: bundle app: Pod bad, containers\\[0\\] \\(c\\): \"Not A Ref\" is not an image reference" \
+	"named by bundle file, object and container"
 
 done_testing
