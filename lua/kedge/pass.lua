@@ -827,11 +827,12 @@ end
 -- whose result it needs, and ready(pass), whether that result is there;
 -- next: the step that runs right after this one succeeds, whether the
 -- recipe calls it or not (the image preflight goes with the budget: both
--- refuse the pass before anything is touched); args: turns the caller's arguments into run's (before the pass
--- may skip the step); always: runs after a failure too, and after the
--- recipe when it did not run it (apply mode); recipe = false: not in a
--- recipe's view; records: the pass fields (or files) where it leaves its
--- result, for the steps after it, the CLI and the report.
+-- refuse the pass before anything is touched); args: turns the caller's
+-- arguments into run's (before the pass may skip the step); always: runs
+-- after a failure too, and after the recipe when it did not run it (apply
+-- mode); recipe = false: not in a recipe's view; records: the pass fields
+-- (or files) where it leaves its result, for the steps after it, the CLI
+-- and the report.
 local function rendered(p) return p.rendered_objects or #p.bundles == 0 end
 M.STEPS = {
   {name = "sync", run = Pass.sync, recipe = false, records = {"tree", "commit", "refused"}},

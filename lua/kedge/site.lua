@@ -706,8 +706,6 @@ local function check_windows(P, doc, v)
   return list
 end
 
--- allowDowngrade, paused and its reason, on a site or a bundle (v), into
--- out: booleans as given (nil when absent), the reason a non-empty string.
 -- images: {require: present|off}: whether a pass needs every image its
 -- objects name in the node's image store or pack first (kedge.preflight);
 -- off when absent.
@@ -727,6 +725,8 @@ local function check_images(P, doc, v)
   return out
 end
 
+-- allowDowngrade, paused and its reason, on a site or a bundle (v), into
+-- out: booleans as given (nil when absent), the reason a non-empty string.
 local function check_release(P, doc, v, out)
   if v.allowDowngrade ~= nil and want(P, doc, "allowDowngrade", v.allowDowngrade, "boolean") then
     out.allowDowngrade = v.allowDowngrade
