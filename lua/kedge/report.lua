@@ -479,6 +479,7 @@ local function load_doc(dir, name)
   if not text then return nil, err end
   local d, derr = json.decode(text, {name = dir .. "/" .. name})
   if not d then return nil, derr end
+  if type(d) ~= "table" then return nil, dir .. "/" .. name .. ": not a report (not a JSON object)" end
   return d, text
 end
 
