@@ -15,8 +15,8 @@
 --            site without a kubeconfig is reported, the rest installed)
 --   report   the pass's report and kedge status into DIR/reports/SITE/
 --
--- Images: the pack's OCI layout is not installed by this build (kedge.images
--- is not part of it yet); bootstrap says so when the pack holds images.
+--   images   the pack's OCI layout into k3s's images folder and containerd
+--            (kedge.images.install)
 local digest = require "kedge.digest"
 local json = require "kedge.json"
 local kos = require "kedge.os"
@@ -173,6 +173,33 @@ local function step_charts(c)
     end}
 end
 
+-- The pack's images made available: into k3s's agent/images folder when
+-- ROOT has k3s, into containerd's k8s.io namespace when its socket is
+-- there (kedge.images.install, which imports only what is missing).
+local function step_images(c)
+  if #(c.m.images or {}) == 0 then return nil end
+  local n = #c.m.images
+  return {needed = true, what = string.format("make %d image%s available to k3s and containerd", n,
+      n == 1 and "" or "s"),
+    run = function()
+      local r, err = require("kedge.images").install(c.dir .. "/images", {root = c.root,
+        containerd_socket = c.o.containerd_socket, snapshotter = c.o.snapshotter})
+      if not r then return nil, err end
+      local changed, said = false, {}
+      if r.k3s then
+        changed = changed or r.k3s.written
+        said[#said + 1] = (r.k3s.written and "written to " or "already in ") .. r.k3s.file
+      end
+      for _, ct in ipairs(r.containerd) do
+        changed = changed or #ct.imported > 0
+        said[#said + 1] = string.format("containerd %s: %d imported, %d already there", ct.socket,
+          #ct.imported, #ct.already)
+      end
+      for _, why in ipairs(r.skipped) do said[#said + 1] = "skipped " .. why end
+      return true, nil, changed, table.concat(said, "; ")
+    end}
+end
+
 -- The agent's config text for this pack and site.
 local function agent_config(c)
   local r = c.m.repo
@@ -242,7 +269,7 @@ end
 
 local STEPS = {
   {"binary", step_binary}, {"repo", step_repo}, {"trust", step_trust}, {"charts", step_charts},
-  {"agent", step_agent}, {"pass", step_pass},
+  {"images", step_images}, {"agent", step_agent}, {"pass", step_pass},
 }
 
 ------------------------------------------------------------------------
@@ -273,7 +300,7 @@ end
 
 -- o: the command line's options (site, root, state_dir, config,
 -- trusted_keys, fingerprint, allow_unsigned, dry_run, kubeconfig, context,
--- offline, wait). Returns the exit code.
+-- offline, wait, containerd_socket, snapshotter). Returns the exit code.
 function M.main(o, path, say)
   o.root = o.root or "/"
   o.state_dir = o.state_dir or require("kedge.cli").DEFAULT_STATE_DIR
@@ -316,10 +343,6 @@ function M.main(o, path, say)
     reports = (kos.stat(path).type == "dir" and dir or parent(path)) .. "/" .. pack.REPORTS}
   local prior_text = kos.read_file(c.state .. "/bootstrap.json", 1 << 20)
   c.prior = prior_text and json.decode(prior_text)
-  if #(m.images or {}) > 0 then
-    say("images", string.format("%d image%s in the pack are not installed: this kedge has no kedge.images",
-      #m.images, #m.images == 1 and "" or "s"))
-  end
   -- 2..6: the install steps
   local results, code = {}, M.EXIT.ok
   for _, s in ipairs(STEPS) do
@@ -340,15 +363,20 @@ function M.main(o, path, say)
         res.result = "would " .. st.what
         say(s[1], res.result)
       else
-        say(s[1], st.what)
-        local ok, rerr = st.run()
+        local ok, rerr, changed, detail = st.run()
         if not ok then
           cleanup()
           return fail(M.EXIT.failed, string.format("%s: %s (the steps before it are done; run kedge bootstrap " ..
             "again once fixed)", s[1], tostring(rerr)))
         end
-        res.result = "done"
-        c.changed = true
+        -- a step that looks for itself what is missing says whether it changed anything
+        if changed == false then
+          res.result = "unchanged" .. (detail and (": " .. detail) or "")
+        else
+          res.result = "done" .. (detail and (": " .. detail) or "")
+          c.changed = true
+        end
+        say(s[1], changed == false and res.result or (st.what .. (detail and (": " .. detail) or "")))
       end
       results[#results + 1] = res
     end

@@ -591,7 +591,9 @@ M.commands = {
     description = "  create  syncs the config repo (verified as kedge sync does), renders every\n" ..
       "          bundle of the sites (default: all) and writes OUT: the repo at that\n" ..
       "          commit as a bare repo (OUT/repo.git, signatures intact), the remote\n" ..
-      "          charts (OUT/charts/sha256/), kedge for each platform (OUT/bin/), and\n" ..
+      "          charts (OUT/charts/sha256/), the images the objects and extraImages\n" ..
+      "          name, pulled by digest for each platform (an OCI layout, OUT/images/,\n" ..
+      "          each blob once), kedge for each platform (OUT/bin/), and\n" ..
       "          OUT/MANIFEST listing every file with its size and sha256, signed\n" ..
       "          with --sign-key into OUT/MANIFEST.sig (ssh-keygen -Y sign -n\n" ..
       "          kedge-pack's format). Made in OUT.tmp.<pid>, then renamed; an\n" ..
@@ -637,6 +639,7 @@ M.commands = {
       "when the node holds its result already: kedge as ROOT/usr/local/bin/kedge,\n" ..
       "the pack's repo.git as STATE_DIR/pack/repo.git, the allowed signers (when\n" ..
       "the commit was verified), the remote charts into the chart cache, the\n" ..
+      "images into k3s's agent/images folder and containerd's k8s.io namespace,\n" ..
       "agent's config and unit (kedge agent install's; the repo is the site's\n" ..
       "upstream when the pack came from a URL, else the copy), then one pass\n" ..
       "(kedge apply by the installed binary, from the copy). The report, the\n" ..
@@ -657,6 +660,10 @@ M.commands = {
       {name = "dry-run", type = "bool", help = "print every step; change nothing"},
       {name = "offline", type = "bool", help = "point the agent at the pack's copy even when the pack " ..
         "came from a URL"},
+      {name = "containerd-socket", arg = "PATH", help = "import the pack's images through this " ..
+        "containerd socket", default_help = "k3s's or containerd's under ROOT, when there"},
+      {name = "snapshotter", arg = "NAME", help = "containerd's snapshotter for the import",
+        default_help = "containerd's (overlayfs)"},
       KUBECONFIG, CONTEXT, WAIT, PROGRESS,
     },
     footer = "Exit codes: 0 installed and the pass succeeded (or nothing to do); 1 failed\n" ..

@@ -360,11 +360,11 @@ local function take_charts(o, tree, names, tmp, say)
     end
     return bytes, info
   end
-  local objects = {}
+  local images = require "kedge.images"
+  local refs, seen = {}, {}
   for _, n in ipairs(names) do
     local bundles, serr = site.select(repo, n)
     if not bundles then return nil, "site " .. n .. ": " .. tostring(serr) end
-    objects[n] = {}
     for _, b in ipairs(bundles) do
       local ok, ms, rerr = pcall(site.render, repo, repo.sites[n], b, {charts = R, skipped = {}})
       if not ok then
@@ -372,13 +372,47 @@ local function take_charts(o, tree, names, tmp, say)
         error(ms, 0)
       end
       if not ms then return nil, "site " .. n .. ": " .. tostring(rerr) end
-      objects[n][b.name] = ms.objects
+      local these, ierr = images.refs(ms.objects, b.extraImages)
+      if not these then return nil, string.format("site %s, bundle %s: %s", n, b.name, ierr) end
+      for _, r in ipairs(these) do
+        if not seen[r] then seen[r] = true; refs[#refs + 1] = r end
+      end
     end
   end
   table.sort(list, function(a, b) return a.path < b.path end)
+  table.sort(refs)
   say("charts", string.format("%d remote chart%s for %d site%s", #list, #list == 1 and "" or "s",
     #names, #names == 1 and "" or "s"))
-  return list, objects, names
+  return list, refs, names
+end
+
+-- The images the sites' objects name (and their bundles' extraImages),
+-- pulled by digest for the platforms into tmp/images (kedge.images: each
+-- blob once; a resumed create keeps the blobs it has). Returns the
+-- MANIFEST entries.
+local function take_images(o, refs, tmp, say)
+  if #refs == 0 then return kedge.list({}) end
+  local images = require "kedge.images"
+  local reg = o.registry or {}
+  local last = 0
+  local s, err = images.pull(refs, tmp .. "/images", {platforms = o.platforms, config = reg.config,
+    ca_file = reg.ca_file, insecure = reg.insecure, progress = function(ev)
+      if ev.event == "image" then
+        say("images", string.format("%d/%d %s", ev.n, ev.count, ev.ref))
+      elseif ev.event == "bytes" and kos.monotonic() - last >= 1 then
+        last = kos.monotonic()
+        say("bytes", string.format("%s of %s fetched", human(ev.bytes), ev.ref))
+      end
+    end})
+  if not s then return nil, "images: " .. err end
+  say("images", string.format("%d image%s, %d blobs (%d fetched, %d reused), %s stored; %d blob%s shared " ..
+    "between images saved %s", #s.images, #s.images == 1 and "" or "s", s.blobs, s.fetched, s.reused,
+    human(s.stored_bytes), s.shared, s.shared == 1 and "" or "s", human(s.saved)))
+  local list = kedge.list({})
+  for _, i in ipairs(s.images) do
+    list[#list + 1] = {ref = i.ref, digest = i.digest, platforms = kedge.list(i.platforms)}
+  end
+  return list, s
 end
 
 -- The kedge binary of each platform: the running one for its own, a
@@ -456,9 +490,10 @@ local function list_files(dir)
 end
 
 -- o: out, repo, ref, state_dir, git (kedge.git.sync options), sites (names;
--- empty: every site), platforms, sign_key, kedge_binaries, tar, registry,
--- images (kedge.images' pull options), progress (function(step, msg)).
--- Returns {path=, manifest=} or nil, err.
+-- empty: every site), platforms, sign_key, kedge_binaries, tar, registry
+-- ({config=, ca_file=, insecure=}: charts and images), progress
+-- (function(step, msg)). Returns {path=, manifest=, bytes=, images =
+-- kedge.images.pull's summary or nil} or nil, err.
 function M.create(o)
   local say = o.progress or function() end
   local out = o.out:gsub("/+$", "")
@@ -477,10 +512,11 @@ function M.create(o)
   if not tmp then return nil, terr end
   local repo, tree = take_repo(o, tmp, say)
   if not repo then return nil, tree end
-  local charts, objects, names = take_charts(o, tree, o.sites or {}, tmp, say)
+  local charts, refs, names = take_charts(o, tree, o.sites or {}, tmp, say)
   tree:close()
-  if not charts then return nil, objects end
-  local images = kedge.list({})
+  if not charts then return nil, refs end
+  local images, pulled = take_images(o, refs, tmp, say)
+  if not images then return nil, pulled end
   local binaries, berr = take_binaries(o, tmp, say)
   if not binaries then return nil, berr end
   local files, ferr = list_files(tmp)
@@ -515,7 +551,7 @@ function M.create(o)
     if not ok then return nil, "cannot rename " .. tmp .. " to " .. final .. ": " .. tostring(werr) end
     kos.sync_dir(parent(final))
   end
-  return {path = final, manifest = m, bytes = total}
+  return {path = final, manifest = m, bytes = total, images = pulled}
 end
 
 ------------------------------------------------------------------------

@@ -8,17 +8,19 @@
 # the repo lacks, a wrong-architecture binary, and a full disk (a small
 # tmpfs) after which a rerun resumes and completes.
 . tests/lib.sh
+. tests/servers/registry.sh
+. tests/servers/images.sh
 . tests/gitlib.sh
 . tests/servers/helmrepo.sh
 
-for tool in lighttpd ssh-keygen python3; do
+for tool in lighttpd ssh-keygen python3 openssl docker-registry htpasswd skopeo umoci; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "1..0 # SKIP $tool is not installed (./build.sh test installs it)"
 		exit 0
 	fi
 done
 
-# --- keys, the chart repository, the config repo ---------------------------------
+# --- keys, the chart repository, the images, the config repo -----------------------
 K=$TMP/keys
 mkdir -p "$K"
 for k in ops rogue; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$K/$k"; done
@@ -38,12 +40,32 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  text
 helm_repo_start "$TMP/helm" "$C"
 NOTES_SHA=$(sha256sum "$TMP/helm/www/notes-0.1.0.tgz" | cut -d' ' -f1)
 
+# five images sharing a base layer, in a registry over TLS with basic
+# auth; the example repo's charts name four of them, a bundle's
+# extraImages the fifth
+SRV=$TMP/srv
+mkdir -p "$SRV/certs.d"
+make_certs "$SRV"
+cp "$SRV/ca.crt" "$SRV/certs.d/"
+free_port; REG=127.0.0.1:$port
+registry_start "$SRV" "$REG" "$SRV/registry" "$(htpasswd_auth "$SRV/htpasswd" kedge 's3cret-pack-pw')"
+server_pids+=("$registry_started")
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'kedge:s3cret-pack-pw' | base64)" >"$TMP/auth.json"
+IMAGES="redis node-exporter busybox nginx extra"
+make_images "$SRV/src" amd64 $IMAGES
+ok "five images are pushed to the registry with skopeo" push_images "$SRV/src" "$REG" "$SRV/certs.d" \
+	kedge:s3cret-pack-pw $IMAGES
+
 R=$TMP/work
 git init -q --bare "$TMP/sites.git"
 cp -r tests/example-repo "$R"
+for c in cache:redis metrics-agent:node-exporter toolbox:busybox web:nginx; do
+	sed -i "s|^image: .*|image: $REG/apps/${c#*:}:1.0|" "$R/charts/${c%%:*}/values.yaml"
+done
+sed -i "s|^image: .*|image: $REG/apps/redis:1.0|" "$R/bundles/cache/values.yaml"
 mkdir -p "$R/bundles/notes"
-printf 'chart: {repo: "%s", name: notes, version: "0.1.x"}\nnamespace: notes\ntargets: [{matchExpressions: [{key: env, operator: Exists}]}]\n' \
-	"$HELM_REPO_URL" >"$R/bundles/notes/bundle.yaml"
+printf 'chart: {repo: "%s", name: notes, version: "0.1.x"}\nnamespace: notes\ntargets: [{matchExpressions: [{key: env, operator: Exists}]}]\nextraImages: ["%s/apps/extra:1.0"]\n' \
+	"$HELM_REPO_URL" "$REG" >"$R/bundles/notes/bundle.yaml"
 git -C "$R" init -q
 git -C "$R" remote add origin "$TMP/sites.git"
 SIGN=(-c gpg.format=ssh -c "user.signingkey=$K/ops")
@@ -52,14 +74,18 @@ HEAD=$(git -C "$R" rev-parse HEAD)
 
 S=$TMP/state
 create() { run "$KEDGE" pack create "$@" --repo "$TMP/sites.git" --ref main --verify head \
-	--trusted-keys "$K/allowed" --state-dir "$S"; }
+	--trusted-keys "$K/allowed" --state-dir "$S" --registry-config "$TMP/auth.json" --registry-ca "$SRV/ca.crt"; }
 P=$TMP/pack
 
 # --- create ---------------------------------------------------------------------
 create "$P" --sign-key "$K/ops"
 is "$rc" 0 "kedge pack create writes a signed pack"
 [ "$rc" = 0 ] || echo "# $err"
-like "$out" "3 sites, 1 chart, 0 images, 1 binary" "its summary counts the sites, charts and binaries"
+like "$out" "3 sites, 1 chart, 5 images, 1 binary" "its summary counts the sites, charts, images and binaries"
+like "$err" "images  5 images, 11 blobs \(11 fetched, 0 reused\), .* stored; 1 blob shared between images saved" \
+	"the base layer the five images share is stored once, the saving said"
+ok "skopeo reads the pack's image layout" skopeo inspect "oci:$P/images:$REG/apps/nginx:1.0"
+ok "umoci lists the five images in it" bash -c "[ \$(umoci ls --layout '$P/images' | wc -l) -ge 5 ]"
 like "$err" "kedge pack: repo .* at ${HEAD:0:12} \(refs/heads/main\), signature verified" \
 	"progress on stderr names the verified commit"
 ok "MANIFEST, MANIFEST.sig, repo.git, the chart and the binary are there" \
@@ -77,6 +103,8 @@ assert m["sites"] == ["berlin-01", "kiosk-07", "lab-01"], m["sites"]
 assert [c["digest"] for c in m["charts"]] == ["sha256:" + notes], m["charts"]
 assert m["charts"][0]["name"] == "notes" and m["charts"][0]["version"] == "0.1.0"
 assert m["binaries"][0]["platform"] == "linux/amd64"
+assert sorted(i["ref"].split("/")[-1] for i in m["images"]) == ["busybox:1.0", "extra:1.0", "nginx:1.0", "node-exporter:1.0", "redis:1.0"], m["images"]
+assert all(i["digest"].startswith("sha256:") and i["platforms"] == ["linux/amd64"] for i in m["images"]), m["images"]
 paths = [f["path"] for f in m["files"]]
 assert paths == sorted(paths), "files sorted"
 on_disk = sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)

@@ -2,18 +2,22 @@
 # config repo with signed commits (ssh-keygen) and a remote chart (a Helm
 # HTTP repository served by lighttpd, stopped before the bootstrap: the
 # node is offline), installed under --root in a temporary folder, its one
-# pass applied to a real kube-apiserver (tests/servers/kube). Then: a
+# pass applied to a real kube-apiserver (tests/servers/kube), its images
+# (pulled from docker-registry into the pack) imported into a containerd
+# started here and written to k3s's images folder. Then: a
 # second run changes nothing, --dry-run changes nothing, a pack for
 # another site, an untrusted key, a tampered blob and a truncated tar are
 # refused with the node untouched, a missing kubeconfig is reported with
 # the rest installed, and a full disk (a small tmpfs) fails a step that a
 # rerun finishes.
 . tests/lib.sh
+. tests/servers/registry.sh
+. tests/servers/images.sh
 . tests/gitlib.sh
 . tests/servers/helmrepo.sh
 . tests/servers/kube/lib.sh
 
-for tool in lighttpd ssh-keygen python3; do
+for tool in lighttpd ssh-keygen python3 openssl docker-registry htpasswd skopeo containerd ctr; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "1..0 # SKIP $tool is not installed (./build.sh test installs it)"
 		exit 0
@@ -22,6 +26,27 @@ done
 
 kube_start
 trap 'for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null; done; umount "$TMP/tmpfs" 2>/dev/null; kube_cleanup' EXIT
+
+# --- two images in a registry, a containerd of the test's own -------------------------------
+SRV=$TMP/srv
+mkdir -p "$SRV/certs.d"
+make_certs "$SRV"
+cp "$SRV/ca.crt" "$SRV/certs.d/"
+free_port; REG=127.0.0.1:$port
+registry_start "$SRV" "$REG" "$SRV/registry" ""
+server_pids+=("$registry_started")
+make_images "$SRV/src" amd64 app sidecar
+ok "two images are pushed to the registry" push_images "$SRV/src" "$REG" "$SRV/certs.d" "" app sidecar
+CT=$TMP/ctr
+mkdir -p "$CT"
+printf '%s\n' 'version = 2' "root = \"$CT/root\"" "state = \"$CT/state\"" \
+	'disabled_plugins = ["io.containerd.grpc.v1.cri"]' \
+	'[grpc]' "  address = \"$CT/c.sock\"" '[ttrpc]' "  address = \"$CT/c.sock.ttrpc\"" \
+	'[debug]' "  address = \"$CT/debug.sock\"" '[metrics]' '  address = ""' >"$CT/config.toml"
+containerd --config "$CT/config.toml" >"$CT/log" 2>&1 &
+server_pids+=($!)
+for i in $(seq 1 100); do [ -S "$CT/c.sock" ] && break; sleep 0.1; done
+ok "containerd runs with its own root, state and socket" ctr -a "$CT/c.sock" version
 KC="$KEDGE lua tests/servers/kube/kc.lua"
 kc() { $KC "$KUBE_ADMIN" "$@"; }
 
@@ -43,8 +68,8 @@ helm_repo_start "$TMP/helm" "$C"
 R=$TMP/work
 mkdir -p "$R/sites" "$R/bundles/notes" "$R/bundles/settings" "$R/charts/settings/templates"
 for s in edge-01 edge-02; do printf 'name: %s\nlabels: {env: edge}\n' "$s" >"$R/sites/$s.yaml"; done
-printf 'chart: {repo: "%s", name: notes, version: "0.1.x"}\nnamespace: boot\ntargets: [{matchLabels: {env: edge}}]\nvalues: {text: from-the-pack}\n' \
-	"$HELM_REPO_URL" >"$R/bundles/notes/bundle.yaml"
+printf 'chart: {repo: "%s", name: notes, version: "0.1.x"}\nnamespace: boot\ntargets: [{matchLabels: {env: edge}}]\nvalues: {text: from-the-pack}\nextraImages: ["%s/apps/app:1.0", "%s/apps/sidecar:1.0"]\n' \
+	"$HELM_REPO_URL" "$REG" "$REG" >"$R/bundles/notes/bundle.yaml"
 printf 'chart: charts/settings\nnamespace: boot\ntargets: [{matchLabels: {env: edge}}]\n' >"$R/bundles/settings/bundle.yaml"
 printf 'apiVersion: v2\nname: settings\nversion: 1.0.0\n' >"$R/charts/settings/Chart.yaml"
 printf 'color: blue\n' >"$R/charts/settings/values.yaml"
@@ -62,8 +87,8 @@ HEAD=$(git -C "$R" rev-parse HEAD)
 P=$TMP/stick/pack
 mkdir -p "$TMP/stick"
 run "$KEDGE" pack create "$P" --repo "$TMP/sites.git" --ref main --site edge-01 --verify head \
-	--trusted-keys "$K/allowed" --sign-key "$K/ops" --state-dir "$TMP/packstate"
-is "$rc" 0 "a pack for edge-01"
+	--trusted-keys "$K/allowed" --sign-key "$K/ops" --state-dir "$TMP/packstate" --registry-ca "$SRV/ca.crt"
+is "$rc" 0 "a pack for edge-01, with its two images"
 [ "$rc" = 0 ] || echo "# $err"
 helm_repo_stop "$TMP/helm"
 
@@ -77,21 +102,26 @@ empty() { [ -z "$(find "$1" -mindepth 1 2>/dev/null | head -1)" ]; }
 
 # --- dry run ---------------------------------------------------------------------------
 N=$TMP/node
-boot "$N" --kubeconfig "$KUBE_ADMIN" --dry-run
+boot "$N" --kubeconfig "$KUBE_ADMIN" --dry-run --containerd-socket "$CT/c.sock"
 is "$rc" 0 "--dry-run succeeds"
 like "$err" "binary  would install bin/linux-amd64/kedge as $N/usr/local/bin/kedge" "...printing the binary step"
 like "$err" "pass    would run one pass: kedge apply --site edge-01" "...and the pass"
 ok "...and changes nothing on the node" empty "$N"
 ok "...nor on the stick" test ! -e "$P/reports"
+is "$(ctr -a "$CT/c.sock" -n k8s.io images ls -q | wc -l)" 0 "...nor in containerd"
 run kc get v1 ConfigMap boot settings
 is "$rc" 3 "...nor in the cluster"
 
 # --- the bootstrap -----------------------------------------------------------------------
-boot "$N" --kubeconfig "$KUBE_ADMIN" --wait 30
+mkdir -p "$N/var/lib/rancher/k3s"
+CTR_OPTS=(--containerd-socket "$CT/c.sock" --snapshotter native)
+boot "$N" --kubeconfig "$KUBE_ADMIN" --wait 30 "${CTR_OPTS[@]}"
 is "$rc" 0 "kedge bootstrap installs the pack and runs one pass"
 [ "$rc" = 0 ] || { echo "# $err"; echo "# $out"; cat "$P/reports/edge-01/pass.log" 2>/dev/null | sed 's/^/# /'; }
 like "$out" "bootstrapped site edge-01 at ${HEAD:0:12}" "...saying so"
 like "$err" "verify  [0-9]+ files, signature verified by SHA256:" "the pack was verified first"
+like "$err" "images  make 2 images available to k3s and containerd: written to .*containerd .*: 2 imported, 0 already there" \
+	"the images step says what it did"
 ok "kedge is installed, executable, the pack's binary" cmp "$N/usr/local/bin/kedge" "$P/bin/linux-amd64/kedge"
 ok "...mode 0755" test "$(stat -c %a "$N/usr/local/bin/kedge")" = 755
 ok "the agent's unit is installed" grep -q "ExecStart=/usr/local/bin/kedge agent --config /etc/kedge/agent.yaml" \
@@ -104,6 +134,10 @@ run "$KEDGE" sync --repo "$N/var/lib/kedge/pack/repo.git" --ref main --verify he
 is "$out" "$HEAD $TMP/s3/rev/$HEAD" "the copy serves the packed commit, signature intact"
 is "$(kc get v1 ConfigMap boot settings data.color)" blue "the pass applied the repo's own chart"
 is "$(kc get v1 ConfigMap boot notes data.text)" from-the-pack "...and the remote chart, offline, from the pack"
+like "$(ctr -a "$CT/c.sock" -n k8s.io images ls -q | tr '\n' ' ')" "$REG/apps/app:1\.0 .*$REG/apps/sidecar:1\.0" \
+	"the images are in containerd's k8s.io namespace"
+ok "...and an archive of them in k3s's agent/images folder" \
+	bash -c "ls '$N'/var/lib/rancher/k3s/agent/images/*.tar >/dev/null"
 ok "the report is on the stick" test -s "$P/reports/edge-01/report.json"
 like "$(cat "$P/reports/edge-01/report.json")" "\"site\": \"edge-01\"" "...the pass's report for edge-01"
 like "$(cat "$P/reports/edge-01/bootstrap.json")" "\"state\": \"verified\"" "bootstrap.json records the verified signature"
@@ -112,10 +146,10 @@ run "$KEDGE" pack verify "$P" --trusted-keys "$K/allowed"
 is "$rc" 0 "the pack still verifies with its reports in it"
 
 before=$(stat -c %Y.%i "$N/usr/local/bin/kedge")
-boot "$N" --kubeconfig "$KUBE_ADMIN"
+boot "$N" --kubeconfig "$KUBE_ADMIN" "${CTR_OPTS[@]}"
 is "$rc" 0 "a second run succeeds"
 is "$out" "nothing to do: the node holds this pack already" "...and changes nothing"
-like "$(printf '%s' "$err" | tr '\n' ' ')" "binary  unchanged.*repo    unchanged.*agent   unchanged.*pass    unchanged" "...step by step"
+like "$(printf '%s' "$err" | tr '\n' ' ')" "binary  unchanged.*repo    unchanged.*images  unchanged: already in .*: 0 imported, 2 already there.*agent   unchanged.*pass    unchanged" "...step by step (containerd has the images)"
 is "$(stat -c %Y.%i "$N/usr/local/bin/kedge")" "$before" "the binary was not rewritten"
 
 # --- refusals: the node stays untouched --------------------------------------------------------
@@ -132,7 +166,7 @@ PACK=$TMP/bad boot "$N2" --kubeconfig "$KUBE_ADMIN"
 is "$rc" 3 "a tampered chart blob is refused"
 like "$err" "bad/charts/sha256/[0-9a-f]{64}\.tgz: sha256 .* the file was changed; nothing was changed" "...naming it"
 run "$KEDGE" pack create "$TMP/stick/p2" --repo "$TMP/sites.git" --ref main --site edge-01 --sign-key "$K/ops" \
-	--state-dir "$TMP/packstate" --tar
+	--state-dir "$TMP/packstate" --tar --registry-ca "$SRV/ca.crt"
 head -c 300000 "$TMP/stick/p2.tar" >"$TMP/stick/short.tar"
 PACK=$TMP/stick/short.tar boot "$N2"
 is "$rc" 3 "a truncated tar is refused"

@@ -11,7 +11,7 @@ local function progress(cmd, o)
   local on = o.progress
   if on == nil then on = core.isatty(2) end
   return function(step, msg)
-    if on or step ~= "tar" then
+    if on or (step ~= "tar" and step ~= "bytes") then
       io.stderr:write(string.format("kedge %s: %-7s %s\n", cmd, step, msg))
       io.stderr:flush()
     end
