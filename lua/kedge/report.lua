@@ -342,6 +342,8 @@ local function norm_bundle(b)
     held = b.held and {gate = b.held.gate, reason = b.held.reason,
       ["until"] = tonumber(b.held["until"]) and rfc3339(b.held["until"]) or nil},
     overridden = b.overridden,
+    soak = b.soak and {wave = b.soak.wave, every = b.soak.every,
+      ["until"] = tonumber(b.soak["until"]) and rfc3339(b.soak["until"]) or nil},
     health = norm_health(b.health),
   }
 end
