@@ -483,8 +483,11 @@ static int parse_sig(const char *armored, size_t armored_len, parsed *ps,
 	memset(ps, 0, sizeof *ps);
 	memset(out, 0, sizeof *out);
 	b = memmem(armored, armored_len, ARMOR_BEGIN, strlen(ARMOR_BEGIN));
-	e = b ? memmem(b, armored_len - (size_t)(b - armored), ARMOR_END,
-		       strlen(ARMOR_END)) : NULL;
+	/* the end line is looked for after the whole begin line: their
+	 * "-----" could serve both, and a negative length follow */
+	e = b ? memmem(b + strlen(ARMOR_BEGIN),
+		       armored_len - (size_t)(b - armored) - strlen(ARMOR_BEGIN),
+		       ARMOR_END, strlen(ARMOR_END)) : NULL;
 	if (!b || !e)
 		return kd_err_set(err, KD_GIT_EREFUSED, "the signature is not an SSH signature "
 				  "(kedge verifies gpg.format=ssh signatures only)");

@@ -18,6 +18,14 @@
 --   overridden list, which the plan and the report show).
 -- Gates run in the order of M.LIST; the first that holds a bundle wins.
 -- Each lives in its own module, kedge.gates.NAME, returning the gate.
+--
+-- When the next pass is due. A hold's until is the moment its gate lets
+-- the bundle through, so a pass is due then; a gate that lets a bundle
+-- through may want a pass at a given time too (a soaking wave's smoke
+-- reruns: M.wake). ctx.wake is the earliest of them all, {at = EPOCH,
+-- why = "held"|..., bundle =}: the pass hands it on (P.wake) and the agent
+-- runs its next pass then, even when the repo did not move. One path for
+-- every gate: a gate only says until when, never schedules anything.
 local M = {}
 
 -- The gates' modules, in the order they are asked.
@@ -35,13 +43,22 @@ function M.add(gate)
   M.LIST[#M.LIST + 1] = gate
 end
 
+-- Asks for a pass at time at (epoch seconds), for why (a word the agent
+-- logs: "held", "soak") and bundle; ctx.wake keeps the earliest.
+function M.wake(ctx, at, why, bundle)
+  if type(at) ~= "number" then return end
+  if not ctx.wake or at < ctx.wake.at then ctx.wake = {at = at, why = why, bundle = bundle} end
+end
+
 -- Asks every gate about bd: nil (it moves), or {gate =, reason =,
--- ["until"] =}; nil, nil, err when a gate failed.
+-- ["until"] =}; nil, nil, err when a gate failed. A hold with an until
+-- asks for a pass then (M.wake).
 function M.ask(ctx, bd)
   for _, g in ipairs(M.LIST) do
     local held, err = g.check(ctx, bd)
     if err then return nil, nil, "gate " .. g.name .. ": " .. tostring(err) end
     if held then
+      M.wake(ctx, held["until"], "held", bd.name)
       return {gate = g.name, reason = tostring(held.reason), ["until"] = held["until"]}
     end
   end

@@ -258,6 +258,8 @@ function Pass:select()
     if gerr then return self:fail("select", M.EXIT.failed, "bundle " .. bd.name .. ": " .. gerr) end
     if held then self:hold(bd, held) end
   end
+  -- when a gate wants the next pass (a hold ends, a soak reruns smoke tests)
+  self.wake = ctx and ctx.wake or nil
   self:progress("select", #names > 0 and table.concat(names, ", ") or
     (#self.held > 0 and "every bundle is held" or "no bundle targets this site"))
   return true
@@ -437,7 +439,7 @@ function Pass:good_path(name)
 end
 
 -- STATE_DIR/state.json: {sites = {[site] = {bundles = {[name] = {commit=,
--- at=, chart=, version=, history = {{commit=, at=, chart=, version=},
+-- at=, since=, chart=, version=, history = {{commit=, at=, chart=, version=},
 -- ...}}}, last_pass = {...}}}}; one state directory
 -- may serve several sites of the same repo.
 function Pass:read_all_state()
@@ -490,21 +492,56 @@ function Pass:good_objects(bd, good, tree)
   return saved.objects, saved.namespace
 end
 
+-- A bundle whose soak failed (a smoke rerun while its wave soaks, see
+-- kedge.gates.wave) goes back to the good revision before this commit:
+-- that one becomes its good record again, so the next pass meets this
+-- commit as new (and retries it, as after a failed apply). -> the entry
+-- and the history from it on, or nil.
+local function before_soak(good)
+  for i, h in ipairs(type(good.history) == "table" and good.history or {}) do
+    if type(h) == "table" and type(h.commit) == "string" and h.commit ~= good.commit then
+      return h, {table.unpack(good.history, i)}
+    end
+  end
+  return nil
+end
+
+function Pass:demote(bd, to, hist, objs, ns, secret)
+  local ok, err = kos.write_atomic(self:good_path(bd.name), json.encode({commit = to.commit, namespace = ns,
+    objects = not secret and objs or nil, secret = secret}))
+  if not ok then return nil, err end
+  local all = self:read_all_state()
+  local st = all.sites[self.site_name] or {bundles = {}}
+  all.sites[self.site_name] = st
+  st.bundles[bd.name] = {commit = to.commit, at = to.at, since = to.at, chart = to.chart,
+    version = to.version, history = hist,
+    failed_soak = {commit = self.commit.id, at = os.date("!%Y-%m-%dT%H:%M:%SZ")}}
+  return kos.write_atomic(self:state_path(), json.encode(all, {indent = 2}) .. "\n")
+end
+
 -- Re-renders a failed bundle from its last good commit's tree and applies
 -- that. Returns the commit rolled back to, or nil and why not.
 function Pass:rollback(bd)
   local st = self:read_state()
   local good = st.bundles[bd.name]
   if not good or not good.commit then return nil, "no earlier good revision" end
-  if self.commit and good.commit == self.commit.id then
+  local hist
+  if self.commit and good.commit == self.commit.id and self:result_of(bd.name).soak then
+    good, hist = before_soak(good)
+    if not good then return nil, "no good revision before this commit (it failed while its wave soaked)" end
+  elseif self.commit and good.commit == self.commit.id then
     return nil, "its last good revision is this commit (the cluster changed under it)"
   end
-  local objs, ns = self:good_objects(bd, good)
+  local objs, ns, secret = self:good_objects(bd, good)
   if not objs then return nil, ns end
   local c = assert(self:kube_client())
   local res, aerr = c:apply(objs, {bundle = bd.name, prune = true,
     namespace = ns, state_dir = self.opts.state_dir, wait = self:wait_for()})
   if not res then return nil, aerr end
+  if hist then
+    local ok, derr = self:demote(bd, good, hist, objs, ns, secret)
+    if not ok then return nil, derr end
+  end
   return good.commit
 end
 
@@ -737,7 +774,10 @@ function Pass:record()
     local r = self.results[bd.name]
     if r and r.status == STATUS.OK then
       local entry = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
-      entry.history = M.history(st.bundles[bd.name], entry)
+      -- since: the first good pass of this commit (a soak counts from it)
+      local old = st.bundles[bd.name]
+      entry.since = type(old) == "table" and old.commit == entry.commit and old.since or now
+      entry.history = M.history(old, entry)
       st.bundles[bd.name] = entry
       n = n + 1
       -- decrypted data never reaches the disk: a bundle with secrets is
@@ -827,18 +867,19 @@ end
 -- whose result it needs, and ready(pass), whether that result is there;
 -- next: the step that runs right after this one succeeds, whether the
 -- recipe calls it or not (the image preflight goes with the budget: both
--- refuse the pass before anything is touched); args: turns the caller's arguments into run's (before the pass
--- may skip the step); always: runs after a failure too, and after the
--- recipe when it did not run it (apply mode); recipe = false: not in a
--- recipe's view; records: the pass fields (or files) where it leaves its
--- result, for the steps after it, the CLI and the report.
+-- refuse the pass before anything is touched); args: turns the caller's
+-- arguments into run's (before the pass may skip the step); always: runs
+-- after a failure too, and after the recipe when it did not run it (apply
+-- mode); recipe = false: not in a recipe's view; records: the pass fields
+-- (or files) where it leaves its result, for the steps after it, the CLI
+-- and the report.
 local function rendered(p) return p.rendered_objects or #p.bundles == 0 end
 M.STEPS = {
   {name = "sync", run = Pass.sync, recipe = false, records = {"tree", "commit", "refused"}},
   {name = "load", run = Pass.load, needs = "sync", ready = function(p) return p.tree end,
     records = {"repo", "site"}},
   {name = "select", run = Pass.select, needs = "load", ready = function(p) return p.site end,
-    records = {"bundles", "bundle_names", "held", "results"}},
+    records = {"bundles", "bundle_names", "held", "results", "wake"}},
   {name = "render", run = Pass.render, needs = "select", ready = function(p) return p.bundle_names end,
     records = {"rendered", "rendered_objects", "results"}},
   {name = "budget", run = Pass.budget, needs = "render", ready = rendered, next = "images",

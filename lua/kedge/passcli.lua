@@ -10,14 +10,18 @@ local synccli = require "kedge.cli.sync"
 local M = {}
 local EXIT = pass.EXIT
 
-local function usage(cmd, msg)
+-- The command line's two complaints, for every command's handler (cmd:
+-- the command's name): a usage error (exit 2) and a failure (exit 1).
+function M.usage(cmd, msg)
   io.stderr:write(string.format("kedge: %s (see 'kedge help %s')\n", msg, cmd))
   return EXIT.usage
 end
 
-local function fail(cmd, msg)
+function M.fail(cmd, msg)
   io.stderr:write(string.format("kedge %s: %s\n", cmd, msg))
+  return EXIT.failed
 end
+local usage, fail = M.usage, M.fail
 
 -- The site when --site is not given: $KEDGE_SITE, else the host name up to
 -- its first dot (an edge node usually is named after its site).

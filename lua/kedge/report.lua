@@ -342,6 +342,8 @@ local function norm_bundle(b)
     held = b.held and {gate = b.held.gate, reason = b.held.reason,
       ["until"] = tonumber(b.held["until"]) and rfc3339(b.held["until"]) or nil},
     overridden = b.overridden,
+    soak = b.soak and {wave = b.soak.wave, every = b.soak.every,
+      ["until"] = tonumber(b.soak["until"]) and rfc3339(b.soak["until"]) or nil},
     health = norm_health(b.health),
   }
 end
@@ -443,8 +445,9 @@ end
 local function outbox_dir(state) return state .. "/outbox" end
 local function sent_dir(state) return state .. "/reports" end
 
--- Files of a folder by report id: {[id] = {json=, junit=, markers={[key]=name}}}
-local function scan(dir)
+-- Files of a folder by report id: {[id] = {json=, junit=, markers={[key]=name}}}.
+-- keep: leave a dead write's temp files (a folder kedge does not own).
+local function scan(dir, keep)
   local list, err, why = fs.read_dir(dir)
   if not list then
     if why == "missing" then return {} end
@@ -467,7 +470,7 @@ local function scan(dir)
       -- a write that died before its rename leaves name.tmp.<pid>; one
       -- whose process still runs is a write in progress
       local pid = name:match("%.tmp%.(%d+)$")
-      if pid and not fs.stat("/proc/" .. pid) then os.remove(dir .. "/" .. name) end
+      if pid and not keep and not fs.stat("/proc/" .. pid) then os.remove(dir .. "/" .. name) end
     end
   end
   return by
@@ -478,6 +481,7 @@ local function load_doc(dir, name)
   if not text then return nil, err end
   local d, derr = json.decode(text, {name = dir .. "/" .. name})
   if not d then return nil, derr end
+  if type(d) ~= "table" then return nil, dir .. "/" .. name .. ": not a report (not a JSON object)" end
   return d, text
 end
 
@@ -944,37 +948,42 @@ function M.deliver(state, destinations, opts)
   return sum
 end
 
--- Reads one report of a folder kedge did not write itself (a stick's
--- DIR/reports/SITE/) into p, checked to be a report of site: true;
--- false when the file is JSON but no report at all (a status file beside
--- them); nil and why it is unusable.
+-- Reads one JSON file of a folder kedge did not write itself (a stick's
+-- DIR/reports/SITE/) into p (doc, text, id), checked to be a report of
+-- site: true; false when it is JSON but no report at all (bootstrap's
+-- bootstrap.json beside them); nil and why it is unusable. A report is
+-- known by its id, whatever the file is called (bootstrap writes the
+-- newest as report.json): the id names its markers, so it must be one
+-- kedge makes.
 local function read_foreign(dir, site, p)
-  local d, text = load_doc(dir, p.entry.json)
+  local d, text = load_doc(dir, p.file)
   if not d then return nil, text end
   if type(d) ~= "table" or (d.kind == nil and d.id == nil) then return false end
   if d.kind ~= "report" and d.kind ~= "summary" then
     return nil, "not a kedge report: its kind is " .. tostring(d.kind) .. ", not report or summary"
   end
-  if d.id ~= p.id then
-    return nil, "its id is " .. tostring(d.id) .. ", not its file's name " .. p.id .. " (renamed or edited?)"
+  if type(d.id) ~= "string" or #d.id > 200 or not d.id:match("^[%w][%w._-]*$") or d.id:find("..", 1, true) then
+    return nil, "its id is not a kedge report id (letters, digits, '.', '_' and '-')"
   end
   if d.site ~= site then
     return nil, "a report of site " .. tostring(d.site) .. " in the folder of site " .. site
   end
-  p.doc, p.text = d, text
+  p.doc, p.text, p.id = d, text, d.id
   return true
 end
 
 -- Delivers the reports one site left in dir (a stick's
--- DIR/reports/SITE/, as kedge bootstrap writes them: <id>.json and
--- <id>.junit.xml) to its destinations, each once: a marker
--- <id>.done-<destination> beside the report, as in the outbox, says it
--- went, so a second collect finds them and sends nothing. Nothing there
--- is renamed or removed; reports are read one at a time. state: the
--- folder for the git-branch work repos. opts as deliver's. → {reports =
--- n, delivered = n, already = n (every destination had it before),
--- failed = {{id, destination, error}}, pending = n, bad = {{file,
--- error}}, other = {files: JSON that is no report}} or nil, err.
+-- DIR/reports/SITE/: what kedge bootstrap writes, report.json, or the
+-- outbox's <id>.json and <id>.junit.xml) to its destinations, each once:
+-- a marker <id>.done-<destination> beside the report, as in the outbox,
+-- says it went, so a second collect finds them and sends nothing (and a
+-- report there under two names goes once). Nothing there is renamed or
+-- removed; reports are read one at a time. state: the folder for the
+-- git-branch work repos and STATE/collect.lock, held while collecting.
+-- opts as deliver's. → {reports = n (distinct ids), delivered = n,
+-- already = n (every destination had it before), failed = {{id,
+-- destination, error}}, pending = n, bad = {{file, error}}, other =
+-- {files: JSON that is no report}} or nil, err.
 function M.collect(dir, site, destinations, state, opts)
   if type(dir) ~= "string" or type(site) ~= "string" or type(state) ~= "string" then
     error("report.collect(dir, site, destinations, state_dir [, opts])", 2)
@@ -982,44 +991,52 @@ function M.collect(dir, site, destinations, state, opts)
   opts = opts or {}
   local dests, derr = destinations_of(destinations or {})
   if not dests then return nil, derr end
-  local by, err = scan(dir)
+  local by, err = scan(dir, true)
   if not by then return nil, err end
   local ok, merr = fs.mkdir(state)
   if not ok then return nil, merr end
+  -- two collects of one stick at once would both deliver what it lacks
+  local lock <close>, lerr = fs.lock(state .. "/collect.lock", opts.lock_timeout or M.LOCK_TIMEOUT)
+  if not lock then return nil, lerr end
   local list = {}
-  for id, e in pairs(by) do
-    if e.json then list[#list + 1] = {id = id, entry = e} end
+  for stem, e in pairs(by) do
+    if e.json then list[#list + 1] = {id = stem, file = e.json, junit_file = e.junit} end
   end
   table.sort(list, oldest_first)
   local sum = {reports = 0, delivered = 0, already = 0, failed = kedge.list({}), pending = 0,
     bad = kedge.list({}), other = kedge.list({})}
   local ctx = {state = state, dir = dir, dests = dests, opts = opts, sum = sum, broken = {}}
+  local seen = {}
   for _, p in ipairs(list) do
-    local missing = false
-    for _, dest in ipairs(dests) do missing = missing or not p.entry.markers[dest.key] end
-    local file = dir .. "/" .. p.entry.json
+    local file = dir .. "/" .. p.file
     local is, why = read_foreign(dir, site, p)
     if is == nil then
       sum.bad[#sum.bad + 1] = {file = file, error = M.redact(tostring(why))}
     elseif not is then
       sum.other[#sum.other + 1] = file
-    else
+    elseif not seen[p.id] then
+      seen[p.id] = true
       sum.reports = sum.reports + 1
+      -- its markers, by its id (a marker-only entry when the file has another name)
+      by[p.id] = by[p.id] or {id = p.id, markers = {}}
+      p.entry = {json = p.file, junit = p.junit_file, markers = by[p.id].markers}
+      local missing = false
+      for _, dest in ipairs(dests) do missing = missing or not p.entry.markers[dest.key] end
       if not missing then
         sum.already = sum.already + 1
       else
-        if p.entry.junit then
-          local junit, jerr = read_bounded(dir .. "/" .. p.entry.junit)
+        if p.junit_file then
+          local junit, jerr = read_bounded(dir .. "/" .. p.junit_file)
           if not junit then
-            sum.bad[#sum.bad + 1] = {file = dir .. "/" .. p.entry.junit,
+            sum.bad[#sum.bad + 1] = {file = dir .. "/" .. p.junit_file,
               error = tostring(jerr) .. " (the report goes without it)"}
           end
           p.junit = junit
         end
         deliver_one(ctx, p)
       end
-      p.doc, p.text, p.junit = nil, nil, nil
     end
+    p.doc, p.text, p.junit = nil, nil, nil
   end
   warn_broken(ctx, "on the stick for the next collect")
   return sum

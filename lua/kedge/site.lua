@@ -39,6 +39,7 @@ local KEYS = {
   remote_chart = {"repo", "name", "version"},
   rollout = {"waves", "health"},
   wave = {"name", "selector", "percent", "soak"},
+  soak = {"duration", "smoke"},
   health = {"minSuccess", "maxFailures", "whenUnknown"},
   selector = {"matchLabels", "matchExpressions"},
   target_values = {"matchLabels", "matchExpressions", "values"},
@@ -706,8 +707,6 @@ local function check_windows(P, doc, v)
   return list
 end
 
--- allowDowngrade, paused and its reason, on a site or a bundle (v), into
--- out: booleans as given (nil when absent), the reason a non-empty string.
 -- images: {require: present|off}: whether a pass needs every image its
 -- objects name in the node's image store or pack first (kedge.preflight);
 -- off when absent.
@@ -727,6 +726,8 @@ local function check_images(P, doc, v)
   return out
 end
 
+-- allowDowngrade, paused and its reason, on a site or a bundle (v), into
+-- out: booleans as given (nil when absent), the reason a non-empty string.
 local function check_release(P, doc, v, out)
   if v.allowDowngrade ~= nil and want(P, doc, "allowDowngrade", v.allowDowngrade, "boolean") then
     out.allowDowngrade = v.allowDowngrade
@@ -915,8 +916,46 @@ local function load_chart(P, tree, doc, v, b)
   end
 end
 
+-- A wave's soak: a duration ("2h"), or {duration: 2h, smoke: every 10m}
+-- (the site reruns its smoke tests that often while it soaks). -> the
+-- seconds (0 when there is none) and the smoke interval's, or nil.
+local function check_soak(P, doc, p, v)
+  if v == nil then return 0 end
+  local function secs(x) return type(x) == "string" and kedge.duration(x) or nil end
+  if type(v) ~= "table" then
+    local d = secs(v)
+    if d then return math.floor(d) end
+    P:add(doc, p, 'soak must be a duration like "2h", "30m" or "1h30m", or {duration: 2h, smoke: every 10m}, ' ..
+      "not %s", tostring(v))
+    return 0
+  end
+  if not want(P, doc, p, v, "map", "a wave's soak") then return 0 end
+  check_keys(P, doc, p, v, KEYS.soak, "a wave's soak")
+  local d = secs(v.duration)
+  if not d then
+    P:add(doc, join(p, "duration"), 'duration must be a duration like "2h", "30m" or "1h30m", not %s',
+      tostring(v.duration))
+    return 0
+  end
+  d = math.floor(d)
+  if v.smoke == nil then return d end
+  local every = type(v.smoke) == "string" and secs(v.smoke:match("^every%s+(%S+)$") or "")
+  if not every or every < 1 then
+    P:add(doc, join(p, "smoke"), 'smoke must say how often to rerun the smoke tests while the wave soaks, ' ..
+      'like "every 10m", not %s', tostring(v.smoke))
+    return d
+  end
+  if every > d then
+    P:add(doc, join(p, "smoke"), "smoke every %s is longer than the soak (%s): no rerun would happen; " ..
+      "rerun more often or soak longer", v.smoke:match("%S+$"), v.duration)
+    return d
+  end
+  return d, math.floor(every)
+end
+
 -- rollout: {waves = [{name, selector | percent, soak}], health = {...}}
--- -> {waves = {{name=, selector=, percent=, soak=SECONDS}}, health =
+-- -> {waves = {{name=, selector=, percent=, soak=SECONDS, smoke_every=
+-- SECONDS|nil}}, health =
 -- {min_success = PERCENT, max_failures = N, when_unknown = "wait"|"proceed"}}
 -- (kedge.waves decides with it). percent is cumulative over the sites the
 -- selector waves leave, so it must grow from wave to wave.
@@ -954,15 +993,7 @@ local function check_rollout(P, doc, v)
         else
           out.percent, last = w.percent, w.percent
         end
-        out.soak = 0
-        if w.soak ~= nil then
-          local d = type(w.soak) == "string" and kedge.duration(w.soak) or nil
-          if not d then
-            P:add(doc, join(p, "soak"), 'soak must be a duration like "2h", "30m" or "1h30m", not %s', tostring(w.soak))
-          else
-            out.soak = math.floor(d)
-          end
-        end
+        out.soak, out.smoke_every = check_soak(P, doc, join(p, "soak"), w.soak)
         r.waves[#r.waves + 1] = out
       end
     end
@@ -1244,6 +1275,11 @@ function M.load(tree)
             "matches no site the bundle targets (the wave is empty)", M.where(b.doc, "rollout.waves." ..
             (i - 1) .. ".selector"), i - 1, tostring(w.name))
         end
+      end
+      if w.smoke_every and #(b.smoke or {}) == 0 then
+        repo.warnings[#repo.warnings + 1] = string.format("%s: wave %s reruns the smoke tests while it " ..
+          "soaks, but the bundle has none (add smoke: tests, or drop soak.smoke)",
+          M.where(b.doc, "rollout.waves." .. (i - 1) .. ".soak.smoke"), tostring(w.name))
       end
     end
   end

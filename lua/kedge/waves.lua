@@ -244,6 +244,20 @@ function M.gate(plan, site_name)
   return {reason = M.why(plan, k), ["until"] = w.state == "not yet" and w.opens or nil}
 end
 
+-- A site's smoke reruns while it soaks (a wave's soak: {duration:,
+-- smoke: every ...}): spec is the site's wave, since when the site's smoke
+-- tests first passed on the revision (nil: they have not yet; this pass
+-- may be the first, so the soak would start now). Returns nil (no rerun:
+-- the wave reruns nothing, or the soak is over), or {["until"] = when the
+-- soak ends, every =, next = the next rerun (at the soak's end at the
+-- latest, so the last one checks the site as the soak ends)}.
+function M.soak_reruns(spec, since, now)
+  if not (spec and spec.smoke_every) then return nil end
+  local ends = (since or now) + spec.soak
+  if now >= ends then return nil end
+  return {["until"] = ends, every = spec.smoke_every, next = math.min(now + spec.smoke_every, ends)}
+end
+
 -- A site's state in the plan: done, soaking, applying (its wave is open,
 -- no result yet), failed, or its wave's state (not yet, waiting on health,
 -- halted).

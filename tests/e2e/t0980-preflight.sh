@@ -251,6 +251,17 @@ is_rc 0 "a site without images: applies with nothing present"
 [[ $err != *"images "* ]]
 tap_report $? "and prints no images step"
 
+# --- the agent: containerd-socket: and pack: in its config ----------------------------
+agent_once() { # STATE PACK
+	printf 'site: edge\nrepo: %s\nref: main\nstate-dir: %s\nkubeconfig: %s\nwait: false\ncontainerd-socket: %s\npack: %s\n' \
+		"$REPO" "$1" "$KUBE_ADMIN" "$SOCK" "$2" >"$TMP/agent.yaml"
+	run "$KEDGE" agent --config "$TMP/agent.yaml" --once
+}
+agent_once "$TMP/agent-1" "$TMP/nopack"
+is_rc 24 "kedge agent --once with a pack lacking the images: the tick's code is 24"
+agent_once "$TMP/agent-2" "$PACK"
+is_rc 0 "with pack: naming the pack: the tick passes"
+
 # --- the site option is checked ------------------------------------------------------
 printf 'images: {require: sometimes}\n' >>"$W/sites/lab.yaml"
 run "$KEDGE" check --repo "$W" --site lab
@@ -262,5 +273,11 @@ like "$err" "sites/lab.yaml:3:[0-9]+: unknown key \"requires\" in images \\(did 
 printf 'name: lab\ncapacity: {pods: 10}\nimages: {require: off}\n' >"$W/sites/lab.yaml"
 run "$KEDGE" check --repo "$W" --site lab
 is "$rc" 0 "require: off is fine"
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: [{name: c, image: "Not A Ref"}]\n' \
+	>"$W/charts/app/templates/bad.yaml"
+run "$KEDGE" check --repo "$W" --site edge
+is "$rc" 1 "a site that requires its images: an image that is no reference is a problem"
+like "$err" "bundles/app/bundle.yaml: bundle app: Pod bad, containers\\[0\\] \\(c\\): \"Not A Ref\" is not an image reference" \
+	"named by bundle file, object and container"
 
 done_testing

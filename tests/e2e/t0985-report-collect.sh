@@ -4,10 +4,11 @@
 # destinations: the status branch of a real bare config repo (kedge.git's
 # push) and an HTTPS webhook receiver (tests/servers/webhook.py) with a
 # bearer token. Each report arrives once: a second collect delivers nothing
-# and says so. A file that is not JSON, a report of another site, one
-# whose id is not its name, a folder of a site the repo lacks and a site
-# without an upstream destination are named and skipped; a webhook that
-# answers 503 keeps its report for the next collect (exit 23).
+# and says so; bootstrap's report.json goes by its id, its bootstrap.json
+# is left alone. A file that is not JSON, a report of another site, a
+# folder of a site the repo lacks and a site without an upstream
+# destination are named and skipped; a webhook that answers 503 keeps its
+# report for the next collect (exit 23).
 . tests/lib.sh
 for tool in openssl python3 git; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -133,36 +134,37 @@ p2=$(mkreport paris ok)
 mv "$STICK/reports/paris/$p2.json" "$STICK/reports/berlin/$p2.json"
 rm "$STICK/reports/paris/$p2.junit.xml"
 b4=$(mkreport berlin ok)
-mv "$STICK/reports/berlin/$b4.json" "$STICK/reports/berlin/berlin-renamed.json"
+mv "$STICK/reports/berlin/$b4.json" "$STICK/reports/berlin/report.json"
 rm "$STICK/reports/berlin/$b4.junit.xml"
-printf '{"site": "berlin", "agent": {"running": false}}\n' >"$STICK/reports/berlin/status.json"
+printf '{"site": "berlin", "steps": [], "pass": {"code": 0}}\n' >"$STICK/reports/berlin/bootstrap.json"
 mkdir -p "$STICK/reports/ghost"
 cp "$STICK/reports/berlin/$b1.json" "$STICK/reports/ghost/"
 o1=$(mkreport oslo ok)
 collect
 is "$rc" 1 "bad files on the stick: exit 1"
-like "$out" "berlin: 3 reports, 2 deliveries, 2 delivered before, 0 pending, 3 skipped" "the good new report still goes to both"
+like "$out" "berlin: 4 reports, 4 deliveries, 2 delivered before, 0 pending, 2 skipped" "the good new reports still go to both"
 like "$err" "reports/berlin/berlin-torn.json: skipped: .*" "a torn file is named"
 like "$err" "reports/berlin/$p2.json: skipped: a report of site paris in the folder of site berlin" "a report of another site"
-like "$err" "reports/berlin/berlin-renamed.json: skipped: its id is $b4, not its file's name berlin-renamed" "a renamed report"
-like "$err" "reports/berlin/status.json: not a report, left alone" "a status file is left alone"
+like "$err" "reports/berlin/bootstrap.json: not a report, left alone" "bootstrap's own record is left alone"
 like "$err" "reports/ghost: no site ghost in the config repo \\(sites/ghost.yaml\\): its reports stay on the stick" "a site the repo lacks"
 like "$err" "reports/oslo: site oslo lists no webhook or git-branch destination \\(report: in sites/oslo.yaml\\)" "a site without an upstream destination"
-grep -qx "$b3" "$HOOK/ids"
-is "$?" 0 "the new report reached the webhook"
-is "$(branch_count kedge/status/berlin)" 3 "and the branch"
+is "$(grep -cx "$b3\|$b4" "$HOOK/ids")" 2 "the new reports reached the webhook, report.json by its id"
+is "$(branch_count kedge/status/berlin)" 4 "and the branch"
+ok "report.json's markers are named by its id" ls "$STICK/reports/berlin/$b4".done-git-*
 ok "the skipped files are left as they were" test -f "$STICK/reports/berlin/berlin-torn.json" -a \
-	-f "$STICK/reports/berlin/berlin-renamed.json" -a ! -e "$STICK/reports/berlin/berlin-torn.json.bad"
+	! -e "$STICK/reports/berlin/berlin-torn.json.bad"
+collect --site berlin
+like "$out" "berlin: 4 reports, 0 deliveries, 4 delivered before" "report.json goes once"
 
 # --- --site: one site's folder only ------------------------------------------
 rm -r "$STICK/reports/ghost" "$STICK/reports/oslo"
-rm "$STICK/reports/berlin/berlin-torn.json" "$STICK/reports/berlin/berlin-renamed.json" "$STICK/reports/berlin/$p2.json"
+rm "$STICK/reports/berlin/berlin-torn.json" "$STICK/reports/berlin/$p2.json"
 p3=$(mkreport paris ok)
 b5=$(mkreport berlin ok)
 collect --site paris
 is "$rc" 0 "--site paris: exit 0"
 like "$out" "^paris: 2 reports, 1 delivery, 1 delivered before, 0 pending$" "only paris's folder is read"
-is "$(branch_count kedge/status/berlin)" 3 "berlin's new report waits"
+is "$(branch_count kedge/status/berlin)" 4 "berlin's new report waits"
 run "$KEDGE" report collect "$STICK" --repo "$REPO" --state-dir "$TMP/state" --site rome
 is "$rc" 1 "--site with no folder on the stick fails"
 like "$err" "reports/rome is not there: no reports of site rome" "naming it"

@@ -66,7 +66,7 @@ static const char driver[] =
 	"http.request = function(req)\n"
 	"  local a = table.remove(answers, 1)\n"
 	"  if not a then return nil, 'connection refused' end\n"
-	"  local code, rest = a:match('^(%d+)\\n?(.*)$')\n"
+	"  local code, rest = a:match('^(%d%d?%d?)\\n?(.*)$') -- as http-parser reads it\n"
 	"  if not code then return nil, 'malformed answer' end\n"
 	"  local head, body = '', rest:sub(2)\n"
 	"  if rest:sub(1, 1) ~= '\\n' then head, body = rest:match('^(.-)\\n\\n(.*)$') end\n"

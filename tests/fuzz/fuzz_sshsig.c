@@ -2,7 +2,8 @@
  * input is cut at NUL bytes into an armored SSHSIG, the signed data and an
  * allowed_signers file, checked at a fixed time (2023-11-14). Verification
  * either trusts the signature, filling principal, fingerprint and key type
- * as NUL-terminated strings, or refuses it with a code and a message. */
+ * as NUL-terminated strings, or refuses it (KD_GIT_EREFUSED; KD_EPARSE for
+ * a malformed allowed_signers line) with a message. */
 #include "fuzz.h"
 
 #include "git/git.h"
@@ -20,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  1700000000, &res, &err);
 	if (rc) {
 		fz_check_err(rc, &err);
-		if (rc != KD_GIT_EREFUSED && rc != KD_ENOMEM)
+		/* a malformed allowed_signers line is a configuration error */
+		if (rc != KD_GIT_EREFUSED && rc != KD_EPARSE && rc != KD_ENOMEM)
 			abort();
 	} else if (!memchr(res.principal, 0, sizeof res.principal) ||
 		   !memchr(res.fingerprint, 0, sizeof res.fingerprint) ||

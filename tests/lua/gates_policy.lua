@@ -218,4 +218,24 @@ t.same(pass.history(nil, entry), {{commit = "c3", at = "t3", chart = "web", vers
   "a first good revision is the whole history")
 
 os.execute("rm -rf " .. dir)
+-- when the next pass is due: the earliest a gate asks for (gates.wake), a
+-- hold's until among them
+do
+  local c = {}
+  gates.wake(c, 500, "soak", "a")
+  gates.wake(c, 900, "held", "b")
+  gates.wake(c, nil, "held", "c")
+  t.same(c.wake, {at = 500, why = "soak", bundle = "a"}, "gates.wake keeps the earliest")
+  gates.wake(c, 100, "held", "d")
+  t.same(c.wake, {at = 100, why = "held", bundle = "d"}, "an earlier one replaces it")
+  gates.add{name = "test-hold", check = function(_, b)
+    if b.name == "web" then return {reason = "a test hold", ["until"] = 4242} end
+  end}
+  local c2 = ctx({})
+  local held = gates.ask(c2, repo.bundles.web)
+  t.same(held, {gate = "test-hold", reason = "a test hold", ["until"] = 4242}, "a hold with an until")
+  t.same(c2.wake, {at = 4242, why = "held", bundle = "web"}, "asks for a pass when the hold ends")
+  table.remove(gates.LIST)
+end
+
 t.done()

@@ -2,8 +2,9 @@
 -- read in place (nothing renamed or removed there), each report delivered
 -- once to a dir destination with a marker beside it, and the hostile
 -- files a stick may carry (a 200 MB sparse file, a FIFO, torn JSON, a
--- report of another site, a renamed one) named and skipped while the rest
--- still goes. Webhook and status branch: tests/e2e/t0985-report-collect.sh.
+-- report of another site, an id that is no kedge id) named and skipped
+-- while the rest still goes; bootstrap's report.json delivered by its id.
+-- Webhook and status branch: tests/e2e/t0985-report-collect.sh.
 local t = dofile("tests/tap.lua")
 local report = require "kedge.report"
 local kos = require "kedge.os"
@@ -62,25 +63,46 @@ local f = assert(io.open(stick .. "/berlin-torn.json", "wb"))
 f:write('{"schema": 1, "kind": "rep')
 f:close()
 sh("cp " .. stick .. "/" .. r1.id .. ".json " .. stick .. "/berlin-copy.json")
+local text = assert(io.open(stick .. "/" .. good.id .. ".json")):read("a")
+f = assert(io.open(stick .. "/evil.json", "wb"))
+f:write((text:gsub('"id": "[^"]*"', '"id": "../../evil"')))
+f:close()
 f = assert(io.open(stick .. "/status.json", "wb"))
 f:write('{"running": false}\n')
 f:close()
 local heap0 = collectgarbage("count")
 s = assert(report.collect(stick, "berlin", dests, tmp .. "/state"))
 t.ok(collectgarbage("count") - heap0 < 4096, "the huge file costs no memory")
-t.same({s.reports, s.delivered, s.already, #s.bad}, {3, 1, 2, 5}, "the good one goes, five are skipped")
+t.same({s.reports, s.delivered, s.already, #s.bad}, {3, 1, 2, 5},
+  "the good one goes, a copy under another name counts once, five are skipped")
 local why = {}
 for _, b in ipairs(s.bad) do why[b.file:match("[^/]+$")] = b.error end
 t.like(why[huge.id .. ".json"], "over the report file limit", "the huge one: its size and the limit")
 t.like(why[fifo.id .. ".json"], "is not a regular file", "the FIFO: not opened")
 t.like(why["berlin-torn.json"], "unexpected end of input", "the torn one: where it breaks")
 t.like(why[other.id .. ".json"], "a report of site paris in the folder of site berlin", "another site's")
-t.ok((why["berlin-copy.json"] or ""):find("its id is " .. r1.id .. ", not its file's name berlin-copy", 1, true),
-  "a renamed one")
+t.like(why["evil.json"], "its id is not a kedge report id", "an id that would name a marker elsewhere")
+t.ok(not kos.stat(tmp .. "/evil.done-dir-" .. report.fnv(tmp .. "/upstream")) and
+  not kos.stat(tmp .. "/upstream/kedge-reports/evil.json"), "and nothing is written by it")
 t.same(s.other, {stick .. "/status.json"}, "a JSON file that is no report is left alone, named")
 t.ok(kos.stat(stick .. "/berlin-torn.json") and not kos.stat(stick .. "/berlin-torn.json.bad"),
   "nothing on the stick is renamed")
 t.ok(kos.stat(tmp .. "/upstream/kedge-reports/berlin/" .. good.id .. ".json"), "the good one arrived")
+
+-- bootstrap writes the newest report as report.json, with bootstrap.json beside it
+sh("rm -f " .. stick .. "/*")
+local newest = sample("berlin", 1764801600)
+assert(report.outbox_write(out, newest))
+sh("cp " .. out .. "/outbox/" .. newest.id .. ".json " .. stick .. "/report.json")
+f = assert(io.open(stick .. "/bootstrap.json", "wb"))
+f:write('{"site": "berlin", "steps": [], "pass": {"code": 0}}\n')
+f:close()
+s = assert(report.collect(stick, "berlin", dests, tmp .. "/state"))
+t.same({s.reports, s.delivered, #s.bad, #s.other}, {1, 1, 0, 1}, "report.json goes, bootstrap.json is no report")
+t.ok(kos.stat(stick .. "/" .. newest.id .. ".done-dir-" .. report.fnv(tmp .. "/upstream")),
+  "its marker is named by its id")
+s = assert(report.collect(stick, "berlin", dests, tmp .. "/state"))
+t.same({s.reports, s.delivered, s.already}, {1, 0, 1}, "and it goes once")
 
 sh("rm -rf " .. tmp)
 t.done()

@@ -266,4 +266,35 @@ repo = assert(load("  waves:\n    - {name: canary, selector: {matchLabels: {ring
 t.like(repo.warnings[1] or "", "^bundles/one/bundle.yaml:4:22: rollout.waves.0.selector of wave canary matches no site",
   "a selector matching no site is a warning (kedge check prints it)")
 
+-- ---- soak with smoke reruns ----
+repo = assert(load("  waves:\n    - {name: canary, selector: {matchLabels: {ring: canary}}, " ..
+  "soak: {duration: 30m, smoke: every 5m}}\n    - {name: all, percent: 100, soak: {duration: 1h}}\n"))
+t.same(repo.bundles.one.rollout.waves[1], {name = "canary", selector = {matchLabels = {ring = "canary"}}, soak = 1800,
+  smoke_every = 300}, "soak: {duration: 30m, smoke: every 5m} is read")
+t.same({repo.bundles.one.rollout.waves[2].soak, repo.bundles.one.rollout.waves[2].smoke_every}, {3600, nil},
+  "soak: {duration: 1h}: no reruns")
+t.like(repo.warnings[1] or "", "^bundles/one/bundle.yaml:4:%d+: wave canary reruns the smoke tests while it soaks, " ..
+  "but the bundle has none", "reruns without smoke tests: a warning naming the field")
+local bads = {
+  {"smoke not every", "{duration: 30m, smoke: 5m}", 'smoke must say how often to rerun the smoke tests while the ' ..
+   'wave soaks, like "every 10m", not 5m'},
+  {"smoke every garbage", "{duration: 30m, smoke: every often}", 'like "every 10m", not every often'},
+  {"smoke longer than the soak", "{duration: 10m, smoke: every 20m}", "smoke every 20m is longer than the soak (10m)"},
+  {"no duration", "{smoke: every 5m}", 'duration must be a duration like "2h", "30m" or "1h30m", not nil'},
+  {"unknown key", "{duration: 30m, smok: every 5m}", 'unknown key "smok" in a wave\'s soak (did you mean "smoke"?)'},
+  {"soak a list", "[30m]", "a wave's soak"},
+}
+for _, c in ipairs(bads) do
+  local r2, text2 = load("  waves:\n    - {name: all, percent: 100, soak: " .. c[2] .. "}\n")
+  t.ok(not r2 and text2:find(c[3], 1, true), "bad soak: " .. c[1] .. (r2 and "" or (" (" .. text2 .. ")")))
+end
+local SPEC = {name = "canary", soak = 1800, smoke_every = 300}
+t.same(waves.soak_reruns(SPEC, nil, T0), {["until"] = T0 + 1800, every = 300, next = T0 + 300},
+  "a first pass: the soak would start now, the first rerun 5m later")
+t.same(waves.soak_reruns(SPEC, T0, T0 + 1700), {["until"] = T0 + 1800, every = 300, next = T0 + 1800},
+  "the last rerun is at the soak's end")
+t.is(waves.soak_reruns(SPEC, T0, T0 + 1800), nil, "once the soak is over: no more reruns")
+t.is(waves.soak_reruns({name = "all", soak = 1800}, T0, T0 + 60), nil, "a soak without smoke: no reruns")
+t.is(waves.soak_reruns(nil, T0, T0 + 60), nil, "no wave: no reruns")
+
 t.done()

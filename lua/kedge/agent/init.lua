@@ -56,7 +56,7 @@ function M.new(opts)
       commit = prev.commit, passes = prev.passes or {}, drift_corrections = prev.drift_corrections or 0,
       sync_failures = prev.sync_failures or 0, consecutive_failures = prev.consecutive_failures or 0,
       last_pass = prev.last_pass, last_success = prev.last_success, last_tick = prev.last_tick,
-      held = prev.held, held_until = prev.held_until, ticks = 0}},
+      held = prev.held, wake = prev.wake, ticks = 0}},
     Agent)
   a.hist = prev.histogram
   -- the drift clock survives restarts (agent.json's last_drift), so an
@@ -118,14 +118,16 @@ end
 
 -- ---- children: ticks and lease renewals ----
 
--- Whether a bundle the last pass held may move now: its hold ended, or a
--- window held it and ignore-windows is on now.
-function Agent:held_due()
-  if self.st.held_until and kos.now() >= self.st.held_until then return true end
+-- Why a pass is due for the release policy (nil: it is not): the time
+-- the last pass's gates asked for came (its why: "held", "soak"), or a
+-- window held a bundle and ignore-windows is on now.
+function Agent:wake_due()
+  local w = self.st.wake
+  if type(w) == "table" and type(w.at) == "number" and kos.now() >= w.at then return tostring(w.why) end
   for _, h in ipairs(self.cfg.ignore_windows and self.st.held or {}) do
-    if h.gate == "window" then return true end
+    if h.gate == "window" then return "held" end
   end
-  return false
+  return nil
 end
 
 -- Starts a child for op (nil: a tick; "renew", "release": the lease).
@@ -134,7 +136,7 @@ function Agent:spawn(op)
     last_failed = self.st.consecutive_failures > 0 or nil,
     undelivered = (self.st.last_pass or {}).result == "undelivered" or nil,
     drift_due = not op and self.next_drift and kos.monotonic() >= self.next_drift or nil,
-    held_due = not op and self:held_due() or nil}
+    wake_due = not op and self:wake_due() or nil}
   -- a binary replaced in place (an upgrade) reads "PATH (deleted)": the
   -- next tick runs the new one at the same path
   local exe = kos.exe():gsub(" %(deleted%)$", "")
@@ -189,7 +191,7 @@ function Agent:tick_done(c, ans, status)
       duration = ans.duration, report = ans.report, commit = ans.commit, step = ans.step,
       error = ans.error}
     if ans.duration then self:observe(ans.duration) end
-    self.st.held, self.st.held_until = ans.held, ans.held_until
+    self.st.held, self.st.wake = ans.held, ans.wake
     self.st.drift_corrections = self.st.drift_corrections + (ans.drift_corrections or 0)
     if not failed then self.st.last_success = {at = iso(now), unix = now, commit = ans.commit} end
   end
@@ -205,9 +207,10 @@ function Agent:tick_done(c, ans, status)
   else
     self.st.consecutive_failures = 0
     self.next_tick = kos.monotonic() + self.cfg.interval + self:jitter()
-    if self.st.held_until then
-      -- a deployment window that opens before the next tick
-      self.next_tick = math.min(self.next_tick, kos.monotonic() + math.max(0, self.st.held_until - now) + 1)
+    local w = self.st.wake
+    if type(w) == "table" and type(w.at) == "number" then
+      -- a hold that ends, or a smoke rerun, before the next tick
+      self.next_tick = math.min(self.next_tick, kos.monotonic() + math.max(0, w.at - now) + 1)
     end
     log.info("agent: tick " .. tostring(ans.result), {commit = ans.commit,
       next_in = string.format("%.0fs", self.next_tick - kos.monotonic())})

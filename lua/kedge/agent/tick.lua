@@ -6,7 +6,9 @@
 --   {commit=, ran=bool, reasons={...}, result=, code=, duration=, report=,
 --    error=, step=, drift_corrections=, sync_failed=bool, busy=bool,
 --    leader=bool|nil, outbox_pending=, held={{bundle=, gate=, reason=,
---    until=}}, held_until=}
+--    until=}}, wake={at=, why=, bundle=}}
+-- wake is when the pass's gates want the next pass (kedge.gates: the
+-- earliest hold that ends, a soak's next smoke rerun).
 -- A tick first asks the remote for the ref (one ref advertisement, no
 -- fetch); the pass runs only when the commit moved, the last pass failed,
 -- a report waits in the outbox, or a drift check is due.
@@ -40,7 +42,7 @@ local function reasons_for(req, head, cfg)
   -- destinations keeps its outbox, as kedge apply does: nothing to retry)
   if req.undelivered and state.outbox_pending(cfg.state_dir) > 0 then r[#r + 1] = "outbox" end
   if req.drift_due then r[#r + 1] = "drift" end
-  if req.held_due then r[#r + 1] = "held" end
+  if req.wake_due then r[#r + 1] = req.wake_due end
   return r
 end
 
@@ -63,14 +65,15 @@ local function run_pass(cfg, req, out)
   out.commit = P.commit and P.commit.id or out.commit
   out.report = P.report_obj and P.report_obj.id or nil
   out.drift_corrections = P.drift_corrections or 0
-  -- what the release policy holds, and when the first hold ends (the
-  -- agent runs a pass then, even with nothing new in the repo)
+  -- what the release policy holds (for kedge status), and when its gates
+  -- want the next pass (the agent runs one then, even with nothing new in
+  -- the repo)
   for _, bd in ipairs(P.held or {}) do
     local h = P.results[bd.name].held
     out.held = out.held or {}
     out.held[#out.held + 1] = {bundle = bd.name, gate = h.gate, reason = h.reason, ["until"] = h["until"]}
-    if h["until"] and (not out.held_until or h["until"] < out.held_until) then out.held_until = h["until"] end
   end
+  out.wake = P.wake
   if P.failure then
     out.step, out.error = P.failure.step, P.failure.message
     out.busy = P.failure.step == "lock"

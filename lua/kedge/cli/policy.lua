@@ -15,15 +15,7 @@ local site = require "kedge.site"
 local M = {}
 local EXIT = {ok = 0, failed = 1, usage = 2}
 
-local function usage(cmd, msg)
-  io.stderr:write(string.format("kedge: %s (see 'kedge help %s')\n", msg, cmd))
-  return EXIT.usage
-end
-
-local function fail(cmd, msg)
-  io.stderr:write(string.format("kedge %s: %s\n", cmd, msg))
-  return EXIT.failed
-end
+local usage, fail = passcli.usage, passcli.fail
 
 local function site_of(o)
   return o.site or passcli.default_site()

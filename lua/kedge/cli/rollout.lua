@@ -9,20 +9,14 @@ local report = require "kedge.report"
 local site = require "kedge.site"
 local json = require "kedge.json"
 local kedge = require "kedge"
+local passcli = require "kedge.passcli"
 
 local M = {}
 
 M.EXIT = {ok = 0, halted = 1, usage = 2}
 
-local function usage(msg)
-  io.stderr:write(string.format("kedge rollout: %s (see 'kedge help rollout')\n", msg))
-  return M.EXIT.usage
-end
-
-local function fail(msg)
-  io.stderr:write("kedge rollout: ", msg, "\n")
-  return M.EXIT.halted
-end
+local function usage(msg) return passcli.usage("rollout", msg) end
+local function fail(msg) return passcli.fail("rollout", msg) end
 
 local function stamp(t) return t and os.date("!%Y-%m-%dT%H:%M:%SZ", t) or nil end
 
@@ -48,7 +42,8 @@ local function bundle_status(repo, bd, src, now)
   for k, w in ipairs(plan.waves) do
     local e = {name = w.name, index = k, state = w.state, opens = stamp(w.opens), passed = stamp(w.passed),
       soak = waves.duration_text(w.soak), soak_seconds = w.soak, quorum = w.quorum, succeeded = w.succeeded, failed = w.failed,
-      reason = waves.why(plan, k), sites = kedge.list({})}
+      reason = waves.why(plan, k), sites = kedge.list({}),
+      smoke_every = bd.rollout.waves[k].smoke_every and waves.duration_text(bd.rollout.waves[k].smoke_every)}
     for _, n in ipairs(w.sites) do e.sites[#e.sites + 1] = {name = n, state = waves.site_state(plan, n)} end
     out.waves[k] = e
     if not out.next and (w.state == "not yet" or w.state == "waiting") then
@@ -77,7 +72,8 @@ local function print_bundle(b)
     b.commit_time or "?", b.halted and ", HALTED" or ""))
   for _, w in ipairs(b.waves) do
     local when = w.state == "not yet" and (w.opens and ("opens " .. w.opens) or "opens later")
-      or w.state == "soaking" and ("soaking " .. w.soak .. " since " .. w.passed)
+      or w.state == "soaking" and ("soaking " .. w.soak .. " since " .. w.passed ..
+        (w.smoke_every and (", smoke every " .. w.smoke_every) or ""))
       or w.state == "done" and ("done at " .. stamp(report.parse_time(w.passed) + w.soak_seconds))
       or (w.state == "open" or w.state == "waiting") and w.opens and ("opened " .. w.opens) or ""
     if w.state == "waiting" then when = "waiting on health" end

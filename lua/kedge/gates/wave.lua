@@ -14,6 +14,7 @@ local site = require "kedge.site"
 local fleet = require "kedge.fleet"
 local git = require "kedge.git"
 local log = require "kedge.log"
+local report = require "kedge.report"
 
 local M = {name = "wave"}
 
@@ -54,19 +55,49 @@ local function store_of(ctx)
   return s
 end
 
+-- A bundle that moves on this site, in a wave whose soak reruns the smoke
+-- tests: while the site soaks (from its first good pass of the revision,
+-- state.json's since), the pass asks for the next one at the rerun's time
+-- (every pass runs the bundles' smoke tests), and the bundle's result says
+-- so (soak = {wave=, until=, every=}; a smoke test failing then rolls the
+-- site back to the revision before, see kedge.pass's rollback).
+local function soak(ctx, bd, good, c)
+  local _, site_wave = waves.assign(M.sites(ctx.repo, bd), bd)
+  local k = site_wave[ctx.site_name]
+  local since = good and good.commit == c.id and report.parse_time(tostring(good.since)) or nil
+  -- a record of this commit without since (an older kedge) has soaked
+  if good and good.commit == c.id and not since then return end
+  local now = ctx.now or os.time()
+  local r = waves.soak_reruns(k and bd.rollout.waves[k], since, now)
+  if not r then return end
+  -- (kedge.gates requires this module: asked for when it is loaded)
+  require("kedge.gates").wake(ctx, r.next, "soak", bd.name)
+  log.info(string.format("rollout: bundle %s soaks in wave %s until %s; its smoke tests rerun every %s",
+    bd.name, bd.rollout.waves[k].name, os.date("!%Y-%m-%dT%H:%M:%SZ", r["until"]), waves.duration_text(r.every)),
+    {bundle = bd.name})
+  if ctx.result_of then
+    ctx.result_of(bd.name).soak = {wave = bd.rollout.waves[k].name, ["until"] = r["until"], every = r.every}
+  end
+end
+
 function M.check(ctx, bd)
   if not bd.rollout then return nil end
   local c = ctx.commit
   -- a plain folder has no revision to roll out: nothing to stage
   if not (c and c.id and c.time) then return nil end
   local good = ctx.good and ctx.good[bd.name]
-  if good and good.commit == c.id then return nil end
+  if good and good.commit == c.id then
+    soak(ctx, bd, good, c)
+    return nil
+  end
   local plan, skipped = M.plan{repo = ctx.repo, bundle = bd, commit = {id = c.id, time = c.time},
     now = ctx.now, store = store_of(ctx), upto_site = ctx.site_name}
   for _, k in ipairs(skipped) do
     log.warn("rollout: skipped a peer's report", {file = k.file, why = tostring(k.reason), bundle = bd.name})
   end
-  return waves.gate(plan, ctx.site_name)
+  local held = waves.gate(plan, ctx.site_name)
+  if not held then soak(ctx, bd, good, c) end
+  return held
 end
 
 return M
