@@ -154,6 +154,7 @@ local function step_charts(c)
   local missing = {}
   for _, ch in ipairs(list) do
     local hex = tostring(ch.digest):gsub("^sha256:", "")
+    -- the index is keyed as kedge.charts keys a source (source_key there)
     local key = type(ch.source) == "table" and ch.source
     local e = key and idx[(key.kind == "oci" and (key.ref .. " " .. (key.version or "")))
       or (tostring(key.repo):gsub("/+$", "") .. " " .. tostring(key.name) .. " " .. (key.version or ""))]

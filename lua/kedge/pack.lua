@@ -340,6 +340,8 @@ local function take_charts(o, tree, names, tmp, say)
   end
   local R = charts.new{state_dir = o.state_dir, registry = o.registry}
   local got, list = {}, kedge.list({})
+  -- this resolver's fetch also keeps what it answers in the pack: every
+  -- remote chart and dependency a render asks for, and nothing else
   local fetch = R.fetch
   function R.fetch(self, spec)
     local bytes, info = fetch(self, spec)
