@@ -221,9 +221,17 @@ function M.read_tar(path, dir)
     local kind = h:sub(157, 157)
     local size = parse_octal(h:sub(125, 136), "bad")
     if not size then return fail("entry " .. name .. ": bad size") end
-    local clean = name:gsub("/+$", "")
-    if not M.safe_path(clean) then return fail("entry " .. name .. ": not a path a pack may hold") end
-    if kind == "5" then
+    -- tar -C DIR . names everything ./NAME, and DIR itself ./
+    local clean = name:gsub("^%./+", ""):gsub("/+$", "")
+    if kind == "L" or kind == "x" or kind == "g" then
+      return fail("entry " .. n .. ": a GNU or pax extended header; kedge reads ustar " ..
+        "(kedge pack create --tar, or tar --format=ustar)")
+    end
+    if clean == "" and kind == "5" then
+      -- the top folder: nothing to make
+    elseif not M.safe_path(clean) then
+      return fail("entry " .. name .. ": not a path a pack may hold")
+    elseif kind == "5" then
       local ok, merr = kos.mkdir(dir .. "/" .. clean, 493)
       if not ok then return fail(merr) end
     elseif kind == "0" or kind == "\0" then
