@@ -25,6 +25,7 @@ local json = require "kedge.json"
 local kedge = require "kedge"
 local kos = require "kedge.os"
 local limits = require "kedge.limits"
+local tar = require "kedge.tar"
 
 local M = {}
 
@@ -116,28 +117,7 @@ end
 M.human = human
 
 ------------------------------------------------------------------------
--- tar (POSIX ustar): regular files and folders only
-
-local function octal(n, width)
-  return string.format("%0" .. (width - 1) .. "o", n) .. "\0"
-end
-
-local function tar_header(name, size, typeflag, mode)
-  local prefix = ""
-  if #name > 100 then
-    local cut = name:sub(1, 155):match("^(.*)/")
-    if not cut or #name - #cut - 1 > 100 then return nil, name .. ": too long for a tar entry" end
-    prefix, name = cut, name:sub(#cut + 2)
-  end
-  local function pad(s, n) return s .. string.rep("\0", n - #s) end
-  local h = pad(name, 100) .. octal(mode, 8) .. octal(0, 8) .. octal(0, 8) .. octal(size, 12) ..
-    octal(0, 12) .. "        " .. typeflag .. pad("", 100) .. "ustar\0" .. "00" ..
-    pad("root", 32) .. pad("root", 32) .. octal(0, 8) .. octal(0, 8) .. pad(prefix, 155)
-  h = pad(h, 512)
-  local sum = 0
-  for i = 1, 512 do sum = sum + h:byte(i) end
-  return h:sub(1, 148) .. string.format("%06o", sum) .. "\0 " .. h:sub(157)
-end
+-- tar: written with kedge.tar, read here (ustar only)
 
 -- Writes the folder dir as a tar at path (through path.tmp.<pid>).
 function M.write_tar(dir, path, progress)
@@ -151,39 +131,20 @@ function M.write_tar(dir, path, progress)
     os.remove(tmp)
     return nil, msg
   end
-  local done = 0
+  local w = tar.writer(fo)
   for _, e in ipairs(entries) do
-    local h, herr
+    local ok, werr
     if e.type == "dir" then
-      h, herr = tar_header(e.path .. "/", 0, "5", 493)
+      ok, werr = w:dir(e.path .. "/")
     elseif e.type == "file" then
-      h, herr = tar_header(e.path, e.size, "0", e.path:match("^bin/") and 493 or 420)
+      ok, werr = w:file(e.path, dir .. "/" .. e.path, e.size, e.path:match("^bin/") and 493 or 420)
+      if ok and progress then progress("tar", string.format("%s written", human(w.bytes))) end
     else
       return fail(dir .. "/" .. e.path .. ": only files and folders go into a pack")
     end
-    if not h then return fail(herr) end
-    local ok, werr = fo:write(h)
     if not ok then return fail("cannot write " .. path .. ": " .. tostring(werr)) end
-    if e.type == "file" then
-      local fi, ierr = io.open(dir .. "/" .. e.path, "rb")
-      if not fi then return fail(ierr) end
-      local n = 0
-      while true do
-        local b = fi:read(CHUNK)
-        if not b then break end
-        n = n + #b
-        ok, werr = fo:write(b)
-        if not ok then fi:close(); return fail("cannot write " .. path .. ": " .. tostring(werr)) end
-      end
-      fi:close()
-      if n ~= e.size then return fail(dir .. "/" .. e.path .. " changed while it was written") end
-      ok, werr = fo:write(string.rep("\0", (512 - n % 512) % 512))
-      if not ok then return fail("cannot write " .. path .. ": " .. tostring(werr)) end
-      done = done + n
-      if progress then progress("tar", string.format("%s written", human(done))) end
-    end
   end
-  local ok, werr = fo:write(string.rep("\0", 1024))
+  local ok, werr = w:finish()
   if ok then ok, werr = fo:flush() end
   if not ok then return fail("cannot write " .. path .. ": " .. tostring(werr)) end
   fo:close()

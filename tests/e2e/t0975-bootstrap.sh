@@ -138,8 +138,9 @@ like "$(ctr -a "$CT/c.sock" -n k8s.io images ls -q | tr '\n' ' ')" "$REG/apps/ap
 	"the images are in containerd's k8s.io namespace"
 ok "...and an archive of them in k3s's agent/images folder" \
 	bash -c "ls '$N'/var/lib/rancher/k3s/agent/images/*.tar >/dev/null"
-ok "the report is on the stick" test -s "$P/reports/edge-01/report.json"
-like "$(cat "$P/reports/edge-01/report.json")" "\"site\": \"edge-01\"" "...the pass's report for edge-01"
+rep=$(ls "$P"/reports/edge-01/edge-01-*.json 2>/dev/null | head -n 1)
+ok "the report is on the stick, under its id" test -s "$rep"
+like "$(cat "$rep")" "\"site\": \"edge-01\"" "...the pass's report for edge-01"
 like "$(cat "$P/reports/edge-01/bootstrap.json")" "\"state\": \"verified\"" "bootstrap.json records the verified signature"
 ok "kedge status is on the stick too" test -e "$P/reports/edge-01/status.txt"
 run "$KEDGE" pack verify "$P" --trusted-keys "$K/allowed"
