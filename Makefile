@@ -60,11 +60,13 @@ HOST_SRC       = core/base/*.c core/json/*.c core/yaml/*.c core/semver/*.c core/
 # data) and tmpl only, so a dependency on sprig or chart fails the build.
 HOST_SRC_test_tmpl = core/base/*.c core/json/*.c core/tmpl/*.c
 
-# libFuzzer builds: clang with sanitizers over the decoders' own sources and
-# libyaml's (the copy of its source kept in the dependency prefix), not the
-# musl archives, since the sanitizer runtimes need glibc.
+# libFuzzer builds: clang with sanitizers over all of core/ and libyaml's
+# source (the copy kept in the dependency prefix), not the musl archives,
+# since the sanitizer runtimes need glibc. The other libraries come from
+# Debian's -dev packages of the versions vendor/pins names (build.sh
+# installs them); the shipped binary never links them.
 YAML_SRC ?= $(DEPS)/src/libyaml
-FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Icore
 # A missing prototype here once truncated a pointer to an int (memmem).
 FUZZ_CFLAGS += -Werror=implicit-function-declaration
 # Undefined behaviour stops the fuzzer like a crash, with the input saved.
@@ -72,8 +74,15 @@ FUZZ_CFLAGS += -fno-sanitize-recover=undefined
 YAML_LIB_SRC = $(wildcard $(YAML_SRC)/src/*.c)
 YAML_DEFS = -I$(YAML_SRC)/include -DYAML_VERSION_MAJOR=0 -DYAML_VERSION_MINOR=2 \
 	    -DYAML_VERSION_PATCH=5 -DYAML_VERSION_STRING='"0.2.5"'
+# Debian's liblua5.4-dev, configured as vendor/recipes/lua5.4.sh builds it.
+GLIBC_DEFS = -I/usr/include/lua5.4 -DLUA_COMPAT_5_3 -DLUA_USE_POSIX \
+	     -DKEDGE_VERSION='"$(KEDGE_VERSION)"' -DKEDGE_COMMIT='"$(KEDGE_COMMIT)"'
+GLIBC_LIBS = -lgit2 -lssh2 -lhttp_parser -llua5.4 -lz -lmbedtls $(HOST_CRYPTO_LIBS) -lpthread -lm
+# Every source of the product (no main), generated ones included, and libyaml.
+GLIBC_SRC = $(CORE_SRC) $(UNICODE_C) $(EMBED_C) $(YAML_LIB_SRC)
+GLIBC_OBJ = $(patsubst %.c,%.o,$(subst $(YAML_SRC)/,yaml/,$(subst $(BUILD)/gen/,gen/,$(GLIBC_SRC))))
 
-.PHONY: all tests fuzz san clean
+.PHONY: all tests fuzz san oom clean
 all: $(BUILD)/kedge
 
 $(BUILD)/obj/%.o: %.c
@@ -145,9 +154,8 @@ $(BUILD)/tests/host/%: tests/unit/%.c $(wildcard $(HOST_SRC)) $(UNICODE_C)
 # $(BUILD)/san/, any report stops the run.
 SAN_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	-Werror=implicit-function-declaration -w -Icore -Itests $(YAML_DEFS)
-SAN_SRC  = $(sort $(wildcard $(subst $(UNICODE_C),,$(HOST_SRC)))) $(UNICODE_C) $(YAML_LIB_SRC)
-SAN_OBJ  = $(patsubst %.c,$(BUILD)/san/obj/%.o,$(subst $(YAML_SRC)/,yaml/,$(SAN_SRC)))
+	-Werror=implicit-function-declaration -w -Icore -Itests $(YAML_DEFS) $(GLIBC_DEFS)
+SAN_OBJ  = $(GLIBC_OBJ:%=$(BUILD)/san/obj/%)
 SAN_LIB  = $(BUILD)/san/libsan.a
 SAN_BIN  = $(addprefix $(BUILD)/tests/san/,$(HOST_UNIT) test_regex) \
 	$(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/san/replay_%)
@@ -156,6 +164,10 @@ san: $(SAN_BIN)
 tests: $(SAN_BIN)
 
 $(BUILD)/san/obj/yaml/%.o: $(YAML_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(BUILD)/san/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(SAN_CFLAGS) -c $< -o $@
 
@@ -169,18 +181,50 @@ $(SAN_LIB): $(SAN_OBJ)
 
 $(BUILD)/tests/san/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c $(SAN_LIB) -lm $(HOST_CRYPTO_LIBS) -o $@
+	$(CLANG) $(SAN_CFLAGS) -DFUZZ_NAME='"$*"' $< tests/fuzz/replay.c $(SAN_LIB) $(GLIBC_LIBS) -o $@
 
 $(BUILD)/tests/san/%: tests/unit/%.c $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) $< $(SAN_LIB) -lm $(HOST_CRYPTO_LIBS) -o $@
+	$(CLANG) $(SAN_CFLAGS) $< $(SAN_LIB) $(GLIBC_LIBS) -o $@
+
+# Allocation-failure mode (tests/unit/oom.c, run by tests/unit/t0120-oom.sh):
+# the sanitizer objects again, every allocation through the test's own
+# wrappers so that the N-th one can fail.
+OOM_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup
+$(BUILD)/tests/san/oom: tests/unit/oom.c $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) $< $(SAN_LIB) $(OOM_WRAP) $(GLIBC_LIBS) -o $@
+
+oom: $(BUILD)/tests/san/oom
+tests: $(BUILD)/tests/san/oom
+
+# The fuzzers: core compiled once with libFuzzer's coverage into
+# $(BUILD)/fuzz/libfuzz.a, each target linked against it.
+FUZZ_OBJ = $(GLIBC_OBJ:%=$(BUILD)/fuzz/obj/%)
+FUZZ_LIB = $(BUILD)/fuzz/libfuzz.a
+FUZZ_ALL_CFLAGS = $(FUZZ_CFLAGS) -w $(YAML_DEFS) $(GLIBC_DEFS)
 
 fuzz: $(FUZZ_BIN)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard $(HOST_SRC)) $(UNICODE_C)
+$(BUILD)/fuzz/obj/yaml/%.o: $(YAML_SRC)/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) $(YAML_DEFS) $< $(HOST_SRC) \
-		$(YAML_LIB_SRC) -lm $(HOST_CRYPTO_LIBS) -o $@
+	$(CLANG) $(FUZZ_ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_ALL_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(GLIBC_LIBS) -o $@
 
 clean:
 	rm -rf $(BUILD)

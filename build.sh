@@ -104,8 +104,11 @@ need_test_tools() {
 		promtool:prometheus systemd-analyze:systemd faketime:faketime age:age
 	# the host-built template tests link core/sprig/crypto.c against these
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
+	need_glibc_libs
 	need chromium:chromium chromedriver:chromium-driver
 	need docker-registry:docker-registry htpasswd:apache2-utils curl:curl /usr/lib/python3/dist-packages/yaml:python3-yaml
+	# container images (t0965): push and check with skopeo and umoci, import into containerd
+	need skopeo:skopeo umoci:umoci containerd:containerd ctr:containerd
 	need qemu-aarch64-static:qemu-user-static
 	need clang:clang
 }
@@ -126,10 +129,19 @@ need_arm64_tools() {
 	need aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
 }
 
+# The sanitizer and fuzzer builds (glibc) compile all of core/ and link
+# Debian's builds of the libraries vendor/pins names, same versions.
+need_glibc_libs() {
+	need /usr/include/zlib.h:zlib1g-dev /usr/include/lua5.4/lua.h:liblua5.4-dev \
+		/usr/include/git2.h:libgit2-dev /usr/include/http_parser.h:libhttp-parser-dev \
+		/usr/include/libssh2.h:libssh2-1-dev
+}
+
 need_fuzz_tools() {
 	need clang:clang
 	# the fuzzers link core/tmpl/crypto.c against these
 	need /usr/include/mbedtls/x509_crt.h:libmbedtls-dev /usr/include/sodium.h:libsodium-dev
+	need_glibc_libs
 	libfuzzer_works && return 0
 	local rt
 	rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
@@ -211,7 +223,8 @@ run_fuzz() {
 		work=build/fuzz/work/$name # new inputs land here, not in the repo
 		log=build/fuzz/logs/$name.log
 		mkdir -p "$work"
-		local dirs=("$work")
+		local dirs=("$work") dict=()
+		[[ -f tests/fuzz/dict/$name.dict ]] && dict=(-dict="tests/fuzz/dict/$name.dict")
 		if [[ -d $corpus ]]; then
 			dirs+=("$corpus")
 		else
@@ -219,7 +232,7 @@ run_fuzz() {
 		fi
 		say "fuzzing $name for ${secs} s"
 		rc=0
-		"$f" -max_total_time="$secs" -print_final_stats=1 \
+		"$f" -max_total_time="$secs" -print_final_stats=1 "${dict[@]}" \
 			-artifact_prefix="build/fuzz/artifacts/$name-" "${dirs[@]}" >"$log" 2>&1 || rc=$?
 		if ((rc == 0)); then
 			passed=$((passed + 1))

@@ -212,6 +212,34 @@
 #define KD_LIMIT_CHART_MANIFESTS 100000u
 #endif
 
+/* Container images (lua/kedge/images): the largest manifest or index
+ * read from a registry or a layout, and a layout's index.json; manifests
+ * one index lists and layers one manifest lists; references one pull or
+ * one layout holds; the largest blob (a ustar size field holds less than
+ * 8 GiB); and the bytes one ranged request of a blob fetches into memory
+ * before they go to the temp file. */
+#ifndef KD_LIMIT_IMAGE_MANIFEST_BYTES
+#define KD_LIMIT_IMAGE_MANIFEST_BYTES (4u << 20)
+#endif
+#ifndef KD_LIMIT_IMAGE_INDEX_BYTES
+#define KD_LIMIT_IMAGE_INDEX_BYTES (16u << 20)
+#endif
+#ifndef KD_LIMIT_IMAGE_INDEX_ENTRIES
+#define KD_LIMIT_IMAGE_INDEX_ENTRIES 1024
+#endif
+#ifndef KD_LIMIT_IMAGE_LAYERS
+#define KD_LIMIT_IMAGE_LAYERS 512
+#endif
+#ifndef KD_LIMIT_IMAGES
+#define KD_LIMIT_IMAGES 10000
+#endif
+#ifndef KD_LIMIT_IMAGE_BLOB_BYTES
+#define KD_LIMIT_IMAGE_BLOB_BYTES (4ull << 30)
+#endif
+#ifndef KD_LIMIT_IMAGE_CHUNK_BYTES
+#define KD_LIMIT_IMAGE_CHUNK_BYTES (16u << 20)
+#endif
+
 /* The good revisions state.json keeps per bundle (lua/kedge/pass.lua), the
  * ones kedge rollback can go back to without a network. */
 #ifndef KD_LIMIT_GOOD_HISTORY
@@ -345,6 +373,22 @@
 #endif
 #ifndef KD_LIMIT_WINDOWS_SEARCH_DAYS
 #define KD_LIMIT_WINDOWS_SEARCH_DAYS 8
+#endif
+
+/* Packs (kedge.pack): the largest MANIFEST read, the files one pack may
+ * list (and a tar may hold, a walk of its folder may meet), the longest
+ * path in it, and the largest single file. */
+#ifndef KD_LIMIT_PACK_MANIFEST_BYTES
+#define KD_LIMIT_PACK_MANIFEST_BYTES (64u << 20)
+#endif
+#ifndef KD_LIMIT_PACK_FILES
+#define KD_LIMIT_PACK_FILES 200000
+#endif
+#ifndef KD_LIMIT_PACK_PATH_BYTES
+#define KD_LIMIT_PACK_PATH_BYTES 1024
+#endif
+#ifndef KD_LIMIT_PACK_FILE_BYTES
+#define KD_LIMIT_PACK_FILE_BYTES (64ull << 30)
 #endif
 
 #endif

@@ -231,6 +231,7 @@ typedef struct kd_git_sig_result {
 	char principal[256];   /* the allowed-signers principal(s) */
 	char fingerprint[64];  /* SHA256:<base64> of the signing key */
 	char key_type[32];
+	char ns[64];           /* the namespace the signature is for */
 } kd_git_sig_result;
 
 /* Verifies an armored SSH signature ("-----BEGIN SSH SIGNATURE-----")
@@ -243,5 +244,46 @@ int kd_git_sshsig_verify(const char *armored, size_t armored_len,
 			 const char *signers, size_t signers_len,
 			 const char *signers_name, int64_t when,
 			 kd_git_sig_result *out, kd_err *err);
+
+/* The same in namespace ns (kedge's packs: "kedge-pack"). principal, when
+ * not NULL, must match one of the key's allowed-signers principals (their
+ * * and ? patterns), as ssh-keygen -Y verify -I does; a namespaces= option
+ * on the key's line must list ns. */
+int kd_git_sshsig_verify_ns(const char *armored, size_t armored_len,
+			    const void *data, size_t len, const char *ns,
+			    const char *signers, size_t signers_len,
+			    const char *signers_name, const char *principal,
+			    int64_t when, kd_git_sig_result *out, kd_err *err);
+
+/* What an armored signature says of itself, trusting nothing: the key's
+ * fingerprint, type and namespace into out (principal stays empty) and the
+ * public key as "TYPE BASE64" appended to pubkey. */
+int kd_git_sshsig_inspect(const char *armored, size_t armored_len,
+			  kd_git_sig_result *out, kd_buf *pubkey, kd_err *err);
+
+/* Signs data in namespace ns as `ssh-keygen -Y sign -n NS` does (sha512,
+ * armored, wrapped at 70 columns) with an unencrypted OpenSSH ed25519
+ * private key (key_text, read from the file key_name). An encrypted key or
+ * another type is KD_EINVAL saying how to make a usable one. The secret
+ * key is wiped from memory before returning. */
+int kd_git_sshsig_sign(const char *key_text, size_t key_len, const char *key_name,
+		       const char *ns, const void *data, size_t len, kd_buf *out,
+		       kd_err *err);
+
+/* --- export: a bare repo holding one ref -------------------------------- */
+
+typedef struct kd_git_export_opts {
+	const char *src;      /* a local repository (bare or not) */
+	const char *rev;      /* what to take: a full refname or a 40-hex commit */
+	const char *dest_ref; /* the ref to make in out_dir (refs/heads/... or refs/tags/...) */
+	const char *out_dir;  /* made here; must not exist */
+} kd_git_export_opts;
+
+/* Writes a new bare repository at out_dir holding the commit rev names, its
+ * whole history and, when rev is an annotated tag, the tag object (so
+ * commit and tag signatures are intact), as one pack; dest_ref names it
+ * and HEAD points at it (a branch) or at the commit (detached). commit_out
+ * gets the commit's id. On failure out_dir is removed. */
+int kd_git_export(const kd_git_export_opts *o, char commit_out[41], kd_err *err);
 
 #endif

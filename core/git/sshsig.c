@@ -16,6 +16,8 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 #include <sodium/crypto_sign_ed25519.h>
+#include <fnmatch.h>
+#include <sodium/utils.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,12 +234,36 @@ static int parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Whether principal matches one of the comma-separated patterns (* and ?
+ * wildcards, as ssh-keygen's allowed-signers principals). */
+static int principal_matches(const char *patterns, const char *principal)
+{
+	char one[256];
+
+	for (const char *p = patterns; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n < sizeof one) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (!fnmatch(one, principal, 0))
+				return 1;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 /* Finds key (an SSH public key blob) in the allowed-signers text. 0 and
  * the principals when found; KD_GIT_EREFUSED when not; KD_EPARSE for a
  * malformed line (naming file and line). */
 static int find_signer(const char *text, size_t len, const char *name,
 		       const unsigned char *key, size_t keylen, int64_t when,
-		       char *principal, size_t psize, kd_err *err)
+		       const char *ns, const char *want, char *principal,
+		       size_t psize, kd_err *err)
 {
 	const char *p = text, *end = text + len;
 	char *line = NULL;
@@ -297,10 +323,15 @@ static int find_signer(const char *text, size_t len, const char *name,
 				 name, lineno);
 			continue;
 		}
+		if (want && !principal_matches(tok[0], want)) {
+			snprintf(why, sizeof why, "%s:%d: the key is trusted for \"%s\", not for \"%s\"",
+				 name, lineno, tok[0], want);
+			continue;
+		}
 		if (option_value(opts, "namespaces", opt, sizeof opt) &&
-		    !list_has(opt, "git")) {
-			snprintf(why, sizeof why, "%s:%d: the key is trusted for namespaces \"%s\", not \"git\"",
-				 name, lineno, opt);
+		    !list_has(opt, ns)) {
+			snprintf(why, sizeof why, "%s:%d: the key is trusted for namespaces \"%s\", not \"%s\"",
+				 name, lineno, opt, ns);
 			continue;
 		}
 		if (when && option_value(opts, "valid-after", opt, sizeof opt)) {
@@ -434,122 +465,298 @@ cleanup:
 	return rc;
 }
 
+/* An armored signature, decoded: the blob (heap, the caller frees it) and
+ * its fields, pointing into it. */
+typedef struct parsed {
+	unsigned char *blob;
+	span pubkey, ns, reserved, halg, sigblob, ktype;
+} parsed;
+
+static int parse_sig(const char *armored, size_t armored_len, parsed *ps,
+		     kd_git_sig_result *out, kd_err *err)
+{
+	const char *b, *e;
+	size_t bloblen = 0;
+	uint32_t version = 0;
+	rd r;
+
+	memset(ps, 0, sizeof *ps);
+	memset(out, 0, sizeof *out);
+	b = memmem(armored, armored_len, ARMOR_BEGIN, strlen(ARMOR_BEGIN));
+	/* the end line is looked for after the whole begin line: their
+	 * "-----" could serve both, and a negative length follow */
+	e = b ? memmem(b + strlen(ARMOR_BEGIN),
+		       armored_len - (size_t)(b - armored) - strlen(ARMOR_BEGIN),
+		       ARMOR_END, strlen(ARMOR_END)) : NULL;
+	if (!b || !e)
+		return kd_err_set(err, KD_GIT_EREFUSED, "the signature is not an SSH signature "
+				  "(kedge verifies gpg.format=ssh signatures only)");
+	b += strlen(ARMOR_BEGIN);
+	if (unbase64(b, (size_t)(e - b), &ps->blob, &bloblen) || bloblen < 10 ||
+	    memcmp(ps->blob, "SSHSIG", 6))
+		return kd_err_set(err, KD_GIT_EREFUSED, "malformed SSH signature (bad base64 or magic)");
+	r.p = ps->blob + 6;
+	r.end = ps->blob + bloblen;
+	if (get_u32(&r, &version) || version != 1 || get_str(&r, &ps->pubkey) ||
+	    get_str(&r, &ps->ns) || get_str(&r, &ps->reserved) || get_str(&r, &ps->halg) ||
+	    get_str(&r, &ps->sigblob) || r.p != r.end)
+		return kd_err_set(err, KD_GIT_EREFUSED, "malformed SSH signature (version %u)",
+				  (unsigned)version);
+	kd_git_ssh_fingerprint(ps->pubkey.p, ps->pubkey.n, out->fingerprint);
+	{
+		rd k = {ps->pubkey.p, ps->pubkey.p + ps->pubkey.n};
+
+		if (get_str(&k, &ps->ktype) || ps->ktype.n >= sizeof out->key_type)
+			return kd_err_set(err, KD_GIT_EREFUSED, "malformed public key in the SSH signature");
+		memcpy(out->key_type, ps->ktype.p, ps->ktype.n);
+	}
+	if (ps->ns.n >= sizeof out->ns)
+		return kd_err_set(err, KD_GIT_EREFUSED, "the SSH signature's namespace is too long");
+	memcpy(out->ns, ps->ns.p, ps->ns.n);
+	return 0;
+}
+
+/* The signed message of PROTOCOL.sshsig over data's hash (sha256 or
+ * sha512, as halg names). */
+static int signed_message(kd_buf *msg, const span *ns, const span *reserved,
+			  const span *halg, const void *data, size_t len, kd_err *err)
+{
+	unsigned char h[64];
+	size_t hlen;
+
+	if (span_is(halg, "sha512")) {
+		mbedtls_sha512_ret(data, len, h, 0);
+		hlen = 64;
+	} else if (span_is(halg, "sha256")) {
+		mbedtls_sha256_ret(data, len, h, 0);
+		hlen = 32;
+	} else {
+		return kd_err_set(err, KD_GIT_EREFUSED, "unsupported SSH signature hash \"%.*s\"",
+				  (int)(halg->n > 32 ? 32 : halg->n), (const char *)halg->p);
+	}
+	kd_buf_put(msg, "SSHSIG", 6);
+	put_str(msg, ns->p, ns->n);
+	put_str(msg, reserved->p, reserved->n);
+	put_str(msg, halg->p, halg->n);
+	put_str(msg, h, hlen);
+	return msg->failed ? kd_err_set(err, KD_ENOMEM, "out of memory") : 0;
+}
+
+/* Checks the signature itself with the key in the signature. */
+static int check_signature(const parsed *ps, const kd_buf *msg,
+			   kd_git_sig_result *out, kd_err *err)
+{
+	rd sr = {ps->sigblob.p, ps->sigblob.p + ps->sigblob.n};
+	rd k = {ps->pubkey.p, ps->pubkey.p + ps->pubkey.n};
+	const unsigned char *m = (const unsigned char *)msg->ptr;
+	span sigalg, sigval, skip;
+	int ok;
+
+	if (get_str(&sr, &sigalg) || get_str(&sr, &sigval) || get_str(&k, &skip))
+		return kd_err_set(err, KD_GIT_EREFUSED, "malformed signature blob");
+	if (span_is(&ps->ktype, "ssh-ed25519") && span_is(&sigalg, "ssh-ed25519")) {
+		ok = verify_ed25519(&k, &sigval, m, msg->len);
+	} else if (span_is(&ps->ktype, "ecdsa-sha2-nistp256") &&
+		   span_is(&sigalg, "ecdsa-sha2-nistp256")) {
+		ok = verify_ecdsa_p256(&k, &sigval, m, msg->len);
+	} else if (span_is(&ps->ktype, "ssh-rsa")) {
+		ok = verify_rsa(&k, &sigalg, &sigval, m, msg->len);
+		if (ok && span_is(&sigalg, "ssh-rsa"))
+			return kd_err_set(err, KD_GIT_EREFUSED, "RSA signature made with SHA-1 "
+					  "(ssh-rsa); kedge accepts rsa-sha2-256 and rsa-sha2-512");
+	} else {
+		return kd_err_set(err, KD_GIT_EREFUSED, "unsupported signature key type %s "
+				  "(kedge verifies ssh-ed25519, ecdsa-sha2-nistp256 and ssh-rsa)",
+				  out->key_type);
+	}
+	if (ok)
+		return kd_err_set(err, KD_GIT_EREFUSED, "bad %s signature by trusted key %s (%s): "
+				  "the signed content was changed or the signature is corrupt",
+				  out->key_type, out->fingerprint, out->principal);
+	return 0;
+}
+
+int kd_git_sshsig_verify_ns(const char *armored, size_t armored_len,
+			    const void *data, size_t len, const char *ns,
+			    const char *signers, size_t signers_len,
+			    const char *signers_name, const char *principal,
+			    int64_t when, kd_git_sig_result *out, kd_err *err)
+{
+	kd_buf msg = KD_BUF_INIT(4096);
+	parsed ps;
+	int rc;
+
+	rc = parse_sig(armored, armored_len, &ps, out, err);
+	if (rc)
+		goto cleanup;
+	if (!span_is(&ps.ns, ns)) {
+		rc = kd_err_set(err, KD_GIT_EREFUSED, "the SSH signature is for namespace \"%.*s\", not \"%s\"",
+				(int)(ps.ns.n > 64 ? 64 : ps.ns.n), (const char *)ps.ns.p, ns);
+		goto cleanup;
+	}
+	rc = find_signer(signers, signers_len, signers_name, ps.pubkey.p, ps.pubkey.n,
+			 when, ns, principal, out->principal, sizeof out->principal, err);
+	if (!rc)
+		rc = signed_message(&msg, &ps.ns, &ps.reserved, &ps.halg, data, len, err);
+	if (!rc)
+		rc = check_signature(&ps, &msg, out, err);
+cleanup:
+	free(ps.blob);
+	kd_buf_free(&msg);
+	return rc;
+}
+
 int kd_git_sshsig_verify(const char *armored, size_t armored_len,
 			 const void *data, size_t len,
 			 const char *signers, size_t signers_len,
 			 const char *signers_name, int64_t when,
 			 kd_git_sig_result *out, kd_err *err)
 {
-	const char *b, *e;
-	unsigned char *blob = NULL, h[64];
-	size_t bloblen = 0, hlen;
+	return kd_git_sshsig_verify_ns(armored, armored_len, data, len, "git", signers,
+				       signers_len, signers_name, NULL, when, out, err);
+}
+
+int kd_git_sshsig_inspect(const char *armored, size_t armored_len,
+			  kd_git_sig_result *out, kd_buf *pubkey, kd_err *err)
+{
+	parsed ps;
+	int rc = parse_sig(armored, armored_len, &ps, out, err);
+
+	if (!rc) {
+		size_t need = 4 * ((ps.pubkey.n + 2) / 3) + 1, olen = 0;
+		unsigned char *text = malloc(need);
+
+		if (!text || mbedtls_base64_encode(text, need, &olen, ps.pubkey.p, ps.pubkey.n))
+			rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+		else
+			kd_buf_printf(pubkey, "%s %.*s", out->key_type, (int)olen, (const char *)text);
+		free(text);
+		if (!rc && pubkey->failed)
+			rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+	}
+	free(ps.blob);
+	return rc;
+}
+
+/* --- signing (ssh-keygen -Y sign), Ed25519 keys only ------------------- */
+
+#define KEY_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----"
+#define KEY_END "-----END OPENSSH PRIVATE KEY-----"
+
+/* The public key blob and the 64-byte secret key of an unencrypted
+ * OpenSSH ed25519 private key file (PROTOCOL.key). */
+static int read_private_key(const char *text, size_t n, const char *name,
+			    unsigned char pk[32], unsigned char sk[64], kd_err *err)
+{
+	const char *b = memmem(text, n, KEY_BEGIN, strlen(KEY_BEGIN));
+	const char *e = b ? memmem(b, n - (size_t)(b - text), KEY_END, strlen(KEY_END)) : NULL;
+	unsigned char *bin = NULL;
+	size_t binlen = 0;
+	span cipher, kdf, kdfopts, pub, priv, ktype, kpub, kpriv;
+	uint32_t nkeys, c1, c2;
 	rd r;
-	uint32_t version = 0;
-	span pubkey, ns, reserved, halg, sigblob, sigalg, sigval, ktype;
-	kd_buf msg = KD_BUF_INIT(4096);
-	int rc, ok = -1;
+	int rc = kd_err_set(err, KD_EPARSE, "%s: not an OpenSSH private key (make one with "
+			    "ssh-keygen -t ed25519 -N '' -f %s)", name, name);
 
-	memset(out, 0, sizeof *out);
-	b = memmem(armored, armored_len, ARMOR_BEGIN, strlen(ARMOR_BEGIN));
-	e = b ? memmem(b, armored_len - (size_t)(b - armored), ARMOR_END,
-		       strlen(ARMOR_END)) : NULL;
-	if (!b || !e) {
-		rc = kd_err_set(err, KD_GIT_EREFUSED, "the signature is not an SSH signature "
-				"(kedge verifies gpg.format=ssh signatures only)");
+	if (!b || !e)
+		return rc;
+	b += strlen(KEY_BEGIN);
+	if (unbase64(b, (size_t)(e - b), &bin, &binlen) || binlen < 15 ||
+	    memcmp(bin, "openssh-key-v1", 15))
+		goto cleanup;
+	r.p = bin + 15;
+	r.end = bin + binlen;
+	if (get_str(&r, &cipher) || get_str(&r, &kdf) || get_str(&r, &kdfopts))
+		goto cleanup;
+	if (!span_is(&cipher, "none")) {
+		rc = kd_err_set(err, KD_EINVAL, "%s is protected by a passphrase: kedge signs with an "
+				"unencrypted key (keep a copy without one on the signing machine: "
+				"cp %s pack.key && ssh-keygen -p -N '' -f pack.key)", name, name);
 		goto cleanup;
 	}
-	b += strlen(ARMOR_BEGIN);
-	if (unbase64(b, (size_t)(e - b), &blob, &bloblen) || bloblen < 10 ||
-	    memcmp(blob, "SSHSIG", 6)) {
-		rc = kd_err_set(err, KD_GIT_EREFUSED, "malformed SSH signature (bad base64 or magic)");
+	if (get_u32(&r, &nkeys) || nkeys != 1 || get_str(&r, &pub) || get_str(&r, &priv))
+		goto cleanup;
+	r.p = priv.p;
+	r.end = priv.p + priv.n;
+	if (get_u32(&r, &c1) || get_u32(&r, &c2) || c1 != c2 || get_str(&r, &ktype))
+		goto cleanup;
+	if (!span_is(&ktype, "ssh-ed25519")) {
+		rc = kd_err_set(err, KD_EINVAL, "%s: the key type is %.*s; kedge signs packs with ssh-ed25519 "
+				"keys only (ssh-keygen -t ed25519 -N '' -f pack.key)", name,
+				(int)(ktype.n > 40 ? 40 : ktype.n), (const char *)ktype.p);
 		goto cleanup;
 	}
-	r.p = blob + 6;
-	r.end = blob + bloblen;
-	if (get_u32(&r, &version) || version != 1 || get_str(&r, &pubkey) ||
-	    get_str(&r, &ns) || get_str(&r, &reserved) || get_str(&r, &halg) ||
-	    get_str(&r, &sigblob) || r.p != r.end) {
-		rc = kd_err_set(err, KD_GIT_EREFUSED, "malformed SSH signature (version %u)",
-				(unsigned)version);
+	if (get_str(&r, &kpub) || kpub.n != 32 || get_str(&r, &kpriv) || kpriv.n != 64 ||
+	    memcmp(kpriv.p + 32, kpub.p, 32))
 		goto cleanup;
-	}
-	kd_git_ssh_fingerprint(pubkey.p, pubkey.n, out->fingerprint);
-	{
-		rd k = {pubkey.p, pubkey.p + pubkey.n};
-
-		if (get_str(&k, &ktype) || ktype.n >= sizeof out->key_type) {
-			rc = kd_err_set(err, KD_GIT_EREFUSED, "malformed public key in the SSH signature");
-			goto cleanup;
-		}
-		memcpy(out->key_type, ktype.p, ktype.n);
-	}
-	if (!span_is(&ns, "git")) {
-		rc = kd_err_set(err, KD_GIT_EREFUSED, "the SSH signature is for namespace \"%.*s\", not \"git\"",
-				(int)(ns.n > 64 ? 64 : ns.n), (const char *)ns.p);
-		goto cleanup;
-	}
-	rc = find_signer(signers, signers_len, signers_name, pubkey.p, pubkey.n,
-			 when, out->principal, sizeof out->principal, err);
-	if (rc)
-		goto cleanup;
-	if (span_is(&halg, "sha512")) {
-		mbedtls_sha512_ret(data, len, h, 0);
-		hlen = 64;
-	} else if (span_is(&halg, "sha256")) {
-		mbedtls_sha256_ret(data, len, h, 0);
-		hlen = 32;
-	} else {
-		rc = kd_err_set(err, KD_GIT_EREFUSED, "unsupported SSH signature hash \"%.*s\"",
-				(int)(halg.n > 32 ? 32 : halg.n), (const char *)halg.p);
-		goto cleanup;
-	}
-	kd_buf_put(&msg, "SSHSIG", 6);
-	put_str(&msg, ns.p, ns.n);
-	put_str(&msg, reserved.p, reserved.n);
-	put_str(&msg, halg.p, halg.n);
-	put_str(&msg, h, hlen);
-	if (msg.failed) {
-		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	{
-		rd sr = {sigblob.p, sigblob.p + sigblob.n};
-		rd k = {pubkey.p, pubkey.p + pubkey.n};
-		span skip;
-
-		if (get_str(&sr, &sigalg) || get_str(&sr, &sigval) ||
-		    get_str(&k, &skip)) {
-			rc = kd_err_set(err, KD_GIT_EREFUSED, "malformed signature blob");
-			goto cleanup;
-		}
-		if (span_is(&ktype, "ssh-ed25519") && span_is(&sigalg, "ssh-ed25519")) {
-			ok = verify_ed25519(&k, &sigval, (unsigned char *)msg.ptr, msg.len);
-		} else if (span_is(&ktype, "ecdsa-sha2-nistp256") &&
-			   span_is(&sigalg, "ecdsa-sha2-nistp256")) {
-			ok = verify_ecdsa_p256(&k, &sigval, (unsigned char *)msg.ptr, msg.len);
-		} else if (span_is(&ktype, "ssh-rsa")) {
-			ok = verify_rsa(&k, &sigalg, &sigval, (unsigned char *)msg.ptr, msg.len);
-			if (ok && span_is(&sigalg, "ssh-rsa")) {
-				rc = kd_err_set(err, KD_GIT_EREFUSED, "RSA signature made with SHA-1 "
-						"(ssh-rsa); kedge accepts rsa-sha2-256 and rsa-sha2-512");
-				goto cleanup;
-			}
-		} else {
-			rc = kd_err_set(err, KD_GIT_EREFUSED, "unsupported signature key type %s "
-					"(kedge verifies ssh-ed25519, ecdsa-sha2-nistp256 and ssh-rsa)",
-					out->key_type);
-			goto cleanup;
-		}
-	}
-	if (ok) {
-		rc = kd_err_set(err, KD_GIT_EREFUSED, "bad %s signature by trusted key %s (%s): "
-				"the signed content was changed or the signature is corrupt",
-				out->key_type, out->fingerprint, out->principal);
-		goto cleanup;
-	}
+	memcpy(pk, kpub.p, 32);
+	memcpy(sk, kpriv.p, 64);
 	rc = 0;
 cleanup:
-	free(blob);
+	if (bin)
+		sodium_memzero(bin, binlen);
+	free(bin);
+	return rc;
+}
+
+/* Base64 of b, wrapped at 70 columns as ssh-keygen writes it. */
+static int armor(kd_buf *out, const kd_buf *b)
+{
+	size_t need = 4 * ((b->len + 2) / 3) + 1, olen = 0;
+	char *text = malloc(need);
+
+	if (!text || mbedtls_base64_encode((unsigned char *)text, need, &olen,
+					   (const unsigned char *)b->ptr, b->len)) {
+		free(text);
+		return -1;
+	}
+	kd_buf_puts(out, ARMOR_BEGIN "\n");
+	for (size_t i = 0; i < olen; i += 70) {
+		kd_buf_put(out, text + i, olen - i < 70 ? olen - i : 70);
+		kd_buf_putc(out, '\n');
+	}
+	kd_buf_puts(out, ARMOR_END "\n");
+	free(text);
+	return out->failed ? -1 : 0;
+}
+
+int kd_git_sshsig_sign(const char *key_text, size_t key_len, const char *key_name,
+		       const char *ns, const void *data, size_t len, kd_buf *out,
+		       kd_err *err)
+{
+	unsigned char pk[32], sk[64], sig[64];
+	kd_buf msg = KD_BUF_INIT(4096), keyblob = KD_BUF_INIT(256), sigblob = KD_BUF_INIT(256);
+	kd_buf blob = KD_BUF_INIT(4096);
+	span nsp = {(const unsigned char *)ns, strlen(ns)}, none = {NULL, 0};
+	span halg = {(const unsigned char *)"sha512", 6};
+	int rc;
+
+	if (!ns[0])
+		return kd_err_set(err, KD_EINVAL, "an SSH signature needs a namespace");
+	rc = read_private_key(key_text, key_len, key_name, pk, sk, err);
+	if (rc)
+		goto cleanup;
+	rc = signed_message(&msg, &nsp, &none, &halg, data, len, err);
+	if (rc)
+		goto cleanup;
+	crypto_sign_ed25519_detached(sig, NULL, (const unsigned char *)msg.ptr, msg.len, sk);
+	put_str(&keyblob, "ssh-ed25519", 11);
+	put_str(&keyblob, pk, 32);
+	put_str(&sigblob, "ssh-ed25519", 11);
+	put_str(&sigblob, sig, 64);
+	kd_buf_put(&blob, "SSHSIG\0\0\0\1", 10);
+	put_str(&blob, keyblob.ptr, keyblob.len);
+	put_str(&blob, ns, nsp.n);
+	put_str(&blob, "", 0);
+	put_str(&blob, "sha512", 6);
+	put_str(&blob, sigblob.ptr, sigblob.len);
+	if (keyblob.failed || sigblob.failed || blob.failed || armor(out, &blob))
+		rc = kd_err_set(err, KD_ENOMEM, "out of memory");
+cleanup:
+	sodium_memzero(sk, sizeof sk);
 	kd_buf_free(&msg);
+	kd_buf_free(&keyblob);
+	kd_buf_free(&sigblob);
+	kd_buf_free(&blob);
 	return rc;
 }

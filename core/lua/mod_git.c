@@ -42,10 +42,24 @@
  *     the files on top of the remote branch, pushed without force (see
  *     kd_git_push in core/git/git.h).
  *
+ *   git.sshsig_sign(key_file, namespace, data) -> armored signature or nil,
+ *     err: `ssh-keygen -Y sign -n NAMESPACE` with an unencrypted OpenSSH
+ *     ed25519 key, read here (never a Lua string) and wiped after use
+ *   git.sshsig_verify(armored, signers_text, principal|nil, namespace, data
+ *     [, signers_name]) -> {principal=, fingerprint=, key_type=} or nil, err:
+ *     as ssh-keygen -Y verify against an allowed-signers file's text
+ *   git.sshsig_inspect(armored) -> {fingerprint=, key_type=, namespace=,
+ *     public_key="TYPE BASE64"} or nil, err: what the signature claims,
+ *     nothing checked (to match a pinned fingerprint, then verify)
+ *   git.export{src=, rev=, ref=, out=} -> commit id or nil, err: a new bare
+ *     repository at out holding rev (a refname or a commit) with its
+ *     history as ref (kd_git_export)
+ *
  * Secrets are read from files here too (token_file, password_file). */
 #include "lua/klua.h"
 
 #include "base/arena.h"
+#include "base/fs.h"
 #include "base/limits.h"
 #include "git/git.h"
 #include "json/json.h"
@@ -505,6 +519,106 @@ cleanup:
 	return 1;
 }
 
+/* --- SSH signatures over any data, and export ------------------------------ */
+
+static int git_sshsig_sign(lua_State *L)
+{
+	const char *file = luaL_checkstring(L, 1);
+	const char *ns = luaL_checkstring(L, 2);
+	size_t len;
+	const char *data = luaL_checklstring(L, 3, &len);
+	kd_buf key = KD_BUF_INIT(64 * 1024), out = KD_BUF_INIT(64 * 1024);
+	kd_err err = KD_ERR_INIT;
+	int rc;
+
+	rc = kd_fs_read_file(file, key.limit, &key, &err);
+	if (rc)
+		kd_err_prefix(&err, "--sign-key");
+	else
+		rc = kd_git_sshsig_sign(key.ptr, key.len, file, ns, data, len, &out, &err);
+	memset(key.ptr, 0, key.len);
+	kd_buf_free(&key);
+	if (rc) {
+		kd_buf_free(&out);
+		return kd_lua_fail(L, &err);
+	}
+	lua_pushlstring(L, out.ptr, out.len);
+	kd_buf_free(&out);
+	return 1;
+}
+
+static void push_sig(lua_State *L, const kd_git_sig_result *r)
+{
+	lua_createtable(L, 0, 4);
+	if (r->principal[0]) {
+		lua_pushstring(L, r->principal);
+		lua_setfield(L, -2, "principal");
+	}
+	lua_pushstring(L, r->fingerprint);
+	lua_setfield(L, -2, "fingerprint");
+	lua_pushstring(L, r->key_type);
+	lua_setfield(L, -2, "key_type");
+	lua_pushstring(L, r->ns);
+	lua_setfield(L, -2, "namespace");
+}
+
+static int git_sshsig_verify(lua_State *L)
+{
+	size_t alen, slen, dlen;
+	const char *armored = luaL_checklstring(L, 1, &alen);
+	const char *signers = luaL_checklstring(L, 2, &slen);
+	const char *principal = luaL_optstring(L, 3, NULL);
+	const char *ns = luaL_checkstring(L, 4);
+	const char *data = luaL_checklstring(L, 5, &dlen);
+	const char *name = luaL_optstring(L, 6, "the allowed signers");
+	kd_git_sig_result *r = lua_newuserdatauv(L, sizeof *r, 0);
+	kd_err err = KD_ERR_INIT;
+
+	if (kd_git_sshsig_verify_ns(armored, alen, data, dlen, ns, signers, slen, name,
+				    principal, (int64_t)time(NULL), r, &err))
+		return kd_lua_fail(L, &err);
+	push_sig(L, r);
+	return 1;
+}
+
+static int git_sshsig_inspect(lua_State *L)
+{
+	size_t alen;
+	const char *armored = luaL_checklstring(L, 1, &alen);
+	kd_git_sig_result *r = lua_newuserdatauv(L, sizeof *r, 0);
+	kd_buf pub = KD_BUF_INIT(64 * 1024);
+	kd_err err = KD_ERR_INIT;
+
+	if (kd_git_sshsig_inspect(armored, alen, r, &pub, &err)) {
+		kd_buf_free(&pub);
+		return kd_lua_fail(L, &err);
+	}
+	push_sig(L, r);
+	lua_pushlstring(L, pub.ptr, pub.len);
+	lua_setfield(L, -2, "public_key");
+	kd_buf_free(&pub);
+	return 1;
+}
+
+static int git_export(lua_State *L)
+{
+	kd_git_export_opts o;
+	kd_err err = KD_ERR_INIT;
+	char commit[41];
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	o.src = kd_lua_opt_string(L, 1, "src", NULL);
+	o.rev = kd_lua_opt_string(L, 1, "rev", NULL);
+	o.dest_ref = kd_lua_opt_string(L, 1, "ref", NULL);
+	o.out_dir = kd_lua_opt_string(L, 1, "out", NULL);
+	if (!o.src || !o.rev || !o.dest_ref || !o.out_dir)
+		return luaL_argerror(L, 1, "src, rev, ref and out are required");
+	if (kd_git_export(&o, commit, &err))
+		return kd_lua_fail(L, &err);
+	lua_pushstring(L, commit);
+	return 1;
+}
+
 /* --- git.store: branches without a checkout ---------------------------- */
 
 typedef struct lstore {
@@ -660,6 +774,10 @@ int kd_lua_open_git(lua_State *L)
 		{"open", git_open},
 		{"open_dir", git_open_dir},
 		{"store", git_store},
+		{"sshsig_sign", git_sshsig_sign},
+		{"sshsig_verify", git_sshsig_verify},
+		{"sshsig_inspect", git_sshsig_inspect},
+		{"export", git_export},
 		{NULL, NULL},
 	};
 	static const luaL_Reg methods[] = {

@@ -54,6 +54,13 @@ static const struct {
 	LIMIT(CHART_DEPTH, "chart_depth"),
 	LIMIT(CHART_SUBCHARTS, "chart_subcharts"),
 	LIMIT(CHART_MANIFESTS, "chart_manifests"),
+	LIMIT(IMAGE_MANIFEST_BYTES, "image_manifest_bytes"),
+	LIMIT(IMAGE_INDEX_BYTES, "image_index_bytes"),
+	LIMIT(IMAGE_INDEX_ENTRIES, "image_index_entries"),
+	LIMIT(IMAGE_LAYERS, "image_layers"),
+	LIMIT(IMAGES, "images"),
+	LIMIT(IMAGE_BLOB_BYTES, "image_blob_bytes"),
+	LIMIT(IMAGE_CHUNK_BYTES, "image_chunk_bytes"),
 	LIMIT(GOOD_HISTORY, "good_history"),
 	LIMIT(OUTBOX_REPORTS, "outbox_reports"),
 	LIMIT(OUTBOX_BYTES, "outbox_bytes"),
@@ -81,6 +88,10 @@ static const struct {
 	LIMIT(TZ_TYPES, "tz_types"),
 	LIMIT(WINDOWS, "windows"),
 	LIMIT(WINDOWS_SEARCH_DAYS, "windows_search_days"),
+	LIMIT(PACK_MANIFEST_BYTES, "pack_manifest_bytes"),
+	LIMIT(PACK_FILES, "pack_files"),
+	LIMIT(PACK_PATH_BYTES, "pack_path_bytes"),
+	LIMIT(PACK_FILE_BYTES, "pack_file_bytes"),
 };
 
 int kd_lua_open_limits(lua_State *L)

@@ -13,8 +13,15 @@
  *     defaults to 0700); an existing folder is fine
  *   stat(path) → {type = "file"|"dir"|"other", size = bytes, mode = permission
  *     bits} or nil, err
+ *   walk(path[, max]) → every entry under a folder, dot files included,
+ *     sorted by path: {{path = "a/b" (relative), type = "file"|"dir"|
+ *     "link"|"other", size = bytes}, ...} (lstat: links are not followed),
+ *     or nil, err; more than max entries (default KD_LIMIT_PACK_FILES) is
+ *     an error
  *   sync_dir(path) → true or nil, err (fsync of a folder, so a rename or a
  *     removal in it is on disk before kedge says so)
+ *   fsync(path) → true or nil, err (fsync of a file kedge wrote itself in
+ *     pieces, before it renames it into place)
  *   lock(path, timeout) → a held lock or nil, err: flock() on path (made
  *     when missing), waiting up to timeout seconds (at most
  *     KD_LIMIT_FS_LOCK_WAIT_S); released by lock:unlock(), <close> or the
@@ -33,9 +40,12 @@
 #include <lauxlib.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define LOCK_MT "kedge.Lock"
 #define STR_(x) #x
@@ -162,12 +172,106 @@ static int os_stat(lua_State *L)
 	return 1;
 }
 
+static int walk_cmp(lua_State *L)
+{
+	const char *a, *b;
+
+	lua_getfield(L, 1, "path");
+	lua_getfield(L, 2, "path");
+	a = lua_tostring(L, -2);
+	b = lua_tostring(L, -1);
+	lua_pushboolean(L, strcmp(a, b) < 0);
+	return 1;
+}
+
+typedef struct walker {
+	lua_State *L;
+	size_t root, n, max;
+} walker;
+
+/* nftw gives no payload: one walk at a time per thread */
+static _Thread_local walker *walking;
+
+static int walk_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	walker *w = walking;
+	lua_State *L = w->L;
+
+	(void)flag;
+	if (ftw->level == 0)
+		return 0;
+	if (++w->n > w->max)
+		return 1;
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, path + w->root + 1);
+	lua_setfield(L, -2, "path");
+	lua_pushstring(L, S_ISREG(st->st_mode) ? "file" : S_ISDIR(st->st_mode) ? "dir" :
+			  S_ISLNK(st->st_mode) ? "link" : "other");
+	lua_setfield(L, -2, "type");
+	lua_pushinteger(L, (lua_Integer)st->st_size);
+	lua_setfield(L, -2, "size");
+	lua_rawseti(L, -2, (lua_Integer)w->n);
+	return 0;
+}
+
+static int os_walk(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lua_Integer max = luaL_optinteger(L, 2, KD_LIMIT_PACK_FILES);
+	walker w = {L, strlen(path), 0, 0};
+	int rc;
+
+	luaL_argcheck(L, max > 0, 2, "a number of entries");
+	w.max = (size_t)max;
+	while (w.root > 1 && path[w.root - 1] == '/')
+		w.root--;
+	lua_newtable(L);
+	walking = &w;
+	rc = nftw(path, walk_entry, 32, FTW_PHYS);
+	walking = NULL;
+	if (rc == 1) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s holds more than %d entries", path, (int)max);
+		return 2;
+	}
+	if (rc) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
+		return 2;
+	}
+	lua_getglobal(L, "table");
+	lua_getfield(L, -1, "sort");
+	lua_pushvalue(L, -3);
+	lua_pushcfunction(L, walk_cmp);
+	lua_call(L, 2, 0);
+	lua_pop(L, 1);
+	return 1;
+}
+
 static int os_sync_dir(lua_State *L)
 {
 	kd_err err = KD_ERR_INIT;
 
 	if (kd_fs_sync_dir(luaL_checkstring(L, 1), &err))
 		return kd_lua_fail(L, &err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int os_fsync(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0 || fsync(fd)) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: fsync: %s", path, strerror(e));
+		return 2;
+	}
+	close(fd);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -230,10 +334,12 @@ int kd_lua_open_os(lua_State *L)
 		{"mkdir", os_mkdir},
 		{"stat", os_stat},
 		{"sync_dir", os_sync_dir},
+		{"walk", os_walk},
 		{"lock", os_lock},
 		{"now", os_now},
 		{"monotonic", os_monotonic},
 		{"sleep", os_sleep},
+		{"fsync", os_fsync},
 		{NULL, NULL},
 	};
 

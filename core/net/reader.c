@@ -273,6 +273,9 @@ int kd_net_reader_feed(kd_net_reader *r, const char *data, size_t len,
 		r->closed = 1;
 	n = http_parser_execute(&r->p, &r->s, data, len);
 	r->err = NULL;
+	/* http-parser answers 1 to the close (len 0) in a bad state */
+	if (n > len)
+		n = len;
 	*used = n;
 	if (r->failed)
 		return r->failed;

@@ -259,6 +259,8 @@ int kd_semver_parse(kd_semver *out, const char *s, size_t n, int lenient,
 	}
 	if (scan_version(out, NULL, s, n,
 			 lenient ? MODE_LENIENT : MODE_STRICT, why)) {
+		/* a bad build part comes after pre was set: zero it all */
+		memset(out, 0, sizeof(*out));
 		quote(q, sizeof(q), s, n);
 		return kd_err_set(err, KD_EPARSE, "invalid version %s: %s", q,
 				  why);

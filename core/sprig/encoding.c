@@ -246,8 +246,15 @@ static kd_value *to_json_value(kd_tmpl_ex *x, const kd_value *v, kd_buf *b,
 	v = json_input(x, v, &sort);
 	o.sort_keys = sort;
 	o.escape_html = html;
-	if (kd_json_encode(b, v, &o, &err))
+	if (kd_json_encode(b, v, &o, &err)) {
+		/* Helm gives "" for what cannot be encoded; memory running
+		 * out is not that */
+		if (err.code == KD_ENOMEM || b->failed == KD_ENOMEM) {
+			kd_buf_free(b);
+			kd_tmpl_fail(x, KD_ENOMEM, "out of memory");
+		}
 		return NULL;
+	}
 	return (kd_value *)v;
 }
 
@@ -294,6 +301,8 @@ kd_value *kd_sprig_to_yaml(kd_tmpl_ex *x, const kd_value *arg)
 	kd_arena_free(&scratch);
 	if (rc) {
 		kd_buf_free(&y);
+		if (rc == KD_ENOMEM)
+			kd_tmpl_fail(x, KD_ENOMEM, "out of memory");
 		return kd_tmpl_str(x, "", 0);
 	}
 	if (y.len && y.ptr[y.len - 1] == '\n')
@@ -425,8 +434,10 @@ static kd_value *json_with(kd_tmpl_ex *x, kd_value *v, int indent, bool html,
 	o.sort_keys = sort;
 	o.escape_html = html;
 	if (kd_json_encode(&b, in, &o, &err)) {
+		int oom = err.code == KD_ENOMEM || b.failed == KD_ENOMEM;
+
 		kd_buf_free(&b);
-		if (must)
+		if (must || oom)
 			kd_tmpl_fail(x, 0, "%s", err.msg);
 		return kd_tmpl_str(x, "", 0);
 	}

@@ -32,6 +32,8 @@ static kd_value *put_args(kd_tmpl_ex *x, kd_value **argv, int argc, int how)
 
 			kd_sprig_strval(&s, argv[i]);
 			kd_tmpl_quote(&b, s.ptr, s.len);
+			if (s.failed && !b.failed)
+				b.failed = s.failed; /* reported, not quoted short */
 			kd_buf_free(&s);
 		} else if (how == ARGS_SQUOTE) {
 			kd_buf_putc(&b, '\'');

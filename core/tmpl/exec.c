@@ -108,12 +108,23 @@ kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n)
 	return v;
 }
 
+/* A buffer that failed for want of memory says so; one past its limit
+ * says that instead, where the caller raises. */
+static void raise_if_oom(kd_tmpl_ex *x, int failed)
+{
+	if (failed == KD_ENOMEM)
+		kd_tmpl_errorf(x, "out of memory");
+}
+
 kd_value *kd_tmpl_buf_value(kd_tmpl_ex *x, kd_buf *b)
 {
 	kd_value *v;
 
 	if (b->failed) {
+		int failed = b->failed;
+
 		kd_buf_free(b);
+		raise_if_oom(x, failed);
 		kd_tmpl_errorf(x, "output too large");
 	}
 	v = kd_value_str(x->a, b->ptr, b->len);
@@ -668,9 +679,11 @@ static void print_value(kd_tmpl_ex *x, const kd_value *v)
 	}
 	if (!print_object(x, v))
 		kd_tmpl_fmt_v(x->out, v);
-	if (x->out->failed)
+	if (x->out->failed) {
+		raise_if_oom(x, x->out->failed);
 		kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
 			       x->out->limit);
+	}
 }
 
 static int walk(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *n);
@@ -791,9 +804,11 @@ static int walk(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *n)
 	x->at = n;
 	switch (n->type) {
 	case N_TEXT:
-		if (kd_buf_put(x->out, n->u.text.s, n->u.text.n))
+		if (kd_buf_put(x->out, n->u.text.s, n->u.text.n)) {
+			raise_if_oom(x, x->out->failed);
 			kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
 				       x->out->limit);
+		}
 		return WALK_OK;
 	case N_ACTION:
 		v = eval_pipeline(x, dot, n->u.br.pipe);
@@ -899,7 +914,7 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 	kd_arena *ap = arena ? arena : &own;
 	size_t start = out->len;
 	kd_tmpl_def *d = kd_tmpl_lookup(t, name);
-	int rc = 0, i;
+	int rc = 0, i, arena_failed = ap->failed;
 	kd_value *root = dot && dot->type != KD_NULL ? (kd_value *)dot : NULL;
 
 	if (!d)
@@ -929,6 +944,18 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 		t->funcs->prepares[i](&x, root);
 	push(&x, "$", root);
 	walk_list(&x, root, d->root);
+	/* An allocation that failed where nothing raised (a function that
+	 * gave up quietly) must not pass for a complete output. */
+	if (!arena_failed && ap->failed) {
+		rc = kd_err_set(err, ap->failed, "template: %s: out of memory while rendering",
+				name);
+		out->len = start;
+		if (out->cap)
+			out->ptr[start] = '\0';
+		for (i = 0; i < x.nalloc; i++)
+			kd_buf_free(x.tmpbufs[i]);
+		goto done;
+	}
 	kd_tmpl_strip_no_value(out, start);
 	for (i = 0; i < x.nalloc; i++)
 		kd_buf_free(x.tmpbufs[i]);
@@ -1024,8 +1051,10 @@ kd_value *kd_tmpl_tmpbuf_value(kd_tmpl_ex *x, kd_buf *b)
 	kd_value *v;
 
 	x->ntmp--;
-	if (b->failed)
+	if (b->failed) {
+		raise_if_oom(x, b->failed);
 		kd_tmpl_errorf(x, "output too large");
+	}
 	v = kd_value_str(x->a, b->ptr, b->len);
 	if (!v)
 		kd_tmpl_errorf(x, "out of memory");

@@ -66,6 +66,15 @@ static void padding(kd_buf *b, int n, char c)
 		kd_buf_putc(b, c);
 }
 
+/* Frees a scratch buffer; its failure (out of memory) becomes b's, so
+ * the caller sees it rather than a value printed short. */
+static void done_tmp(kd_buf *b, kd_buf *t)
+{
+	if (t->failed && !b->failed)
+		b->failed = t->failed;
+	kd_buf_free(t);
+}
+
 /* Writes s padded to the width. */
 static void pad(kd_buf *b, const char *s, size_t n, const spec *sp)
 {
@@ -188,9 +197,9 @@ static void fmt_float(kd_buf *b, double f, char verb, int prec,
 			kd_buf_put(&r, s, n);
 			pad(b, r.ptr, r.len, &s2);
 		}
-		kd_buf_free(&r);
+		done_tmp(b, &r);
 	}
-	kd_buf_free(&t);
+	done_tmp(b, &t);
 }
 
 static int utf8_dec(const unsigned char *s, size_t n, unsigned long *r)
@@ -414,7 +423,7 @@ static void print_int(kd_buf *b, const kd_value *v, char verb,
 
 		put_rune(&t, v->u.i < 0 ? 0xfffd : (unsigned long)v->u.i);
 		pad(b, t.ptr, t.len, sp);
-		kd_buf_free(&t);
+		done_tmp(b, &t);
 		return;
 	}
 	case 'q': {
@@ -426,7 +435,7 @@ static void print_int(kd_buf *b, const kd_value *v, char verb,
 		quote_rune_body(&t, r, '\'', sp->plus);
 		kd_buf_putc(&t, '\'');
 		pad(b, t.ptr, t.len, sp);
-		kd_buf_free(&t);
+		done_tmp(b, &t);
 		return;
 	}
 	case 'U': {
@@ -490,7 +499,7 @@ static void print_str(kd_buf *b, const kd_value *v, char verb,
 			kd_tmpl_quote(&t, s, n);
 		}
 		pad(b, t.ptr, t.len, sp);
-		kd_buf_free(&t);
+		done_tmp(b, &t);
 		return;
 	}
 	case 'x': case 'X': {
@@ -509,7 +518,7 @@ static void print_str(kd_buf *b, const kd_value *v, char verb,
 			kd_buf_putc(&t, d[(unsigned char)s[i] & 15]);
 		}
 		pad(b, t.ptr, t.len, sp);
-		kd_buf_free(&t);
+		done_tmp(b, &t);
 		return;
 	}
 	}
@@ -560,7 +569,7 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 		print_gosyntax(&t, v, depth, depth == 0);
 		s2.sharp = false;
 		pad(b, t.ptr, t.len, &s2);
-		kd_buf_free(&t);
+		done_tmp(b, &t);
 		return;
 	}
 	if (depth > 256) {

@@ -89,6 +89,21 @@ static void perr(parser *p, const char *fmt, ...)
 	longjmp(p->jb, 1);
 }
 
+/* A string literal unquote() refused: out of memory when its buffer
+ * failed (not the template's fault), else Go's "invalid syntax". */
+static void bad_string(parser *p, kd_buf *b) __attribute__((noreturn));
+static void bad_string(parser *p, kd_buf *b)
+{
+	int oom = b->failed;
+
+	kd_buf_free(b);
+	if (oom) {
+		kd_err_set(p->err, KD_ENOMEM, "template: out of memory");
+		longjmp(p->jb, 1);
+	}
+	perr(p, "invalid syntax");
+}
+
 static item next(parser *p)
 {
 	if (p->peekn > 0)
@@ -529,10 +544,8 @@ static kd_tmpl_node *term(parser *p)
 	case I_RAW: {
 		kd_buf b = KD_BUF_INIT(1u << 30);
 
-		if (unquote(p, t.val, t.len, &b)) {
-			kd_buf_free(&b);
-			perr(p, "invalid syntax");
-		}
+		if (unquote(p, t.val, t.len, &b))
+			bad_string(p, &b);
 		n = newnode(p, N_STR, t);
 		n->u.text.s = pstrn(p, b.ptr, b.len);
 		n->u.text.n = b.len;
@@ -777,10 +790,8 @@ static const char *template_name(parser *p, item t, const char *ctx)
 
 	if (t.typ != I_STRING && t.typ != I_RAW)
 		unexpected(p, t, ctx);
-	if (unquote(p, t.val, t.len, &b)) {
-		kd_buf_free(&b);
-		perr(p, "invalid syntax");
-	}
+	if (unquote(p, t.val, t.len, &b))
+		bad_string(p, &b);
 	s = pstrn(p, b.ptr, b.len);
 	kd_buf_free(&b);
 	return s;
@@ -1012,7 +1023,7 @@ static int unquote(parser *p, const char *s, size_t n, kd_buf *out)
 			kd_buf_put(out, s + i, e - i);
 			i = e + (cr != NULL);
 		}
-		return 0;
+		return out->failed ? -1 : 0;
 	}
 	for (i = 1; i + 1 < n;) {
 		unsigned char c = (unsigned char)s[i];

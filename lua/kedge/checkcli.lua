@@ -65,9 +65,28 @@ local function check_recipients(repo, s, list, res)
   end
 end
 
+-- The images the site's rendered bundles need (kedge.preflight's list:
+-- {{ref, digest, bundles}}), into res.images; a reference that does not
+-- parse is a problem of its bundle's file.
+local function site_images(list, rendered, res)
+  local preflight = require "kedge.preflight"
+  local objects, done = {}, {}
+  for _, r in ipairs(rendered) do objects[r.bundle] = r.objects end
+  for _, b in ipairs(list) do
+    if objects[b.name] then done[#done + 1] = b end
+  end
+  local imgs, err, b = preflight.needed(done, objects)
+  if not imgs then
+    res.problems[#res.problems + 1] = {file = b.file, message = err, site = res.name}
+    return
+  end
+  res.images = kedge.list(imgs)
+end
+
 -- Checks one site: select, then render every selected bundle. Returns
--- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=}.
-local function check_site(repo, name, dec, charts)
+-- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=,
+-- images= (with_images, or when the site requires them present)}.
+local function check_site(repo, name, dec, charts, with_images)
   local res = {name = name, bundles = kedge.list({}), problems = kedge.list({}),
     warnings = kedge.list({}), secrets_left_out = kedge.list({})}
   local list, err, e = site.select(repo, name)
@@ -93,6 +112,9 @@ local function check_site(repo, name, dec, charts)
     end
     res.bundles[#res.bundles + 1] = entry
   end
+  -- a site that requires its images present needs references that parse
+  if with_images or s.images.require == "present" then site_images(list, rendered, res) end
+  if not with_images then res.images = nil end
   -- The budget, as the pass would refuse it (only when every bundle
   -- rendered: a partial sum would say nothing).
   if #res.problems == 0 then
@@ -229,7 +251,7 @@ function M.main(o)
       if not ok then tree:close(); return usage(berr) end
     end
     for _, n in ipairs(names) do
-      local r = check_site(repo, n, dec, charts)
+      local r = check_site(repo, n, dec, charts, o.images)
       for _, w in ipairs(r.warnings) do out.warnings[#out.warnings + 1] = w end
       out.sites[#out.sites + 1] = r
       for _, p in ipairs(r.problems) do out.problems[#out.problems + 1] = p end
@@ -251,6 +273,9 @@ function M.main(o)
         r.kube_version or "?", #parts > 0 and table.concat(parts, ", ") or "no bundles",
         #r.secrets_left_out > 0 and string.format(" [rendered without %d encrypted file%s: no --identity]",
           #r.secrets_left_out, #r.secrets_left_out == 1 and "" or "s") or ""))
+      for _, im in ipairs(o.images and r.images or {}) do
+        print(string.format("     image %s (%s)", im.ref, table.concat(im.bundles, ", ")))
+      end
     end
     for _, p in ipairs(out.problems) do io.stderr:write(show(p), "\n") end
     for _, r in ipairs(out.sites) do

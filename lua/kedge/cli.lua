@@ -105,6 +105,16 @@ local REGISTRY = {
     "(repeatable; 127.0.0.0/8 always may)"},
 }
 
+-- Where the image preflight looks for the images a site needs
+-- (kedge.preflight: the site's images: {require: present}).
+local IMAGES = {
+  {name = "containerd-socket", arg = "PATH", help = "containerd's socket: its k8s.io namespace holds " ..
+    "the node's images", default_help = "/run/k3s/containerd/containerd.sock when it exists, else " ..
+    "/run/containerd/containerd.sock"},
+  {name = "pack", arg = "DIR", help = "the pack the site was installed from: its images/ OCI layout " ..
+    "counts as present"},
+}
+
 local KUBECONFIG = {name = "kubeconfig", arg = "FILE", help = "the kubeconfig",
   default_help = "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml, ~/.kube/config, in-cluster"}
 local CONTEXT = {name = "context", arg = "NAME", help = "a context other than current-context"}
@@ -140,7 +150,8 @@ local POLICY_BUNDLE = {name = "bundle", arg = "B", help = "one bundle",
 
 local PASS_EXIT = "Exit codes: 0 ok, 1 failed, 2 bad command line, 10 (plan) changes\n" ..
   "pending, 20 budget refused (nothing applied), 21 apply failed, 22 smoke\n" ..
-  "test failed, 23 report not delivered (kept in the outbox).\n"
+  "test failed, 23 report not delivered (kept in the outbox), 24 images\n" ..
+  "missing on the node (nothing applied; images: {require: present}).\n"
 
 local KUBE_CONN = {
   KUBECONFIG, CONTEXT,
@@ -272,8 +283,8 @@ M.commands = {
       "them, checks the resource budget and server-side dry-runs every object,\n" ..
       "printing what would be created, changed (field by field) and pruned.\n" ..
       "Changes nothing on the cluster.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, PROGRESS, IGNORE_WINDOWS, ALLOW_DOWNGRADE,
-      hide{WAIT, LOCK_TIMEOUT}},
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, IMAGES, PROGRESS, IGNORE_WINDOWS,
+      ALLOW_DOWNGRADE, hide{WAIT, LOCK_TIMEOUT}},
     footer = PASS_EXIT, run = {"kedge.passcli", "plan"}, max_args = 0},
   {name = "apply", summary = "run the whole pass: sync, render, budget, apply, smoke, report",
     usage = "apply [--site NAME] [--repo URL|PATH --ref REF] [options]",
@@ -284,7 +295,7 @@ M.commands = {
       "to its last good revision), and the report: written to the outbox,\n" ..
       "then delivered to the site's destinations. The site's `recipe:` runs\n" ..
       "instead of the built-in one, in the sandbox.",
-    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, PROGRESS, WAIT,
+    flags = {PASS_REPO, GIT, PASS_KUBE, IDENTITY, REGISTRY, IMAGES, PROGRESS, WAIT,
       {name = "no-deliver", type = "bool", help = "leave the report in the outbox"},
       IGNORE_WINDOWS, ALLOW_DOWNGRADE, LOCK_TIMEOUT},
     footer = PASS_EXIT, run = {"kedge.passcli", "apply"}, max_args = 0},
@@ -298,16 +309,26 @@ M.commands = {
     flags = {PASS_REPO, GIT, IDENTITY, REGISTRY, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
     footer = "Exit codes: 0 fits, 1 failed, 2 bad command line, 20 does not fit.\n",
     run = {"kedge.passcli", "budget"}, max_args = 0},
-  {name = "report", summary = "show the pass reports or send the outbox",
-    usage = "report list|show [ID]|send [--site NAME] [--state-dir DIR]",
+  {name = "report", summary = "show the pass reports, send the outbox, collect a stick's reports",
+    usage = "report list|show [ID]|send [--site NAME] [--state-dir DIR] | report collect DIR [--repo URL|PATH]",
     description = "  list, show   the reports in STATE_DIR's outbox (show ID: one report's JSON)\n" ..
       "  send         deliver what the outbox holds to the site's destinations\n" ..
-      "               (from the served revision's sites/NAME.yaml)",
+      "               (from the served revision's sites/NAME.yaml)\n" ..
+      "  collect DIR  back upstream with a stick: deliver every report on it\n" ..
+      "               (DIR/reports/SITE/*.json, as kedge bootstrap writes them) to\n" ..
+      "               its site's webhooks and status branches (sites/SITE.yaml of\n" ..
+      "               --repo; dir: destinations are left out), each once: markers\n" ..
+      "               beside the reports say where each went, so a second collect\n" ..
+      "               sends nothing. Every site on the stick, or --site's only;\n" ..
+      "               a file that is no readable report of its folder's site is\n" ..
+      "               named and skipped.",
     flags = {PASS_REPO, GIT, PROGRESS, hide(PASS_KUBE), hide{WAIT, LOCK_TIMEOUT}},
-    footer = "Exit codes: 0 ok, 1 failed, 2 bad command line, 23 not delivered.\n",
+    footer = "Exit codes: 0 ok (collect: every report delivered, now or before), 1 failed\n" ..
+      "(collect: a report skipped, or a site unknown or without an upstream\n" ..
+      "destination), 2 bad command line, 23 not delivered (kept; run it again).\n",
     run = {"kedge.passcli", "report"}},
   {name = "check", summary = "check a config repo without a cluster (for its CI)",
-    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--json]",
+    usage = "check [--site NAME | --all-sites] [--repo PATH] [--base REF] [--images] [--json]",
     description = function()
       return "Checks a config repo the way a pass would, without a cluster or a state\n" ..
       "directory, so the repo's CI can refuse a change before it merges: loads\n" ..
@@ -336,9 +357,12 @@ M.commands = {
       {name = "base", arg = "REF", help = "also compare the charts with REF (a commit, branch or " ..
         "tag of the checkout): a chart changed without a version bump, or whose version went down, " ..
         "is a problem"},
+      {name = "images", type = "bool", help = "also list, per site, every container image its " ..
+        "rendered bundles need (containers, initContainers, ephemeralContainers and extraImages, " ..
+        "normalised as containerd names them): what a pack for the site must carry"},
       {name = "json", type = "bool", help = "print one JSON object: {ok, repo, sites: [{name, ok, " ..
-        "kube_version, bundles: [{name, chart, version, objects}], problems}], problems: " ..
-        "[{file, line, col, message, site}], warnings}"},
+        "kube_version, bundles: [{name, chart, version, objects}], problems, images: [{ref, " ..
+        "digest, bundles}] (--images)}], problems: [{file, line, col, message, site}], warnings}"},
     },
     footer = "Exit codes: 0 no problems, 1 problems found (each named by file and\n" ..
       "line), 2 bad command line or no such --repo folder.\n",
@@ -379,6 +403,7 @@ M.commands = {
       IGNORE_WINDOWS,
       ALLOW_DOWNGRADE,
       REGISTRY,
+      IMAGES,
     },
     footer = "Exit codes: 0 stopped cleanly (--once: the tick's code, as kedge apply's);\n" ..
       "1 the config is missing or invalid (--once, install); 2 bad command line.\n",
@@ -560,6 +585,93 @@ M.commands = {
     footer = "Exit codes: 0 every object that has a script is Healthy; 1 some object is\n" ..
       "not, a script failed, or a FILE could not be read; 2 bad command line.\n",
     run = {"kedge.cli.health", "main"}},
+  {name = "pack", summary = "make, verify or list a signed pack for offline sites (USB, mirror)",
+    usage = "pack create OUT [--repo URL|PATH --ref REF] [--site S ... | --all-sites] [options] | " ..
+      "pack verify DIR|FILE.tar --trusted-keys FILE | pack ls DIR",
+    description = "  create  syncs the config repo (verified as kedge sync does), renders every\n" ..
+      "          bundle of the sites (default: all) and writes OUT: the repo at that\n" ..
+      "          commit as a bare repo (OUT/repo.git, signatures intact), the remote\n" ..
+      "          charts (OUT/charts/sha256/), the images the objects and extraImages\n" ..
+      "          name, pulled by digest for each platform (an OCI layout, OUT/images/,\n" ..
+      "          each blob once), kedge for each platform (OUT/bin/), and\n" ..
+      "          OUT/MANIFEST listing every file with its size and sha256, signed\n" ..
+      "          with --sign-key into OUT/MANIFEST.sig (ssh-keygen -Y sign -n\n" ..
+      "          kedge-pack's format). Made in OUT.tmp.<pid>, then renamed; an\n" ..
+      "          interrupted create is resumed by the next, keeping finished files.\n" ..
+      "  verify  checks MANIFEST.sig against the allowed signers, then every file's\n" ..
+      "          size and sha256, and that no file is there that MANIFEST lacks\n" ..
+      "  ls      prints what MANIFEST says (without verifying it)",
+    flags = {
+      {name = "repo", arg = "URL|PATH", help = "the config repo to pack (as kedge sync's --repo)",
+        default_help = "what the state directory serves"},
+      {name = "ref", arg = "REF", help = "a branch, tag, commit or semver:RANGE", default_help = "main"},
+      {name = "site", type = "list", arg = "S", help = "pack for this site (repeatable)"},
+      {name = "all-sites", type = "bool", help = "pack for every site (the default)"},
+      {name = "platform", type = "list", comma = true, arg = "LIST",
+        help = "linux/amd64, linux/arm64 or both, comma-separated", default_help = "the running one"},
+      {name = "sign-key", arg = "KEY", help = "sign MANIFEST with this unencrypted OpenSSH ed25519 " ..
+        "private key (ssh-keygen -t ed25519 -N '' -f KEY)"},
+      {name = "kedge-binary", type = "list", arg = "FILE", help = "the kedge to pack for FILE's " ..
+        "platform (its ELF machine decides; repeatable)",
+        default_help = "the running binary; build/arm64/kedge next to it for arm64"},
+      {name = "tar", type = "bool", help = "write one file, OUT.tar, instead of a folder"},
+      {name = "state-dir", arg = "DIR", env = M.STATE_DIR_ENV, help = "where the repo's mirror and " ..
+        "the chart cache are kept between creates", default_help = "~/.cache/kedge/pack-state"},
+      GIT, REGISTRY,
+      {name = "fingerprint", arg = "SHA256:...", help = "verify: trust the key with this fingerprint " ..
+        "(ssh-keygen -l -f KEY.pub) instead of --trusted-keys"},
+      {name = "allow-unsigned", type = "bool", help = "verify: check the files of an unsigned pack"},
+      {name = "json", type = "bool", help = "ls: MANIFEST as JSON"},
+      PROGRESS, hide{LOCK_TIMEOUT},
+    },
+    footer = "--trusted-keys is an OpenSSH allowed-signers file: 'PRINCIPAL namespaces=\"kedge-pack\"\n" ..
+      "ssh-ed25519 AAAA...' (the same file may hold the keys that sign commits).\n" ..
+      "\n" ..
+      "Exit codes: 0 done; 1 failed (create: the repo, a chart or a write; OUT is\n" ..
+      "not written); 2 bad command line; 3 verify refused the pack (bad or missing\n" ..
+      "signature, a file changed, missing, truncated or not listed: named).\n",
+    run = {"kedge.cli.pack", "pack"}, max_args = 2},
+  {name = "bootstrap", summary = "install a verified pack on a fresh node and run one pass",
+    usage = "bootstrap DIR [--site S] [--root /] [--trusted-keys FILE | --fingerprint SHA256:...] [--dry-run]",
+    description = "On a fresh node, as root: verifies the pack in DIR (a folder or a .tar:\n" ..
+      "its signature and every file, as kedge pack verify) before using\n" ..
+      "anything, then installs it step by step, each step atomic and skipped\n" ..
+      "when the node holds its result already: kedge as ROOT/usr/local/bin/kedge,\n" ..
+      "the pack's repo.git as STATE_DIR/pack/repo.git, the allowed signers (when\n" ..
+      "the commit was verified), the remote charts into the chart cache, the\n" ..
+      "images into k3s's agent/images folder and containerd's k8s.io namespace,\n" ..
+      "agent's config and unit (kedge agent install's; the repo is the site's\n" ..
+      "upstream when the pack came from a URL, else the copy), then one pass\n" ..
+      "(kedge apply by the installed binary, from the copy). The report, the\n" ..
+      "pass's output and kedge status go to DIR/reports/SITE/. A second run\n" ..
+      "changes nothing and says so.",
+    flags = {
+      {name = "site", arg = "NAME", help = "the site to install", default_help = "the pack's only site, " ..
+        "else $KEDGE_SITE, else the host name up to its first dot"},
+      {name = "root", arg = "DIR", help = "the root folder to install under", default_help = "/"},
+      {name = "state-dir", arg = "DIR", help = "the state directory (a path on the node, under ROOT)",
+        default_help = M.DEFAULT_STATE_DIR},
+      {name = "config", arg = "FILE", help = "the agent's config (a path on the node)",
+        default_help = "/etc/kedge/agent.yaml"},
+      {name = "trusted-keys", arg = "FILE", help = "allowed signers for MANIFEST.sig (and, installed, " ..
+        "for the agent's commit verification)"},
+      {name = "fingerprint", arg = "SHA256:...", help = "trust the key with this fingerprint instead"},
+      {name = "allow-unsigned", type = "bool", help = "use a pack without a checked signature (reported)"},
+      {name = "dry-run", type = "bool", help = "print every step; change nothing"},
+      {name = "offline", type = "bool", help = "point the agent at the pack's copy even when the pack " ..
+        "came from a URL"},
+      {name = "containerd-socket", arg = "PATH", help = "import the pack's images through this " ..
+        "containerd socket", default_help = "k3s's or containerd's under ROOT, when there"},
+      {name = "snapshotter", arg = "NAME", help = "containerd's snapshotter for the import",
+        default_help = "containerd's (overlayfs)"},
+      KUBECONFIG, CONTEXT, WAIT, PROGRESS,
+    },
+    footer = "Exit codes: 0 installed and the pass succeeded (or nothing to do); 1 failed\n" ..
+      "(the steps before are done; a rerun finishes); 2 bad command line;\n" ..
+      "3 refused: the pack failed verification or is for another site\n" ..
+      "(nothing changed); 4 installed, but no kubeconfig: the pass did not run;\n" ..
+      "5 installed, the pass failed (DIR/reports/SITE/pass.log).\n",
+    run = {"kedge.cli.pack", "bootstrap"}, max_args = 1},
   {name = "help", summary = "show help for kedge or one command",
     usage = "help [COMMAND]",
     description = "Prints kedge's help, or one command's (as `kedge COMMAND --help` does).",

@@ -3,7 +3,7 @@
 -- and the HTTP both share: credentials from an auth.json-format file,
 -- basic auth and the registry token flow, redirects, plain HTTP only for
 -- 127.0.0.0/8 or hosts named insecure. kedge.chartrepo (Helm HTTP
--- repositories) and pack create use it.
+-- repositories) and kedge.images (container images) use it.
 --
 --   local c = oci.client{config = FILE, ca_file = FILE, insecure = {"host:5000"}}
 --   local tgz, digest = c:pull_chart("oci://127.0.0.1:5000/charts/web", "1.2.0")
@@ -25,7 +25,11 @@ M.HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 M.HELM_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 M.MANIFEST_TYPES = {"application/vnd.oci.image.manifest.v1+json",
   "application/vnd.docker.distribution.manifest.v2+json"}
-M.MAX_MANIFEST_BYTES = 4 << 20
+M.INDEX_TYPES = {"application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json"}
+-- what an image's tag may point at: an index (many platforms) or one manifest
+M.IMAGE_TYPES = {M.INDEX_TYPES[1], M.INDEX_TYPES[2], M.MANIFEST_TYPES[1], M.MANIFEST_TYPES[2]}
+M.MAX_MANIFEST_BYTES = require("kedge.limits").image_manifest_bytes
 M.MAX_REDIRECTS = 5
 M.AUTH_FILE_ENV = "REGISTRY_AUTH_FILE"
 
@@ -132,9 +136,15 @@ function M.client(opts)
   return setmetatable({opts = opts, auths = auths, tokens = {}}, Client)
 end
 
+-- Docker Hub's API host answers for the names auth files use for it.
+local ALIASES = {["registry-1.docker.io"] = {"docker.io", "index.docker.io"}}
+
 -- The credentials for host (host:port first, then the bare host name).
 function Client:creds(host)
-  return self.auths.auths[host] or self.auths.auths[hostname(host)]
+  local a = self.auths.auths
+  local c = a[host] or a[hostname(host)]
+  for _, alias in ipairs(not c and ALIASES[host] or {}) do c = c or a[alias] end
+  return c
 end
 
 -- "realm=\"x\",service=\"y\"" → {realm=, service=, scope=}.
@@ -199,9 +209,21 @@ local function req_without_auth(req)
   return req
 end
 
+-- One request on the client's connection, kept alive between requests
+-- to the same host (an image's blobs: one TLS handshake, not one each).
+function Client:send(req)
+  if not self.conn then
+    local c, err = http.client{ca_file = self.opts.ca_file}
+    if not c then return nil, err end
+    self.conn = c
+  end
+  return self.conn:request(req)
+end
+
 -- One GET with the credentials a 401 asks for, following redirects.
 -- opts: accept (list of media types), max_body, scope (the token scope
--- the caller expects), what (names the request in errors). Returns the
+-- the caller expects), what (names the request in errors), headers (more
+-- request headers, e.g. Range). Returns the
 -- response of the final hop (any status) or nil, err, kind where kind
 -- "unreachable" means the network failed (the caller may use its cache).
 function Client:get(url, opts)
@@ -216,20 +238,20 @@ function Client:get(url, opts)
       return nil, string.format("%s is plain HTTP: allowed only for 127.0.0.0/8 or with --insecure-registry %s", url, host)
     end
     local headers = {}
+    for k, v in pairs(opts.headers or {}) do headers[k] = v end
     if opts.accept then headers.Accept = table.concat(opts.accept, ", ") end
     -- credentials go to the host they are for, never on to a redirect's
     local akey = host .. " " .. (opts.scope or "")
     local auth = host == origin and self.auth_for and self.auth_for[akey]
     if auth then headers.Authorization = auth end
-    local req = {url = url, headers = headers, ca_file = self.opts.ca_file,
-      timeout = self.opts.timeout or 30, max_body = opts.max_body}
-    local r, err = http.request(req)
+    local req = {url = url, headers = headers, timeout = self.opts.timeout or 30, max_body = opts.max_body}
+    local r, err = self:send(req)
     if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
     if r.status == 401 and host == origin and auth then
       -- what was kept (a token) may have expired: ask again once
       self.auth_for[akey], self.tokens = nil, {}
       auth = nil
-      r, err = http.request(req_without_auth(req))
+      r, err = self:send(req_without_auth(req))
       if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
     end
     if r.status == 401 and host == origin and not auth then
@@ -249,7 +271,7 @@ function Client:get(url, opts)
       self.auth_for = self.auth_for or {}
       self.auth_for[akey] = auth
       headers.Authorization = auth
-      r, err = http.request(req)
+      r, err = self:send(req)
       if not r then return nil, (opts.what or url) .. ": " .. err, "unreachable" end
       if r.status == 401 or r.status == 403 then
         local who = c and (" of " .. c.user .. " from " .. self.auths.file) or ""
@@ -298,11 +320,13 @@ end
 
 local function scope(name) return "repository:" .. name .. ":pull" end
 
--- A manifest by tag or digest: the decoded manifest, its bytes and digest.
-function Client:manifest(host, name, ref)
-  local what = string.format("oci://%s/%s:%s", host, name, ref)
+-- A manifest by tag or digest: the decoded manifest, its bytes, digest
+-- and media type (the manifest's own, else the Content-Type). accept: the
+-- media types asked for (default: the two single-manifest types).
+function Client:manifest(host, name, ref, accept)
+  local what = string.format("oci://%s/%s%s%s", host, name, ref:match("^sha256:") and "@" or ":", ref)
   local r, err, kind = self:get(self:base(host) .. "/v2/" .. name .. "/manifests/" .. ref,
-    {accept = M.MANIFEST_TYPES, max_body = M.MAX_MANIFEST_BYTES, scope = scope(name), what = what})
+    {accept = accept or M.MANIFEST_TYPES, max_body = M.MAX_MANIFEST_BYTES, scope = scope(name), what = what})
   if not r then return nil, err, kind end
   if r.status == 404 then return nil, what .. ": not found in the registry" end
   if r.status ~= 200 then return nil, string.format("%s: the registry answered %d%s", what, r.status, body_reason(r)) end
@@ -313,7 +337,9 @@ function Client:manifest(host, name, ref)
   end
   local m = json.decode(r.body, {name = what})
   if type(m) ~= "table" then return nil, what .. ": the manifest is not JSON" end
-  return m, r.body, d
+  local mt = type(m.mediaType) == "string" and m.mediaType or
+    (r.headers["content-type"] or ""):match("^%s*([^;%s]+)")
+  return m, r.body, d, mt
 end
 
 -- A blob, checked against its digest (and size when given).
@@ -333,6 +359,76 @@ function Client:blob(host, name, d, size, max)
     return nil, string.format("%s: the blob's digest is sha256:%s, not %s", what, got, d)
   end
   return r.body
+end
+
+-- A blob streamed into the file path: ranged requests of at most
+-- KD_LIMIT_IMAGE_CHUNK_BYTES each, appended to path.partial and
+-- hashed as they come; renamed to path once its size and sha256 are the
+-- descriptor's, else removed. opts.progress(n), when given, hears the bytes of
+-- each piece. Returns true or nil, err, kind (kind as get's).
+function Client:blob_file(host, name, d, size, path, opts)
+  opts = opts or {}
+  local what = string.format("oci://%s/%s@%s", host, name, d)
+  local hex = d:match("^sha256:(%x+)$")
+  if not hex or #hex ~= 64 then return nil, what .. ": only sha256 digests are supported" end
+  local L = require "kedge.limits"
+  if math.type(size) ~= "integer" or size < 0 or size > L.image_blob_bytes then
+    return nil, string.format("%s: the size %s is not 0 to %d bytes (KD_LIMIT_IMAGE_BLOB_BYTES)", what,
+      tostring(size), L.image_blob_bytes)
+  end
+  local chunk = L.image_chunk_bytes
+  local tmp = path .. ".partial"
+  local f, ferr = io.open(tmp, "wb")
+  if not f then return nil, what .. ": " .. tostring(ferr) end
+  local function fail(err, kind)
+    f:close()
+    os.remove(tmp)
+    return nil, err, kind
+  end
+  local h, got = digest.sha256_new(), 0
+  local url = self:base(host) .. "/v2/" .. name .. "/blobs/" .. d
+  -- bounded: every turn adds at least one byte or fails
+  while got < size do
+    local n = math.min(chunk, size - got)
+    local ranged = size > chunk
+    local r, err, kind = self:get(url, {max_body = n, scope = scope(name),
+      what = what, headers = ranged and {Range = string.format("bytes=%d-%d", got, got + n - 1)} or nil})
+    if not r then return fail(err, kind) end
+    if r.status == 404 then return fail(what .. ": not found in the registry") end
+    if r.status ~= 200 and r.status ~= 206 then
+      return fail(string.format("%s: the registry answered %d%s", what, r.status, body_reason(r)))
+    end
+    if ranged and r.status ~= 206 then
+      return fail(string.format("%s: the registry answered %d to a Range request (a blob over %d bytes is fetched in pieces)",
+        what, r.status, chunk))
+    end
+    local from = r.status == 206 and tonumber((r.headers["content-range"] or ""):match("^%s*bytes%s+(%d+)%-"))
+    if r.status == 206 and from ~= got then
+      return fail(string.format("%s: asked for bytes from %d, the registry sent %s", what, got,
+        r.headers["content-range"] and ("Content-Range " .. r.headers["content-range"]) or "no Content-Range"))
+    end
+    if #r.body ~= n then
+      return fail(string.format("%s: %d bytes arrived at offset %d, %d were asked for (the manifest says %d in all)",
+        what, #r.body, got, n, size))
+    end
+    local ok, werr = f:write(r.body)
+    if not ok then return fail(what .. ": writing " .. tmp .. ": " .. tostring(werr)) end
+    h:update(r.body)
+    got = got + n
+    if opts.progress then opts.progress(n) end
+  end
+  local ok, cerr = f:close()
+  if not ok then os.remove(tmp) return nil, what .. ": writing " .. tmp .. ": " .. tostring(cerr) end
+  local sum = h:hex()
+  if sum ~= hex:lower() then
+    os.remove(tmp)
+    return nil, string.format("%s: the blob's digest is sha256:%s, not %s", what, sum, d)
+  end
+  local rok, rerr = kos.fsync(tmp)
+  if rok then rok, rerr = os.rename(tmp, path) end
+  if not rok then os.remove(tmp) return nil, what .. ": " .. tostring(rerr) end
+  kos.sync_dir(path:match("^(.*)/") or ".")
+  return true
 end
 
 -- The repository's tags (GET /v2/<name>/tags/list).

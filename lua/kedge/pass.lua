@@ -32,7 +32,7 @@ local M = {}
 
 -- Exit codes of plan and apply (README: "Exit codes").
 M.EXIT = {ok = 0, failed = 1, usage = 2, changes = 10, budget = 20, apply = 21,
-  smoke = 22, undelivered = 23}
+  smoke = 22, undelivered = 23, images = 24}
 
 -- The status of a bundle's result, of a step in p.trail and of a custom
 -- step in the report.
@@ -43,7 +43,7 @@ M.STATUS = {PENDING = "pending", APPLIED = "applied", OK = "ok", FAILED = "faile
 -- state.json's last_pass.
 M.RESULT = {OK = "ok", FAILED = "failed", SUCCESS = "success",
   BUDGET_REFUSED = "budget-refused", APPLY_FAILED = "apply-failed",
-  SMOKE_FAILED = "smoke-failed"}
+  SMOKE_FAILED = "smoke-failed", IMAGES_MISSING = "images-missing"}
 
 -- The limits of a custom recipe's own code (the steps it calls are kedge's
 -- and bounded by their own timeouts): limits.h's KD_LIMIT_RECIPE_*.
@@ -59,9 +59,9 @@ local function lazy(name)
     return m[k]
   end})
 end
-local site_mod, budget_mod, smoke_mod, report_mod, kube_mod, gates_mod =
+local site_mod, budget_mod, smoke_mod, report_mod, kube_mod, gates_mod, preflight_mod =
   lazy("kedge.site"), lazy("kedge.budget"), lazy("kedge.smoke"), lazy("kedge.report"),
-  lazy("kedge.kube"), lazy("kedge.gates")
+  lazy("kedge.kube"), lazy("kedge.gates"), lazy("kedge.preflight")
 
 local function read_file(path)
   local f = io.open(path, "rb")
@@ -373,6 +373,21 @@ function Pass:budget()
       .. self.budget_table)
   end
   self:progress("budget", "fits")
+  return true
+end
+
+-- 5b. images: the image preflight (kedge.preflight), right after the
+-- budget: with the site's images: {require: present}, a missing image
+-- refuses the pass before anything is touched. Offline (kedge budget)
+-- there is no node to look at.
+function Pass:images()
+  if self.images_result ~= nil or self.opts.offline then return true end
+  local res, err = preflight_mod.check(self.site, self.bundles, self.rendered_objects or {},
+    {containerd_socket = self.opts.containerd_socket, pack = self.opts.pack})
+  if res == nil then return self:fail("images", M.EXIT.failed, err) end
+  self.images_result = res
+  if res and #res.missing > 0 then return self:fail("images", M.EXIT.images, preflight_mod.refusal(res)) end
+  if res then self:progress("images", preflight_mod.summary(res)) end
   return true
 end
 
@@ -786,7 +801,8 @@ function Pass:record()
 end
 
 local RESULT_OF_EXIT = {[M.EXIT.budget] = RESULT.BUDGET_REFUSED,
-  [M.EXIT.apply] = RESULT.APPLY_FAILED, [M.EXIT.smoke] = RESULT.SMOKE_FAILED}
+  [M.EXIT.apply] = RESULT.APPLY_FAILED, [M.EXIT.smoke] = RESULT.SMOKE_FAILED,
+  [M.EXIT.images] = RESULT.IMAGES_MISSING}
 
 -- Delivers the outbox to the site's destinations; a failed delivery is
 -- not a failed pass (p.undelivered, exit 23).
@@ -830,6 +846,7 @@ function Pass:report()
   end
   for _, bd in ipairs(self.held) do report_mod.add_bundle(r, self:result_of(bd.name)) end
   if self.budget_result then report_mod.set_budget(r, self.budget_result) end
+  if self.images_result then r.images = self.images_result end
   for _, st in ipairs(self.custom_steps) do
     r.steps = r.steps or {}
     r.steps[#r.steps + 1] = st
@@ -850,11 +867,14 @@ end
 -- The steps in the pass's order. name: the pass's field and the name in
 -- logs and the report; run: the Pass method (pass, arg); needs: the step
 -- whose result it needs, and ready(pass), whether that result is there;
--- args: turns the caller's arguments into run's (before the pass
--- may skip the step); always: runs after a failure too, and after the
--- recipe when it did not run it (apply mode); recipe = false: not in a
--- recipe's view; records: the pass fields (or files) where it leaves its
--- result, for the steps after it, the CLI and the report.
+-- next: the step that runs right after this one succeeds, whether the
+-- recipe calls it or not (the image preflight goes with the budget: both
+-- refuse the pass before anything is touched); args: turns the caller's
+-- arguments into run's (before the pass may skip the step); always: runs
+-- after a failure too, and after the recipe when it did not run it (apply
+-- mode); recipe = false: not in a recipe's view; records: the pass fields
+-- (or files) where it leaves its result, for the steps after it, the CLI
+-- and the report.
 local function rendered(p) return p.rendered_objects or #p.bundles == 0 end
 M.STEPS = {
   {name = "sync", run = Pass.sync, recipe = false, records = {"tree", "commit", "refused"}},
@@ -864,8 +884,9 @@ M.STEPS = {
     records = {"bundles", "bundle_names", "held", "results", "wake"}},
   {name = "render", run = Pass.render, needs = "select", ready = function(p) return p.bundle_names end,
     records = {"rendered", "rendered_objects", "results"}},
-  {name = "budget", run = Pass.budget, needs = "render", ready = rendered,
+  {name = "budget", run = Pass.budget, needs = "render", ready = rendered, next = "images",
     records = {"budget_result", "budget_table", "results"}},
+  {name = "images", run = Pass.images, needs = "render", ready = rendered, records = {"images_result"}},
   {name = "plan", run = Pass.plan, needs = "render", ready = rendered, records = {"plans", "changes"}},
   {name = "apply", run = Pass.apply, args = names_or_all,
     needs = "budget", ready = function(p) return p.budget_result end, records = {"results"}},
@@ -896,6 +917,7 @@ local function drive(p, step, ...)
   end
   local ok, err = step.run(p, arg)
   trail[#trail + 1] = {name = step.name, status = ok and STATUS.OK or STATUS.FAILED}
+  if ok and step.next then return p[step.next]() end
   return ok, err
 end
 

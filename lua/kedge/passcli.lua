@@ -36,12 +36,13 @@ function M.default_site()
 end
 
 -- What the command table parsed, made ready for the pass: the git
--- options, the site default and the progress lines.
-local function prepare(cmd, o)
+-- options, the site default (unless any_site: report collect serves
+-- every site) and the progress lines.
+local function prepare(cmd, o, any_site)
   local ok, err = synccli.check(o)
   if not ok then return nil, err end
-  o.site = o.site or M.default_site()
-  if not o.site then return nil, "give the site with --site NAME (or $KEDGE_SITE)" end
+  o.site = o.site or (not any_site and M.default_site() or nil)
+  if not o.site and not any_site then return nil, "give the site with --site NAME (or $KEDGE_SITE)" end
   o.git = synccli.git_opts(o)
   local tty = core.isatty(2)
   if o.progress ~= nil then tty = o.progress end
@@ -65,7 +66,7 @@ local function new_pass(o, mode)
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
     tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout,
     identity = o.identity, ignore_windows = o.ignore_windows, allow_downgrade = o.allow_downgrade,
-    registry = M.registry_opts(o)}
+    registry = M.registry_opts(o), containerd_socket = o.containerd_socket, pack = o.pack}
 end
 
 local function print_failure(cmd, P)
@@ -157,13 +158,19 @@ function M.budget(o)
   return pass.exit_code(P)
 end
 
--- kedge report show [ID] | send
+-- kedge report list | show [ID] | send | collect DIR
 function M.report(o, args)
   local sub = table.remove(args, 1)
-  if sub ~= "show" and sub ~= "send" and sub ~= "list" then
-    return usage("report", "give list, show [ID] or send")
+  if sub ~= "show" and sub ~= "send" and sub ~= "list" and sub ~= "collect" then
+    return usage("report", "give list, show [ID], send or collect DIR")
   end
   local err
+  if sub == "collect" then
+    o, err = prepare("report", o, true)
+    if not o then return usage("report", err) end
+    if #args ~= 1 then return usage("report", "collect takes one folder: the stick's DIR") end
+    return require("kedge.cli.collect").run(o, args[1], new_pass(o, "plan"))
+  end
   o, err = prepare("report", o)
   if not o then return usage("report", err) end
   o.args = #args > 0 and args or nil

@@ -28,7 +28,7 @@ local M = {}
 
 M.SCHEMA = 1
 M.RESULTS = {ok = true, failed = true, ["budget-refused"] = true,
-  ["apply-failed"] = true, ["smoke-failed"] = true}
+  ["apply-failed"] = true, ["smoke-failed"] = true, ["images-missing"] = true}
 -- The outbox holds at most this many undelivered reports and bytes; the
 -- oldest beyond are compacted into one summary record.
 M.MAX_REPORTS = limits.outbox_reports
@@ -351,7 +351,7 @@ end
 -- Closes the report: its result (one of M.RESULTS) and finish time.
 function M.finish(r, result, finished)
   if not M.RESULTS[result] then
-    error("report.finish: result must be ok, failed, budget-refused, apply-failed or smoke-failed, not "
+    error("report.finish: result must be ok, failed, budget-refused, images-missing, apply-failed or smoke-failed, not "
       .. tostring(result), 2)
   end
   finished = finished or os.time()
@@ -445,8 +445,9 @@ end
 local function outbox_dir(state) return state .. "/outbox" end
 local function sent_dir(state) return state .. "/reports" end
 
--- Files of a folder by report id: {[id] = {json=, junit=, markers={[key]=name}}}
-local function scan(dir)
+-- Files of a folder by report id: {[id] = {json=, junit=, markers={[key]=name}}}.
+-- keep: leave a dead write's temp files (a folder kedge does not own).
+local function scan(dir, keep)
   local list, err, why = fs.read_dir(dir)
   if not list then
     if why == "missing" then return {} end
@@ -469,7 +470,7 @@ local function scan(dir)
       -- a write that died before its rename leaves name.tmp.<pid>; one
       -- whose process still runs is a write in progress
       local pid = name:match("%.tmp%.(%d+)$")
-      if pid and not fs.stat("/proc/" .. pid) then os.remove(dir .. "/" .. name) end
+      if pid and not keep and not fs.stat("/proc/" .. pid) then os.remove(dir .. "/" .. name) end
     end
   end
   return by
@@ -480,6 +481,7 @@ local function load_doc(dir, name)
   if not text then return nil, err end
   local d, derr = json.decode(text, {name = dir .. "/" .. name})
   if not d then return nil, derr end
+  if type(d) ~= "table" then return nil, dir .. "/" .. name .. ": not a report (not a JSON object)" end
   return d, text
 end
 
@@ -847,6 +849,78 @@ local function keep_sent(state, p)
   end
 end
 
+-- The destinations of a site's `report:` list, checked: a list, or nil
+-- and why not (naming the entry).
+local function destinations_of(list)
+  if type(list) ~= "table" then error("report: destinations must be a list", 3) end
+  local dests = {}
+  for i, d in ipairs(list) do
+    local dest, derr = destination(d)
+    if not dest then return nil, string.format("report destination %d: %s", i, derr) end
+    dests[#dests + 1] = dest
+  end
+  return dests
+end
+
+-- One delivery round: ctx = {state, dir (where the markers go), dests,
+-- opts, sum, broken = {[key] = error}}. Delivers the read report p
+-- ({id, entry, doc, text, junit}) to every destination its markers lack,
+-- writing a marker in dir after each delivery; true when every
+-- destination has it. A destination that failed once in the round is not
+-- tried again: the rest wait for the next round instead of timing out too.
+local function deliver_one(ctx, p)
+  local complete, sum = true, ctx.sum
+  for _, dest in ipairs(ctx.dests) do
+    if not p.entry.markers[dest.key] then
+      local res, derr
+      if ctx.broken[dest.key] then
+        derr = ctx.broken[dest.key]
+      elseif dest.type == "webhook" then
+        res, derr = deliver_webhook(dest, p, ctx.opts)
+      elseif dest.type == "git-branch" then
+        res, derr = deliver_git(dest, p, ctx.state, ctx.opts)
+      else
+        res, derr = deliver_dir(dest, p)
+      end
+      if res then
+        local marker = p.id .. ".done-" .. dest.key
+        res.destination = dest.label
+        res.delivered = rfc3339(os.time())
+        local ok, merr = fs.write_atomic(ctx.dir .. "/" .. marker,
+          assert(json.encode(scrub(res), {sort_keys = true})) .. "\n")
+        if ok then
+          p.entry.markers[dest.key] = marker
+          sum.delivered = sum.delivered + 1
+          log.info("report delivered", {id = p.id, destination = dest.label})
+        else
+          -- delivered, but not recorded: it goes again next time (at
+          -- least once, same id)
+          log.warn("report delivered but its marker could not be written", {id = p.id, error = merr})
+          complete = false
+        end
+      else
+        derr = M.redact(tostring(derr))
+        ctx.broken[dest.key] = derr
+        complete = false
+        sum.failed[#sum.failed + 1] = {id = p.id, destination = dest.label, error = derr}
+      end
+    end
+  end
+  if not complete then sum.pending = sum.pending + 1 end
+  return complete
+end
+
+local function warn_broken(ctx, where)
+  for key, derr in pairs(ctx.broken) do
+    for _, dest in ipairs(ctx.dests) do
+      if dest.key == key then
+        log.warn("report destination failed; the reports stay " .. where,
+          {destination = dest.label, error = derr, pending = ctx.sum.pending})
+      end
+    end
+  end
+end
+
 -- Delivers every pending report in STATE/outbox to every destination that
 -- has not had it yet. A report goes to STATE/reports once every destination
 -- has it. opts: git = the config repo's sync options {repo, ca_file,
@@ -857,72 +931,114 @@ end
 -- pending = n (reports still in the outbox)} or nil, err.
 function M.deliver(state, destinations, opts)
   if type(state) ~= "string" then error("report.deliver(state_dir, destinations [, opts])", 2) end
-  destinations = destinations or {}
-  if type(destinations) ~= "table" then error("report.deliver: destinations must be a list", 2) end
   opts = opts or {}
-  local dests, sum = {}, {delivered = 0, failed = kedge.list({}), pending = 0}
-  for i, d in ipairs(destinations) do
-    local dest, derr = destination(d)
-    if not dest then return nil, string.format("report destination %d: %s", i, derr) end
-    dests[#dests + 1] = dest
-  end
+  local dests, derr = destinations_of(destinations or {})
+  if not dests then return nil, derr end
+  local sum = {delivered = 0, failed = kedge.list({}), pending = 0}
   if not fs.stat(outbox_dir(state)) then return sum end
   local lock <close>, lerr = fs.lock(outbox_dir(state) .. ".lock", opts.lock_timeout or M.LOCK_TIMEOUT)
   if not lock then return nil, lerr end
   local list, err = pending(state)
   if not list then return nil, err end
-  local dir = outbox_dir(state)
-  local broken = {}
+  local ctx = {state = state, dir = outbox_dir(state), dests = dests, opts = opts, sum = sum, broken = {}}
   for _, p in ipairs(list) do
-    local complete = true
-    for _, dest in ipairs(dests) do
-      if not p.entry.markers[dest.key] then
-        local res, derr
-        if broken[dest.key] then
-          derr = broken[dest.key]
-        elseif dest.type == "webhook" then
-          res, derr = deliver_webhook(dest, p, opts)
-        elseif dest.type == "git-branch" then
-          res, derr = deliver_git(dest, p, state, opts)
-        else
-          res, derr = deliver_dir(dest, p)
-        end
-        if res then
-          local marker = p.id .. ".done-" .. dest.key
-          res.destination = dest.label
-          res.delivered = rfc3339(os.time())
-          local ok, merr = fs.write_atomic(dir .. "/" .. marker,
-            assert(json.encode(scrub(res), {sort_keys = true})) .. "\n")
-          if ok then
-            p.entry.markers[dest.key] = marker
-            sum.delivered = sum.delivered + 1
-            log.info("report delivered", {id = p.id, destination = dest.label})
-          else
-            -- delivered, but not recorded: it goes again next time (at
-            -- least once, same id)
-            log.warn("report delivered but its marker could not be written", {id = p.id, error = merr})
-            complete = false
+    if deliver_one(ctx, p) then keep_sent(state, p) end
+  end
+  warn_broken(ctx, "in the outbox for the next pass")
+  return sum
+end
+
+-- Reads one JSON file of a folder kedge did not write itself (a stick's
+-- DIR/reports/SITE/) into p (doc, text, id), checked to be a report of
+-- site: true; false when it is JSON but no report at all (bootstrap's
+-- bootstrap.json beside them); nil and why it is unusable. A report is
+-- known by its id, whatever the file is called (bootstrap writes the
+-- newest as report.json): the id names its markers, so it must be one
+-- kedge makes.
+local function read_foreign(dir, site, p)
+  local d, text = load_doc(dir, p.file)
+  if not d then return nil, text end
+  if type(d) ~= "table" or (d.kind == nil and d.id == nil) then return false end
+  if d.kind ~= "report" and d.kind ~= "summary" then
+    return nil, "not a kedge report: its kind is " .. tostring(d.kind) .. ", not report or summary"
+  end
+  if type(d.id) ~= "string" or #d.id > 200 or not d.id:match("^[%w][%w._-]*$") or d.id:find("..", 1, true) then
+    return nil, "its id is not a kedge report id (letters, digits, '.', '_' and '-')"
+  end
+  if d.site ~= site then
+    return nil, "a report of site " .. tostring(d.site) .. " in the folder of site " .. site
+  end
+  p.doc, p.text, p.id = d, text, d.id
+  return true
+end
+
+-- Delivers the reports one site left in dir (a stick's
+-- DIR/reports/SITE/: what kedge bootstrap writes, report.json, or the
+-- outbox's <id>.json and <id>.junit.xml) to its destinations, each once:
+-- a marker <id>.done-<destination> beside the report, as in the outbox,
+-- says it went, so a second collect finds them and sends nothing (and a
+-- report there under two names goes once). Nothing there is renamed or
+-- removed; reports are read one at a time. state: the folder for the
+-- git-branch work repos and STATE/collect.lock, held while collecting.
+-- opts as deliver's. → {reports = n (distinct ids), delivered = n,
+-- already = n (every destination had it before), failed = {{id,
+-- destination, error}}, pending = n, bad = {{file, error}}, other =
+-- {files: JSON that is no report}} or nil, err.
+function M.collect(dir, site, destinations, state, opts)
+  if type(dir) ~= "string" or type(site) ~= "string" or type(state) ~= "string" then
+    error("report.collect(dir, site, destinations, state_dir [, opts])", 2)
+  end
+  opts = opts or {}
+  local dests, derr = destinations_of(destinations or {})
+  if not dests then return nil, derr end
+  local by, err = scan(dir, true)
+  if not by then return nil, err end
+  local ok, merr = fs.mkdir(state)
+  if not ok then return nil, merr end
+  -- two collects of one stick at once would both deliver what it lacks
+  local lock <close>, lerr = fs.lock(state .. "/collect.lock", opts.lock_timeout or M.LOCK_TIMEOUT)
+  if not lock then return nil, lerr end
+  local list = {}
+  for stem, e in pairs(by) do
+    if e.json then list[#list + 1] = {id = stem, file = e.json, junit_file = e.junit} end
+  end
+  table.sort(list, oldest_first)
+  local sum = {reports = 0, delivered = 0, already = 0, failed = kedge.list({}), pending = 0,
+    bad = kedge.list({}), other = kedge.list({})}
+  local ctx = {state = state, dir = dir, dests = dests, opts = opts, sum = sum, broken = {}}
+  local seen = {}
+  for _, p in ipairs(list) do
+    local file = dir .. "/" .. p.file
+    local is, why = read_foreign(dir, site, p)
+    if is == nil then
+      sum.bad[#sum.bad + 1] = {file = file, error = M.redact(tostring(why))}
+    elseif not is then
+      sum.other[#sum.other + 1] = file
+    elseif not seen[p.id] then
+      seen[p.id] = true
+      sum.reports = sum.reports + 1
+      -- its markers, by its id (a marker-only entry when the file has another name)
+      by[p.id] = by[p.id] or {id = p.id, markers = {}}
+      p.entry = {json = p.file, junit = p.junit_file, markers = by[p.id].markers}
+      local missing = false
+      for _, dest in ipairs(dests) do missing = missing or not p.entry.markers[dest.key] end
+      if not missing then
+        sum.already = sum.already + 1
+      else
+        if p.junit_file then
+          local junit, jerr = read_bounded(dir .. "/" .. p.junit_file)
+          if not junit then
+            sum.bad[#sum.bad + 1] = {file = dir .. "/" .. p.junit_file,
+              error = tostring(jerr) .. " (the report goes without it)"}
           end
-        else
-          derr = M.redact(tostring(derr))
-          -- one failure per destination and pass is enough: the rest of
-          -- the outbox waits for the next pass instead of timing out too
-          broken[dest.key] = derr
-          complete = false
-          sum.failed[#sum.failed + 1] = {id = p.id, destination = dest.label, error = derr}
+          p.junit = junit
         end
+        deliver_one(ctx, p)
       end
     end
-    if complete then keep_sent(state, p) else sum.pending = sum.pending + 1 end
+    p.doc, p.text, p.junit = nil, nil, nil
   end
-  for key, derr in pairs(broken) do
-    for _, dest in ipairs(dests) do
-      if dest.key == key then
-        log.warn("report destination failed; the reports stay in the outbox for the next pass",
-          {destination = dest.label, error = derr, pending = sum.pending})
-      end
-    end
-  end
+  warn_broken(ctx, "on the stick for the next collect")
   return sum
 end
 

@@ -35,7 +35,7 @@ local KEYS = {
   site = {"name", "labels", "capacity", "reserve", "policy", "recipe", "values",
           "exec", "kubeVersion", "report", "recipients", "windows"},
   bundle = {"chart", "version", "release", "namespace", "values", "targets", "targetValues",
-            "dependsOn", "smoke", "secrets", "windows", "rollout"},
+            "dependsOn", "smoke", "secrets", "windows", "rollout", "extraImages"},
   remote_chart = {"repo", "name", "version"},
   rollout = {"waves", "health"},
   wave = {"name", "selector", "percent", "soak"},
@@ -56,6 +56,8 @@ local KEYS = {
 for _, k in ipairs{"allowDowngrade", "paused", "reason"} do
   KEYS.site[#KEYS.site + 1], KEYS.bundle[#KEYS.bundle + 1] = k, k
 end
+-- The image preflight's key of a site (kedge.preflight).
+KEYS.site[#KEYS.site + 1], KEYS.images, M.IMAGE_REQUIRE = "images", {"require"}, {"off", "present"}
 
 ------------------------------------------------------------------------
 -- small helpers
@@ -705,6 +707,25 @@ local function check_windows(P, doc, v)
   return list
 end
 
+-- images: {require: present|off}: whether a pass needs every image its
+-- objects name in the node's image store or pack first (kedge.preflight);
+-- off when absent.
+local function check_images(P, doc, v)
+  local out = {require = "off"}
+  if v == nil or not want(P, doc, "images", v, "map", "images") then return out end
+  check_keys(P, doc, "images", v, KEYS.images, "images")
+  local r = v.require
+  -- YAML 1.1 (Helm's) reads a bare off as false
+  if r == nil or r == false then return out end
+  for _, m in ipairs(M.IMAGE_REQUIRE) do
+    if r == m then out.require = r; return out end
+  end
+  P:add(doc, "images.require", 'images.require is present (every image must be on the node or in its pack before anything is applied) or off, not %s%s',
+    type(r) == "string" and ('"' .. r .. '"') or M.a(kind_of(r)),
+    type(r) == "string" and suggest(r, M.IMAGE_REQUIRE):gsub(" %(known:.*", "") or "")
+  return out
+end
+
 -- allowDowngrade, paused and its reason, on a site or a bundle (v), into
 -- out: booleans as given (nil when absent), the reason a non-empty string.
 local function check_release(P, doc, v, out)
@@ -780,6 +801,7 @@ local function load_site(P, tree, path, stem, settings, listed)
   s.report = check_reports(P, doc, "report", v.report) or deep_copy(settings.report) or {}
   s.recipients = check_recipients(P, doc, "recipients", v.recipients) or {}
   s.windows = check_windows(P, doc, v.windows)
+  s.images = check_images(P, doc, v.images)
   -- the site's encrypted last values layer, when the repo has one
   if listed[stem .. ".secrets.yaml.age"] then s.secrets_file = "sites/" .. stem .. ".secrets.yaml.age" end
   check_release(P, doc, v, s)
@@ -1087,6 +1109,17 @@ local function load_bundle(P, tree, name)
           b.dependsOn[#b.dependsOn + 1] = d
         end
       end
+    end
+  end
+  b.extraImages = {}
+  if v.extraImages ~= nil and want(P, doc, "extraImages", v.extraImages, "list", "extraImages") then
+    -- images the rendered objects do not name (pulled at run time): packs
+    -- carry them and the image preflight asks for them too
+    local images = require "kedge.images"
+    for i, ref in ipairs(v.extraImages) do
+      local _, err = images.parse_ref(ref)
+      if err then P:add(doc, join("extraImages", i - 1), "extraImages lists image references: %s", err)
+      else b.extraImages[#b.extraImages + 1] = ref end
     end
   end
   b.smoke = check_smoke(P, doc, "smoke", v.smoke)

@@ -9,6 +9,7 @@
 # host that is not 127.0.0.0/8, a stale Chart.lock, a corrupted blob in the
 # registry; and the offline pass served from the cache.
 . tests/lib.sh
+. tests/servers/registry.sh
 
 for tool in lighttpd openssl docker-registry htpasswd curl python3 rsync; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -43,42 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-listening() {
-	grep -q "^ *[0-9]*: 0100007F$(printf ':%04X' "$1") 00000000:0000 0A" /proc/net/tcp
-}
-taken=" "
-free_port() {
-	local i
-	for i in $(seq 1 100); do
-		port=$((20000 + RANDOM % 12000))
-		[[ $taken == *" $port "* ]] && continue
-		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
-		taken+="$port "
-		return 0
-	done
-	echo "Bail out! no free port found" && exit 1
-}
-wait_listening() {
-	local i
-	for i in $(seq 1 200); do
-		listening "$1" && return 0
-		sleep 0.05
-	done
-	echo "Bail out! nothing listens on 127.0.0.1:$1" && exit 1
-}
-
 # --- a CA and a server certificate ------------------------------------------
-cd "$SRV" || exit 1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-	-out ca.crt -days 2 -subj "/CN=kedge test ca" -addext basicConstraints=critical,CA:TRUE \
-	-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
-	-out srv.csr -subj "/CN=kedge test server" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >srv.ext
-openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-	-extfile srv.ext -out srv.crt 2>/dev/null
-cat srv.crt srv.key >srv.pem
-cd - >/dev/null || exit 1
+make_certs "$SRV"
 ok "a test CA and a server certificate for 127.0.0.1" test -s "$SRV/srv.crt"
 
 # --- the Helm repository ------------------------------------------------------
@@ -155,21 +122,8 @@ REPO_URL=https://127.0.0.1:$TLS_PORT
 # --- the registry ---------------------------------------------------------------
 free_port; REG_PORT=$port
 REG=127.0.0.1:$REG_PORT
-htpasswd -Bbc "$SRV/htpasswd" kedge 's3cret-registry-pw' 2>/dev/null
-cat >"$SRV/registry.yml" <<EOF
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $SRV/registry}
-http:
-  addr: $REG
-  tls: {certificate: $SRV/srv.crt, key: $SRV/srv.key}
-auth:
-  htpasswd: {realm: kedge-test, path: $SRV/htpasswd}
-EOF
-docker-registry serve "$SRV/registry.yml" >"$SRV/registry.log" 2>&1 &
-registry_pid=$!
-wait_listening "$REG_PORT"
+registry_start "$SRV" "$REG" "$SRV/registry" "$(htpasswd_auth "$SRV/htpasswd" kedge 's3cret-registry-pw')"
+registry_pid=$registry_started
 
 # push_blob NAME FILE: the upload endpoints (POST, then PUT ?digest=)
 CURL=(curl -sS --cacert "$SRV/ca.crt" -u 'kedge:s3cret-registry-pw')
@@ -225,24 +179,9 @@ printf 'Content-Type: application/json\r\n\r\n{"token":"%s.%s.%s"}' "\$h" "\$c" 
 EOF
 free_port; TREG_PORT=$port
 TREG=127.0.0.1:$TREG_PORT
-cat >"$SRV/registry2.yml" <<EOF
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $SRV/registry2}
-http:
-  addr: $TREG
-  tls: {certificate: $SRV/srv.crt, key: $SRV/srv.key}
-auth:
-  token:
-    realm: $REPO_URL/token/token.sh
-    service: kedge-registry
-    issuer: kedge-test-issuer
-    rootcertbundle: $SRV/token.crt
-EOF
-docker-registry serve "$SRV/registry2.yml" >"$SRV/registry2.log" 2>&1 &
-registry2_pid=$!
-wait_listening "$TREG_PORT"
+registry_start "$SRV" "$TREG" "$SRV/registry2" \
+	"token: {realm: $REPO_URL/token/token.sh, service: kedge-registry, issuer: kedge-test-issuer, rootcertbundle: $SRV/token.crt}"
+registry2_pid=$registry_started
 TOKEN=$("${CURL[@]}" "$REPO_URL/token/token.sh?service=kedge-registry&scope=repository:charts/coredns:pull,push" |
 	sed 's/.*"token":"\([^"]*\)".*/\1/')
 TCURL=(curl -sS --cacert "$SRV/ca.crt" -H "Authorization: Bearer $TOKEN")

@@ -13,7 +13,7 @@ for _, step in ipairs(pass.STEPS) do
   t.is(type(step.run), "function", "step " .. step.name .. " has a function")
   t.is(type(step.records), "table", "and says what it records")
 end
-t.same(names, {"sync", "load", "select", "render", "budget", "plan", "apply", "smoke",
+t.same(names, {"sync", "load", "select", "render", "budget", "images", "plan", "apply", "smoke",
   "record", "report"}, "the steps in the pass's order")
 
 t.same({pass.STATUS.OK, pass.STATUS.FAILED, pass.STATUS.PENDING, pass.STATUS.APPLIED,
@@ -21,8 +21,8 @@ t.same({pass.STATUS.OK, pass.STATUS.FAILED, pass.STATUS.PENDING, pass.STATUS.APP
   {"ok", "failed", "pending", "applied", "skipped", "passed", "held"},
   "the status strings")
 t.same({pass.RESULT.OK, pass.RESULT.BUDGET_REFUSED, pass.RESULT.APPLY_FAILED,
-  pass.RESULT.SMOKE_FAILED, pass.RESULT.SUCCESS}, {"ok", "budget-refused", "apply-failed",
-  "smoke-failed", "success"}, "the result strings")
+  pass.RESULT.SMOKE_FAILED, pass.RESULT.SUCCESS, pass.RESULT.IMAGES_MISSING}, {"ok", "budget-refused",
+  "apply-failed", "smoke-failed", "success", "images-missing"}, "the result strings")
 
 t.same(pass.RECIPE_LIMITS, {instructions = limits.recipe_instructions,
   memory = limits.recipe_heap, timeout = limits.recipe_seconds}, "recipe limits come from limits.h")
@@ -45,7 +45,8 @@ local P = new_pass("berlin-01")
 t.ok(P.sync() and P.load() and P:select() and P.render() and P.budget(), "steps run with . or :")
 t.same(P.trail, {{name = "sync", status = "ok"}, {name = "load", status = "ok"},
   {name = "select", status = "ok"}, {name = "render", status = "ok"},
-  {name = "budget", status = "ok"}}, "the trail lists the steps in order")
+  {name = "budget", status = "ok"}, {name = "images", status = "ok"}},
+  "the trail lists the steps in order (the image preflight right after the budget)")
 t.ok(P.reached.render and not P.reached.apply, "reached: the steps called")
 local ok, err = P.apply()
 t.is(ok, nil, "apply in a plan fails")

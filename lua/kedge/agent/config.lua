@@ -14,7 +14,8 @@
 -- lease_duration} or nil, identity, wait, ignore_windows (an emergency:
 -- deployment windows hold no bundle), allow_downgrade (the pass's
 -- --allow-downgrade), registry_config, registry_ca, insecure_registry (a
--- list: remote charts, kedge.charts), source (the file's path).
+-- list: remote charts, kedge.charts), containerd_socket and pack (the
+-- image preflight, kedge.preflight), source (the file's path).
 -- Durations are seconds.
 local git = require "kedge.git"
 local site = require "kedge.site"
@@ -40,6 +41,7 @@ M.KEYS = {"site", "repo", "ref", "state-dir", "kubeconfig", "context", "interval
   "registry-config", "registry-ca", "insecure-registry"}
 for _, k in ipairs(M.GIT_KEYS) do M.KEYS[#M.KEYS + 1] = k end
 M.KEYS[#M.KEYS + 1] = "allow-downgrade"
+M.KEYS[#M.KEYS + 1], M.KEYS[#M.KEYS + 2] = "containerd-socket", "pack"
 table.sort(M.KEYS)
 
 local GIT_LUA = {}
@@ -259,7 +261,9 @@ function M.parse(text, name)
     kubeconfig = c:string(doc, "kubeconfig", "kubeconfig"), context = c:string(doc, "context", "context"),
     identity = c:string(doc, "identity", "identity"),
     registry_config = c:string(doc, "registry-config", "registry-config"),
-    registry_ca = c:string(doc, "registry-ca", "registry-ca")}
+    registry_ca = c:string(doc, "registry-ca", "registry-ca"),
+    containerd_socket = c:string(doc, "containerd-socket", "containerd-socket"),
+    pack = c:string(doc, "pack", "pack")}
   local ir = doc["insecure-registry"]
   if type(ir) == "string" then ir = {ir} end
   if ir ~= nil then

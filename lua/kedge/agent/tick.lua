@@ -55,6 +55,7 @@ local function run_pass(cfg, req, out)
     ignore_windows = cfg.ignore_windows,
     allow_downgrade = cfg.allow_downgrade,
     registry = {config = cfg.registry_config, ca_file = cfg.registry_ca, insecure = cfg.insecure_registry},
+    containerd_socket = cfg.containerd_socket, pack = cfg.pack,
     -- in the report: how often this site reports (the fleet view's stale bound)
     agent = {interval = cfg.interval, drift_interval = cfg.drift_interval}}
   local t0 = kos.monotonic()

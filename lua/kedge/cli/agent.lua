@@ -12,7 +12,7 @@ local OVERRIDES = {"site", "repo", "ref", "state_dir", "kubeconfig", "context", 
   "drift_interval", "backoff_initial", "backoff_max", "metrics_textfile", "metrics_listen", "identity",
   "ca_file", "token_file", "username", "password_file", "ssh_key", "ssh_key_passphrase_file",
   "known_hosts", "trust_new_host", "verify", "trusted_keys", "ignore_windows", "allow_downgrade",
-  "registry_config", "registry_ca", "insecure_registry"}
+  "registry_config", "registry_ca", "insecure_registry", "containerd_socket", "pack"}
 
 local function config_path(o)
   return o.config or config.DEFAULT_PATH

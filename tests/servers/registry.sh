@@ -1,0 +1,73 @@
+# Shared pieces of the tests that run real servers on 127.0.0.1 (sourced
+# after tests/lib.sh): free ports, waiting for a listener, a test CA with
+# a server certificate for 127.0.0.1, and Debian's docker-registry
+# (distribution 2.8) over TLS.
+#
+#   free_port                  sets $port to a free TCP port on 127.0.0.1
+#   wait_listening PORT        waits (bounded) until something listens
+#   make_certs DIR             DIR/ca.crt, DIR/srv.crt, DIR/srv.key
+#   registry_start DIR ADDR STORAGE AUTH_YAML
+#                              writes DIR/registry-PORT.yml and starts a
+#                              registry on ADDR (127.0.0.1:PORT) storing in
+#                              STORAGE, with the given `auth:` block (one
+#                              line of YAML flow, or empty for none); sets
+#                              $registry_started to its pid
+#   htpasswd_auth FILE USER PW prints the auth block of an htpasswd file
+
+listening() {
+	grep -q "^ *[0-9]*: 0100007F$(printf ':%04X' "$1") 00000000:0000 0A" /proc/net/tcp
+}
+taken=" "
+free_port() {
+	local i
+	for i in $(seq 1 100); do
+		port=$((20000 + RANDOM % 12000))
+		[[ $taken == *" $port "* ]] && continue
+		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
+		taken+="$port "
+		return 0
+	done
+	echo "Bail out! no free port found" && exit 1
+}
+wait_listening() {
+	local i
+	for i in $(seq 1 200); do
+		listening "$1" && return 0
+		sleep 0.05
+	done
+	echo "Bail out! nothing listens on 127.0.0.1:$1" && exit 1
+}
+
+make_certs() {
+	(
+		cd "$1" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+			-out ca.crt -days 2 -subj "/CN=kedge test ca" -addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+			-out srv.csr -subj "/CN=kedge test server" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >srv.ext
+		openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+			-extfile srv.ext -out srv.crt 2>/dev/null
+		cat srv.crt srv.key >srv.pem
+	)
+}
+
+htpasswd_auth() {
+	htpasswd -Bbc "$1" "$2" "$3" 2>/dev/null
+	printf 'htpasswd: {realm: kedge-test, path: %s}' "$1"
+}
+
+registry_start() {
+	local dir=$1 addr=$2 storage=$3 auth=$4 conf
+	conf=$dir/registry-${addr##*:}.yml
+	{
+		printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\n' "$storage"
+		printf '  delete: {enabled: true}\n'
+		printf 'http:\n  addr: %s\n  tls: {certificate: %s/srv.crt, key: %s/srv.key}\n' "$addr" "$dir" "$dir"
+		[ -n "$auth" ] && printf 'auth:\n  %s\n' "$auth"
+	} >"$conf"
+	docker-registry serve "$conf" >"${conf%.yml}.log" 2>&1 &
+	registry_started=$!
+	wait_listening "${addr##*:}"
+}
