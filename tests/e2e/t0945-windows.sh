@@ -193,6 +193,8 @@ is "$rc" 0 "an agent tick with the bundle held: exit 0"
 run "$KEDGE" status --state-dir "$TMP/agent-state"
 like "$out" "held: +web +window: outside its deployment windows \(inside deny .*\), until $(iso $(( (now + 3600) / 60 * 60 )))" \
 	"kedge status: which bundle, why and until when"
+like "$out" "wake: +$(iso $(( (now + 3600) / 60 * 60 ))) for held \(bundle web\)" \
+	"...and when the agent runs its next pass for it"
 printf 'ignore-windows: true\n' >>"$TMP/agent.yaml"
 run "$KEDGE" agent --once --config "$TMP/agent.yaml"
 is "$rc" 0 "ignore-windows: true in the agent's config"
