@@ -3,6 +3,10 @@
  * Go's invalid reflect.Value ("no value"); KD_NULL is a nil interface{}.
  * Errors unwind with longjmp to kd_tmpl_exec(); everything a render
  * creates lives in its arena. */
+/* memmem is a GNU extension (see parse.c) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "tmpl/internal.h"
 
 #include "base/limits.h"
@@ -884,8 +888,13 @@ void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot)
 void kd_tmpl_strip_no_value(kd_buf *b, size_t from)
 {
 	static const char nv[] = "<no value>";
-	size_t r = from, w = from;
+	const char *first = from < b->len ?
+		memmem(b->ptr + from, b->len - from, nv, sizeof nv - 1) : NULL;
+	size_t r, w;
 
+	if (!first)
+		return; /* the common case: nothing to move */
+	r = w = (size_t)(first - b->ptr);
 	while (r < b->len) {
 		if (b->ptr[r] == '<' && b->len - r >= sizeof nv - 1 &&
 		    !memcmp(b->ptr + r, nv, sizeof nv - 1)) {

@@ -318,24 +318,23 @@ static void split_fields(parser *p, kd_tmpl_node *n, const char *s,
 {
 	size_t i = 0, st;
 
+	const char **nv;
+	size_t k, more = 1;
+
 	if (skip_first_dot && len && s[0] == '.')
 		i = 1;
+	for (k = i; k < len; k++)
+		more += s[k] == '.';
+	/* one array for the fields there were and these */
+	nv = palloc(p, ((size_t)n->u.fld.n + more) * sizeof *nv);
+	if (n->u.fld.n)
+		memcpy(nv, n->u.fld.id, (size_t)n->u.fld.n * sizeof *nv);
+	n->u.fld.id = nv;
 	while (i <= len) {
-		const char *idp;
-
 		st = i;
 		while (i < len && s[i] != '.')
 			i++;
-		idp = intern(p, s + st, i - st);
-		{
-			const char **nv = palloc(p, (size_t)(n->u.fld.n + 1) *
-						 sizeof *nv);
-			if (n->u.fld.n)
-				memcpy(nv, n->u.fld.id,
-				       (size_t)n->u.fld.n * sizeof *nv);
-			nv[n->u.fld.n++] = idp;
-			n->u.fld.id = nv;
-		}
+		nv[n->u.fld.n++] = intern(p, s + st, i - st);
 		i++;
 	}
 }
@@ -546,6 +545,15 @@ static kd_tmpl_node *term(parser *p)
 	case I_RAW: {
 		kd_buf b = KD_BUF_INIT(1u << 30);
 
+		/* most literals have nothing to unquote: their inside as it is */
+		if (t.len >= 2 && t.val[0] == t.val[t.len - 1] &&
+		    !memchr(t.val + 1, t.typ == I_RAW ? '\r' : '\\', t.len - 2)) {
+			n = newnode(p, N_STR, t);
+			n->u.text.s = pstrn(p, t.val + 1, t.len - 2);
+			n->u.text.n = t.len - 2;
+			n->slen = (int)t.len;
+			return n;
+		}
 		if (unquote(p, t.val, t.len, &b)) {
 			kd_buf_free(&b);
 			perr(p, "invalid syntax");
