@@ -60,6 +60,12 @@ end
 function M.download(client, repo, entry, max)
   local urls = type(entry.urls) == "table" and entry.urls or {}
   if #urls == 0 then return nil, string.format("chart %s %s in %s has no urls", entry.name, entry.version, repo) end
+  for _, u in ipairs(urls) do
+    if type(u) ~= "string" then
+      return nil, string.format("chart %s %s in %s: a url in the index is a %s, not a string", entry.name,
+        entry.version, repo, type(u))
+    end
+  end
   if entry.digest ~= nil and type(entry.digest) ~= "string" then
     -- a YAML number where a hex string belongs: the text is lost, so is the check
     return nil, string.format("chart %s %s in %s: the index's digest is not a sha256 hex string (quote it)",
