@@ -173,7 +173,7 @@ $(BUILD)/san/obj/gen/%.o: $(BUILD)/gen/%.c
 
 $(BUILD)/san/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+	$(CLANG) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SAN_LIB): $(SAN_OBJ)
 	rm -f $@
@@ -231,4 +231,4 @@ clean:
 
 FORCE:
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san/obj -name '*.d' 2>/dev/null)
