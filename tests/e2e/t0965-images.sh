@@ -46,46 +46,27 @@ printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'kedge:wrong-pw-45
 # with their diff_ids, manifests, the multi-arch index; "two" shares
 # multi's amd64 base layer; "big" has a 20 MiB layer of random bytes.
 python3 - "$SRV/src" <<'EOF'
-import gzip, hashlib, io, json, os, sys, tarfile
+import json, os, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, "tests/servers")
+from ocilayout import Layout
 out = sys.argv[1]
-os.makedirs(out + "/blobs/sha256")
-def blob(data):
-    d = hashlib.sha256(data).hexdigest()
-    open(out + "/blobs/sha256/" + d, "wb").write(data)
-    return {"digest": "sha256:" + d, "size": len(data)}
-def layer(files):
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, data in files:
-            ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = 0; ti.mode = 0o755
-            t.addfile(ti, io.BytesIO(data))
-    raw = raw.getvalue()
-    gz = gzip.compress(raw, mtime=0)
-    return dict(blob(gz), mediaType="application/vnd.oci.image.layer.v1.tar+gzip"), "sha256:" + hashlib.sha256(raw).hexdigest()
-def image(arch, layers):
-    cfg = {"architecture": arch, "os": "linux", "config": {"Cmd": ["/hello"]},
-           "rootfs": {"type": "layers", "diff_ids": [l[1] for l in layers]}}
-    c = dict(blob(json.dumps(cfg).encode()), mediaType="application/vnd.oci.image.config.v1+json")
-    m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-         "config": c, "layers": [l[0] for l in layers]}
-    return dict(blob(json.dumps(m).encode()), mediaType=m["mediaType"])
-base_amd = layer([("etc/base", b"base layer, amd64\n")])
-base_arm = layer([("etc/base", b"base layer, arm64\n")])
-app = layer([("hello", b"#!/bin/sh\necho hello\n")])
-amd = image("amd64", [base_amd, app])
-arm = image("arm64", [base_arm, app])
+L = Layout(out)
+base_amd = L.layer([("etc/base", b"base layer, amd64\n")])
+base_arm = L.layer([("etc/base", b"base layer, arm64\n")])
+app = L.layer([("hello", b"#!/bin/sh\necho hello\n")])
+amd = L.image("amd64", [base_amd, app])
+arm = L.image("arm64", [base_arm, app])
 idx = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
     dict(amd, platform={"os": "linux", "architecture": "amd64"}),
     dict(arm, platform={"os": "linux", "architecture": "arm64", "variant": "v8"})]}
-multi = dict(blob(json.dumps(idx).encode()), mediaType=idx["mediaType"])
-two = image("amd64", [base_amd, layer([("two", b"the second image\n")])])
-big = image("amd64", [layer([("big", os.urandom(20 << 20))])])
-bad_layer = layer([("bad", b"this layer gets corrupted\n")])
-bad = image("amd64", [bad_layer])
+multi = dict(L.blob(json.dumps(idx).encode()), mediaType=idx["mediaType"])
+two = L.image("amd64", [base_amd, L.layer([("two", b"the second image\n")])])
+big = L.image("amd64", [L.layer([("big", os.urandom(20 << 20))])])
+bad_layer = L.layer([("bad", b"this layer gets corrupted\n")])
+bad = L.image("amd64", [bad_layer])
 refs = {"multi": multi, "two": two, "big": big, "bad": bad}
-json.dump({"schemaVersion": 2, "manifests": [dict(d, annotations={"org.opencontainers.image.ref.name": n})
-    for n, d in refs.items()]}, open(out + "/index.json", "w"))
-open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+L.finish(refs)
 with open(out + ".facts", "w") as f:
     for n, d in refs.items(): print(n, d["digest"], file=f)
     print("saved", base_amd[0]["size"] + app[0]["size"], file=f)
