@@ -102,6 +102,8 @@ typedef struct kd_tmpl_mark {
 
 /* Looks up a template by name. */
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name);
+/* Adds d to the set's list and index: 0 or KD_ENOMEM. */
+int kd_tmpl_insert_def(kd_tmpl *t, kd_tmpl_def *d);
 /* The tree of a lazy file body, parsed into a. */
 int kd_tmpl_parse_body(kd_tmpl *t, const kd_tmpl_def *d, kd_arena *a,
 		       kd_tmpl_node **out, kd_err *err);
