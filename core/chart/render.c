@@ -410,6 +410,26 @@ static void hscan_start(hscan *hs, head *h)
 	hs->h = h;
 }
 
+/* A document that is a list or a scalar other than null: Helm reads it
+ * into a SimpleHead struct, and JSON's decoder names what it found. */
+static int top_not_map(rctx *r, const kd_yaml_ev *e, const char *path)
+{
+	const char *what = "array";
+
+	if (e->type == KD_YEV_SCALAR) {
+		kd_value *v = NULL;
+		kd_err ignored = KD_ERR_INIT;
+
+		what = "string";
+		if (e->plain && !kd_yaml_decode(&v, r->a, e->s, e->n, path, NULL, &ignored))
+			what = v->type == KD_BOOL ? "bool" :
+			       v->type == KD_INT || v->type == KD_FLOAT ? "number" : "string";
+	}
+	return kd_err_set(r->err, KD_EPARSE,
+			  "YAML parse error on %s: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal %s into Go value of type releaseutil.SimpleHead",
+			  path, what);
+}
+
 /* 0, or an error for a head field of the wrong shape. */
 static int hscan_event(rctx *r, hscan *hs, const kd_yaml_ev *e,
 		       const char *path)
@@ -423,6 +443,9 @@ static int hscan_event(rctx *r, hscan *hs, const kd_yaml_ev *e,
 		is_key = hs->state[w] == 0;
 		hs->state[w] ^= 1;
 	}
+	if (!w && hs->depth == 0 && (type == KD_YEV_SEQ_START ||
+				      (type == KD_YEV_SCALAR && !yaml_null(e))))
+		return top_not_map(r, e, path);
 	switch (type) {
 	case KD_YEV_SCALAR: {
 		const char *v = e->s;
@@ -458,7 +481,7 @@ static int hscan_event(rctx *r, hscan *hs, const kd_yaml_ev *e,
 
 		if (k && ((w == IN_TOP && !strcmp(k, "kind")) || w == IN_ANN))
 			return kd_err_set(r->err, KD_EPARSE,
-					  "YAML parse error on %s: error unmarshaling JSON: json: cannot unmarshal %s into Go struct field %s of type string",
+					  "YAML parse error on %s: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal %s into Go struct field %s of type string",
 					  path, map ? "object" : "array",
 					  w == IN_TOP ? "SimpleHead.kind" : ".metadata.annotations");
 		if (++hs->depth > KD_LIMIT_DEPTH)

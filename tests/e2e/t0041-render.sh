@@ -398,4 +398,22 @@ is "$rc" 1 "the .tgz bomb is refused"
 like "$err" "bomb.tgz: the archive decompresses to more than 100 MiB \(KD_LIMIT_CHART_BYTES\)" "naming the archive and the limit"
 ok "quickly" test $(($(date +%s) - start)) -lt 20
 
+# a document that is a scalar or a list: Helm reads every document into
+# its head struct and fails, naming what it found (checked with helm
+# v3.17.1); a null or comment-only document is no document
+S=$TMP/scalar
+mkdir -p "$S/templates"
+printf 'apiVersion: v2\nname: sc\nversion: 0.1.0\n' >"$S/Chart.yaml"
+printf -- '---\n# only a comment\n---\n~\n' >"$S/templates/empty.yaml"
+for body in 'hello world:string' '- a:array' '42:number' 'true:bool' '"quoted":string'; do
+	printf '%s\n' "${body%:*}" >"$S/templates/x.yaml"
+	run "$KEDGE" render "$S" --kube-version 1.30.0
+	is "$rc" 1 "a document that is ${body%:*}: the render fails"
+	like "$err" "YAML parse error on sc/templates/x.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${body##*:} into Go value of type releaseutil.SimpleHead" \
+		"...as Helm says (${body##*:})"
+done
+rm "$S/templates/x.yaml"
+run "$KEDGE" render "$S" --kube-version 1.30.0
+is "$rc" 0 "null and comment-only documents render"
+
 done_testing
