@@ -3,6 +3,7 @@
  * (lua/kedge/cli.lua); its result is the exit status. Only a state that
  * cannot be made, or a Lua error escaping the CLI, is handled here
  * (exit 1). */
+#include "base/arena.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "lua/klua.h"
@@ -23,5 +24,6 @@ int main(int argc, char **argv)
 		status = 1;
 	}
 	kd_lua_free(kl);
+	kd_arena_trim();
 	return status;
 }

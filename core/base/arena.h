@@ -21,7 +21,11 @@ typedef struct kd_arena {
 #define KD_ARENA_INIT(lim) {NULL, 0, (lim), 0, NULL}
 
 void kd_arena_init(kd_arena *a, size_t limit);
+/* Releases the arena's memory; ordinary chunks go to a small per-thread
+ * cache the next arenas take from (kd_arena_trim empties it). */
 void kd_arena_free(kd_arena *a);
+/* Frees the chunk cache of this thread (at exit, or to count leaks). */
+void kd_arena_trim(void);
 /* kd_arena_free for an arena that held secrets (a kubeconfig's keys and
  * tokens): every chunk is zeroed first, in a way the compiler keeps. */
 void kd_arena_wipe_free(kd_arena *a);

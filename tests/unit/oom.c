@@ -226,12 +226,15 @@ static int run_once(scenario_fn *fn, const char *arg, unsigned long k, kd_buf *o
 	memset(err, 0, sizeof *err);
 	kd_buf_free(out);
 	kd_buf_init(out, 64u << 20);
+	/* every run starts and ends with arenas' chunk cache empty */
+	kd_arena_trim();
 	before = live;
 	calls = 0;
 	failed = 0;
 	fail_at = k;
 	rc = fn(out, err, arg);
 	fail_at = 0;
+	kd_arena_trim();
 	/* the output buffer is the caller's; what it holds is not a leak */
 	*leaked = live - before - (out->cap > 0);
 	return rc;
