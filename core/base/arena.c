@@ -1,6 +1,7 @@
 #include "base/arena.h"
 
 #include "base/err.h"
+#include "base/limits.h"
 
 #include <stdalign.h>
 #include <stdint.h>
@@ -30,8 +31,7 @@ void kd_arena_init(kd_arena *a, size_t limit)
  * a 32 KiB block as soon as it is freed, and every decode, render and
  * report makes a short-lived arena: kedge fleet status over 5,000 sites
  * made 51,000 mmap/munmap pairs. Per thread, as arenas are never shared
- * between threads; at most CACHE_MAX chunks (512 KiB). */
-#define CACHE_MAX 16
+ * between threads; at most KD_LIMIT_ARENA_CACHE_CHUNKS chunks. */
 static _Thread_local kd_arena_chunk *cache;
 static _Thread_local int cached;
 
@@ -41,7 +41,7 @@ static void free_chunks(kd_arena_chunk *c)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (c->size == CHUNK_SIZE && cached < CACHE_MAX) {
+		if (c->size == CHUNK_SIZE && cached < KD_LIMIT_ARENA_CACHE_CHUNKS) {
 			c->next = cache;
 			cache = c;
 			cached++;

@@ -68,6 +68,12 @@
 #define KD_LIMIT_ARENA_BYTES (1024u << 20)
 #endif
 
+/* Freed 32 KiB arena chunks a thread keeps for its next arenas (musl
+ * unmaps a freed chunk at once; kd_arena_trim empties the cache). */
+#ifndef KD_LIMIT_ARENA_CACHE_CHUNKS
+#define KD_LIMIT_ARENA_CACHE_CHUNKS 16
+#endif
+
 /* Longest version or version range text (bytes), and most terms in one
  * range (a hyphen range counts two). */
 #ifndef KD_LIMIT_SEMVER_BYTES
