@@ -19,12 +19,13 @@ end
 write("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
 write("c/values.yaml", "a: {x: 1}\nb: {x: 1}\nn: 1\nmode: 755\n")
 
--- the chart with one template t.yaml: its output's body, or nil, err
+-- the chart with one template t.yaml, "v: TEXT" (a document that is a
+-- bare scalar fails, as in Helm): what TEXT gave, or nil, err
 local function render(text)
-  write("c/templates/t.yaml", text)
+  write("c/templates/t.yaml", "v: " .. text)
   local out, err = chart.helm_template{chart = tmp .. "/c", release = "r", kube_version = "1.29.0"}
   if not out then return nil, err and err.msg or tostring(err) end
-  return (out:gsub("^%-%-%-\n# Source: c/templates/t.yaml\n", ""):gsub("\n$", ""))
+  return (out:gsub("^%-%-%-\n# Source: c/templates/t.yaml\nv: ", ""):gsub("\n$", ""))
 end
 
 -- Sprig v3.2.3's GenericFuncMap (functions.go) less env and expandenv,
@@ -98,7 +99,7 @@ local cases = {
     "2024-01-01 01:30", "date_modify is dateModify"},
   {'{{ must_date_modify "-1h" (toDate "2006-01-02" "2024-01-01") | date "2006-01-02 15:04" }}',
     "2023-12-31 23:00", "must_date_modify is mustDateModify"},
-  {'{{- $_ := set $ "Values" (dict "a" (dict "b" "x")) }}{{ dig "a" "b" "d" .Values }}', "x",
+  {'{{ $_ := set $ "Values" (dict "a" (dict "b" "x")) }}{{ dig "a" "b" "d" .Values }}', "x",
     "dig after .Values is replaced with set: a plain map"},
   {'{{ if eq (tpl "{{ .Values.missing }}" .) "" }}empty{{ else }}not{{ end }}', "empty",
     "tpl's result has <no value> removed"},
