@@ -23,19 +23,80 @@ void kd_arena_init(kd_arena *a, size_t limit)
 	a->used = 0;
 	a->limit = limit;
 	a->failed = 0;
+	a->spare = NULL;
+}
+
+static void free_chunks(kd_arena_chunk *c)
+{
+	kd_arena_chunk *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 }
 
 void kd_arena_free(kd_arena *a)
 {
-	kd_arena_chunk *c, *next;
-
 	if (!a)
 		return;
+	free_chunks(a->head);
+	free_chunks(a->spare);
+	kd_arena_init(a, a->limit);
+}
+
+void kd_arena_reset(kd_arena *a)
+{
+	kd_arena_chunk *c, *next;
+
 	for (c = a->head; c; c = next) {
 		next = c->next;
-		free(c);
+		if (c->size == CHUNK_SIZE) {
+			c->off = 0;
+			c->next = a->spare;
+			a->spare = c;
+		} else {
+			free(c);
+		}
 	}
-	kd_arena_init(a, a->limit);
+	a->head = NULL;
+	a->used = 0;
+	a->failed = 0;
+}
+
+int kd_arena_owns(const kd_arena *a, const void *p)
+{
+	const unsigned char *u = p;
+	const kd_arena_chunk *c;
+
+	for (c = a->head; c; c = c->next)
+		if (u >= c->data && u < c->data + c->off)
+			return 1;
+	return 0;
+}
+
+int kd_arena_adopt(kd_arena *dst, kd_arena *src)
+{
+	kd_arena_chunk *c;
+
+	if (src->used > dst->limit - dst->used)
+		return KD_ELIMIT;
+	if (src->head) {
+		/* src's chunks go behind dst's current one, whose free space
+		 * stays in use */
+		for (c = src->head; c->next; c = c->next)
+			;
+		if (dst->head) {
+			c->next = dst->head->next;
+			dst->head->next = src->head;
+		} else {
+			dst->head = src->head;
+		}
+	}
+	dst->used += src->used;
+	free_chunks(src->spare);
+	kd_arena_init(src, src->limit);
+	return 0;
 }
 
 void kd_arena_wipe_free(kd_arena *a)
@@ -45,6 +106,8 @@ void kd_arena_wipe_free(kd_arena *a)
 	if (!a)
 		return;
 	for (c = a->head; c; c = c->next)
+		explicit_bzero(c->data, c->size);
+	for (c = a->spare; c; c = c->next)
 		explicit_bzero(c->data, c->size);
 	kd_arena_free(a);
 }
@@ -91,7 +154,12 @@ void *kd_arena_alloc(kd_arena *a, size_t size)
 			a->used += need;
 			return big->data;
 		}
-		c = new_chunk(CHUNK_SIZE);
+		if (a->spare) {
+			c = a->spare;
+			a->spare = c->next;
+		} else {
+			c = new_chunk(CHUNK_SIZE);
+		}
 		if (!c) {
 			a->failed = KD_ENOMEM;
 			return NULL;

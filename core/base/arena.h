@@ -15,15 +15,26 @@ typedef struct kd_arena {
 	size_t used;   /* bytes handed out, the figure the limit applies to */
 	size_t limit;
 	int failed;    /* 0, KD_ENOMEM or KD_ELIMIT: why the last NULL came */
+	kd_arena_chunk *spare; /* emptied chunks kd_arena_reset kept */
 } kd_arena;
 
-#define KD_ARENA_INIT(lim) {NULL, 0, (lim), 0}
+#define KD_ARENA_INIT(lim) {NULL, 0, (lim), 0, NULL}
 
 void kd_arena_init(kd_arena *a, size_t limit);
 void kd_arena_free(kd_arena *a);
 /* kd_arena_free for an arena that held secrets (a kubeconfig's keys and
  * tokens): every chunk is zeroed first, in a way the compiler keeps. */
 void kd_arena_wipe_free(kd_arena *a);
+/* Releases everything handed out, but keeps the ordinary chunks for the
+ * next allocations: a loop that fills and empties an arena (one template
+ * after another) touches the same pages again instead of new ones. */
+void kd_arena_reset(kd_arena *a);
+/* Whether p points into memory a handed out. Linear in a's chunks. */
+int kd_arena_owns(const kd_arena *a, const void *p);
+/* Moves everything src handed out into dst, which then frees it; src is
+ * left empty (its spare chunks too). KD_ELIMIT when dst's limit would be
+ * passed (then nothing moves). */
+int kd_arena_adopt(kd_arena *dst, kd_arena *src);
 
 /* Memory aligned for any type; NULL on failure. size 0 gives a valid
  * pointer. */

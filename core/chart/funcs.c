@@ -84,7 +84,7 @@ FN(f_tpl)
 {
 	static const char pfx[] = "\x01tpl:";
 	kd_err perr = KD_ERR_INIT;
-	kd_tmpl_def *head = x->t->defs;
+	kd_tmpl_mark head = kd_tmpl_mark_defs(x->t);
 	size_t nlen = strlen(x->tname) + 40;
 	char *nm = kd_arena_alloc(x->a, nlen);
 	kd_value *r;
@@ -94,8 +94,10 @@ FN(f_tpl)
 		kd_tmpl_errorf(x, "out of memory");
 	/* a private name, so the parse cannot replace a real file */
 	snprintf(nm, nlen, "%s%d:%s", pfx, x->t->seq++, x->tname);
-	if (kd_tmpl_parse(x->t, nm, argv[0]->u.str.ptr, argv[0]->u.str.len,
-			  &perr)) {
+	/* into the execution's arena: a chart may call tpl thousands of
+	 * times, and the set's own arena lives until the render ends */
+	if (kd_tmpl_parse_in(x->t, nm, argv[0]->u.str.ptr, argv[0]->u.str.len,
+			     x->a, &perr)) {
 		/* show the user's template name, not ours */
 		kd_buf m = KD_BUF_INIT(4096), q = KD_BUF_INIT(1 << 16);
 		const char *p = strstr(perr.msg, nm);

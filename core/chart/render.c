@@ -665,18 +665,40 @@ static kd_value *release(rctx *r, const kd_chart_opts *opts)
 	return rel;
 }
 
+/* Helm parses every template before it runs any: when template i fails,
+ * a parse error of a later one (deferred by the lazy set) is the error. */
+static void first_parse_error(kd_tmpl *t, const tpls *ts, size_t from,
+			      kd_err *err)
+{
+	kd_err pe = KD_ERR_INIT;
+	size_t k;
+
+	for (k = from; k < ts->n; k++)
+		if (kd_tmpl_check(t, ts->t[k].name, &pe)) {
+			*err = pe;
+			return;
+		}
+}
+
 /* Parses every template into one set, then executes each one that is not
- * a partial with its chart's data: (*outs)[i] is template i's text. */
+ * a partial with its chart's data: (*outs)[i] is template i's text. Each
+ * execution has an arena of its own, emptied after it unless it stored
+ * into the data the next ones see (set on .Values): the peak memory of a
+ * render is then its largest template's, not the sum of all. */
 static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
 			  size_t **outlen)
 {
 	kd_tmpl *t = NULL;
 	kd_buf buf = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	kd_arena loc = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	bool shared;
 	size_t i;
 	int rc = kd_tmpl_new(&t, kd_chart_funcs(), r->err);
 
 	if (!rc && r->o && r->o->lookup)
 		kd_chart_set_lookup(t, r->o->lookup);
+	if (!rc)
+		kd_tmpl_set_lazy(t);
 	for (i = 0; i < ts->n && !rc; i++) {
 		rc = kd_tmpl_parse_ref(t, ts->t[i].name, ts->t[i].f->data, ts->t[i].f->len, r->err);
 		if (rc)
@@ -702,8 +724,12 @@ static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
 		}
 		kd_chart_set_files(t, ts->t[i].n->files);
 		kd_buf_reset(&buf);
-		rc = kd_tmpl_exec_in(t, ts->t[i].name, ts->t[i].n->ctx, r->a, &buf, r->err);
+		/* the render's limit bounds both arenas together */
+		loc.limit = r->a->limit - r->a->used;
+		rc = kd_tmpl_exec_local(t, ts->t[i].name, ts->t[i].n->ctx, &loc, &buf,
+					&shared, r->err);
 		if (rc) {
+			first_parse_error(t, ts, i + 1, r->err);
 			helm_error(r->err, ts->t[i].name);
 			break;
 		}
@@ -711,7 +737,12 @@ static int exec_templates(rctx *r, const tpls *ts, const char ***outs,
 		(*outlen)[i] = buf.len;
 		if (!(*outs)[i])
 			rc = oom(r);
+		else if (shared)
+			rc = kd_arena_adopt(r->a, &loc) ? oom(r) : 0;
+		else
+			kd_arena_reset(&loc);
 	}
+	kd_arena_free(&loc);
 	kd_tmpl_free(t);
 	kd_buf_free(&buf);
 	return rc;

@@ -160,8 +160,8 @@ static int gen_key(mbedtls_pk_context *pk, const char *typ, int rsa_bits,
 	if (!strcmp(typ, "") || !strcmp(typ, "rsa")) {
 		rc = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
 		if (!rc)
-			rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), rng, NULL,
-						 (unsigned)rsa_bits, 65537);
+			rc = kd_sprig_rsa_gen(mbedtls_pk_rsa(*pk), (unsigned)rsa_bits,
+					      rng, NULL);
 	} else {
 		rc = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
 		if (!rc)

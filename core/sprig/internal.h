@@ -40,6 +40,14 @@ kd_value *kd_sprig_strslice(kd_tmpl_ex *x, kd_value *v);
 /* Fills p with n bytes from the kernel's CSPRNG: 0, or -1 if it failed. */
 int kd_sprig_fill_random(unsigned char *p, size_t n);
 
+/* ---- rsakey.c ---- */
+
+struct mbedtls_rsa_context;
+/* mbedtls_rsa_gen_key(rsa, f_rng, p_rng, nbits, 65537) with a sieved
+ * prime search (nbits a multiple of 16, 256 to 8192): an mbedTLS code. */
+int kd_sprig_rsa_gen(struct mbedtls_rsa_context *rsa, unsigned nbits,
+		     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+
 /* ---- one registration function a family, called by sprig.c ---- */
 
 void kd_sprig_register_conv(kd_tmpl_funcs *fs);

@@ -13,6 +13,7 @@
 
 void kd_sprig_push(kd_tmpl_ex *x, kd_value *l, kd_value *v)
 {
+	kd_tmpl_note_write(x, l);
 	if (kd_list_push(x->a, l, v ? v : &kd_tmpl_nil))
 		kd_tmpl_errorf(x, "out of memory");
 }
@@ -20,6 +21,7 @@ void kd_sprig_push(kd_tmpl_ex *x, kd_value *l, kd_value *v)
 void kd_sprig_set(kd_tmpl_ex *x, kd_value *m, const char *k, size_t n,
 		  kd_value *v)
 {
+	kd_tmpl_note_write(x, m);
 	if (kd_map_set(x->a, m, k, n, v ? v : &kd_tmpl_nil))
 		kd_tmpl_errorf(x, "out of memory");
 }

@@ -3,6 +3,10 @@
  * Go's invalid reflect.Value ("no value"); KD_NULL is a nil interface{}.
  * Errors unwind with longjmp to kd_tmpl_exec(); everything a render
  * creates lives in its arena. */
+/* memmem is a GNU extension (see parse.c) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "tmpl/internal.h"
 
 #include "base/limits.h"
@@ -864,6 +868,21 @@ void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot)
 		kd_tmpl_errorf(x, "template %s not defined", quoted(x, name));
 	if (++x->depth > KD_LIMIT_TMPL_CALL_DEPTH)
 		raise_msg(x, KD_ELIMIT, "exceeded maximum template depth (1000)");
+	if (d->lazy) {
+		/* a file's body called by name (a checksum of another file's
+		 * output): kept from now on, as a definition is */
+		kd_tmpl_node *root;
+		int rc = kd_tmpl_parse_body(x->t, d, &x->t->arena, &root, x->err);
+
+		if (rc) {
+			char m[KD_ERR_MSG_MAX];
+
+			snprintf(m, sizeof m, "%s", x->err->msg);
+			raise_msg(x, rc, m);
+		}
+		d->root = root;
+		d->lazy = false;
+	}
 	x->vars = NULL;
 	x->nvars = x->capvars = 0;
 	push(x, "$", dot);
@@ -884,8 +903,13 @@ void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot)
 void kd_tmpl_strip_no_value(kd_buf *b, size_t from)
 {
 	static const char nv[] = "<no value>";
-	size_t r = from, w = from;
+	const char *first = from < b->len ?
+		memmem(b->ptr + from, b->len - from, nv, sizeof nv - 1) : NULL;
+	size_t r, w;
 
+	if (!first)
+		return; /* the common case: nothing to move */
+	r = w = (size_t)(first - b->ptr);
 	while (r < b->len) {
 		if (b->ptr[r] == '<' && b->len - r >= sizeof nv - 1 &&
 		    !memcmp(b->ptr + r, nv, sizeof nv - 1)) {
@@ -905,8 +929,14 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
 	return kd_tmpl_exec_in(t, name, dot, NULL, out, err);
 }
 
-int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
-		    kd_arena *arena, kd_buf *out, kd_err *err)
+void kd_tmpl_note_write(kd_tmpl_ex *x, const kd_value *c)
+{
+	if (x->track_writes && !x->wrote_shared && !kd_arena_owns(x->a, c))
+		x->wrote_shared = true;
+}
+
+static int exec_top(kd_tmpl *t, const char *name, const kd_value *dot,
+		    kd_arena *arena, kd_buf *out, bool *shared, kd_err *err)
 {
 	kd_tmpl_ex x;
 	jmp_buf jb;
@@ -914,12 +944,20 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 	kd_arena *ap = arena ? arena : &own;
 	size_t start = out->len;
 	kd_tmpl_def *d = kd_tmpl_lookup(t, name);
+	kd_tmpl_node *tree;
 	int rc = 0, i, arena_failed = ap->failed;
 	kd_value *root = dot && dot->type != KD_NULL ? (kd_value *)dot : NULL;
 
 	if (!d)
 		return kd_err_set(err, KD_ENOTFOUND,
 				  "template: no template \"%s\"", name);
+	tree = d->root;
+	/* a lazy body's tree lives as long as the values made from it (its
+	 * string constants are not copied) */
+	if (d->lazy && (rc = kd_tmpl_parse_body(t, d, ap, &tree, err))) {
+		kd_arena_free(&own);
+		return rc;
+	}
 	memset(&x, 0, sizeof x);
 	x.t = t;
 	x.a = ap;
@@ -930,6 +968,7 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 	x.top = dot;
 	x.tname = name;
 	x.fname = d->file;
+	x.track_writes = shared != NULL;
 	if (setjmp(jb)) {
 		rc = err && err->code ? err->code : KD_EINVAL;
 		for (i = 0; i < x.nalloc; i++)
@@ -943,7 +982,7 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 	for (i = 0; i < t->funcs->nprepares; i++)
 		t->funcs->prepares[i](&x, root);
 	push(&x, "$", root);
-	walk_list(&x, root, d->root);
+	walk_list(&x, root, tree);
 	/* An allocation that failed where nothing raised (a function that
 	 * gave up quietly) must not pass for a complete output. */
 	if (!arena_failed && ap->failed) {
@@ -961,7 +1000,23 @@ int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 		kd_buf_free(x.tmpbufs[i]);
 done:
 	kd_arena_free(&own);
+	if (shared)
+		*shared = x.wrote_shared;
 	return rc;
+}
+
+int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
+		    kd_arena *arena, kd_buf *out, kd_err *err)
+{
+	return exec_top(t, name, dot, arena, out, NULL, err);
+}
+
+int kd_tmpl_exec_local(kd_tmpl *t, const char *name, const kd_value *dot,
+		       kd_arena *arena, kd_buf *out, bool *shared,
+		       kd_err *err)
+{
+	*shared = false;
+	return exec_top(t, name, dot, arena, out, shared, err);
 }
 
 /* ---- objects with methods, the host's kinds ---- */

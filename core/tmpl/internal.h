@@ -57,11 +57,23 @@ struct kd_tmpl_node {
 
 typedef struct kd_tmpl_def {
 	const char *name;
-	kd_tmpl_node *root; /* N_LIST */
+	kd_tmpl_node *root; /* N_LIST; NULL while lazy */
 	const char *file;   /* file whose parse defined it */
+	/* A lazy set's file body, parsed from text when it runs. */
+	const char *text;
+	size_t len;
+	bool lazy;
 	struct kd_tmpl_def *next;
 	struct kd_tmpl_def *hnext; /* chain in the set's hash index */
 } kd_tmpl_def;
+
+/* A definition a tpl text replaced, and what it was (restored when the
+ * tpl's definitions are dropped). */
+typedef struct kd_tmpl_undo {
+	kd_tmpl_def *d;
+	kd_tmpl_def was;
+	struct kd_tmpl_undo *next;
+} kd_tmpl_undo;
 
 struct kd_tmpl {
 	kd_arena arena;
@@ -78,12 +90,29 @@ struct kd_tmpl {
 	int obj_kind;
 	void *host;
 	int seq; /* counter for the host's temporary template names */
+	bool lazy; /* kd_tmpl_set_lazy's */
+	kd_tmpl_undo *undo; /* replacements by kd_tmpl_parse_in, newest first */
 };
+
+/* Where the definitions stand, to drop what a tpl adds after it. */
+typedef struct kd_tmpl_mark {
+	kd_tmpl_def *defs;
+	kd_tmpl_undo *undo;
+} kd_tmpl_mark;
 
 /* Looks up a template by name. */
 kd_tmpl_def *kd_tmpl_lookup(kd_tmpl *t, const char *name);
-/* Forgets the definitions added since the list was at head (tpl's). */
-void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head);
+/* The tree of a lazy file body, parsed into a. */
+int kd_tmpl_parse_body(kd_tmpl *t, const kd_tmpl_def *d, kd_arena *a,
+		       kd_tmpl_node **out, kd_err *err);
+/* kd_tmpl_parse with the text, its tree and its definitions in arena a
+ * (which must outlive their use: tpl drops them again). */
+int kd_tmpl_parse_in(kd_tmpl *t, const char *name, const char *text,
+		     size_t len, kd_arena *a, kd_err *err);
+kd_tmpl_mark kd_tmpl_mark_defs(const kd_tmpl *t);
+/* Forgets the definitions added since the mark, and undoes the
+ * replacements (tpl's: Helm runs it on a clone of the set). */
+void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_mark m);
 /* The node's text as Go prints it in error messages. */
 void kd_tmpl_node_string(kd_buf *b, const kd_tmpl_node *n);
 
@@ -125,7 +154,14 @@ typedef struct kd_tmpl_ex {
 	kd_buf **tmpbufs;
 	int ntmp, captmp, nalloc;
 	int crypto_ops;            /* key generations and password hashes */
+	bool track_writes;         /* kd_tmpl_exec_local's: watch for ... */
+	bool wrote_shared;         /* ... a store into data not in x->a */
 } kd_tmpl_ex;
+
+/* Called by every function that stores into an existing list or map c:
+ * when c is not the execution's own, the caller of kd_tmpl_exec_local
+ * must keep the execution's arena as long as c's data. */
+void kd_tmpl_note_write(kd_tmpl_ex *x, const kd_value *c);
 
 /* Raises an execution error "template: NAME:LINE:COL: executing ..." */
 void kd_tmpl_errorf(kd_tmpl_ex *x, const char *fmt, ...)

@@ -167,10 +167,13 @@ static void lx_text(lexer *l)
 
 static int kw_lookup(const char *s, size_t n)
 {
+	static const unsigned char kw_len[] = {5, 5, 8, 6, 4, 3, 2, 3, 5, 8, 4};
 	size_t i;
 
+	if (n < 2 || n > 8)
+		return 0;
 	for (i = 0; i < sizeof kw_names / sizeof kw_names[0]; i++)
-		if (strlen(kw_names[i]) == n && !memcmp(kw_names[i], s, n))
+		if (kw_len[i] == n && !memcmp(kw_names[i], s, n))
 			return I_BLOCK + (int)i;
 	return 0;
 }

@@ -32,6 +32,8 @@ typedef struct parser {
 	int action_line;
 	kd_tmpl *set;
 	kd_arena *a;
+	bool body_only;  /* a deferred body: its tree only, no definitions */
+	kd_tmpl_node *body; /* the file body's tree */
 	kd_tmpl_def *newdefs;
 	jmp_buf jb;
 	kd_err *err;
@@ -61,15 +63,20 @@ int kd_tmpl_complex_parse(const char *text, double *re, double *im)
 	return *e ? -1 : 0;
 }
 
-static void *palloc(parser *p, size_t n)
+static void *alloc_in(parser *p, kd_arena *a, size_t n)
 {
-	void *v = kd_arena_zalloc(p->a, n);
+	void *v = kd_arena_zalloc(a, n);
 
 	if (!v) {
 		kd_err_set(p->err, KD_ENOMEM, "template: out of memory");
 		longjmp(p->jb, 1);
 	}
 	return v;
+}
+
+static void *palloc(parser *p, size_t n)
+{
+	return alloc_in(p, p->a, n);
 }
 
 /* ---- parser ---- */
@@ -290,7 +297,7 @@ static const char *intern(parser *p, const char *s, size_t n)
 
 	if (t->nnames + 1 > t->ncap / 2) {
 		size_t cap = t->ncap ? t->ncap * 2 : 256, k;
-		const char **v = palloc(p, cap * sizeof *v);
+		const char **v = alloc_in(p, &t->arena, cap * sizeof *v);
 
 		for (k = 0; k < t->ncap; k++) {
 			const char *e = t->names[k];
@@ -308,8 +315,10 @@ static const char *intern(parser *p, const char *s, size_t n)
 		const char *e = t->names[i];
 
 		if (!e) {
-			e = pstrn(p, s, n);
-			t->names[i] = e;
+			char *c = alloc_in(p, &t->arena, n + 1);
+
+			memcpy(c, s, n);
+			t->names[i] = e = c;
 			t->nnames++;
 			return e;
 		}
@@ -324,24 +333,23 @@ static void split_fields(parser *p, kd_tmpl_node *n, const char *s,
 {
 	size_t i = 0, st;
 
+	const char **nv;
+	size_t k, more = 1;
+
 	if (skip_first_dot && len && s[0] == '.')
 		i = 1;
+	for (k = i; k < len; k++)
+		more += s[k] == '.';
+	/* one array for the fields there were and these */
+	nv = palloc(p, ((size_t)n->u.fld.n + more) * sizeof *nv);
+	if (n->u.fld.n)
+		memcpy(nv, n->u.fld.id, (size_t)n->u.fld.n * sizeof *nv);
+	n->u.fld.id = nv;
 	while (i <= len) {
-		const char *idp;
-
 		st = i;
 		while (i < len && s[i] != '.')
 			i++;
-		idp = intern(p, s + st, i - st);
-		{
-			const char **nv = palloc(p, (size_t)(n->u.fld.n + 1) *
-						 sizeof *nv);
-			if (n->u.fld.n)
-				memcpy(nv, n->u.fld.id,
-				       (size_t)n->u.fld.n * sizeof *nv);
-			nv[n->u.fld.n++] = idp;
-			n->u.fld.id = nv;
-		}
+		nv[n->u.fld.n++] = intern(p, s + st, i - st);
 		i++;
 	}
 }
@@ -480,15 +488,23 @@ static kd_tmpl_node *term(parser *p)
 
 	switch (t.typ) {
 	case I_IDENT: {
-		const char *name = pstrn(p, t.val, t.len);
+		/* the name is the function's own (static) string */
+		char nb[128];
+		const char *name = nb;
+		const kd_tmpl_func *f;
 
-		const kd_tmpl_func *f = kd_tmpl_funcs_find(p->set->funcs, name);
-
+		if (t.len < sizeof nb) {
+			memcpy(nb, t.val, t.len);
+			nb[t.len] = 0;
+		} else {
+			name = pstrn(p, t.val, t.len);
+		}
+		f = kd_tmpl_funcs_find(p->set->funcs, name);
 		if (!f)
 			perr(p, "function \"%s\" not defined", name);
 		n = newnode(p, N_IDENT, t);
 		n->fn = f;
-		n->u.ident = name;
+		n->u.ident = f->name;
 		n->slen = (int)t.len;
 		return n;
 	}
@@ -544,6 +560,15 @@ static kd_tmpl_node *term(parser *p)
 	case I_RAW: {
 		kd_buf b = KD_BUF_INIT(1u << 30);
 
+		/* most literals have nothing to unquote: their inside as it is */
+		if (t.len >= 2 && t.val[0] == t.val[t.len - 1] &&
+		    !memchr(t.val + 1, t.typ == I_RAW ? '\r' : '\\', t.len - 2)) {
+			n = newnode(p, N_STR, t);
+			n->u.text.s = pstrn(p, t.val + 1, t.len - 2);
+			n->u.text.n = t.len - 2;
+			n->slen = (int)t.len;
+			return n;
+		}
 		if (unquote(p, t.val, t.len, &b))
 			bad_string(p, &b);
 		n = newnode(p, N_STR, t);
@@ -731,6 +756,8 @@ static void add_def(parser *p, const char *name, kd_tmpl_node *root)
 {
 	kd_tmpl_def *d;
 
+	if (p->body_only)
+		return;
 	for (d = p->newdefs; d; d = d->next)
 		if (!strcmp(d->name, name)) {
 			if (root->u.list.n == 0) /* empty: keep the old */
@@ -962,6 +989,7 @@ static void parse_file(parser *p)
 			nodes_push(p, &root->u.list.v, &root->u.list.n, n);
 		}
 	}
+	p->body = root;
 	add_def(p, p->name, root);
 }
 
@@ -1196,8 +1224,27 @@ static int insert_def(kd_tmpl *t, kd_tmpl_def *d)
 	return 0;
 }
 
-void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head)
+kd_tmpl_mark kd_tmpl_mark_defs(const kd_tmpl *t)
 {
+	kd_tmpl_mark m = {t->defs, t->undo};
+
+	return m;
+}
+
+void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_mark m)
+{
+	kd_tmpl_def *head = m.defs;
+
+	while (t->undo && t->undo != m.undo) {
+		kd_tmpl_undo *u = t->undo;
+
+		u->d->root = u->was.root;
+		u->d->file = u->was.file;
+		u->d->text = u->was.text;
+		u->d->len = u->was.len;
+		u->d->lazy = u->was.lazy;
+		t->undo = u->next;
+	}
 	while (t->defs && t->defs != head) {
 		kd_tmpl_def *d = t->defs, **slot;
 
@@ -1212,17 +1259,73 @@ void kd_tmpl_drop_defs(kd_tmpl *t, kd_tmpl_def *head)
 	}
 }
 
-static int parse_text(kd_tmpl *t, const char *name, const char *text,
+/* Whether text may hold a {{define}} or a {{block}} (either adds a
+ * definition that every template must see before any runs). */
+static bool may_define(const char *text, size_t len)
+{
+	const char *s = text, *e = text + len;
+
+	while ((s = memmem(s, (size_t)(e - s), "{{", 2))) {
+		s += 2;
+		if (s < e && *s == '-')
+			s++;
+		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+			s++;
+		if ((e - s > 6 && !memcmp(s, "define", 6)) ||
+		    (e - s > 5 && !memcmp(s, "block", 5)))
+			return true;
+	}
+	return false;
+}
+
+/* A lazy set's file body, to be parsed when it is executed. */
+static int defer_body(kd_tmpl *t, const char *name, const char *text,
 		      size_t len, bool ref, kd_err *err)
 {
-	parser *p = calloc(1, sizeof *p);
+	kd_tmpl_def *d = kd_arena_zalloc(&t->arena, sizeof *d);
+	const char *copy = ref ? text : kd_arena_strndup(&t->arena, text, len);
+
+	if (d)
+		d->name = kd_arena_strdup(&t->arena, name);
+	if (!d || !copy || !d->name || insert_def(t, d))
+		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
+	d->file = d->name;
+	d->text = copy;
+	d->len = len;
+	d->lazy = true;
+	return 0;
+}
+
+/* A deferred body parsed for good, into the set (a definition's rules
+ * need to know whether it is empty). */
+static int settle(kd_tmpl *t, kd_tmpl_def *d, kd_err *err)
+{
+	kd_tmpl_node *root;
+	int rc = kd_tmpl_parse_body(t, d, &t->arena, &root, err);
+
+	if (!rc) {
+		d->root = root;
+		d->lazy = false;
+	}
+	return rc;
+}
+
+/* One file into the set: its nodes and definitions in a. */
+static int parse_into(kd_tmpl *t, const char *name, const char *text,
+		      size_t len, bool ref, kd_arena *a, kd_err *err)
+{
+	parser *p;
 	kd_tmpl_def *d, *nx;
 	const char *copy;
 
+	if (t->lazy && a == &t->arena && !kd_tmpl_lookup(t, name) &&
+	    !may_define(text, len))
+		return defer_body(t, name, text, len, ref, err);
+	p = calloc(1, sizeof *p);
 	if (!p)
 		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
-	copy = ref ? text : kd_arena_strndup(&t->arena, text, len);
-	p->name = kd_arena_strdup(&t->arena, name);
+	copy = ref ? text : kd_arena_strndup(a, text, len);
+	p->name = kd_arena_strdup(a, name);
 	if (!copy || !p->name) {
 		free(p);
 		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
@@ -1230,8 +1333,8 @@ static int parse_text(kd_tmpl *t, const char *name, const char *text,
 	p->lx.in = copy;
 	p->lx.len = len;
 	p->lx.line = 1;
-	p->lx.a = &t->arena;
-	p->a = &t->arena;
+	p->lx.a = a;
+	p->a = a;
 	p->set = t;
 	p->err = err;
 	if (setjmp(p->jb)) {
@@ -1241,6 +1344,17 @@ static int parse_text(kd_tmpl *t, const char *name, const char *text,
 		return code;
 	}
 	parse_file(p);
+	/* a deferred body an earlier file gave a name defined here: its
+	 * tree decides (and its parse error comes first, as in Helm) */
+	for (d = p->newdefs; d; d = d->next) {
+		kd_tmpl_def *old = kd_tmpl_lookup(t, d->name);
+		int rc = old && old->lazy ? settle(t, old, err) : 0;
+
+		if (rc) {
+			free(p);
+			return rc;
+		}
+	}
 	/* a definition in a later file replaces an earlier one */
 	for (d = p->newdefs; d; d = nx) {
 		kd_tmpl_def *old = kd_tmpl_lookup(t, d->name);
@@ -1250,8 +1364,22 @@ static int parse_text(kd_tmpl *t, const char *name, const char *text,
 			if (d->root->u.list.n == 0 && old->root->u.list.n != 0 &&
 			    strcmp(d->name, p->name))
 				continue;
+			if (a != &t->arena) {
+				/* the new tree goes with a: undo it then */
+				kd_tmpl_undo *u = kd_arena_alloc(a, sizeof *u);
+
+				if (!u) {
+					free(p);
+					return kd_err_set(err, KD_ENOMEM, "template: out of memory");
+				}
+				u->d = old;
+				u->was = *old;
+				u->next = t->undo;
+				t->undo = u;
+			}
 			old->root = d->root;
 			old->file = d->file;
+			old->lazy = false;
 			continue;
 		}
 		if (insert_def(t, d)) {
@@ -1266,13 +1394,65 @@ static int parse_text(kd_tmpl *t, const char *name, const char *text,
 int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 		  kd_err *err)
 {
-	return parse_text(t, name, text, len, false, err);
+	return parse_into(t, name, text, len, false, &t->arena, err);
 }
 
 int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
 		      size_t len, kd_err *err)
 {
-	return parse_text(t, name, text, len, true, err);
+	return parse_into(t, name, text, len, true, &t->arena, err);
+}
+
+int kd_tmpl_parse_in(kd_tmpl *t, const char *name, const char *text,
+		     size_t len, kd_arena *a, kd_err *err)
+{
+	return parse_into(t, name, text, len, false, a, err);
+}
+
+int kd_tmpl_parse_body(kd_tmpl *t, const kd_tmpl_def *d, kd_arena *a,
+		       kd_tmpl_node **out, kd_err *err)
+{
+	parser *p = calloc(1, sizeof *p);
+
+	if (!p)
+		return kd_err_set(err, KD_ENOMEM, "template: out of memory");
+	p->name = d->file;
+	p->lx.in = d->text;
+	p->lx.len = d->len;
+	p->lx.line = 1;
+	p->lx.a = a;
+	p->a = a;
+	p->body_only = true;
+	p->set = t;
+	p->err = err;
+	if (setjmp(p->jb)) {
+		int code = err && err->code ? err->code : KD_EPARSE;
+
+		free(p);
+		return code;
+	}
+	parse_file(p);
+	*out = p->body;
+	free(p);
+	return 0;
+}
+
+int kd_tmpl_check(kd_tmpl *t, const char *name, kd_err *err)
+{
+	kd_tmpl_def *d = kd_tmpl_lookup(t, name);
+	kd_arena a = KD_ARENA_INIT(KD_LIMIT_ARENA_BYTES);
+	kd_tmpl_node *root;
+	int rc = 0;
+
+	if (d && d->lazy)
+		rc = kd_tmpl_parse_body(t, d, &a, &root, err);
+	kd_arena_free(&a);
+	return rc;
+}
+
+void kd_tmpl_set_lazy(kd_tmpl *t)
+{
+	t->lazy = true;
 }
 
 /* ---- node strings, as Go's Node.String() ---- */

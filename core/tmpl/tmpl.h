@@ -48,6 +48,15 @@ int kd_tmpl_parse(kd_tmpl *t, const char *name, const char *text, size_t len,
 int kd_tmpl_parse_ref(kd_tmpl *t, const char *name, const char *text,
 		      size_t len, kd_err *err);
 
+/* Makes the set defer the files parsed from now on that define nothing
+ * (no {{define}}, no {{block}}): such a body is parsed when it is
+ * executed, into the execution's arena, and its parse errors show then
+ * (kd_tmpl_check finds them sooner). A chart's set holds ten times its
+ * text in trees, most of it in bodies each executed once. */
+void kd_tmpl_set_lazy(kd_tmpl *t);
+/* 0, or the parse error of the deferred template `name`. */
+int kd_tmpl_check(kd_tmpl *t, const char *name, kd_err *err);
+
 /* Marks v, a value of the data, as an object of the host's kind (see
  * kd_tmpl_obj_kind) for every execution of the set, until changed; NULL
  * for none. The set keeps the pointer, which must outlive it. */
@@ -71,5 +80,14 @@ int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,
  * the render sees it. */
 int kd_tmpl_exec_in(kd_tmpl *t, const char *name, const kd_value *dot,
 		    kd_arena *arena, kd_buf *out, kd_err *err);
+
+/* kd_tmpl_exec_in for an arena of the execution's own: *shared tells
+ * whether it stored values into data from outside (set on .Values), so
+ * that the caller must keep the arena as long as that data; when false,
+ * only out holds anything of the execution and the arena may be emptied
+ * (a chart's templates are executed one after another this way). */
+int kd_tmpl_exec_local(kd_tmpl *t, const char *name, const kd_value *dot,
+		       kd_arena *arena, kd_buf *out, bool *shared,
+		       kd_err *err);
 
 #endif

@@ -154,6 +154,7 @@ local function step_charts(c)
   local missing = {}
   for _, ch in ipairs(list) do
     local hex = tostring(ch.digest):gsub("^sha256:", "")
+    -- the index is keyed as kedge.charts keys a source (source_key there)
     local key = type(ch.source) == "table" and ch.source
     local e = key and idx[(key.kind == "oci" and (key.ref .. " " .. (key.version or "")))
       or (tostring(key.repo):gsub("/+$", "") .. " " .. tostring(key.name) .. " " .. (key.version or ""))]
@@ -218,6 +219,8 @@ local function agent_config(c)
     lines[#lines + 1] = "trusted-keys: " .. c.verify.trusted_keys
   end
   if c.o.kubeconfig then lines[#lines + 1] = "kubeconfig: " .. c.o.kubeconfig end
+  -- the images went into this containerd: the agent's preflight looks there
+  if c.o.containerd_socket then lines[#lines + 1] = "containerd-socket: " .. c.o.containerd_socket end
   lines[#lines + 1] = ""
   return table.concat(lines, "\n")
 end
@@ -256,6 +259,11 @@ local function step_pass(c)
     for _, a in ipairs{"--verify", c.verify.verify, "--trusted-keys", c.verify.trusted_file} do argv[#argv + 1] = a end
   end
   if c.o.wait then argv[#argv + 1] = "--wait"; argv[#argv + 1] = tostring(c.o.wait) end
+  -- a site that requires its images finds them in the pack as well
+  for _, a in ipairs{"--pack", c.dir} do argv[#argv + 1] = a end
+  if c.o.containerd_socket then
+    for _, a in ipairs{"--containerd-socket", c.o.containerd_socket} do argv[#argv + 1] = a end
+  end
   return {needed = not same or c.changed, what = "run one pass: kedge apply --site " .. c.site ..
     " from " .. c.state .. "/pack/repo.git",
     run = function()
@@ -286,8 +294,10 @@ local function write_reports(c, results)
   if not ok then return nil, err end
   if c.pass then
     kos.write_atomic(dir .. "/pass.log", c.pass.output or "", 420)
-    local _, text = require("kedge.report").show(c.state)
-    if text then kos.write_atomic(dir .. "/report.json", text, 420) end
+    -- under its id, as the outbox names it: a rerun's report joins the
+    -- earlier ones and report collect delivers each once
+    local d, text = require("kedge.report").show(c.state)
+    if d and text then kos.write_atomic(dir .. "/" .. d.id .. ".json", text, 420) end
   end
   if c.exe and exists(c.exe) then
     local r = proc.run{argv = {c.exe, "status", "--state-dir", c.state}, timeout = 60}

@@ -12,10 +12,7 @@ local M = {}
 
 M.EXIT = {ok = 0, problems = 1, usage = 2}
 
-local function usage(msg)
-  io.stderr:write(string.format("kedge: %s (see 'kedge help check')\n", msg))
-  return M.EXIT.usage
-end
+local function usage(msg) return require("kedge.passcli").usage("check", msg) end
 
 -- A failure of site.select or site.render → a problem table: with file,
 -- line and col when the error value e has them (other texts keep file nil).
@@ -83,6 +80,25 @@ local function site_images(list, rendered, res)
   res.images = kedge.list(imgs)
 end
 
+-- The bundles a pass would hold now by what the repo says (its pauses
+-- and deployment windows: kedge.gates.ask_repo), as {{bundle, gate,
+-- reason, until = ISO 8601|nil}}; waves and downgrades depend on the
+-- site's state and its peers' reports, which a check does not have.
+local function held_now(repo, s, name, list, res)
+  local gates = require "kedge.gates"
+  local ctx = {site = s, site_name = name, repo = repo, now = os.time(), opts = {}, good = {}}
+  local out = kedge.list({})
+  for _, b in ipairs(list) do
+    local h, err = gates.ask_repo(ctx, b)
+    if err then res.warnings[#res.warnings + 1] = "bundle " .. b.name .. ": " .. err end
+    if h then
+      out[#out + 1] = {bundle = b.name, gate = h.gate, reason = h.reason,
+        ["until"] = h["until"] and os.date("!%Y-%m-%dT%H:%M:%SZ", h["until"]) or nil}
+    end
+  end
+  return out
+end
+
 -- Checks one site: select, then render every selected bundle. Returns
 -- {name=, ok=, bundles={{name=, chart=, version=, objects=}}, problems=,
 -- images= (with_images, or when the site requires them present)}.
@@ -98,6 +114,7 @@ local function check_site(repo, name, dec, charts, with_images)
   local s = repo.sites[name]
   res.kube_version = s.kube_version
   check_recipients(repo, s, list, res)
+  res.held = held_now(repo, s, name, list, res)
   local rendered = {}
   for _, b in ipairs(list) do
     local r, rerr, re = site.render(repo, s, b, {decrypt = dec, skipped = res.secrets_left_out,
@@ -273,6 +290,10 @@ function M.main(o)
         r.kube_version or "?", #parts > 0 and table.concat(parts, ", ") or "no bundles",
         #r.secrets_left_out > 0 and string.format(" [rendered without %d encrypted file%s: no --identity]",
           #r.secrets_left_out, #r.secrets_left_out == 1 and "" or "s") or ""))
+      for _, h in ipairs(r.held or {}) do
+        print(string.format("     held now: %s (%s): %s%s", h.bundle, h.gate, h.reason,
+          h["until"] and (" until " .. h["until"]) or ""))
+      end
       for _, im in ipairs(o.images and r.images or {}) do
         print(string.format("     image %s (%s)", im.ref, table.concat(im.bundles, ", ")))
       end

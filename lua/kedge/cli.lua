@@ -342,8 +342,11 @@ M.commands = {
       "and holds what they request against the site's capacity minus its\n" ..
       "reserve (kedge budget's table; a site that does not fit is a problem).\n" ..
       "Every problem is printed on stderr as FILE:LINE:COL: what is wrong and\n" ..
-      "how to fix it; one line per site on stdout. Writes nothing (remote\n" ..
-      "charts are fetched into memory, or into --state-dir's chart cache)."
+      "how to fix it; one line per site on stdout, and under it each bundle\n" ..
+      "a pass would hold now by the repo's pauses and deployment windows\n" ..
+      "(held now: BUNDLE (GATE): why until when; not a problem). Writes\n" ..
+      "nothing (remote charts are fetched into memory, or into --state-dir's\n" ..
+      "chart cache)."
     end,
     flags = {
       {name = "identity", arg = "FILE", help = "decrypt the .age files and render fully (without it: " ..

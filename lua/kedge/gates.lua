@@ -17,6 +17,8 @@
 --   bundle through and adds {gate =, reason =, by =} to its result's
 --   overridden list, which the plan and the report show).
 -- Gates run in the order of M.LIST; the first that holds a bundle wins.
+-- A gate with from_repo = true decides from the repo and the clock alone
+-- when ctx has no state_dir (kedge check asks those: M.ask_repo).
 -- Each lives in its own module, kedge.gates.NAME, returning the gate.
 --
 -- When the next pass is due. A hold's until is the moment its gate lets
@@ -60,6 +62,19 @@ function M.ask(ctx, bd)
     if held then
       M.wake(ctx, held["until"], "held", bd.name)
       return {gate = g.name, reason = tostring(held.reason), ["until"] = held["until"]}
+    end
+  end
+  return nil
+end
+
+-- What the gates that decide from the repo and the clock would say of bd
+-- at ctx.now (no state directory, no peers' reports): kedge check's view.
+function M.ask_repo(ctx, bd)
+  for _, g in ipairs(M.LIST) do
+    if g.from_repo then
+      local held, err = g.check(ctx, bd)
+      if err then return nil, "gate " .. g.name .. ": " .. tostring(err) end
+      if held then return {gate = g.name, reason = tostring(held.reason), ["until"] = held["until"]} end
     end
   end
   return nil

@@ -25,6 +25,7 @@ local json = require "kedge.json"
 local kedge = require "kedge"
 local kos = require "kedge.os"
 local limits = require "kedge.limits"
+local tar = require "kedge.tar"
 
 local M = {}
 
@@ -116,28 +117,7 @@ end
 M.human = human
 
 ------------------------------------------------------------------------
--- tar (POSIX ustar): regular files and folders only
-
-local function octal(n, width)
-  return string.format("%0" .. (width - 1) .. "o", n) .. "\0"
-end
-
-local function tar_header(name, size, typeflag, mode)
-  local prefix = ""
-  if #name > 100 then
-    local cut = name:sub(1, 155):match("^(.*)/")
-    if not cut or #name - #cut - 1 > 100 then return nil, name .. ": too long for a tar entry" end
-    prefix, name = cut, name:sub(#cut + 2)
-  end
-  local function pad(s, n) return s .. string.rep("\0", n - #s) end
-  local h = pad(name, 100) .. octal(mode, 8) .. octal(0, 8) .. octal(0, 8) .. octal(size, 12) ..
-    octal(0, 12) .. "        " .. typeflag .. pad("", 100) .. "ustar\0" .. "00" ..
-    pad("root", 32) .. pad("root", 32) .. octal(0, 8) .. octal(0, 8) .. pad(prefix, 155)
-  h = pad(h, 512)
-  local sum = 0
-  for i = 1, 512 do sum = sum + h:byte(i) end
-  return h:sub(1, 148) .. string.format("%06o", sum) .. "\0 " .. h:sub(157)
-end
+-- tar: written with kedge.tar, read here (ustar only)
 
 -- Writes the folder dir as a tar at path (through path.tmp.<pid>).
 function M.write_tar(dir, path, progress)
@@ -151,39 +131,20 @@ function M.write_tar(dir, path, progress)
     os.remove(tmp)
     return nil, msg
   end
-  local done = 0
+  local w = tar.writer(fo)
   for _, e in ipairs(entries) do
-    local h, herr
+    local ok, werr
     if e.type == "dir" then
-      h, herr = tar_header(e.path .. "/", 0, "5", 493)
+      ok, werr = w:dir(e.path .. "/")
     elseif e.type == "file" then
-      h, herr = tar_header(e.path, e.size, "0", e.path:match("^bin/") and 493 or 420)
+      ok, werr = w:file(e.path, dir .. "/" .. e.path, e.size, e.path:match("^bin/") and 493 or 420)
+      if ok and progress then progress("tar", string.format("%s written", human(w.bytes))) end
     else
       return fail(dir .. "/" .. e.path .. ": only files and folders go into a pack")
     end
-    if not h then return fail(herr) end
-    local ok, werr = fo:write(h)
     if not ok then return fail("cannot write " .. path .. ": " .. tostring(werr)) end
-    if e.type == "file" then
-      local fi, ierr = io.open(dir .. "/" .. e.path, "rb")
-      if not fi then return fail(ierr) end
-      local n = 0
-      while true do
-        local b = fi:read(CHUNK)
-        if not b then break end
-        n = n + #b
-        ok, werr = fo:write(b)
-        if not ok then fi:close(); return fail("cannot write " .. path .. ": " .. tostring(werr)) end
-      end
-      fi:close()
-      if n ~= e.size then return fail(dir .. "/" .. e.path .. " changed while it was written") end
-      ok, werr = fo:write(string.rep("\0", (512 - n % 512) % 512))
-      if not ok then return fail("cannot write " .. path .. ": " .. tostring(werr)) end
-      done = done + n
-      if progress then progress("tar", string.format("%s written", human(done))) end
-    end
   end
-  local ok, werr = fo:write(string.rep("\0", 1024))
+  local ok, werr = w:finish()
   if ok then ok, werr = fo:flush() end
   if not ok then return fail("cannot write " .. path .. ": " .. tostring(werr)) end
   fo:close()
@@ -221,9 +182,17 @@ function M.read_tar(path, dir)
     local kind = h:sub(157, 157)
     local size = parse_octal(h:sub(125, 136), "bad")
     if not size then return fail("entry " .. name .. ": bad size") end
-    local clean = name:gsub("/+$", "")
-    if not M.safe_path(clean) then return fail("entry " .. name .. ": not a path a pack may hold") end
-    if kind == "5" then
+    -- tar -C DIR . names everything ./NAME, and DIR itself ./
+    local clean = name:gsub("^%./+", ""):gsub("/+$", "")
+    if kind == "L" or kind == "x" or kind == "g" then
+      return fail("entry " .. n .. ": a GNU or pax extended header; kedge reads ustar " ..
+        "(kedge pack create --tar, or tar --format=ustar)")
+    end
+    if clean == "" and kind == "5" then
+      -- the top folder: nothing to make
+    elseif not M.safe_path(clean) then
+      return fail("entry " .. name .. ": not a path a pack may hold")
+    elseif kind == "5" then
       local ok, merr = kos.mkdir(dir .. "/" .. clean, 493)
       if not ok then return fail(merr) end
     elseif kind == "0" or kind == "\0" then
@@ -340,6 +309,8 @@ local function take_charts(o, tree, names, tmp, say)
   end
   local R = charts.new{state_dir = o.state_dir, registry = o.registry}
   local got, list = {}, kedge.list({})
+  -- this resolver's fetch also keeps what it answers in the pack: every
+  -- remote chart and dependency a render asks for, and nothing else
   local fetch = R.fetch
   function R.fetch(self, spec)
     local bytes, info = fetch(self, spec)
@@ -508,19 +479,28 @@ function M.create(o)
   for _, p in ipairs(o.platforms) do
     if not M.PLATFORMS[p] then return nil, "--platform " .. p .. ": kedge runs on linux/amd64 and linux/arm64" end
   end
+  if o.sign_key then
+    -- a key that cannot sign is refused before anything is fetched
+    local ok, kerr = git.sshsig_sign(o.sign_key, M.NAMESPACE, "")
+    if not ok then return nil, kerr end
+  end
   local tmp, terr = claim_tmp(out, say)
   if not tmp then return nil, terr end
+  -- what is done stays for the next create of the same OUT
+  local function kept(msg)
+    return nil, tostring(msg) .. " (" .. tmp .. " is kept: the next create of " .. final .. " resumes from it)"
+  end
   local repo, tree = take_repo(o, tmp, say)
-  if not repo then return nil, tree end
+  if not repo then return kept(tree) end
   local charts, refs, names = take_charts(o, tree, o.sites or {}, tmp, say)
   tree:close()
-  if not charts then return nil, refs end
+  if not charts then return kept(refs) end
   local images, pulled = take_images(o, refs, tmp, say)
-  if not images then return nil, pulled end
+  if not images then return kept(pulled) end
   local binaries, berr = take_binaries(o, tmp, say)
-  if not binaries then return nil, berr end
+  if not binaries then return kept(berr) end
   local files, ferr = list_files(tmp)
-  if not files then return nil, ferr end
+  if not files then return kept(ferr) end
   local total = 0
   for _, f in ipairs(files) do total = total + f.size end
   local m = {schema = M.SCHEMA, kind = M.KIND, created = os.date("!%Y-%m-%dT%H:%M:%SZ"),
@@ -529,12 +509,12 @@ function M.create(o)
     files = files}
   local text = json.encode(m, {indent = 2, sort_keys = true}) .. "\n"
   local ok, werr = kos.write_atomic(tmp .. "/MANIFEST", text, 420)
-  if not ok then return nil, werr end
+  if not ok then return kept(werr) end
   if o.sign_key then
     local sig, serr = git.sshsig_sign(o.sign_key, M.NAMESPACE, text)
-    if not sig then return nil, serr end
+    if not sig then return kept(serr) end
     ok, werr = kos.write_atomic(tmp .. "/MANIFEST.sig", sig, 420)
-    if not ok then return nil, werr end
+    if not ok then return kept(werr) end
     local who = git.sshsig_inspect(sig)
     say("sign", "MANIFEST signed with " .. who.fingerprint)
   else
@@ -544,11 +524,11 @@ function M.create(o)
   say("files", string.format("%d files, %s", #files, human(total)))
   if o.tar then
     ok, werr = M.write_tar(tmp, final, say)
-    if not ok then return nil, werr end
+    if not ok then return kept(werr) end
     M.remove_tree(tmp)
   else
     ok, werr = os.rename(tmp, final)
-    if not ok then return nil, "cannot rename " .. tmp .. " to " .. final .. ": " .. tostring(werr) end
+    if not ok then return kept("cannot rename " .. tmp .. " to " .. final .. ": " .. tostring(werr)) end
     kos.sync_dir(parent(final))
   end
   return {path = final, manifest = m, bytes = total, images = pulled}

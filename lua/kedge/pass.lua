@@ -774,9 +774,11 @@ function Pass:record()
     local r = self.results[bd.name]
     if r and r.status == STATUS.OK then
       local entry = {commit = self.commit.id, at = now, chart = r.chart, version = r.version}
-      -- since: the first good pass of this commit (a soak counts from it)
+      -- since: the first good pass of this commit (a soak counts from it;
+      -- a record an older kedge wrote has only its last pass's time)
       local old = st.bundles[bd.name]
-      entry.since = type(old) == "table" and old.commit == entry.commit and old.since or now
+      local same = type(old) == "table" and old.commit == entry.commit
+      entry.since = same and (old.since or old.at) or now
       entry.history = M.history(old, entry)
       st.bundles[bd.name] = entry
       n = n + 1

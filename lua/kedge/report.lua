@@ -952,9 +952,8 @@ end
 -- DIR/reports/SITE/) into p (doc, text, id), checked to be a report of
 -- site: true; false when it is JSON but no report at all (bootstrap's
 -- bootstrap.json beside them); nil and why it is unusable. A report is
--- known by its id, whatever the file is called (bootstrap writes the
--- newest as report.json): the id names its markers, so it must be one
--- kedge makes.
+-- known by its id, whatever the file is called (a copy renamed on the
+-- stick): the id names its markers, so it must be one kedge makes.
 local function read_foreign(dir, site, p)
   local d, text = load_doc(dir, p.file)
   if not d then return nil, text end
@@ -973,8 +972,8 @@ local function read_foreign(dir, site, p)
 end
 
 -- Delivers the reports one site left in dir (a stick's
--- DIR/reports/SITE/: what kedge bootstrap writes, report.json, or the
--- outbox's <id>.json and <id>.junit.xml) to its destinations, each once:
+-- DIR/reports/SITE/: what kedge bootstrap writes, or the outbox's
+-- <id>.json and <id>.junit.xml) to its destinations, each once:
 -- a marker <id>.done-<destination> beside the report, as in the outbox,
 -- says it went, so a second collect finds them and sends nothing (and a
 -- report there under two names goes once). Nothing there is renamed or

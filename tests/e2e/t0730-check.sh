@@ -57,7 +57,7 @@ run "$KEDGE" check --site
 is "$rc" 2 "--site needs a value"
 run "$KEDGE" check --help
 is "$rc" 0 "--help"
-like "$out" "^usage: kedge check \[--site NAME \| --all-sites\] \[--repo PATH\] \[--base REF\] \[--json\]" "help text"
+like "$out" "^usage: kedge check \[--site NAME \| --all-sites\] \[--repo PATH\] \[--base REF\] \[--images\] \[--json\]" "help text"
 like "$out" "Exit codes: 0 no problems, 1 problems found" "with the exit codes"
 run "$KEDGE" help
 like "$out" "check +check a config repo without a cluster" "check is in the command list"

@@ -96,6 +96,16 @@ closed="  - {kind: allow, from: \"$(hm "$opens")\", to: \"$(hm $((opens + 3600))
 printf 'windows:\n%s\n' "$closed" >"$W/kedge.yaml"
 commit closed
 
+# kedge check explains it too: which bundle a pass would hold now, why,
+# until when (exit 0: a closed window is no problem of the repo)
+run "$KEDGE" check --repo "$W"
+is "$rc" 0 "check with the window closed: no problem"
+like "$out" "held now: web \(window\): outside its deployment windows \(kedge.yaml allows only allow every day $(hm "$opens")-$(hm $((opens + 3600))) UTC\) until $(iso "$opens")" \
+	"check says which bundle is held now, why and until when"
+run "$KEDGE" check --repo "$W" --json
+like "$out" '"gate": "window"' "check --json: the held bundle's gate"
+like "$out" "\"until\": \"$(iso "$opens")\"" "...and until when"
+
 S=$TMP/state
 pass() { # plan|apply [options]
 	local cmd=$1
@@ -183,6 +193,8 @@ is "$rc" 0 "an agent tick with the bundle held: exit 0"
 run "$KEDGE" status --state-dir "$TMP/agent-state"
 like "$out" "held: +web +window: outside its deployment windows \(inside deny .*\), until $(iso $(( (now + 3600) / 60 * 60 )))" \
 	"kedge status: which bundle, why and until when"
+like "$out" "wake: +$(iso $(( (now + 3600) / 60 * 60 ))) for held \(bundle web\)" \
+	"...and when the agent runs its next pass for it"
 printf 'ignore-windows: true\n' >>"$TMP/agent.yaml"
 run "$KEDGE" agent --once --config "$TMP/agent.yaml"
 is "$rc" 0 "ignore-windows: true in the agent's config"

@@ -138,8 +138,9 @@ like "$(ctr -a "$CT/c.sock" -n k8s.io images ls -q | tr '\n' ' ')" "$REG/apps/ap
 	"the images are in containerd's k8s.io namespace"
 ok "...and an archive of them in k3s's agent/images folder" \
 	bash -c "ls '$N'/var/lib/rancher/k3s/agent/images/*.tar >/dev/null"
-ok "the report is on the stick" test -s "$P/reports/edge-01/report.json"
-like "$(cat "$P/reports/edge-01/report.json")" "\"site\": \"edge-01\"" "...the pass's report for edge-01"
+rep=$(ls "$P"/reports/edge-01/edge-01-*.json 2>/dev/null | head -n 1)
+ok "the report is on the stick, under its id" test -s "$rep"
+like "$(cat "$rep")" "\"site\": \"edge-01\"" "...the pass's report for edge-01"
 like "$(cat "$P/reports/edge-01/bootstrap.json")" "\"state\": \"verified\"" "bootstrap.json records the verified signature"
 ok "kedge status is on the stick too" test -e "$P/reports/edge-01/status.txt"
 run "$KEDGE" pack verify "$P" --trusted-keys "$K/allowed"
@@ -183,6 +184,21 @@ ok "a tar's reports go next to it" test -s "$TMP/stick/reports/edge-01/bootstrap
 PACK=$TMP/stick/p2.tar boot "$N3" --kubeconfig "$KUBE_ADMIN" --wait 30
 is "$rc" 0 "once the kubeconfig is there, a rerun runs the pass"
 like "$(printf '%s' "$err" | tr '\n' ' ')" "binary  unchanged.*agent   unchanged.*pass    run one pass" "...and only the pass"
+
+# --- a pack made from the site's upstream (a URL): the agent keeps pulling from it ---------------
+G=$TMP/git
+make_ca "$G" || echo "Bail out! no CA"
+start_git_http "$G"
+git clone -q --bare "$TMP/sites.git" "$G/repos/sites.git"
+mkdir -p "$TMP/upstate" && cp -r "$TMP/packstate/cache" "$TMP/upstate/"  # the chart repository is gone
+run "$KEDGE" pack create "$TMP/stick/up" --repo "$GOOD_URL/sites.git" --ref main --site edge-01 --ca-file "$G/ca.crt" \
+	--sign-key "$K/ops" --state-dir "$TMP/upstate" --registry-ca "$SRV/ca.crt"
+is "$rc" 0 "a pack made from an HTTPS upstream"
+[ "$rc" = 0 ] || echo "# $err"
+PACK=$TMP/stick/up boot "$TMP/node4"
+like "$(tr '\n' ' ' <"$TMP/node4/etc/kedge/agent.yaml")" "repo: $GOOD_URL/sites.git " "the agent's config names the upstream"
+PACK=$TMP/stick/up boot "$TMP/node5" --offline
+like "$(tr '\n' ' ' <"$TMP/node5/etc/kedge/agent.yaml")" "repo: /var/lib/kedge/pack/repo.git " "...or, with --offline, the pack's copy"
 
 # --- a full disk during an install step -------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/tmpfs" && mount -t tmpfs -o size=8m tmpfs "$TMP/tmpfs" 2>/dev/null; then

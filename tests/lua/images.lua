@@ -129,7 +129,7 @@ t.is(hub:creds("ghcr.io"), nil, "...and to no other host")
 
 -- the ustar writer: a header a tar reader accepts (its checksum is the
 -- sum of its bytes with the checksum field as spaces)
-local tar = require "kedge.images.tar"
+local tar = require "kedge.tar"
 local hd = tar.header("blobs/sha256/" .. string.rep("a", 64), 1234, "0")
 t.is(#hd, 512, "a header is one block")
 t.is(hd:sub(125, 136), string.format("%011o", 1234) .. "\0", "the size in octal")
@@ -137,7 +137,13 @@ t.is(hd:sub(258, 265), "ustar\0" .. "00", "the ustar magic and version")
 local sum = 0
 for i = 1, 512 do sum = sum + ((i >= 149 and i <= 156) and 32 or hd:byte(i)) end
 t.is(tonumber(hd:sub(149, 154), 8), sum, "the checksum")
-t.ok(not pcall(tar.header, string.rep("n", 101), 0, "0"), "a name past 100 bytes raises")
+local long = string.rep("d", 120) .. "/" .. string.rep("n", 90)
+local lh = assert(tar.header(long, 0, "0"))
+t.is(lh:sub(1, 90), string.rep("n", 90), "a name past 100 bytes: its last part in the name field")
+t.is(lh:sub(346, 465), string.rep("d", 120), "...the folders before it in the prefix field")
+local nh, nerr = tar.header(string.rep("n", 101), 0, "0")
+t.is(nh, nil, "a single part past 100 bytes has no header")
+t.like(nerr, "too long for a tar entry", "...and says why")
 local tpath = dir .. ".tar"
 local tf = assert(io.open(tpath, "wb"))
 local w = tar.writer(tf)

@@ -89,6 +89,26 @@ static void test_arena(void)
 	is_strz(s, "hello", "strndup");
 	ok(kd_arena_alloc(&a, 2 << 20) == NULL && a.failed == KD_ELIMIT,
 	   "allocation past the arena limit fails with KD_ELIMIT");
+	ok(kd_arena_owns(&a, s) && kd_arena_owns(&a, big) && !kd_arena_owns(&a, &a),
+	   "owns: the arena's blocks, not others");
+	kd_arena_reset(&a);
+	ok(a.used == 0 && a.failed == 0 && !kd_arena_owns(&a, s),
+	   "reset empties the arena");
+	s = kd_arena_strdup(&a, "again");
+	ok(s && !strcmp(s, "again") && a.spare == NULL,
+	   "after a reset the kept chunk is used again");
+	{
+		kd_arena b = KD_ARENA_INIT(1 << 20), small = KD_ARENA_INIT(8);
+		char *t = kd_arena_strdup(&b, "moved");
+
+		kd_arena_alloc(&b, 100000);
+		ok(kd_arena_adopt(&a, &b) == 0 && kd_arena_owns(&a, t) &&
+		   b.used == 0 && !b.head && !strcmp(t, "moved"),
+		   "adopt moves the blocks and leaves the source empty");
+		ok(kd_arena_adopt(&small, &a) == KD_ELIMIT && kd_arena_owns(&a, t),
+		   "adopt past the limit moves nothing");
+		kd_arena_free(&b);
+	}
 	kd_arena_free(&a);
 	ok(a.head == NULL && a.used == 0, "free releases everything");
 }

@@ -188,9 +188,79 @@ static void test_set(void)
 	kd_tmpl_free(NULL);
 }
 
+/* A lazy set (a chart render's): bodies parsed again when executed, and
+ * executions in arenas of their own that say when they stored into the
+ * data from outside. */
+static void test_lazy_local(void)
+{
+	kd_tmpl *t = NULL;
+	kd_err err = KD_ERR_INIT;
+	kd_buf out = KD_BUF_INIT(1 << 20);
+	kd_arena data = KD_ARENA_INIT(1 << 20), loc = KD_ARENA_INIT(1 << 20);
+	kd_value *dot = kd_value_map(&data, 2);
+	bool shared = true;
+	int rc;
+
+	kd_map_setz(&data, dot, "Values", kd_value_map(&data, 2));
+	kd_tmpl_new(&t, kd_chart_funcs(), &err);
+	kd_tmpl_set_lazy(t);
+	rc = kd_tmpl_parse(t, "a.yaml",
+			   T("a={{ template \"d\" }}{{ block \"blk\" . }}B{{ end }}{{ define \"d\" }}D{{ end }}"),
+			   &err);
+	rc = rc ? rc : kd_tmpl_parse(t, "b.yaml", T("[{{ include \"a.yaml\" . }}]"), &err);
+	rc = rc ? rc : kd_tmpl_parse(t, "c.yaml",
+				     T("{{ $d := dict \"k\" 1 }}{{ $_ := set $d \"j\" 2 }}{{ $d.j }}"),
+				     &err);
+	rc = rc ? rc : kd_tmpl_parse(t, "w.yaml",
+				     T("{{ $_ := set .Values \"w\" (dict \"x\" \"y\") }}"),
+				     &err);
+	rc = rc ? rc : kd_tmpl_parse(t, "r.yaml", T("{{ .Values.w.x }}"), &err);
+	ok(rc == 0, "lazy set: files parse (%s)", err.msg);
+	rc = kd_tmpl_parse(t, "bad.yaml", T("{{ define \"e\" }}x{{ end }}{{ if }}"), &err);
+	ok(rc == KD_EPARSE && !kd_tmpl_exec(t, "d", dot, &out, &err),
+	   "lazy set: a body's error is found at parse time, the set unchanged");
+	kd_buf_reset(&out);
+	rc = kd_tmpl_exec_local(t, "a.yaml", dot, &loc, &out, &shared, &err);
+	is_str(out.ptr, out.len, "a=DB", "lazy set: a body is parsed again and runs");
+	ok(rc == 0 && !shared, "lazy set: a body that stores nothing outside");
+	kd_arena_reset(&loc);
+	kd_buf_reset(&out);
+	rc = kd_tmpl_exec_local(t, "b.yaml", dot, &loc, &out, &shared, &err);
+	is_str(out.ptr, out.len, "[a=DB]", "lazy set: a body included by its file name");
+	kd_arena_reset(&loc);
+	kd_buf_reset(&out);
+	rc = kd_tmpl_exec_local(t, "c.yaml", dot, &loc, &out, &shared, &err);
+	is_str(out.ptr, out.len, "2", "lazy set: set on a dict of the execution's own");
+	ok(rc == 0 && !shared, "lazy set: ... is not a store outside");
+	kd_arena_reset(&loc);
+	kd_buf_reset(&out);
+	rc = kd_tmpl_exec_local(t, "w.yaml", dot, &loc, &out, &shared, &err);
+	ok(rc == 0 && shared, "lazy set: set on .Values is a store outside");
+	kd_arena_adopt(&data, &loc);
+	kd_buf_reset(&out);
+	rc = kd_tmpl_exec_local(t, "r.yaml", dot, &loc, &out, &shared, &err);
+	is_str(out.ptr, out.len, "y", "lazy set: the next execution sees the stored dict");
+	kd_buf_free(&out);
+	kd_tmpl_free(t);
+	kd_arena_free(&loc);
+	kd_arena_free(&data);
+}
+
+/* tpl's definitions go away after it, replacements of earlier ones too
+ * (Helm runs tpl on a clone of the set). */
+static void test_tpl_scope(void)
+{
+	out_is("{{ define \"n\" }}old{{ end }}"
+	       "{{ tpl \"{{ define \\\"n\\\" }}new{{ end }}{{ include \\\"n\\\" . }}\" . }}"
+	       "-{{ include \"n\" . }}",
+	       "new-old", "tpl: a define replacing an earlier one lasts for the tpl only");
+}
+
 int main(void)
 {
 	render_funcs = kd_chart_funcs();
+	test_lazy_local();
+	test_tpl_scope();
 	test_chart_funcs();
 	test_funcs();
 	test_more_funcs();

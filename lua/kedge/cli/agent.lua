@@ -199,6 +199,13 @@ local function print_status(st, rec, dir, running, pending)
     print(string.format("held:     %-20s %s: %s%s", tostring(h.bundle), tostring(h.gate), tostring(h.reason),
       h["until"] and (", until " .. os.date("!%Y-%m-%dT%H:%M:%SZ", h["until"])) or ""))
   end
+  local w = st.wake
+  if type(w) == "table" and type(w.at) == "number" then
+    -- the gates' next pass: the agent runs it then though the repo did not move
+    print(string.format("wake:     %s for %s%s", os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(w.at)),
+      tostring(w.why or "a gate"),
+      w.bundle and (" (bundle " .. tostring(w.bundle) .. ")") or ""))
+  end
   for _, name in ipairs(names) do
     local b = rec.bundles[name]
     print(string.format("bundle:   %-20s %s %s, good at %s%s", name, tostring(b.chart or "-"),

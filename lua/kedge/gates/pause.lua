@@ -11,7 +11,7 @@
 local json = require "kedge.json"
 local kos = require "kedge.os"
 
-local M = {name = "pause"}
+local M = {name = "pause", from_repo = true}
 
 function M.path(state_dir) return state_dir .. "/paused.json" end
 

@@ -64,9 +64,10 @@ end
 local function soak(ctx, bd, good, c)
   local _, site_wave = waves.assign(M.sites(ctx.repo, bd), bd)
   local k = site_wave[ctx.site_name]
-  local since = good and good.commit == c.id and report.parse_time(tostring(good.since)) or nil
-  -- a record of this commit without since (an older kedge) has soaked
-  if good and good.commit == c.id and not since then return end
+  local same = good and good.commit == c.id
+  local since = same and report.parse_time(tostring(good.since or good.at)) or nil
+  -- a record of this commit without a time it can read has soaked
+  if same and not since then return end
   local now = ctx.now or os.time()
   local r = waves.soak_reruns(k and bd.rollout.waves[k], since, now)
   if not r then return end

@@ -45,4 +45,4 @@ local function check(ctx, bd)
   return {reason = reason, ["until"] = opens}
 end
 
-return {name = "window", check = check}
+return {name = "window", check = check, from_repo = true}

@@ -1,6 +1,6 @@
 -- kedge.images.install: an OCI image layout made available to a node's
 -- container runtime. For k3s, an OCI archive (a tar of the layout's
--- reachable blobs, kedge.images.tar) goes into agent/images/, which k3s
+-- reachable blobs, kedge.tar) goes into agent/images/, which k3s
 -- imports at every start; into a running containerd's k8s.io namespace
 -- (where kubelet looks), `ctr images import` of the same archive. Both are
 -- idempotent: the archive is named by the layout's index.json, so the
@@ -10,7 +10,7 @@ local digest = require "kedge.digest"
 local images = require "kedge.images"
 local kos = require "kedge.os"
 local layout_mod = require "kedge.images.layout"
-local tar = require "kedge.images.tar"
+local tar = require "kedge.tar"
 
 local M = {}
 

@@ -1,8 +1,9 @@
--- kedge.images.tar: a minimal ustar writer (POSIX.1-1988 ustar, the
--- format every tar reader takes), enough for an OCI archive: folders and
--- regular files, names of at most 100 bytes, sizes under 8 GiB, owner
--- root, mode 0644/0755, time 0 so the same layout makes the same bytes.
--- Files are copied in pieces, never held whole.
+-- kedge.tar: a minimal ustar writer (POSIX.1-1988 ustar, the format
+-- every tar reader takes), for OCI archives (kedge.images.install) and
+-- packs (kedge.pack --tar): folders and regular files, names up to 255
+-- bytes through ustar's prefix field, sizes under 8 GiB, owner root,
+-- time 0 so the same files make the same bytes. Files are copied in
+-- pieces, never held whole.
 local M = {}
 
 M.BLOCK = 512
@@ -15,13 +16,24 @@ local function octal(n, width)
   return s .. "\0"
 end
 
--- One header block: name, size, typeflag ("0" file, "5" folder).
-function M.header(name, size, typeflag)
-  assert(#name <= 100, "a tar name longer than 100 bytes: " .. name)
+-- The name and prefix fields of a path: names past 100 bytes are cut at
+-- a "/" into a prefix of at most 155 bytes, or nil, err.
+local function split_name(name)
+  if #name <= 100 then return "", name end
+  local cut = name:sub(1, 155):match("^(.*)/")
+  if not cut or #name - #cut - 1 > 100 then return nil, name .. ": too long for a tar entry" end
+  return cut, name:sub(#cut + 2)
+end
+
+-- One header block: name, size, typeflag ("0" file, "5" folder), mode
+-- (default 0644 for files, 0755 for folders), or nil, err.
+function M.header(name, size, typeflag, mode)
+  local prefix, short = split_name(name)
+  if not prefix then return nil, short end
   local function pad(s, n) return s .. string.rep("\0", n - #s) end
   local fields = {
-    pad(name, 100),
-    octal(typeflag == "5" and 493 or 420, 8), -- 0755, 0644
+    pad(short, 100),
+    octal(mode or (typeflag == "5" and 493 or 420), 8), -- 0755, 0644
     octal(0, 8), octal(0, 8),
     octal(size, 12), octal(0, 12),
     "        ", -- the checksum, as spaces while it is summed
@@ -30,7 +42,7 @@ function M.header(name, size, typeflag)
     "ustar\0", "00",
     pad("root", 32), pad("root", 32),
     octal(0, 8), octal(0, 8),
-    pad("", 155), pad("", 12),
+    pad(prefix, 155), pad("", 12),
   }
   local h = table.concat(fields)
   local sum = 0
@@ -53,23 +65,29 @@ function Writer:put(s)
   return true
 end
 
-function Writer:dir(name) return self:put(M.header(name, 0, "5")) end
+function Writer:header(name, size, typeflag, mode)
+  local h, err = M.header(name, size, typeflag, mode)
+  if not h then return nil, err end
+  return self:put(h)
+end
+
+function Writer:dir(name, mode) return self:header(name, 0, "5", mode) end
 
 local function padding(n) return string.rep("\0", (M.BLOCK - n % M.BLOCK) % M.BLOCK) end
 
 -- A file entry from bytes in memory.
 function Writer:data(name, bytes)
-  local ok, err = self:put(M.header(name, #bytes, "0"))
+  local ok, err = self:header(name, #bytes, "0")
   if ok then ok, err = self:put(bytes .. padding(#bytes)) end
   return ok, err
 end
 
 -- A file entry copied from path; size is what the caller expects it to
 -- hold (a file that changed meanwhile is an error, not a broken archive).
-function Writer:file(name, path, size)
+function Writer:file(name, path, size, mode)
   local src, oerr = io.open(path, "rb")
   if not src then return nil, oerr end
-  local ok, err = self:put(M.header(name, size, "0"))
+  local ok, err = self:header(name, size, "0", mode)
   local left = size
   while ok and left > 0 do
     local piece = src:read(math.min(COPY, left))
