@@ -29,7 +29,20 @@ listening() {
 	grep -q "^ *[0-9]*: 0100007F$hex 00000000:0000 0A" /proc/net/tcp
 }
 
-. tests/servers/ports.sh
+taken=" "
+free_port() {
+	local i
+	for i in $(seq 1 100); do
+		# below the kernel's ephemeral range (32768 and up), where an
+		# outgoing connection's local port would make the bind fail
+		port=$((20000 + RANDOM % 12000))
+		[[ $taken == *" $port "* ]] && continue
+		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
+		taken+="$port "
+		return 0
+	done
+	echo "Bail out! no free port found" && exit 1
+}
 
 # wait_listening PORT [LOG]: up to 30 s, for a loaded machine; LOG (the
 # server's stderr) is shown when nothing came up.

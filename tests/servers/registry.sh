@@ -17,7 +17,18 @@
 listening() {
 	grep -q "^ *[0-9]*: 0100007F$(printf ':%04X' "$1") 00000000:0000 0A" /proc/net/tcp
 }
-. tests/servers/ports.sh
+taken=" "
+free_port() {
+	local i
+	for i in $(seq 1 100); do
+		port=$((20000 + RANDOM % 12000))
+		[[ $taken == *" $port "* ]] && continue
+		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
+		taken+="$port "
+		return 0
+	done
+	echo "Bail out! no free port found" && exit 1
+}
 wait_listening() {
 	local i
 	for i in $(seq 1 200); do
