@@ -37,7 +37,8 @@ node_start() { # node: sets ${NODE}_PID via echo
 node_config a
 node_config b
 A_PID=$(node_start a)
-for i in $(seq 1 100); do [ "$(node_json a 'st.leader')" = true ] && break; sleep 0.1; done
+# up to 60 s: a loaded machine (CI runs two tests at a time) may take that long for the first tick
+for i in $(seq 1 600); do [ "$(node_json a 'st.leader')" = true ] && break; sleep 0.1; done
 B_PID=$(node_start b)
 sleep 3
 
