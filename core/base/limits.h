@@ -63,6 +63,14 @@
 #define KD_LIMIT_HEALTH_SECONDS 1
 #endif
 
+/* Seconds a sandboxed run (a recipe, a health script) may go on past its
+ * deadline in code its instruction hook cannot stop (a pattern match that
+ * backtracks, one long library call) before a watchdog ends the process:
+ * the deadline holds even where the hook does not. */
+#ifndef KD_LIMIT_SANDBOX_GRACE_SECONDS
+#define KD_LIMIT_SANDBOX_GRACE_SECONDS 2
+#endif
+
 /* Bytes a single arena may hold before allocations fail. */
 #ifndef KD_LIMIT_ARENA_BYTES
 #define KD_LIMIT_ARENA_BYTES (1024u << 20)

@@ -26,6 +26,7 @@ static const struct {
 	LIMIT(HEALTH_INSTRUCTIONS, "health_instructions"),
 	LIMIT(HEALTH_HEAP, "health_heap"),
 	LIMIT(HEALTH_SECONDS, "health_seconds"),
+	LIMIT(SANDBOX_GRACE_SECONDS, "sandbox_grace_seconds"),
 	LIMIT(ARENA_BYTES, "arena_bytes"),
 	LIMIT(SEMVER_BYTES, "semver_bytes"),
 	LIMIT(SEMVER_TERMS, "semver_terms"),

@@ -14,12 +14,27 @@
  * run is dead: the sandbox's pcall/xpcall rethrow instead of catching, and
  * the hook keeps raising, so a recipe cannot swallow its own stop.
  *
- * sandbox.host(fn) wraps a host function a sandboxed recipe may call (the
- * steps of the site pass): while it runs, the run's limits are suspended
- * (no instruction count, the host's heap limit, the deadline moved on by
- * the time it took), since kedge's own code has its own bounds and the
- * caps are about what the recipe itself computes. Callbacks the host then
- * makes into recipe code go through sandbox.call again.
+ * sandbox.host(fn [, texts]) wraps a host function a sandboxed recipe may
+ * call (the steps of the site pass): while it runs, the run's limits are
+ * suspended (no instruction count, the host's heap limit, the deadline
+ * moved on by the time it took), since kedge's own code has its own bounds
+ * and the caps are about what the recipe itself computes. Callbacks the
+ * host then makes into recipe code go through sandbox.call again.
+ *
+ * No recipe code runs outside the caps by the back door: what a run hands
+ * the host (a host function's arguments, sandbox.call's results) crosses
+ * as plain data, tables copied raw (next, rawset: no __pairs, __index,
+ * __len) without the metatables the run set, and the first `texts`
+ * arguments turned into strings by tostring while the caps still hold (a
+ * __tostring that loops or allocates is stopped as recipe code). A run's
+ * setmetatable refuses __gc (the collector runs finalizers with hooks off,
+ * whenever and wherever it collects) and any change to a metatable kedge
+ * made; its getmetatable shows only the metatables runs made, so a recipe
+ * cannot rewire a host table's behaviour for the host. And a watchdog
+ * thread holds the deadline where the instruction hook cannot (a pattern
+ * match that backtracks for hours is one C call): a run still inside its
+ * own code KD_LIMIT_SANDBOX_GRACE_SECONDS past its deadline ends the
+ * process, with a message on stderr and exit status 1.
  *
  * sandbox.absent is the __index of the environment and its library
  * copies (give it to other tables a recipe gets, such as the pass's view):
@@ -34,8 +49,11 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HOOK_STEP 1000
 
@@ -52,7 +70,11 @@ typedef struct sb_run {
 	const void *absent_src;
 	int absent_line;
 	int absent_hit;       /* the error arose where absent was looked up */
+	char stop_msg[320];   /* what the watchdog says when it ends the run */
 } sb_run;
+
+/* The registry key of the set (weak keys) of metatables runs made. */
+static const char made_key;
 
 static sb_run **active_slot(lua_State *L)
 {
@@ -78,6 +100,176 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 		r->killed = "deadline";
 	if (r->killed)
 		luaL_error(L, "recipe stopped: %s exceeded", r->killed);
+}
+
+/* The watchdog: one thread per process, started by the first run with a
+ * deadline. It is armed (at = a run's deadline plus the grace) while the
+ * run's own code runs and disarmed while the host's does (host_call), so
+ * it never ends the process in a host step, the only code that writes
+ * state; what it interrupts is recipe code, which has nothing to leave
+ * half-done, and pass.lock goes with the process. */
+static struct {
+	pthread_once_t once;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started;
+	double at;       /* monotonic seconds; 0 = disarmed */
+	const char *msg; /* the armed run's stop_msg */
+} dog = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *dog_watch(void *arg)
+{
+	struct timespec ts;
+	double at;
+
+	(void)arg;
+	pthread_mutex_lock(&dog.mu);
+	for (;;) {
+		at = dog.at;
+		if (at <= 0) {
+			pthread_cond_wait(&dog.cv, &dog.mu);
+			continue;
+		}
+		if (now_mono() >= at) {
+			(void)!write(2, dog.msg, strlen(dog.msg));
+			_exit(1);
+		}
+		ts.tv_sec = (time_t)at;
+		ts.tv_nsec = (long)((at - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&dog.cv, &dog.mu, &ts);
+	}
+	return NULL;
+}
+
+static void dog_start(void)
+{
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	pthread_t th;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&dog.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	dog.started = pthread_create(&th, &ta, dog_watch, NULL) == 0;
+	pthread_attr_destroy(&ta);
+}
+
+/* Arms the watchdog for run r (when it has a deadline), or disarms it (r
+ * NULL). Fails only when the thread cannot be started. */
+static int dog_arm(const sb_run *r)
+{
+	double at = r && r->deadline > 0 ?
+			    r->deadline + KD_LIMIT_SANDBOX_GRACE_SECONDS : 0;
+
+	if (at > 0)
+		pthread_once(&dog.once, dog_start);
+	if (!dog.started)
+		return at > 0 ? -1 : 0;
+	pthread_mutex_lock(&dog.mu);
+	dog.at = at;
+	dog.msg = at > 0 ? r->stop_msg : NULL;
+	pthread_cond_signal(&dog.cv);
+	pthread_mutex_unlock(&dog.mu);
+	return 0;
+}
+
+/* Pushes the set of the metatables runs made (weak keys: it keeps none
+ * alive), made on first use. */
+static void push_made(lua_State *L)
+{
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &made_key) == LUA_TTABLE)
+		return;
+	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "k");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &made_key);
+}
+
+/* Whether the metatable at idx was made by a run (set by its setmetatable). */
+static int made_by_run(lua_State *L, int idx)
+{
+	int made;
+
+	idx = lua_absindex(L, idx);
+	push_made(L);
+	lua_pushvalue(L, idx);
+	made = lua_rawget(L, -2) != LUA_TNIL;
+	lua_pop(L, 2);
+	return made;
+}
+
+/* Pushes the value at idx as plain data: a table is copied raw (lua_next,
+ * rawset: none of its metamethods run), keys and values alike, keeping a
+ * metatable kedge made (the list marker) and dropping those a run made;
+ * seen (a stack index) maps tables copied to their copies, so shared and
+ * cyclic tables cost one copy each. Other values are themselves. */
+static void push_plain(lua_State *L, int idx, int seen, int depth)
+{
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) != LUA_TTABLE) {
+		lua_pushvalue(L, idx);
+		return;
+	}
+	lua_pushvalue(L, idx);
+	if (lua_rawget(L, seen) != LUA_TNIL)
+		return;
+	lua_pop(L, 1);
+	if (depth >= KD_LIMIT_DEPTH)
+		luaL_error(L, "a value handed to kedge nests deeper than %d levels",
+			   KD_LIMIT_DEPTH);
+	luaL_checkstack(L, 8, "a value handed to kedge");
+	lua_createtable(L, (int)lua_rawlen(L, idx), 0);
+	lua_pushvalue(L, idx);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, seen);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		push_plain(L, -2, seen, depth + 1);
+		push_plain(L, -2, seen, depth + 1);
+		lua_rawset(L, -5);
+		lua_pop(L, 1);
+	}
+	if (lua_getmetatable(L, idx)) {
+		if (made_by_run(L, -1))
+			lua_pop(L, 1);
+		else
+			lua_setmetatable(L, -2);
+	}
+}
+
+/* Replaces the values at first..last with what the host may use: the
+ * first `texts` of them by tostring (here, under the run's caps, so their
+ * __tostring is recipe code like any other), the rest by push_plain. */
+static void make_plain(lua_State *L, int first, int last, int texts)
+{
+	int i, seen;
+
+	lua_newtable(L);
+	seen = lua_gettop(L);
+	for (i = first; i <= last; i++) {
+		if (i - first < texts)
+			luaL_tolstring(L, i, NULL);
+		else
+			push_plain(L, i, seen, 0);
+		lua_replace(L, i);
+	}
+	lua_pop(L, 1);
+}
+
+/* sandbox.call's results, made plain while the run's caps hold. */
+static int plain_results(lua_State *L)
+{
+	int n = lua_gettop(L);
+
+	make_plain(L, 1, n, 0);
+	return n;
 }
 
 /* After a protected call inside the sandbox: a dead run propagates. */
@@ -152,16 +344,55 @@ static void mark_absent(lua_State *L)
 	lua_setmetatable(L, -2);
 }
 
-/* getmetatable for tables only: the string metatable is the host's. */
+/* getmetatable for the metatables runs made only: the string metatable
+ * and those of kedge's tables (the environment, the pass's view, lists)
+ * are the host's, and a run that could change them would change what the
+ * host's own code does with them. */
 static int sb_getmetatable(lua_State *L)
 {
 	luaL_checkany(L, 1);
-	if (lua_type(L, 1) != LUA_TTABLE || !lua_getmetatable(L, 1)) {
+	if (lua_type(L, 1) != LUA_TTABLE || !lua_getmetatable(L, 1) ||
+	    !made_by_run(L, -1)) {
 		lua_pushnil(L);
 		return 1;
 	}
 	/* A __metatable field stands in for the metatable, as in Lua. */
 	luaL_getmetafield(L, 1, "__metatable");
+	return 1;
+}
+
+/* setmetatable without __gc (the collector calls finalizers with hooks
+ * off, at any allocation, the host's included, so one would run outside
+ * every cap) and only over a metatable a run made; the metatables it sets
+ * are noted as made by a run. A __gc added to the metatable later does not
+ * count: Lua marks an object for finalization only here. */
+static int sb_setmetatable(lua_State *L)
+{
+	int t = lua_type(L, 2);
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+	if (lua_getmetatable(L, 1)) {
+		if (!made_by_run(L, -1))
+			return luaL_error(L, "cannot change the metatable of a table kedge made");
+		if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+			return luaL_error(L, "cannot change a protected metatable");
+		lua_pop(L, 1);
+	}
+	if (t == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "setmetatable: __gc is not available in the sandbox "
+					  "(a finalizer would run outside the recipe's limits)");
+		lua_pop(L, 1);
+		push_made(L);
+		lua_pushvalue(L, 2);
+		lua_pushboolean(L, 1);
+		lua_rawset(L, -3);
+		lua_pop(L, 1);
+	}
+	lua_settop(L, 2);
+	lua_setmetatable(L, 1);
 	return 1;
 }
 
@@ -224,8 +455,7 @@ static void build_env(lua_State *L)
 {
 	static const char *const basics[] = {
 		"assert", "error", "ipairs", "next", "pairs", "rawequal",
-		"rawget", "rawlen", "rawset", "select", "setmetatable",
-		"tonumber", "tostring", "type", "_VERSION", NULL,
+		"rawget", "rawlen", "rawset", "select", "tonumber", "tostring", "type", "_VERSION", NULL,
 	};
 	static const char *const os_fields[] = {"time", "clock", "date",
 						"difftime", NULL};
@@ -233,6 +463,7 @@ static void build_env(lua_State *L)
 		{"pcall", sb_pcall},
 		{"xpcall", sb_xpcall},
 		{"getmetatable", sb_getmetatable},
+		{"setmetatable", sb_setmetatable},
 		{"print", sb_print},
 		{NULL, NULL},
 	};
@@ -317,6 +548,7 @@ static int sandbox_call(lua_State *L)
 	size_t old_limit, used;
 	double timeout;
 	int nargs, status, base;
+	lua_Debug ar;
 
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	if (lua_gettop(L) < 2)
@@ -338,6 +570,13 @@ static int sandbox_call(lua_State *L)
 	run.budget = run.instructions;
 	run.outer_limit = 0;
 	run.deadline = timeout > 0 ? now_mono() + timeout : 0;
+	lua_pushvalue(L, 1);
+	lua_getinfo(L, ">S", &ar);
+	snprintf(run.stop_msg, sizeof(run.stop_msg),
+		 "kedge: recipe stopped: deadline exceeded: %s ran %d s past its "
+		 "%g s in code the instruction limit cannot interrupt (a pattern "
+		 "match that backtracks, a long library call); the process ends here\n",
+		 ar.short_src, KD_LIMIT_SANDBOX_GRACE_SECONDS, timeout);
 
 	nargs = lua_gettop(L) - 2;
 	lua_pushcfunction(L, traceback);
@@ -350,11 +589,22 @@ static int sandbox_call(lua_State *L)
 	if (run.memory >= old_limit - used)
 		kd_lua_swap_heap_limit(L, old_limit);
 	run.outer_limit = old_limit;
+	if (dog_arm(&run)) {
+		kd_lua_swap_heap_limit(L, old_limit);
+		return luaL_error(L, "sandbox: cannot start the deadline's watchdog thread");
+	}
 	*active_slot(L) = &run;
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
 	status = lua_pcall(L, nargs, LUA_MULTRET, base);
+	if (status == LUA_OK) {
+		/* the results as plain data, still under the run's caps */
+		lua_pushcfunction(L, plain_results);
+		lua_insert(L, base + 1);
+		status = lua_pcall(L, lua_gettop(L) - base - 1, LUA_MULTRET, base);
+	}
 	lua_sethook(L, NULL, 0, 0);
 	*active_slot(L) = NULL;
+	dog_arm(NULL);
 	kd_lua_swap_heap_limit(L, old_limit);
 
 	if (status == LUA_ERRMEM && !run.killed)
@@ -395,16 +645,19 @@ static int host_call(lua_State *L)
 	}
 	if (r->killed)
 		return luaL_error(L, "recipe stopped: %s exceeded", r->killed);
+	make_plain(L, 2, n + 1, (int)lua_tointeger(L, lua_upvalueindex(2)));
 	used = kd_lua_heap_used(L);
 	inner_limit = kd_lua_swap_heap_limit(L, r->outer_limit);
 	started = now_mono();
 	*active_slot(L) = NULL;
 	lua_sethook(L, NULL, 0, 0);
+	dog_arm(NULL);
 	status = lua_pcall(L, n, LUA_MULTRET, 0);
-	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
-	*active_slot(L) = r;
 	if (r->deadline > 0)
 		r->deadline += now_mono() - started;
+	dog_arm(r);
+	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+	*active_slot(L) = r;
 	/* what the host kept allocated is not the recipe's */
 	if (kd_lua_heap_used(L) > used)
 		inner_limit += kd_lua_heap_used(L) - used;
@@ -424,12 +677,18 @@ static int sandbox_now(lua_State *L)
 	return 1;
 }
 
-/* sandbox.host(fn) -> a function running fn outside the run's limits */
+/* sandbox.host(fn [, texts]) -> a function running fn outside the run's
+ * limits, on plain copies of its arguments (the first `texts` of them
+ * made strings by tostring under the caps) */
 static int sandbox_host(lua_State *L)
 {
+	lua_Integer texts = luaL_optinteger(L, 2, 0);
+
 	luaL_checktype(L, 1, LUA_TFUNCTION);
+	luaL_argcheck(L, texts >= 0 && texts <= 16, 2, "texts must be 0 to 16");
 	lua_settop(L, 1);
-	lua_pushcclosure(L, host_call, 1);
+	lua_pushinteger(L, texts);
+	lua_pushcclosure(L, host_call, 2);
 	return 1;
 }
 

@@ -1018,8 +1018,9 @@ local function copy(v, depth)
 end
 
 -- The view a sandboxed recipe gets: the steps (run outside the recipe's
--- limits), facts about the pass as copies, and callbacks that re-enter the
--- sandbox under the same limits.
+-- limits, on plain copies of what the recipe hands them: no metamethod of
+-- the recipe's runs in them), facts about the pass as copies, and
+-- callbacks that re-enter the sandbox under the same limits.
 function M.view(P, lim)
   -- every callback of the recipe shares one deadline, so calling back many
   -- times cannot add up to more than one recipe's worth of time
@@ -1050,12 +1051,15 @@ function M.view(P, lim)
     if type(fn) ~= "function" then error("pass.step: give a name and a function", 2) end
     return P.step(name, guest(fn))
   end)
+  -- a message is made a string by the sandbox, under the recipe's caps
+  -- (its __tostring is recipe code); fields, as every argument, come as
+  -- plain copies (sandbox.host)
   v.fail = sandbox.host(function(msg)
-    return P.fail("recipe", M.EXIT.failed, tostring(msg))
-  end)
+    return P.fail("recipe", M.EXIT.failed, msg)
+  end, 1)
   v.log = sandbox.host(function(msg, fields)
-    log.info(tostring(msg), type(fields) == "table" and copy(fields, 0) or nil)
-  end)
+    log.info(msg, type(fields) == "table" and copy(fields, 0) or nil)
+  end, 1)
   v.smoke_func = sandbox.host(function(name, fn)
     if type(name) ~= "string" or type(fn) ~= "function" then
       error("pass.smoke_func: give a name and a function", 2)
