@@ -249,18 +249,23 @@ static void push_plain(lua_State *L, int idx, int seen, int depth)
  * __tostring is recipe code like any other), the rest by push_plain. */
 static void make_plain(lua_State *L, int first, int last, int texts)
 {
-	int i, seen;
+	int i, seen = 0;
 
-	lua_newtable(L);
-	seen = lua_gettop(L);
 	for (i = first; i <= last; i++) {
-		if (i - first < texts)
+		if (i - first < texts) {
 			luaL_tolstring(L, i, NULL);
-		else
+			lua_replace(L, i);
+		} else if (lua_type(L, i) == LUA_TTABLE) {
+			if (!seen) {
+				lua_newtable(L);
+				seen = lua_gettop(L);
+			}
 			push_plain(L, i, seen, 0);
-		lua_replace(L, i);
+			lua_replace(L, i);
+		}
 	}
-	lua_pop(L, 1);
+	if (seen)
+		lua_remove(L, seen);
 }
 
 /* sandbox.call's results, made plain while the run's caps hold. */

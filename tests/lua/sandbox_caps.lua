@@ -85,6 +85,10 @@ collectgarbage()
 collectgarbage()
 t.ok(true, "and the collector runs no recipe finalizer")
 
+ok, msg = run([[local x <close> = setmetatable({}, {__close = function() while true do end end})
+  error("out")]])
+t.like(msg, "instruction limit of 2000000 exceeded", "a __close that loops runs under the caps")
+
 local view = pass.view(pass.new{site = "s1", mode = "plan"}, limits)
 ok, res = run([[return getmetatable(pass), getmetatable(_G), getmetatable(string)]], {pass = view})
 t.ok(ok and res == nil, "getmetatable hides kedge's metatables")
