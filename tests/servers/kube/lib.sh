@@ -10,7 +10,9 @@
 #   KUBE_NOBODY     local only: a token user without any RBAC grant
 #   KUBE_CA         local only: the CA file; KUBE_PORT the TLS port
 # kube_stop / kube_restart stop and restart the API server (etcd keeps
-# running, so objects survive). The EXIT trap stops everything.
+# running, so objects survive). kube_start_extra NAME... starts more API
+# servers, each a cluster of its own (local only; see there). The EXIT
+# trap stops everything.
 
 KUBE_DIR=$TMP/kube
 KUBE_LOCAL=0
@@ -121,46 +123,65 @@ kube_start_api() {
 
 kube_start_api_once() {
 	: >"$KUBE_DIR/apiserver.log"
-	"$KUBE_BIN/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-		--secure-port="$KUBE_PORT" \
-		--etcd-servers="http://127.0.0.1:$KUBE_ETCD_PORT" \
-		--tls-cert-file="$KUBE_DIR/pki/server.crt" --tls-private-key-file="$KUBE_DIR/pki/server.key" \
-		--client-ca-file="$KUBE_DIR/pki/ca.crt" --token-auth-file="$KUBE_DIR/pki/tokens.csv" \
-		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
-		--service-account-key-file="$KUBE_DIR/pki/sa.pub" \
-		--service-account-signing-key-file="$KUBE_DIR/pki/sa.key" \
-		--authorization-mode=RBAC --service-cluster-ip-range=10.0.0.0/24 \
-		--endpoint-reconciler-type=none --allow-privileged=true \
-		--disable-admission-plugins=ServiceAccount \
-		--enable-priority-and-fairness=false \
-		>>"$KUBE_DIR/apiserver.log" 2>&1 &
+	kube_apiserver_args "$KUBE_PORT"
+	"$KUBE_BIN/kube-apiserver" "${kube_args[@]}" >>"$KUBE_DIR/apiserver.log" 2>&1 &
 	kube_api_pid=$!
 	kube_wait_ready
 }
 
+# kube_apiserver_args PORT [FLAG...]: sets kube_args, the API server's
+# command line on that port with the test PKI and etcd
+kube_apiserver_args() {
+	kube_args=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1
+		--secure-port="$1"
+		--etcd-servers="http://127.0.0.1:$KUBE_ETCD_PORT"
+		--tls-cert-file="$KUBE_DIR/pki/server.crt" --tls-private-key-file="$KUBE_DIR/pki/server.key"
+		--client-ca-file="$KUBE_DIR/pki/ca.crt" --token-auth-file="$KUBE_DIR/pki/tokens.csv"
+		--service-account-issuer=https://kubernetes.default.svc.cluster.local
+		--service-account-key-file="$KUBE_DIR/pki/sa.pub"
+		--service-account-signing-key-file="$KUBE_DIR/pki/sa.key"
+		--authorization-mode=RBAC --service-cluster-ip-range=10.0.0.0/24
+		--endpoint-reconciler-type=none --allow-privileged=true
+		--disable-admission-plugins=ServiceAccount
+		--enable-priority-and-fairness=false "${@:2}")
+}
+
 # 0 once ready; 1 when it exited because its port was taken
 kube_wait_ready() {
-	local i
-	for i in $(seq 1 300); do
-		if curl_ready; then return 0; fi
-		if ! kill -0 "$kube_api_pid" 2>/dev/null; then
-			wait "$kube_api_pid" 2>/dev/null
-			kube_api_pid=
-			grep -q "address already in use" "$KUBE_DIR/apiserver.log" && return 1
-			echo "Bail out! kube-apiserver exited: $(tail -n 5 "$KUBE_DIR/apiserver.log")"
-			exit 1
-		fi
-		sleep 0.2
-	done
-	echo "Bail out! kube-apiserver not ready after 60 s: $(tail -n 5 "$KUBE_DIR/apiserver.log")"
+	local up
+	kube_wait_up "$kube_api_pid" "$KUBE_PORT" "$KUBE_DIR/apiserver.log"
+	up=$?
+	[ $up = 0 ] && return 0
+	wait "$kube_api_pid" 2>/dev/null
+	kube_api_pid=
+	[ $up = 1 ] && return 1
+	[ $up = 2 ] && echo "Bail out! kube-apiserver exited: $(tail -n 5 "$KUBE_DIR/apiserver.log")"
+	[ $up = 3 ] && echo "Bail out! kube-apiserver not ready after 60 s: $(tail -n 5 "$KUBE_DIR/apiserver.log")"
 	exit 1
 }
 
-# /readyz as the admin, with kedge itself (no curl needed)
-curl_ready() {
+# kube_wait_up PID PORT LOG: 0 once the server answers /readyz; 1 when it
+# exited because its port was taken, 2 when it exited otherwise, 3 when it
+# is not ready after 60 s
+kube_wait_up() {
+	local i
+	for i in $(seq 1 300); do
+		if curl_ready "$2"; then return 0; fi
+		if ! kill -0 "$1" 2>/dev/null; then
+			grep -q "address already in use" "$3" && return 1
+			return 2
+		fi
+		sleep 0.2
+	done
+	return 3
+}
+
+# /readyz as the admin, with kedge itself (no curl needed); PORT default
+# the main server's
+curl_ready() { # [PORT]
 	"$KEDGE" lua -e 'local r = require("kedge.http").get(arg[1], {timeout = 2, attempts = 1, insecure = true,
 		cert_file = arg[2] .. "/admin.crt", key_file = arg[2] .. "/admin.key"})
-		os.exit(r and r.status == 200 and 0 or 1)' "https://127.0.0.1:$KUBE_PORT/readyz" "$KUBE_DIR/pki" >/dev/null 2>&1
+		os.exit(r and r.status == 200 and 0 or 1)' "https://127.0.0.1:${1:-$KUBE_PORT}/readyz" "$KUBE_DIR/pki" >/dev/null 2>&1
 }
 
 kube_stop() {
@@ -226,6 +247,50 @@ kube_write_configs() {
 		"    token: admintoken-1234"
 	kube_write_config "$KUBE_NOBODY" "https://127.0.0.1:$KUBE_PORT" \
 		"    tokenFile: nobody.token"
+}
+
+# kube_start_extra NAME...: one more API server per NAME, on the same etcd
+# under the key prefix /kedge-NAME (so a cluster of its own: nothing of
+# the others is in it), on its own port with the same PKI; started
+# together, then waited for. Writes $KUBE_DIR/NAME.kubeconfig (the admin's
+# client certificate) and sets kube_extra_port[NAME]. The EXIT trap stops
+# them. Local servers only.
+declare -A kube_extra_port=()
+kube_start_extra() {
+	local name try up left=("$@") again pids=()
+	for try in 1 2 3; do
+		pids=()
+		for name in "${left[@]}"; do
+			kube_free_port
+			kube_extra_port[$name]=$port
+			: >"$KUBE_DIR/$name.apiserver.log"
+			kube_apiserver_args "$port" --etcd-prefix="/kedge-$name"
+			"$KUBE_BIN/kube-apiserver" "${kube_args[@]}" >>"$KUBE_DIR/$name.apiserver.log" 2>&1 &
+			pids+=($!)
+			kube_pids+=($!)
+		done
+		again=()
+		local i=0
+		for name in "${left[@]}"; do
+			kube_wait_up "${pids[$i]}" "${kube_extra_port[$name]}" "$KUBE_DIR/$name.apiserver.log"
+			up=$?
+			i=$((i + 1))
+			case $up in
+			0) kube_write_config "$KUBE_DIR/$name.kubeconfig" "https://127.0.0.1:${kube_extra_port[$name]}" \
+				"    client-certificate-data: $(kube_b64 "$KUBE_DIR/pki/admin.crt")
+    client-key-data: $(kube_b64 "$KUBE_DIR/pki/admin.key")" ;;
+			1) again+=("$name") ;; # another program took the port first
+			*)
+				echo "Bail out! kube-apiserver $name did not start: $(tail -n 5 "$KUBE_DIR/$name.apiserver.log")"
+				exit 1
+				;;
+			esac
+		done
+		[ ${#again[@]} = 0 ] && return 0
+		left=("${again[@]}")
+	done
+	echo "Bail out! kube-apiserver ${left[*]} did not start: ports taken"
+	exit 1
 }
 
 # kube_proxy_start [CERT]: the fault-injecting HTTPS proxy (faultproxy.py)
