@@ -367,6 +367,8 @@ static void print_gosyntax(kd_buf *b, const kd_value *v, int depth, bool top)
 		size_t n = v->u.map.len;
 		const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
 
+		if (n && !e && !b->failed)
+			b->failed = KD_ENOMEM;
 		kd_buf_puts(b, "map[string]interface {}{");
 		for (i = 0; e && i < n; i++)
 			e[i] = &v->u.map.ents[i];
@@ -560,11 +562,14 @@ static void print_map(kd_buf *b, const kd_value *v, char verb,
 	size_t i, n = v->u.map.len;
 	const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
 
-	kd_buf_puts(b, "map[");
+	/* the sort array failing is the buffer's failure: no map printed
+	 * short */
 	if (n && !e) {
-		kd_buf_puts(b, "...]");
+		if (!b->failed)
+			b->failed = KD_ENOMEM;
 		return;
 	}
+	kd_buf_puts(b, "map[");
 	for (i = 0; i < n; i++)
 		e[i] = &v->u.map.ents[i];
 	if (n)
