@@ -2,6 +2,7 @@
 
 #include "base/err.h"
 #include "base/limits.h"
+#include "base/mem.h"
 
 #include <stdalign.h>
 #include <stdint.h>
@@ -35,6 +36,14 @@ void kd_arena_init(kd_arena *a, size_t limit)
 static _Thread_local kd_arena_chunk *cache;
 static _Thread_local int cached;
 
+/* Every chunk's malloc and free is counted (base/mem.h); a chunk kept in
+ * the cache stays counted, as it stays on the heap. */
+static void drop_chunk(kd_arena_chunk *c)
+{
+	kd_mem_release(sizeof(*c) + c->size);
+	free(c);
+}
+
 static void free_chunks(kd_arena_chunk *c)
 {
 	kd_arena_chunk *next;
@@ -46,7 +55,7 @@ static void free_chunks(kd_arena_chunk *c)
 			cache = c;
 			cached++;
 		} else {
-			free(c);
+			drop_chunk(c);
 		}
 	}
 }
@@ -57,7 +66,7 @@ void kd_arena_trim(void)
 
 	for (; c; c = next) {
 		next = c->next;
-		free(c);
+		drop_chunk(c);
 	}
 	cache = NULL;
 	cached = 0;
@@ -83,7 +92,7 @@ void kd_arena_reset(kd_arena *a)
 			c->next = a->spare;
 			a->spare = c;
 		} else {
-			free(c);
+			drop_chunk(c);
 		}
 	}
 	a->head = NULL;
@@ -141,10 +150,15 @@ void kd_arena_wipe_free(kd_arena *a)
 
 static kd_arena_chunk *new_chunk(size_t size)
 {
-	kd_arena_chunk *c = malloc(sizeof(*c) + size);
+	kd_arena_chunk *c;
 
-	if (!c)
+	if (kd_mem_charge(sizeof(*c) + size))
 		return NULL;
+	c = malloc(sizeof(*c) + size);
+	if (!c) {
+		kd_mem_release(sizeof(*c) + size);
+		return NULL;
+	}
 	c->next = NULL;
 	c->size = size;
 	c->off = 0;

@@ -1,6 +1,7 @@
 #include "base/buf.h"
 
 #include "base/err.h"
+#include "base/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@ void kd_buf_free(kd_buf *b)
 {
 	if (!b)
 		return;
-	if (b->cap)
+	if (b->cap) {
+		kd_mem_release(b->cap);
 		free(b->ptr);
+	}
 	kd_buf_init(b, b->limit);
 }
 
@@ -50,8 +53,17 @@ int kd_buf_grow(kd_buf *b, size_t extra)
 	ncap = b->cap ? b->cap : 64;
 	while (ncap < want)
 		ncap = ncap > ((size_t)-1) / 2 ? want : ncap * 2;
+	/* under a memory bound (base/mem.h) a doubling that does not fit
+	 * falls back to what is needed */
+	if (!kd_mem_fits(ncap - b->cap))
+		ncap = want;
+	if (kd_mem_charge(ncap - b->cap)) {
+		b->failed = KD_ENOMEM;
+		return KD_ENOMEM;
+	}
 	p = realloc(b->cap ? b->ptr : NULL, ncap);
 	if (!p) {
+		kd_mem_release(ncap - b->cap);
 		b->failed = KD_ENOMEM;
 		return KD_ENOMEM;
 	}
@@ -136,6 +148,7 @@ char *kd_buf_detach(kd_buf *b, size_t *len_out)
 			p[0] = '\0';
 	} else {
 		p = b->ptr;
+		kd_mem_release(b->cap);
 	}
 	kd_buf_init(b, b->limit);
 	return p;

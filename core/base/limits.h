@@ -76,6 +76,17 @@
 #define KD_LIMIT_ARENA_BYTES (1024u << 20)
 #endif
 
+/* Memory one render may hold at once (bytes): every arena and buffer of
+ * a chart render (kd_chart_render: the chart tree, values, the template
+ * set, each template's execution, Sprig's scratch, compiled regexps, the
+ * output) or of one template execution outside a chart. Past it the
+ * render fails naming this limit, the template and its line. Enough for
+ * the largest charts of the corpus many times over, small enough for an
+ * edge node. */
+#ifndef KD_LIMIT_RENDER_BYTES
+#define KD_LIMIT_RENDER_BYTES (256u << 20)
+#endif
+
 /* Freed 32 KiB arena chunks a thread keeps for its next arenas (musl
  * unmaps a freed chunk at once; kd_arena_trim empties the cache). */
 #ifndef KD_LIMIT_ARENA_CACHE_CHUNKS

@@ -6,6 +6,7 @@
 #include "chart/tree.h"
 
 #include "base/limits.h"
+#include "base/mem.h"
 #include "semver/semver.h"
 #include "chart/funcs.h"
 #include "tmpl/tmpl.h"
@@ -883,8 +884,11 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	size_t *outlen = NULL;
 	docs d = {0};
 	bool rendering = false;
+	kd_mem_bound bound;
 	int rc;
 
+	/* everything the render holds at once, every arena and buffer */
+	kd_mem_bound_begin(&bound, KD_LIMIT_RENDER_BYTES);
 	memset(&res, 0, sizeof res);
 	memset(out, 0, sizeof *out);
 	kd_arena_init(&res.arena, KD_LIMIT_ARENA_BYTES);
@@ -931,6 +935,9 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	memset(&res, 0, sizeof res);
 cleanup:
 	kd_arena_free(&res.arena);
+	if (rc && bound.hit && !strstr(err->msg, "KD_LIMIT_RENDER_BYTES"))
+		rc = kd_err_set(err, KD_ELIMIT, "chart %s: %s", c->name, kd_tmpl_mem_msg());
+	kd_mem_bound_end(&bound);
 	if (rc)
 		out->render_failed = rendering;
 	return rc;

@@ -345,6 +345,10 @@ static kd_value *from_text(kd_tmpl_ex *x, const kd_value *s, bool yaml,
 		rc = kd_json_decode(&v, x->a, s->u.str.ptr, s->u.str.len,
 				    "<input>", &o, &err);
 	}
+	/* fromYaml answers a bad text with an Error key, as Helm does; memory
+	 * running out is no such answer */
+	if (rc == KD_ENOMEM)
+		kd_tmpl_fail(x, KD_ENOMEM, "out of memory");
 	if (rc) {
 		char m[KD_ERR_MSG_MAX + 64];
 
@@ -569,6 +573,8 @@ static int toml_value(kd_buf *b, const kd_value *v, const char **err)
 
 			kd_tmpl_quote(&q, v->u.str.ptr, v->u.str.len);
 			kd_buf_put(b, q.ptr, q.len);
+			if (q.failed && !b->failed)
+				b->failed = q.failed;
 			kd_buf_free(&q);
 		}
 		return 0;
@@ -670,8 +676,12 @@ FN(f_toToml)
 	kd_buf_putc(&path, 0);
 	path.len = 0;
 	rc = toml_table(&b, argv[0], &path, 0, &err);
+	/* a table name built in a failed path buffer, or a failed sort
+	 * array, is memory running out, not an answer */
+	if ((path.failed || (rc && !strcmp(err, "out of memory"))) && !b.failed)
+		b.failed = KD_ENOMEM;
 	kd_buf_free(&path);
-	if (rc) {
+	if (rc && !b.failed) {
 		kd_buf_free(&b);
 		return kd_tmpl_str(x, err, strlen(err));
 	}

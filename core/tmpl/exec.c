@@ -10,6 +10,7 @@
 #include "tmpl/internal.h"
 
 #include "base/limits.h"
+#include "base/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,15 @@ static void raise_msg(kd_tmpl_ex *x, int code, const char *msg)
 static void raise_msg(kd_tmpl_ex *x, int code, const char *msg)
 {
 	kd_buf ctx = KD_BUF_INIT(512);
+	kd_mem_bound *mb = kd_mem_bound_current();
 
+	/* whatever failed once the render's memory bound refused an
+	 * allocation ("out of memory", a buffer "too large", a function that
+	 * gave up) failed for that bound: name it */
+	if (mb && mb->hit) {
+		code = KD_ELIMIT;
+		msg = kd_tmpl_mem_msg();
+	}
 	if (x->at) {
 		int line, col;
 
@@ -101,6 +110,15 @@ void kd_tmpl_fail_chain(kd_tmpl_ex *x, int code, const char *inner)
 	else
 		kd_err_set(x->err, code, "%s%s", pre, inner);
 	longjmp(*x->jb, 1);
+}
+
+const char *kd_tmpl_mem_msg(void)
+{
+	static _Thread_local char m[128];
+
+	snprintf(m, sizeof m, "render memory limit: more than %u MiB held at once (KD_LIMIT_RENDER_BYTES)",
+		 (unsigned)(KD_LIMIT_RENDER_BYTES >> 20));
+	return m;
 }
 
 kd_value *kd_tmpl_str(kd_tmpl_ex *x, const char *s, size_t n)
@@ -947,15 +965,22 @@ static int exec_top(kd_tmpl *t, const char *name, const kd_value *dot,
 	kd_tmpl_node *tree;
 	int rc = 0, i, arena_failed = ap->failed;
 	kd_value *root = dot && dot->type != KD_NULL ? (kd_value *)dot : NULL;
+	kd_mem_bound bound;
+	bool own_bound = !kd_mem_bound_current();
 
 	if (!d)
 		return kd_err_set(err, KD_ENOTFOUND,
 				  "template: no template \"%s\"", name);
+	/* one execution outside a chart render is bounded alone */
+	if (own_bound)
+		kd_mem_bound_begin(&bound, KD_LIMIT_RENDER_BYTES);
 	tree = d->root;
 	/* a lazy body's tree lives as long as the values made from it (its
 	 * string constants are not copied) */
 	if (d->lazy && (rc = kd_tmpl_parse_body(t, d, ap, &tree, err))) {
 		kd_arena_free(&own);
+		if (own_bound)
+			kd_mem_bound_end(&bound);
 		return rc;
 	}
 	memset(&x, 0, sizeof x);
@@ -986,8 +1011,13 @@ static int exec_top(kd_tmpl *t, const char *name, const kd_value *dot,
 	/* An allocation that failed where nothing raised (a function that
 	 * gave up quietly) must not pass for a complete output. */
 	if (!arena_failed && ap->failed) {
-		rc = kd_err_set(err, ap->failed, "template: %s: out of memory while rendering",
-				name);
+		kd_mem_bound *mb = kd_mem_bound_current();
+
+		if (mb && mb->hit)
+			rc = kd_err_set(err, KD_ELIMIT, "template: %s: %s", name, kd_tmpl_mem_msg());
+		else
+			rc = kd_err_set(err, ap->failed, "template: %s: out of memory while rendering",
+					name);
 		out->len = start;
 		if (out->cap)
 			out->ptr[start] = '\0';
@@ -1000,6 +1030,11 @@ static int exec_top(kd_tmpl *t, const char *name, const kd_value *dot,
 		kd_buf_free(x.tmpbufs[i]);
 done:
 	kd_arena_free(&own);
+	if (own_bound) {
+		if (rc && bound.hit && err && !strstr(err->msg, "KD_LIMIT_RENDER_BYTES"))
+			rc = kd_err_set(err, KD_ELIMIT, "template: %s: %s", name, kd_tmpl_mem_msg());
+		kd_mem_bound_end(&bound);
+	}
 	if (shared)
 		*shared = x.wrote_shared;
 	return rc;

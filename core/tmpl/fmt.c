@@ -3,6 +3,7 @@
  * templates). Numbers go through base/num (Go's strconv rules). */
 #include "tmpl/internal.h"
 
+#include "base/limits.h"
 #include "base/num.h"
 
 #include <stdio.h>
@@ -97,17 +98,17 @@ static void pad(kd_buf *b, const char *s, size_t n, const spec *sp)
 static void fmt_int(kd_buf *b, int64_t v, int base, char verb,
 		    const spec *sp)
 {
-	char tmp[200];
-	int i = (int)sizeof tmp, prec = 1, neg = v < 0;
+	char tmp[80], pre[8];
+	int i = (int)sizeof tmp, prec = 1, neg = v < 0, np = 0, zeros;
 	uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	const char *dig = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
 	bool zero = sp->zero && sp->haswid && !sp->minus && !sp->hasprec;
+	kd_buf r = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
+	spec s2 = *sp;
 
 	if (sp->hasprec) {
 		prec = sp->prec;
 		if (prec == 0 && v == 0) {
-			spec s2 = *sp;
-
 			s2.zero = false;
 			pad(b, "", 0, &s2);
 			return;
@@ -117,47 +118,46 @@ static void fmt_int(kd_buf *b, int64_t v, int base, char verb,
 		if (neg || sp->plus || sp->space)
 			prec--;
 	}
-	if (prec > 150)
-		prec = 150;
 	do {
 		tmp[--i] = dig[u % (unsigned)base];
 		u /= (unsigned)base;
 	} while (u);
-	while ((int)sizeof tmp - i < prec)
-		tmp[--i] = '0';
+	/* Go's order: the digits, zeros up to the precision (any width:
+	 * the render's memory bound keeps it safe), the base prefix, the sign */
+	zeros = prec - ((int)sizeof tmp - i);
+	if (neg)
+		pre[np++] = '-';
+	else if (sp->plus)
+		pre[np++] = '+';
+	else if (sp->space)
+		pre[np++] = ' ';
+	if (verb == 'O') {
+		pre[np++] = '0';
+		pre[np++] = 'o';
+	}
 	if (sp->sharp) {
 		if (base == 16) {
-			tmp[--i] = verb;
-			tmp[--i] = '0';
-		} else if (base == 8 && tmp[i] != '0') {
-			tmp[--i] = '0';
+			pre[np++] = '0';
+			pre[np++] = verb;
+		} else if (base == 8 && zeros <= 0 && tmp[i] != '0') {
+			pre[np++] = '0';
 		} else if (base == 2) {
-			tmp[--i] = 'b';
-			tmp[--i] = '0';
+			pre[np++] = '0';
+			pre[np++] = 'b';
 		}
 	}
-	if (verb == 'O') {
-		tmp[--i] = 'o';
-		tmp[--i] = '0';
-	}
-	if (neg)
-		tmp[--i] = '-';
-	else if (sp->plus)
-		tmp[--i] = '+';
-	else if (sp->space)
-		tmp[--i] = ' ';
-	{
-		spec s2 = *sp;
-
-		s2.zero = false;
-		pad(b, tmp + i, sizeof tmp - (size_t)i, &s2);
-	}
+	kd_buf_put(&r, pre, (size_t)np);
+	padding(&r, zeros, '0');
+	kd_buf_put(&r, tmp + i, sizeof tmp - (size_t)i);
+	s2.zero = false;
+	pad(b, r.ptr, r.len, &s2);
+	done_tmp(b, &r);
 }
 
 static void fmt_float(kd_buf *b, double f, char verb, int prec,
 		      const spec *sp)
 {
-	kd_buf t = KD_BUF_INIT(1 << 12);
+	kd_buf t = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 	const char *s;
 	size_t n;
 	bool inf;
@@ -171,7 +171,7 @@ static void fmt_float(kd_buf *b, double f, char verb, int prec,
 		n--;
 	}
 	{
-		kd_buf r = KD_BUF_INIT(1 << 12);
+		kd_buf r = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 		bool neg = s[0] == '-';
 
 		if (!neg) {
@@ -367,6 +367,8 @@ static void print_gosyntax(kd_buf *b, const kd_value *v, int depth, bool top)
 		size_t n = v->u.map.len;
 		const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
 
+		if (n && !e && !b->failed)
+			b->failed = KD_ENOMEM;
 		kd_buf_puts(b, "map[string]interface {}{");
 		for (i = 0; e && i < n; i++)
 			e[i] = &v->u.map.ents[i];
@@ -525,6 +527,34 @@ static void print_str(kd_buf *b, const kd_value *v, char verb,
 	bad_verb(b, v, verb);
 }
 
+/* Go's fmt.tooLarge: the largest width or precision taken from an
+ * argument (a larger one prints %!(BADWIDTH) or %!(BADPREC)) */
+static bool too_large(int64_t v)
+{
+	return v > 1000000 || v < -1000000;
+}
+
+/* Go's fmt.parsenum at f[*i]: whether digits were there, their value in
+ * *num. A number that grows past 1e6 before its last digit is Go's
+ * overflow: no number, and the rest of the format is consumed (so
+ * %!(NOVERB) follows); 10000009 is the largest that passes. */
+static bool parse_num(const char *f, size_t *i, size_t n, int *num)
+{
+	bool is = false;
+
+	*num = 0;
+	for (; *i < n && f[*i] >= '0' && f[*i] <= '9'; (*i)++) {
+		if (too_large(*num)) {
+			*num = 0;
+			*i = n;
+			return false;
+		}
+		*num = *num * 10 + (f[*i] - '0');
+		is = true;
+	}
+	return is;
+}
+
 /* Go prints a map with its keys sorted */
 static void print_map(kd_buf *b, const kd_value *v, char verb,
 		      const spec *sp, int depth)
@@ -532,11 +562,14 @@ static void print_map(kd_buf *b, const kd_value *v, char verb,
 	size_t i, n = v->u.map.len;
 	const kd_map_ent **e = n ? malloc(n * sizeof *e) : NULL;
 
-	kd_buf_puts(b, "map[");
+	/* the sort array failing is the buffer's failure: no map printed
+	 * short */
 	if (n && !e) {
-		kd_buf_puts(b, "...]");
+		if (!b->failed)
+			b->failed = KD_ENOMEM;
 		return;
 	}
+	kd_buf_puts(b, "map[");
 	for (i = 0; i < n; i++)
 		e[i] = &v->u.map.ents[i];
 	if (n)
@@ -695,7 +728,8 @@ void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
 		}
 		if (i < n && f[i] == '*') {
 			i++;
-			if (an < argc && argv[an] && argv[an]->type == KD_INT) {
+			if (an < argc && argv[an] && argv[an]->type == KD_INT &&
+			    !too_large(argv[an]->u.i)) {
 				sp.haswid = true;
 				sp.wid = (int)argv[an]->u.i;
 				if (sp.wid < 0) {
@@ -708,40 +742,26 @@ void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
 			}
 			an++;
 		} else {
-			while (i < n && f[i] >= '0' && f[i] <= '9') {
-				sp.haswid = true;
-				if (sp.wid < 1000000)
-					sp.wid = sp.wid * 10 + (f[i] - '0');
-				i++;
-			}
+			sp.haswid = parse_num(f, &i, n, &sp.wid);
 		}
 		if (i < n && f[i] == '.') {
 			i++;
 			sp.hasprec = true;
 			if (i < n && f[i] == '*') {
 				i++;
-				if (an < argc && argv[an] && argv[an]->type == KD_INT) {
+				/* Go: a negative precision is no precision, and says so */
+				if (an < argc && argv[an] && argv[an]->type == KD_INT &&
+				    !too_large(argv[an]->u.i) && argv[an]->u.i >= 0) {
 					sp.prec = (int)argv[an]->u.i;
-					if (sp.prec < 0) {
-						sp.prec = 0;
-						sp.hasprec = false;
-					}
 				} else {
+					sp.hasprec = false;
 					kd_buf_puts(b, "%!(BADPREC)");
 				}
 				an++;
 			} else {
-				while (i < n && f[i] >= '0' && f[i] <= '9') {
-					if (sp.prec < 1000000)
-						sp.prec = sp.prec * 10 + (f[i] - '0');
-					i++;
-				}
+				parse_num(f, &i, n, &sp.prec);
 			}
 		}
-		if (sp.wid > 100000)
-			sp.wid = 100000;
-		if (sp.prec > 100000)
-			sp.prec = 100000;
 		if (i >= n) {
 			kd_buf_puts(b, "%!(NOVERB)");
 			break;

@@ -69,6 +69,10 @@ void kd_tmpl_set_host(kd_tmpl *t, void *host);
  * template's output and to what tpl returns. */
 void kd_tmpl_strip_no_value(kd_buf *b, size_t from);
 
+/* The error of a render past KD_LIMIT_RENDER_BYTES: an execution that
+ * is not inside a render's bound (base/mem.h) has one of its own. */
+const char *kd_tmpl_mem_msg(void);
+
 /* Executes the template `name` with dot as data, appending to out (whose
  * limit bounds the output). On error out holds what was written before. */
 int kd_tmpl_exec(kd_tmpl *t, const char *name, const kd_value *dot,

@@ -11,7 +11,7 @@
  * allocated (the wrappers count live blocks; LeakSanitizer checks again
  * at exit). A crash is a failure by itself (ASan reports it).
  *
- * usage: oom yaml|tmpl|chart PATH|tgz PATH [--max N] [--only K]
+ * usage: oom yaml|tmpl|sprig|chart PATH|tgz PATH [--max N] [--only K]
  * (--max: a sample of N allocations; --only: allocation K alone, and with
  * OOM_DUMP=DIR a differing output and the expected one are written there) */
 #include "tap.h"
@@ -157,7 +157,38 @@ static const char tmpl_text[] =
 	"      list: {{ list 1 2 3 | join \",\" }} {{ dict \"k\" \"v\" | toYaml | trim }}"
 	" {{ semverCompare \">=1.0\" .Values.image.tag }} {{ upper .Release.Namespace }}\n";
 
+/* More of Sprig, each function with a scratch buffer of its own: one
+ * that drops its buffer's failure prints short with success */
+static const char sprig_text[] =
+	"a: {{ \"hello world\" | b64enc }} {{ \"aGVsbG8=\" | b64dec }} {{ \"x\" | b32enc }}\n"
+	"b: {{ title \"hello world\" }} {{ camelcase \"a_b_c\" }} {{ snakecase \"AbCd\" }} {{ kebabcase \"AbCd\" }}\n"
+	"c: {{ wrap 5 \"aaa bbb ccc\" }} {{ abbrev 5 \"hello world\" }} {{ repeat 3 \"ab\" }} {{ nospace \"a b c\" }}\n"
+	"d: {{ squote \"a\" }} {{ cat \"a\" 1 2.5 }} {{ splitList \",\" \"a,b,c\" | join \"-\" }} {{ list \"b\" \"a\" | sortAlpha | uniq }}\n"
+	"e: {{ dict \"k\" (list 1 2) \"t\" (dict \"x\" \"y\") | toToml }}\n"
+	"f: {{ \"a: [1, 2]\" | fromYaml | toPrettyJson }} {{ \"{\\\"a\\\":1}\" | fromJson | toRawJson }}\n"
+	"g: {{ regexFindAll \"[0-9]+\" \"a1b22c333\" -1 }} {{ regexSplit \"-\" \"a-b-c\" -1 }} {{ regexQuoteMeta \"a.b\" }}\n"
+	"h: {{ (urlParse \"https://u@h:1/p?q=1#f\").host }} {{ urlJoin (dict \"scheme\" \"http\" \"host\" \"h\" \"path\" \"/p\") }}\n"
+	"i: {{ base \"/a/b.c\" }} {{ dir \"/a/b.c\" }} {{ ext \"b.c\" }} {{ clean \"/a/../b\" }} {{ sha1sum \"a\" }} {{ adler32sum \"a\" }}\n"
+	"j: {{ printf \"%08.3f|%-6s|%x|%q|%v\" 3.14159 \"ab\" \"hi\" \"q\" (list 1 (dict \"a\" 2)) }} {{ toString 1.5 }}\n"
+	"k: {{ trimAll \"-\" \"--a--\" }} {{ \"a\" | indent 2 }} {{ swapcase \"aB\" }} {{ initials \"ab cd\" }} {{ plural \"one\" \"many\" 2 }}\n"
+	"l: {{ seq 1 5 }} {{ until 3 }} {{ (semver \"1.2.3-rc.1\").Prerelease }}\n"
+	"m: {{ tpl \"{{ .x }}-{{ upper .y }}\" (dict \"x\" 1 \"y\" \"b\") }} {{ toYaml (list (dict \"a\" \"b\")) }}\n";
+
+static int exec_text(kd_buf *out, kd_err *err, const char *text, size_t len);
+
 static int run_tmpl(kd_buf *out, kd_err *err, const char *arg)
+{
+	(void)arg;
+	return exec_text(out, err, tmpl_text, sizeof tmpl_text - 1);
+}
+
+static int run_sprig(kd_buf *out, kd_err *err, const char *arg)
+{
+	(void)arg;
+	return exec_text(out, err, sprig_text, sizeof sprig_text - 1);
+}
+
+static int exec_text(kd_buf *out, kd_err *err, const char *text, size_t len)
 {
 	kd_arena a = KD_ARENA_INIT(16u << 20);
 	kd_json_decode_opts jo = {1};
@@ -165,12 +196,11 @@ static int run_tmpl(kd_buf *out, kd_err *err, const char *arg)
 	kd_tmpl *t = NULL;
 	int rc;
 
-	(void)arg;
 	rc = kd_json_decode(&dot, &a, tmpl_data, sizeof tmpl_data - 1, "data", &jo, err);
 	if (!rc)
 		rc = kd_tmpl_new(&t, kd_chart_funcs(), err);
 	if (!rc)
-		rc = kd_tmpl_parse(t, "deploy.yaml", tmpl_text, sizeof tmpl_text - 1, err);
+		rc = kd_tmpl_parse(t, "deploy.yaml", text, len, err);
 	if (!rc)
 		rc = kd_tmpl_exec(t, "deploy.yaml", dot, out, err);
 	kd_tmpl_free(t);
@@ -299,6 +329,8 @@ int main(int argc, char **argv)
 		fn = run_yaml;
 	else if (!strcmp(name, "tmpl"))
 		fn = run_tmpl;
+	else if (!strcmp(name, "sprig"))
+		fn = run_sprig;
 	else if (!strcmp(name, "chart") && arg)
 		fn = run_chart;
 	else if (!strcmp(name, "tgz") && arg) {
@@ -315,7 +347,7 @@ int main(int argc, char **argv)
 		fn = run_tgz;
 	}
 	if (!fn) {
-		fprintf(stderr, "usage: oom yaml|tmpl|chart PATH|tgz PATH [--max N]\n");
+		fprintf(stderr, "usage: oom yaml|tmpl|sprig|chart PATH|tgz PATH [--max N]\n");
 		return 2;
 	}
 	/* a first run warms what is made once (function tables), a second

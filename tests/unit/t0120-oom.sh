@@ -57,7 +57,7 @@ printf 'size: 500Mi\n' >"$c/charts/db/values.yaml"
 printf 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {{ .Release.Name }}-db\nspec:\n  resources: {requests: {storage: {{ .Values.size }}}}\n' >"$c/charts/db/templates/pvc.yaml"
 tar -C "$TMP" -czf "$TMP/web.tgz" web
 
-for s in yaml tmpl "chart $c" "tgz $TMP/web.tgz"; do
+for s in yaml tmpl sprig "chart $c" "tgz $TMP/web.tgz"; do
 	name=${s%% *}
 	# shellcheck disable=SC2086 # the scenario and its argument
 	"$bin" $s --max 3000 >"$TMP/$name.out" 2>"$TMP/$name.err"
