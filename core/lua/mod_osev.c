@@ -22,6 +22,10 @@
  *     and leaves the child running.
  *   exe() → the absolute path of the running binary, or nil, err
  *   notify(text) → true sent, false without NOTIFY_SOCKET, or nil, err
+ *   narrow{dirs = {...}, files = {...}} → {no_new_privs = true, landlock_abi
+ *     = N, landlock = bool, rules = N, why = text when Landlock is not
+ *     enforced} or nil, err: kd_proc_narrow, for the rest of the process
+ *     and its children (at most NARROW_PATHS paths in all)
  *   listen(host, port) → lis or nil, err: a numeric address or
  *     "localhost", port 0 for any. lis:fd(), lis:port(), lis:accept() →
  *     conn, or nil when none waits (nil, err on failure), lis:close().
@@ -384,6 +388,63 @@ static int child_gc(lua_State *L)
 	return 0;
 }
 
+/* ---- narrow ---- */
+
+#define NARROW_PATHS 64
+
+/* The strings of the list at t[key] into out (room for max), their count
+ * returned. The list stays reachable from the argument table for the whole
+ * call, and Lua never moves a string, so the pointers hold until it ends. */
+static size_t path_list(lua_State *L, int t, const char *key, const char **out, size_t max)
+{
+	size_t n = 0;
+	lua_Integer i, len;
+
+	if (lua_getfield(L, t, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	luaL_argcheck(L, lua_istable(L, -1), 1, "dirs and files are lists of paths");
+	len = luaL_len(L, -1);
+	luaL_argcheck(L, len >= 0 && (size_t)len <= max, 1, "too many paths (at most " STR(NARROW_PATHS) ")");
+	for (i = 1; i <= len; i++) {
+		lua_rawgeti(L, -1, i);
+		luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 1, "a path must be a string");
+		out[n++] = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
+static int os_narrow(lua_State *L)
+{
+	const char *paths[NARROW_PATHS];
+	size_t nd, nf;
+	kd_proc_narrowed out;
+	kd_err err = KD_ERR_INIT;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	nd = path_list(L, 1, "dirs", paths, NARROW_PATHS);
+	nf = path_list(L, 1, "files", paths + nd, NARROW_PATHS - nd);
+	if (kd_proc_narrow(paths, nd, paths + nd, nf, &out, &err))
+		return kd_lua_fail(L, &err);
+	lua_createtable(L, 0, 5);
+	lua_pushboolean(L, out.no_new_privs);
+	lua_setfield(L, -2, "no_new_privs");
+	lua_pushinteger(L, out.landlock_abi);
+	lua_setfield(L, -2, "landlock_abi");
+	lua_pushboolean(L, out.landlock);
+	lua_setfield(L, -2, "landlock");
+	lua_pushinteger(L, out.rules);
+	lua_setfield(L, -2, "rules");
+	if (out.why[0]) {
+		lua_pushstring(L, out.why);
+		lua_setfield(L, -2, "why");
+	}
+	return 1;
+}
+
 /* ---- exe, notify ---- */
 
 static int os_exe(lua_State *L)
@@ -555,6 +616,7 @@ void kd_lua_os_events(lua_State *L)
 	static const luaL_Reg funcs[] = {
 		{"signals", os_signals}, {"poll", os_poll},     {"spawn", os_spawn},
 		{"exe", os_exe},         {"notify", os_notify}, {"listen", os_listen},
+		{"narrow", os_narrow},
 		{NULL, NULL},
 	};
 	static const luaL_Reg sig_m[] = {

@@ -136,4 +136,37 @@ int kd_proc_child_kill(kd_proc_child *c, int signo, kd_err *err);
 /* Closes the pipe; the child is neither killed nor reaped. */
 void kd_proc_child_close(kd_proc_child *c);
 
+/* --- narrowing (narrow.c) ---------------------------------------------- */
+
+/* What kd_proc_narrow did. landlock_abi is the kernel's Landlock ABI (0:
+ * none, the syscall is missing or Landlock is off at boot); landlock is 1
+ * once writes are restricted; why says what is not enforced when 0. */
+typedef struct kd_proc_narrowed {
+	int no_new_privs;
+	int landlock_abi;
+	int landlock;
+	int rules;          /* paths given a rule */
+	char why[256];
+} kd_proc_narrowed;
+
+/* Narrows this process and every child it starts later, for good: sets
+ * no_new_privs (exec never gains privileges: setuid bits and file
+ * capabilities are ignored), then, where the kernel has Landlock (ABI 2,
+ * Linux 5.19, or later), allows writing, creating, renaming and removing
+ * only beneath the n_dirs folders and into the n_files files (opening
+ * them for writing and truncating them: /dev/null). Reading and executing
+ * stay allowed everywhere, device nodes can be made nowhere, and what the
+ * process already holds open stays as it was. Landlock ABI 1 is not used:
+ * it refuses every rename across folders, which kedge's outbox and git
+ * need. A path that does not exist gets no rule (listed nowhere: callers
+ * check first). Only the rights the kernel's ABI knows are handled.
+ *
+ * Must run while the process has one thread (Landlock restricts the
+ * calling thread): otherwise KD_EINVAL and nothing is narrowed. A kernel
+ * without Landlock is not an error: out->landlock is 0 and out->why says
+ * so. Errors: KD_EIO when prctl or a Landlock call fails (no_new_privs
+ * may be set by then). */
+int kd_proc_narrow(const char *const *dirs, size_t n_dirs, const char *const *files,
+		   size_t n_files, kd_proc_narrowed *out, kd_err *err);
+
 #endif

@@ -212,7 +212,45 @@ function Pass:load()
   for _ in pairs(repo.bundles) do n = n + 1 end
   self:progress("load", string.format("site %s, %d bundle%s in the repo", self.site_name, n,
     n == 1 and "" or "s"))
+  if self.opts.narrow then self:narrow() end
   return true
+end
+
+-- Where a pass writes once the repo is loaded: the state directory, the
+-- site's dir: report destinations, the temp folder (os.tmpname, the
+-- commands of exec smoke tests) and /dev/null. {dirs=, files=}.
+function Pass:write_paths()
+  local dirs = {self.opts.state_dir}
+  for _, d in ipairs(self.site and self.site.report or {}) do
+    if type(d) == "table" and type(d.dir) == "string" then dirs[#dirs + 1] = d.dir end
+  end
+  local tmp = os.getenv("TMPDIR")
+  if tmp and tmp ~= "" and tmp ~= "/tmp" then dirs[#dirs + 1] = tmp end
+  dirs[#dirs + 1] = "/tmp"
+  return {dirs = dirs, files = {"/dev/null"}}
+end
+
+-- After load, before anything a chart, a recipe or a smoke test brings
+-- runs: no new privileges, and writes only to write_paths() (kedge.os
+-- .narrow: Landlock) for the rest of the process and its children. A
+-- kernel without Landlock keeps no_new_privs and is said once; a failure
+-- to narrow is a warning, never a failed pass.
+function Pass:narrow()
+  if self.narrowed ~= nil or not self.opts.state_dir then return end
+  kos.mkdir(self.opts.state_dir)
+  local paths = self:write_paths()
+  local res, err = kos.narrow(paths)
+  self.narrowed = res or false
+  if not res then
+    log.warn("pass not narrowed: " .. tostring(err), {site = self.site_name})
+  elseif res.landlock then
+    log.debug("pass narrowed: no new privileges; writes only to " ..
+      table.concat(paths.dirs, ", ") .. " and " .. table.concat(paths.files, ", "),
+      {landlock_abi = res.landlock_abi})
+  else
+    log.info("pass narrowed to no new privileges only; writes are not restricted: " .. res.why,
+      {site = self.site_name})
+  end
 end
 
 -- What the release policy's gates (kedge.gates) see of the pass.
@@ -973,7 +1011,9 @@ local BOUND = {"step", "fail", "info", "progress", "read_state", "result_of", "k
 -- opened tree:
 -- skips sync, e.g. a plain checkout for kedge budget), offline (render
 -- with the site's kubeVersion instead of the cluster's capabilities),
--- registry (remote charts: {config=, ca_file=, insecure=}, kedge.charts').
+-- registry (remote charts: {config=, ca_file=, insecure=}, kedge.charts'),
+-- narrow (true: after load, no new privileges and writes only to
+-- write_paths(), for the rest of the process: Pass:narrow).
 function M.new(opts)
   assert(type(opts) == "table", "pass.new: options must be a table")
   local p = setmetatable({opts = opts, mode = opts.mode or "apply", bundles = {}, held = {}, rendered = {},

@@ -60,13 +60,16 @@ function M.registry_opts(o)
   return {config = o.registry_config, ca_file = o.registry_ca, insecure = o.insecure_registry}
 end
 
-local function new_pass(o, mode)
+-- narrow: plan and apply narrow the pass once the repo is loaded (the
+-- report commands write where a pass does not: a stick's markers).
+local function new_pass(o, mode, narrow)
   return pass.new{repo = o.repo, ref = o.ref or "main", state_dir = o.state_dir, site = o.site,
     kubeconfig = o.kubeconfig, context = o.context, timeout = o.timeout, wait = o.wait,
     git = o.git, mode = mode, progress = o.progress_fn, deliver = not o.no_deliver,
     tree = o.tree, tree_label = o.tree_label, offline = o.offline, lock_timeout = o.lock_timeout,
     identity = o.identity, ignore_windows = o.ignore_windows, allow_downgrade = o.allow_downgrade,
-    registry = M.registry_opts(o), containerd_socket = o.containerd_socket, pack = o.pack}
+    registry = M.registry_opts(o), containerd_socket = o.containerd_socket, pack = o.pack,
+    narrow = narrow}
 end
 
 local function print_failure(cmd, P)
@@ -78,7 +81,7 @@ function M.plan(o)
   local err
   o, err = prepare("plan", o)
   if not o then return usage("plan", err) end
-  local P = new_pass(o, "plan")
+  local P = new_pass(o, "plan", true)
   local code = pass.run(P)
   if P.budget_table and P.failure and P.failure.code == EXIT.budget then
     -- the table is in the failure message
@@ -118,7 +121,7 @@ function M.apply(o)
   local err
   o, err = prepare("apply", o)
   if not o then return usage("apply", err) end
-  local P = new_pass(o, "apply")
+  local P = new_pass(o, "apply", true)
   local code = pass.run(P)
   print_failure("apply", P)
   local r = P.report_obj

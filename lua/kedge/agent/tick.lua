@@ -50,7 +50,7 @@ local function run_pass(cfg, req, out)
   local pass = require "kedge.pass"
   local P = pass.new{repo = cfg.repo, ref = cfg.ref, state_dir = cfg.state_dir, site = cfg.site,
     kubeconfig = cfg.kubeconfig, context = cfg.context, git = cfg.git, mode = "apply",
-    deliver = true, lock_timeout = 0, drift = req.drift_due or nil, wait = cfg.wait,
+    deliver = true, lock_timeout = 0, narrow = true, drift = req.drift_due or nil, wait = cfg.wait,
     identity = cfg.identity, identity_hint = "identity: in " .. tostring(cfg.source),
     ignore_windows = cfg.ignore_windows,
     allow_downgrade = cfg.allow_downgrade,
