@@ -89,9 +89,10 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# embed compiles the Lua library with Debian's liblua5.4 (tools/embed.c).
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) -std=c11 -O2 -Wall -Wextra $< -o $@
+	$(HOSTCC) -std=c11 -O2 -Wall -Wextra -I/usr/include/lua5.4 $< -o $@ -llua5.4 -lm
 
 # The generated file is rewritten only when its content changes, so the
 # list of Lua files can be re-read on every make without relinking.

@@ -87,11 +87,13 @@ need() {
 	((${#missing[@]} == 0)) || install_pkgs "${missing[@]}"
 }
 
+# liblua5.4-dev: tools/embed.c precompiles the Lua library with it.
 need_build_tools() {
 	mkdir -p "$LOGDIR"
 	need musl-gcc:musl-tools dpkg-source:dpkg-dev dpkg-architecture:dpkg-dev \
 		make:make cmake:cmake pkg-config:pkgconf python3:python3 patch:patch \
-		xz:xz-utils bzip2:bzip2 /etc/ssl/certs/ca-certificates.crt:ca-certificates
+		xz:xz-utils bzip2:bzip2 /etc/ssl/certs/ca-certificates.crt:ca-certificates \
+		/usr/include/lua5.4/lua.h:liblua5.4-dev
 }
 
 need_test_tools() {

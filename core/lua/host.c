@@ -36,7 +36,9 @@ static int load_embedded(lua_State *L)
 	char chunkname[512];
 
 	snprintf(chunkname, sizeof(chunkname), "@%s", f->path);
-	if (luaL_loadbufferx(L, f->data, f->len, chunkname, "t") != LUA_OK)
+	/* Only the library compiled into the binary may be bytecode. */
+	if (luaL_loadbufferx(L, f->data, f->len, chunkname,
+			     f->binary ? "b" : "t") != LUA_OK)
 		return lua_error(L);
 	lua_pushstring(L, f->module);
 	lua_pushstring(L, f->path);

@@ -23,8 +23,9 @@
 typedef struct kd_lua_embedded {
 	const char *path;   /* "lua/kedge/log.lua" */
 	const char *module; /* "kedge.log" */
-	const char *data;   /* NUL-terminated source */
+	const char *data;   /* source, or bytecode when binary */
 	size_t len;
+	int binary;         /* the library under lua/, precompiled (tools/embed.c) */
 } kd_lua_embedded;
 
 /* Generated at build time; ends with an all-NULL entry. */
