@@ -138,6 +138,11 @@ cleanup:
 	return rc;
 }
 
+lua_State *kd_lua_state(kd_lua *kl)
+{
+	return kl->L;
+}
+
 void kd_lua_free(kd_lua *kl)
 {
 	if (!kl)

@@ -37,6 +37,9 @@ typedef struct kd_lua kd_lua;
  * package.preload. heap_limit caps the state's memory (bytes). */
 int kd_lua_new(kd_lua **out, size_t heap_limit, kd_err *err);
 void kd_lua_free(kd_lua *kl);
+/* The Lua state of kl, for callers that drive it themselves (the fuzz
+ * target of the Lua parsers). */
+lua_State *kd_lua_state(kd_lua *kl);
 /* The heap of a state (heap.c): bytes the allocator handed out and not yet
  * freed, and the cap allocations that would pass it fail against. */
 typedef struct kd_lua_heap {

@@ -26,7 +26,6 @@
 #include "lua/klua.h"
 
 #include <lauxlib.h>
-#include <lualib.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -179,52 +178,6 @@ static const char driver[] =
 	"  expect(chartrepo.pull(client, 'https://charts.example/stable', 'demo', range, 1 << 20))\n"
 	"end\n";
 
-static int load_embedded(lua_State *L)
-{
-	const kd_lua_embedded *f = lua_touserdata(L, lua_upvalueindex(1));
-	char chunkname[512];
-
-	snprintf(chunkname, sizeof chunkname, "@%s", f->path);
-	if (luaL_loadbufferx(L, f->data, f->len, chunkname, "t") != LUA_OK)
-		return lua_error(L);
-	lua_pushstring(L, f->module);
-	lua_pushstring(L, f->path);
-	lua_call(L, 2, 1);
-	return 1;
-}
-
-/* host.c's register_preload, for a state made here. */
-static int setup(lua_State *L)
-{
-	static const luaL_Reg cmods[] = {
-		{"kedge.core", kd_lua_open_core}, {"kedge.yaml", kd_lua_open_yaml},
-		{"kedge.json", kd_lua_open_json}, {"kedge.limits", kd_lua_open_limits},
-		{"kedge.sandbox", kd_lua_open_sandbox}, {"kedge.tmpl", kd_lua_open_tmpl},
-		{"kedge.http", kd_lua_open_http}, {"kedge.semver", kd_lua_open_semver},
-		{"kedge.age", kd_lua_open_age}, {"kedge.git", kd_lua_open_git},
-		{"kedge.kubeconfig", kd_lua_open_kubeconfig}, {"kedge.chart", kd_lua_open_chart},
-		{"kedge.os", kd_lua_open_os}, {"kedge.proc", kd_lua_open_proc},
-		{"kedge.regex", kd_lua_open_regex}, {"kedge.digest", kd_lua_open_digest},
-		{NULL, NULL},
-	};
-	const kd_lua_embedded *f;
-	const luaL_Reg *r;
-
-	luaL_openlibs(L);
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	for (r = cmods; r->name; r++) {
-		lua_pushcfunction(L, r->func);
-		lua_setfield(L, -2, r->name);
-	}
-	for (f = kd_lua_embedded_files; f->path; f++) {
-		lua_pushlightuserdata(L, (void *)f);
-		lua_pushcclosure(L, load_embedded, 1);
-		lua_setfield(L, -2, f->module);
-	}
-	lua_pop(L, 1);
-	return 0;
-}
-
 static int traceback(lua_State *L)
 {
 	luaL_traceback(L, L, lua_tostring(L, 1), 1);
@@ -244,7 +197,8 @@ static void remove_state(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	kd_lua_heap heap = {0, 256u << 20};
+	kd_lua *kl;
+	kd_err err;
 	lua_State *L;
 	int rc;
 
@@ -261,12 +215,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		atexit(remove_state);
 	}
-	L = lua_newstate(kd_lua_heap_alloc, &heap);
-	if (!L)
+	/* the state kedge itself makes: the same preloads, loaded the same way */
+	if (kd_lua_new(&kl, 256u << 20, &err))
 		abort();
-	lua_pushcfunction(L, setup);
-	if (lua_pcall(L, 0, 0, 0) != LUA_OK)
-		abort();
+	L = kd_lua_state(kl);
 	lua_pushcfunction(L, traceback);
 	if (luaL_loadbufferx(L, driver, sizeof driver - 1, "=fuzz_lua", "t") != LUA_OK) {
 		fprintf(stderr, "%s\n", lua_tostring(L, -1));
@@ -286,6 +238,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
-	lua_close(L);
+	kd_lua_free(kl);
 	return 0;
 }
