@@ -935,7 +935,9 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 	memset(&res, 0, sizeof res);
 cleanup:
 	kd_arena_free(&res.arena);
-	if (rc && bound.hit && !strstr(err->msg, "KD_LIMIT_RENDER_BYTES"))
+	/* a template action under the refused bound already named it
+	 * (raise_msg: KD_ELIMIT); any other failure it caused did not */
+	if (rc && bound.hit && err->code != KD_ELIMIT)
 		rc = kd_err_set(err, KD_ELIMIT, "chart %s: %s", c->name, kd_tmpl_mem_msg());
 	kd_mem_bound_end(&bound);
 	if (rc)
