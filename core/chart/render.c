@@ -806,7 +806,8 @@ static int collect_docs(rctx *r, const node *root, tpls *ts,
 
 	for (i = 0; i < ts->n; i++)
 		ts->t[i].f = (const kd_chart_file *)(uintptr_t)i;
-	qsort(ts->t, ts->n, sizeof *ts->t, cmp_name);
+	if (ts->n) /* a chart without templates has no array to sort */
+		qsort(ts->t, ts->n, sizeof *ts->t, cmp_name);
 	for (i = 0; i < ts->n && !rc; i++) {
 		size_t idx = (size_t)(uintptr_t)ts->t[i].f, nl = strlen(ts->t[i].name);
 		const char *txt = outs[idx], *tt = txt;
@@ -923,7 +924,8 @@ int kd_chart_render(kd_chart_result *out, const kd_chart *c,
 		rc = oom(&r);
 		goto cleanup;
 	}
-	qsort(ts.t, ts.n, sizeof *ts.t, cmp_tpl);
+	if (ts.n)
+		qsort(ts.t, ts.n, sizeof *ts.t, cmp_tpl);
 	rc = exec_templates(&r, &ts, &outs, &outlen);
 	if (!rc)
 		rc = collect_docs(&r, root, &ts, outs, outlen, &d, &res.notes);

@@ -1091,9 +1091,16 @@ static void duration_string(kd_buf *b, int64_t d)
 static int64_t since_ns(int64_t unix, long nsec)
 {
 	struct timespec ts;
+	int64_t d, r;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec - unix) * 1000000000LL + (ts.tv_nsec - nsec);
+	/* Go's Time.Sub saturates at the Duration's bounds rather than
+	 * wrapping, so a year far from now gives the largest duration */
+	if (__builtin_sub_overflow((int64_t)ts.tv_sec, unix, &d) ||
+	    __builtin_mul_overflow(d, 1000000000LL, &r) ||
+	    __builtin_add_overflow(r, (int64_t)(ts.tv_nsec - nsec), &r))
+		return unix > (int64_t)ts.tv_sec ? INT64_MIN : INT64_MAX;
+	return r;
 }
 
 static kd_value *date_modify(kd_tmpl_ex *x, kd_value **argv, bool must)
@@ -1143,10 +1150,11 @@ FN(f_ago)
 	/* Round(time.Second): halves away from zero */
 	r = d % 1000000000LL;
 	d -= r;
-	if (r >= 500000000LL)
-		d += 1000000000LL;
-	else if (r <= -500000000LL)
-		d -= 1000000000LL;
+	/* and saturates, as Go's Round does, at the Duration's bounds */
+	if (r >= 500000000LL && __builtin_add_overflow(d, 1000000000LL, &d))
+		d = INT64_MAX;
+	else if (r <= -500000000LL && __builtin_sub_overflow(d, 1000000000LL, &d))
+		d = INT64_MIN;
 	duration_string(&b, d);
 	return kd_tmpl_buf_value(x, &b);
 }
@@ -1284,9 +1292,11 @@ static kd_value *time_method(kd_tmpl_ex *x, const kd_value *t,
 	else if (!strcmp(name, "Unix"))
 		v = unix;
 	else if (!strcmp(name, "UnixMilli"))
-		v = unix * 1000 + nsec / 1000000;
+		v = (int64_t)((uint64_t)unix * 1000 + (uint64_t)(nsec / 1000000));
 	else if (!strcmp(name, "UnixNano"))
-		v = unix * 1000000000LL + nsec;
+		/* wraps where Go's int64 arithmetic wraps, without C's undefined
+		 * signed overflow */
+		v = (int64_t)((uint64_t)unix * 1000000000ULL + (uint64_t)nsec);
 	else {
 		*handled = false;
 		return NULL;

@@ -132,7 +132,8 @@ Y
 cat >"$C/values.schema.json" <<'Y'
 {"type": "object",
  "properties": {"replicas": {"type": "integer", "minimum": 1},
-                "name": {"type": "string", "pattern": "^[a-z]+$"}}}
+                "name": {"type": "string", "pattern": "^[a-z]+$"},
+                "label": {"type": "string", "pattern": "^\\p{Ll}+(?i:x)\\d*$"}}}
 Y
 # db: a directory subchart with exports and a global
 cat >"$C/charts/db/Chart.yaml" <<'Y'
@@ -326,6 +327,12 @@ app:
 - replicas: Must be greater than or equal to 1
 - name: Does not match pattern '^[a-z]+\$'" "every violation, with its path"
 is "$out" "" "and prints nothing"
+# patterns are Go's regexp (Unicode classes, inline flags), as in Helm
+run "$KEDGE" render rel "$C" --set label=äbX12
+is "$rc" 0 "a value matching a Go-syntax pattern passes"
+run "$KEDGE" render rel "$C" --set label=Ab1
+is "$rc" 1 "a value not matching it fails"
+like "$err" "- label: Does not match pattern" "naming the property"
 
 cp -r "$C" "$TMP/syntax"
 printf 'a: 1\nb: {{ if }}x{{ end }}\n' >"$TMP/syntax/templates/bad.yaml"
