@@ -1,5 +1,5 @@
 # Helpers for the config repo tests (tests/e2e/t03*-sync-*.sh), sourced
-# after tests/lib.sh: free ports, git repos with commits, a TLS CA, and
+# after tests/lib.sh: free ports (tests/servers/ports.sh), git repos with commits, a TLS CA, and
 # lighttpd serving `git http-backend` as CGI.
 
 export GIT_AUTHOR_NAME="kedge test" GIT_AUTHOR_EMAIL=test@kedge.invalid
@@ -23,37 +23,7 @@ git_cleanup() {
 }
 trap git_cleanup EXIT
 
-listening() {
-	local hex
-	hex=$(printf ':%04X' "$1")
-	grep -q "^ *[0-9]*: 0100007F$hex 00000000:0000 0A" /proc/net/tcp
-}
-
-taken=" "
-free_port() {
-	local i
-	for i in $(seq 1 100); do
-		# below the kernel's ephemeral range (32768 and up), where an
-		# outgoing connection's local port would make the bind fail
-		port=$((20000 + RANDOM % 12000))
-		[[ $taken == *" $port "* ]] && continue
-		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
-		taken+="$port "
-		return 0
-	done
-	echo "Bail out! no free port found" && exit 1
-}
-
-# wait_listening PORT [LOG]: up to 30 s, for a loaded machine; LOG (the
-# server's stderr) is shown when nothing came up.
-wait_listening() {
-	local i
-	for i in $(seq 1 600); do
-		listening "$1" && return 0
-		sleep 0.05
-	done
-	echo "Bail out! nothing listens on 127.0.0.1:$1${2:+: $(tail -n 3 "$2" 2>/dev/null | tr '\n' ' ')}" && exit 1
-}
+. tests/servers/ports.sh
 
 # new_repo DIR: a bare repo at DIR.git and a work tree at DIR with one commit.
 new_repo() {

@@ -3,8 +3,7 @@
 # a server certificate for 127.0.0.1, and Debian's docker-registry
 # (distribution 2.8) over TLS.
 #
-#   free_port                  sets $port to a free TCP port on 127.0.0.1
-#   wait_listening PORT        waits (bounded) until something listens
+#   free_port, wait_listening  from tests/servers/ports.sh
 #   make_certs DIR             DIR/ca.crt, DIR/srv.crt, DIR/srv.key
 #   registry_start DIR ADDR STORAGE AUTH_YAML
 #                              writes DIR/registry-PORT.yml and starts a
@@ -14,29 +13,7 @@
 #                              $registry_started to its pid
 #   htpasswd_auth FILE USER PW prints the auth block of an htpasswd file
 
-listening() {
-	grep -q "^ *[0-9]*: 0100007F$(printf ':%04X' "$1") 00000000:0000 0A" /proc/net/tcp
-}
-taken=" "
-free_port() {
-	local i
-	for i in $(seq 1 100); do
-		port=$((20000 + RANDOM % 12000))
-		[[ $taken == *" $port "* ]] && continue
-		grep -q "^ *[0-9]*: [0-9A-F]*$(printf ':%04X' "$port") " /proc/net/tcp && continue
-		taken+="$port "
-		return 0
-	done
-	echo "Bail out! no free port found" && exit 1
-}
-wait_listening() {
-	local i
-	for i in $(seq 1 200); do
-		listening "$1" && return 0
-		sleep 0.05
-	done
-	echo "Bail out! nothing listens on 127.0.0.1:$1" && exit 1
-}
+. tests/servers/ports.sh
 
 make_certs() {
 	(
