@@ -207,7 +207,7 @@ static bool print_stringer(kd_tmpl_ex *x, kd_buf *b, const kd_value *v,
 {
 	if (kind != KD_CHART_OBJ_STRINGER)
 		return false;
-	kd_tmpl_fmt_v(b, kd_map_getz(v, "Version"));
+	kd_tmpl_fmt_v(x, b, kd_map_getz(v, "Version"));
 	return true;
 }
 

@@ -324,7 +324,7 @@ static int san_der(const certreq *q, unsigned char *buf,
 			if (v->type != KD_STR) {
 				kd_buf b = KD_BUF_INIT(256);
 
-				kd_tmpl_fmt_v(&b, v);
+				kd_tmpl_fmt_v(NULL, &b, v);
 				snprintf(msg, mn, "error parsing ip: %s is not a string",
 					 b.ptr);
 				kd_buf_free(&b);
@@ -354,7 +354,7 @@ static int san_der(const certreq *q, unsigned char *buf,
 			if (v->type != KD_STR) {
 				kd_buf b = KD_BUF_INIT(256);
 
-				kd_tmpl_fmt_v(&b, v);
+				kd_tmpl_fmt_v(NULL, &b, v);
 				snprintf(msg, mn, "error processing alternate dns name: "
 					 "%s is not a string", b.ptr);
 				kd_buf_free(&b);

@@ -84,13 +84,15 @@ static bool is_chart(kd_tmpl_ex *x, const kd_value *v)
 	       kd_tmpl_obj_kind(x, v) == KD_TMPL_OBJ_STRUCT;
 }
 
+/* Values Go encodes by their own rules: a chart's metadata (a struct
+ * with JSON field names), Sprig's versions and times (MarshalJSON) */
 static bool has_chart(kd_tmpl_ex *x, const kd_value *v, int depth)
 {
 	size_t i;
 
 	if (!v || depth > 100)
 		return false;
-	if (is_chart(x, v))
+	if (is_chart(x, v) || kd_sprig_obj_kind(x, v))
 		return true;
 	if (v->type == KD_LIST)
 		for (i = 0; i < v->u.list.len; i++)
@@ -200,6 +202,15 @@ static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth)
 		return (kd_value *)v;
 	if (is_chart(x, v))
 		return struct_view(x, v, metadata_fields, depth);
+	if (kd_sprig_obj_kind(x, v)) {
+		kd_buf *b = kd_tmpl_tmpbuf(x);
+
+		if (kd_sprig_obj_kind(x, v) == KD_SPRIG_OBJ_SEMVER)
+			kd_sprig_semver_string(b, v);
+		else
+			kd_sprig_time_json(b, v);
+		return kd_tmpl_tmpbuf_value(x, b);
+	}
 	if (v->type == KD_LIST) {
 		r = kd_value_list(x->a, v->u.list.len);
 		if (!r)

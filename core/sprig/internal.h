@@ -12,6 +12,13 @@
 
 /* Sprig's objects with methods: semver versions, times. */
 enum { KD_SPRIG_OBJ_SEMVER = KD_TMPL_OBJ_HOST, KD_SPRIG_OBJ_TIME };
+/* v's Sprig object kind, 0 for none: the execution's record, asked only
+ * of maps with the object's own key */
+int kd_sprig_obj_kind(kd_tmpl_ex *x, const kd_value *v);
+/* What Go's encoding/json writes for them (their MarshalJSON): a
+ * version's String, a time in RFC 3339 with nanoseconds. */
+void kd_sprig_semver_string(kd_buf *b, const kd_value *v);
+void kd_sprig_time_json(kd_buf *b, const kd_value *t);
 
 /* ---- util.c ---- */
 
@@ -27,7 +34,7 @@ bool kd_sprig_isnil(const kd_value *v);
 bool kd_sprig_empty(const kd_value *v);
 /* cast.ToString: appends v's text to b, or returns it as a value (a
  * string is returned as it is). */
-void kd_sprig_strval(kd_buf *b, const kd_value *v);
+void kd_sprig_strval(kd_tmpl_ex *x, kd_buf *b, const kd_value *v);
 kd_value *kd_sprig_str(kd_tmpl_ex *x, const kd_value *v);
 /* strtoll base 0 over all of s; *ok false (and 0) when s is not one. */
 int64_t kd_sprig_parse_int(const char *s, bool *ok);

@@ -83,6 +83,35 @@ static kd_value *semver_method(kd_tmpl_ex *x, kd_value *recv, int kind,
 	return kd_value_int(x->a, semver_cmp(recv, o));
 }
 
+/* Masterminds' Version.String: the parts, not the text parsed ("v1.2"
+ * prints 1.2.0); it is also what the version's MarshalJSON gives. */
+void kd_sprig_semver_string(kd_buf *b, const kd_value *v)
+{
+	const kd_value *pre = kd_map_getz(v, "Prerelease");
+	const kd_value *meta = kd_map_getz(v, "Metadata");
+
+	kd_buf_printf(b, "%lld.%lld.%lld", (long long)kd_map_getz(v, "Major")->u.i,
+		      (long long)kd_map_getz(v, "Minor")->u.i,
+		      (long long)kd_map_getz(v, "Patch")->u.i);
+	if (pre->u.str.len) {
+		kd_buf_putc(b, '-');
+		kd_buf_put(b, pre->u.str.ptr, pre->u.str.len);
+	}
+	if (meta->u.str.len) {
+		kd_buf_putc(b, '+');
+		kd_buf_put(b, meta->u.str.ptr, meta->u.str.len);
+	}
+}
+
+static bool semver_print(kd_tmpl_ex *x, kd_buf *b, const kd_value *v, int kind)
+{
+	(void)x;
+	if (kind != KD_SPRIG_OBJ_SEMVER)
+		return false;
+	kd_sprig_semver_string(b, v);
+	return true;
+}
+
 static const kd_tmpl_func semver_funcs[] = {
 	{"semver", f_semver, "s", false, false},
 	{"semverCompare", f_semverCompare, "ss", false, false},
@@ -93,4 +122,5 @@ void kd_sprig_register_semver(kd_tmpl_funcs *fs)
 {
 	kd_tmpl_funcs_add(fs, semver_funcs);
 	kd_tmpl_funcs_add_methods(fs, semver_method);
+	kd_tmpl_funcs_add_printer(fs, semver_print);
 }

@@ -30,17 +30,17 @@ static kd_value *put_args(kd_tmpl_ex *x, kd_value **argv, int argc, int how)
 		if (how == ARGS_QUOTE) {
 			kd_buf s = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 
-			kd_sprig_strval(&s, argv[i]);
+			kd_sprig_strval(x, &s, argv[i]);
 			kd_tmpl_quote(&b, s.ptr, s.len);
 			if (s.failed && !b.failed)
 				b.failed = s.failed; /* reported, not quoted short */
 			kd_buf_free(&s);
 		} else if (how == ARGS_SQUOTE) {
 			kd_buf_putc(&b, '\'');
-			kd_sprig_strval(&b, argv[i]);
+			kd_sprig_strval(x, &b, argv[i]);
 			kd_buf_putc(&b, '\'');
 		} else {
-			kd_tmpl_fmt_v(&b, argv[i]);
+			kd_tmpl_fmt_v(x, &b, argv[i]);
 		}
 	}
 	return kd_tmpl_buf_value(x, &b);

@@ -1239,6 +1239,11 @@ static void time_format(kd_buf *b, const kd_value *t, const char *layout)
 	go_format(b, layout, &tm, (long)kd_map_getz(t, "nsec")->u.i, off, zn);
 }
 
+void kd_sprig_time_json(kd_buf *b, const kd_value *t)
+{
+	time_format(b, t, "2006-01-02T15:04:05.999999999Z07:00");
+}
+
 static void time_string(kd_buf *b, const kd_value *t)
 {
 	time_format(b, t, "2006-01-02 15:04:05.999999999 -0700 MST");

@@ -4,10 +4,25 @@
 
 #include <string.h>
 
-static const char *kind_name(const kd_value *v)
+/* Go's names of Sprig's objects: a *semver.Version, a time.Time */
+static const char *type_name(kd_tmpl_ex *x, const kd_value *v)
+{
+	switch (kd_sprig_obj_kind(x, v)) {
+	case KD_SPRIG_OBJ_SEMVER: return "*semver.Version";
+	case KD_SPRIG_OBJ_TIME: return "time.Time";
+	default: return kd_tmpl_type_name(v);
+	}
+}
+
+static const char *kind_name(kd_tmpl_ex *x, const kd_value *v)
 {
 	if (kd_sprig_isnil(v))
 		return "invalid";
+	switch (kd_sprig_obj_kind(x, v)) {
+	case KD_SPRIG_OBJ_SEMVER: return "ptr";
+	case KD_SPRIG_OBJ_TIME: return "struct";
+	default: break;
+	}
 	switch (v->type) {
 	case KD_LIST: return "slice";
 	case KD_MAP: return "map";
@@ -15,18 +30,18 @@ static const char *kind_name(const kd_value *v)
 	}
 }
 
-FN(f_kindOf) { (void)argc; const char *k = kind_name(argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
-FN(f_typeOf) { (void)argc; const char *k = kd_tmpl_type_name(argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
-FN(f_kindIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kind_name(argv[1]))); }
-FN(f_typeIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kd_tmpl_type_name(argv[1]))); }
+FN(f_kindOf) { (void)argc; const char *k = kind_name(x, argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
+FN(f_typeOf) { (void)argc; const char *k = type_name(x, argv[0]); return kd_tmpl_str(x, k, strlen(k)); }
+FN(f_kindIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, kind_name(x, argv[1]))); }
+FN(f_typeIs) { (void)argc; return kd_tmpl_mk_bool(x, !strcmp(argv[0]->u.str.ptr, type_name(x, argv[1]))); }
 
 FN(f_typeIsLike)
 {
-	const char *t = kd_tmpl_type_name(argv[1]);
+	const char *t = type_name(x, argv[1]);
 	const char *w = argv[0]->u.str.ptr;
 
 	(void)argc;
-	return kd_tmpl_mk_bool(x, !strcmp(w, t) || (w[0] == '*' && !strcmp(w + 1, t)));
+	return kd_tmpl_mk_bool(x, !strcmp(w, t) || (t[0] == '*' && !strcmp(w, t + 1)));
 }
 
 /* reflect.DeepEqual: the same Go type (chartutil.Values is not a plain
@@ -36,7 +51,7 @@ FN(f_deepEqual)
 	(void)argc;
 	if (kd_sprig_isnil(argv[0]) || kd_sprig_isnil(argv[1]))
 		return kd_tmpl_mk_bool(x, kd_sprig_isnil(argv[0]) && kd_sprig_isnil(argv[1]));
-	return kd_tmpl_mk_bool(x, !strcmp(kd_tmpl_type_name(argv[0]), kd_tmpl_type_name(argv[1])) &&
+	return kd_tmpl_mk_bool(x, !strcmp(type_name(x, argv[0]), type_name(x, argv[1])) &&
 				      kd_value_equal(argv[0], argv[1]));
 }
 

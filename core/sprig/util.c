@@ -31,12 +31,23 @@ bool kd_sprig_isnil(const kd_value *v)
 	return !v || v->type == KD_NULL;
 }
 
-void kd_sprig_strval(kd_buf *b, const kd_value *v)
+int kd_sprig_obj_kind(kd_tmpl_ex *x, const kd_value *v)
+{
+	int kind;
+
+	if (!v || v->type != KD_MAP ||
+	    !(kd_map_getz(v, "Original") || kd_map_getz(v, "unix")))
+		return 0;
+	kind = kd_tmpl_obj_kind(x, v);
+	return kind == KD_SPRIG_OBJ_SEMVER || kind == KD_SPRIG_OBJ_TIME ? kind : 0;
+}
+
+void kd_sprig_strval(kd_tmpl_ex *x, kd_buf *b, const kd_value *v)
 {
 	if (v && v->type == KD_STR)
 		kd_buf_put(b, v->u.str.ptr, v->u.str.len);
 	else
-		kd_tmpl_fmt_v(b, v ? v : &kd_tmpl_nil);
+		kd_tmpl_fmt_v(x, b, v ? v : &kd_tmpl_nil);
 }
 
 kd_value *kd_sprig_str(kd_tmpl_ex *x, const kd_value *v)
@@ -45,7 +56,7 @@ kd_value *kd_sprig_str(kd_tmpl_ex *x, const kd_value *v)
 
 	if (v && v->type == KD_STR)
 		return (kd_value *)v;
-	kd_sprig_strval(&b, v);
+	kd_sprig_strval(x, &b, v);
 	return kd_tmpl_buf_value(x, &b);
 }
 

@@ -129,7 +129,7 @@ static bool do_eq(kd_tmpl_ex *x, kd_value **argv, int argc)
 					kd_buf m = KD_BUF_INIT(1 << 16);
 					char msg[512];
 
-					kd_tmpl_fmt_v(&m, b);
+					kd_tmpl_fmt_v(x, &m, b);
 					kd_buf_printf(&m, ": %s", kd_tmpl_type_name(b));
 					snprintf(msg, sizeof msg, "%s", m.ptr);
 					kd_buf_free(&m);
@@ -268,7 +268,7 @@ static void eval_args(kd_tmpl_ex *x, kd_buf *b, kd_value **argv, int argc)
 
 			argv[i] = nv ? nv : argv[i];
 		}
-	kd_tmpl_sprint(b, argv, argc);
+	kd_tmpl_sprint(x, b, argv, argc);
 }
 
 FN(f_html)
@@ -346,7 +346,7 @@ FN(f_print)
 {
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 
-	kd_tmpl_sprint(&b, argv, argc);
+	kd_tmpl_sprint(x, &b, argv, argc);
 	return kd_tmpl_buf_value(x, &b);
 }
 
@@ -354,7 +354,7 @@ FN(f_println)
 {
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 
-	kd_tmpl_sprintln(&b, argv, argc);
+	kd_tmpl_sprintln(x, &b, argv, argc);
 	return kd_tmpl_buf_value(x, &b);
 }
 
@@ -362,7 +362,7 @@ FN(f_printf)
 {
 	kd_buf b = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES);
 
-	kd_tmpl_sprintf(&b, argv[0]->u.str.ptr, argv[0]->u.str.len, argv + 1,
+	kd_tmpl_sprintf(x, &b, argv[0]->u.str.ptr, argv[0]->u.str.len, argv + 1,
 			argc - 1);
 	return kd_tmpl_buf_value(x, &b);
 }

@@ -676,31 +676,13 @@ static kd_value *eval_pipeline(kd_tmpl_ex *x, kd_value *dot,
 	return v;
 }
 
-/* An object of the host's kind printed by the host's printer? */
-static bool print_object(kd_tmpl_ex *x, const kd_value *v)
-{
-	const kd_tmpl_funcs *fs = x->t->funcs;
-	int kind, i;
-
-	if (v->type != KD_MAP || !fs->nprinters)
-		return false;
-	kind = kd_tmpl_obj_kind(x, v);
-	if (!kind)
-		return false;
-	for (i = 0; i < fs->nprinters; i++)
-		if (fs->printers[i](x, x->out, v, kind))
-			return true;
-	return false;
-}
-
 static void print_value(kd_tmpl_ex *x, const kd_value *v)
 {
 	if (!v) {
 		kd_buf_puts(x->out, "<no value>");
 		return;
 	}
-	if (!print_object(x, v))
-		kd_tmpl_fmt_v(x->out, v);
+	kd_tmpl_fmt_v(x, x->out, v);
 	if (x->out->failed) {
 		raise_if_oom(x, x->out->failed);
 		kd_tmpl_errorf(x, "output exceeds the limit of %zu bytes",
@@ -807,7 +789,7 @@ static int walk_range(kd_tmpl_ex *x, kd_value *dot, const kd_tmpl_node *n)
 		kd_buf b = KD_BUF_INIT(1 << 16);
 		char msg[600];
 
-		kd_tmpl_fmt_v(&b, v);
+		kd_tmpl_fmt_v(x, &b, v);
 		snprintf(msg, sizeof msg, "range can't iterate over %s", b.ptr);
 		kd_buf_free(&b);
 		x->at = n->u.br.pipe;
@@ -1072,18 +1054,6 @@ void kd_tmpl_add_obj(kd_tmpl_ex *x, const kd_value *v, int kind)
 	x->objs[x->nobjs].v = v;
 	x->objs[x->nobjs].kind = kind;
 	x->nobjs++;
-}
-
-int kd_tmpl_obj_kind(kd_tmpl_ex *x, const kd_value *v)
-{
-	int i;
-
-	if (v && v == x->t->obj)
-		return x->t->obj_kind;
-	for (i = x->nobjs - 1; i >= 0; i--)
-		if (x->objs[i].v == v)
-			return x->objs[i].kind;
-	return 0;
 }
 
 void *kd_tmpl_host(kd_tmpl_ex *x)

@@ -14,6 +14,9 @@ typedef struct spec {
 	bool minus, plus, sharp, space, zero;
 	bool haswid, hasprec;
 	int wid, prec;
+	/* the execution whose host objects (a time, a version) print with
+	 * their String method, as Go's fmt calls a Stringer; NULL: none */
+	kd_tmpl_ex *x;
 } spec;
 
 const char kd_tmpl_cert_key[] = "Cert";
@@ -590,6 +593,42 @@ static void print_map(kd_buf *b, const kd_value *v, char verb,
 	kd_buf_putc(b, ']');
 }
 
+/* Go's fmt calls a value's String method for the verbs that print
+ * strings: a host object of the execution (a time, a version) prints
+ * what its host's printer writes, formatted as that string. */
+static bool print_stringer(kd_buf *b, const kd_value *v, char verb,
+			   const spec *sp)
+{
+	const kd_tmpl_funcs *fs;
+	kd_buf t;
+	kd_value sv;
+	int kind, i;
+
+	if (!sp->x || !v || v->type != KD_MAP || !strchr("vsqxX", verb))
+		return false;
+	fs = sp->x->t->funcs;
+	kind = fs->nprinters ? kd_tmpl_obj_kind(sp->x, v) : 0;
+	if (!kind)
+		return false;
+	kd_buf_init(&t, b->limit);
+	for (i = 0; i < fs->nprinters; i++)
+		if (fs->printers[i](sp->x, &t, v, kind))
+			break;
+	if (i == fs->nprinters) {
+		kd_buf_free(&t);
+		return false;
+	}
+	sv.type = KD_STR;
+	sv.u.str.ptr = t.ptr;
+	sv.u.str.len = t.len;
+	if (t.failed)
+		b->failed = b->failed ? b->failed : t.failed;
+	else
+		print_str(b, &sv, verb, sp);
+	kd_buf_free(&t);
+	return true;
+}
+
 static void print_val(kd_buf *b, const kd_value *v, char verb,
 		      const spec *sp, int depth)
 {
@@ -622,6 +661,8 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 		print_complex(b, v, verb, sp);
 		return;
 	}
+	if (print_stringer(b, v, verb, sp))
+		return;
 	if (!v || v->type == KD_NULL) {
 		if (depth > 0 || verb == 'v')
 			pad(b, "<nil>", 5, sp);
@@ -662,14 +703,15 @@ static void print_val(kd_buf *b, const kd_value *v, char verb,
 	}
 }
 
-void kd_tmpl_fmt_v(kd_buf *b, const kd_value *v)
+void kd_tmpl_fmt_v(kd_tmpl_ex *x, kd_buf *b, const kd_value *v)
 {
 	spec z = {0};
 
+	z.x = x;
 	print_val(b, v, 'v', &z, 0);
 }
 
-void kd_tmpl_sprint(kd_buf *b, kd_value **argv, int argc)
+void kd_tmpl_sprint(kd_tmpl_ex *x, kd_buf *b, kd_value **argv, int argc)
 {
 	int i;
 	bool prev_str = false;
@@ -679,25 +721,25 @@ void kd_tmpl_sprint(kd_buf *b, kd_value **argv, int argc)
 
 		if (i > 0 && !is_str && !prev_str)
 			kd_buf_putc(b, ' ');
-		kd_tmpl_fmt_v(b, argv[i]);
+		kd_tmpl_fmt_v(x, b, argv[i]);
 		prev_str = is_str;
 	}
 }
 
-void kd_tmpl_sprintln(kd_buf *b, kd_value **argv, int argc)
+void kd_tmpl_sprintln(kd_tmpl_ex *x, kd_buf *b, kd_value **argv, int argc)
 {
 	int i;
 
 	for (i = 0; i < argc; i++) {
 		if (i)
 			kd_buf_putc(b, ' ');
-		kd_tmpl_fmt_v(b, argv[i]);
+		kd_tmpl_fmt_v(x, b, argv[i]);
 	}
 	kd_buf_putc(b, '\n');
 }
 
-void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
-		     int argc)
+void kd_tmpl_sprintf(kd_tmpl_ex *x, kd_buf *b, const char *f, size_t n,
+		     kd_value **argv, int argc)
 {
 	size_t i = 0;
 	int an = 0;
@@ -718,6 +760,7 @@ void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
 		}
 		i++;
 		memset(&sp, 0, sizeof sp);
+		sp.x = x;
 		for (; i < n; i++) {
 			if (f[i] == '#') sp.sharp = true;
 			else if (f[i] == '0') sp.zero = !sp.minus;
@@ -798,7 +841,7 @@ void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
 				kd_buf_puts(b, "<nil>");
 			else {
 				kd_buf_printf(b, "%s=", kd_tmpl_type_name(argv[an]));
-				kd_tmpl_fmt_v(b, argv[an]);
+				kd_tmpl_fmt_v(x, b, argv[an]);
 			}
 			kd_buf_putc(b, ')');
 			an++;
@@ -814,7 +857,7 @@ void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
 				kd_buf_puts(b, "<nil>");
 			else {
 				kd_buf_printf(b, "%s=", kd_tmpl_type_name(argv[an]));
-				kd_tmpl_fmt_v(b, argv[an]);
+				kd_tmpl_fmt_v(x, b, argv[an]);
 			}
 			if (an + 1 < argc)
 				kd_buf_puts(b, ", ");

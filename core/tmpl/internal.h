@@ -257,12 +257,13 @@ void kd_tmpl_exec_named(kd_tmpl_ex *x, const char *name, kd_value *dot);
 bool kd_tmpl_truth(const kd_value *v);
 const char *kd_tmpl_type_name(const kd_value *v);
 
-/* fmt */
-void kd_tmpl_fmt_v(kd_buf *b, const kd_value *v);
-void kd_tmpl_sprint(kd_buf *b, kd_value **argv, int argc);
-void kd_tmpl_sprintln(kd_buf *b, kd_value **argv, int argc);
-void kd_tmpl_sprintf(kd_buf *b, const char *f, size_t n, kd_value **argv,
-		     int argc);
+/* fmt: x, when not NULL, is the execution whose host objects print with
+ * their host's printer (Go's Stringer), at any depth */
+void kd_tmpl_fmt_v(kd_tmpl_ex *x, kd_buf *b, const kd_value *v);
+void kd_tmpl_sprint(kd_tmpl_ex *x, kd_buf *b, kd_value **argv, int argc);
+void kd_tmpl_sprintln(kd_tmpl_ex *x, kd_buf *b, kd_value **argv, int argc);
+void kd_tmpl_sprintf(kd_tmpl_ex *x, kd_buf *b, const char *f, size_t n,
+		     kd_value **argv, int argc);
 void kd_tmpl_quote(kd_buf *b, const char *s, size_t n);
 
 /* helpers */

@@ -106,6 +106,24 @@ static void test_more_funcs(void)
 	err_has("{{ mustToDate \"2006-01-02\" \"2020-13-01\" }}",
 		"error calling mustToDate: parsing time \"2020-13-01\": month out of range",
 		KD_EINVAL, "mustToDate: Go's range error");
+	/* a version and a time are Go values with methods: Stringer for
+	 * fmt, MarshalJSON for the encoders, their own type names (each
+	 * expected output is helm v3.17.1's) */
+	out_is("{{ semver \"v1.2\" | toString }} {{ printf \"%s|%q|%v|%10s|%x\" (semver \"1.2.3-rc.1+b\") "
+	       "(semver \"1.2.3\") (semver \"1.2.3\") (semver \"1.2.3\") (semver \"1.2\") }}",
+	       "1.2.0 1.2.3-rc.1+b|\"1.2.3\"|1.2.3|     1.2.3|312e322e30", "a version prints its String");
+	out_is("{{ list (semver \"1.2.3\") (toDate \"2006-01-02\" \"2021-03-04\") | toJson }} "
+	       "{{ dict \"v\" (semver \"1.2.3\") \"t\" (toDate \"2006-01-02\" \"2021-03-04\") | toYaml }} "
+	       "{{ toDate \"2006-01-02T15:04:05.000Z07:00\" \"2021-03-04T05:06:07.120-05:30\" | toJson }}",
+	       "[\"1.2.3\",\"2021-03-04T00:00:00Z\"] t: \"2021-03-04T00:00:00Z\"\nv: 1.2.3 "
+	       "\"2021-03-04T05:06:07.12-05:30\"", "versions and times encode as Go's MarshalJSON");
+	out_is("{{ typeOf (semver \"1.2.3\") }} {{ kindOf (semver \"1.2.3\") }} "
+	       "{{ typeOf (toDate \"2006-01-02\" \"2021-03-04\") }} {{ kindOf (toDate \"2006-01-02\" \"2021-03-04\") }} "
+	       "{{ typeIsLike \"semver.Version\" (semver \"1.2.3\") }} {{ kindIs \"ptr\" (semver \"1.0.0\") }}",
+	       "*semver.Version ptr time.Time struct true true", "their Go types and kinds");
+	out_is("{{ semver \"1.2.3\" | quote }} {{ toDate \"2006-01-02\" \"2021-03-04\" | squote }} "
+	       "{{ cat (semver \"1.2.3\") \"x\" }} {{ print (semver \"1.2.3\") (semver \"2.0.0\") }}",
+	       "\"1.2.3\" '2021-03-04 00:00:00 +0000 UTC' 1.2.3 x 1.2.3 2.0.0", "quote, cat and print use String");
 	out_is("{{ 1+2i }} {{ printf \"%.1f\" -1.5i }} {{ if 0i }}t{{ else }}f{{ end }} {{ eq 1+2i 1+2i }} {{ typeOf 2i }}",
 	       "(1+2i) (0.0-1.5i) f true complex128", "complex constants");
 	err_has("{{ lt 1i 2i }}", "error calling lt: invalid type for comparison", KD_EINVAL,
