@@ -1067,7 +1067,18 @@ function M.view(P, lim)
   -- (on the sandbox's own clock, so a callback stopped at the deadline
   -- leaves none for the next)
   local deadline = sandbox.now() + (lim.timeout or M.RECIPE_LIMITS.timeout)
-  local function guest(fn)
+  -- message: fn is a step, whose second result (its failure's message)
+  -- is made a string inside the run, under the caps (a __tostring is
+  -- recipe code); kedge's own error values keep their kind
+  local function guest(fn, message)
+    local run = fn
+    if message then
+      run = function(...)
+        local r = table.pack(fn(...))
+        if r.n >= 2 and type(r[2]) == "table" and not errors.kind(r[2]) then r[2] = tostring(r[2]) end
+        return table.unpack(r, 1, r.n)
+      end
+    end
     return function(...)
       local left = deadline - sandbox.now()
       if left <= 0 then
@@ -1075,7 +1086,7 @@ function M.view(P, lim)
       end
       local args = table.pack(...)
       for i = 1, args.n do args[i] = copy(args[i], 0) end
-      local res = table.pack(sandbox.call(fn, {instructions = lim.instructions,
+      local res = table.pack(sandbox.call(run, {instructions = lim.instructions,
         memory = lim.memory, timeout = left}, table.unpack(args, 1, args.n)))
       if not res[1] then error(res[2], 0) end
       return table.unpack(res, 2, res.n)
@@ -1089,7 +1100,7 @@ function M.view(P, lim)
   end
   v.step = sandbox.host(function(name, fn)
     if type(fn) ~= "function" then error("pass.step: give a name and a function", 2) end
-    return P.step(name, guest(fn))
+    return P.step(name, guest(fn, true))
   end)
   -- a message is made a string by the sandbox, under the recipe's caps
   -- (its __tostring is recipe code); fields, as every argument, come as

@@ -117,5 +117,12 @@ ok = run([[return pass.step("evil", function()
   return nil, setmetatable({}, {__tostring = function() while true do end end})
 end)]], {pass = view})
 t.ok(ok, "a step returning a hostile message ends")
-t.like(P.failure and P.failure.message or "", "^table: ", "its message is the plain copy's")
+t.like(P.failure and P.failure.message or "", "instruction limit of 2000000 exceeded",
+  "its __tostring is stopped by the caps")
+P = pass.new{site = "s1", mode = "plan"}
+view = pass.view(P, limits)
+ok = run([[return pass.step("custom", function()
+  return nil, setmetatable({}, {__tostring = function() return "disk too slow" end})
+end)]], {pass = view})
+t.is(P.failure and P.failure.message, "disk too slow", "a step's message object gives its text")
 t.done()
