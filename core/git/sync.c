@@ -236,6 +236,191 @@ int kd_git_token_header(const kd_git_sync_opts *o, char *buf, size_t size, kd_er
 	return 1;
 }
 
+/* A ref upstream that names an object the upstream does not have (a
+ * dangling ref) fails the whole batch fetch. libgit2's local transport
+ * says "no match for id"; git upload-pack (HTTP, SSH) dies before sending
+ * a byte, which libgit2 reports as an early EOF: a pack cut short by the
+ * network has bytes before its end. */
+static int upstream_missing(git_remote *remote)
+{
+	const git_error *e = git_error_last();
+	const char *m = e && e->message ? e->message : "";
+	const git_indexer_progress *st = git_remote_stats(remote);
+
+	return strstr(m, "no match for id") ||
+	       (strstr(m, "early EOF") && st && !st->received_bytes);
+}
+
+typedef struct salvage {
+	git_remote *remote;
+	git_fetch_options *fo;
+	char **specs;       /* "+NAME:NAME" for each advertised head and tag */
+	char (*oids)[41];
+	size_t n;
+	char *broken;       /* 1 for each ref whose fetch failed on a missing object */
+} salvage;
+
+/* Fetch specs [lo, hi) in one go; when that fails on a missing object,
+ * halve the range: one broken ref among N costs about 2 log2(N) fetches. */
+static int fetch_range(syncer *s, salvage *v, size_t lo, size_t hi, kd_err *err)
+{
+	git_strarray a = {v->specs + lo, hi - lo};
+	int rc = git_remote_fetch(v->remote, &a, v->fo, NULL);
+
+	if (!rc)
+		return 0;
+	if (s->ctx.failed_code || !upstream_missing(v->remote))
+		return git_fail(s, err, rc, "fetching");
+	if (hi - lo == 1) {
+		v->broken[lo] = 1;
+		kd_log(KD_LOG_WARN, "upstream ref %s points to a missing object %s; skipped",
+		       strchr(v->specs[lo], ':') + 1, v->oids[lo]);
+		return 0;
+	}
+	rc = fetch_range(s, v, lo, lo + (hi - lo) / 2, err);
+	return rc ? rc : fetch_range(s, v, lo + (hi - lo) / 2, hi, err);
+}
+
+/* Whether a ref of the mirror is one the upstream still has intact. */
+static int keep_ref(const salvage *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(strchr(v->specs[i], ':') + 1, name))
+			return !v->broken[i];
+	return 0;
+}
+
+/* Prune by hand (the fetches above name refs one by one): a ref deleted
+ * upstream, or broken there, leaves the mirror; then name the requested
+ * ref when it is one of the broken ones. */
+static int salvage_finish(syncer *s, salvage *v, kd_err *err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	const char *want = s->o->ref;
+	char name[300];
+
+	if (git_reference_iterator_new(&it, s->repo) == 0) {
+		while (git_reference_next(&ref, it) == 0) {
+			const char *n = git_reference_name(ref);
+
+			if ((!strncmp(n, "refs/heads/", 11) || !strncmp(n, "refs/tags/", 10)) &&
+			    !keep_ref(v, n))
+				git_reference_delete(ref);
+			git_reference_free(ref);
+		}
+		git_reference_iterator_free(it);
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *n = strchr(v->specs[i], ':') + 1;
+		int match = !strcmp(n, want);
+
+		snprintf(name, sizeof name, "refs/heads/%s", want);
+		match |= !strcmp(n, name);
+		snprintf(name, sizeof name, "refs/tags/%s", want);
+		match |= !strcmp(n, name);
+		if (v->broken[i] && match)
+			return kd_err_set(err, KD_ENOTFOUND, "upstream ref %s points to object %s, "
+					  "which the upstream repository %s does not have; repair "
+					  "that ref there", n, v->oids[i], s->o->url);
+	}
+	return 0;
+}
+
+/* libgit2 1.5's local transport peels every tag while listing refs, so one
+ * tag naming a missing object fails every fetch from a local path: name
+ * that tag (read from the upstream repository itself) and what to do. */
+static int local_broken_tag(syncer *s, kd_err *err, int gitrc)
+{
+	const char *path = !strncmp(s->o->url, "file://", 7) ? s->o->url + 7 : s->o->url;
+	git_repository *up = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	git_odb *odb = NULL;
+	char id[41] = "", name[256] = "";
+
+	if (git_repository_open_ext(&up, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+	    git_repository_odb(&odb, up) == 0 && git_reference_iterator_new(&it, up) == 0) {
+		while (!name[0] && git_reference_next(&ref, it) == 0) {
+			const git_oid *t = git_reference_target(ref);
+
+			if (t && !strncmp(git_reference_name(ref), "refs/tags/", 10) &&
+			    !git_odb_exists(odb, t)) {
+				snprintf(name, sizeof name, "%s", git_reference_name(ref));
+				git_oid_tostr(id, sizeof id, t);
+			}
+			git_reference_free(ref);
+		}
+	}
+	git_reference_iterator_free(it);
+	git_odb_free(odb);
+	git_repository_free(up);
+	if (!name[0])
+		return git_fail(s, err, gitrc, "listing the refs of");
+	return kd_err_set(err, KD_ENOTFOUND, "upstream ref %s points to object %s, which the "
+			  "upstream repository %s does not have; kedge cannot fetch from a "
+			  "local repository with a broken tag: repair or delete that tag there",
+			  name, id, s->o->url);
+}
+
+/* The batch fetch failed on a missing upstream object: list the refs,
+ * fetch the intact ones and warn about the broken ones. */
+static int fetch_salvage(syncer *s, git_remote *remote, git_fetch_options *fo, kd_err *err)
+{
+	salvage v = {remote, fo, NULL, NULL, 0, NULL};
+	const git_remote_head **heads;
+	size_t nheads = 0;
+	int rc;
+
+	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &fo->callbacks,
+				&fo->proxy_opts, &fo->custom_headers);
+	if (!rc)
+		rc = git_remote_ls(&heads, &nheads, remote);
+	if (rc && (!strncmp(s->o->url, "file://", 7) ||
+		   (!strstr(s->o->url, "://") && !s->ctx.is_ssh)))
+		return local_broken_tag(s, err, rc);
+	if (rc)
+		return git_fail(s, err, rc, "listing the refs of");
+	if (nheads > KD_LIMIT_GIT_REMOTE_REFS)
+		return kd_err_set(err, KD_ELIMIT, "%s advertises %zu refs, over the limit of %u",
+				  s->o->url, nheads, KD_LIMIT_GIT_REMOTE_REFS);
+	v.specs = calloc(nheads + 1, sizeof *v.specs);
+	v.oids = calloc(nheads + 1, sizeof *v.oids);
+	v.broken = calloc(nheads + 1, 1);
+	if (!v.specs || !v.oids || !v.broken) {
+		rc = kd_err_set(err, KD_ENOMEM, "out of memory listing the refs of %s", s->o->url);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nheads; i++) {
+		const char *n = heads[i]->name;
+		size_t len = strlen(n);
+
+		if ((strncmp(n, "refs/heads/", 11) && strncmp(n, "refs/tags/", 10)) ||
+		    (len > 3 && !strcmp(n + len - 3, "^{}")))
+			continue;
+		v.specs[v.n] = malloc(2 * len + 3);
+		if (!v.specs[v.n]) {
+			rc = kd_err_set(err, KD_ENOMEM, "out of memory listing the refs of %s",
+					s->o->url);
+			goto cleanup;
+		}
+		sprintf(v.specs[v.n], "+%s:%s", n, n);
+		git_oid_tostr(v.oids[v.n++], 41, &heads[i]->oid);
+	}
+	git_remote_disconnect(remote);
+	fo->prune = GIT_FETCH_NO_PRUNE;
+	rc = v.n ? fetch_range(s, &v, 0, v.n, err) : 0;
+	if (!rc)
+		rc = salvage_finish(s, &v, err);
+cleanup:
+	for (size_t i = 0; v.specs && i < v.n; i++)
+		free(v.specs[i]);
+	free(v.specs);
+	free(v.oids);
+	free(v.broken);
+	return rc;
+}
+
 static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
 {
 	static char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
@@ -271,13 +456,16 @@ static int fetch(syncer *s, kd_git_sync_result *out, kd_err *err)
 		rc = git_fail(s, err, rc, "reading the URL");
 		goto cleanup;
 	}
+	/* one fetch of every head and tag: the common case costs one connection */
 	rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
+	if (rc && !s->ctx.failed_code && upstream_missing(remote))
+		rc = fetch_salvage(s, remote, &fo, err);
+	else if (rc)
+		rc = git_fail(s, err, rc, "fetching");
 	if (s->ctx.progress_shown && !rc)
 		fputc('\n', stderr);
-	if (rc) {
-		rc = git_fail(s, err, rc, "fetching");
+	if (rc)
 		goto cleanup;
-	}
 	st = git_remote_stats(remote);
 	out->objects = st->received_objects;
 	out->bytes = (unsigned long)st->received_bytes;
