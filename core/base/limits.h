@@ -416,4 +416,14 @@
 #define KD_LIMIT_PACK_FILE_BYTES (64ull << 30)
 #endif
 
+/* SSH known_hosts (core/git/knownhosts.c): the largest file read, and the
+ * longest key blob decoded from one line (a 16384-bit RSA key is about
+ * 2 KiB). */
+#ifndef KD_LIMIT_KNOWN_HOSTS_BYTES
+#define KD_LIMIT_KNOWN_HOSTS_BYTES (1u << 20)
+#endif
+#ifndef KD_LIMIT_KNOWN_HOSTS_KEY_BYTES
+#define KD_LIMIT_KNOWN_HOSTS_KEY_BYTES 4096u
+#endif
+
 #endif

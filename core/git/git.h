@@ -270,6 +270,30 @@ int kd_git_sshsig_sign(const char *key_text, size_t key_len, const char *key_nam
 		       const char *ns, const void *data, size_t len, kd_buf *out,
 		       kd_err *err);
 
+/* --- SSH known_hosts, pure, for tests --------------------------------- */
+
+enum {
+	KD_GIT_HOST_UNKNOWN,  /* no line names the host */
+	KD_GIT_HOST_MATCH,    /* a line pins the offered key */
+	KD_GIT_HOST_MISMATCH, /* the host is pinned, to other keys only */
+	KD_GIT_HOST_REVOKED   /* an @revoked line names the offered key */
+};
+
+typedef struct kd_git_known_host {
+	int state;            /* KD_GIT_HOST_* */
+	int line;             /* the matching, first pinning or @revoked line */
+	char key_type[64];    /* that line's key type */
+	char fingerprint[64]; /* MISMATCH: SHA256:<base64> of the pinned key */
+} kd_git_known_host;
+
+/* Looks host ("host", or "[host]:port" off port 22) and its offered key
+ * (the SSH wire blob) up in known_hosts text (at most
+ * KD_LIMIT_KNOWN_HOSTS_BYTES, else KD_EINVAL). 0 with the answer in out;
+ * lines that cannot be read are skipped, never an error. */
+int kd_git_known_hosts_find(const char *text, size_t len, const char *host,
+			    const void *key, size_t keylen, kd_git_known_host *out,
+			    kd_err *err);
+
 /* --- export: a bare repo holding one ref -------------------------------- */
 
 typedef struct kd_git_export_opts {

@@ -195,37 +195,6 @@ cleanup:
 
 /* --- SSH host keys ---------------------------------------------------- */
 
-/* Does one known_hosts host pattern list (comma separated, or a hashed
- * |1|salt|hash entry) name want ("host" or "[host]:port")? */
-static int host_matches(const char *field, const char *want)
-{
-	if (!strncmp(field, "|1|", 3)) {
-		const char *salt = field + 3, *bar = strchr(salt, '|');
-		unsigned char s[64], h[64], mac[20];
-		size_t sl = 0, hl = 0;
-
-		if (!bar ||
-		    mbedtls_base64_decode(s, sizeof s, &sl, (const unsigned char *)salt,
-					  (size_t)(bar - salt)) ||
-		    mbedtls_base64_decode(h, sizeof h, &hl, (const unsigned char *)bar + 1,
-					  strlen(bar + 1)) || hl != 20)
-			return 0;
-		mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), s, sl,
-				(const unsigned char *)want, strlen(want), mac);
-		return !memcmp(mac, h, 20);
-	}
-	for (const char *p = field; *p;) {
-		size_t n = strcspn(p, ",");
-
-		if (n == strlen(want) && !strncasecmp(p, want, n))
-			return 1;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
 /* Trust on first use, only when asked for: adds the offered key to the
  * known_hosts file (replaced atomically), so that every later sync checks
  * it. */
@@ -251,7 +220,7 @@ static int pin_new_host(kd_git_ctx *c, const git_cert_hostkey *cert,
 			      k, cert->hostkey_len);
 	line.len += olen;
 	kd_buf_putc(&line, '\n');
-	rc = kd_fs_read_file(c->o->known_hosts, 1u << 20, &text, &err);
+	rc = kd_fs_read_file(c->o->known_hosts, KD_LIMIT_KNOWN_HOSTS_BYTES, &text, &err);
 	if (rc == KD_ENOTFOUND)
 		rc = 0;
 	if (!rc && text.len && text.ptr[text.len - 1] != '\n')
@@ -277,11 +246,11 @@ cleanup:
 static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 			 const char *host)
 {
-	kd_buf text = KD_BUF_INIT(1u << 20);
+	kd_buf text = KD_BUF_INIT(KD_LIMIT_KNOWN_HOSTS_BYTES);
 	kd_err err = KD_ERR_INIT;
-	char want[300], offered[64], pinned[64] = "", where[4200] = "";
-	const char *p, *end;
-	int lineno = 0, rc = -1;
+	kd_git_known_host kh;
+	char want[300], offered[64];
+	int rc = -1;
 
 	if (!(cert->type & GIT_CERT_SSH_RAW) || !cert->hostkey) {
 		kd_git_ctx_fail(c, KD_GIT_EAUTH, "the SSH host key of %s is not available", host);
@@ -293,7 +262,7 @@ static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 				"of %s (it offers %s)", host, offered);
 		return -1;
 	}
-	if (kd_fs_read_file(c->o->known_hosts, 1u << 20, &text, &err) &&
+	if (kd_fs_read_file(c->o->known_hosts, KD_LIMIT_KNOWN_HOSTS_BYTES, &text, &err) &&
 	    !(err.code == KD_ENOTFOUND && c->o->trust_new_host)) {
 		kd_git_ctx_fail(c, KD_EINVAL, "%s", err.msg);
 		goto cleanup;
@@ -302,44 +271,24 @@ static int check_hostkey(kd_git_ctx *c, const git_cert_hostkey *cert,
 		snprintf(want, sizeof want, "[%s]:%u", host, c->port);
 	else
 		snprintf(want, sizeof want, "%s", host);
-	for (p = text.ptr, end = text.ptr + text.len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[8192], *hosts, *type, *b64, *save = NULL;
-		unsigned char blob[4096];
-		size_t bl = 0;
-
-		lineno++;
-		if (n >= sizeof line)
-			n = sizeof line - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p = nl ? nl + 1 : end;
-		hosts = strtok_r(line, " \t\r", &save);
-		if (!hosts || hosts[0] == '#' || hosts[0] == '@')
-			continue;
-		type = strtok_r(NULL, " \t\r", &save);
-		b64 = strtok_r(NULL, " \t\r", &save);
-		if (!type || !b64 || !host_matches(hosts, want))
-			continue;
-		if (mbedtls_base64_decode(blob, sizeof blob, &bl, (unsigned char *)b64,
-					  strlen(b64)))
-			continue;
-		if (bl == cert->hostkey_len && !memcmp(blob, cert->hostkey, bl)) {
-			rc = 0;
-			goto cleanup;
-		}
-		if (!pinned[0]) {
-			kd_git_ssh_fingerprint(blob, bl, pinned);
-			snprintf(where, sizeof where, "%s:%d (%s)", c->o->known_hosts,
-				 lineno, type);
-		}
+	if (kd_git_known_hosts_find(text.ptr, text.len, want, cert->hostkey,
+				    cert->hostkey_len, &kh, &err)) {
+		kd_git_ctx_fail(c, KD_EINVAL, "%s: %s", c->o->known_hosts, err.msg);
+		goto cleanup;
 	}
-	if (pinned[0])
+	if (kh.state == KD_GIT_HOST_MATCH)
+		rc = 0;
+	else if (kh.state == KD_GIT_HOST_REVOKED)
 		kd_git_ctx_fail(c, KD_GIT_EAUTH,
-				"SSH host key mismatch for %s: the server offers %s, %s pins %s; "
-				"if the server's key really changed, update the pin",
-				want, offered, where, pinned);
+				"SSH host key of %s is revoked: the server offers %s, which "
+				"%s:%d (@revoked %s) refuses", want, offered,
+				c->o->known_hosts, kh.line, kh.key_type);
+	else if (kh.state == KD_GIT_HOST_MISMATCH)
+		kd_git_ctx_fail(c, KD_GIT_EAUTH,
+				"SSH host key mismatch for %s: the server offers %s, %s:%d (%s) "
+				"pins %s; if the server's key really changed, update the pin",
+				want, offered, c->o->known_hosts, kh.line, kh.key_type,
+				kh.fingerprint);
 	else if (c->o->trust_new_host)
 		rc = pin_new_host(c, cert, want, offered);
 	else

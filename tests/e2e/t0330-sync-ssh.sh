@@ -1,6 +1,7 @@
 # kedge sync over SSH against Debian's OpenSSH server on a free port of
 # 127.0.0.1, with an ECDSA host key and an ECDSA user key: clone and fetch,
-# the pinned host key (mismatch, unknown host, hashed known_hosts), and
+# the pinned host key (mismatch, unknown host, hashed known_hosts, an
+# @revoked key, markers and junk lines skipped), and
 # the key types libssh2 with mbedTLS cannot use, refused with advice.
 . tests/lib.sh
 if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null 2>&1; then
@@ -89,6 +90,21 @@ is "$rc" 0 "the pin holds for the next sync"
 cp "$D/wrong_known_hosts" "$D/tofu_wrong"
 ssync --ssh-key "$D/user" --known-hosts "$D/tofu_wrong" --trust-new-host
 is "$rc" 1 "--trust-new-host never overrides a mismatch"
+{
+	printf '# junk first: markers kedge skips, lines without fields\n@cert-authority * %s\n' \
+		"$(cut -d' ' -f1,2 "$D/otherhost.pub")"
+	printf 'lonely-host\n[127.0.0.1]:%s ecdsa-sha2-nistp256 !!!notbase64\n\n' "$SSH_PORT"
+	cat "$D/known_hosts"
+} >"$D/messy_known_hosts"
+ssync --ssh-key "$D/user" --known-hosts "$D/messy_known_hosts"
+is "$rc" 0 "comments, @cert-authority and malformed lines are skipped"
+{ cat "$D/known_hosts"; printf '@revoked * %s\n' "$(cut -d' ' -f1,2 "$D/host.pub")"; \
+  printf '@revoked [127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$D/host.pub")"; } \
+	>"$D/revoked_known_hosts"
+ssync --ssh-key "$D/user" --known-hosts "$D/revoked_known_hosts" --trust-new-host
+is "$rc" 1 "an @revoked host key is refused even where a line pins it"
+like "$err" "SSH host key of \[127\.0\.0\.1\]:$SSH_PORT is revoked: the server offers $(fp host), which $D/revoked_known_hosts:3 \(@revoked ecdsa-sha2-nistp256\) refuses" \
+	"saying which line revokes it"
 
 ssync --ssh-key "$D/user"
 is "$rc" 1 "SSH without --known-hosts is refused"
