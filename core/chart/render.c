@@ -556,7 +556,7 @@ typedef struct doc {
  * apart into exactly those documents (an error, a "..." inside one), the
  * documents are read one by one, which gives Helm's exact answer and
  * message. */
-static int scan_heads(rctx *r, doc *d, size_t n)
+static int scan_heads_events(rctx *r, doc *d, size_t n)
 {
 	kd_buf all = KD_BUF_INIT(KD_LIMIT_OUTPUT_BYTES * 2u);
 	kd_yaml_reader *ys;
@@ -604,6 +604,38 @@ static int scan_heads(rctx *r, doc *d, size_t n)
 	kd_err_clear(r->err);
 	for (i = 0; i < n && !rc; i++)
 		rc = scan_head(r, d[i].path, d[i].p.s, d[i].p.n, &d[i].h);
+	return rc;
+}
+
+/* The heads head.c is sure of, then the other documents through
+ * libyaml, in their order, so the first error is the one Helm gives. */
+static int scan_heads(rctx *r, doc *d, size_t n)
+{
+	doc *slow = kd_arena_alloc(r->a, (n + 1) * sizeof *slow);
+	size_t *at = kd_arena_alloc(r->a, (n + 1) * sizeof *at);
+	size_t i, ns = 0;
+	int rc;
+
+	if (!slow || !at)
+		return oom(r);
+	for (i = 0; i < n; i++) {
+		kd_chart_qhead q;
+
+		if (!kd_chart_quick_head(d[i].p.s, d[i].p.n, &q)) {
+			slow[ns] = d[i];
+			at[ns++] = i;
+			continue;
+		}
+		d[i].h.kind = kd_arena_strndup(r->a, q.kind ? q.kind : "", q.kind_n);
+		d[i].h.hook = q.hook ? kd_arena_strndup(r->a, q.hook, q.hook_n) : NULL;
+		if (!d[i].h.kind || (q.hook && !d[i].h.hook))
+			return oom(r);
+	}
+	if (!ns)
+		return 0;
+	rc = scan_heads_events(r, slow, ns);
+	for (i = 0; i < ns && !rc; i++)
+		d[at[i]].h = slow[i].h;
 	return rc;
 }
 

@@ -110,6 +110,19 @@ int kd_chart_coalesce_top(rctx *r, node *n, const kd_value *v, bool merge,
  * parse). */
 bool kd_chart_compatible(rctx *r, const char *range, const char *version);
 
+/* ---- head.c ---- */
+
+/* A rendered document's kind and helm.sh/hook annotation (NULL when
+ * absent; n bytes each, not NUL-terminated). */
+typedef struct kd_chart_qhead {
+	const char *kind, *hook;
+	size_t kind_n, hook_n;
+} kd_chart_qhead;
+
+/* True when s is plain block YAML that libyaml surely parses and whose
+ * head is in *h; false when only libyaml can tell. */
+bool kd_chart_quick_head(const char *s, size_t n, kd_chart_qhead *h);
+
 /* ---- manifest.c ---- */
 
 /* releaseutil.SplitManifests (out NULL: only counts). */

@@ -1,12 +1,6 @@
 /* Lexer for Go's text/template language (Go 1.19), written after the
  * behaviour of text/template/parse's lexer: same items, same positions,
  * same error texts. Errors are items (I_ERROR) for the parser to raise. */
-/* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
- * fuzz and host test builds compile this file without it, where an implicit
- * declaration truncated memmem's pointer to an int. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "tmpl/lex.h"
 
 #include <stdarg.h>
@@ -103,6 +97,21 @@ static void fmt_rune(char *buf, size_t n, int c)
 		snprintf(buf, n, "U+%04X", c);
 }
 
+/* musl's memmem walks a two-byte needle a byte at a time; memchr reads
+ * words, and template text is long runs between rare delimiters. */
+const char *kd_tmpl_find2(const char *s, size_t n, char a, char b)
+{
+	const char *e = s + n, *x;
+
+	while (n >= 2 && (x = memchr(s, a, n - 1))) {
+		if (x[1] == b)
+			return x;
+		s = x + 1;
+		n = (size_t)(e - s);
+	}
+	return NULL;
+}
+
 static void lx_text(lexer *l)
 {
 	const char *x;
@@ -116,7 +125,7 @@ static void lx_text(lexer *l)
 	}
 	start = l->pos;
 	line = l->line;
-	x = l->pos < l->len ? memmem(l->in + l->pos, l->len - l->pos, "{{", 2)
+	x = l->pos < l->len ? kd_tmpl_find2(l->in + l->pos, l->len - l->pos, '{', '{')
 			    : NULL;
 	if (!x) {
 		if (l->len > start)
@@ -143,7 +152,7 @@ static void lx_text(lexer *l)
 	lx_advance(l, end);
 	if (next + 1 < l->len + 1 && l->len - next >= 2 && l->in[next] == '/' &&
 	    l->in[next + 1] == '*') {
-		const char *c = memmem(l->in + next + 2, l->len - next - 2, "*/", 2);
+		const char *c = kd_tmpl_find2(l->in + next + 2, l->len - next - 2, '*', '/');
 		int trim, cl = l->line;
 
 		if (!c) {

@@ -38,5 +38,7 @@ typedef struct lexer {
 
 /* The next item of l; after an I_ERROR or I_EOF item, I_EOF for ever. */
 item kd_tmpl_lex_next(lexer *l);
+/* The first "ab" in s[0..n), or NULL. */
+const char *kd_tmpl_find2(const char *s, size_t n, char a, char b);
 
 #endif

@@ -2,12 +2,6 @@
  * behaviour of text/template/parse: same tree shapes, same error texts, over
  * the items of core/tmpl/lex.c. Parse errors unwind with longjmp to
  * kd_tmpl_parse(); every node lives in the set's arena. */
-/* memmem is a GNU extension; the product's build sets _GNU_SOURCE, the
- * fuzz and host test builds compile this file without it, where an implicit
- * declaration truncated memmem's pointer to an int. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "tmpl/internal.h"
 #include "tmpl/lex.h"
 
@@ -1138,7 +1132,7 @@ static bool may_define(const char *text, size_t len)
 {
 	const char *s = text, *e = text + len;
 
-	while ((s = memmem(s, (size_t)(e - s), "{{", 2))) {
+	while ((s = kd_tmpl_find2(s, (size_t)(e - s), '{', '{'))) {
 		s += 2;
 		if (s < e && *s == '-')
 			s++;
