@@ -238,9 +238,10 @@ static const char *value(qs *q, const char *p, const char *e,
 			return NULL;
 		if (!plain(p, e, &t, &comment))
 			return NULL;
-		if (dst)
-			field(dst, dn, yaml_null(p, (size_t)(t - p)) ? "" : p,
-			    yaml_null(p, (size_t)(t - p)) ? 0 : (size_t)(t - p));
+		if (dst && yaml_null(p, (size_t)(t - p)))
+			field(dst, dn, "", 0);
+		else if (dst)
+			field(dst, dn, p, (size_t)(t - p));
 		q->cont = !comment;
 		q->cont_strict = strict;
 		return next;

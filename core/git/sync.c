@@ -298,7 +298,7 @@ static int salvage_finish(syncer *s, salvage *v, kd_err *err)
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
 	const char *want = s->o->ref;
-	char name[300];
+	char head[300], tag[300];
 
 	if (git_reference_iterator_new(&it, s->repo) == 0) {
 		while (git_reference_next(&ref, it) == 0) {
@@ -311,15 +311,12 @@ static int salvage_finish(syncer *s, salvage *v, kd_err *err)
 		}
 		git_reference_iterator_free(it);
 	}
+	snprintf(head, sizeof head, "refs/heads/%s", want);
+	snprintf(tag, sizeof tag, "refs/tags/%s", want);
 	for (size_t i = 0; i < v->n; i++) {
 		const char *n = strchr(v->specs[i], ':') + 1;
-		int match = !strcmp(n, want);
 
-		snprintf(name, sizeof name, "refs/heads/%s", want);
-		match |= !strcmp(n, name);
-		snprintf(name, sizeof name, "refs/tags/%s", want);
-		match |= !strcmp(n, name);
-		if (v->broken[i] && match)
+		if (v->broken[i] && (!strcmp(n, want) || !strcmp(n, head) || !strcmp(n, tag)))
 			return kd_err_set(err, KD_ENOTFOUND, "upstream ref %s points to object %s, "
 					  "which the upstream repository %s does not have; repair "
 					  "that ref there", n, v->oids[i], s->o->url);

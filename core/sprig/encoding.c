@@ -197,15 +197,16 @@ static kd_value *json_view(kd_tmpl_ex *x, const kd_value *v, int depth)
 {
 	kd_value *r;
 	size_t i;
+	int kind;
 
 	if (!v || depth > 100)
 		return (kd_value *)v;
 	if (is_chart(x, v))
 		return struct_view(x, v, metadata_fields, depth);
-	if (kd_sprig_obj_kind(x, v)) {
+	if ((kind = kd_sprig_obj_kind(x, v))) {
 		kd_buf *b = kd_tmpl_tmpbuf(x);
 
-		if (kd_sprig_obj_kind(x, v) == KD_SPRIG_OBJ_SEMVER)
+		if (kind == KD_SPRIG_OBJ_SEMVER)
 			kd_sprig_semver_string(b, v);
 		else
 			kd_sprig_time_json(b, v);

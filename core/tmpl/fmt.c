@@ -604,7 +604,7 @@ static bool print_stringer(kd_buf *b, const kd_value *v, char verb,
 	kd_value sv;
 	int kind, i;
 
-	if (!sp->x || !v || v->type != KD_MAP || !strchr("vsqxX", verb))
+	if (!sp->x || !v || v->type != KD_MAP || !verb || !strchr("vsqxX", verb))
 		return false;
 	fs = sp->x->t->funcs;
 	kind = fs->nprinters ? kd_tmpl_obj_kind(sp->x, v) : 0;
