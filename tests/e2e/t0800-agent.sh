@@ -41,6 +41,17 @@ printf 'color: green\n' >"$W/charts/cm/values.yaml"
 agent_push "green"
 run "$KEDGE" agent --config "$CONF" --once
 is "$(kc get v1 ConfigMap agent-$SITE app-settings data.color)" green "a new commit is applied at the next tick"
+# a good pass the agent did not see (a one-shot `kedge apply`, or a tick
+# child killed after its record step): the next tick finds state.json at
+# the head and agent.json follows it
+printf 'color: teal\n' >"$W/charts/cm/values.yaml"
+agent_push "teal"
+run "$KEDGE" apply --site "$SITE" --repo "$BARE" --ref main --state-dir "$STATE" --kubeconfig "$KUBE_ADMIN"
+is "$rc" 0 "a one-shot kedge apply of the next commit"
+run "$KEDGE" agent --config "$CONF" --once
+is "$(agent_json 'st.last_tick.result')" unchanged "the agent's tick then has nothing to do"
+is "$(agent_json 'st.last_success.commit')" "$(git -C "$W" rev-parse HEAD)" \
+	"and its last success is the commit state.json records as applied"
 run "$KEDGE" agent --config "$CONF" --once --interval soon
 is "$rc" 1 "a bad duration given as a flag: exit 1"
 like "$err" "soon" "naming it"

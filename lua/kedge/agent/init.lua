@@ -194,6 +194,11 @@ function Agent:tick_done(c, ans, status)
     self.st.held, self.st.wake = ans.held, ans.wake
     self.st.drift_corrections = self.st.drift_corrections + (ans.drift_corrections or 0)
     if not failed then self.st.last_success = {at = iso(now), unix = now, commit = ans.commit} end
+  elseif ans.applied and (self.st.last_success or {}).commit ~= ans.applied then
+    -- state.json has a good pass the agent did not see end (it was killed
+    -- after the record step): agent.json and the metrics follow the state,
+    -- dated when the agent learned of it
+    self.st.last_success = {at = iso(now), unix = now, commit = ans.applied}
   end
   if c.req.drift_due and not failed then
     self.st.last_drift = now

@@ -43,7 +43,7 @@ local function reasons_for(req, head, cfg)
   if req.undelivered and state.outbox_pending(cfg.state_dir) > 0 then r[#r + 1] = "outbox" end
   if req.drift_due then r[#r + 1] = "drift" end
   if req.wake_due then r[#r + 1] = req.wake_due end
-  return r
+  return r, last
 end
 
 local function run_pass(cfg, req, out)
@@ -133,10 +133,13 @@ function M.run(req, out)
     return 1
   end
   out.commit = head.commit
-  local reasons = reasons_for(req, head, cfg)
+  local reasons, last = reasons_for(req, head, cfg)
   out.reasons = reasons
   if #reasons == 0 then
     out.ran, out.result = false, "unchanged"
+    -- what state.json records as applied: a pass killed after its record
+    -- step never told the agent, which learns it here
+    if last.result == "success" then out.applied = last.commit end
     return 0
   end
   log.info("agent: pass for " .. table.concat(reasons, ", "), {site = cfg.site, commit = head.commit})
